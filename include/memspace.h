@@ -1,0 +1,17 @@
+/*
+ * memspace: umbrella header. Include this, or the concept headers you need.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MEMSPACE_H
+#define MEMSPACE_H
+
+#include "memspace/types.h"
+#include "memspace/version.h"
+#include "memspace/ctx.h"
+#include "memspace/region.h"
+#include "memspace/as.h"
+#include "memspace/listener.h"
+#include "memspace/mtree.h"
+
+#endif /* MEMSPACE_H */

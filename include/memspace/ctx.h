@@ -1,0 +1,105 @@
+/*
+ * memspace: the memory-system context.
+ *
+ * An ms_ctx owns every region, address space and listener created in it, the
+ * topology lock that serialises changes to them, and the transaction depth.
+ * Contexts share nothing: a process may create thousands of them.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MEMSPACE_CTX_H
+#define MEMSPACE_CTX_H
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * ms_ctx_new - create an empty memory system.
+ * @out: receives the new context.
+ *
+ * Return: 0, or -ENOMEM (then *@out is NULL).
+ * Context: any thread.
+ */
+MS_API int ms_ctx_new(ms_ctx **out);
+
+/**
+ * ms_ctx_free - destroy a context and everything in it.
+ * @ctx: the context, or NULL (no-op).
+ *
+ * Frees every address space, listener registration and region of the context,
+ * whatever their reference counts, after waiting for RCU readers of published
+ * views to finish. No thread may use the context or anything in it, nor be
+ * inside a transaction on it, during or after the call.
+ * Context: any thread that is not inside an RCU read-side section.
+ */
+MS_API void ms_ctx_free(ms_ctx *ctx);
+
+/**
+ * ms_transaction_begin - open (or nest) a transaction.
+ * @ctx: the context.
+ *
+ * Takes the topology lock (recursively) and defers rendering until the
+ * matching outermost ms_transaction_commit(). Every mutation made outside a
+ * transaction is its own transaction. Must be paired with
+ * ms_transaction_commit() on the same thread.
+ * Context: any thread; not from a listener callback.
+ */
+MS_API void ms_transaction_begin(ms_ctx *ctx);
+
+/**
+ * ms_transaction_commit - close a transaction; the outermost one publishes.
+ * @ctx: the context.
+ *
+ * At depth 0, renders the views of the address spaces whose regions changed
+ * (and only those), publishes them with one RCU pointer swap each, and tells
+ * the listeners the differences. Releases the topology lock.
+ *
+ * Return: 0; -ENOMEM when a new view could not be built (no view changed,
+ * no listener was called; the tree keeps the changes and the next commit
+ * tries again); -ELOOP when a view could not be rendered because an alias
+ * leads back into its own subtree without end (same handling); -EPERM when
+ * no transaction is open on this context.
+ * Context: the thread that called ms_transaction_begin().
+ */
+MS_API int ms_transaction_commit(ms_ctx *ctx);
+
+/**
+ * ms_ctx_transaction_depth - how deeply transactions are nested right now.
+ * @ctx: the context.
+ *
+ * Return: 0 outside any transaction. Context: topology lock held (inside a
+ * transaction) for a meaningful answer.
+ */
+MS_API unsigned int ms_ctx_transaction_depth(const ms_ctx *ctx);
+
+/**
+ * ms_ctx_render_count - how many flat views this context has rendered.
+ * @ctx: the context.
+ *
+ * A counter for tests and benchmarks: it shows that commits touching only
+ * unreachable regions, or one root of many, render nothing else.
+ * Context: any thread.
+ */
+MS_API uint64_t ms_ctx_render_count(const ms_ctx *ctx);
+
+/**
+ * ms_ctx_fail_alloc_after - fault injection for tests.
+ * @ctx: the context.
+ * @countdown: fail the @countdown-th allocation made for this context from
+ *             now on (1 = the next one); 0 disables injection.
+ *
+ * Every allocation the library makes on behalf of @ctx goes through one
+ * counter, so a test can fail each allocation of an operation in turn and
+ * check that the operation returns -ENOMEM and changes nothing.
+ * Context: topology lock not held by another thread.
+ */
+MS_API void ms_ctx_fail_alloc_after(ms_ctx *ctx, uint64_t countdown);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMSPACE_CTX_H */

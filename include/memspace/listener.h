@@ -1,0 +1,132 @@
+/*
+ * memspace: memory listeners.
+ *
+ * A listener follows one address space: it is told, after every commit that
+ * re-rendered that address space's view, which flat ranges went away, which
+ * stayed and which appeared. Hypervisor back ends (KVM-style memory slots),
+ * VFIO-style DMA maps and vhost-style tables are built on this.
+ *
+ * Callback order within one commit:
+ *   1. begin, on every listener of the context, ascending priority;
+ *   2. per re-rendered address space, to its listeners:
+ *      pass 1: region_del for every range of the old view that is not in
+ *              the new view unchanged, in address order, listeners in
+ *              descending priority;
+ *      pass 2: in address order, region_nop for an unchanged range (followed
+ *              by log_start / log_stop when its dirty-log mask grew / shrank)
+ *              and region_add (followed by log_start when logged) for a new
+ *              one, listeners in ascending priority;
+ *   3. commit, on every listener of the context, ascending priority.
+ * A commit that re-renders nothing calls nothing. "Add-type" callbacks run in
+ * ascending priority, "del-type" ones (region_del, log_stop, log_global_stop)
+ * in descending priority; listeners of equal priority run in registration
+ * order (reversed for del-type).
+ *
+ * Callbacks run with the topology lock held, in the committing thread. They
+ * must not change the topology (such calls fail with -EBUSY) and cannot fail.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MEMSPACE_LISTENER_H
+#define MEMSPACE_LISTENER_H
+
+#include "as.h"
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** struct ms_listener - a registration (opaque). */
+typedef struct ms_listener ms_listener;
+
+/**
+ * struct ms_listener_ops - callbacks; any may be NULL.
+ * @priority: ordering among listeners (see above).
+ *
+ * Sections are borrowed for the duration of the callback; take a reference
+ * on section->region to keep it longer.
+ */
+typedef struct ms_listener_ops {
+	void (*begin)(void *opaque);
+	void (*commit)(void *opaque);
+	void (*region_add)(const ms_section *section, void *opaque);
+	void (*region_del)(const ms_section *section, void *opaque);
+	void (*region_nop)(const ms_section *section, void *opaque);
+	void (*log_start)(const ms_section *section, uint8_t old_mask, uint8_t new_mask,
+			  void *opaque);
+	void (*log_stop)(const ms_section *section, uint8_t old_mask, uint8_t new_mask,
+			 void *opaque);
+	void (*log_sync)(const ms_section *section, void *opaque);
+	void (*log_global_start)(void *opaque);
+	void (*log_global_stop)(void *opaque);
+	int priority;
+} ms_listener_ops;
+
+/**
+ * ms_listener_register - follow @as.
+ * @out: receives the registration.
+ * @as: the address space.
+ * @ops: callbacks; not copied, must outlive the registration.
+ * @opaque: passed to every callback.
+ *
+ * Replays the current view to this listener only: begin; log_global_start
+ * when global dirty logging is on; for every range in address order
+ * region_add (then log_start when the range is logged); commit.
+ *
+ * Return: 0; -EINVAL for NULL arguments; -EBUSY from a listener callback;
+ * -ENOMEM (no callback is invoked).
+ * Context: any thread; takes the topology lock.
+ */
+MS_API int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *ops,
+				void *opaque);
+
+/**
+ * ms_listener_unregister - stop following; frees the registration.
+ * @l: the registration, or NULL (no-op).
+ *
+ * The mirror image of registration, to this listener only: begin; for every
+ * range in address order log_stop (when logged) then region_del; commit.
+ * Return: 0, or -EBUSY from a listener callback (nothing changes).
+ * Context: any thread; takes the topology lock.
+ */
+MS_API int ms_listener_unregister(ms_listener *l);
+
+/**
+ * ms_region_set_dirty_log - turn dirty logging of @r on or off for one client.
+ * @client: client number 0..7 (one bit of the ranges' dirty_log_mask).
+ *
+ * A topology change: listeners of the affected views see region_nop
+ * followed by log_start or log_stop.
+ * Return: 0; -EINVAL for a bad client or a region that is not RAM-backed;
+ * the errors of the implicit commit.
+ * Context: any thread; takes the topology lock.
+ */
+MS_API int ms_region_set_dirty_log(ms_region *r, unsigned client, bool enable);
+
+/**
+ * ms_ctx_dirty_log_global_start / _stop - turn global dirty logging on or
+ * off: log_global_start on every listener (ascending priority) or
+ * log_global_stop (descending). Starting when started, or stopping when
+ * stopped, calls nothing.
+ * Return: 0, or -EBUSY from a listener callback.
+ * Context: any thread; takes the topology lock.
+ */
+MS_API int ms_ctx_dirty_log_global_start(ms_ctx *ctx);
+MS_API int ms_ctx_dirty_log_global_stop(ms_ctx *ctx);
+MS_API bool ms_ctx_dirty_log_global(const ms_ctx *ctx);
+
+/**
+ * ms_as_log_sync - ask @as's listeners to sync dirty state: log_sync for
+ * every logged range of the current view, in address order, listeners in
+ * ascending priority.
+ * Return: 0, or -EBUSY from a listener callback.
+ * Context: any thread; takes the topology lock.
+ */
+MS_API int ms_as_log_sync(ms_as *as);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMSPACE_LISTENER_H */

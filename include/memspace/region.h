@@ -1,0 +1,297 @@
+/*
+ * memspace: memory regions.
+ *
+ * A region is a node of the memory tree: a pure container, an I/O region
+ * with a device ops table, RAM, ROM, a ROM device, a RAM device, RAM at a
+ * caller's pointer, an alias (a window onto another region) or an IOMMU.
+ * Regions are placed inside other regions (subregions) at an address and
+ * with a signed priority; address spaces render a root region into a flat
+ * view (as.h).
+ *
+ * Ownership: ms_region_new_*() returns a region holding one reference for
+ * the caller. A container holds a reference on each subregion, an alias on
+ * its target, an address space on its root, and a published flat view on
+ * every region it maps, so a region is freed only when nothing can reach it
+ * any more (and never under an RCU reader). Drop the caller's reference with
+ * ms_region_unref() once the region is in place.
+ *
+ * Every function here takes the context's topology lock itself; mutations
+ * made outside a transaction commit immediately (ctx.h). Regions of one
+ * context must never be combined with those of another.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MEMSPACE_REGION_H
+#define MEMSPACE_REGION_H
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * struct ms_region_ops - the callbacks and access rules of an I/O device.
+ *
+ * Provide read or read_with_attrs (at least one), and write or
+ * write_with_attrs (at least one). When both forms are given the
+ * *_with_attrs one is used. @addr is the offset inside the region; @size is
+ * 1, 2, 4 or 8 bytes; data is in host order, already converted from the
+ * device's @endianness. @opaque is the pointer given at region creation.
+ * Callbacks run in the accessing thread (access.h) and may change the
+ * topology.
+ *
+ * @valid says what the guest may do: an access outside it fails with
+ * MS_RESULT_ACCESS_ERROR before any callback runs. @impl says what the
+ * callbacks accept: the core splits wider accesses and widens narrower ones.
+ * A min/max of 0 means the default (1 and 4, as in QEMU).
+ *
+ * The table is not copied: it must outlive every region that uses it.
+ */
+typedef struct ms_region_ops {
+	uint64_t (*read)(uint64_t addr, unsigned size, void *opaque);
+	void (*write)(uint64_t addr, uint64_t data, unsigned size, void *opaque);
+	ms_result (*read_with_attrs)(uint64_t *data, uint64_t addr, unsigned size,
+				     ms_attrs attrs, void *opaque);
+	ms_result (*write_with_attrs)(uint64_t addr, uint64_t data, unsigned size,
+				      ms_attrs attrs, void *opaque);
+	ms_endian endianness;
+	struct {
+		unsigned min_access_size;
+		unsigned max_access_size;
+		bool unaligned;
+		/* Optional veto, called for every guest access after the size checks. */
+		bool (*accepts)(uint64_t addr, unsigned size, bool is_write, ms_attrs attrs,
+				void *opaque);
+	} valid;
+	struct {
+		unsigned min_access_size;
+		unsigned max_access_size;
+		bool unaligned;
+	} impl;
+} ms_region_ops;
+
+/** enum ms_region_kind - what a region is. */
+typedef enum ms_region_kind {
+	MS_REGION_CONTAINER,  /* pure container: holes fall through */
+	MS_REGION_IO,         /* device with ops, or a reservation (no ops) */
+	MS_REGION_RAM,        /* anonymous RAM owned by the region */
+	MS_REGION_ROM,        /* RAM that ignores writes (readonly) */
+	MS_REGION_ROM_DEVICE, /* RAM reads in romd mode, writes through ops */
+	MS_REGION_RAM_DEVICE, /* caller's memory, exact-width accesses only */
+	MS_REGION_RAM_PTR,    /* RAM at a caller's pointer */
+	MS_REGION_ALIAS,      /* window onto another region */
+	MS_REGION_IOMMU,      /* translating region (iommu.h) */
+} ms_region_kind;
+
+/*
+ * Constructors. Each returns 0 and stores a new region (one reference, the
+ * caller's) in *@out, or a negative errno and stores NULL:
+ *   -EINVAL  a NULL argument, an invalid ops table, a size of 0 where the kind
+ *            needs memory (RAM, ROM, ROM device, RAM device, RAM pointer,
+ *            IOMMU);
+ *   -EXDEV   (aliases) the target belongs to another context;
+ *   -ENOMEM  out of memory (also for RAM too large to allocate).
+ * @name is copied; it need not be unique. @size follows MS_SIZE_2_64.
+ * Context: any thread; takes the topology lock.
+ */
+
+/** ms_region_new_container - a pure container: renders only its subregions. */
+MS_API int ms_region_new_container(ms_region **out, ms_ctx *ctx, const char *name,
+				   uint64_t size);
+
+/**
+ * ms_region_new_io - a terminating I/O region.
+ * @ops: the device, or NULL for a reservation where every access is a
+ *       decode error.
+ * @opaque: passed to every callback.
+ */
+MS_API int ms_region_new_io(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
+			    const ms_region_ops *ops, void *opaque);
+
+/** ms_region_new_ram - RAM allocated (zeroed) and owned by the region. */
+MS_API int ms_region_new_ram(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size);
+
+/** ms_region_new_rom - ROM: RAM with the readonly flag; loaders fill it. */
+MS_API int ms_region_new_rom(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size);
+
+/**
+ * ms_region_new_rom_device - RAM-backed device: in romd mode (the default)
+ * reads come from the RAM, otherwise from @ops; writes always go to @ops.
+ * @ops must not be NULL.
+ */
+MS_API int ms_region_new_rom_device(ms_region **out, ms_ctx *ctx, const char *name,
+				    uint64_t size, const ms_region_ops *ops, void *opaque);
+
+/**
+ * ms_region_new_ram_device - device memory at @ptr (for example a mapped
+ * BAR): accessed only with exact-width loads and stores, never memcpy.
+ * @ptr must stay valid until the region is freed.
+ */
+MS_API int ms_region_new_ram_device(ms_region **out, ms_ctx *ctx, const char *name,
+				    uint64_t size, void *ptr);
+
+/** ms_region_new_ram_ptr - RAM at @ptr, owned by the caller (valid until freed). */
+MS_API int ms_region_new_ram_ptr(ms_region **out, ms_ctx *ctx, const char *name,
+				 uint64_t size, void *ptr);
+
+/**
+ * ms_region_new_alias - a window of @size bytes onto @target from @offset.
+ *
+ * The alias holds a reference on @target; the target is fixed for the
+ * alias's life (so alias chains cannot form cycles). The window may extend
+ * past the target; it renders only what the target renders.
+ */
+MS_API int ms_region_new_alias(ms_region **out, ms_ctx *ctx, const char *name,
+			       ms_region *target, uint64_t offset, uint64_t size);
+
+/**
+ * ms_region_new_iommu - a terminating IOMMU region. Its translation class is
+ * attached through iommu.h; until then it renders like a reservation.
+ */
+MS_API int ms_region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name,
+			       uint64_t size);
+
+/**
+ * ms_region_ref - take a reference.
+ * @r: the region, or NULL (no-op).
+ * Return: @r. Context: any thread.
+ */
+MS_API ms_region *ms_region_ref(ms_region *r);
+
+/**
+ * ms_region_unref - drop a reference; the region is freed when none remain.
+ * @r: the region, or NULL (no-op).
+ *
+ * Freeing a container drops its references on its subregions, an alias its
+ * reference on its target. A region still inside a container, rooted in an
+ * address space or mapped by a published view is kept alive by those.
+ * Context: any thread; not inside an RCU read-side section that uses @r.
+ */
+MS_API void ms_region_unref(ms_region *r);
+
+/*
+ * Tree mutations. Each returns 0 or a negative errno and, on error, changes
+ * nothing. Common errors:
+ *   -EINVAL  NULL argument, or a rule of the call below is broken;
+ *   -EXDEV   the regions belong to different contexts;
+ *   -EBUSY   called from a listener callback during a commit;
+ *   -ENOMEM, -ELOOP  the implicit commit failed (outside a transaction the
+ *            change is then undone); see ms_transaction_commit().
+ * Context: any thread; takes the topology lock.
+ */
+
+/**
+ * ms_region_add_subregion - place @sub inside @container at @addr, priority 0.
+ *
+ * Errors: -EBUSY when @sub already has a container; -EINVAL when @container
+ * is an alias, or @sub is @container; -ELOOP when @container lies inside
+ * @sub's subtree.
+ */
+MS_API int ms_region_add_subregion(ms_region *container, uint64_t addr, ms_region *sub);
+
+/**
+ * ms_region_add_subregion_overlap - same, with a signed @priority.
+ *
+ * Among siblings the higher priority wins where they overlap; among equal
+ * priorities the one added later wins.
+ */
+MS_API int ms_region_add_subregion_overlap(ms_region *container, uint64_t addr,
+					   ms_region *sub, int priority);
+
+/**
+ * ms_region_del_subregion - remove @sub from @container.
+ * Errors: -ENOENT when @sub is not a subregion of @container.
+ */
+MS_API int ms_region_del_subregion(ms_region *container, ms_region *sub);
+
+/** ms_region_set_address - move @r inside its container (or set its address). */
+MS_API int ms_region_set_address(ms_region *r, uint64_t addr);
+
+/**
+ * ms_region_set_size - resize @r.
+ * Errors: -EINVAL for 0 on kinds that need memory, or any change of a RAM,
+ * ROM, ROM device, RAM device or RAM pointer region (their memory is fixed).
+ */
+MS_API int ms_region_set_size(ms_region *r, uint64_t size);
+
+/** ms_region_set_enabled - show or hide @r (a disabled region renders nothing). */
+MS_API int ms_region_set_enabled(ms_region *r, bool enabled);
+
+/** ms_region_set_readonly - set @r's own readonly flag (inherited downwards). */
+MS_API int ms_region_set_readonly(ms_region *r, bool readonly);
+
+/** ms_region_set_nonvolatile - set @r's own nonvolatile flag (inherited). */
+MS_API int ms_region_set_nonvolatile(ms_region *r, bool nonvolatile);
+
+/**
+ * ms_region_set_unmergeable - forbid merging of the flat ranges rendered
+ * through @r (inherited).
+ */
+MS_API int ms_region_set_unmergeable(ms_region *r, bool unmergeable);
+
+/** ms_region_set_alias_offset - move an alias's window. -EINVAL unless an alias. */
+MS_API int ms_region_set_alias_offset(ms_region *r, uint64_t offset);
+
+/** ms_region_set_romd - switch a ROM device into or out of romd mode. */
+MS_API int ms_region_set_romd(ms_region *r, bool romd);
+
+/**
+ * ms_region_set_priority - change @r's priority among its siblings.
+ * Errors: -EINVAL when @r has no container.
+ */
+MS_API int ms_region_set_priority(ms_region *r, int priority);
+
+/**
+ * ms_region_set_owner - the owner name shown by `mtree -o` dumps.
+ * @owner: copied; NULL clears it.
+ * Errors: -ENOMEM. Not a topology change: nothing is rendered.
+ */
+MS_API int ms_region_set_owner(ms_region *r, const char *owner);
+
+/*
+ * Getters. They read the region's current (possibly uncommitted) state.
+ * Context: any thread holding a reference; consistent only under the
+ * topology lock when other threads mutate the region.
+ */
+MS_API ms_ctx *ms_region_ctx(const ms_region *r);
+MS_API ms_region_kind ms_region_get_kind(const ms_region *r);
+/** Valid while @r lives. */
+MS_API const char *ms_region_name(const ms_region *r);
+/** The owner name, or NULL. Valid until the next ms_region_set_owner(). */
+MS_API const char *ms_region_owner(const ms_region *r);
+/** Size, with MS_SIZE_2_64 for 2^64. */
+MS_API uint64_t ms_region_size(const ms_region *r);
+MS_API uint64_t ms_region_addr(const ms_region *r);
+MS_API int ms_region_priority(const ms_region *r);
+MS_API bool ms_region_enabled(const ms_region *r);
+MS_API bool ms_region_readonly(const ms_region *r);
+MS_API bool ms_region_nonvolatile(const ms_region *r);
+MS_API bool ms_region_unmergeable(const ms_region *r);
+MS_API bool ms_region_romd(const ms_region *r);
+/** Whether the region fills the gaps under its children (all kinds but container and alias). */
+MS_API bool ms_region_is_terminating(const ms_region *r);
+/** The container, or NULL. */
+MS_API ms_region *ms_region_container(const ms_region *r);
+/** An alias's target (NULL for other kinds) and window offset. */
+MS_API ms_region *ms_region_alias_target(const ms_region *r);
+MS_API uint64_t ms_region_alias_offset(const ms_region *r);
+/**
+ * ms_region_ram_ptr - host memory behind a RAM, ROM, ROM device, RAM device
+ * or RAM pointer region; NULL for other kinds. Valid while @r lives.
+ */
+MS_API void *ms_region_ram_ptr(const ms_region *r);
+
+/**
+ * ms_region_nr_subregions / ms_region_subregion - the subregion list in
+ * rendering order (priority descending, later-added first among equals).
+ * The pointer is valid while the topology is unchanged.
+ */
+MS_API size_t ms_region_nr_subregions(const ms_region *r);
+MS_API ms_region *ms_region_subregion(const ms_region *r, size_t index);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMSPACE_REGION_H */

@@ -1,0 +1,238 @@
+/*
+ * memspace internals shared between modules: the layouts of the opaque
+ * objects and the module-to-module calls (ms__<module>_<verb>).
+ *
+ * Locking: every field marked [lock] is read and written only with the
+ * context's topology lock held. Fields marked [rcu] are published with
+ * rcu_assign_pointer() and read with rcu_dereference() inside an urcu-bp
+ * read-side section. Flat views are immutable once published.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MEMSPACE_INTERNAL_H
+#define MEMSPACE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <urcu-bp.h>
+
+#include "memspace.h"
+
+/* 128-bit integers for region sizes (up to 2^64) and render arithmetic. */
+__extension__ typedef unsigned __int128 ms__u128;
+__extension__ typedef __int128 ms__i128;
+
+#define MS__2_64 ((ms__u128)1 << 64)
+
+/* API size (MS_SIZE_2_64 convention) <-> exact size. */
+static inline ms__u128 ms__size_from_api(uint64_t size)
+{
+	return size == MS_SIZE_2_64 ? MS__2_64 : (ms__u128)size;
+}
+
+static inline uint64_t ms__size_to_api(ms__u128 size)
+{
+	return size >= MS__2_64 ? MS_SIZE_2_64 : (uint64_t)size;
+}
+
+/* ---- context (ctx.c) ---------------------------------------------------- */
+
+struct ms_ctx {
+	pthread_mutex_t lock; /* the topology lock (recursive) */
+	unsigned depth;       /* [lock] transaction nesting */
+	bool in_listener;     /* [lock] listener callbacks are running */
+	bool global_dirty_log;
+
+	/* [lock] regions changed since the last successful commit. */
+	ms_region **touched;
+	size_t nr_touched, cap_touched;
+	/* [lock] an address space was created or re-rooted: update it. */
+	bool as_pending;
+
+	uint64_t epoch;       /* [lock] commit epoch for region marks */
+	uint64_t touch_epoch; /* [lock] generation of the touched list */
+
+	ms_region *regions; /* [lock] all live regions (doubly linked) */
+	ms_as **as;         /* [lock] address spaces in creation order */
+	size_t nr_as, cap_as;
+	ms_listener **listeners; /* [lock] sorted by priority, then sequence */
+	size_t nr_listeners, cap_listeners;
+	uint64_t listener_seq;
+
+	ms_flatview *empty_view; /* shared view of NULL roots */
+
+	uint64_t render_count;    /* atomic */
+	uint64_t alloc_countdown; /* atomic; 0 = no fault injection */
+};
+
+/* Allocation through the context, so tests can inject failures. */
+void *ms__malloc(ms_ctx *ctx, size_t size);
+void *ms__calloc(ms_ctx *ctx, size_t n, size_t size);
+void *ms__realloc(ms_ctx *ctx, void *p, size_t size);
+char *ms__strdup(ms_ctx *ctx, const char *s);
+/* Grow *array (element size @elem) so it holds at least @need elements. */
+int ms__grow(ms_ctx *ctx, void **array, size_t *cap, size_t need, size_t elem);
+
+void ms__lock(ms_ctx *ctx);
+void ms__unlock(ms_ctx *ctx);
+
+/* Fault injection: true when this allocation must fail. */
+bool ms__inject_failure(ms_ctx *ctx);
+
+/*
+ * A mutation runs as (part of) a transaction:
+ *   ms__mutation_begin()  takes the lock, refuses (-EBUSY) while listener
+ *                         callbacks run, opens a transaction level, and tells
+ *                         whether nothing was pending before (*clean);
+ *   ms__mutation_cancel() closes the level without committing and unlocks
+ *                         (for a mutation that failed its checks);
+ *   ms__mutation_commit() closes the level and commits when it was the
+ *                         outermost; the lock stays held so the caller can
+ *                         undo its change on failure, then ms__unlock();
+ *   ms__discard_pending() forgets the touched records (after an undo, when
+ *                         *clean said nothing else was pending).
+ */
+int ms__mutation_begin(ms_ctx *ctx, bool *clean);
+void ms__mutation_cancel(ms_ctx *ctx);
+int ms__mutation_commit(ms_ctx *ctx);
+void ms__discard_pending(ms_ctx *ctx);
+
+/* ---- regions (region.c) ------------------------------------------------- */
+
+struct ms_region {
+	ms_ctx *ctx;
+	uint32_t refcount; /* atomic */
+	ms_region_kind kind;
+	char *name;
+	char *owner;
+
+	ms__u128 size; /* [lock] 0 .. 2^64 */
+	uint64_t addr; /* [lock] position inside the container */
+	int priority;  /* [lock] */
+	bool enabled, readonly, nonvolatile, unmergeable, romd; /* [lock] */
+	uint8_t dirty_log_mask; /* [lock] */
+
+	ms_region *container; /* [lock] at most one */
+	/* [lock] subregions in rendering order (each holds a reference). */
+	ms_region **subs;
+	size_t nr_subs, cap_subs;
+
+	ms_region *alias;      /* target of an alias (reference held) */
+	uint64_t alias_offset; /* [lock] */
+	/* [lock] aliases whose target is this region (back references). */
+	ms_region **aliased_by;
+	size_t nr_aliased_by, cap_aliased_by;
+
+	const ms_region_ops *ops;
+	void *opaque;
+	void *ram;       /* host memory, or NULL */
+	bool ram_mapped; /* ram was mmap()ed by us (size ram_len) */
+	size_t ram_len;
+
+	uint64_t mark;     /* [lock] epoch at which it was marked during commit */
+	uint64_t touched;  /* [lock] touch_epoch at which it entered ctx->touched */
+	/* [lock] during a commit: the view rendered from this region, if any. */
+	ms_flatview *commit_view;
+	uint64_t commit_view_epoch;
+
+	ms_region *next, *prev; /* [lock] ctx->regions links */
+};
+
+/* Record that @r changed in a way that can alter rendering. */
+int ms__region_touch(ms_region *r);
+/* Free a region whose refcount reached 0 (takes the lock). */
+void ms__region_destroy(ms_region *r);
+/* Free every region of a dying context regardless of references. */
+void ms__region_free_all(ms_ctx *ctx);
+/* Terminating = fills the gaps under its children (not container or alias). */
+static inline bool ms__region_terminates(const ms_region *r)
+{
+	return r->kind != MS_REGION_CONTAINER && r->kind != MS_REGION_ALIAS;
+}
+/* Printed kind: "ram", "rom", "romd", "ramd" or "i/o" (QEMU's rule). */
+const char *ms__region_type_name(const ms_region *r);
+
+/* ---- render (render.c) -------------------------------------------------- */
+
+#define MS__RANGE_READONLY (1u << 0)
+#define MS__RANGE_NONVOLATILE (1u << 1)
+#define MS__RANGE_UNMERGEABLE (1u << 2)
+#define MS__RANGE_ROMD (1u << 3)
+
+/* One flat range: [start, last] maps to region at offset_in_region. */
+typedef struct ms__range {
+	uint64_t start;
+	uint64_t last;
+	uint64_t offset_in_region;
+	ms_region *region;
+	uint8_t flags;
+	uint8_t dirty_log_mask;
+} ms__range;
+
+/* Deepest nesting (containers + aliases) a render follows before -ELOOP. */
+#define MS__RENDER_MAX_DEPTH 256
+
+/*
+ * Render @root (may be NULL) into a new sorted, disjoint, merged array.
+ * Pure: reads the tree, takes no references, changes nothing.
+ * Return: 0, -ENOMEM, or -ELOOP.
+ */
+int ms__render(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root);
+bool ms__range_equal(const ms__range *a, const ms__range *b);
+/* R9: @next directly follows @prev and continues it (same region, offsets, flags). */
+bool ms__range_can_merge(const ms__range *prev, const ms__range *next);
+
+/* ---- flat views (flatview.c) -------------------------------------------- */
+
+struct ms_flatview {
+	uint32_t refcount; /* atomic */
+	ms_ctx *ctx;
+	ms_region *root; /* reference held; NULL for the empty view */
+	ms__range *ranges;
+	size_t nr;
+	struct rcu_head rcu;
+};
+
+/* Build a view from rendered ranges (takes ownership of @ranges on success;
+ * takes references on the root and every region). */
+int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, ms__range *ranges,
+		     size_t nr);
+/* Invariant checker: sorted, disjoint, non-empty, merged. 0 or -EINVAL. */
+int ms__flatview_check(const ms_flatview *fv);
+void ms__section_from_range(ms_section *s, const ms__range *r);
+
+/* ---- address spaces and commit (as.c) ----------------------------------- */
+
+struct ms_as {
+	ms_ctx *ctx;
+	char *name;
+	ms_region *root;     /* reference held */
+	ms_region *fv_root;  /* [lock] flatview root at the last commit */
+	ms_flatview *view;   /* [rcu] reference held */
+};
+
+/* Commit everything pending. Lock held, depth 0. */
+int ms__commit(ms_ctx *ctx);
+ms_region *ms__flatview_root_of(ms_region *root);
+/* Debug checker: every address space's view equals a fresh render. */
+int ms__ctx_check(ms_ctx *ctx);
+
+/* ---- listeners (listener.c) --------------------------------------------- */
+
+struct ms_listener {
+	ms_ctx *ctx;
+	ms_as *as;
+	const ms_listener_ops *ops;
+	void *opaque;
+	uint64_t seq;
+};
+
+void ms__listeners_begin(ms_ctx *ctx);
+void ms__listeners_commit(ms_ctx *ctx);
+/* Deliver the two-pass difference between two views of @as. */
+void ms__listeners_diff(ms_as *as, const ms_flatview *old_view, const ms_flatview *new_view);
+
+#endif /* MEMSPACE_INTERNAL_H */

@@ -1,0 +1,321 @@
+/*
+ * listener.c: memory listeners and the per-commit difference.
+ *
+ * Listeners are kept sorted by (priority, registration sequence); add-type
+ * callbacks walk the array forwards, del-type ones backwards. The difference
+ * between two views is computed with one merge-like walk over both sorted
+ * range arrays per pass (QEMU's two-pass scheme): pass 1 reports what went
+ * away, pass 2 what stayed and what appeared, so a consumer never sees two
+ * live mappings of one address.
+ *
+ * Locking: all callbacks run with the topology lock held and ctx->in_listener
+ * set, which makes topology changes from inside a callback fail with -EBUSY.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef enum direction { FORWARD, REVERSE } direction;
+
+/* Run @body for each listener @l of @only_as (all when NULL), in @dir order. */
+#define FOR_EACH_LISTENER(ctx_, only_as, dir, l, body)                                        \
+	do {                                                                                  \
+		size_t i_, n_ = (ctx_)->nr_listeners;                                         \
+		for (i_ = 0; i_ < n_; i_++) {                                                 \
+			ms_listener *l = (ctx_)->listeners[(dir) == FORWARD ? i_ : n_ - 1 - i_]; \
+			if ((only_as) == NULL || l->as == (only_as)) {                        \
+				body;                                                         \
+			}                                                                     \
+		}                                                                             \
+	} while (0)
+
+typedef enum section_event {
+	EV_ADD,
+	EV_DEL,
+	EV_NOP,
+	EV_LOG_START,
+	EV_LOG_STOP,
+	EV_LOG_SYNC,
+} section_event;
+
+/* Deliver one event about one range to the listeners of @as. */
+static void notify_range(ms_as *as, section_event ev, const ms__range *range, uint8_t old_mask,
+			 uint8_t new_mask)
+{
+	direction dir = (ev == EV_DEL || ev == EV_LOG_STOP) ? REVERSE : FORWARD;
+	ms_ctx *ctx = as->ctx;
+	ms_section s;
+
+	ms__section_from_range(&s, range);
+	FOR_EACH_LISTENER(ctx, as, dir, l, {
+		const ms_listener_ops *ops = l->ops;
+
+		switch (ev) {
+		case EV_ADD:
+			if (ops->region_add)
+				ops->region_add(&s, l->opaque);
+			break;
+		case EV_DEL:
+			if (ops->region_del)
+				ops->region_del(&s, l->opaque);
+			break;
+		case EV_NOP:
+			if (ops->region_nop)
+				ops->region_nop(&s, l->opaque);
+			break;
+		case EV_LOG_START:
+			if (ops->log_start)
+				ops->log_start(&s, old_mask, new_mask, l->opaque);
+			break;
+		case EV_LOG_STOP:
+			if (ops->log_stop)
+				ops->log_stop(&s, old_mask, new_mask, l->opaque);
+			break;
+		case EV_LOG_SYNC:
+			if (ops->log_sync)
+				ops->log_sync(&s, l->opaque);
+			break;
+		}
+	});
+}
+
+void ms__listeners_begin(ms_ctx *ctx)
+{
+	FOR_EACH_LISTENER(ctx, (ms_as *)NULL, FORWARD, l, {
+		if (l->ops->begin)
+			l->ops->begin(l->opaque);
+	});
+}
+
+void ms__listeners_commit(ms_ctx *ctx)
+{
+	FOR_EACH_LISTENER(ctx, (ms_as *)NULL, FORWARD, l, {
+		if (l->ops->commit)
+			l->ops->commit(l->opaque);
+	});
+}
+
+static void diff_pass(ms_as *as, const ms_flatview *old_view, const ms_flatview *new_view,
+		      bool adding)
+{
+	size_t iold = 0, inew = 0;
+	size_t nr_old = old_view ? old_view->nr : 0;
+
+	while (iold < nr_old || inew < new_view->nr) {
+		const ms__range *frold = iold < nr_old ? &old_view->ranges[iold] : NULL;
+		const ms__range *frnew = inew < new_view->nr ? &new_view->ranges[inew] : NULL;
+
+		if (frold && (!frnew || frold->start < frnew->start ||
+			      (frold->start == frnew->start && !ms__range_equal(frold, frnew)))) {
+			/* Gone, or changed in place. */
+			if (!adding)
+				notify_range(as, EV_DEL, frold, 0, 0);
+			iold++;
+		} else if (frold && frnew && ms__range_equal(frold, frnew)) {
+			if (adding) {
+				uint8_t was = frold->dirty_log_mask, now = frnew->dirty_log_mask;
+
+				notify_range(as, EV_NOP, frnew, 0, 0);
+				if (now & ~was)
+					notify_range(as, EV_LOG_START, frnew, was, now);
+				if (was & ~now)
+					notify_range(as, EV_LOG_STOP, frnew, was, now);
+			}
+			iold++;
+			inew++;
+		} else {
+			if (adding) {
+				notify_range(as, EV_ADD, frnew, 0, 0);
+				if (frnew->dirty_log_mask)
+					notify_range(as, EV_LOG_START, frnew, 0,
+						     frnew->dirty_log_mask);
+			}
+			inew++;
+		}
+	}
+}
+
+void ms__listeners_diff(ms_as *as, const ms_flatview *old_view, const ms_flatview *new_view)
+{
+	diff_pass(as, old_view, new_view, false);
+	diff_pass(as, old_view, new_view, true);
+}
+
+/* Replay @view to the single listener @l (registration or unregistration). */
+static void replay(ms_listener *l, const ms_flatview *view, bool adding)
+{
+	const ms_listener_ops *ops = l->ops;
+	size_t i;
+
+	if (ops->begin)
+		ops->begin(l->opaque);
+	if (adding && l->ctx->global_dirty_log && ops->log_global_start)
+		ops->log_global_start(l->opaque);
+	for (i = 0; i < view->nr; i++) {
+		const ms__range *r = &view->ranges[i];
+		ms_section s;
+
+		ms__section_from_range(&s, r);
+		if (adding) {
+			if (ops->region_add)
+				ops->region_add(&s, l->opaque);
+			if (r->dirty_log_mask && ops->log_start)
+				ops->log_start(&s, 0, r->dirty_log_mask, l->opaque);
+		} else {
+			if (r->dirty_log_mask && ops->log_stop)
+				ops->log_stop(&s, r->dirty_log_mask, 0, l->opaque);
+			if (ops->region_del)
+				ops->region_del(&s, l->opaque);
+		}
+	}
+	if (ops->commit)
+		ops->commit(l->opaque);
+}
+
+static int lock_for_callbacks(ms_ctx *ctx)
+{
+	ms__lock(ctx);
+	if (ctx->in_listener) {
+		ms__unlock(ctx);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *ops, void *opaque)
+{
+	ms_listener *l;
+	ms_ctx *ctx;
+	size_t pos;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!as || !ops)
+		return -EINVAL;
+	ctx = as->ctx;
+	rc = lock_for_callbacks(ctx);
+	if (rc < 0)
+		return rc;
+	l = ms__calloc(ctx, 1, sizeof(*l));
+	rc = l ? ms__grow(ctx, (void **)&ctx->listeners, &ctx->cap_listeners,
+			  ctx->nr_listeners + 1, sizeof(*ctx->listeners))
+	       : -ENOMEM;
+	if (rc < 0) {
+		free(l);
+		ms__unlock(ctx);
+		return rc;
+	}
+	l->ctx = ctx;
+	l->as = as;
+	l->ops = ops;
+	l->opaque = opaque;
+	l->seq = ctx->listener_seq++;
+	for (pos = ctx->nr_listeners; pos > 0; pos--)
+		if (ctx->listeners[pos - 1]->ops->priority <= ops->priority)
+			break;
+	memmove(&ctx->listeners[pos + 1], &ctx->listeners[pos],
+		(ctx->nr_listeners - pos) * sizeof(*ctx->listeners));
+	ctx->listeners[pos] = l;
+	ctx->nr_listeners++;
+
+	ctx->in_listener = true;
+	replay(l, as->view, true);
+	ctx->in_listener = false;
+	ms__unlock(ctx);
+	*out = l;
+	return 0;
+}
+
+int ms_listener_unregister(ms_listener *l)
+{
+	ms_ctx *ctx;
+	size_t i;
+	int rc;
+
+	if (!l)
+		return 0;
+	ctx = l->ctx;
+	rc = lock_for_callbacks(ctx);
+	if (rc < 0)
+		return rc;
+	ctx->in_listener = true;
+	replay(l, l->as->view, false);
+	ctx->in_listener = false;
+	for (i = 0; i < ctx->nr_listeners; i++) {
+		if (ctx->listeners[i] == l) {
+			memmove(&ctx->listeners[i], &ctx->listeners[i + 1],
+				(ctx->nr_listeners - i - 1) * sizeof(*ctx->listeners));
+			ctx->nr_listeners--;
+			break;
+		}
+	}
+	free(l);
+	ms__unlock(ctx);
+	return 0;
+}
+
+static int set_global_dirty_log(ms_ctx *ctx, bool on)
+{
+	int rc;
+
+	if (!ctx)
+		return -EINVAL;
+	rc = lock_for_callbacks(ctx);
+	if (rc < 0)
+		return rc;
+	if (ctx->global_dirty_log != on) {
+		ctx->global_dirty_log = on;
+		ctx->in_listener = true;
+		FOR_EACH_LISTENER(ctx, (ms_as *)NULL, on ? FORWARD : REVERSE, l, {
+			if (on && l->ops->log_global_start)
+				l->ops->log_global_start(l->opaque);
+			if (!on && l->ops->log_global_stop)
+				l->ops->log_global_stop(l->opaque);
+		});
+		ctx->in_listener = false;
+	}
+	ms__unlock(ctx);
+	return 0;
+}
+
+int ms_ctx_dirty_log_global_start(ms_ctx *ctx)
+{
+	return set_global_dirty_log(ctx, true);
+}
+
+int ms_ctx_dirty_log_global_stop(ms_ctx *ctx)
+{
+	return set_global_dirty_log(ctx, false);
+}
+
+bool ms_ctx_dirty_log_global(const ms_ctx *ctx)
+{
+	return ctx->global_dirty_log;
+}
+
+int ms_as_log_sync(ms_as *as)
+{
+	ms_ctx *ctx;
+	size_t i;
+	int rc;
+
+	if (!as)
+		return -EINVAL;
+	ctx = as->ctx;
+	rc = lock_for_callbacks(ctx);
+	if (rc < 0)
+		return rc;
+	ctx->in_listener = true;
+	for (i = 0; i < as->view->nr; i++)
+		if (as->view->ranges[i].dirty_log_mask)
+			notify_range(as, EV_LOG_SYNC, &as->view->ranges[i], 0, 0);
+	ctx->in_listener = false;
+	ms__unlock(ctx);
+	return 0;
+}

@@ -1,0 +1,277 @@
+/*
+ * render.c: region tree -> sorted, disjoint, merged flat ranges.
+ *
+ * A pure function of the tree: it reads regions under the topology lock,
+ * takes no references and changes nothing. It follows QEMU 7.2's rendering
+ * rules (qemu-mtree README §3): regions are visited in priority order and
+ * "paint" the address space; whatever is painted first owns the address. A
+ * terminating region fills every gap left inside its clip; a pure container
+ * only renders its children; an alias renders a window of its target.
+ *
+ * The painted set lives in a treap keyed by range start (nodes in one pool,
+ * linked by index), so each gap lookup and insertion is O(log n) instead of
+ * QEMU's O(n) array insertion. Invariant: the ranges in the treap are
+ * pairwise disjoint, so ordering by start equals ordering by last.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define NIL 0u
+
+typedef struct node {
+	ms__range range;
+	uint32_t left, right;
+	uint32_t heap_key;
+} node;
+
+typedef struct painter {
+	ms_ctx *ctx;
+	node *nodes; /* nodes[0] is the nil sentinel */
+	size_t nr, cap;
+	uint32_t root;
+} painter;
+
+/* Inherited state along the path from the root. */
+typedef struct path_flags {
+	bool readonly, nonvolatile, unmergeable;
+} path_flags;
+
+static uint32_t mix32(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return (uint32_t)x;
+}
+
+/* Split @t into ranges starting before @key (*l) and the rest (*r). */
+static void split(painter *p, uint32_t t, uint64_t key, uint32_t *l, uint32_t *r)
+{
+	if (t == NIL) {
+		*l = *r = NIL;
+	} else if (p->nodes[t].range.start < key) {
+		split(p, p->nodes[t].right, key, &p->nodes[t].right, r);
+		*l = t;
+	} else {
+		split(p, p->nodes[t].left, key, l, &p->nodes[t].left);
+		*r = t;
+	}
+}
+
+static uint32_t insert_node(painter *p, uint32_t t, uint32_t n)
+{
+	node *nodes = p->nodes;
+
+	if (t == NIL)
+		return n;
+	if (nodes[n].heap_key > nodes[t].heap_key) {
+		split(p, t, nodes[n].range.start, &nodes[n].left, &nodes[n].right);
+		return n;
+	}
+	if (nodes[n].range.start < nodes[t].range.start)
+		nodes[t].left = insert_node(p, nodes[t].left, n);
+	else
+		nodes[t].right = insert_node(p, nodes[t].right, n);
+	return t;
+}
+
+static int paint(painter *p, const ms__range *range)
+{
+	uint32_t n;
+	int rc;
+
+	rc = ms__grow(p->ctx, (void **)&p->nodes, &p->cap, p->nr + 1, sizeof(node));
+	if (rc < 0)
+		return rc;
+	n = (uint32_t)p->nr++;
+	p->nodes[n].range = *range;
+	p->nodes[n].left = p->nodes[n].right = NIL;
+	p->nodes[n].heap_key = mix32(n);
+	p->root = insert_node(p, p->root, n);
+	return 0;
+}
+
+/* The first painted range (in address order) whose last address >= @addr. */
+static const ms__range *first_ending_at_or_after(const painter *p, uint64_t addr)
+{
+	const ms__range *best = NULL;
+	uint32_t t = p->root;
+
+	while (t != NIL) {
+		const node *n = &p->nodes[t];
+
+		if (n->range.last >= addr) {
+			best = &n->range;
+			t = n->left;
+		} else {
+			t = n->right;
+		}
+	}
+	return best;
+}
+
+/*
+ * Fill the gaps of [lo, hi) (absolute, hi <= 2^64) with @mr, whose offset 0
+ * sits at absolute address @base.
+ */
+static int fill_gaps(painter *p, ms_region *mr, ms__i128 base, ms__i128 lo, ms__i128 hi,
+		     path_flags flags)
+{
+	ms__range piece = {
+		.region = mr,
+		.flags = (uint8_t)((flags.readonly ? MS__RANGE_READONLY : 0) |
+				   (flags.nonvolatile ? MS__RANGE_NONVOLATILE : 0) |
+				   (flags.unmergeable ? MS__RANGE_UNMERGEABLE : 0) |
+				   (mr->kind == MS_REGION_ROM_DEVICE && mr->romd ? MS__RANGE_ROMD : 0)),
+		.dirty_log_mask = mr->dirty_log_mask,
+	};
+	ms__i128 cur = lo;
+	int rc;
+
+	while (cur < hi) {
+		const ms__range *next = first_ending_at_or_after(p, (uint64_t)cur);
+		ms__i128 gap_end = hi;
+
+		if (next && (ms__i128)next->start <= cur) {
+			/* Already painted: skip past it. */
+			cur = (ms__i128)next->last + 1;
+			continue;
+		}
+		if (next && (ms__i128)next->start < hi)
+			gap_end = next->start;
+		piece.start = (uint64_t)cur;
+		piece.last = (uint64_t)(gap_end - 1);
+		piece.offset_in_region = (uint64_t)(cur - base);
+		rc = paint(p, &piece);
+		if (rc < 0)
+			return rc;
+		cur = gap_end;
+	}
+	return 0;
+}
+
+/*
+ * Render @mr whose container's offset 0 is at absolute @base, inside the
+ * absolute window [clip_lo, clip_hi).
+ */
+static int render_region(painter *p, ms_region *mr, ms__i128 base, ms__i128 clip_lo,
+			 ms__i128 clip_hi, path_flags flags, unsigned depth)
+{
+	ms__i128 lo, hi;
+	size_t i;
+	int rc;
+
+	if (!mr->enabled)
+		return 0;
+	if (depth > MS__RENDER_MAX_DEPTH)
+		return -ELOOP;
+
+	base += mr->addr;
+	flags.readonly |= mr->readonly;
+	flags.nonvolatile |= mr->nonvolatile;
+	flags.unmergeable |= mr->unmergeable;
+
+	lo = base > clip_lo ? base : clip_lo;
+	hi = base + (ms__i128)mr->size;
+	if (hi > clip_hi)
+		hi = clip_hi;
+	if (lo >= hi)
+		return 0;
+
+	if (mr->kind == MS_REGION_ALIAS) {
+		base -= (ms__i128)mr->alias->addr + (ms__i128)mr->alias_offset;
+		return render_region(p, mr->alias, base, lo, hi, flags, depth + 1);
+	}
+
+	for (i = 0; i < mr->nr_subs; i++) {
+		rc = render_region(p, mr->subs[i], base, lo, hi, flags, depth + 1);
+		if (rc < 0)
+			return rc;
+	}
+
+	if (!ms__region_terminates(mr))
+		return 0;
+	return fill_gaps(p, mr, base, lo, hi, flags);
+}
+
+bool ms__range_can_merge(const ms__range *prev, const ms__range *next)
+{
+	return prev->last + 1 == next->start && prev->region == next->region &&
+	       prev->offset_in_region + (next->start - prev->start) == next->offset_in_region &&
+	       prev->flags == next->flags && prev->dirty_log_mask == next->dirty_log_mask &&
+	       !(prev->flags & MS__RANGE_UNMERGEABLE);
+}
+
+/* In-order walk with an explicit stack; appends and merges into @out. */
+static int flatten(const painter *p, ms__range *out, size_t *nr)
+{
+	uint32_t *stack;
+	size_t depth = 0, n = 0;
+	uint32_t t = p->root;
+
+	/* A treap's depth is O(log n) with high probability, but bound it by n. */
+	stack = ms__malloc(p->ctx, (p->nr + 1) * sizeof(*stack));
+	if (!stack)
+		return -ENOMEM;
+	while (t != NIL || depth > 0) {
+		while (t != NIL) {
+			stack[depth++] = t;
+			t = p->nodes[t].left;
+		}
+		t = stack[--depth];
+		if (n > 0 && ms__range_can_merge(&out[n - 1], &p->nodes[t].range))
+			out[n - 1].last = p->nodes[t].range.last;
+		else
+			out[n++] = p->nodes[t].range;
+		t = p->nodes[t].right;
+	}
+	free(stack);
+	*nr = n;
+	return 0;
+}
+
+int ms__render(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root)
+{
+	painter p = {.ctx = ctx};
+	path_flags flags = {false, false, false};
+	ms__range *ranges = NULL;
+	int rc;
+
+	*out = NULL;
+	*nr = 0;
+	if (!root)
+		return 0;
+	/* Node 0 is the nil sentinel. */
+	rc = ms__grow(ctx, (void **)&p.nodes, &p.cap, 64, sizeof(node));
+	if (rc < 0)
+		return rc;
+	p.nr = 1;
+	rc = render_region(&p, root, 0, 0, (ms__i128)MS__2_64, flags, 0);
+	if (rc == 0 && p.nr > 1) {
+		ranges = ms__malloc(ctx, (p.nr - 1) * sizeof(*ranges));
+		if (!ranges)
+			rc = -ENOMEM;
+		else
+			rc = flatten(&p, ranges, nr);
+		if (rc < 0) {
+			free(ranges);
+			ranges = NULL;
+			*nr = 0;
+		}
+	}
+	free(p.nodes);
+	*out = ranges;
+	return rc;
+}
+
+bool ms__range_equal(const ms__range *a, const ms__range *b)
+{
+	return a->start == b->start && a->last == b->last && a->region == b->region &&
+	       a->offset_in_region == b->offset_in_region && a->flags == b->flags;
+}
