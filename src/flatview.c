@@ -91,14 +91,11 @@ int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index)
 	return 0;
 }
 
-int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
+const ms__range *ms__flatview_lookup(const ms_flatview *fv, uint64_t addr)
 {
-	size_t lo = 0, hi;
+	size_t lo = 0, hi = fv->nr;
 
-	if (!out || !fv)
-		return -EINVAL;
-	/* Invariant: every range before lo ends below addr; none from hi on starts at or below it. */
-	hi = fv->nr;
+	/* Invariant: ranges before lo end below addr; none from hi on ends below it. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -108,8 +105,20 @@ int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
 			hi = mid;
 	}
 	if (lo == fv->nr || fv->ranges[lo].start > addr)
+		return NULL;
+	return &fv->ranges[lo];
+}
+
+int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
+{
+	const ms__range *r;
+
+	if (!out || !fv)
+		return -EINVAL;
+	r = ms__flatview_lookup(fv, addr);
+	if (!r)
 		return -ENOENT;
-	ms__section_from_range(out, &fv->ranges[lo]);
+	ms__section_from_range(out, r);
 	return 0;
 }
 

@@ -200,6 +200,11 @@ struct ms_flatview {
  * takes references on the root and every region). */
 int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, ms__range *ranges,
 		     size_t nr);
+/*
+ * The range containing @addr, or NULL. The access path's lookup: any thread,
+ * the view held (reference or RCU read-side section).
+ */
+const ms__range *ms__flatview_lookup(const ms_flatview *fv, uint64_t addr);
 /* Invariant checker: sorted, disjoint, non-empty, merged. 0 or -EINVAL. */
 int ms__flatview_check(const ms_flatview *fv);
 void ms__section_from_range(ms_section *s, const ms__range *r);
