@@ -29,6 +29,11 @@ int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, ms__range 
 	fv->root = ms_region_ref(root);
 	fv->ranges = ranges;
 	fv->nr = nr;
+	if (ms__flatview_build_index(fv) < 0) {
+		ms_region_unref(fv->root);
+		free(fv);
+		return -ENOMEM;
+	}
 	for (i = 0; i < nr; i++)
 		ms_region_ref(ranges[i].region);
 	*out = fv;
@@ -43,6 +48,8 @@ static void flatview_free_rcu(struct rcu_head *head)
 	for (i = 0; i < fv->nr; i++)
 		ms_region_unref(fv->ranges[i].region);
 	ms_region_unref(fv->root);
+	free(fv->index_keys);
+	free(fv->index_pos);
 	free(fv->ranges);
 	free(fv);
 }
@@ -89,24 +96,6 @@ int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index)
 		return -ERANGE;
 	ms__section_from_range(out, &fv->ranges[index]);
 	return 0;
-}
-
-const ms__range *ms__flatview_lookup(const ms_flatview *fv, uint64_t addr)
-{
-	size_t lo = 0, hi = fv->nr;
-
-	/* Invariant: ranges before lo end below addr; none from hi on ends below it. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (fv->ranges[mid].last < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == fv->nr || fv->ranges[lo].start > addr)
-		return NULL;
-	return &fv->ranges[lo];
 }
 
 int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)

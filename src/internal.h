@@ -193,6 +193,10 @@ struct ms_flatview {
 	ms_region *root; /* reference held; NULL for the empty view */
 	ms__range *ranges;
 	size_t nr;
+	/* Lookup index (dispatch.c). */
+	uint64_t *index_keys; /* range starts in Eytzinger order, [1..nr] */
+	uint32_t *index_pos;  /* sorted index of each key */
+	uint32_t hint;        /* last range found (relaxed atomic, validated) */
 	struct rcu_head rcu;
 };
 
@@ -205,6 +209,8 @@ int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, ms__range 
  * the view held (reference or RCU read-side section).
  */
 const ms__range *ms__flatview_lookup(const ms_flatview *fv, uint64_t addr);
+/* Build the lookup index of a new view (dispatch.c). 0 or -ENOMEM. */
+int ms__flatview_build_index(ms_flatview *fv);
 /* Invariant checker: sorted, disjoint, non-empty, merged. 0 or -EINVAL. */
 int ms__flatview_check(const ms_flatview *fv);
 void ms__section_from_range(ms_section *s, const ms__range *r);
