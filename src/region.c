@@ -485,8 +485,13 @@ int ms_region_add_subregion_overlap(ms_region *container, uint64_t addr, ms_regi
 	if (rc == 0)
 		rc = ms__grow(ctx, (void **)&container->subs, &container->cap_subs,
 			      container->nr_subs + 1, sizeof(*container->subs));
+	/* The container's rendering changes, and so does @sub's own position,
+	 * which matters where @sub is itself a root (of an address space or a
+	 * flatview). */
 	if (rc == 0)
 		rc = ms__region_touch(container);
+	if (rc == 0)
+		rc = ms__region_touch(sub);
 	if (rc < 0) {
 		ms__mutation_cancel(ctx);
 		return rc;
