@@ -203,7 +203,7 @@ int ms__commit(ms_ctx *ctx)
 			continue;
 		}
 		old_views[i] = as->view;
-		rcu_assign_pointer(as->view, upd[i].view);
+		ms__publish(as->view, upd[i].view);
 		changed = true;
 	}
 
@@ -380,7 +380,7 @@ ms_region *ms_as_flatview_root(const ms_as *as)
 
 ms_flatview *ms_as_rcu_view(ms_as *as)
 {
-	return rcu_dereference(as->view);
+	return ms__deref(as->view);
 }
 
 /* Take a reference unless the count already dropped to 0 (being freed). */
@@ -402,7 +402,7 @@ ms_flatview *ms_as_get_flatview(ms_as *as)
 
 	rcu_read_lock_bp();
 	do {
-		fv = rcu_dereference(as->view);
+		fv = ms__deref(as->view);
 	} while (!flatview_tryref(fv));
 	rcu_read_unlock_bp();
 	return fv;

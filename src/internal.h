@@ -27,6 +27,26 @@ __extension__ typedef __int128 ms__i128;
 
 #define MS__2_64 ((ms__u128)1 << 64)
 
+/*
+ * View publication: rcu_assign_pointer() / rcu_dereference(). liburcu's
+ * barriers are inline assembly that ThreadSanitizer cannot see, so TSan
+ * builds use the equivalent release store / acquire load, which it can.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define MS__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MS__TSAN 1
+#endif
+#endif
+#ifdef MS__TSAN
+#define ms__publish(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define ms__deref(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+#else
+#define ms__publish(p, v) rcu_assign_pointer((p), (v))
+#define ms__deref(p) rcu_dereference(p)
+#endif
+
 /* API size (MS_SIZE_2_64 convention) <-> exact size. */
 static inline ms__u128 ms__size_from_api(uint64_t size)
 {
