@@ -24,7 +24,7 @@ extern "C" {
 
 #define MS_MTREE_FLAT (1u << 0)     /* -f: flat views instead of the tree */
 #define MS_MTREE_DISABLED (1u << 1) /* -D: include disabled regions (tree form) */
-#define MS_MTREE_OWNER (1u << 2)    /* -o: show region owners (tree form) */
+#define MS_MTREE_OWNER (1u << 2)    /* -o: show region owners (tree and flat forms) */
 #define MS_MTREE_JSON (1u << 3)     /* JSON instead of text */
 
 /**
@@ -35,7 +35,8 @@ extern "C" {
  * @flags: MS_MTREE_* flags.
  *
  * The flat form shows the views published by the last commit; the tree form
- * the current tree.
+ * the current tree. The JSON forms always include disabled regions and
+ * owners, so MS_MTREE_DISABLED and MS_MTREE_OWNER do not change them.
  * Return: 0; -EINVAL for NULL @out/@ctx or unknown flags; -ENOMEM.
  * Context: any thread; takes the topology lock.
  */
@@ -43,7 +44,13 @@ MS_API int ms_mtree_dump(char **out, size_t *len, ms_ctx *ctx, unsigned flags);
 
 /**
  * ms_mtree_fprint - write the same dump to @f.
- * Return: 0; -EINVAL; -ENOMEM; -EIO when writing fails.
+ * @f: the stream.
+ * @ctx: the context.
+ * @flags: MS_MTREE_* flags.
+ *
+ * Return: 0; -EINVAL for NULL @f/@ctx or unknown flags; -ENOMEM; -EIO when
+ * writing fails.
+ * Context: any thread; takes the topology lock.
  */
 MS_API int ms_mtree_fprint(FILE *f, ms_ctx *ctx, unsigned flags);
 
