@@ -214,8 +214,9 @@ struct ms_flatview {
 	ms__range *ranges;
 	size_t nr;
 	/* Lookup index (dispatch.c). */
-	uint64_t *index_keys; /* range starts in Eytzinger order, [1..nr] */
-	uint32_t *index_pos;  /* sorted index of each key */
+	uint64_t *index_keys; /* range starts in a static 8-ary B-tree */
+	uint32_t *index_pos;  /* sorted index of each key (nr for padding) */
+	size_t index_nodes;
 	uint32_t hint;        /* last range found (relaxed atomic, validated) */
 	struct rcu_head rcu;
 };
