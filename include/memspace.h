@@ -12,6 +12,7 @@
 #include "memspace/region.h"
 #include "memspace/as.h"
 #include "memspace/listener.h"
+#include "memspace/access.h"
 #include "memspace/mtree.h"
 
 #endif /* MEMSPACE_H */

@@ -86,6 +86,9 @@ struct ms_ctx {
 
 	uint64_t render_count;    /* atomic */
 	uint64_t alloc_countdown; /* atomic; 0 = no fault injection */
+
+	/* access path (access.c) */
+	unsigned max_access_depth; /* atomic; 0 = MS_ACCESS_DEPTH_DEFAULT */
 };
 
 /* Allocation through the context, so tests can inject failures. */
@@ -266,5 +269,18 @@ void ms__listeners_begin(ms_ctx *ctx);
 void ms__listeners_commit(ms_ctx *ctx);
 /* Deliver the two-pass difference between two views of @as. */
 void ms__listeners_diff(ms_as *as, const ms_flatview *old_view, const ms_flatview *new_view);
+
+/* ---- access path (access.c) ---------------------------------------------- */
+
+/*
+ * Whether a read (or, with @is_write, a write) can use the host memory behind @r
+ * directly (memcpy or a host mapping) rather than going through the access
+ * engine: RAM-backed kinds for reads (ROM devices only in romd mode), and for
+ * writes only RAM-backed kinds whose range is not readonly. RAM devices are
+ * never direct (they need exact-width accesses). Callers still apply the
+ * attrs.memory rule: a ROM device is direct for reads in romd mode, yet it is
+ * not RAM.
+ */
+bool ms__range_is_direct(const ms__range *r, bool is_write);
 
 #endif /* MEMSPACE_INTERNAL_H */

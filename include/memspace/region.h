@@ -42,7 +42,8 @@ extern "C" {
  * topology.
  *
  * @valid says what the guest may do: an access outside it fails with
- * MS_RESULT_ACCESS_ERROR before any callback runs. @impl says what the
+ * MS_RESULT_DECODE_ERROR (as in QEMU) before any callback runs, and a read
+ * returns 0. @impl says what the
  * callbacks accept: the core splits wider accesses and widens narrower ones.
  * A min/max of 0 means the default (1 and 4, as in QEMU).
  *

@@ -1,0 +1,767 @@
+/*
+ * access.c: reads, writes, loads and stores through an address space.
+ *
+ * An access takes one RCU read-side section and the one flat view published
+ * at its start, walks the view range by range, and gives each piece to the
+ * handler of its region kind: host memory is copied, RAM devices get
+ * exact-width loads and stores, devices get their callbacks through
+ * dispatch() (valid check, reentrancy and depth guard, impl split/widen).
+ * The access path never takes the topology lock and never looks at the
+ * address space again after reading its view, so device callbacks may change
+ * the topology (or free the address space) under a running access.
+ *
+ * Device data travels as "bus bytes": a device access of width w at offset
+ * o is the w bytes at o..o+w-1, i.e. the callback's value stored in the
+ * device's byte order. Scalar loads and stores convert at the edge.
+ *
+ * Per-thread state: the chain of device callbacks running on this thread
+ * (frames on the callers' stacks), for the reentrancy and depth guard.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define HOST_BIG_ENDIAN true
+#else
+#define HOST_BIG_ENDIAN false
+#endif
+
+/* Device memory may be any object; these types may alias it. */
+typedef uint16_t __attribute__((may_alias)) alias_u16;
+typedef uint32_t __attribute__((may_alias)) alias_u32;
+typedef uint64_t __attribute__((may_alias)) alias_u64;
+
+/* One access in flight. */
+typedef struct access_req {
+	ms_attrs attrs;
+	bool is_write;
+	bool single; /* scalar: a device in one range sees one access of len bytes */
+	bool loader; /* ms_as_write_rom(): host memory only, readonly ignored */
+	bool probe;  /* ms_as_access_valid(): check only, touch nothing */
+	uint64_t len;
+	uint8_t *dst;       /* reads: len bytes */
+	const uint8_t *src; /* writes: len bytes, or NULL to write @fill */
+	uint8_t fill;
+} access_req;
+
+/* ---- bytes and values ---------------------------------------------------- */
+
+/* The value of @size bytes read in the given byte order. */
+static uint64_t load_value(const uint8_t *bytes, unsigned size, bool big_endian)
+{
+	uint64_t value = 0;
+
+	/* Host order first: the bytes sit at the low-order end of @value. */
+	memcpy((uint8_t *)&value + (HOST_BIG_ENDIAN ? 8 - size : 0), bytes, size);
+	if (big_endian != HOST_BIG_ENDIAN)
+		value = __builtin_bswap64(value) >> (64 - 8 * size);
+	return value;
+}
+
+/* Stores the low @size bytes of @value (the rest is masked off). */
+static void store_value(uint8_t *bytes, unsigned size, uint64_t value, bool big_endian)
+{
+	if (big_endian != HOST_BIG_ENDIAN)
+		value = __builtin_bswap64(value << (64 - 8 * size));
+	memcpy(bytes, (const uint8_t *)&value + (HOST_BIG_ENDIAN ? 8 - size : 0), size);
+}
+
+static bool device_big_endian(const ms_region_ops *ops)
+{
+	switch (ops->endianness) {
+	case MS_ENDIAN_BIG:
+		return true;
+	case MS_ENDIAN_LITTLE:
+		return false;
+	default:
+		return HOST_BIG_ENDIAN;
+	}
+}
+
+/* The written bytes [pos, pos + n) of @a, from its buffer or its fill byte. */
+static void source_copy(const access_req *a, void *to, uint64_t pos, size_t n)
+{
+	if (a->src)
+		memcpy(to, a->src + pos, n);
+	else
+		memset(to, a->fill, n);
+}
+
+/* A piece that reached nothing usable: reads see zeros. */
+static ms_result fail(const access_req *a, uint64_t pos, uint64_t n, ms_result result)
+{
+	if (!a->is_write && a->dst)
+		memset(a->dst + pos, 0, (size_t)n);
+	return result;
+}
+
+/* want >= 1 bytes wanted, avail_minus_1 + 1 available (may be 2^64). */
+static uint64_t clamp_len(uint64_t want, uint64_t avail_minus_1)
+{
+	return want - 1 <= avail_minus_1 ? want : avail_minus_1 + 1;
+}
+
+/* ---- reentrancy and depth guard ------------------------------------------ */
+
+/*
+ * One device access running on this thread. Frames live on the stack of
+ * dispatch() and are linked innermost first, so the chain is exactly the
+ * devices whose callbacks are running below the current point of this thread.
+ */
+typedef struct call_frame {
+	const ms_region *region;
+	const struct call_frame *outer;
+	unsigned depth; /* 1 for the outermost */
+} call_frame;
+
+/*
+ * initial-exec: one pointer of static TLS, so the access path reads it
+ * without a __tls_get_addr() call.
+ */
+static _Thread_local const call_frame *innermost_call __attribute__((tls_model("initial-exec")));
+
+static ms_result chain_enter(call_frame *frame, const ms_region *mr)
+{
+	unsigned max = __atomic_load_n(&mr->ctx->max_access_depth, __ATOMIC_RELAXED);
+	const call_frame *f;
+
+	if (max == 0)
+		max = MS_ACCESS_DEPTH_DEFAULT;
+	if (innermost_call && innermost_call->depth >= max)
+		return MS_RESULT_ACCESS_ERROR;
+	for (f = innermost_call; f; f = f->outer)
+		if (f->region == mr)
+			return MS_RESULT_ACCESS_ERROR;
+	frame->region = mr;
+	frame->outer = innermost_call;
+	frame->depth = innermost_call ? innermost_call->depth + 1 : 1;
+	innermost_call = frame;
+	return MS_RESULT_OK;
+}
+
+static void chain_leave(const call_frame *frame)
+{
+	innermost_call = frame->outer;
+}
+
+/* ---- devices -------------------------------------------------------------- */
+
+static unsigned size_or(unsigned size, unsigned dflt)
+{
+	return size ? size : dflt;
+}
+
+/* @valid: may the guest make this access? Sizes first, then the veto. */
+static bool device_accepts(const ms_region *mr, uint64_t offset, unsigned size, bool is_write,
+			   ms_attrs attrs)
+{
+	const ms_region_ops *ops = mr->ops;
+
+	if (size < size_or(ops->valid.min_access_size, 1) ||
+	    size > size_or(ops->valid.max_access_size, 4))
+		return false;
+	if (!ops->valid.unaligned && (offset & (size - 1)))
+		return false;
+	return !ops->valid.accepts || ops->valid.accepts(offset, size, is_write, attrs, mr->opaque);
+}
+
+/*
+ * @impl: the next callback access covering bus offset @pos of the guest
+ * access [@offset, @end). With impl.unaligned, the guest access is cut into
+ * equal pieces of its size clamped to [min, max] (so a narrow one is widened
+ * in place). Otherwise each callback access is naturally aligned: the widest
+ * power of two up to impl.max that is aligned at @pos and fits; narrower than
+ * impl.min becomes the impl.min-sized access containing @pos.
+ */
+static void impl_next(const ms_region_ops *ops, ms__u128 pos, uint64_t offset, unsigned size,
+		      uint64_t *start, unsigned *width)
+{
+	unsigned min = size_or(ops->impl.min_access_size, 1);
+	unsigned max = size_or(ops->impl.max_access_size, 4);
+	ms__u128 end = (ms__u128)offset + size;
+	unsigned w;
+
+	if (ops->impl.unaligned) {
+		w = size < min ? min : size > max ? max : size;
+		*start = (uint64_t)pos;
+		*width = w;
+		return;
+	}
+	w = max;
+	while (w > 1 && ((pos & (w - 1)) || pos + w > end))
+		w >>= 1;
+	if (w < min) {
+		w = min;
+		pos &= ~(ms__u128)(min - 1);
+	}
+	*start = (uint64_t)pos;
+	*width = w;
+}
+
+static ms_result call_read(const ms_region *mr, uint64_t addr, unsigned width, ms_attrs attrs,
+			   uint64_t *value)
+{
+	const ms_region_ops *ops = mr->ops;
+
+	*value = 0;
+	if (ops->read_with_attrs)
+		return ops->read_with_attrs(value, addr, width, attrs, mr->opaque);
+	*value = ops->read(addr, width, mr->opaque);
+	return MS_RESULT_OK;
+}
+
+static ms_result call_write(const ms_region *mr, uint64_t addr, uint64_t value, unsigned width,
+			    ms_attrs attrs)
+{
+	const ms_region_ops *ops = mr->ops;
+
+	if (ops->write_with_attrs)
+		return ops->write_with_attrs(addr, value, width, attrs, mr->opaque);
+	ops->write(addr, value, width, mr->opaque);
+	return MS_RESULT_OK;
+}
+
+/*
+ * Carry out one guest access [offset, offset + size) with callback accesses
+ * chosen by impl_next(). Reads keep the overlapping bytes of each callback's
+ * value; writes send each callback the overlapping bytes with zeros in the
+ * lanes outside the guest access (no read-modify-write, as in QEMU).
+ */
+static ms_result device_rw(const ms_region *mr, uint64_t offset, unsigned size, ms_attrs attrs,
+			   bool is_write, uint8_t *bytes)
+{
+	bool big_endian = device_big_endian(mr->ops);
+	ms__u128 end = (ms__u128)offset + size;
+	ms__u128 pos = offset;
+	ms_result result = MS_RESULT_OK;
+
+	while (pos < end) {
+		uint8_t lane[8] = {0};
+		uint64_t start, value;
+		unsigned width;
+		ms__u128 lo, hi;
+		size_t in_lane, in_bytes;
+
+		impl_next(mr->ops, pos, offset, size, &start, &width);
+		lo = start > offset ? start : offset;
+		hi = (ms__u128)start + width < end ? (ms__u128)start + width : end;
+		in_lane = (size_t)(lo - start);
+		in_bytes = (size_t)(lo - offset);
+		if (is_write) {
+			memcpy(lane + in_lane, bytes + in_bytes, (size_t)(hi - lo));
+			value = load_value(lane, width, big_endian);
+			result |= call_write(mr, start, value, width, attrs);
+		} else {
+			result |= call_read(mr, start, width, attrs, &value);
+			store_value(lane, width, value, big_endian);
+			memcpy(bytes + in_bytes, lane + in_lane, (size_t)(hi - lo));
+		}
+		pos = (ms__u128)start + width;
+	}
+	return result;
+}
+
+/* One guest access of 1, 2, 4 or 8 bytes to a device (QEMU's dispatch). */
+static ms_result dispatch(const access_req *a, const ms_region *mr, uint64_t offset, uint64_t pos,
+			  unsigned size)
+{
+	uint8_t bytes[8];
+	call_frame frame;
+	ms_result result;
+
+	/* QEMU answers an access its valid rules refuse with a decode error. */
+	if (!device_accepts(mr, offset, size, a->is_write, a->attrs))
+		return fail(a, pos, size, MS_RESULT_DECODE_ERROR);
+	if (a->probe)
+		return MS_RESULT_OK;
+	result = chain_enter(&frame, mr);
+	if (result != MS_RESULT_OK)
+		return fail(a, pos, size, result);
+	if (a->is_write) {
+		source_copy(a, bytes, pos, size);
+		result = device_rw(mr, offset, size, a->attrs, true, bytes);
+	} else {
+		result = device_rw(mr, offset, size, a->attrs, false, bytes);
+		memcpy(a->dst + pos, bytes, size);
+	}
+	chain_leave(&frame);
+	return result;
+}
+
+/*
+ * Bulk pieces: the largest power of two up to valid.max that fits, naturally
+ * aligned unless the device takes unaligned accesses both as valid and in
+ * its implementation (QEMU looks only at impl.unaligned here; then an
+ * unaligned piece could be refused by valid.unaligned).
+ */
+static unsigned bulk_size(const ms_region_ops *ops, uint64_t offset, uint64_t n)
+{
+	unsigned max = size_or(ops->valid.max_access_size, 4);
+
+	if (!ops->valid.unaligned || !ops->impl.unaligned) {
+		uint64_t align = offset & -offset;
+
+		if (align != 0 && align < max)
+			max = (unsigned)align;
+	}
+	while (max > n)
+		max >>= 1;
+	return max;
+}
+
+static ms_result device_access(const access_req *a, const ms_region *mr, uint64_t offset,
+			       uint64_t pos, uint64_t n)
+{
+	ms_result result = MS_RESULT_OK;
+
+	if (a->single && n == a->len)
+		return dispatch(a, mr, offset, pos, (unsigned)n);
+	while (n > 0) {
+		unsigned l = bulk_size(mr->ops, offset, n);
+
+		result |= dispatch(a, mr, offset, pos, l);
+		offset += l;
+		pos += l;
+		n -= l;
+	}
+	return result;
+}
+
+/* ---- host memory ---------------------------------------------------------- */
+
+static void ram_copy(const access_req *a, uint8_t *mem, uint64_t pos, uint64_t n)
+{
+	if (a->probe)
+		return;
+	if (a->is_write)
+		source_copy(a, mem, pos, (size_t)n);
+	else
+		memcpy(a->dst + pos, mem, (size_t)n);
+}
+
+/* The widest of 8, 4, 2, 1 bytes that is aligned at @p and fits in @n. */
+static unsigned exact_width(uintptr_t p, uint64_t n)
+{
+	unsigned w = 8;
+
+	while (w > 1 && ((p & (w - 1)) || w > n))
+		w >>= 1;
+	return w;
+}
+
+/* RAM devices: only naturally aligned volatile loads and stores, never memcpy. */
+static void ram_device_copy(const access_req *a, uint8_t *mem, uint64_t pos, uint64_t n)
+{
+	if (a->probe)
+		return;
+	while (n > 0) {
+		unsigned w = exact_width((uintptr_t)mem, n);
+		uint8_t bytes[8];
+
+		if (a->is_write) {
+			source_copy(a, bytes, pos, w);
+			switch (w) {
+			case 8:
+				*(volatile alias_u64 *)mem = *(const alias_u64 *)bytes;
+				break;
+			case 4:
+				*(volatile alias_u32 *)mem = *(const alias_u32 *)bytes;
+				break;
+			case 2:
+				*(volatile alias_u16 *)mem = *(const alias_u16 *)bytes;
+				break;
+			default:
+				*(volatile uint8_t *)mem = bytes[0];
+				break;
+			}
+		} else {
+			switch (w) {
+			case 8:
+				*(alias_u64 *)bytes = *(const volatile alias_u64 *)mem;
+				break;
+			case 4:
+				*(alias_u32 *)bytes = *(const volatile alias_u32 *)mem;
+				break;
+			case 2:
+				*(alias_u16 *)bytes = *(const volatile alias_u16 *)mem;
+				break;
+			default:
+				bytes[0] = *(const volatile uint8_t *)mem;
+				break;
+			}
+			memcpy(a->dst + pos, bytes, w);
+		}
+		mem += w;
+		pos += w;
+		n -= w;
+	}
+}
+
+static bool kind_is_ram(ms_region_kind kind)
+{
+	return kind == MS_REGION_RAM || kind == MS_REGION_ROM || kind == MS_REGION_RAM_PTR ||
+	       kind == MS_REGION_RAM_DEVICE;
+}
+
+bool ms__range_is_direct(const ms__range *r, bool is_write)
+{
+	switch (r->region->kind) {
+	case MS_REGION_RAM:
+	case MS_REGION_ROM:
+	case MS_REGION_RAM_PTR:
+		return !is_write || !(r->flags & MS__RANGE_READONLY);
+	case MS_REGION_ROM_DEVICE:
+		return !is_write && (r->flags & MS__RANGE_ROMD);
+	default:
+		return false;
+	}
+}
+
+/* ---- the walk --------------------------------------------------------------- */
+
+/* ms_as_write_rom(): host memory only, whatever the readonly flags say. */
+static void load_range(const access_req *a, const ms__range *r, uint8_t *mem, uint64_t pos,
+		       uint64_t n)
+{
+	switch (r->region->kind) {
+	case MS_REGION_RAM:
+	case MS_REGION_ROM:
+	case MS_REGION_RAM_PTR:
+		ram_copy(a, mem, pos, n);
+		break;
+	case MS_REGION_RAM_DEVICE:
+		ram_device_copy(a, mem, pos, n);
+		break;
+	case MS_REGION_ROM_DEVICE:
+		if (r->flags & MS__RANGE_ROMD)
+			ram_copy(a, mem, pos, n);
+		break;
+	default:
+		break; /* devices, ROM devices outside romd mode, reservations: skipped */
+	}
+}
+
+/* Bytes [pos, pos + n) of @a go to range @r from address @addr on. */
+static ms_result access_range(const access_req *a, const ms__range *r, uint64_t addr, uint64_t pos,
+			      uint64_t n)
+{
+	const ms_region *mr = r->region;
+	uint64_t offset = r->offset_in_region + (addr - r->start);
+	uint8_t *mem = mr->ram ? (uint8_t *)mr->ram + offset : NULL;
+	bool readonly = r->flags & MS__RANGE_READONLY;
+
+	if (mr->kind == MS_REGION_IOMMU) {
+		/*
+		 * IOMMU hook: iommu.c will translate here (a->is_write and
+		 * a->attrs choose the permissions and the IOMMU index) and
+		 * continue this piece in the target address space's view, so
+		 * that every rule below, attrs.memory included, applies to the
+		 * translated target. Until then nothing answers behind an IOMMU.
+		 */
+		return a->loader ? MS_RESULT_OK : fail(a, pos, n, MS_RESULT_DECODE_ERROR);
+	}
+	if (a->loader) {
+		load_range(a, r, mem, pos, n);
+		return MS_RESULT_OK;
+	}
+	if (a->attrs.memory && !kind_is_ram(mr->kind))
+		return fail(a, pos, n, MS_RESULT_ACCESS_ERROR);
+	if (ms__range_is_direct(r, a->is_write)) {
+		ram_copy(a, mem, pos, n);
+		return MS_RESULT_OK;
+	}
+	switch (mr->kind) {
+	case MS_REGION_RAM:
+	case MS_REGION_ROM:
+	case MS_REGION_RAM_PTR:
+		/* A write to readonly RAM: ignored, except by a debugger. */
+		if (a->attrs.debug)
+			ram_copy(a, mem, pos, n);
+		return MS_RESULT_OK;
+	case MS_REGION_RAM_DEVICE:
+		if (!a->is_write || !readonly || a->attrs.debug)
+			ram_device_copy(a, mem, pos, n);
+		return MS_RESULT_OK;
+	case MS_REGION_ROM_DEVICE:
+		if (a->is_write && a->attrs.debug && (r->flags & MS__RANGE_ROMD)) {
+			ram_copy(a, mem, pos, n);
+			return MS_RESULT_OK;
+		}
+		return device_access(a, mr, offset, pos, n);
+	case MS_REGION_IO:
+		if (!mr->ops)
+			return fail(a, pos, n, MS_RESULT_DECODE_ERROR); /* reservation */
+		return device_access(a, mr, offset, pos, n);
+	default:
+		return fail(a, pos, n, MS_RESULT_DECODE_ERROR); /* never rendered */
+	}
+}
+
+/* Last address of the hole that contains @addr (nothing of @fv maps it). */
+static uint64_t hole_last(const ms_flatview *fv, uint64_t addr)
+{
+	size_t lo = 0, hi = fv->nr;
+
+	/* Invariant: ranges before lo start at or below addr; none from hi on does. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fv->ranges[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo == fv->nr ? UINT64_MAX : fv->ranges[lo].start - 1;
+}
+
+static ms_result access_view(const ms_flatview *view, uint64_t addr, const access_req *a)
+{
+	ms_result result = MS_RESULT_OK;
+	uint64_t pos = 0;
+
+	while (pos < a->len) {
+		uint64_t cur = addr + pos;
+		const ms__range *r;
+		uint64_t n;
+
+		if (cur < addr) {
+			/* Past the top of the address space: no wrap to 0. */
+			if (!a->loader)
+				result |= fail(a, pos, a->len - pos, MS_RESULT_DECODE_ERROR);
+			break;
+		}
+		r = ms__flatview_lookup(view, cur);
+		if (r) {
+			n = clamp_len(a->len - pos, r->last - cur);
+			result |= access_range(a, r, cur, pos, n);
+		} else {
+			n = clamp_len(a->len - pos, hole_last(view, cur) - cur);
+			if (!a->loader)
+				result |= fail(a, pos, n, MS_RESULT_DECODE_ERROR);
+		}
+		pos += n;
+	}
+	return result;
+}
+
+static ms_result run(ms_as *as, uint64_t addr, const access_req *a)
+{
+	const ms_flatview *view;
+	ms_result result;
+
+	rcu_read_lock_bp();
+	view = ms__deref(as->view);
+	result = access_view(view, addr, a);
+	rcu_read_unlock_bp();
+	return result;
+}
+
+/* ---- public entry points ------------------------------------------------------ */
+
+ms_result ms_as_read(ms_as *as, uint64_t addr, ms_attrs attrs, void *buf, size_t len)
+{
+	access_req a = {.attrs = attrs, .len = len, .dst = buf};
+
+	if (!as || (!buf && len))
+		return MS_RESULT_ACCESS_ERROR;
+	return len ? run(as, addr, &a) : MS_RESULT_OK;
+}
+
+ms_result ms_as_write(ms_as *as, uint64_t addr, ms_attrs attrs, const void *buf, size_t len)
+{
+	access_req a = {.attrs = attrs, .is_write = true, .len = len, .src = buf};
+
+	if (!as || (!buf && len))
+		return MS_RESULT_ACCESS_ERROR;
+	return len ? run(as, addr, &a) : MS_RESULT_OK;
+}
+
+ms_result ms_as_rw(ms_as *as, uint64_t addr, ms_attrs attrs, void *buf, size_t len, bool is_write)
+{
+	return is_write ? ms_as_write(as, addr, attrs, buf, len)
+			: ms_as_read(as, addr, attrs, buf, len);
+}
+
+ms_result ms_as_set(ms_as *as, uint64_t addr, ms_attrs attrs, uint8_t byte, size_t len)
+{
+	access_req a = {.attrs = attrs, .is_write = true, .len = len, .fill = byte};
+
+	if (!as)
+		return MS_RESULT_ACCESS_ERROR;
+	return len ? run(as, addr, &a) : MS_RESULT_OK;
+}
+
+ms_result ms_as_write_rom(ms_as *as, uint64_t addr, const void *buf, size_t len)
+{
+	access_req a = {
+		.attrs = MS_ATTRS_UNSPECIFIED,
+		.is_write = true,
+		.loader = true,
+		.len = len,
+		.src = buf,
+	};
+
+	if (!as || (!buf && len))
+		return MS_RESULT_ACCESS_ERROR;
+	return len ? run(as, addr, &a) : MS_RESULT_OK;
+}
+
+static uint64_t load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian,
+		     ms_result *result)
+{
+	uint8_t bytes[8];
+	access_req a = {.attrs = attrs, .single = true, .len = size, .dst = bytes};
+	ms_result res = MS_RESULT_ACCESS_ERROR;
+	uint64_t value = 0;
+
+	if (as) {
+		res = run(as, addr, &a);
+		value = load_value(bytes, size, big_endian);
+	}
+	if (result)
+		*result = res;
+	return value;
+}
+
+static ms_result store(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian,
+		       uint64_t value)
+{
+	uint8_t bytes[8];
+	access_req a = {
+		.attrs = attrs,
+		.is_write = true,
+		.single = true,
+		.len = size,
+		.src = bytes,
+	};
+
+	if (!as)
+		return MS_RESULT_ACCESS_ERROR;
+	store_value(bytes, size, value, big_endian);
+	return run(as, addr, &a);
+}
+
+uint8_t ms_as_ldub(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
+{
+	return (uint8_t)load(as, addr, attrs, 1, false, result);
+}
+
+uint16_t ms_as_lduw_le(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
+{
+	return (uint16_t)load(as, addr, attrs, 2, false, result);
+}
+
+uint16_t ms_as_lduw_be(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
+{
+	return (uint16_t)load(as, addr, attrs, 2, true, result);
+}
+
+uint32_t ms_as_ldl_le(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
+{
+	return (uint32_t)load(as, addr, attrs, 4, false, result);
+}
+
+uint32_t ms_as_ldl_be(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
+{
+	return (uint32_t)load(as, addr, attrs, 4, true, result);
+}
+
+uint64_t ms_as_ldq_le(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
+{
+	return load(as, addr, attrs, 8, false, result);
+}
+
+uint64_t ms_as_ldq_be(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
+{
+	return load(as, addr, attrs, 8, true, result);
+}
+
+ms_result ms_as_stb(ms_as *as, uint64_t addr, ms_attrs attrs, uint8_t val)
+{
+	return store(as, addr, attrs, 1, false, val);
+}
+
+ms_result ms_as_stw_le(ms_as *as, uint64_t addr, ms_attrs attrs, uint16_t val)
+{
+	return store(as, addr, attrs, 2, false, val);
+}
+
+ms_result ms_as_stw_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint16_t val)
+{
+	return store(as, addr, attrs, 2, true, val);
+}
+
+ms_result ms_as_stl_le(ms_as *as, uint64_t addr, ms_attrs attrs, uint32_t val)
+{
+	return store(as, addr, attrs, 4, false, val);
+}
+
+ms_result ms_as_stl_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint32_t val)
+{
+	return store(as, addr, attrs, 4, true, val);
+}
+
+ms_result ms_as_stq_le(ms_as *as, uint64_t addr, ms_attrs attrs, uint64_t val)
+{
+	return store(as, addr, attrs, 8, false, val);
+}
+
+ms_result ms_as_stq_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint64_t val)
+{
+	return store(as, addr, attrs, 8, true, val);
+}
+
+int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr, bool is_write,
+		    ms_attrs attrs)
+{
+	const ms_flatview *view;
+	const ms__range *r;
+	int rc = 0;
+
+	if (!out || !len || !as || *len == 0)
+		return -EINVAL;
+	/*
+	 * IOMMU hook: @is_write and @attrs will select the IOMMU permissions
+	 * and index when iommu.c translates IOMMU ranges here; a flat-view
+	 * lookup does not depend on them.
+	 */
+	(void)is_write;
+	(void)attrs;
+	rcu_read_lock_bp();
+	view = ms__deref(as->view);
+	r = ms__flatview_lookup(view, addr);
+	if (r) {
+		ms__section_from_range(out, r);
+		*len = clamp_len(*len, r->last - addr);
+		out->offset_in_region += addr - r->start;
+		out->start = addr;
+		out->last = addr + (*len - 1);
+	} else {
+		memset(out, 0, sizeof(*out));
+		*len = clamp_len(*len, hole_last(view, addr) - addr);
+		rc = -ENOENT;
+	}
+	rcu_read_unlock_bp();
+	return rc;
+}
+
+bool ms_as_access_valid(ms_as *as, uint64_t addr, size_t len, bool is_write, ms_attrs attrs)
+{
+	access_req a = {.attrs = attrs, .is_write = is_write, .probe = true, .len = len};
+
+	if (!as)
+		return false;
+	return len == 0 || run(as, addr, &a) == MS_RESULT_OK;
+}
+
+int ms_ctx_set_max_access_depth(ms_ctx *ctx, unsigned depth)
+{
+	if (!ctx || depth == 0)
+		return -EINVAL;
+	__atomic_store_n(&ctx->max_access_depth, depth, __ATOMIC_RELAXED);
+	return 0;
+}

@@ -1,0 +1,1264 @@
+/*
+ * test_access.c: reads, writes, loads and stores through address spaces
+ * (access.h): RAM, ROM, ROM devices, RAM devices, MMIO valid/impl rules and
+ * endianness, results, the reentrancy and depth guard, topology changes
+ * during an access, translate and access_valid.
+ *
+ * Test devices behave like memory in their own byte order (a 64-byte
+ * register file read and written in the device's endianness), so the bus
+ * bytes of any access equal the register file's bytes; each callback is
+ * logged with its offset, size, value and attributes.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "ms_unit.h"
+
+#define ATTRS MS_ATTRS_UNSPECIFIED
+#define MAX_LOG 64
+#define MAX_DEVS 8
+
+typedef struct call {
+	bool is_write;
+	uint64_t addr;
+	unsigned size;
+	uint64_t data;
+	ms_attrs attrs;
+} call;
+
+typedef struct dev dev;
+struct dev {
+	ms_region_ops ops;
+	ms_region *region;
+	uint64_t base; /* where it is mapped */
+	uint8_t mem[64];
+	call log[MAX_LOG];
+	size_t nr_log;    /* atomic */
+	ms_result result; /* returned by every callback */
+	/* Runs inside every callback, after logging. */
+	void (*hook)(dev *d, const call *c);
+	ms_as *as;
+	uint64_t target; /* for hooks: where to access */
+	ms_result nested_result;
+	int nested_rc;
+	unsigned inside; /* atomic, for the concurrency test */
+	bool saw_other_thread;
+};
+
+typedef struct fixture {
+	ms_ctx *ctx;
+	ms_region *sys;
+	ms_as *as;
+	dev devs[MAX_DEVS];
+	size_t nr_devs;
+} fixture;
+
+static bool host_big_endian(void)
+{
+	const uint16_t one = 1;
+
+	return *(const uint8_t *)&one == 0;
+}
+
+static bool dev_big_endian(const dev *d)
+{
+	return d->ops.endianness == MS_ENDIAN_BIG ||
+	       (d->ops.endianness == MS_ENDIAN_NATIVE && host_big_endian());
+}
+
+static uint64_t get_bytes(const uint8_t *p, unsigned size, bool big_endian)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint64_t)p[i] << 8 * (big_endian ? size - 1 - i : i);
+	return v;
+}
+
+static void put_bytes(uint8_t *p, unsigned size, uint64_t v, bool big_endian)
+{
+	for (unsigned i = 0; i < size; i++)
+		p[i] = (uint8_t)(v >> 8 * (big_endian ? size - 1 - i : i));
+}
+
+static const call *log_call(dev *d, bool is_write, uint64_t addr, unsigned size, uint64_t data,
+			    ms_attrs attrs)
+{
+	size_t i = __atomic_fetch_add(&d->nr_log, 1, __ATOMIC_RELAXED);
+
+	assert_true(i < MAX_LOG);
+	d->log[i] = (call){is_write, addr, size, data, attrs};
+	return &d->log[i];
+}
+
+static ms_result dev_read_attrs(uint64_t *data, uint64_t addr, unsigned size, ms_attrs attrs,
+				void *opaque)
+{
+	dev *d = opaque;
+	const call *c;
+
+	assert_true(addr + size <= sizeof(d->mem));
+	*data = get_bytes(d->mem + addr, size, dev_big_endian(d));
+	c = log_call(d, false, addr, size, *data, attrs);
+	if (d->hook)
+		d->hook(d, c);
+	return d->result;
+}
+
+static ms_result dev_write_attrs(uint64_t addr, uint64_t data, unsigned size, ms_attrs attrs,
+				 void *opaque)
+{
+	dev *d = opaque;
+	const call *c;
+
+	assert_true(addr + size <= sizeof(d->mem));
+	put_bytes(d->mem + addr, size, data, dev_big_endian(d));
+	c = log_call(d, true, addr, size, data, attrs);
+	if (d->hook)
+		d->hook(d, c);
+	return d->result;
+}
+
+static uint64_t dev_read_plain(uint64_t addr, unsigned size, void *opaque)
+{
+	uint64_t data = 0;
+
+	(void)dev_read_attrs(&data, addr, size, ATTRS, opaque);
+	return data;
+}
+
+static void dev_write_plain(uint64_t addr, uint64_t data, unsigned size, void *opaque)
+{
+	(void)dev_write_attrs(addr, data, size, ATTRS, opaque);
+}
+
+/* ---- fixture -------------------------------------------------------------- */
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->ctx = new_ctx();
+	assert_int_equal(ms_region_new_container(&f->sys, f->ctx, "system", MS_SIZE_2_64), 0);
+	assert_int_equal(ms_as_new(&f->as, f->ctx, f->sys, "memory"), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+
+	ms_ctx_free(f->ctx);
+	free(f);
+	return 0;
+}
+
+static void map(fixture *f, uint64_t addr, ms_region *r)
+{
+	assert_int_equal(ms_region_add_subregion(f->sys, addr, r), 0);
+	ms_region_unref(r); /* the container holds it */
+}
+
+static ms_region *add_ram(fixture *f, const char *name, uint64_t addr, uint64_t size)
+{
+	ms_region *r;
+
+	assert_int_equal(ms_region_new_ram(&r, f->ctx, name, size), 0);
+	map(f, addr, r);
+	return r;
+}
+
+static ms_region *add_rom(fixture *f, const char *name, uint64_t addr, uint64_t size)
+{
+	ms_region *r;
+
+	assert_int_equal(ms_region_new_rom(&r, f->ctx, name, size), 0);
+	map(f, addr, r);
+	return r;
+}
+
+/* A device with *_with_attrs callbacks; adjust d->ops before map_dev(). */
+static dev *new_dev(fixture *f, ms_endian endianness)
+{
+	dev *d;
+
+	assert_true(f->nr_devs < MAX_DEVS);
+	d = &f->devs[f->nr_devs++];
+	d->ops.read_with_attrs = dev_read_attrs;
+	d->ops.write_with_attrs = dev_write_attrs;
+	d->ops.endianness = endianness;
+	d->as = f->as;
+	for (size_t i = 0; i < sizeof(d->mem); i++)
+		d->mem[i] = (uint8_t)(0x10 + i);
+	return d;
+}
+
+static dev *map_dev(fixture *f, dev *d, uint64_t addr, uint64_t size)
+{
+	assert_int_equal(ms_region_new_io(&d->region, f->ctx, "dev", size, &d->ops, d), 0);
+	d->base = addr;
+	map(f, addr, d->region);
+	return d;
+}
+
+static dev *add_dev(fixture *f, uint64_t addr, ms_endian endianness)
+{
+	return map_dev(f, new_dev(f, endianness), addr, sizeof(f->devs[0].mem));
+}
+
+static void assert_call(const dev *d, size_t i, bool is_write, uint64_t addr, unsigned size,
+			uint64_t data)
+{
+	assert_true(i < d->nr_log);
+	assert_int_equal(d->log[i].is_write, is_write);
+	assert_int_equal(d->log[i].addr, addr);
+	assert_int_equal(d->log[i].size, size);
+	assert_int_equal(d->log[i].data, data);
+}
+
+static void assert_bytes(const uint8_t *p, uint8_t value, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(p[i], value);
+}
+
+static uint8_t *ram(ms_region *r)
+{
+	return ms_region_ram_ptr(r);
+}
+
+/* ---- RAM, holes, results ----------------------------------------------------- */
+
+static void test_ram_access_spans_adjacent_ranges(void **state)
+{
+	fixture *f = *state;
+	ms_region *ram0 = add_ram(f, "ram0", 0x1000, 0x1000);
+	ms_region *ram1 = add_ram(f, "ram1", 0x2000, 0x1000);
+	uint8_t in[64], out[64];
+
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i + 1);
+	assert_int_equal(ms_as_write(f->as, 0x1fe0, ATTRS, in, sizeof(in)), MS_RESULT_OK);
+	assert_memory_equal(ram(ram0) + 0xfe0, in, 32);
+	assert_memory_equal(ram(ram1), in + 32, 32);
+	assert_int_equal(ms_as_read(f->as, 0x1fe0, ATTRS, out, sizeof(out)), MS_RESULT_OK);
+	assert_memory_equal(out, in, sizeof(in));
+}
+
+static void test_unassigned_bytes_read_zero_with_decode_error(void **state)
+{
+	fixture *f = *state;
+	ms_region *r = add_ram(f, "ram", 0x1000, 0x100);
+	uint8_t buf[0x40], ones[0x20];
+
+	memset(ram(r), 0x5a, 0x100);
+	memset(buf, 0xaa, sizeof(buf));
+	assert_int_equal(ms_as_read(f->as, 0x10e0, ATTRS, buf, sizeof(buf)),
+			 MS_RESULT_DECODE_ERROR);
+	assert_bytes(buf, 0x5a, 0x20);
+	assert_bytes(buf + 0x20, 0, 0x20);
+
+	memset(buf, 0xaa, sizeof(buf));
+	assert_int_equal(ms_as_read(f->as, 0x8000, ATTRS, buf, sizeof(buf)),
+			 MS_RESULT_DECODE_ERROR);
+	assert_bytes(buf, 0, sizeof(buf));
+
+	/* A write that runs into the hole still writes the RAM part. */
+	memset(ones, 0x11, sizeof(ones));
+	assert_int_equal(ms_as_write(f->as, 0x10f0, ATTRS, ones, sizeof(ones)),
+			 MS_RESULT_DECODE_ERROR);
+	assert_bytes(ram(r) + 0xf0, 0x11, 0x10);
+}
+
+static void test_results_of_pieces_are_ored(void **state)
+{
+	fixture *f = *state;
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+	uint8_t buf[0x28];
+
+	add_ram(f, "ram", 0x1000, 0x1000);
+	d->result = MS_RESULT_ERROR;
+	map_dev(f, d, 0x2000, 0x10); /* hole from 0x2010 on */
+
+	assert_int_equal(ms_as_read(f->as, 0x1ff8, ATTRS, buf, 0x18), MS_RESULT_ERROR);
+	assert_int_equal(d->nr_log, 4); /* 16 device bytes in 4-byte pieces */
+	assert_int_equal(ms_as_read(f->as, 0x1ff8, ATTRS, buf, sizeof(buf)),
+			 MS_RESULT_ERROR | MS_RESULT_DECODE_ERROR);
+}
+
+static void test_access_does_not_wrap_past_top_of_address_space(void **state)
+{
+	fixture *f = *state;
+	ms_region *top = add_ram(f, "top", 0xfffffffffffff000, 0x1000);
+	ms_region *low = add_ram(f, "low", 0, 0x1000);
+	uint8_t buf[32], in[16];
+
+	memset(ram(top) + 0xff0, 0x33, 16);
+	memset(ram(low), 0x77, 0x1000);
+	memset(buf, 0xaa, sizeof(buf));
+	assert_int_equal(ms_as_read(f->as, UINT64_MAX - 15, ATTRS, buf, sizeof(buf)),
+			 MS_RESULT_DECODE_ERROR);
+	assert_bytes(buf, 0x33, 16);
+	assert_bytes(buf + 16, 0, 16);
+
+	memset(in, 0x44, sizeof(in));
+	assert_int_equal(ms_as_write(f->as, UINT64_MAX - 7, ATTRS, in, sizeof(in)),
+			 MS_RESULT_DECODE_ERROR);
+	assert_bytes(ram(top) + 0xff8, 0x44, 8);
+	assert_bytes(ram(low), 0x77, 8); /* nothing wrapped to address 0 */
+
+	assert_int_equal(ms_as_write_rom(f->as, UINT64_MAX - 7, in, sizeof(in)), MS_RESULT_OK);
+	assert_bytes(ram(low), 0x77, 8);
+
+	ms_result res = 0;
+	assert_int_equal(ms_as_ldl_le(f->as, UINT64_MAX - 1, ATTRS, &res), 0x4444);
+	assert_int_equal(res, MS_RESULT_DECODE_ERROR);
+}
+
+/* ---- ROM, readonly, loader, debug ------------------------------------------------ */
+
+static void test_rom_ignores_writes(void **state)
+{
+	fixture *f = *state;
+	ms_region *rom = add_rom(f, "rom", 0, 0x100);
+	uint8_t in[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	ms_result res = 1;
+
+	assert_int_equal(ms_as_write(f->as, 0x10, ATTRS, in, sizeof(in)), MS_RESULT_OK);
+	assert_int_equal(ms_as_stl_le(f->as, 0x20, ATTRS, 0xdeadbeef), MS_RESULT_OK);
+	assert_int_equal(ms_as_set(f->as, 0, ATTRS, 0xff, 0x100), MS_RESULT_OK);
+	assert_bytes(ram(rom), 0, 0x100);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x20, ATTRS, &res), 0);
+	assert_int_equal(res, MS_RESULT_OK);
+}
+
+static void test_write_rom_fills_rom_and_skips_devices_and_holes(void **state)
+{
+	fixture *f = *state;
+	ms_region *rom = add_rom(f, "rom", 0, 0x10);
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+	ms_region *r;
+	uint8_t in[0x30], before[sizeof(d->mem)];
+
+	map_dev(f, d, 0x20, 0x10);
+	r = add_ram(f, "ram", 0x30, 0x10);
+	memcpy(before, d->mem, sizeof(before));
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(0x80 + i);
+
+	assert_int_equal(ms_as_write_rom(f->as, 0x8, in, sizeof(in)), MS_RESULT_OK);
+	assert_memory_equal(ram(rom) + 8, in, 8);
+	assert_int_equal(d->nr_log, 0);
+	assert_memory_equal(d->mem, before, sizeof(before));
+	assert_memory_equal(ram(r), in + 0x28, 8);
+}
+
+static void test_debug_attr_writes_rom(void **state)
+{
+	fixture *f = *state;
+	ms_region *rom = add_rom(f, "rom", 0, 0x100);
+	ms_attrs debug = {.debug = 1};
+
+	assert_int_equal(ms_as_stl_le(f->as, 0x40, debug, 0x11223344), MS_RESULT_OK);
+	assert_int_equal(get_bytes(ram(rom) + 0x40, 4, false), 0x11223344);
+	assert_int_equal(ms_as_stl_le(f->as, 0x40, ATTRS, 0x55667788), MS_RESULT_OK);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x40, ATTRS, NULL), 0x11223344);
+}
+
+static void test_readonly_alias_over_ram_ignores_writes(void **state)
+{
+	fixture *f = *state;
+	ms_region *r, *ro, *rw;
+
+	assert_int_equal(ms_region_new_ram(&r, f->ctx, "ram", 0x100), 0);
+	assert_int_equal(ms_region_new_alias(&ro, f->ctx, "ro", r, 0, 0x100), 0);
+	assert_int_equal(ms_region_new_alias(&rw, f->ctx, "rw", r, 0, 0x100), 0);
+	ms_region_unref(r); /* the aliases hold it */
+	assert_int_equal(ms_region_set_readonly(ro, true), 0);
+	map(f, 0x1000, ro);
+	map(f, 0x2000, rw);
+
+	assert_int_equal(ms_as_stl_le(f->as, 0x1010, ATTRS, 0xaaaaaaaa), MS_RESULT_OK);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x2010, ATTRS, NULL), 0);
+	assert_int_equal(ms_as_stl_le(f->as, 0x2010, ATTRS, 0xbbbbbbbb), MS_RESULT_OK);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1010, ATTRS, NULL), 0xbbbbbbbb);
+	assert_int_equal(ms_as_stl_le(f->as, 0x1010, (ms_attrs){.debug = 1}, 0xcccccccc),
+			 MS_RESULT_OK);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x2010, ATTRS, NULL), 0xcccccccc);
+}
+
+/* ---- ROM devices ---------------------------------------------------------------- */
+
+static ms_region *add_rom_device(fixture *f, dev *d, uint64_t addr, uint64_t size)
+{
+	assert_int_equal(ms_region_new_rom_device(&d->region, f->ctx, "romd", size, &d->ops, d), 0);
+	d->base = addr;
+	map(f, addr, d->region);
+	return d->region;
+}
+
+static void test_rom_device_reads_ram_in_romd_mode_and_writes_through_ops(void **state)
+{
+	fixture *f = *state;
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+	ms_region *rd = add_rom_device(f, d, 0x1000, 0x40);
+	const uint8_t image[4] = {0xa1, 0xa2, 0xa3, 0xa4};
+
+	assert_int_equal(ms_as_write_rom(f->as, 0x1000, image, sizeof(image)), MS_RESULT_OK);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1000, ATTRS, NULL), 0xa4a3a2a1);
+	assert_int_equal(d->nr_log, 0);
+
+	assert_int_equal(ms_as_stl_le(f->as, 0x1000, ATTRS, 0x01020304), MS_RESULT_OK);
+	assert_int_equal(d->nr_log, 1);
+	assert_call(d, 0, true, 0, 4, 0x01020304);
+	assert_memory_equal(ram(rd), image, sizeof(image)); /* the RAM is untouched */
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1000, ATTRS, NULL), 0xa4a3a2a1);
+}
+
+static void test_rom_device_outside_romd_mode_reads_through_ops(void **state)
+{
+	fixture *f = *state;
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+	ms_region *rd = add_rom_device(f, d, 0x1000, 0x40);
+	const uint8_t image[4] = {0xa1, 0xa2, 0xa3, 0xa4};
+
+	assert_int_equal(ms_as_write_rom(f->as, 0x1000, image, sizeof(image)), MS_RESULT_OK);
+	assert_int_equal(ms_region_set_romd(rd, false), 0);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1000, ATTRS, NULL), 0x13121110);
+	assert_int_equal(d->nr_log, 1);
+	assert_call(d, 0, false, 0, 4, 0x13121110);
+
+	assert_int_equal(ms_region_set_romd(rd, true), 0);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1000, ATTRS, NULL), 0xa4a3a2a1);
+	assert_int_equal(d->nr_log, 1);
+}
+
+static void test_write_rom_skips_rom_device_outside_romd_mode(void **state)
+{
+	fixture *f = *state;
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+	ms_region *rd = add_rom_device(f, d, 0x1000, 0x40);
+	const uint8_t image[4] = {0xa1, 0xa2, 0xa3, 0xa4};
+
+	assert_int_equal(ms_region_set_romd(rd, false), 0);
+	assert_int_equal(ms_as_write_rom(f->as, 0x1000, image, sizeof(image)), MS_RESULT_OK);
+	assert_bytes(ram(rd), 0, 4);
+	assert_int_equal(d->nr_log, 0);
+}
+
+static void test_debug_write_to_rom_device_in_romd_mode_writes_its_ram(void **state)
+{
+	fixture *f = *state;
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+	ms_region *rd = add_rom_device(f, d, 0x1000, 0x40);
+
+	assert_int_equal(ms_as_stw_le(f->as, 0x1002, (ms_attrs){.debug = 1}, 0xbeef), MS_RESULT_OK);
+	assert_int_equal(get_bytes(ram(rd) + 2, 2, false), 0xbeef);
+	assert_int_equal(d->nr_log, 0);
+}
+
+/* ---- RAM devices ------------------------------------------------------------------ */
+
+static void test_ram_device_accesses_land_at_any_alignment(void **state)
+{
+	fixture *f = *state;
+	uint64_t backing[8] = {0};
+	uint8_t *mem = (uint8_t *)backing;
+	uint8_t in[13], out[13], expect[64] = {0};
+	ms_region *r;
+	ms_result res = 1;
+
+	assert_int_equal(ms_region_new_ram_device(&r, f->ctx, "bar", sizeof(backing), backing), 0);
+	map(f, 0x4000, r);
+
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(0xc0 + i);
+	assert_int_equal(ms_as_write(f->as, 0x4003, ATTRS, in, sizeof(in)), MS_RESULT_OK);
+	memcpy(expect + 3, in, sizeof(in));
+	assert_memory_equal(mem, expect, sizeof(expect));
+	assert_int_equal(ms_as_read(f->as, 0x4003, ATTRS, out, sizeof(out)), MS_RESULT_OK);
+	assert_memory_equal(out, in, sizeof(in));
+
+	assert_int_equal(ms_as_stq_le(f->as, 0x4020, ATTRS, 0x0102030405060708), MS_RESULT_OK);
+	assert_int_equal(get_bytes(mem + 0x20, 8, false), 0x0102030405060708);
+	assert_int_equal(ms_as_stl_be(f->as, 0x402d, ATTRS, 0xa1b2c3d4), MS_RESULT_OK);
+	assert_int_equal(get_bytes(mem + 0x2d, 4, true), 0xa1b2c3d4);
+	assert_int_equal(ms_as_ldl_be(f->as, 0x402d, ATTRS, &res), 0xa1b2c3d4);
+	assert_int_equal(res, MS_RESULT_OK);
+	assert_int_equal(ms_as_ldq_le(f->as, 0x4020, ATTRS, NULL), get_bytes(mem + 0x20, 8, false));
+
+	/* Past its end: the hole reads zero. */
+	assert_int_equal(ms_as_stw_le(f->as, 0x403e, ATTRS, 0x1234), MS_RESULT_OK);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x403e, ATTRS, &res), 0x1234);
+	assert_int_equal(res, MS_RESULT_DECODE_ERROR);
+}
+
+/* ---- MMIO: valid ------------------------------------------------------------------ */
+
+static void test_mmio_valid_min_size_refuses_narrow_access(void **state)
+{
+	fixture *f = *state;
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+	ms_result res = 0;
+
+	d->ops.valid.min_access_size = 4;
+	map_dev(f, d, 0x1000, 0x40);
+	assert_int_equal(ms_as_ldub(f->as, 0x1000, ATTRS, &res), 0);
+	assert_int_equal(res, MS_RESULT_DECODE_ERROR);
+	assert_int_equal(ms_as_stw_le(f->as, 0x1000, ATTRS, 1), MS_RESULT_DECODE_ERROR);
+	assert_int_equal(d->nr_log, 0);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1000, ATTRS, &res), 0x13121110);
+	assert_int_equal(res, MS_RESULT_OK);
+}
+
+static void test_mmio_valid_max_size_refuses_wide_access(void **state)
+{
+	fixture *f = *state;
+	dev *dflt = add_dev(f, 0x1000, MS_ENDIAN_LITTLE); /* valid 1..4 */
+	dev *wide = new_dev(f, MS_ENDIAN_LITTLE);
+	ms_result res = 0;
+
+	wide->ops.valid.max_access_size = 8;
+	map_dev(f, wide, 0x2000, 0x40);
+	assert_int_equal(ms_as_ldq_le(f->as, 0x1000, ATTRS, &res), 0);
+	assert_int_equal(res, MS_RESULT_DECODE_ERROR);
+	assert_int_equal(ms_as_stq_le(f->as, 0x1000, ATTRS, 1), MS_RESULT_DECODE_ERROR);
+	assert_int_equal(dflt->nr_log, 0);
+	assert_int_equal(ms_as_ldq_le(f->as, 0x2000, ATTRS, &res), 0x1716151413121110);
+	assert_int_equal(res, MS_RESULT_OK);
+}
+
+static void test_mmio_valid_refuses_unaligned_access_unless_allowed(void **state)
+{
+	fixture *f = *state;
+	dev *strict = add_dev(f, 0x1000, MS_ENDIAN_LITTLE);
+	dev *loose = new_dev(f, MS_ENDIAN_LITTLE);
+	ms_result res = 0;
+
+	loose->ops.valid.unaligned = true;
+	loose->ops.impl.unaligned = true;
+	map_dev(f, loose, 0x2000, 0x40);
+
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1002, ATTRS, &res), 0);
+	assert_int_equal(res, MS_RESULT_DECODE_ERROR);
+	assert_int_equal(strict->nr_log, 0);
+
+	assert_int_equal(ms_as_ldl_le(f->as, 0x2002, ATTRS, &res), 0x15141312);
+	assert_int_equal(res, MS_RESULT_OK);
+	assert_int_equal(loose->nr_log, 1);
+	assert_call(loose, 0, false, 2, 4, 0x15141312);
+}
+
+static ms_attrs seen_attrs;
+
+static bool refuse_writes_at_8(uint64_t addr, unsigned size, bool is_write, ms_attrs attrs,
+			       void *opaque)
+{
+	(void)size;
+	(void)opaque;
+	seen_attrs = attrs;
+	return !(is_write && addr == 8);
+}
+
+static void test_mmio_accepts_callback_vetoes_access(void **state)
+{
+	fixture *f = *state;
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+
+	d->ops.valid.accepts = refuse_writes_at_8;
+	map_dev(f, d, 0x1000, 0x40);
+	assert_int_equal(ms_as_stl_le(f->as, 0x1008, (ms_attrs){.secure = 1}, 1),
+			 MS_RESULT_DECODE_ERROR);
+	assert_int_equal(seen_attrs.secure, 1);
+	assert_int_equal(d->nr_log, 0);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1008, ATTRS, NULL), 0x1b1a1918);
+	assert_int_equal(ms_as_stl_le(f->as, 0x100c, ATTRS, 2), MS_RESULT_OK);
+	assert_int_equal(d->nr_log, 2);
+	assert_false(ms_as_access_valid(f->as, 0x1008, 4, true, ATTRS));
+	assert_true(ms_as_access_valid(f->as, 0x1008, 4, false, ATTRS));
+}
+
+/* ---- MMIO: impl --------------------------------------------------------------------- */
+
+static dev *add_wide_dev(fixture *f, uint64_t addr, ms_endian endianness, unsigned impl_min,
+			 unsigned impl_max)
+{
+	dev *d = new_dev(f, endianness);
+
+	d->ops.valid.max_access_size = 8;
+	d->ops.impl.min_access_size = impl_min;
+	d->ops.impl.max_access_size = impl_max;
+	return map_dev(f, d, addr, 0x40);
+}
+
+static void test_mmio_impl_max_splits_wide_access_le(void **state)
+{
+	fixture *f = *state;
+	dev *d = add_wide_dev(f, 0x1000, MS_ENDIAN_LITTLE, 0, 4);
+
+	assert_int_equal(ms_as_stq_le(f->as, 0x1008, ATTRS, 0x1122334455667788), MS_RESULT_OK);
+	assert_int_equal(d->nr_log, 2);
+	assert_call(d, 0, true, 8, 4, 0x55667788);
+	assert_call(d, 1, true, 12, 4, 0x11223344);
+	assert_int_equal(ms_as_ldq_le(f->as, 0x1008, ATTRS, NULL), 0x1122334455667788);
+	assert_int_equal(d->nr_log, 4);
+	assert_call(d, 2, false, 8, 4, 0x55667788);
+	assert_call(d, 3, false, 12, 4, 0x11223344);
+}
+
+static void test_mmio_impl_max_splits_wide_access_be(void **state)
+{
+	fixture *f = *state;
+	dev *d = add_wide_dev(f, 0x1000, MS_ENDIAN_BIG, 0, 4);
+
+	assert_int_equal(ms_as_stq_be(f->as, 0x1008, ATTRS, 0x1122334455667788), MS_RESULT_OK);
+	assert_int_equal(d->nr_log, 2);
+	assert_call(d, 0, true, 8, 4, 0x11223344);
+	assert_call(d, 1, true, 12, 4, 0x55667788);
+	assert_int_equal(ms_as_ldq_be(f->as, 0x1008, ATTRS, NULL), 0x1122334455667788);
+	assert_call(d, 2, false, 8, 4, 0x11223344);
+	assert_call(d, 3, false, 12, 4, 0x55667788);
+
+	/* Two-byte pieces of a BE device: highest half first. */
+	dev *narrow = add_wide_dev(f, 0x2000, MS_ENDIAN_BIG, 0, 2);
+	assert_int_equal(ms_as_stl_be(f->as, 0x2004, ATTRS, 0xa1a2a3a4), MS_RESULT_OK);
+	assert_call(narrow, 0, true, 4, 2, 0xa1a2);
+	assert_call(narrow, 1, true, 6, 2, 0xa3a4);
+}
+
+static void test_mmio_impl_min_widens_narrow_read(void **state)
+{
+	fixture *f = *state;
+	dev *le = add_wide_dev(f, 0x1000, MS_ENDIAN_LITTLE, 4, 4);
+	dev *be = add_wide_dev(f, 0x2000, MS_ENDIAN_BIG, 4, 4);
+
+	/* Registers hold bytes 10 11 12 13 ...: byte 1 is 0x11 either way. */
+	assert_int_equal(ms_as_ldub(f->as, 0x1001, ATTRS, NULL), 0x11);
+	assert_call(le, 0, false, 0, 4, 0x13121110);
+	assert_int_equal(ms_as_ldub(f->as, 0x2001, ATTRS, NULL), 0x11);
+	assert_call(be, 0, false, 0, 4, 0x10111213);
+	assert_int_equal(ms_as_lduw_le(f->as, 0x1006, ATTRS, NULL), 0x1716);
+	assert_call(le, 1, false, 4, 4, 0x17161514);
+	assert_int_equal(ms_as_lduw_be(f->as, 0x2006, ATTRS, NULL), 0x1617);
+	assert_call(be, 1, false, 4, 4, 0x14151617);
+}
+
+static void test_mmio_impl_min_widens_narrow_write_with_zero_lanes(void **state)
+{
+	fixture *f = *state;
+	dev *le = add_wide_dev(f, 0x1000, MS_ENDIAN_LITTLE, 4, 4);
+	dev *be = add_wide_dev(f, 0x2000, MS_ENDIAN_BIG, 4, 4);
+
+	assert_int_equal(ms_as_stb(f->as, 0x1002, ATTRS, 0xab), MS_RESULT_OK);
+	assert_call(le, 0, true, 0, 4, 0x00ab0000);
+	assert_int_equal(ms_as_stb(f->as, 0x2002, ATTRS, 0xab), MS_RESULT_OK);
+	assert_call(be, 0, true, 0, 4, 0x0000ab00);
+	assert_int_equal(ms_as_stw_le(f->as, 0x1004, ATTRS, 0xcdef), MS_RESULT_OK);
+	assert_call(le, 1, true, 4, 4, 0x0000cdef);
+}
+
+static void test_mmio_unaligned_access_is_cut_into_aligned_impl_accesses(void **state)
+{
+	fixture *f = *state;
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+
+	d->ops.valid.unaligned = true; /* impl stays aligned-only */
+	map_dev(f, d, 0x1000, 0x40);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1002, ATTRS, NULL), 0x15141312);
+	assert_int_equal(d->nr_log, 2);
+	assert_call(d, 0, false, 2, 2, 0x1312);
+	assert_call(d, 1, false, 4, 2, 0x1514);
+
+	/* Wider than impl.min and unaligned: two aligned impl.min accesses. */
+	dev *w = add_wide_dev(f, 0x2000, MS_ENDIAN_LITTLE, 4, 4);
+	w->ops.valid.unaligned = true;
+	assert_int_equal(ms_as_lduw_le(f->as, 0x2003, ATTRS, NULL), 0x1413);
+	assert_int_equal(w->nr_log, 2);
+	assert_call(w, 0, false, 0, 4, 0x13121110);
+	assert_call(w, 1, false, 4, 4, 0x17161514);
+}
+
+/* ---- MMIO: endianness ----------------------------------------------------------------- */
+
+static uint64_t bswap(uint64_t v, unsigned size)
+{
+	uint8_t b[8];
+
+	put_bytes(b, size, v, false);
+	return get_bytes(b, size, true);
+}
+
+static uint64_t load_sized(ms_as *as, uint64_t addr, unsigned size, bool be)
+{
+	ms_result res = 1;
+	uint64_t v = 0;
+
+	switch (size) {
+	case 1:
+		v = ms_as_ldub(as, addr, ATTRS, &res);
+		break;
+	case 2:
+		v = be ? ms_as_lduw_be(as, addr, ATTRS, &res)
+		       : ms_as_lduw_le(as, addr, ATTRS, &res);
+		break;
+	case 4:
+		v = be ? ms_as_ldl_be(as, addr, ATTRS, &res) : ms_as_ldl_le(as, addr, ATTRS, &res);
+		break;
+	default:
+		v = be ? ms_as_ldq_be(as, addr, ATTRS, &res) : ms_as_ldq_le(as, addr, ATTRS, &res);
+		break;
+	}
+	assert_int_equal(res, MS_RESULT_OK);
+	return v;
+}
+
+static void store_sized(ms_as *as, uint64_t addr, unsigned size, bool be, uint64_t v)
+{
+	ms_result res;
+
+	switch (size) {
+	case 1:
+		res = ms_as_stb(as, addr, ATTRS, (uint8_t)v);
+		break;
+	case 2:
+		res = be ? ms_as_stw_be(as, addr, ATTRS, (uint16_t)v)
+			 : ms_as_stw_le(as, addr, ATTRS, (uint16_t)v);
+		break;
+	case 4:
+		res = be ? ms_as_stl_be(as, addr, ATTRS, (uint32_t)v)
+			 : ms_as_stl_le(as, addr, ATTRS, (uint32_t)v);
+		break;
+	default:
+		res = be ? ms_as_stq_be(as, addr, ATTRS, v) : ms_as_stq_le(as, addr, ATTRS, v);
+		break;
+	}
+	assert_int_equal(res, MS_RESULT_OK);
+}
+
+static void test_mmio_device_endianness_converts_loads_and_stores(void **state)
+{
+	fixture *f = *state;
+	const ms_endian endians[3] = {MS_ENDIAN_LITTLE, MS_ENDIAN_BIG, MS_ENDIAN_NATIVE};
+	const uint64_t pattern = 0x0123456789abcdef;
+
+	for (int e = 0; e < 3; e++) {
+		dev *d = add_wide_dev(f, 0x1000 * (uint64_t)(e + 1), endians[e], 0, 8);
+		bool dev_be = dev_big_endian(d);
+
+		for (unsigned size = 1; size <= 8; size *= 2) {
+			uint64_t v = size == 8 ? pattern : pattern & ((1ull << 8 * size) - 1);
+
+			for (int be = 0; be < 2; be++) {
+				size_t n = d->nr_log;
+				/* The device sees the value as it reads in its own order. */
+				uint64_t as_dev = (bool)be == dev_be ? v : bswap(v, size);
+
+				store_sized(f->as, d->base + 8, size, be, v);
+				assert_int_equal(d->nr_log, n + 1);
+				assert_call(d, n, true, 8, size, as_dev);
+				assert_int_equal(load_sized(f->as, d->base + 8, size, be), v);
+				assert_call(d, n + 1, false, 8, size, as_dev);
+				/* And the bytes on the bus are the order the access chose. */
+				uint8_t bus[8];
+				assert_int_equal(ms_as_read(f->as, d->base + 8, ATTRS, bus, size),
+						 MS_RESULT_OK);
+				assert_int_equal(get_bytes(bus, size, be), v);
+			}
+		}
+	}
+}
+
+static void test_bulk_device_access_uses_largest_aligned_valid_sizes(void **state)
+{
+	fixture *f = *state;
+	dev *d = add_dev(f, 0x1000, MS_ENDIAN_LITTLE);
+	dev *w = add_wide_dev(f, 0x2000, MS_ENDIAN_BIG, 0, 8);
+	uint8_t buf[16];
+
+	assert_int_equal(ms_as_read(f->as, 0x1001, ATTRS, buf, 11), MS_RESULT_OK);
+	assert_int_equal(d->nr_log, 4);
+	assert_call(d, 0, false, 1, 1, 0x11);
+	assert_call(d, 1, false, 2, 2, 0x1312);
+	assert_call(d, 2, false, 4, 4, 0x17161514);
+	assert_call(d, 3, false, 8, 4, 0x1b1a1918);
+	for (int i = 0; i < 11; i++)
+		assert_int_equal(buf[i], 0x11 + i);
+
+	assert_int_equal(ms_as_read(f->as, 0x2000, ATTRS, buf, 16), MS_RESULT_OK);
+	assert_int_equal(w->nr_log, 2);
+	assert_call(w, 0, false, 0, 8, 0x1011121314151617);
+	assert_call(w, 1, false, 8, 8, 0x18191a1b1c1d1e1f);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(buf[i], 0x10 + i);
+
+	/* ms_as_set writes the same pieces with the fill byte. */
+	assert_int_equal(ms_as_set(f->as, 0x1001, ATTRS, 0x5c, 3), MS_RESULT_OK);
+	assert_call(d, 4, true, 1, 1, 0x5c);
+	assert_call(d, 5, true, 2, 2, 0x5c5c);
+}
+
+/* ---- MMIO: attrs and results -------------------------------------------------------- */
+
+static void test_with_attrs_callbacks_receive_attrs(void **state)
+{
+	fixture *f = *state;
+	dev *d = add_dev(f, 0x1000, MS_ENDIAN_LITTLE);
+	ms_attrs attrs = {.secure = 1, .user = 1, .requester_id = 0x1234};
+
+	assert_int_equal(ms_as_stw_le(f->as, 0x1000, attrs, 7), MS_RESULT_OK);
+	(void)ms_as_ldub(f->as, 0x1001, attrs, NULL);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(d->log[i].attrs.secure, 1);
+		assert_int_equal(d->log[i].attrs.user, 1);
+		assert_int_equal(d->log[i].attrs.requester_id, 0x1234);
+		assert_int_equal(d->log[i].attrs.unspecified, 0);
+	}
+}
+
+static void test_plain_callbacks_report_ok(void **state)
+{
+	fixture *f = *state;
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+	ms_result res = 1;
+
+	d->ops.read_with_attrs = NULL;
+	d->ops.write_with_attrs = NULL;
+	d->ops.read = dev_read_plain;
+	d->ops.write = dev_write_plain;
+	d->result = MS_RESULT_ERROR; /* ignored: plain callbacks cannot fail */
+	map_dev(f, d, 0x1000, 0x40);
+	assert_int_equal(ms_as_stl_le(f->as, 0x1004, ATTRS, 0xfeedf00d), MS_RESULT_OK);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1004, ATTRS, &res), 0xfeedf00d);
+	assert_int_equal(res, MS_RESULT_OK);
+	assert_int_equal(d->nr_log, 2);
+}
+
+static void test_memory_attr_refuses_non_ram_targets(void **state)
+{
+	fixture *f = *state;
+	dev *d = add_dev(f, 0x1000, MS_ENDIAN_LITTLE);
+	dev *rd = new_dev(f, MS_ENDIAN_LITTLE);
+	ms_attrs memory = {.memory = 1};
+	ms_result res = 0;
+
+	add_ram(f, "ram", 0x8000, 0x100);
+	add_rom_device(f, rd, 0x2000, 0x40);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1000, memory, &res), 0);
+	assert_int_equal(res, MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_stl_le(f->as, 0x1000, memory, 1), MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x2000, memory, &res), 0);
+	assert_int_equal(res, MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(d->nr_log + rd->nr_log, 0);
+	assert_int_equal(ms_as_stl_le(f->as, 0x8000, memory, 5), MS_RESULT_OK);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x8000, memory, &res), 5);
+	assert_int_equal(res, MS_RESULT_OK);
+	assert_false(ms_as_access_valid(f->as, 0x1000, 4, false, memory));
+	assert_true(ms_as_access_valid(f->as, 0x8000, 4, false, memory));
+}
+
+static void test_reservation_and_iommu_regions_are_decode_errors(void **state)
+{
+	fixture *f = *state;
+	ms_region *resv, *iommu;
+	ms_result res = 0;
+
+	assert_int_equal(ms_region_new_io(&resv, f->ctx, "resv", 0x100, NULL, NULL), 0);
+	map(f, 0x1000, resv);
+	assert_int_equal(ms_region_new_iommu(&iommu, f->ctx, "iommu", 0x100), 0);
+	map(f, 0x2000, iommu);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x1000, ATTRS, &res), 0);
+	assert_int_equal(res, MS_RESULT_DECODE_ERROR);
+	assert_int_equal(ms_as_stl_le(f->as, 0x2000, ATTRS, 1), MS_RESULT_DECODE_ERROR);
+	assert_false(ms_as_access_valid(f->as, 0x1000, 1, false, ATTRS));
+	assert_false(ms_as_access_valid(f->as, 0x2000, 1, false, ATTRS));
+}
+
+/* ---- reentrancy and depth --------------------------------------------------------------- */
+
+static void hook_write_target(dev *d, const call *c)
+{
+	if (c->is_write)
+		d->nested_result = ms_as_stl_le(d->as, d->target, ATTRS, 0x5a5a5a5a);
+}
+
+static void test_reentrant_access_to_same_device_is_access_error(void **state)
+{
+	fixture *f = *state;
+	dev *d = add_dev(f, 0x1000, MS_ENDIAN_LITTLE);
+
+	d->hook = hook_write_target;
+	d->target = 0x1010; /* itself, another register */
+	assert_int_equal(ms_as_stl_le(f->as, 0x1000, ATTRS, 1), MS_RESULT_OK);
+	assert_int_equal(d->nested_result, MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(d->nr_log, 1);
+
+	/* The guard is released when the outer access ends. */
+	d->hook = NULL;
+	assert_int_equal(ms_as_stl_le(f->as, 0x1000, ATTRS, 2), MS_RESULT_OK);
+	assert_int_equal(d->nr_log, 2); /* the guard was released */
+}
+
+static void test_nested_access_to_other_device_succeeds(void **state)
+{
+	fixture *f = *state;
+	dev *a = add_dev(f, 0x1000, MS_ENDIAN_LITTLE);
+	dev *b = add_dev(f, 0x2000, MS_ENDIAN_LITTLE);
+
+	a->hook = hook_write_target;
+	a->target = 0x2004;
+	assert_int_equal(ms_as_stl_le(f->as, 0x1000, ATTRS, 1), MS_RESULT_OK);
+	assert_int_equal(a->nested_result, MS_RESULT_OK);
+	assert_int_equal(b->nr_log, 1);
+	assert_call(b, 0, true, 4, 4, 0x5a5a5a5a);
+}
+
+static void test_reentry_through_a_chain_of_devices_is_access_error(void **state)
+{
+	fixture *f = *state;
+	dev *a = add_dev(f, 0x1000, MS_ENDIAN_LITTLE);
+	dev *b = add_dev(f, 0x2000, MS_ENDIAN_LITTLE);
+
+	a->hook = hook_write_target;
+	a->target = 0x2000;
+	b->hook = hook_write_target;
+	b->target = 0x1000; /* back into a, which is still running */
+	assert_int_equal(ms_as_stl_le(f->as, 0x1000, ATTRS, 1), MS_RESULT_OK);
+	assert_int_equal(a->nested_result, MS_RESULT_OK);
+	assert_int_equal(b->nested_result, MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(a->nr_log, 1);
+	assert_int_equal(b->nr_log, 1);
+}
+
+static void test_nesting_depth_is_bounded_per_context(void **state)
+{
+	fixture *f = *state;
+	dev *chain[5];
+
+	for (int i = 0; i < 5; i++)
+		chain[i] = add_dev(f, 0x1000 * (uint64_t)(i + 1), MS_ENDIAN_LITTLE);
+	for (int i = 0; i < 4; i++) {
+		chain[i]->hook = hook_write_target;
+		chain[i]->target = chain[i + 1]->base;
+	}
+	assert_int_equal(ms_ctx_set_max_access_depth(f->ctx, 0), -EINVAL);
+	assert_int_equal(ms_ctx_set_max_access_depth(NULL, 3), -EINVAL);
+	assert_int_equal(ms_ctx_set_max_access_depth(f->ctx, 3), 0);
+
+	assert_int_equal(ms_as_stl_le(f->as, 0x1000, ATTRS, 1), MS_RESULT_OK);
+	assert_int_equal(chain[0]->nr_log, 1);
+	assert_int_equal(chain[1]->nr_log, 1);
+	assert_int_equal(chain[2]->nr_log, 1);
+	assert_int_equal(chain[3]->nr_log, 0);
+	assert_int_equal(chain[2]->nested_result, MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(chain[1]->nested_result, MS_RESULT_OK);
+
+	assert_int_equal(ms_ctx_set_max_access_depth(f->ctx, MS_ACCESS_DEPTH_DEFAULT), 0);
+	assert_int_equal(ms_as_stl_le(f->as, 0x1000, ATTRS, 1), MS_RESULT_OK);
+	assert_int_equal(chain[4]->nr_log, 1);
+	assert_int_equal(chain[3]->nested_result, MS_RESULT_OK);
+}
+
+/* Both threads must be inside the same device's callback at once. */
+static void hook_wait_for_other_thread(dev *d, const call *c)
+{
+	struct timespec start, now;
+
+	(void)c;
+	__atomic_add_fetch(&d->inside, 1, __ATOMIC_SEQ_CST);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		if (__atomic_load_n(&d->inside, __ATOMIC_SEQ_CST) >= 2) {
+			__atomic_store_n(&d->saw_other_thread, true, __ATOMIC_SEQ_CST);
+			return;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - start.tv_sec < 10);
+}
+
+typedef struct reader {
+	ms_as *as;
+	uint64_t addr;
+	ms_result result;
+} reader;
+
+static void *read_thread(void *arg)
+{
+	reader *r = arg;
+
+	(void)ms_as_ldl_le(r->as, r->addr, ATTRS, &r->result);
+	return NULL;
+}
+
+static void test_two_threads_may_access_one_device_at_once(void **state)
+{
+	fixture *f = *state;
+	dev *d = add_dev(f, 0x1000, MS_ENDIAN_LITTLE);
+	reader readers[2] = {{f->as, 0x1000, 1}, {f->as, 0x1004, 1}};
+	pthread_t threads[2];
+
+	d->hook = hook_wait_for_other_thread;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL, read_thread, &readers[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(threads[i], NULL), 0);
+	assert_int_equal(readers[0].result, MS_RESULT_OK);
+	assert_int_equal(readers[1].result, MS_RESULT_OK);
+	assert_true(d->saw_other_thread);
+	assert_int_equal(d->nr_log, 2);
+}
+
+/* ---- topology changes during an access ---------------------------------------------------- */
+
+static void hook_add_ram_once(dev *d, const call *c)
+{
+	ms_region *late;
+
+	(void)c;
+	if (d->nr_log != 1)
+		return;
+	d->nested_rc = ms_region_new_ram(&late, ms_region_ctx(d->region), "late", 0x10);
+	if (d->nested_rc == 0) {
+		d->nested_rc =
+			ms_region_add_subregion(ms_region_container(d->region), d->target, late);
+		ms_region_unref(late);
+	}
+}
+
+static void test_callback_may_change_topology_during_access(void **state)
+{
+	fixture *f = *state;
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+	uint8_t in[0x20];
+	ms_section s;
+	uint64_t len = 0x10;
+
+	map_dev(f, d, 0x1000, 0x10);
+	d->hook = hook_add_ram_once;
+	d->target = 0x1010; /* right after the device */
+	memset(in, 0xee, sizeof(in));
+
+	/* The access keeps the view it started with: the new RAM is not in it. */
+	assert_int_equal(ms_as_write(f->as, 0x1000, ATTRS, in, sizeof(in)), MS_RESULT_DECODE_ERROR);
+	assert_int_equal(d->nested_rc, 0);
+	assert_int_equal(d->nr_log, 4);
+
+	/* The next access sees it. */
+	rcu_read_lock_bp();
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1010, true, ATTRS), 0);
+	assert_string_equal(ms_region_name(s.region), "late");
+	assert_bytes(ms_region_ram_ptr(s.region), 0, 0x10);
+	rcu_read_unlock_bp();
+	assert_int_equal(ms_as_write(f->as, 0x1000, ATTRS, in, sizeof(in)), MS_RESULT_OK);
+	assert_int_equal(ms_as_ldub(f->as, 0x101f, ATTRS, NULL), 0xee);
+}
+
+/* ---- scalars across ranges, rw, set ----------------------------------------------------------- */
+
+static void test_scalar_across_ranges_is_assembled_from_pieces(void **state)
+{
+	fixture *f = *state;
+	ms_region *ram0 = add_ram(f, "ram0", 0x1000, 0x10);
+	dev *d = new_dev(f, MS_ENDIAN_BIG);
+	ms_result res = 1;
+
+	add_ram(f, "ram1", 0x1010, 0x10);
+	map_dev(f, d, 0x1020, 0x40);
+	assert_int_equal(ms_as_stq_be(f->as, 0x100c, ATTRS, 0x0102030405060708), MS_RESULT_OK);
+	assert_int_equal(get_bytes(ram(ram0) + 0xc, 4, true), 0x01020304);
+	assert_int_equal(ms_as_ldq_be(f->as, 0x100c, ATTRS, &res), 0x0102030405060708);
+	assert_int_equal(res, MS_RESULT_OK);
+	assert_int_equal(ms_as_ldl_le(f->as, 0x100e, ATTRS, NULL), 0x06050403);
+
+	/* RAM then device: the device's 3 bytes are bulk pieces (2 + 1). */
+	assert_int_equal(ms_as_stl_be(f->as, 0x101f, ATTRS, 0xaabbccdd), MS_RESULT_OK);
+	assert_int_equal(d->nr_log, 2);
+	assert_call(d, 0, true, 0, 2, 0xbbcc);
+	assert_call(d, 1, true, 2, 1, 0xdd);
+	assert_int_equal(ms_as_ldl_be(f->as, 0x101f, ATTRS, &res), 0xaabbccdd);
+	assert_int_equal(res, MS_RESULT_OK);
+}
+
+static void test_rw_reads_or_writes_by_flag(void **state)
+{
+	fixture *f = *state;
+	ms_region *r = add_ram(f, "ram", 0, 0x100);
+	uint8_t buf[4] = {9, 8, 7, 6}, out[4] = {0};
+
+	assert_int_equal(ms_as_rw(f->as, 0x10, ATTRS, buf, sizeof(buf), true), MS_RESULT_OK);
+	assert_memory_equal(ram(r) + 0x10, buf, 4);
+	assert_int_equal(ms_as_rw(f->as, 0x10, ATTRS, out, sizeof(out), false), MS_RESULT_OK);
+	assert_memory_equal(out, buf, 4);
+}
+
+static void test_set_fills_ram_devices_and_reports_holes(void **state)
+{
+	fixture *f = *state;
+	ms_region *r = add_ram(f, "ram", 0, 0x100);
+	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
+
+	map_dev(f, d, 0x100, 0x10);
+	assert_int_equal(ms_as_set(f->as, 0x80, ATTRS, 0x3c, 0x100), MS_RESULT_DECODE_ERROR);
+	assert_bytes(ram(r) + 0x80, 0x3c, 0x80);
+	assert_bytes(d->mem, 0x3c, 0x10);
+	assert_int_equal(d->nr_log, 4);
+	assert_int_equal(ms_as_set(f->as, 0x0, ATTRS, 0, 0), MS_RESULT_OK);
+}
+
+/* ---- translate and access_valid ------------------------------------------------------------------ */
+
+static void test_translate_clamps_length_to_range(void **state)
+{
+	fixture *f = *state;
+	ms_region *r = add_ram(f, "ram", 0x1000, 0x1000);
+	ms_section s;
+	uint64_t len = 0x2000;
+
+	rcu_read_lock_bp();
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1800, false, ATTRS), 0);
+	assert_ptr_equal(s.region, r);
+	assert_int_equal(len, 0x800);
+	assert_int_equal(s.start, 0x1800);
+	assert_int_equal(s.last, 0x1fff);
+	assert_int_equal(s.offset_in_region, 0x800);
+	assert_false(s.readonly);
+
+	len = 0x10;
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1ff8, true, ATTRS), 0);
+	assert_int_equal(len, 0x8);
+	len = 4;
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1000, true, ATTRS), 0);
+	assert_int_equal(len, 4);
+	assert_int_equal(s.last, 0x1003);
+	rcu_read_unlock_bp();
+}
+
+static void test_translate_reports_holes_and_bad_arguments(void **state)
+{
+	fixture *f = *state;
+	ms_section s;
+	uint64_t len = 0x10000;
+	ms_region *rom;
+
+	add_ram(f, "ram", 0x8000, 0x1000);
+	rom = add_rom(f, "rom", 0x10000, 0x1000);
+	rcu_read_lock_bp();
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x3000, false, ATTRS), -ENOENT);
+	assert_null(s.region);
+	assert_int_equal(len, 0x5000);
+	len = UINT64_MAX;
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x11000, false, ATTRS), -ENOENT);
+	assert_int_equal(len, UINT64_MAX - 0x11000 + 1);
+
+	len = 0x100;
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x10010, false, ATTRS), 0);
+	assert_ptr_equal(s.region, rom);
+	assert_true(s.readonly);
+
+	len = 0;
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x8000, false, ATTRS), -EINVAL);
+	len = 1;
+	assert_int_equal(ms_as_translate(NULL, &len, f->as, 0x8000, false, ATTRS), -EINVAL);
+	assert_int_equal(ms_as_translate(&s, NULL, f->as, 0x8000, false, ATTRS), -EINVAL);
+	assert_int_equal(ms_as_translate(&s, &len, NULL, 0x8000, false, ATTRS), -EINVAL);
+	rcu_read_unlock_bp();
+}
+
+static void test_access_valid_probes_without_calling_devices(void **state)
+{
+	fixture *f = *state;
+	dev *d = add_dev(f, 0x2000, MS_ENDIAN_LITTLE);
+
+	add_ram(f, "ram", 0x1000, 0x1000);
+	add_rom(f, "rom", 0x3000, 0x1000);
+	assert_true(ms_as_access_valid(f->as, 0x1000, 0x1000, true, ATTRS));
+	assert_true(ms_as_access_valid(f->as, 0x1800, 0x840, false, ATTRS));  /* RAM + device */
+	assert_false(ms_as_access_valid(f->as, 0x1800, 0x900, false, ATTRS)); /* into a hole */
+	assert_true(ms_as_access_valid(f->as, 0x3000, 0x10, true, ATTRS));    /* ROM: ignored */
+	assert_true(ms_as_access_valid(f->as, 0x5000, 0, true, ATTRS));
+	assert_false(ms_as_access_valid(NULL, 0x1000, 1, true, ATTRS));
+
+	d->ops.valid.min_access_size = 2; /* bulk pieces of one byte are refused */
+	assert_false(ms_as_access_valid(f->as, 0x2001, 2, false, ATTRS));
+	assert_true(ms_as_access_valid(f->as, 0x2002, 6, false, ATTRS));
+	assert_int_equal(d->nr_log, 0);
+}
+
+static void test_null_arguments_are_access_errors(void **state)
+{
+	fixture *f = *state;
+	uint8_t buf[4];
+	ms_result res = 0;
+
+	add_ram(f, "ram", 0, 0x100);
+	assert_int_equal(ms_as_read(NULL, 0, ATTRS, buf, 4), MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_read(f->as, 0, ATTRS, NULL, 4), MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_read(f->as, 0, ATTRS, NULL, 0), MS_RESULT_OK);
+	assert_int_equal(ms_as_write(f->as, 0, ATTRS, NULL, 4), MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_write_rom(NULL, 0, buf, 4), MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_set(NULL, 0, ATTRS, 0, 4), MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_ldq_le(NULL, 0, ATTRS, &res), 0);
+	assert_int_equal(res, MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_stb(NULL, 0, ATTRS, 1), MS_RESULT_ACCESS_ERROR);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_ram_access_spans_adjacent_ranges),
+		T(test_unassigned_bytes_read_zero_with_decode_error),
+		T(test_results_of_pieces_are_ored),
+		T(test_access_does_not_wrap_past_top_of_address_space),
+		T(test_rom_ignores_writes),
+		T(test_write_rom_fills_rom_and_skips_devices_and_holes),
+		T(test_debug_attr_writes_rom),
+		T(test_readonly_alias_over_ram_ignores_writes),
+		T(test_rom_device_reads_ram_in_romd_mode_and_writes_through_ops),
+		T(test_rom_device_outside_romd_mode_reads_through_ops),
+		T(test_write_rom_skips_rom_device_outside_romd_mode),
+		T(test_debug_write_to_rom_device_in_romd_mode_writes_its_ram),
+		T(test_ram_device_accesses_land_at_any_alignment),
+		T(test_mmio_valid_min_size_refuses_narrow_access),
+		T(test_mmio_valid_max_size_refuses_wide_access),
+		T(test_mmio_valid_refuses_unaligned_access_unless_allowed),
+		T(test_mmio_accepts_callback_vetoes_access),
+		T(test_mmio_impl_max_splits_wide_access_le),
+		T(test_mmio_impl_max_splits_wide_access_be),
+		T(test_mmio_impl_min_widens_narrow_read),
+		T(test_mmio_impl_min_widens_narrow_write_with_zero_lanes),
+		T(test_mmio_unaligned_access_is_cut_into_aligned_impl_accesses),
+		T(test_mmio_device_endianness_converts_loads_and_stores),
+		T(test_bulk_device_access_uses_largest_aligned_valid_sizes),
+		T(test_with_attrs_callbacks_receive_attrs),
+		T(test_plain_callbacks_report_ok),
+		T(test_memory_attr_refuses_non_ram_targets),
+		T(test_reservation_and_iommu_regions_are_decode_errors),
+		T(test_reentrant_access_to_same_device_is_access_error),
+		T(test_nested_access_to_other_device_succeeds),
+		T(test_reentry_through_a_chain_of_devices_is_access_error),
+		T(test_nesting_depth_is_bounded_per_context),
+		T(test_two_threads_may_access_one_device_at_once),
+		T(test_callback_may_change_topology_during_access),
+		T(test_scalar_across_ranges_is_assembled_from_pieces),
+		T(test_rw_reads_or_writes_by_flag),
+		T(test_set_fills_ram_devices_and_reports_holes),
+		T(test_translate_clamps_length_to_range),
+		T(test_translate_reports_holes_and_bad_arguments),
+		T(test_access_valid_probes_without_calling_devices),
+		T(test_null_arguments_are_access_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
