@@ -3,7 +3,7 @@
  *
  * A commit (1) marks every region from which a touched region can be
  * reached, walking up containers and alias back references; (2) for each
- * address space whose root is marked (or that is new), finds its flatview
+ * address space whose root is marked, finds its flatview
  * root and renders it off to the side, sharing one view between address
  * spaces with the same flatview root; (3) publishes each new view with one
  * rcu_assign_pointer(); (4) tells the listeners the differences; (5) drops
@@ -129,7 +129,7 @@ static int prepare_views(ms_ctx *ctx, as_update *upd, uint64_t mark)
 	for (i = 0; i < ctx->nr_as; i++) {
 		ms_as *as = ctx->as[i];
 
-		if (as->view && as->root->mark != mark && as->fv_root) {
+		if (as->root->mark != mark && as->fv_root) {
 			as->fv_root->commit_view = as->view;
 			as->fv_root->commit_view_epoch = mark;
 		}
@@ -138,7 +138,7 @@ static int prepare_views(ms_ctx *ctx, as_update *upd, uint64_t mark)
 		ms_as *as = ctx->as[i];
 		ms_region *root;
 
-		if (as->view && as->root->mark != mark)
+		if (as->root->mark != mark)
 			continue;
 		rc = flatview_root_of(&root, as->root);
 		if (rc < 0)
@@ -148,7 +148,7 @@ static int prepare_views(ms_ctx *ctx, as_update *upd, uint64_t mark)
 			upd[i].view = ms_flatview_ref(ctx->empty_view);
 		} else if (root->commit_view_epoch == mark) {
 			upd[i].view = ms_flatview_ref(root->commit_view);
-		} else if (as->view && root == as->fv_root && root->mark != mark) {
+		} else if (root == as->fv_root && root->mark != mark) {
 			upd[i].view = ms_flatview_ref(as->view);
 		} else {
 			rc = render_view(&upd[i].view, ctx, root);
@@ -172,7 +172,7 @@ int ms__commit(ms_ctx *ctx)
 	size_t i;
 	int rc;
 
-	if (ctx->nr_touched == 0 && !ctx->as_pending)
+	if (ctx->nr_touched == 0)
 		return 0;
 	mark = ++ctx->epoch;
 	upd = ms__calloc(ctx, ctx->nr_as + 1, sizeof(*upd));
@@ -261,6 +261,35 @@ int ms__ctx_check(ms_ctx *ctx)
 
 /* ---- address spaces ------------------------------------------------------- */
 
+/*
+ * Give a new address space its view at once, even inside a transaction:
+ * share the view of an address space with the same flatview root, or
+ * render one from the current tree.
+ */
+static int initial_view(ms_as *as)
+{
+	ms_ctx *ctx = as->ctx;
+	ms_region *root;
+	size_t i;
+	int rc;
+
+	rc = flatview_root_of(&root, as->root);
+	if (rc < 0)
+		return rc;
+	as->fv_root = root;
+	if (!root) {
+		as->view = ms_flatview_ref(ctx->empty_view);
+		return 0;
+	}
+	for (i = 0; i < ctx->nr_as; i++) {
+		if (ctx->as[i]->fv_root == root) {
+			as->view = ms_flatview_ref(ctx->as[i]->view);
+			return 0;
+		}
+	}
+	return render_view(&as->view, ctx, root);
+}
+
 int ms_as_new(ms_as **out, ms_ctx *ctx, ms_region *root, const char *name)
 {
 	ms_as *as;
@@ -287,30 +316,23 @@ int ms_as_new(ms_as **out, ms_ctx *ctx, ms_region *root, const char *name)
 	if (rc == 0) {
 		rc = ms__grow(ctx, (void **)&ctx->as, &ctx->cap_as, ctx->nr_as + 1,
 			      sizeof(*ctx->as));
-		if (rc < 0)
-			ms__mutation_cancel(ctx);
+		as->root = root;
+		if (rc == 0)
+			rc = initial_view(as);
+		if (rc == 0) {
+			ms_region_ref(root);
+			ctx->as[ctx->nr_as++] = as;
+		}
+		/* Nothing else changed: no commit, so no listener hears of it. */
+		ms__mutation_cancel(ctx);
 	}
 	if (rc < 0) {
 		free(as->name);
 		free(as);
 		return rc;
 	}
-	as->root = ms_region_ref(root);
-	ctx->as[ctx->nr_as++] = as;
-	ctx->as_pending = true;
-	rc = ms__mutation_commit(ctx);
-	if (rc < 0) {
-		ctx->nr_as--;
-		if (clean)
-			ms__discard_pending(ctx);
-		ms_region_unref(root);
-		free(as->name);
-		free(as);
-		as = NULL;
-	}
-	ms__unlock(ctx);
 	*out = as;
-	return rc;
+	return 0;
 }
 
 int ms_as_free(ms_as *as)
@@ -340,6 +362,7 @@ int ms_as_free(ms_as *as)
 			break;
 		}
 	}
+	ms__as_map_destroy(as);
 	ms_flatview_unref(as->view);
 	ms_region_unref(as->root);
 	free(as->name);

@@ -135,6 +135,7 @@ void ms_ctx_free(ms_ctx *ctx)
 	for (i = ctx->nr_as; i-- > 0;) {
 		ms_as *as = ctx->as[i];
 
+		ms__as_map_destroy(as);
 		ms_flatview_unref(as->view);
 		free(as->name);
 		free(as);
@@ -185,7 +186,7 @@ int ms__mutation_begin(ms_ctx *ctx, bool *clean)
 		ms__unlock(ctx);
 		return -EBUSY;
 	}
-	*clean = ctx->depth == 0 && ctx->nr_touched == 0 && !ctx->as_pending;
+	*clean = ctx->depth == 0 && ctx->nr_touched == 0;
 	ctx->depth++;
 	return 0;
 }
@@ -209,7 +210,6 @@ void ms__discard_pending(ms_ctx *ctx)
 
 	ctx->nr_touched = 0;
 	ctx->touch_epoch++;
-	ctx->as_pending = false;
 	for (i = 0; i < nr; i++)
 		ms_region_unref(ctx->touched[i]);
 }

@@ -69,8 +69,6 @@ struct ms_ctx {
 	/* [lock] regions changed since the last successful commit. */
 	ms_region **touched;
 	size_t nr_touched, cap_touched;
-	/* [lock] an address space was created or re-rooted: update it. */
-	bool as_pending;
 
 	uint64_t epoch;       /* [lock] commit epoch for region marks */
 	uint64_t touch_epoch; /* [lock] generation of the touched list */
@@ -196,7 +194,7 @@ typedef struct ms__range {
 } ms__range;
 
 /* Deepest nesting (containers + aliases) a render follows before -ELOOP. */
-#define MS__RENDER_MAX_DEPTH 256
+#define MS__RENDER_MAX_DEPTH MS_RENDER_MAX_DEPTH
 
 /*
  * Render @root (may be NULL) into a new sorted, disjoint, merged array.
@@ -247,6 +245,10 @@ struct ms_as {
 	ms_region *root;     /* reference held */
 	ms_region *fv_root;  /* [lock] flatview root at the last commit */
 	ms_flatview *view;   /* [rcu] reference held */
+
+	/* DMA map/unmap (map.c) */
+	struct ms__map_pool *map_pool; /* created on first use (atomic pointer), or NULL */
+	size_t bounce_budget;          /* atomic; 0 means MS_BOUNCE_BUDGET_DEFAULT */
 };
 
 /* Commit everything pending. Lock held, depth 0. */
@@ -282,5 +284,23 @@ void ms__listeners_diff(ms_as *as, const ms_flatview *old_view, const ms_flatvie
  * not RAM.
  */
 bool ms__range_is_direct(const ms__range *r, bool is_write);
+
+/* ---- DMA map/unmap (map.c) ------------------------------------------------ */
+
+/*
+ * Release everything map.c holds for @as: live mappings (bounce buffers are
+ * freed without write-back, direct mappings drop their region references),
+ * map clients, the pool itself. Called by ms_as_free() and ms_ctx_free();
+ * nothing else may use @as meanwhile.
+ */
+void ms__as_map_destroy(ms_as *as);
+/*
+ * Record that [offset, offset + len) of @r's memory was written behind the
+ * access path's back (through a direct DMA mapping). A no-op until dirty
+ * tracking exists; see map.c.
+ */
+void ms__ram_mark_dirty(ms_region *r, uint64_t offset, uint64_t len);
+/* Debug checker of the map pool of @as (budget accounting, client lists). 0 or -EINVAL. */
+int ms__as_map_check(ms_as *as);
 
 #endif /* MEMSPACE_INTERNAL_H */

@@ -63,9 +63,12 @@ typedef struct ms_section {
  * @root: the root region (a reference is taken).
  * @name: copied; shown in dumps.
  *
- * The address space's view is rendered (or shared) at once.
+ * The address space's view is rendered (or shared with an address space of
+ * the same flatview root) at once, even inside a transaction. Creating an
+ * address space is not a topology change: no listener is called.
  * Return: 0; -EINVAL for NULL arguments; -EXDEV when @root belongs to
- * another context; -EBUSY from a listener callback; -ENOMEM; -ELOOP.
+ * another context; -EBUSY from a listener callback; -ENOMEM; -ELOOP (see
+ * MS_RENDER_MAX_DEPTH).
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_as_new(ms_as **out, ms_ctx *ctx, ms_region *root, const char *name);

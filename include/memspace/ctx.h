@@ -17,6 +17,17 @@ extern "C" {
 #endif
 
 /**
+ * MS_RENDER_MAX_DEPTH - the deepest nesting of regions a view may render.
+ *
+ * Every container and alias on the path from a view's root to a region
+ * counts one level. An alias inside its own target renders its target again
+ * one level deeper; clipping ends such a chain after a few levels when the
+ * window shifts, and never when it maps onto itself. Rendering past this
+ * depth fails with -ELOOP, and the change that caused it is refused.
+ */
+#define MS_RENDER_MAX_DEPTH 1024
+
+/**
  * ms_ctx_new - create an empty memory system.
  * @out: receives the new context.
  *
@@ -59,9 +70,10 @@ MS_API void ms_transaction_begin(ms_ctx *ctx);
  *
  * Return: 0; -ENOMEM when a new view could not be built (no view changed,
  * no listener was called; the tree keeps the changes and the next commit
- * tries again); -ELOOP when a view could not be rendered because an alias
- * leads back into its own subtree without end (same handling); -EPERM when
- * no transaction is open on this context.
+ * tries again); -ELOOP when a view could not be rendered because it nests
+ * deeper than MS_RENDER_MAX_DEPTH containers and aliases, which is what an
+ * alias leading back into its own subtree without end does (same handling);
+ * -EPERM when no transaction is open on this context.
  * Context: the thread that called ms_transaction_begin().
  */
 MS_API int ms_transaction_commit(ms_ctx *ctx);

@@ -13,7 +13,9 @@
  * its target, an address space on its root, and a published flat view on
  * every region it maps, so a region is freed only when nothing can reach it
  * any more (and never under an RCU reader). Drop the caller's reference with
- * ms_region_unref() once the region is in place.
+ * ms_region_unref() once the region is in place. An alias placed inside its
+ * own target's subtree forms a reference cycle: both stay alive until the
+ * alias is removed from its container or the context is freed.
  *
  * Every function here takes the context's topology lock itself; mutations
  * made outside a transaction commit immediately (ctx.h). Regions of one
@@ -178,7 +180,8 @@ MS_API void ms_region_unref(ms_region *r);
  *   -EXDEV   the regions belong to different contexts;
  *   -EBUSY   called from a listener callback during a commit;
  *   -ENOMEM, -ELOOP  the implicit commit failed (outside a transaction the
- *            change is then undone); see ms_transaction_commit().
+ *            change is then undone); see ms_transaction_commit() and
+ *            MS_RENDER_MAX_DEPTH.
  * Context: any thread; takes the topology lock.
  */
 
