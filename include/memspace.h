@@ -13,6 +13,7 @@
 #include "memspace/as.h"
 #include "memspace/listener.h"
 #include "memspace/access.h"
+#include "memspace/map.h"
 #include "memspace/mtree.h"
 
 #endif /* MEMSPACE_H */

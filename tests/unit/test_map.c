@@ -1,0 +1,1229 @@
+/*
+ * test_map.c: DMA map/unmap (map.h): direct RAM pointers and how far they
+ * extend, bounce buffers for devices (fill at map, write-back of exactly
+ * access_len bytes at unmap), the bounce budget, map clients, region
+ * lifetime while mapped, bad input, allocation failures and threads.
+ *
+ * The test device is memory in little-endian byte order (a register file
+ * read and written through its callbacks), so a bounce buffer's bytes equal
+ * the register file's bytes; every callback is counted.
+ *
+ * Every test ends by freeing its address space and root and checking that
+ * no region is left alive, so a leaked mapping reference fails the test.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "ms_unit.h"
+
+#define ATTRS MS_ATTRS_UNSPECIFIED
+#define KIB ((uint64_t)1024)
+#define DEV_SIZE (256 * KIB)
+
+typedef struct dev {
+	ms_region_ops ops;
+	ms_region *region;
+	uint8_t mem[DEV_SIZE];
+	unsigned reads, writes; /* atomic */
+	uint64_t bytes_written; /* atomic */
+	/* Tracked only while @concurrent is false (single-threaded tests). */
+	uint64_t lowest_write;  /* smallest offset written */
+	uint64_t highest_write; /* one past the last byte written */
+	ms_attrs last_write_attrs;
+	bool concurrent;
+	ms_result result; /* returned by every callback */
+} dev;
+
+typedef struct fixture {
+	ms_ctx *ctx;
+	ms_region *sys;
+	ms_as *as;
+	dev *dev;
+} fixture;
+
+/* ---- the device ------------------------------------------------------------- */
+
+static ms_result dev_read(uint64_t *data, uint64_t addr, unsigned size, ms_attrs attrs,
+			  void *opaque)
+{
+	dev *d = opaque;
+	uint64_t v = 0;
+
+	(void)attrs;
+	assert_true(addr + size <= DEV_SIZE);
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint64_t)d->mem[addr + i] << 8 * i;
+	*data = v;
+	__atomic_fetch_add(&d->reads, 1, __ATOMIC_RELAXED);
+	return d->result;
+}
+
+static ms_result dev_write(uint64_t addr, uint64_t data, unsigned size, ms_attrs attrs,
+			   void *opaque)
+{
+	dev *d = opaque;
+
+	assert_true(addr + size <= DEV_SIZE);
+	for (unsigned i = 0; i < size; i++)
+		d->mem[addr + i] = (uint8_t)(data >> 8 * i);
+	__atomic_fetch_add(&d->writes, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&d->bytes_written, size, __ATOMIC_RELAXED);
+	if (d->concurrent)
+		return d->result;
+	if (addr < d->lowest_write)
+		d->lowest_write = addr;
+	if (addr + size > d->highest_write)
+		d->highest_write = addr + size;
+	d->last_write_attrs = attrs;
+	return d->result;
+}
+
+static void dev_reset_counts(dev *d)
+{
+	d->reads = 0;
+	d->writes = 0;
+	d->bytes_written = 0;
+	d->lowest_write = UINT64_MAX;
+	d->highest_write = 0;
+}
+
+/* ---- fixture ------------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->dev = calloc(1, sizeof(*f->dev));
+	assert_non_null(f->dev);
+	f->dev->ops = (ms_region_ops){
+		.read_with_attrs = dev_read,
+		.write_with_attrs = dev_write,
+		.endianness = MS_ENDIAN_LITTLE,
+		.valid = {.min_access_size = 1, .max_access_size = 8},
+		.impl = {.min_access_size = 1, .max_access_size = 8},
+	};
+	dev_reset_counts(f->dev);
+	f->ctx = new_ctx();
+	assert_int_equal(ms_region_new_container(&f->sys, f->ctx, "system", MS_SIZE_2_64), 0);
+	assert_int_equal(ms_as_new(&f->as, f->ctx, f->sys, "memory"), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+
+	if (f->as) {
+		assert_int_equal(ms__as_map_check(f->as), 0);
+		assert_int_equal(ms_as_free(f->as), 0);
+	}
+	ms_region_unref(f->sys);
+	/* Mappings hold region references: none may outlive the address space. */
+	assert_int_equal(live_regions(f->ctx), 0);
+	ms_ctx_free(f->ctx);
+	free(f->dev);
+	free(f);
+	return 0;
+}
+
+static void place(fixture *f, uint64_t addr, ms_region *r)
+{
+	assert_int_equal(ms_region_add_subregion(f->sys, addr, r), 0);
+	ms_region_unref(r); /* the container holds it */
+}
+
+static ms_region *add_ram(fixture *f, const char *name, uint64_t addr, uint64_t size)
+{
+	ms_region *r;
+
+	assert_int_equal(ms_region_new_ram(&r, f->ctx, name, size), 0);
+	place(f, addr, r);
+	return r;
+}
+
+static ms_region *add_dev(fixture *f, uint64_t addr)
+{
+	ms_region *r;
+
+	assert_int_equal(ms_region_new_io(&r, f->ctx, "dev", DEV_SIZE, &f->dev->ops, f->dev), 0);
+	place(f, addr, r);
+	f->dev->region = r;
+	return r;
+}
+
+/* References on @r once pending view frees (call_rcu) have run. */
+static uint32_t settled_refs(const ms_region *r)
+{
+	rcu_barrier_bp();
+	return region_refs(r);
+}
+
+static bool points_into(const void *p, const ms_region *r)
+{
+	const uint8_t *base = ms_region_ram_ptr(r);
+
+	return base && (const uint8_t *)p >= base && (const uint8_t *)p < base + ms_region_size(r);
+}
+
+/* Map for write, fill the buffer with @byte, unmap with access_len = len. */
+static void write_through_map(fixture *f, uint64_t addr, uint64_t len, uint8_t byte)
+{
+	uint64_t got = len;
+	uint8_t *p = ms_as_map(f->as, addr, &got, true, ATTRS);
+
+	assert_non_null(p);
+	assert_int_equal(got, len);
+	memset(p, byte, (size_t)len);
+	assert_int_equal(ms_as_unmap(f->as, p, got, true, got), 0);
+}
+
+/* ---- direct mappings ------------------------------------------------------------- */
+
+static void test_ram_map_returns_region_pointer_and_writes_are_visible_to_reads(void **state)
+{
+	fixture *f = *state;
+	ms_region *ram = add_ram(f, "ram", 0x10000, 64 * KIB);
+	uint8_t expect[0x200], got_bytes[0x200];
+	uint64_t len = sizeof(expect);
+	uint8_t *p;
+
+	p = ms_as_map(f->as, 0x10100, &len, true, ATTRS);
+	assert_ptr_equal(p, (uint8_t *)ms_region_ram_ptr(ram) + 0x100);
+	assert_int_equal(len, sizeof(expect));
+	for (size_t i = 0; i < sizeof(expect); i++)
+		expect[i] = (uint8_t)(i * 7 + 3);
+	memcpy(p, expect, sizeof(expect));
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, len), 0);
+
+	assert_int_equal(ms_as_read(f->as, 0x10100, ATTRS, got_bytes, sizeof(got_bytes)),
+			 MS_RESULT_OK);
+	assert_memory_equal(got_bytes, expect, sizeof(expect));
+
+	/* A read mapping of the same bytes is the same memory. */
+	len = sizeof(expect);
+	p = ms_as_map(f->as, 0x10100, &len, false, ATTRS);
+	assert_ptr_equal(p, (uint8_t *)ms_region_ram_ptr(ram) + 0x100);
+	assert_memory_equal(p, expect, sizeof(expect));
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+}
+
+static void test_ram_map_is_clamped_at_the_end_of_the_ram(void **state)
+{
+	fixture *f = *state;
+	ms_region *ram = add_ram(f, "ram", 0x10000, 0x1000);
+	uint64_t len = 0x10000;
+	uint8_t *p = ms_as_map(f->as, 0x10800, &len, false, ATTRS);
+
+	assert_ptr_equal(p, (uint8_t *)ms_region_ram_ptr(ram) + 0x800);
+	assert_int_equal(len, 0x800);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+}
+
+static void test_ram_map_extends_across_adjacent_aliases_of_one_ram(void **state)
+{
+	fixture *f = *state;
+	ms_region *ram, *lo, *hi;
+	strbuf sb;
+	uint64_t len = 0x2000;
+	uint8_t *p;
+
+	assert_int_equal(ms_region_new_ram(&ram, f->ctx, "ram", 0x2000), 0);
+	assert_int_equal(ms_region_new_alias(&lo, f->ctx, "lo", ram, 0, 0x1000), 0);
+	assert_int_equal(ms_region_new_alias(&hi, f->ctx, "hi", ram, 0x1000, 0x1000), 0);
+	place(f, 0x100000, lo);
+	place(f, 0x101000, hi);
+	/* Contiguous windows of one region merge into one range. */
+	assert_string_equal(as_view_str(&sb, f->as), "100000-101fff ram @0\n");
+
+	p = ms_as_map(f->as, 0x100000, &len, true, ATTRS);
+	assert_ptr_equal(p, ms_region_ram_ptr(ram));
+	assert_int_equal(len, 0x2000);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
+	ms_region_unref(ram);
+}
+
+static void test_ram_map_extends_across_a_readonly_split_for_reads_only(void **state)
+{
+	fixture *f = *state;
+	ms_region *ram = add_ram(f, "ram", 0, 0x2000);
+	ms_region *ro;
+	uint8_t before[16], after[16];
+	strbuf sb;
+	uint64_t len;
+	uint8_t *p;
+
+	/* A readonly window over the upper half splits the RAM in two ranges. */
+	assert_int_equal(ms_region_new_alias(&ro, f->ctx, "ro", ram, 0x1000, 0x1000), 0);
+	assert_int_equal(ms_region_set_readonly(ro, true), 0);
+	assert_int_equal(ms_region_add_subregion_overlap(f->sys, 0x1000, ro, 1), 0);
+	ms_region_unref(ro);
+	assert_string_equal(as_view_str(&sb, f->as), "0000-0fff ram @0\n1000-1fff ram @1000 ro\n");
+
+	/* Reads: one region at contiguous offsets, both usable in place. */
+	len = 0x2000;
+	p = ms_as_map(f->as, 0, &len, false, ATTRS);
+	assert_ptr_equal(p, ms_region_ram_ptr(ram));
+	assert_int_equal(len, 0x2000);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+
+	/* Writes: the readonly range is not usable in place. */
+	len = 0x2000;
+	p = ms_as_map(f->as, 0, &len, true, ATTRS);
+	assert_ptr_equal(p, ms_region_ram_ptr(ram));
+	assert_int_equal(len, 0x1000);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, len), 0);
+
+	/* Readonly RAM for a write is bounced, and the write-back is ignored. */
+	assert_int_equal(ms_as_read(f->as, 0x1000, ATTRS, before, sizeof(before)), MS_RESULT_OK);
+	len = sizeof(before);
+	p = ms_as_map(f->as, 0x1000, &len, true, ATTRS);
+	assert_non_null(p);
+	assert_false(points_into(p, ram));
+	assert_int_equal(len, sizeof(before));
+	memset(p, 0xee, (size_t)len);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, len), 0);
+	assert_int_equal(ms_as_read(f->as, 0x1000, ATTRS, after, sizeof(after)), MS_RESULT_OK);
+	assert_memory_equal(after, before, sizeof(before));
+}
+
+static void test_ram_map_stops_at_a_different_region(void **state)
+{
+	fixture *f = *state;
+	ms_region *a = add_ram(f, "a", 0, 0x1000);
+	ms_region *b = add_ram(f, "b", 0x1000, 0x1000);
+	uint64_t len = 0x2000;
+	uint8_t *p = ms_as_map(f->as, 0x800, &len, false, ATTRS);
+
+	assert_ptr_equal(p, (uint8_t *)ms_region_ram_ptr(a) + 0x800);
+	assert_int_equal(len, 0x800);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+
+	len = 0x2000;
+	p = ms_as_map(f->as, 0x1000, &len, false, ATTRS);
+	assert_ptr_equal(p, ms_region_ram_ptr(b));
+	assert_int_equal(len, 0x1000);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+}
+
+static void test_ram_map_stops_where_offsets_of_the_same_ram_jump(void **state)
+{
+	fixture *f = *state;
+	ms_region *ram, *lo, *hi;
+	strbuf sb;
+	uint64_t len = 0x2000;
+	uint8_t *p;
+
+	assert_int_equal(ms_region_new_ram(&ram, f->ctx, "ram", 0x4000), 0);
+	assert_int_equal(ms_region_new_alias(&lo, f->ctx, "lo", ram, 0, 0x1000), 0);
+	assert_int_equal(ms_region_new_alias(&hi, f->ctx, "hi", ram, 0x3000, 0x1000), 0);
+	place(f, 0, lo);
+	place(f, 0x1000, hi);
+	assert_string_equal(as_view_str(&sb, f->as), "0000-0fff ram @0\n1000-1fff ram @3000\n");
+
+	p = ms_as_map(f->as, 0, &len, false, ATTRS);
+	assert_ptr_equal(p, ms_region_ram_ptr(ram));
+	assert_int_equal(len, 0x1000);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+	ms_region_unref(ram);
+}
+
+static void test_ram_map_at_the_top_of_the_address_space_does_not_wrap(void **state)
+{
+	fixture *f = *state;
+	ms_region *ram = add_ram(f, "top", UINT64_MAX - 0xfff, 0x1000);
+	uint64_t len = 0x4000;
+	uint8_t *p = ms_as_map(f->as, UINT64_MAX - 0xff, &len, true, ATTRS);
+
+	assert_ptr_equal(p, (uint8_t *)ms_region_ram_ptr(ram) + 0xf00);
+	assert_int_equal(len, 0x100);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, len), 0);
+}
+
+static void test_ram_pointer_region_maps_to_the_callers_memory(void **state)
+{
+	fixture *f = *state;
+	static uint8_t backing[0x1000];
+	ms_region *r;
+	uint64_t len = 0x100;
+	uint8_t *p;
+
+	assert_int_equal(ms_region_new_ram_ptr(&r, f->ctx, "ptr", sizeof(backing), backing), 0);
+	place(f, 0x4000, r);
+	p = ms_as_map(f->as, 0x4010, &len, true, ATTRS);
+	assert_ptr_equal(p, backing + 0x10);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0x10), 0);
+}
+
+static void test_mapped_region_stays_alive_after_removal_and_unref(void **state)
+{
+	fixture *f = *state;
+	ms_region *ram;
+	uint64_t len = 0x1000;
+	size_t before;
+	uint8_t *p;
+
+	assert_int_equal(ms_region_new_ram(&ram, f->ctx, "ram", 0x1000), 0);
+	assert_int_equal(ms_region_add_subregion(f->sys, 0, ram), 0);
+	ms_region_unref(ram);
+	p = ms_as_map(f->as, 0, &len, true, ATTRS);
+	assert_ptr_equal(p, ms_region_ram_ptr(ram));
+	assert_int_equal(len, 0x1000);
+
+	/* Out of the tree, the caller's reference gone, the view replaced. */
+	before = live_regions(f->ctx);
+	assert_int_equal(ms_region_del_subregion(f->sys, ram), 0);
+	assert_int_equal(live_regions(f->ctx), before);
+	assert_int_equal(settled_refs(ram), 1); /* the mapping's own */
+
+	memset(p, 0x5a, (size_t)len); /* still valid memory (ASan/valgrind check) */
+	assert_int_equal(p[len - 1], 0x5a);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, len), 0);
+	assert_int_equal(live_regions(f->ctx), before - 1);
+}
+
+/* ---- bounce buffers ------------------------------------------------------------------ */
+
+static void test_mmio_read_map_fills_bounce_buffer_through_the_device(void **state)
+{
+	fixture *f = *state;
+	uint64_t len = 64;
+	uint8_t *p;
+
+	add_dev(f, 0x20000);
+	for (size_t i = 0; i < 64; i++)
+		f->dev->mem[0x100 + i] = (uint8_t)(0xa0 + i);
+	p = ms_as_map(f->as, 0x20100, &len, false, ATTRS);
+	assert_non_null(p);
+	assert_int_equal(len, 64);
+	assert_memory_equal(p, f->dev->mem + 0x100, 64);
+	assert_int_equal(f->dev->reads, 8); /* 8-byte accesses */
+	assert_int_equal(f->dev->writes, 0);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+	assert_int_equal(f->dev->writes, 0);
+}
+
+static void test_mmio_write_map_writes_back_exactly_access_len_on_unmap(void **state)
+{
+	fixture *f = *state;
+	ms_attrs attrs = {.secure = 1, .requester_id = 0x42};
+	uint8_t old[64];
+	uint64_t len = 64;
+	uint8_t *p;
+
+	add_dev(f, 0x20000);
+	memset(f->dev->mem + 0x200, 0x11, 64);
+	memcpy(old, f->dev->mem + 0x200, sizeof(old));
+	p = ms_as_map(f->as, 0x20200, &len, true, attrs);
+	assert_non_null(p);
+	assert_int_equal(len, 64);
+	assert_int_equal(f->dev->reads + f->dev->writes, 0); /* nothing at map time */
+	for (size_t i = 0; i < 64; i++)
+		assert_int_equal(p[i], 0); /* starts zeroed */
+	for (size_t i = 0; i < 64; i++)
+		p[i] = (uint8_t)(0xc0 + i);
+
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 24), 0);
+	assert_int_equal(f->dev->bytes_written, 24);
+	assert_int_equal(f->dev->lowest_write, 0x200);
+	assert_int_equal(f->dev->highest_write, 0x200 + 24);
+	assert_int_equal(f->dev->reads, 0);
+	assert_true(f->dev->last_write_attrs.secure);
+	assert_int_equal(f->dev->last_write_attrs.requester_id, 0x42);
+	for (size_t i = 0; i < 24; i++)
+		assert_int_equal(f->dev->mem[0x200 + i], 0xc0 + i);
+	assert_memory_equal(f->dev->mem + 0x200 + 24, old + 24, 64 - 24);
+}
+
+static void test_mmio_write_map_with_zero_access_len_writes_nothing(void **state)
+{
+	fixture *f = *state;
+	uint64_t len = 64;
+	uint8_t *p;
+
+	add_dev(f, 0x20000);
+	p = ms_as_map(f->as, 0x20000, &len, true, ATTRS);
+	assert_non_null(p);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
+	assert_int_equal(f->dev->writes, 0);
+}
+
+static void test_bounce_map_covers_one_range_only(void **state)
+{
+	fixture *f = *state;
+	uint64_t len = 2 * DEV_SIZE;
+	uint8_t *p;
+
+	assert_int_equal(ms_as_set_bounce_budget(f->as, 4 * DEV_SIZE), 0);
+	add_dev(f, 0);
+	add_ram(f, "ram", DEV_SIZE, 0x1000);
+	p = ms_as_map(f->as, DEV_SIZE - 0x10, &len, false, ATTRS);
+	assert_non_null(p);
+	assert_int_equal(len, 0x10);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+}
+
+static void test_ram_device_is_mapped_through_a_bounce_buffer(void **state)
+{
+	fixture *f = *state;
+	static uint64_t bar[64];
+	ms_region *r;
+	uint64_t len = 16;
+	uint8_t *p;
+
+	for (size_t i = 0; i < 64; i++)
+		bar[i] = 0x0101010101010101ull * i;
+	assert_int_equal(ms_region_new_ram_device(&r, f->ctx, "bar", sizeof(bar), bar), 0);
+	place(f, 0x8000, r);
+	p = ms_as_map(f->as, 0x8008, &len, false, ATTRS);
+	assert_non_null(p);
+	assert_false(points_into(p, r));
+	assert_int_equal(len, 16);
+	assert_memory_equal(p, &bar[1], 16);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+
+	len = 8;
+	p = ms_as_map(f->as, 0x8000, &len, true, ATTRS);
+	assert_non_null(p);
+	memset(p, 0x77, 8);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 8), 0);
+	assert_int_equal(bar[0], 0x7777777777777777ull);
+}
+
+static void test_rom_device_maps_ram_in_romd_mode_and_bounces_otherwise(void **state)
+{
+	fixture *f = *state;
+	ms_region *r;
+	uint64_t len = 32;
+	uint8_t *p;
+
+	assert_int_equal(
+		ms_region_new_rom_device(&r, f->ctx, "flash", DEV_SIZE, &f->dev->ops, f->dev), 0);
+	place(f, 0x40000, r);
+	memset(f->dev->mem, 0x3c, 64);
+
+	/* romd: reads are its RAM, in place. */
+	p = ms_as_map(f->as, 0x40010, &len, false, ATTRS);
+	assert_ptr_equal(p, (uint8_t *)ms_region_ram_ptr(r) + 0x10);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+
+	/* Writes always go through the ops. */
+	len = 8;
+	p = ms_as_map(f->as, 0x40000, &len, true, ATTRS);
+	assert_false(points_into(p, r));
+	memset(p, 0x99, 8);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 8), 0);
+	assert_int_equal(f->dev->bytes_written, 8);
+	assert_int_equal(f->dev->mem[0], 0x99);
+
+	/* Outside romd mode reads go through the ops too. */
+	assert_int_equal(ms_region_set_romd(r, false), 0);
+	len = 8;
+	p = ms_as_map(f->as, 0x40020, &len, false, ATTRS);
+	assert_false(points_into(p, r));
+	assert_int_equal(p[0], 0x3c);
+	assert_int_equal(f->dev->reads, 1);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+}
+
+static void test_memory_attr_maps_ram_and_refuses_devices(void **state)
+{
+	fixture *f = *state;
+	ms_attrs memory = {.memory = 1};
+	ms_region *ram = add_ram(f, "ram", 0, 0x1000);
+	uint64_t len = 16;
+	uint8_t *p;
+
+	add_dev(f, 0x20000);
+	p = ms_as_map(f->as, 0, &len, true, memory);
+	assert_ptr_equal(p, ms_region_ram_ptr(ram));
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, len), 0);
+
+	len = 16;
+	assert_null(ms_as_map(f->as, 0x20000, &len, false, memory));
+	assert_int_equal(len, 0);
+	len = 16;
+	assert_null(ms_as_map(f->as, 0x20000, &len, true, memory));
+	assert_int_equal(len, 0);
+	assert_int_equal(f->dev->reads + f->dev->writes, 0);
+}
+
+static void test_failed_read_fill_returns_null_and_gives_the_budget_back(void **state)
+{
+	fixture *f = *state;
+	uint64_t len = 64;
+
+	add_dev(f, 0);
+	f->dev->result = MS_RESULT_ERROR;
+	assert_null(ms_as_map(f->as, 0, &len, false, ATTRS));
+	assert_int_equal(len, 0);
+	assert_int_equal(ms__as_map_check(f->as), 0);
+	f->dev->result = MS_RESULT_OK;
+	write_through_map(f, 0, MS_BOUNCE_BUDGET_DEFAULT, 1); /* the whole budget is free */
+}
+
+static void test_unassigned_space_maps_nothing(void **state)
+{
+	fixture *f = *state;
+	ms_region *resv, *iommu;
+	uint64_t len;
+
+	assert_int_equal(ms_region_new_io(&resv, f->ctx, "resv", 0x1000, NULL, NULL), 0);
+	assert_int_equal(ms_region_new_iommu(&iommu, f->ctx, "iommu", 0x1000), 0);
+	place(f, 0x1000, resv);
+	place(f, 0x2000, iommu);
+	for (int is_write = 0; is_write < 2; is_write++) {
+		const uint64_t addrs[] = {0, 0x1000, 0x2000, UINT64_MAX};
+
+		for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+			len = 16;
+			assert_null(ms_as_map(f->as, addrs[i], &len, is_write, ATTRS));
+			assert_int_equal(len, 0);
+		}
+	}
+	assert_int_equal(ms__as_map_check(f->as), 0);
+}
+
+/* ---- the budget ------------------------------------------------------------------------- */
+
+static void test_bounce_budget_defaults_to_64k_and_partial_map_clamps(void **state)
+{
+	fixture *f = *state;
+	uint64_t len = 2 * MS_BOUNCE_BUDGET_DEFAULT;
+	uint8_t *p, *q;
+
+	assert_int_equal(ms_as_bounce_budget(f->as), 64 * KIB);
+	add_dev(f, 0);
+	p = ms_as_map(f->as, 0, &len, true, ATTRS);
+	assert_non_null(p);
+	assert_int_equal(len, 64 * KIB);
+
+	/* Exhausted: NULL and 0. */
+	len = 1;
+	assert_null(ms_as_map(f->as, 0x20000, &len, false, ATTRS));
+	assert_int_equal(len, 0);
+	assert_int_equal(ms_as_unmap(f->as, p, 64 * KIB, true, 0), 0);
+
+	/* 48 KiB in use: a 32 KiB map gets the 16 KiB left. */
+	len = 48 * KIB;
+	p = ms_as_map(f->as, 0, &len, true, ATTRS);
+	assert_int_equal(len, 48 * KIB);
+	len = 32 * KIB;
+	q = ms_as_map(f->as, 0x10000, &len, true, ATTRS);
+	assert_non_null(q);
+	assert_int_equal(len, 16 * KIB);
+	assert_int_equal(ms__as_map_check(f->as), 0);
+	assert_int_equal(ms_as_unmap(f->as, p, 48 * KIB, true, 0), 0);
+	assert_int_equal(ms_as_unmap(f->as, q, 16 * KIB, true, 0), 0);
+}
+
+static void test_several_bounce_maps_are_live_at_once_up_to_the_budget(void **state)
+{
+	fixture *f = *state;
+	uint8_t *p[4];
+	uint64_t len;
+
+	add_dev(f, 0);
+	for (size_t i = 0; i < 4; i++) {
+		len = 16 * KIB;
+		p[i] = ms_as_map(f->as, i * 16 * KIB, &len, false, ATTRS);
+		assert_non_null(p[i]);
+		assert_int_equal(len, 16 * KIB);
+		for (size_t j = 0; j < i; j++)
+			assert_ptr_not_equal(p[i], p[j]);
+	}
+	len = 1;
+	assert_null(ms_as_map(f->as, 0, &len, true, ATTRS));
+	assert_int_equal(len, 0);
+	assert_int_equal(ms__as_map_check(f->as), 0);
+
+	/* Direct maps do not use the budget. */
+	add_ram(f, "ram", 0x100000, 0x1000);
+	len = 0x1000;
+	uint8_t *r = ms_as_map(f->as, 0x100000, &len, true, ATTRS);
+	assert_non_null(r);
+	assert_int_equal(ms_as_unmap(f->as, r, len, true, 0), 0);
+
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(ms_as_unmap(f->as, p[i], 16 * KIB, false, 0), 0);
+}
+
+static void test_set_bounce_budget_rejects_bad_input(void **state)
+{
+	fixture *f = *state;
+
+	assert_int_equal(ms_as_set_bounce_budget(NULL, MS_BOUNCE_BUDGET_DEFAULT), -EINVAL);
+	assert_int_equal(ms_as_set_bounce_budget(f->as, 0), -EINVAL);
+	assert_int_equal(ms_as_set_bounce_budget(f->as, MS_BOUNCE_BUDGET_MIN - 1), -EINVAL);
+	assert_int_equal(ms_as_set_bounce_budget(f->as, MS_BOUNCE_BUDGET_MAX + 1), -EINVAL);
+	assert_int_equal(ms_as_bounce_budget(f->as), MS_BOUNCE_BUDGET_DEFAULT);
+	assert_int_equal(ms_as_set_bounce_budget(f->as, MS_BOUNCE_BUDGET_MIN), 0);
+	assert_int_equal(ms_as_bounce_budget(f->as), 4096);
+}
+
+static void test_smaller_budget_limits_new_maps_and_keeps_live_ones(void **state)
+{
+	fixture *f = *state;
+	uint64_t len = 32 * KIB;
+	uint8_t *p;
+
+	add_dev(f, 0);
+	p = ms_as_map(f->as, 0, &len, false, ATTRS);
+	assert_int_equal(len, 32 * KIB);
+	assert_int_equal(ms_as_set_bounce_budget(f->as, 8 * KIB), 0);
+	len = 1;
+	assert_null(ms_as_map(f->as, 0, &len, false, ATTRS));
+	assert_int_equal(ms_as_unmap(f->as, p, 32 * KIB, false, 0), 0);
+	len = 32 * KIB;
+	p = ms_as_map(f->as, 0, &len, false, ATTRS);
+	assert_int_equal(len, 8 * KIB);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+}
+
+/* ---- map clients ------------------------------------------------------------------------- */
+
+typedef struct client_state {
+	fixture *f;
+	unsigned calls;        /* atomic */
+	ms_map_client *handle; /* for callbacks that unregister themselves */
+	bool unregister_self;
+	bool map_everything; /* take the whole budget from the callback */
+	void *mapped;
+	uint64_t mapped_len;
+} client_state;
+
+static void client_cb(void *opaque)
+{
+	client_state *s = opaque;
+
+	__atomic_fetch_add(&s->calls, 1, __ATOMIC_RELAXED);
+	if (s->map_everything) {
+		s->mapped_len = UINT64_MAX >> 1;
+		s->mapped = ms_as_map(s->f->as, 0, &s->mapped_len, true, ATTRS);
+		assert_non_null(s->mapped);
+	}
+	if (s->unregister_self) {
+		ms_as_unregister_map_client(s->handle);
+		s->handle = NULL;
+	}
+}
+
+static void test_unmap_frees_budget_and_fires_a_map_client_exactly_once(void **state)
+{
+	fixture *f = *state;
+	client_state s = {.f = f};
+	uint64_t len = 64 * KIB;
+	uint8_t *p, *q;
+
+	add_dev(f, 0);
+	p = ms_as_map(f->as, 0, &len, true, ATTRS);
+	assert_int_equal(len, 64 * KIB);
+	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	assert_non_null(s.handle);
+	assert_int_equal(s.calls, 0); /* no budget: it waits */
+
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
+	assert_int_equal(s.calls, 1);
+
+	len = 4 * KIB;
+	q = ms_as_map(f->as, 0, &len, true, ATTRS);
+	assert_non_null(q);
+	assert_int_equal(ms_as_unmap(f->as, q, len, true, 0), 0);
+	assert_int_equal(s.calls, 1); /* once, then done */
+	assert_int_equal(ms__as_map_check(f->as), 0);
+	ms_as_unregister_map_client(s.handle);
+}
+
+static void test_map_client_registered_while_budget_is_free_fires_immediately(void **state)
+{
+	fixture *f = *state;
+	client_state s = {.f = f};
+
+	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	assert_int_equal(s.calls, 1);
+	ms_as_unregister_map_client(s.handle);
+}
+
+static void test_direct_unmap_does_not_fire_map_clients(void **state)
+{
+	fixture *f = *state;
+	client_state s = {.f = f};
+	uint64_t len = 64 * KIB, rlen = 0x100;
+	uint8_t *p, *r;
+
+	add_dev(f, 0);
+	add_ram(f, "ram", 0x100000, 0x1000);
+	p = ms_as_map(f->as, 0, &len, true, ATTRS);
+	r = ms_as_map(f->as, 0x100000, &rlen, true, ATTRS);
+	assert_non_null(r);
+	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	assert_int_equal(ms_as_unmap(f->as, r, rlen, true, rlen), 0);
+	assert_int_equal(s.calls, 0);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
+	assert_int_equal(s.calls, 1);
+	ms_as_unregister_map_client(s.handle);
+}
+
+static void test_map_clients_fire_oldest_first_while_budget_remains(void **state)
+{
+	fixture *f = *state;
+	client_state first = {.f = f, .map_everything = true};
+	client_state second = {.f = f};
+	uint64_t len = 64 * KIB;
+	uint8_t *p;
+
+	add_dev(f, 0);
+	p = ms_as_map(f->as, 0, &len, true, ATTRS);
+	assert_int_equal(ms_as_register_map_client(&first.handle, f->as, client_cb, &first), 0);
+	assert_int_equal(ms_as_register_map_client(&second.handle, f->as, client_cb, &second), 0);
+
+	/* The first takes the whole budget back: the second keeps waiting. */
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
+	assert_int_equal(first.calls, 1);
+	assert_int_equal(first.mapped_len, 64 * KIB);
+	assert_int_equal(second.calls, 0);
+
+	assert_int_equal(ms_as_unmap(f->as, first.mapped, first.mapped_len, true, 0), 0);
+	assert_int_equal(second.calls, 1);
+	assert_int_equal(first.calls, 1);
+	ms_as_unregister_map_client(first.handle);
+	ms_as_unregister_map_client(second.handle);
+}
+
+static void test_unregistered_map_client_never_fires(void **state)
+{
+	fixture *f = *state;
+	client_state s = {.f = f};
+	uint64_t len = 64 * KIB;
+	uint8_t *p;
+
+	add_dev(f, 0);
+	p = ms_as_map(f->as, 0, &len, true, ATTRS);
+	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	ms_as_unregister_map_client(s.handle);
+	assert_int_equal(ms__as_map_check(f->as), 0);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
+	assert_int_equal(s.calls, 0);
+	ms_as_unregister_map_client(NULL); /* no-op */
+}
+
+static void test_map_client_may_unregister_itself_from_its_callback(void **state)
+{
+	fixture *f = *state;
+	client_state s = {.f = f, .unregister_self = true};
+	uint64_t len = 64 * KIB;
+	uint8_t *p;
+
+	add_dev(f, 0);
+	p = ms_as_map(f->as, 0, &len, true, ATTRS);
+	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
+	assert_int_equal(s.calls, 1);
+	assert_null(s.handle); /* freed when the callback returned (ASan checks) */
+	assert_int_equal(ms__as_map_check(f->as), 0);
+}
+
+static void test_raising_the_budget_fires_waiting_map_clients(void **state)
+{
+	fixture *f = *state;
+	client_state s = {.f = f};
+	uint64_t len = 64 * KIB;
+	uint8_t *p;
+
+	add_dev(f, 0);
+	p = ms_as_map(f->as, 0, &len, true, ATTRS);
+	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	assert_int_equal(ms_as_set_bounce_budget(f->as, 32 * KIB), 0);
+	assert_int_equal(s.calls, 0); /* still over budget */
+	assert_int_equal(ms_as_set_bounce_budget(f->as, 128 * KIB), 0);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
+	ms_as_unregister_map_client(s.handle);
+}
+
+static void test_register_map_client_rejects_bad_arguments(void **state)
+{
+	fixture *f = *state;
+	ms_map_client *c = (ms_map_client *)&c;
+
+	assert_int_equal(ms_as_register_map_client(NULL, f->as, client_cb, NULL), -EINVAL);
+	assert_int_equal(ms_as_register_map_client(&c, NULL, client_cb, NULL), -EINVAL);
+	assert_null(c);
+	c = (ms_map_client *)&c;
+	assert_int_equal(ms_as_register_map_client(&c, f->as, NULL, NULL), -EINVAL);
+	assert_null(c);
+}
+
+/* ---- bad input --------------------------------------------------------------------------- */
+
+static void test_unmap_refuses_unknown_buffers_and_mismatched_arguments(void **state)
+{
+	fixture *f = *state;
+	uint8_t stack_buffer[16];
+	uint64_t len = 0x100;
+	uint8_t *p;
+
+	/* Nothing ever mapped in this address space. */
+	assert_int_equal(ms_as_unmap(f->as, stack_buffer, 16, false, 0), -EINVAL);
+	add_ram(f, "ram", 0, 0x1000);
+	p = ms_as_map(f->as, 0, &len, true, ATTRS);
+	assert_non_null(p);
+	assert_int_equal(ms_as_unmap(f->as, stack_buffer, 16, false, 0), -EINVAL);
+	assert_int_equal(ms_as_unmap(f->as, p + 1, len, true, 0), -EINVAL);
+	assert_int_equal(ms_as_unmap(f->as, p, len - 1, true, 0), -EINVAL);
+	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), -EINVAL);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, len + 1), -EINVAL);
+	assert_int_equal(ms_as_unmap(NULL, p, len, true, 0), -EINVAL);
+	assert_int_equal(ms_as_unmap(f->as, NULL, len, true, 0), -EINVAL);
+	assert_int_equal(ms__as_map_check(f->as), 0);
+	/* Still mapped after all that; released exactly once. */
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, len), 0);
+	assert_int_equal(ms_as_unmap(f->as, p, len, true, len), -EINVAL);
+}
+
+static void test_map_refuses_null_arguments_and_zero_length(void **state)
+{
+	fixture *f = *state;
+	uint64_t len = 16;
+
+	add_ram(f, "ram", 0, 0x1000);
+	assert_null(ms_as_map(f->as, 0, NULL, false, ATTRS));
+	assert_null(ms_as_map(NULL, 0, &len, false, ATTRS));
+	assert_int_equal(len, 0);
+	len = 0;
+	assert_null(ms_as_map(f->as, 0, &len, false, ATTRS));
+	assert_int_equal(len, 0);
+}
+
+/* ---- teardown with live mappings -------------------------------------------------------- */
+
+static void test_freeing_the_address_space_releases_live_mappings_and_clients(void **state)
+{
+	fixture *f = *state;
+	client_state waiting = {.f = f}, done = {.f = f};
+	ms_region *ram = add_ram(f, "ram", 0x100000, 0x1000);
+	uint64_t len = 64 * KIB, rlen = 0x1000;
+	ms_as *second;
+
+	add_dev(f, 0);
+	assert_int_equal(ms_as_register_map_client(&done.handle, f->as, client_cb, &done), 0);
+	assert_non_null(ms_as_map(f->as, 0, &len, true, ATTRS));
+	assert_non_null(ms_as_map(f->as, 0x100000, &rlen, true, ATTRS));
+	assert_int_equal(ms_as_register_map_client(&waiting.handle, f->as, client_cb, &waiting), 0);
+	assert_int_equal(settled_refs(ram), 3); /* tree, view, mapping */
+
+	/* A second address space with mappings of its own. */
+	assert_int_equal(ms_as_new(&second, f->ctx, f->sys, "second"), 0);
+	rlen = 0x10;
+	assert_non_null(ms_as_map(second, 0x100000, &rlen, false, ATTRS));
+	len = 16;
+	assert_non_null(ms_as_map(second, 0, &len, false, ATTRS));
+
+	assert_int_equal(ms_as_free(f->as), 0); /* no write-back, no callbacks */
+	f->as = second;
+	assert_int_equal(f->dev->writes, 0);
+	assert_int_equal(waiting.calls, 0);
+	assert_int_equal(settled_refs(ram), 3); /* tree, view, second's mapping */
+	/* The teardown frees the second one with its mappings still live. */
+}
+
+static void test_freeing_the_context_releases_live_mappings(void **state)
+{
+	fixture *f = *state;
+	uint64_t len = 16, rlen = 16;
+
+	add_dev(f, 0);
+	add_ram(f, "ram", 0x100000, 0x1000);
+	assert_non_null(ms_as_map(f->as, 0, &len, true, ATTRS));
+	assert_non_null(ms_as_map(f->as, 0x100000, &rlen, true, ATTRS));
+	/* ms_ctx_free() with everything live: ASan and valgrind see no leak. */
+	ms_ctx_free(f->ctx);
+	f->ctx = new_ctx();
+	assert_int_equal(ms_region_new_container(&f->sys, f->ctx, "system", MS_SIZE_2_64), 0);
+	assert_int_equal(ms_as_new(&f->as, f->ctx, f->sys, "memory"), 0);
+}
+
+/* ---- allocation failures ----------------------------------------------------------------- */
+
+/*
+ * Fail the 1st, 2nd, ... allocation of one call on a fresh address space
+ * (so the pool's creation is covered too) until the call succeeds without
+ * reaching the injected failure. Each failure must return NULL / 0, leave
+ * the budget and the region references as they were, and leak nothing.
+ */
+static void map_under_fault_injection(fixture *f, uint64_t addr, bool is_write,
+				      const ms_region *target)
+{
+	uint32_t refs = settled_refs(target);
+	unsigned failures = 0;
+
+	for (uint64_t n = 1;; n++) {
+		uint64_t len = 32;
+		ms_as *as;
+		void *p;
+
+		assert_int_equal(ms_as_new(&as, f->ctx, f->sys, "faulty"), 0);
+		ms_ctx_fail_alloc_after(f->ctx, n);
+		p = ms_as_map(as, addr, &len, is_write, ATTRS);
+		ms_ctx_fail_alloc_after(f->ctx, 0);
+		if (p) {
+			assert_int_equal(len, 32);
+			assert_int_equal(ms_as_unmap(as, p, len, is_write, len), 0);
+			assert_int_equal(ms__as_map_check(as), 0);
+			assert_int_equal(ms_as_free(as), 0);
+			break;
+		}
+		failures++;
+		assert_int_equal(len, 0);
+		assert_int_equal(ms__as_map_check(as), 0);
+		assert_int_equal(settled_refs(target), refs);
+		/* Nothing of the budget was kept. */
+		len = MS_BOUNCE_BUDGET_DEFAULT;
+		p = ms_as_map(as, addr, &len, is_write, ATTRS);
+		assert_non_null(p);
+		assert_true(len == MS_BOUNCE_BUDGET_DEFAULT || target != f->dev->region);
+		assert_int_equal(ms_as_unmap(as, p, len, is_write, 0), 0);
+		assert_int_equal(ms_as_free(as), 0);
+		assert_true(n < 16);
+	}
+	assert_int_equal(failures, 2); /* the pool, then the mapping */
+	assert_int_equal(settled_refs(target), refs);
+}
+
+static void test_every_allocation_failure_in_map_returns_null_and_leaks_nothing(void **state)
+{
+	fixture *f = *state;
+	ms_region *ram = add_ram(f, "ram", 0x100000, 0x1000);
+
+	add_dev(f, 0);
+	map_under_fault_injection(f, 0x100000, true, ram);
+	map_under_fault_injection(f, 0x100000, false, ram);
+	map_under_fault_injection(f, 0, true, f->dev->region);
+	map_under_fault_injection(f, 0, false, f->dev->region);
+}
+
+static void test_allocation_failure_in_register_map_client_never_calls_back(void **state)
+{
+	fixture *f = *state;
+	unsigned failures = 0;
+
+	for (uint64_t n = 1;; n++) {
+		client_state s = {.f = f};
+		ms_as *as;
+		int rc;
+
+		assert_int_equal(ms_as_new(&as, f->ctx, f->sys, "faulty"), 0);
+		ms_ctx_fail_alloc_after(f->ctx, n);
+		rc = ms_as_register_map_client(&s.handle, as, client_cb, &s);
+		ms_ctx_fail_alloc_after(f->ctx, 0);
+		if (rc == 0) {
+			assert_int_equal(s.calls, 1);
+			ms_as_unregister_map_client(s.handle);
+			assert_int_equal(ms_as_free(as), 0);
+			break;
+		}
+		failures++;
+		assert_int_equal(rc, -ENOMEM);
+		assert_null(s.handle);
+		assert_int_equal(s.calls, 0);
+		assert_int_equal(ms_as_free(as), 0);
+		assert_true(n < 16);
+	}
+	assert_int_equal(failures, 2); /* the pool and the client */
+}
+
+/* ---- threads ------------------------------------------------------------------------------ */
+
+#define THREADS 4
+#define ROUNDS 2000
+
+typedef struct worker {
+	fixture *f;
+	unsigned index;
+	unsigned bounced, direct, refused, errors;
+} worker;
+
+static void *worker_main(void *arg)
+{
+	worker *w = arg;
+	ms_as *as = w->f->as;
+
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		/* Each thread has its own 4 KiB of the device and of the RAM. */
+		uint64_t dev_addr = w->index * 4 * KIB + (i % 16) * 64;
+		uint64_t ram_addr = 0x100000 + w->index * 4 * KIB;
+		uint64_t len = 2 * KIB;
+		uint8_t *p = ms_as_map(as, dev_addr, &len, i & 1, ATTRS);
+
+		/* Assert on the main thread: count what went wrong here. */
+		if (p) {
+			w->bounced++;
+			if (i & 1)
+				memset(p, (int)w->index, (size_t)len);
+			w->errors += ms_as_unmap(as, p, len, i & 1, len) != 0;
+		} else {
+			w->refused += len == 0;
+			w->errors += len != 0;
+		}
+		len = 4 * KIB;
+		p = ms_as_map(as, ram_addr, &len, true, ATTRS);
+		if (!p || len != 4 * KIB) {
+			w->errors++;
+			continue;
+		}
+		p[i % len] = (uint8_t)i;
+		w->errors += ms_as_unmap(as, p, len, true, len) != 0;
+		w->direct++;
+	}
+	return NULL;
+}
+
+static void test_threads_map_and_unmap_concurrently(void **state)
+{
+	fixture *f = *state;
+	pthread_t threads[THREADS];
+	worker workers[THREADS];
+	unsigned bounced = 0, refused = 0;
+
+	add_dev(f, 0);
+	f->dev->concurrent = true;
+	add_ram(f, "ram", 0x100000, THREADS * 4 * KIB);
+	/* Room for two 2 KiB bounce buffers among four threads: some maps fail. */
+	assert_int_equal(ms_as_set_bounce_budget(f->as, MS_BOUNCE_BUDGET_MIN), 0);
+	for (unsigned t = 0; t < THREADS; t++) {
+		workers[t] = (worker){.f = f, .index = t};
+		assert_int_equal(pthread_create(&threads[t], NULL, worker_main, &workers[t]), 0);
+	}
+	for (unsigned t = 0; t < THREADS; t++) {
+		assert_int_equal(pthread_join(threads[t], NULL), 0);
+		assert_int_equal(workers[t].errors, 0);
+		assert_int_equal(workers[t].direct, ROUNDS);
+		bounced += workers[t].bounced;
+		refused += workers[t].refused;
+	}
+	assert_int_equal(bounced + refused, THREADS * ROUNDS);
+	assert_true(bounced > 0);
+	assert_int_equal(ms__as_map_check(f->as), 0);
+	/* Everything was given back. */
+	write_through_map(f, 0, MS_BOUNCE_BUDGET_MIN, 0);
+}
+
+/* A client on another thread: unregister waits for its running callback. */
+typedef struct slow_client {
+	fixture *f;
+	int in_callback; /* atomic: 1 while the callback runs */
+	int may_return;  /* atomic: the test lets it return */
+	int returned;    /* atomic */
+	int register_rc;
+	int returned_before_unregister;
+	ms_map_client *handle;
+} slow_client;
+
+static void slow_cb(void *opaque)
+{
+	slow_client *s = opaque;
+
+	__atomic_store_n(&s->in_callback, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&s->may_return, __ATOMIC_SEQ_CST))
+		sched_yield();
+	__atomic_store_n(&s->returned, 1, __ATOMIC_SEQ_CST);
+}
+
+static void *register_slow(void *arg)
+{
+	slow_client *s = arg;
+
+	/* Budget is free: the callback runs inside this call, on this thread. */
+	s->register_rc = ms_as_register_map_client(&s->handle, s->f->as, slow_cb, s);
+	return NULL;
+}
+
+static void *unregister_slow(void *arg)
+{
+	slow_client *s = arg;
+
+	ms_as_unregister_map_client(s->handle);
+	/* The callback must have returned before unregister did. */
+	s->returned_before_unregister = __atomic_load_n(&s->returned, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void test_unregister_waits_for_a_callback_running_on_another_thread(void **state)
+{
+	fixture *f = *state;
+	slow_client s = {.f = f};
+	pthread_t registrar, canceller;
+
+	assert_int_equal(pthread_create(&registrar, NULL, register_slow, &s), 0);
+	while (!__atomic_load_n(&s.in_callback, __ATOMIC_SEQ_CST))
+		sched_yield();
+	/* The handle is published before the callback runs. */
+	assert_non_null(__atomic_load_n(&s.handle, __ATOMIC_SEQ_CST));
+	assert_int_equal(pthread_create(&canceller, NULL, unregister_slow, &s), 0);
+	for (int i = 0; i < 100; i++)
+		sched_yield();
+	assert_int_equal(__atomic_load_n(&s.returned, __ATOMIC_SEQ_CST), 0);
+	__atomic_store_n(&s.may_return, 1, __ATOMIC_SEQ_CST);
+	assert_int_equal(pthread_join(registrar, NULL), 0);
+	assert_int_equal(pthread_join(canceller, NULL), 0);
+	assert_int_equal(s.register_rc, 0);
+	assert_int_equal(s.returned_before_unregister, 1);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_ram_map_returns_region_pointer_and_writes_are_visible_to_reads),
+		T(test_ram_map_is_clamped_at_the_end_of_the_ram),
+		T(test_ram_map_extends_across_adjacent_aliases_of_one_ram),
+		T(test_ram_map_extends_across_a_readonly_split_for_reads_only),
+		T(test_ram_map_stops_at_a_different_region),
+		T(test_ram_map_stops_where_offsets_of_the_same_ram_jump),
+		T(test_ram_map_at_the_top_of_the_address_space_does_not_wrap),
+		T(test_ram_pointer_region_maps_to_the_callers_memory),
+		T(test_mapped_region_stays_alive_after_removal_and_unref),
+		T(test_mmio_read_map_fills_bounce_buffer_through_the_device),
+		T(test_mmio_write_map_writes_back_exactly_access_len_on_unmap),
+		T(test_mmio_write_map_with_zero_access_len_writes_nothing),
+		T(test_bounce_map_covers_one_range_only),
+		T(test_ram_device_is_mapped_through_a_bounce_buffer),
+		T(test_rom_device_maps_ram_in_romd_mode_and_bounces_otherwise),
+		T(test_memory_attr_maps_ram_and_refuses_devices),
+		T(test_failed_read_fill_returns_null_and_gives_the_budget_back),
+		T(test_unassigned_space_maps_nothing),
+		T(test_bounce_budget_defaults_to_64k_and_partial_map_clamps),
+		T(test_several_bounce_maps_are_live_at_once_up_to_the_budget),
+		T(test_set_bounce_budget_rejects_bad_input),
+		T(test_smaller_budget_limits_new_maps_and_keeps_live_ones),
+		T(test_unmap_frees_budget_and_fires_a_map_client_exactly_once),
+		T(test_map_client_registered_while_budget_is_free_fires_immediately),
+		T(test_direct_unmap_does_not_fire_map_clients),
+		T(test_map_clients_fire_oldest_first_while_budget_remains),
+		T(test_unregistered_map_client_never_fires),
+		T(test_map_client_may_unregister_itself_from_its_callback),
+		T(test_raising_the_budget_fires_waiting_map_clients),
+		T(test_register_map_client_rejects_bad_arguments),
+		T(test_unmap_refuses_unknown_buffers_and_mismatched_arguments),
+		T(test_map_refuses_null_arguments_and_zero_length),
+		T(test_freeing_the_address_space_releases_live_mappings_and_clients),
+		T(test_freeing_the_context_releases_live_mappings),
+		T(test_every_allocation_failure_in_map_returns_null_and_leaks_nothing),
+		T(test_allocation_failure_in_register_map_client_never_calls_back),
+		T(test_threads_map_and_unmap_concurrently),
+		T(test_unregister_waits_for_a_callback_running_on_another_thread),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
