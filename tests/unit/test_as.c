@@ -1,0 +1,901 @@
+/*
+ * test_as.c: address spaces, flat-view sharing, commit cost, transactions,
+ * and flat-view lookups at the edges of the 64-bit space.
+ *
+ * Commit cost is observed through ms_ctx_render_count(); view sharing through
+ * the identity of the ms_flatview objects that ms_as_get_flatview() returns.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "ms_unit.h"
+
+static ms_region *container(ms_ctx *ctx, const char *name, uint64_t size)
+{
+	ms_region *r;
+
+	assert_int_equal(ms_region_new_container(&r, ctx, name, size), 0);
+	return r;
+}
+
+static ms_region *ram(ms_ctx *ctx, const char *name, uint64_t size)
+{
+	ms_region *r;
+
+	assert_int_equal(ms_region_new_ram(&r, ctx, name, size), 0);
+	return r;
+}
+
+static ms_region *io(ms_ctx *ctx, const char *name, uint64_t size)
+{
+	ms_region *r;
+
+	assert_int_equal(ms_region_new_io(&r, ctx, name, size, NULL, NULL), 0);
+	return r;
+}
+
+static ms_region *alias(ms_ctx *ctx, const char *name, ms_region *target, uint64_t offset,
+			uint64_t size)
+{
+	ms_region *r;
+
+	assert_int_equal(ms_region_new_alias(&r, ctx, name, target, offset, size), 0);
+	return r;
+}
+
+static ms_as *as_new(ms_ctx *ctx, ms_region *root, const char *name)
+{
+	ms_as *as;
+
+	assert_int_equal(ms_as_new(&as, ctx, root, name), 0);
+	assert_non_null(as);
+	return as;
+}
+
+/* The current view object, without keeping a reference (for identity checks). */
+static const ms_flatview *view_of(ms_as *as)
+{
+	ms_flatview *fv = ms_as_get_flatview(as);
+
+	ms_flatview_unref(fv); /* the address space still holds one */
+	return fv;
+}
+
+/* ---- creation, names, roots ---------------------------------------------- */
+
+static void test_as_new_records_name_root_and_creation_order(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x1000);
+	char name[] = "cpu-memory";
+	ms_as *a, *b, *c;
+
+	(void)state;
+	assert_int_equal(ms_ctx_nr_as(ctx), 0);
+	a = as_new(ctx, root, name);
+	name[0] = 'X';
+	b = as_new(ctx, root, "dma");
+	c = as_new(ctx, root, "io");
+	assert_string_equal(ms_as_name(a), "cpu-memory");
+	assert_string_equal(ms_as_name(b), "dma");
+	assert_ptr_equal(ms_as_root(a), root);
+	assert_ptr_equal(ms_as_ctx(a), ctx);
+	assert_int_equal(ms_ctx_nr_as(ctx), 3);
+	assert_ptr_equal(ms_ctx_as(ctx, 0), a);
+	assert_ptr_equal(ms_ctx_as(ctx, 1), b);
+	assert_ptr_equal(ms_ctx_as(ctx, 2), c);
+	assert_null(ms_ctx_as(ctx, 3));
+	assert_int_equal(ms_as_free(b), 0);
+	assert_int_equal(ms_ctx_nr_as(ctx), 2);
+	assert_ptr_equal(ms_ctx_as(ctx, 0), a);
+	assert_ptr_equal(ms_ctx_as(ctx, 1), c);
+	assert_int_equal(ms_as_free(NULL), 0);
+	assert_int_equal(ms_as_free(a), 0);
+	assert_int_equal(ms_as_free(c), 0);
+	assert_int_equal(ms_ctx_nr_as(ctx), 0);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_as_new_refuses_bad_arguments(void **state)
+{
+	ms_ctx *ctx = new_ctx(), *other = new_ctx();
+	ms_region *root = container(ctx, "root", 0x1000);
+	ms_region *foreign = container(other, "foreign", 0x1000);
+	ms_as *as;
+
+	(void)state;
+	assert_int_equal(ms_as_new(NULL, ctx, root, "x"), -EINVAL);
+	as = (ms_as *)&as;
+	assert_int_equal(ms_as_new(&as, NULL, root, "x"), -EINVAL);
+	assert_null(as);
+	as = (ms_as *)&as;
+	assert_int_equal(ms_as_new(&as, ctx, NULL, "x"), -EINVAL);
+	assert_null(as);
+	as = (ms_as *)&as;
+	assert_int_equal(ms_as_new(&as, ctx, root, NULL), -EINVAL);
+	assert_null(as);
+	as = (ms_as *)&as;
+	assert_int_equal(ms_as_new(&as, ctx, foreign, "x"), -EXDEV);
+	assert_null(as);
+	assert_int_equal(ms_ctx_nr_as(ctx), 0);
+	assert_int_equal(region_refs(root), 1);
+	assert_int_equal(region_refs(foreign), 1);
+	ms_region_unref(root);
+	ms_region_unref(foreign);
+	ms_ctx_free(ctx);
+	ms_ctx_free(other);
+}
+
+static void test_as_keeps_its_root_alive(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x10000);
+	ms_region *r = ram(ctx, "r", 0x1000);
+	ms_as *as;
+	strbuf sb;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(root, 0x1000, r), 0);
+	as = as_new(ctx, root, "as");
+	ms_region_unref(r);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 2);
+	assert_string_equal(as_view_str(&sb, as), "1000-1fff r @0\n");
+	assert_ptr_equal(ms_as_root(as), root);
+	assert_int_equal(ms_as_free(as), 0);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_rcu_view_is_the_published_view(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x10000);
+	ms_flatview *held;
+	ms_as *as;
+
+	(void)state;
+	as = as_new(ctx, root, "as");
+	held = ms_as_get_flatview(as);
+	rcu_read_lock_bp();
+	assert_ptr_equal(ms_as_rcu_view(as), held);
+	rcu_read_unlock_bp();
+	assert_ptr_equal(ms_flatview_ref(held), held);
+	ms_flatview_unref(held);
+	ms_flatview_unref(held);
+	ms_flatview_unref(NULL);
+	assert_int_equal(ms_as_free(as), 0);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
+/* ---- view sharing by flatview root --------------------------------------- */
+
+static void test_address_spaces_with_one_root_share_one_view(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x10000);
+	ms_region *r = ram(ctx, "r", 0x1000);
+	const ms_flatview *v1;
+	uint64_t renders;
+	ms_as *a, *b;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(root, 0, r), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0x8000, io(ctx, "dev", 0x10)), 0);
+	ms_region_unref(ms_region_subregion(root, 0));
+	a = as_new(ctx, root, "a");
+	renders = ms_ctx_render_count(ctx);
+	b = as_new(ctx, root, "b");
+	assert_int_equal(ms_ctx_render_count(ctx), renders); /* shared, not rendered */
+	v1 = view_of(a);
+	assert_ptr_equal(view_of(b), v1);
+	assert_ptr_equal(ms_flatview_root(v1), root);
+	assert_ptr_equal(ms_as_flatview_root(a), root);
+	assert_ptr_equal(ms_as_flatview_root(b), root);
+	/* A change renders one new view, still shared. */
+	assert_int_equal(ms_region_set_address(r, 0x1000), 0);
+	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
+	assert_ptr_not_equal(view_of(a), v1);
+	assert_ptr_equal(view_of(b), view_of(a));
+	assert_int_equal(ms_as_free(a), 0);
+	assert_int_equal(ms_as_free(b), 0);
+	ms_region_unref(r);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_container_with_one_full_alias_shares_the_targets_view(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *sysmem = container(ctx, "system", MS_SIZE_2_64);
+	ms_region *pci = container(ctx, "bus master container", MS_SIZE_2_64);
+	ms_region *al = alias(ctx, "bus master", sysmem, 0, MS_SIZE_2_64);
+	ms_region *r = ram(ctx, "ram", 0x1000), *d = io(ctx, "dev", 0x100);
+	ms_as *sys, *dma;
+	uint64_t renders;
+	strbuf sb;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(sysmem, 0, r), 0);
+	assert_int_equal(ms_region_add_subregion(sysmem, 0x10000, d), 0);
+	assert_int_equal(ms_region_add_subregion(pci, 0, al), 0);
+	sys = as_new(ctx, sysmem, "memory");
+	renders = ms_ctx_render_count(ctx);
+	dma = as_new(ctx, pci, "pci");
+	assert_int_equal(ms_ctx_render_count(ctx), renders);
+	assert_ptr_equal(ms_as_flatview_root(dma), sysmem);
+	assert_ptr_equal(view_of(dma), view_of(sys));
+	assert_string_equal(as_view_str(&sb, dma), "0000-0fff ram @0\n"
+						   "10000-100ff dev @0\n");
+
+	/* A window that starts elsewhere is not the whole target: own view. */
+	assert_int_equal(ms_region_set_alias_offset(al, 0x10000), 0);
+	assert_ptr_equal(ms_as_flatview_root(dma), al);
+	assert_ptr_not_equal(view_of(dma), view_of(sys));
+	assert_string_equal(as_view_str(&sb, dma), "0000-00ff dev @0\n");
+	assert_int_equal(ms_region_set_alias_offset(al, 0), 0);
+	assert_ptr_equal(view_of(dma), view_of(sys));
+
+	/* A change under the target re-renders one view for both. */
+	renders = ms_ctx_render_count(ctx);
+	assert_int_equal(ms_region_set_enabled(d, false), 0);
+	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
+	assert_ptr_equal(view_of(dma), view_of(sys));
+	assert_string_equal(as_view_str(&sb, dma), "0000-0fff ram @0\n");
+
+	assert_int_equal(ms_as_free(dma), 0);
+	assert_int_equal(ms_as_free(sys), 0);
+	ms_region_unref(al);
+	ms_region_unref(pci);
+	ms_region_unref(r);
+	ms_region_unref(d);
+	ms_region_unref(sysmem);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_container_whose_only_alias_is_disabled_has_an_empty_view(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *sysmem = container(ctx, "system", MS_SIZE_2_64);
+	ms_region *pci = container(ctx, "bus master container", MS_SIZE_2_64);
+	ms_region *pci2 = container(ctx, "other container", MS_SIZE_2_64);
+	ms_region *al = alias(ctx, "bus master", sysmem, 0, MS_SIZE_2_64);
+	ms_region *al2 = alias(ctx, "other master", sysmem, 0, MS_SIZE_2_64);
+	ms_region *r = ram(ctx, "ram", 0x1000), *d = io(ctx, "dev", 0x100);
+	ms_as *sys, *dma, *dma2;
+	ms_flatview *fv;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(sysmem, 0, r), 0);
+	assert_int_equal(ms_region_add_subregion(sysmem, 0x10000, d), 0);
+	assert_int_equal(ms_region_set_enabled(al, false), 0);
+	assert_int_equal(ms_region_set_enabled(al2, false), 0);
+	assert_int_equal(ms_region_add_subregion(pci, 0, al), 0);
+	assert_int_equal(ms_region_add_subregion(pci2, 0, al2), 0);
+	sys = as_new(ctx, sysmem, "memory");
+	dma = as_new(ctx, pci, "pci");
+	dma2 = as_new(ctx, pci2, "pci2");
+	assert_null(ms_as_flatview_root(dma));
+	fv = ms_as_get_flatview(dma);
+	assert_int_equal(ms_flatview_nr_ranges(fv), 0);
+	assert_null(ms_flatview_root(fv));
+	ms_flatview_unref(fv);
+	/* Every address space with no flatview root shares the one empty view. */
+	assert_ptr_equal(view_of(dma2), view_of(dma));
+
+	/* Enabling the alias makes the address space follow the target again. */
+	assert_int_equal(ms_region_set_enabled(al, true), 0);
+	assert_ptr_equal(ms_as_flatview_root(dma), sysmem);
+	assert_ptr_equal(view_of(dma), view_of(sys));
+	assert_int_equal(ms_region_set_enabled(al, false), 0);
+	assert_null(ms_as_flatview_root(dma));
+	assert_ptr_equal(view_of(dma), view_of(dma2));
+
+	assert_int_equal(ms_as_free(dma), 0);
+	assert_int_equal(ms_as_free(dma2), 0);
+	assert_int_equal(ms_as_free(sys), 0);
+	ms_region_unref(al);
+	ms_region_unref(al2);
+	ms_region_unref(pci);
+	ms_region_unref(pci2);
+	ms_region_unref(r);
+	ms_region_unref(d);
+	ms_region_unref(sysmem);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_flatview_root_stops_at_containers_that_do_more(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *c = container(ctx, "c", 0x10000);
+	ms_region *r = ram(ctx, "r", 0x1000), *d = io(ctx, "d", 0x10);
+	ms_as *as;
+
+	(void)state;
+	as = as_new(ctx, c, "as");
+	assert_null(ms_as_flatview_root(as)); /* no child at all */
+	assert_int_equal(ms_region_add_subregion(c, 0, r), 0);
+	assert_ptr_equal(ms_as_flatview_root(as), r); /* one child at 0, inside */
+	assert_int_equal(ms_region_set_address(r, 0x1000), 0);
+	assert_ptr_equal(ms_as_flatview_root(as), c); /* not at 0 */
+	assert_int_equal(ms_region_set_address(r, 0), 0);
+	assert_int_equal(ms_region_add_subregion(c, 0x8000, d), 0);
+	assert_ptr_equal(ms_as_flatview_root(as), c); /* two enabled children */
+	assert_int_equal(ms_region_set_enabled(d, false), 0);
+	assert_ptr_equal(ms_as_flatview_root(as), r); /* the other is disabled */
+	assert_int_equal(ms_region_set_size(c, 0x800), 0);
+	assert_ptr_equal(ms_as_flatview_root(as), c); /* the child sticks out */
+	assert_int_equal(ms_region_set_enabled(c, false), 0);
+	assert_null(ms_as_flatview_root(as)); /* the root itself is disabled */
+	assert_int_equal(ms_as_free(as), 0);
+	ms_region_unref(r);
+	ms_region_unref(d);
+	ms_region_unref(c);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+/* ---- ms_as_free ------------------------------------------------------------ */
+
+static const ms_listener_ops no_callbacks;
+
+static void test_as_free_refuses_while_a_listener_is_registered(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x1000);
+	ms_listener *l;
+	ms_as *as, *other;
+
+	(void)state;
+	as = as_new(ctx, root, "as");
+	other = as_new(ctx, root, "other");
+	assert_int_equal(ms_listener_register(&l, as, &no_callbacks, NULL), 0);
+	assert_int_equal(ms_as_free(as), -EBUSY);
+	assert_int_equal(ms_ctx_nr_as(ctx), 2);
+	assert_ptr_equal(ms_ctx_as(ctx, 0), as);
+	assert_string_equal(ms_as_name(as), "as");
+	assert_int_equal(ms_as_free(other), 0); /* no listener there */
+	assert_int_equal(ms_listener_unregister(l), 0);
+	assert_int_equal(ms_as_free(as), 0);
+	assert_int_equal(ms_ctx_nr_as(ctx), 0);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+/* ---- commit cost -------------------------------------------------------------- */
+
+static void test_unreachable_mutations_render_nothing(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x10000);
+	ms_region *loose = container(ctx, "loose", 0x10000);
+	ms_region *r = ram(ctx, "r", 0x1000), *d = io(ctx, "d", 0x10);
+	ms_region *al = alias(ctx, "al", loose, 0, 0x1000);
+	const ms_flatview *v;
+	uint64_t renders;
+	ms_as *as;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(root, 0, io(ctx, "dev", 0x10)), 0);
+	ms_region_unref(ms_region_subregion(root, 0));
+	as = as_new(ctx, root, "as");
+	v = view_of(as);
+	renders = ms_ctx_render_count(ctx);
+	assert_int_equal(ms_region_add_subregion(loose, 0x100, r), 0);
+	assert_int_equal(ms_region_add_subregion_overlap(loose, 0x100, d, 1), 0);
+	assert_int_equal(ms_region_set_address(r, 0x200), 0);
+	assert_int_equal(ms_region_set_priority(d, 2), 0);
+	assert_int_equal(ms_region_set_enabled(r, false), 0);
+	assert_int_equal(ms_region_set_readonly(loose, true), 0);
+	assert_int_equal(ms_region_set_size(loose, 0x800), 0);
+	assert_int_equal(ms_region_set_dirty_log(r, 0, true), 0);
+	assert_int_equal(ms_region_set_alias_offset(al, 0x100), 0);
+	assert_int_equal(ms_region_del_subregion(loose, d), 0);
+	ms_transaction_begin(ctx);
+	assert_int_equal(ms_region_set_enabled(r, true), 0);
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+	assert_int_equal(ms_ctx_render_count(ctx), renders);
+	assert_ptr_equal(view_of(as), v);
+	assert_int_equal(ms_as_free(as), 0);
+	ms_region_unref(al);
+	ms_region_unref(r);
+	ms_region_unref(d);
+	ms_region_unref(loose);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_change_under_one_root_renders_only_that_view(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *ra = container(ctx, "a", 0x10000), *rb = container(ctx, "b", 0x10000);
+	ms_region *x = ram(ctx, "x", 0x1000), *y = ram(ctx, "y", 0x1000);
+	ms_region *inner = container(ctx, "inner", 0x2000);
+	const ms_flatview *va, *vb;
+	uint64_t renders;
+	ms_as *a, *b;
+	strbuf sb;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(ra, 0x4000, inner), 0);
+	assert_int_equal(ms_region_add_subregion(rb, 0, y), 0);
+	a = as_new(ctx, ra, "a");
+	b = as_new(ctx, rb, "b");
+	va = view_of(a);
+	vb = view_of(b);
+	renders = ms_ctx_render_count(ctx);
+	assert_int_equal(ms_region_add_subregion(inner, 0x1000, x), 0);
+	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
+	assert_ptr_not_equal(view_of(a), va);
+	assert_ptr_equal(view_of(b), vb);
+	assert_string_equal(as_view_str(&sb, a), "5000-5fff x @0\n");
+	/* And the other way round. */
+	va = view_of(a);
+	assert_int_equal(ms_region_set_readonly(y, true), 0);
+	assert_int_equal(ms_ctx_render_count(ctx), renders + 2);
+	assert_ptr_equal(view_of(a), va);
+	assert_string_equal(as_view_str(&sb, b), "0000-0fff y @0 ro\n");
+	/* One transaction touching both renders both, once each. */
+	ms_transaction_begin(ctx);
+	assert_int_equal(ms_region_set_readonly(y, false), 0);
+	assert_int_equal(ms_region_set_readonly(x, true), 0);
+	assert_int_equal(ms_region_set_nonvolatile(x, true), 0);
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+	assert_int_equal(ms_ctx_render_count(ctx), renders + 4);
+	assert_int_equal(ms_as_free(a), 0);
+	assert_int_equal(ms_as_free(b), 0);
+	ms_region_unref(x);
+	ms_region_unref(y);
+	ms_region_unref(inner);
+	ms_region_unref(ra);
+	ms_region_unref(rb);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_change_seen_through_an_alias_renders_the_aliasing_view(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x10000), *lib = container(ctx, "lib", 0x1000);
+	ms_region *al = alias(ctx, "al", lib, 0, 0x1000), *r = ram(ctx, "r", 0x100);
+	uint64_t renders;
+	ms_as *as;
+	strbuf sb;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(root, 0x3000, al), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0, io(ctx, "dev", 0x10)), 0);
+	ms_region_unref(ms_region_subregion(root, 0));
+	as = as_new(ctx, root, "as");
+	renders = ms_ctx_render_count(ctx);
+	/* lib is in no container: only the alias reaches it. */
+	assert_int_equal(ms_region_add_subregion(lib, 0x80, r), 0);
+	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
+	assert_string_equal(as_view_str(&sb, as), "0000-000f dev @0\n"
+						  "3080-317f r @0\n");
+	assert_int_equal(ms_as_free(as), 0);
+	ms_region_unref(r);
+	ms_region_unref(al);
+	ms_region_unref(lib);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+/* ---- transactions ---------------------------------------------------------------- */
+
+static void test_transaction_renders_once_at_commit(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x100000);
+	ms_region *r[16];
+	const ms_flatview *v;
+	uint64_t renders;
+	char name[8];
+	ms_as *as;
+	strbuf sb;
+	int i;
+
+	(void)state;
+	as = as_new(ctx, root, "as");
+	v = view_of(as);
+	renders = ms_ctx_render_count(ctx);
+	ms_transaction_begin(ctx);
+	assert_int_equal(ms_ctx_transaction_depth(ctx), 1);
+	for (i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		r[i] = ram(ctx, name, 0x1000);
+		assert_int_equal(ms_region_add_subregion(root, (uint64_t)i * 0x2000, r[i]), 0);
+		assert_int_equal(ms_region_set_address(r[i], (uint64_t)i * 0x1000), 0);
+	}
+	assert_int_equal(ms_region_set_readonly(r[3], true), 0);
+	assert_int_equal(ms_region_set_enabled(r[5], false), 0);
+	assert_int_equal(ms_region_del_subregion(root, r[15]), 0);
+	assert_int_equal(ms_ctx_render_count(ctx), renders);
+	assert_ptr_equal(view_of(as), v);
+	assert_string_equal(as_view_str(&sb, as), "");
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+	assert_int_equal(ms_ctx_transaction_depth(ctx), 0);
+	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
+	assert_int_equal(ms_flatview_nr_ranges(view_of(as)), 14);
+	assert_string_equal(as_view_str(&sb, as), "0000-0fff r0 @0\n"
+						  "1000-1fff r1 @0\n"
+						  "2000-2fff r2 @0\n"
+						  "3000-3fff r3 @0 ro\n"
+						  "4000-4fff r4 @0\n"
+						  "6000-6fff r6 @0\n"
+						  "7000-7fff r7 @0\n"
+						  "8000-8fff r8 @0\n"
+						  "9000-9fff r9 @0\n"
+						  "a000-afff r10 @0\n"
+						  "b000-bfff r11 @0\n"
+						  "c000-cfff r12 @0\n"
+						  "d000-dfff r13 @0\n"
+						  "e000-efff r14 @0\n");
+	assert_int_equal(ms_as_free(as), 0);
+	for (i = 0; i < 16; i++)
+		ms_region_unref(r[i]);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_commit_without_begin_is_eperm(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+
+	(void)state;
+	assert_int_equal(ms_transaction_commit(ctx), -EPERM);
+	ms_transaction_begin(ctx);
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+	assert_int_equal(ms_transaction_commit(ctx), -EPERM);
+	assert_int_equal(ms_ctx_transaction_depth(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_nested_transactions_publish_at_the_outermost_commit(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x10000);
+	ms_region *a = ram(ctx, "a", 0x1000), *b = ram(ctx, "b", 0x1000);
+	const ms_flatview *v;
+	uint64_t renders;
+	ms_as *as;
+	strbuf sb;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(root, 0, a), 0);
+	as = as_new(ctx, root, "as");
+	v = view_of(as);
+	renders = ms_ctx_render_count(ctx);
+	ms_transaction_begin(ctx);
+	assert_int_equal(ms_region_set_address(a, 0x1000), 0);
+	ms_transaction_begin(ctx);
+	assert_int_equal(ms_ctx_transaction_depth(ctx), 2);
+	assert_int_equal(ms_region_add_subregion(root, 0x4000, b), 0);
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+	assert_int_equal(ms_ctx_transaction_depth(ctx), 1);
+	/* The inner commit published nothing. */
+	assert_ptr_equal(view_of(as), v);
+	assert_string_equal(as_view_str(&sb, as), "0000-0fff a @0\n");
+	assert_int_equal(ms_ctx_render_count(ctx), renders);
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+	assert_int_equal(ms_ctx_transaction_depth(ctx), 0);
+	assert_string_equal(as_view_str(&sb, as), "1000-1fff a @0\n"
+						  "4000-4fff b @0\n");
+	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
+	assert_int_equal(ms_as_free(as), 0);
+	ms_region_unref(a);
+	ms_region_unref(b);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_failed_commit_keeps_the_changes_for_the_next_commit(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x1000);
+	ms_region *r = ram(ctx, "r", 0x100);
+	ms_region *self = alias(ctx, "self", root, 0, 0x1000);
+	const ms_flatview *v;
+	ms_as *as;
+	strbuf sb;
+
+	(void)state;
+	as = as_new(ctx, root, "as");
+	v = view_of(as);
+	ms_transaction_begin(ctx);
+	assert_int_equal(ms_region_add_subregion(root, 0x800, r), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0, self), 0);
+	assert_int_equal(ms_transaction_commit(ctx), -ELOOP);
+	assert_int_equal(ms_ctx_transaction_depth(ctx), 0);
+	/* No view changed; the tree kept both changes. */
+	assert_ptr_equal(view_of(as), v);
+	assert_string_equal(as_view_str(&sb, as), "");
+	assert_string_equal(tree_str(&sb, root), "root@0/0{self@0/0,r@800/0}");
+	/* A mutation that commits while the loop is still there fails and is undone. */
+	assert_int_equal(ms_region_set_address(r, 0x900), -ELOOP);
+	assert_int_equal(ms_region_addr(r), 0x800);
+	/* Removing the loop commits everything that was pending. */
+	assert_int_equal(ms_region_del_subregion(root, self), 0);
+	assert_string_equal(as_view_str(&sb, as), "0800-08ff r @0\n");
+	assert_int_equal(ms_as_free(as), 0);
+	ms_region_unref(self);
+	ms_region_unref(r);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_as_new_inside_a_transaction_has_a_view_at_once(void **state)
+{
+	/* as.h: "The address space's view is rendered (or shared) at once." */
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x10000);
+	ms_region *r = ram(ctx, "r", 0x1000);
+	bool had_view;
+	size_t nr = 0;
+	ms_as *as;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(root, 0, r), 0);
+	ms_transaction_begin(ctx);
+	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
+	/* Reading the new address space inside the transaction must be safe
+	 * (ms_as_get_flatview() on a NULL view crashes, so look first). */
+	had_view = as->view != NULL;
+	if (had_view) {
+		ms_flatview *fv = ms_as_get_flatview(as);
+
+		nr = ms_flatview_nr_ranges(fv);
+		ms_flatview_unref(fv);
+	}
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+	assert_int_equal(ms_as_free(as), 0);
+	ms_region_unref(r);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+	assert_true(had_view);
+	assert_int_equal(nr, 1);
+}
+
+/* ---- lookups and the edges of the space ------------------------------------------- */
+
+static void expect_find(const ms_flatview *fv, uint64_t addr, const char *name, uint64_t start,
+			uint64_t last)
+{
+	ms_section s;
+	int rc = ms_flatview_find(&s, fv, addr);
+
+	if (!name) {
+		if (rc != -ENOENT)
+			fail_msg("find(%#" PRIx64 "): rc %d, expected -ENOENT", addr, rc);
+		return;
+	}
+	if (rc != 0)
+		fail_msg("find(%#" PRIx64 "): rc %d, expected %s", addr, rc, name);
+	assert_string_equal(ms_region_name(s.region), name);
+	assert_int_equal(s.start, start);
+	assert_int_equal(s.last, last);
+}
+
+static void test_flatview_find_at_range_edges_and_holes(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
+	ms_region *a = ram(ctx, "a", 0x1000), *b = io(ctx, "b", 0x10), *c = ram(ctx, "c", 0x100);
+	ms_flatview *fv;
+	ms_section s;
+	ms_as *as;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(root, 0x1000, a), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0x2000, b), 0); /* adjacent to a */
+	assert_int_equal(ms_region_add_subregion(root, 0x3000, c), 0);
+	as = as_new(ctx, root, "as");
+	fv = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(fv), 3);
+	expect_find(fv, 0, NULL, 0, 0);
+	expect_find(fv, 0xfff, NULL, 0, 0);
+	expect_find(fv, 0x1000, "a", 0x1000, 0x1fff);
+	expect_find(fv, 0x1800, "a", 0x1000, 0x1fff);
+	expect_find(fv, 0x1fff, "a", 0x1000, 0x1fff);
+	expect_find(fv, 0x2000, "b", 0x2000, 0x200f);
+	expect_find(fv, 0x200f, "b", 0x2000, 0x200f);
+	expect_find(fv, 0x2010, NULL, 0, 0);
+	expect_find(fv, 0x2fff, NULL, 0, 0);
+	expect_find(fv, 0x3000, "c", 0x3000, 0x30ff);
+	expect_find(fv, 0x30ff, "c", 0x3000, 0x30ff);
+	expect_find(fv, 0x3100, NULL, 0, 0);
+	expect_find(fv, UINT64_MAX, NULL, 0, 0);
+	assert_int_equal(ms_flatview_range(&s, fv, 2), 0);
+	assert_int_equal(ms_flatview_range(&s, fv, 3), -ERANGE);
+	assert_int_equal(ms_flatview_range(&s, fv, SIZE_MAX), -ERANGE);
+	ms_flatview_unref(fv);
+	/* The empty view finds nothing. */
+	assert_int_equal(ms_region_set_enabled(root, false), 0);
+	fv = ms_as_get_flatview(as);
+	expect_find(fv, 0, NULL, 0, 0);
+	expect_find(fv, UINT64_MAX, NULL, 0, 0);
+	assert_int_equal(ms_flatview_range(&s, fv, 0), -ERANGE);
+	ms_flatview_unref(fv);
+	assert_int_equal(ms_as_free(as), 0);
+	ms_region_unref(a);
+	ms_region_unref(b);
+	ms_region_unref(c);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_region_at_the_top_of_the_space(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
+	ms_region *top = ram(ctx, "top", 0x1000), *low = ram(ctx, "low", 0x1000);
+	ms_region *over = io(ctx, "over", 0x1000);
+	ms_flatview *fv;
+	ms_section s;
+	ms_as *as;
+	strbuf sb;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(root, 0xfffffffffffff000ull, top), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0, low), 0);
+	as = as_new(ctx, root, "as");
+	assert_string_equal(as_view_str(&sb, as), "0000-0fff low @0\n"
+						  "fffffffffffff000-ffffffffffffffff top @0\n");
+	fv = ms_as_get_flatview(as);
+	expect_find(fv, UINT64_MAX, "top", 0xfffffffffffff000ull, UINT64_MAX);
+	expect_find(fv, 0xfffffffffffff000ull, "top", 0xfffffffffffff000ull, UINT64_MAX);
+	expect_find(fv, 0xffffffffffffefffull, NULL, 0, 0);
+	assert_int_equal(ms_flatview_range(&s, fv, 1), 0);
+	assert_int_equal(s.last - s.start + 1, 0x1000);
+	ms_flatview_unref(fv);
+	/* A region that would cross 2^64 is clipped there. */
+	assert_int_equal(ms_region_add_subregion_overlap(root, 0xfffffffffffff800ull, over, 1), 0);
+	assert_string_equal(as_view_str(&sb, as), "0000-0fff low @0\n"
+						  "fffffffffffff000-fffffffffffff7ff top @0\n"
+						  "fffffffffffff800-ffffffffffffffff over @0\n");
+	assert_int_equal(ms_as_free(as), 0);
+	ms_region_unref(top);
+	ms_region_unref(low);
+	ms_region_unref(over);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_io_region_of_2_64_bytes_is_one_range(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *whole = io(ctx, "unassigned", MS_SIZE_2_64);
+	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
+	ms_region *whole2 = io(ctx, "io", MS_SIZE_2_64);
+	ms_region *r = ram(ctx, "r", 0x1000);
+	ms_flatview *fv;
+	ms_section s;
+	ms_as *direct, *nested;
+	strbuf sb;
+
+	(void)state;
+	direct = as_new(ctx, whole, "direct");
+	fv = ms_as_get_flatview(direct);
+	assert_int_equal(ms_flatview_nr_ranges(fv), 1);
+	assert_int_equal(ms_flatview_range(&s, fv, 0), 0);
+	assert_ptr_equal(s.region, whole);
+	assert_int_equal(s.start, 0);
+	assert_int_equal(s.last, UINT64_MAX);
+	assert_int_equal(s.offset_in_region, 0);
+	assert_int_equal(s.last - s.start + 1, 0); /* the size wraps to 0 */
+	expect_find(fv, 0, "unassigned", 0, UINT64_MAX);
+	expect_find(fv, UINT64_MAX, "unassigned", 0, UINT64_MAX);
+	expect_find(fv, 0x8000000000000000ull, "unassigned", 0, UINT64_MAX);
+	ms_flatview_unref(fv);
+
+	/* Inside a 2^64 container, with RAM punched in above it. */
+	assert_int_equal(ms_region_add_subregion_overlap(root, 0, whole2, -1), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0x1000, r), 0);
+	nested = as_new(ctx, root, "nested");
+	assert_string_equal(as_view_str(&sb, nested), "0000-0fff io @0\n"
+						      "1000-1fff r @0\n"
+						      "2000-ffffffffffffffff io @2000\n");
+	assert_int_equal(ms_region_set_enabled(r, false), 0);
+	assert_string_equal(as_view_str(&sb, nested), "0000-ffffffffffffffff io @0\n");
+	assert_ptr_equal(ms_as_flatview_root(nested), whole2);
+	assert_int_equal(ms_as_free(direct), 0);
+	assert_int_equal(ms_as_free(nested), 0);
+	ms_region_unref(whole);
+	ms_region_unref(whole2);
+	ms_region_unref(r);
+	ms_region_unref(root);
+	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_held_view_is_unchanged_by_later_commits(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x10000);
+	ms_region *r = ram(ctx, "r", 0x1000);
+	ms_flatview *old;
+	ms_as *as;
+	strbuf sb;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(root, 0, r), 0);
+	as = as_new(ctx, root, "as");
+	old = ms_as_get_flatview(as);
+	assert_int_equal(ms_region_set_address(r, 0x2000), 0);
+	assert_int_equal(ms_region_set_readonly(r, true), 0);
+	assert_string_equal(view_str(&sb, old), "0000-0fff r @0\n");
+	assert_ptr_equal(ms_flatview_root(old), r);
+	assert_string_equal(as_view_str(&sb, as), "2000-2fff r @0 ro\n");
+	ms_flatview_unref(old);
+	assert_int_equal(ms_as_free(as), 0);
+	ms_region_unref(r);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
+static void test_ctx_free_releases_live_address_spaces_and_listeners(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x10000);
+	ms_listener *l;
+	ms_as *as;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(root, 0, ram(ctx, "r", 0x1000)), 0);
+	as = as_new(ctx, root, "as");
+	as_new(ctx, root, "as2");
+	assert_int_equal(ms_listener_register(&l, as, &no_callbacks, NULL), 0);
+	/* Nothing is released by the caller: ms_ctx_free() frees it all. */
+	ms_ctx_free(ctx);
+	ms_ctx_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_as_new_records_name_root_and_creation_order),
+		cmocka_unit_test(test_as_new_refuses_bad_arguments),
+		cmocka_unit_test(test_as_keeps_its_root_alive),
+		cmocka_unit_test(test_rcu_view_is_the_published_view),
+		cmocka_unit_test(test_address_spaces_with_one_root_share_one_view),
+		cmocka_unit_test(test_container_with_one_full_alias_shares_the_targets_view),
+		cmocka_unit_test(test_container_whose_only_alias_is_disabled_has_an_empty_view),
+		cmocka_unit_test(test_flatview_root_stops_at_containers_that_do_more),
+		cmocka_unit_test(test_as_free_refuses_while_a_listener_is_registered),
+		cmocka_unit_test(test_unreachable_mutations_render_nothing),
+		cmocka_unit_test(test_change_under_one_root_renders_only_that_view),
+		cmocka_unit_test(test_change_seen_through_an_alias_renders_the_aliasing_view),
+		cmocka_unit_test(test_transaction_renders_once_at_commit),
+		cmocka_unit_test(test_commit_without_begin_is_eperm),
+		cmocka_unit_test(test_nested_transactions_publish_at_the_outermost_commit),
+		cmocka_unit_test(test_failed_commit_keeps_the_changes_for_the_next_commit),
+		cmocka_unit_test(test_as_new_inside_a_transaction_has_a_view_at_once),
+		cmocka_unit_test(test_flatview_find_at_range_edges_and_holes),
+		cmocka_unit_test(test_region_at_the_top_of_the_space),
+		cmocka_unit_test(test_io_region_of_2_64_bytes_is_one_range),
+		cmocka_unit_test(test_held_view_is_unchanged_by_later_commits),
+		cmocka_unit_test(test_ctx_free_releases_live_address_spaces_and_listeners),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
