@@ -202,8 +202,11 @@ static int render_region(painter *p, ms_region *mr, ms__i128 base, ms__i128 clip
 
 bool ms__range_can_merge(const ms__range *prev, const ms__range *next)
 {
+	/* Offsets compare in 128 bits: a range ending at the last byte of a
+	 * 2^64-byte region must not merge with one at its offset 0. */
 	return prev->last + 1 == next->start && prev->region == next->region &&
-	       prev->offset_in_region + (next->start - prev->start) == next->offset_in_region &&
+	       (ms__u128)prev->offset_in_region + (next->start - prev->start) ==
+		       (ms__u128)next->offset_in_region &&
 	       prev->flags == next->flags && prev->dirty_log_mask == next->dirty_log_mask &&
 	       !(prev->flags & MS__RANGE_UNMERGEABLE);
 }
