@@ -553,10 +553,10 @@ static ms_result run(ms_as *as, uint64_t addr, const access_req *a)
 	const ms_flatview *view;
 	ms_result result;
 
-	rcu_read_lock_bp();
+	ms__rcu_read_lock();
 	view = ms__deref(as->view);
 	result = access_view(view, addr, a);
-	rcu_read_unlock_bp();
+	ms__rcu_read_unlock();
 	return result;
 }
 
@@ -731,7 +731,7 @@ int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr, bo
 	 */
 	(void)is_write;
 	(void)attrs;
-	rcu_read_lock_bp();
+	ms__rcu_read_lock();
 	view = ms__deref(as->view);
 	r = ms__flatview_lookup(view, addr);
 	if (r) {
@@ -745,7 +745,7 @@ int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr, bo
 		*len = clamp_len(*len, hole_last(view, addr) - addr);
 		rc = -ENOENT;
 	}
-	rcu_read_unlock_bp();
+	ms__rcu_read_unlock();
 	return rc;
 }
 

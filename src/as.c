@@ -401,6 +401,16 @@ ms_region *ms_as_flatview_root(const ms_as *as)
 	return as->fv_root;
 }
 
+void ms_rcu_read_lock(void)
+{
+	ms__rcu_read_lock();
+}
+
+void ms_rcu_read_unlock(void)
+{
+	ms__rcu_read_unlock();
+}
+
 ms_flatview *ms_as_rcu_view(ms_as *as)
 {
 	return ms__deref(as->view);
@@ -423,10 +433,10 @@ ms_flatview *ms_as_get_flatview(ms_as *as)
 {
 	ms_flatview *fv;
 
-	rcu_read_lock_bp();
+	ms__rcu_read_lock();
 	do {
 		fv = ms__deref(as->view);
 	} while (!flatview_tryref(fv));
-	rcu_read_unlock_bp();
+	ms__rcu_read_unlock();
 	return fv;
 }

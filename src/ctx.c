@@ -147,6 +147,7 @@ void ms_ctx_free(ms_ctx *ctx)
 	/* Views unreferenced above are freed by call_rcu callbacks; wait for
 	 * them (they unreference regions) before freeing the regions. */
 	rcu_barrier_bp();
+	ms__rcu_reclaiming();
 	ms__lock(ctx);
 	ms__region_free_all(ctx);
 	ms__unlock(ctx);

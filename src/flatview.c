@@ -14,6 +14,10 @@
 
 #include "internal.h"
 
+#ifdef MS__TSAN
+const char ms__rcu_sync_token;
+#endif
+
 int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, ms__range *ranges,
 		     size_t nr)
 {
@@ -45,6 +49,7 @@ static void flatview_free_rcu(struct rcu_head *head)
 	ms_flatview *fv = caa_container_of(head, ms_flatview, rcu);
 	size_t i;
 
+	ms__rcu_reclaiming();
 	for (i = 0; i < fv->nr; i++)
 		ms_region_unref(fv->ranges[i].region);
 	ms_region_unref(fv->root);
@@ -52,6 +57,7 @@ static void flatview_free_rcu(struct rcu_head *head)
 	free(fv->index_pos);
 	free(fv->ranges);
 	free(fv);
+	ms__rcu_released(); /* regions unreferenced here may be freed by others */
 }
 
 ms_flatview *ms_flatview_ref(ms_flatview *fv)
@@ -63,8 +69,10 @@ ms_flatview *ms_flatview_ref(ms_flatview *fv)
 
 void ms_flatview_unref(ms_flatview *fv)
 {
-	if (fv && __atomic_sub_fetch(&fv->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+	if (fv && __atomic_sub_fetch(&fv->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
+		ms__rcu_released(); /* hand-over to the call_rcu thread */
 		call_rcu_bp(&fv->rcu, flatview_free_rcu);
+	}
 }
 
 size_t ms_flatview_nr_ranges(const ms_flatview *fv)

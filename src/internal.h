@@ -42,10 +42,34 @@ __extension__ typedef __int128 ms__i128;
 #ifdef MS__TSAN
 #define ms__publish(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 #define ms__deref(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+/*
+ * Nor can TSan see a grace period: every read-side unlock releases, and
+ * every reclamation after a grace period acquires, one sync token, which
+ * tells TSan what the grace period guarantees.
+ */
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+extern const char ms__rcu_sync_token;
+#define ms__rcu_released() __tsan_release((void *)&ms__rcu_sync_token)
+#define ms__rcu_reclaiming() __tsan_acquire((void *)&ms__rcu_sync_token)
 #else
 #define ms__publish(p, v) rcu_assign_pointer((p), (v))
 #define ms__deref(p) rcu_dereference(p)
+#define ms__rcu_released() ((void)0)
+#define ms__rcu_reclaiming() ((void)0)
 #endif
+
+/* Read-side sections of the library: rcu_read_lock_bp() and its unlock. */
+static inline void ms__rcu_read_lock(void)
+{
+	rcu_read_lock_bp();
+}
+
+static inline void ms__rcu_read_unlock(void)
+{
+	ms__rcu_released();
+	rcu_read_unlock_bp();
+}
 
 /* API size (MS_SIZE_2_64 convention) <-> exact size. */
 static inline ms__u128 ms__size_from_api(uint64_t size)

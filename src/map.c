@@ -387,9 +387,9 @@ void *ms_as_map(ms_as *as, uint64_t addr, uint64_t *len, bool is_write, ms_attrs
 	pool = get_pool(as);
 	if (!pool)
 		return NULL;
-	rcu_read_lock_bp();
+	ms__rcu_read_lock();
 	find_target(&t, ms__deref(as->view), addr, want, is_write, attrs);
-	rcu_read_unlock_bp();
+	ms__rcu_read_unlock();
 	switch (t.kind) {
 	case MAP_DIRECT:
 		return map_direct(as, pool, &t, is_write, len);

@@ -114,9 +114,24 @@ MS_API ms_region *ms_as_flatview_root(const ms_as *as);
 MS_API ms_flatview *ms_as_get_flatview(ms_as *as);
 
 /**
+ * ms_rcu_read_lock / ms_rcu_read_unlock - open and close an RCU read-side
+ * section (liburcu's bulletproof flavour, urcu-bp: no thread registration).
+ *
+ * Inside a section, views found through ms_as_rcu_view() and the regions
+ * they map stay valid. Sections nest and are cheap; they must not block for
+ * long (reclamation of old views waits for them), and a thread must not
+ * free its context or wait for a grace period inside one. Sections opened
+ * directly with liburcu's rcu_read_lock_bp() work too, but only these calls
+ * are visible to ThreadSanitizer builds of the library.
+ * Context: any thread.
+ */
+MS_API void ms_rcu_read_lock(void);
+MS_API void ms_rcu_read_unlock(void);
+
+/**
  * ms_as_rcu_view - the current view of @as, without a reference.
- * Context: inside an RCU read-side section (rcu_read_lock() of liburcu's
- * bulletproof flavour, urcu-bp); valid until the section ends.
+ * Context: inside a read-side section (ms_rcu_read_lock()); valid until the
+ * section ends.
  */
 MS_API ms_flatview *ms_as_rcu_view(ms_as *as);
 

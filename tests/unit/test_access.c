@@ -1054,11 +1054,11 @@ static void test_callback_may_change_topology_during_access(void **state)
 	assert_int_equal(d->nr_log, 4);
 
 	/* The next access sees it. */
-	rcu_read_lock_bp();
+	ms_rcu_read_lock();
 	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1010, true, ATTRS), 0);
 	assert_string_equal(ms_region_name(s.region), "late");
 	assert_bytes(ms_region_ram_ptr(s.region), 0, 0x10);
-	rcu_read_unlock_bp();
+	ms_rcu_read_unlock();
 	assert_int_equal(ms_as_write(f->as, 0x1000, ATTRS, in, sizeof(in)), MS_RESULT_OK);
 	assert_int_equal(ms_as_ldub(f->as, 0x101f, ATTRS, NULL), 0xee);
 }
@@ -1124,7 +1124,7 @@ static void test_translate_clamps_length_to_range(void **state)
 	ms_section s;
 	uint64_t len = 0x2000;
 
-	rcu_read_lock_bp();
+	ms_rcu_read_lock();
 	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1800, false, ATTRS), 0);
 	assert_ptr_equal(s.region, r);
 	assert_int_equal(len, 0x800);
@@ -1140,7 +1140,7 @@ static void test_translate_clamps_length_to_range(void **state)
 	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1000, true, ATTRS), 0);
 	assert_int_equal(len, 4);
 	assert_int_equal(s.last, 0x1003);
-	rcu_read_unlock_bp();
+	ms_rcu_read_unlock();
 }
 
 static void test_translate_reports_holes_and_bad_arguments(void **state)
@@ -1152,7 +1152,7 @@ static void test_translate_reports_holes_and_bad_arguments(void **state)
 
 	add_ram(f, "ram", 0x8000, 0x1000);
 	rom = add_rom(f, "rom", 0x10000, 0x1000);
-	rcu_read_lock_bp();
+	ms_rcu_read_lock();
 	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x3000, false, ATTRS), -ENOENT);
 	assert_null(s.region);
 	assert_int_equal(len, 0x5000);
@@ -1171,7 +1171,7 @@ static void test_translate_reports_holes_and_bad_arguments(void **state)
 	assert_int_equal(ms_as_translate(NULL, &len, f->as, 0x8000, false, ATTRS), -EINVAL);
 	assert_int_equal(ms_as_translate(&s, NULL, f->as, 0x8000, false, ATTRS), -EINVAL);
 	assert_int_equal(ms_as_translate(&s, &len, NULL, 0x8000, false, ATTRS), -EINVAL);
-	rcu_read_unlock_bp();
+	ms_rcu_read_unlock();
 }
 
 static void test_access_valid_probes_without_calling_devices(void **state)

@@ -165,9 +165,9 @@ static void test_rcu_view_is_the_published_view(void **state)
 	(void)state;
 	as = as_new(ctx, root, "as");
 	held = ms_as_get_flatview(as);
-	rcu_read_lock_bp();
+	ms_rcu_read_lock();
 	assert_ptr_equal(ms_as_rcu_view(as), held);
-	rcu_read_unlock_bp();
+	ms_rcu_read_unlock();
 	assert_ptr_equal(ms_flatview_ref(held), held);
 	ms_flatview_unref(held);
 	ms_flatview_unref(held);
