@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Check that the Debian packages memspace needs to build and test are
+# installed. As root, install the missing ones; otherwise print the command
+# to run and exit 1.
+set -euo pipefail
+
+# libc6-dev is only a Recommends of gcc; g++ lets tests/headers check the
+# headers as C++ too.
+packages=(cmake make gcc g++ libc6-dev clang pkg-config liburcu-dev libcmocka-dev libedit-dev
+	valgrind)
+
+missing=()
+for pkg in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	if [[ "$status" != "install ok installed" ]]; then
+		missing+=("$pkg")
+	fi
+done
+
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+
+echo "deps: missing packages: ${missing[*]}" >&2
+if [[ $(id -u) -eq 0 ]]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update
+	apt-get install -y --no-install-recommends "${missing[@]}"
+else
+	echo "deps: install them with:" >&2
+	echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+	exit 1
+fi
