@@ -174,6 +174,8 @@ static int new_memory_region(ms_region **out, ms_ctx *ctx, ms_region_kind kind,
 	r = *out;
 	r->ops = ops;
 	r->opaque = opaque;
+	r->readonly = kind == MS_REGION_ROM;
+	r->romd = kind == MS_REGION_ROM_DEVICE;
 	if (ptr) {
 		r->ram = ptr;
 	} else {
@@ -223,27 +225,18 @@ int ms_region_new_ram(ms_region **out, ms_ctx *ctx, const char *name, uint64_t s
 
 int ms_region_new_rom(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size)
 {
-	int rc = new_memory_region(out, ctx, MS_REGION_ROM, name, size, NULL, NULL, NULL);
-
-	if (rc == 0)
-		(*out)->readonly = true;
-	return rc;
+	return new_memory_region(out, ctx, MS_REGION_ROM, name, size, NULL, NULL, NULL);
 }
 
 int ms_region_new_rom_device(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
 			     const ms_region_ops *ops, void *opaque)
 {
-	int rc;
-
 	if (!ops || !ops_valid(ops)) {
 		if (out)
 			*out = NULL;
 		return -EINVAL;
 	}
-	rc = new_memory_region(out, ctx, MS_REGION_ROM_DEVICE, name, size, NULL, ops, opaque);
-	if (rc == 0)
-		(*out)->romd = true;
-	return rc;
+	return new_memory_region(out, ctx, MS_REGION_ROM_DEVICE, name, size, NULL, ops, opaque);
 }
 
 int ms_region_new_ram_device(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
