@@ -504,18 +504,9 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 /* Last address of the hole that contains @addr (nothing of @fv maps it). */
 static uint64_t hole_last(const ms_flatview *fv, uint64_t addr)
 {
-	size_t lo = 0, hi = fv->nr;
+	const ms__range *next = ms__flatview_next_after(fv, addr);
 
-	/* Invariant: ranges before lo start at or below addr; none from hi on does. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (fv->ranges[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo == fv->nr ? UINT64_MAX : fv->ranges[lo].start - 1;
+	return next ? next->start - 1 : UINT64_MAX;
 }
 
 static ms_result access_view(const ms_flatview *view, uint64_t addr, const access_req *a)

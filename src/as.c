@@ -96,6 +96,169 @@ static int mark_ancestors(ms_ctx *ctx, uint64_t mark)
 	return rc;
 }
 
+/* ---- dirty windows ------------------------------------------------------------ */
+
+#define DIRTY_MAX_STEPS 256    /* per recorded change */
+#define DIRTY_MAX_RECORDS 4096 /* per commit */
+#define WINDOWS_MAX 256        /* per view; beyond that a full render is cheaper */
+
+static void dirty_record(ms_ctx *ctx, ms_region *root, ms__u128 lo, ms__u128 hi)
+{
+	if (lo >= MS__2_64)
+		return;
+	if (hi >= MS__2_64)
+		hi = MS__2_64 - 1;
+	if (ctx->nr_dirty >= DIRTY_MAX_RECORDS) {
+		ctx->dirty_all = true;
+		return;
+	}
+	/* Not through ms__grow(): a failure here is no error (the views are
+	 * then rendered in full), so fault injection would only hide the
+	 * allocations that can fail. */
+	if (ctx->nr_dirty == ctx->cap_dirty) {
+		size_t cap = ctx->cap_dirty ? 2 * ctx->cap_dirty : 16;
+		ms__dirty *grown = realloc(ctx->dirty, cap * sizeof(*grown));
+
+		if (!grown) {
+			ctx->dirty_all = true;
+			return;
+		}
+		ctx->dirty = grown;
+		ctx->cap_dirty = cap;
+	}
+	ctx->dirty[ctx->nr_dirty++] = (ms__dirty){root, (uint64_t)lo, (uint64_t)hi};
+}
+
+typedef struct dirty_step {
+	ms_region *r;
+	ms__u128 lo, hi, clip;
+} dirty_step;
+
+void ms__region_dirty(ms_region *r, ms__u128 lo, ms__u128 hi, ms__u128 clip)
+{
+	ms_ctx *ctx = r->ctx;
+	dirty_step stack[32];
+	size_t depth = 0, steps = 0, j;
+
+	if (ctx->dirty_all)
+		return;
+	stack[depth++] = (dirty_step){r, lo, hi, clip};
+	while (depth > 0 && !ctx->dirty_all) {
+		dirty_step e = stack[--depth];
+
+		if (++steps > DIRTY_MAX_STEPS) {
+			ctx->dirty_all = true; /* e.g. an alias cycle through a container */
+			break;
+		}
+		if (e.clip == 0)
+			continue;
+		if (e.hi > e.clip - 1)
+			e.hi = e.clip - 1;
+		if (e.lo > e.hi)
+			continue;
+		r = e.r;
+		/* A flatview root renders offset x of itself at r->addr + x. */
+		if (r->fv_root_users)
+			dirty_record(ctx, r, e.lo + r->addr, e.hi + r->addr);
+		if (depth + 1 + r->nr_aliased_by > sizeof(stack) / sizeof(stack[0])) {
+			ctx->dirty_all = true;
+			break;
+		}
+		if (r->container)
+			stack[depth++] = (dirty_step){r->container, e.lo + r->addr, e.hi + r->addr,
+						      r->container->size};
+		/* An alias shows [alias_offset, alias_offset + size) of r at its 0. */
+		for (j = 0; j < r->nr_aliased_by; j++) {
+			ms_region *a = r->aliased_by[j];
+
+			if (e.hi < a->alias_offset)
+				continue;
+			stack[depth++] = (dirty_step){
+				a, e.lo > a->alias_offset ? e.lo - a->alias_offset : 0,
+				e.hi - a->alias_offset, a->size};
+		}
+	}
+}
+
+void ms__dirty_reset(ms_ctx *ctx)
+{
+	ctx->nr_dirty = 0;
+	ctx->dirty_all = false;
+}
+
+static int dirty_cmp(const void *pa, const void *pb)
+{
+	const ms__dirty *a = pa, *b = pb;
+
+	if (a->root != b->root)
+		return (uintptr_t)a->root < (uintptr_t)b->root ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The merged windows recorded for @root (ctx->dirty sorted): *nr of them,
+ * written to @out (room for WINDOWS_MAX). Return: false when there are more.
+ */
+static bool windows_of(ms_ctx *ctx, ms_region *root, ms__window *out, size_t *nr)
+{
+	size_t lo = 0, hi = ctx->nr_dirty, i, n = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t)ctx->dirty[mid].root < (uintptr_t)root)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < ctx->nr_dirty && ctx->dirty[i].root == root; i++) {
+		const ms__dirty *d = &ctx->dirty[i];
+
+		if (n > 0 && (out[n - 1].hi == UINT64_MAX || d->lo <= out[n - 1].hi + 1)) {
+			if (d->hi > out[n - 1].hi)
+				out[n - 1].hi = d->hi;
+			continue;
+		}
+		if (n == WINDOWS_MAX)
+			return false;
+		out[n++] = (ms__window){.lo = d->lo, .hi = d->hi};
+	}
+	*nr = n;
+	return true;
+}
+
+/*
+ * Re-render only the windows of @old's root that changed. Return: 0,
+ * -ENOMEM, -ELOOP, or -EAGAIN when a full render is needed instead.
+ */
+static int update_view(ms_flatview **out, ms_ctx *ctx, ms_flatview *old, ms__window *w,
+		       size_t nr)
+{
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (nr == 0) {
+		*out = ms_flatview_ref(old); /* nothing it shows changed */
+		return 0;
+	}
+	for (i = 0; i < nr && rc == 0; i++)
+		rc = ms__render_window(&w[i].ranges, &w[i].nr, ctx, old->root, w[i].lo, w[i].hi);
+	if (rc == 0)
+		rc = ms__flatview_splice(out, old, old->root, w, nr);
+	for (i = 0; i < nr; i++) {
+		free(w[i].ranges);
+		w[i].ranges = NULL;
+	}
+	if (rc == 0) {
+		__atomic_fetch_add(&ctx->render_count, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&ctx->splice_count, 1, __ATOMIC_RELAXED);
+	}
+	return rc;
+}
+
 static int render_view(ms_flatview **out, ms_ctx *ctx, ms_region *root)
 {
 	ms__range *ranges;
@@ -106,10 +269,9 @@ static int render_view(ms_flatview **out, ms_ctx *ctx, ms_region *root)
 	if (rc < 0)
 		return rc;
 	rc = ms__flatview_new(out, ctx, root, ranges, nr);
-	if (rc < 0) {
-		free(ranges);
+	free(ranges);
+	if (rc < 0)
 		return rc;
-	}
 	__atomic_fetch_add(&ctx->render_count, 1, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -120,9 +282,9 @@ typedef struct as_update {
 } as_update;
 
 /* Decide and build the new views; publishes nothing. */
-static int prepare_views(ms_ctx *ctx, as_update *upd, uint64_t mark)
+static int prepare_views(ms_ctx *ctx, as_update *upd, uint64_t mark, ms__window *windows)
 {
-	size_t i;
+	size_t i, nr_windows;
 	int rc;
 
 	/* Views that stay valid can be shared with updated address spaces. */
@@ -151,7 +313,13 @@ static int prepare_views(ms_ctx *ctx, as_update *upd, uint64_t mark)
 		} else if (root == as->fv_root && root->mark != mark) {
 			upd[i].view = ms_flatview_ref(as->view);
 		} else {
-			rc = render_view(&upd[i].view, ctx, root);
+			/* Same flatview root: re-render only what changed in it. */
+			rc = -EAGAIN;
+			if (root == as->fv_root && !ctx->dirty_all &&
+			    windows_of(ctx, root, windows, &nr_windows))
+				rc = update_view(&upd[i].view, ctx, as->view, windows, nr_windows);
+			if (rc == -EAGAIN)
+				rc = render_view(&upd[i].view, ctx, root);
 			if (rc < 0)
 				return rc;
 		}
@@ -163,9 +331,21 @@ static int prepare_views(ms_ctx *ctx, as_update *upd, uint64_t mark)
 	return 0;
 }
 
+static void set_fv_root(ms_as *as, ms_region *root)
+{
+	if (as->fv_root == root)
+		return;
+	if (as->fv_root)
+		as->fv_root->fv_root_users--;
+	if (root)
+		root->fv_root_users++;
+	as->fv_root = root;
+}
+
 int ms__commit(ms_ctx *ctx)
 {
 	ms_flatview **old_views = NULL;
+	ms__window *windows = NULL;
 	as_update *upd = NULL;
 	bool changed = false;
 	uint64_t mark;
@@ -177,11 +357,15 @@ int ms__commit(ms_ctx *ctx)
 	mark = ++ctx->epoch;
 	upd = ms__calloc(ctx, ctx->nr_as + 1, sizeof(*upd));
 	old_views = ms__calloc(ctx, ctx->nr_as + 1, sizeof(*old_views));
-	rc = upd && old_views ? 0 : -ENOMEM;
+	windows = ms__calloc(ctx, WINDOWS_MAX, sizeof(*windows));
+	rc = upd && old_views && windows ? 0 : -ENOMEM;
 	if (rc == 0)
 		rc = mark_ancestors(ctx, mark);
-	if (rc == 0)
-		rc = prepare_views(ctx, upd, mark);
+	if (rc == 0) {
+		qsort(ctx->dirty, ctx->nr_dirty, sizeof(*ctx->dirty), dirty_cmp);
+		rc = prepare_views(ctx, upd, mark, windows);
+	}
+	free(windows);
 	if (rc < 0) {
 		for (i = 0; upd && i < ctx->nr_as; i++)
 			ms_flatview_unref(upd[i].view);
@@ -196,7 +380,7 @@ int ms__commit(ms_ctx *ctx)
 
 		if (!upd[i].view)
 			continue;
-		as->fv_root = upd[i].fv_root;
+		set_fv_root(as, upd[i].fv_root);
 		if (upd[i].view == as->view) {
 			ms_flatview_unref(upd[i].view);
 			upd[i].view = NULL;
@@ -249,10 +433,13 @@ int ms__ctx_check(ms_ctx *ctx)
 			rc = ms__render(&ranges, &nr, ctx, root);
 		if (rc == 0 && nr != as->view->nr)
 			rc = -EINVAL;
-		for (j = 0; rc == 0 && j < nr; j++)
-			if (!ms__range_equal(&ranges[j], &as->view->ranges[j]) ||
-			    ranges[j].dirty_log_mask != as->view->ranges[j].dirty_log_mask)
+		for (j = 0; rc == 0 && j < nr; j++) {
+			const ms__range *have = ms__flatview_at(as->view, j);
+
+			if (!ms__range_equal(&ranges[j], have) ||
+			    ranges[j].dirty_log_mask != have->dirty_log_mask)
 				rc = -EINVAL;
+		}
 		free(ranges);
 	}
 	__atomic_store_n(&ctx->alloc_countdown, saved, __ATOMIC_RELAXED);
@@ -276,7 +463,6 @@ static int initial_view(ms_as *as)
 	rc = flatview_root_of(&root, as->root);
 	if (rc < 0)
 		return rc;
-	as->fv_root = root;
 	if (!root) {
 		as->view = ms_flatview_ref(ctx->empty_view);
 		return 0;
@@ -284,10 +470,14 @@ static int initial_view(ms_as *as)
 	for (i = 0; i < ctx->nr_as; i++) {
 		if (ctx->as[i]->fv_root == root) {
 			as->view = ms_flatview_ref(ctx->as[i]->view);
+			set_fv_root(as, root);
 			return 0;
 		}
 	}
-	return render_view(&as->view, ctx, root);
+	rc = render_view(&as->view, ctx, root);
+	if (rc == 0)
+		set_fv_root(as, root);
+	return rc;
 }
 
 int ms_as_new(ms_as **out, ms_ctx *ctx, ms_region *root, const char *name)
@@ -363,6 +553,7 @@ int ms_as_free(ms_as *as)
 		}
 	}
 	ms__as_map_destroy(as);
+	set_fv_root(as, NULL);
 	ms_flatview_unref(as->view);
 	ms_region_unref(as->root);
 	free(as->name);

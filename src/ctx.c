@@ -152,6 +152,7 @@ void ms_ctx_free(ms_ctx *ctx)
 	ms__region_free_all(ctx);
 	ms__unlock(ctx);
 	free(ctx->touched);
+	free(ctx->dirty);
 	free(ctx->as);
 	free(ctx->listeners);
 	pthread_mutex_destroy(&ctx->lock);
@@ -211,6 +212,7 @@ void ms__discard_pending(ms_ctx *ctx)
 
 	ctx->nr_touched = 0;
 	ctx->touch_epoch++;
+	ms__dirty_reset(ctx);
 	for (i = 0; i < nr; i++)
 		ms_region_unref(ctx->touched[i]);
 }

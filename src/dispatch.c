@@ -1,76 +1,115 @@
 /*
- * dispatch.c: the lookup index of a flat view (address -> flat range).
+ * dispatch.c: the lookup of a flat view (address -> flat range).
  *
- * Every access goes through ms__flatview_lookup(). The index is built once
- * per view (views are immutable) and has two parts:
- *   - a hint: the index of the last range found, checked first together with
- *     its successor, so sequential accesses cost two compares. It is only a
- *     guess, validated on every use, and read and written with relaxed
- *     atomics, so concurrent readers may overwrite each other harmlessly;
- *   - the range starts in a static B-tree of 8 keys per node, one cache line
- *     each, in implicit layout (node k's children are k * 9 + 1 .. k * 9 + 9).
- *     A node is searched by counting its keys <= addr without branches, so a
- *     lookup costs one cache line per level: 3 levels at 1,000 ranges and 6
- *     at 100,000, where binary search needs 10 and 17 dependent probes.
- * Invariant: an in-order walk of the tree yields ranges[0..n-1].start in
- * order followed by UINT64_MAX padding; index_pos holds each key's sorted
- * index (n for padding).
+ * Every access goes through ms__flatview_lookup(). A view is a table of
+ * chunks of up to 64 ranges (flatview.c), so a lookup has three steps:
+ *   - a hint: the last range found, checked first together with its
+ *     successor in the chunk, so sequential accesses cost two compares. It is
+ *     only a guess, validated on every use, and read and written with
+ *     relaxed atomics, so concurrent readers may overwrite each other
+ *     harmlessly;
+ *   - the chunk: a static index over the first start of every chunk. Level 0
+ *     is those keys padded to a multiple of 8; each key of level l + 1 is the
+ *     first key of an 8-key node of level l (except node 0's). Every node is
+ *     one cache line and is searched by counting its keys <= addr without
+ *     branches, so finding the chunk costs one line per level: one level up
+ *     to 8 chunks (~400 ranges), 3 at 100,000 ranges;
+ *   - the range inside the chunk: the same two-level scheme with the chunk's
+ *     own 8 separators and 64 keys, two lines.
+ * The index is rebuilt for each view, but it is O(chunks), not O(ranges).
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
-#define FANOUT 8 /* keys per node: 8 x 8 bytes = one cache line */
+#define NODE 8 /* keys per node: 8 x 8 bytes = one cache line */
 
-static size_t child(size_t k, size_t i)
+static size_t round_node(size_t n)
 {
-	return k * (FANOUT + 1) + i + 1;
+	return (n + NODE - 1) / NODE * NODE;
 }
 
-/* In-order fill: keys of child i come before key i of node k. */
-static void build(ms_flatview *fv, size_t nodes, size_t k, size_t *next)
+int ms__sidx_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr)
 {
-	size_t i;
+	size_t len[8], total = 0, l, i, n = nr;
+	uint64_t *mem = NULL;
 
-	if (k >= nodes)
-		return;
-	for (i = 0; i < FANOUT; i++) {
-		build(fv, nodes, child(k, i), next);
-		if (*next < fv->nr) {
-			fv->index_keys[k * FANOUT + i] = fv->ranges[*next].start;
-			fv->index_pos[k * FANOUT + i] = (uint32_t)*next;
-			(*next)++;
-		} else {
-			fv->index_keys[k * FANOUT + i] = UINT64_MAX;
-			fv->index_pos[k * FANOUT + i] = (uint32_t)fv->nr;
-		}
-	}
-	build(fv, nodes, child(k, FANOUT), next);
-}
-
-int ms__flatview_build_index(ms_flatview *fv)
-{
-	size_t nodes = (fv->nr + FANOUT - 1) / FANOUT, next = 0;
-	void *keys = NULL;
-
-	fv->index_nodes = nodes;
-	if (fv->nr == 0)
+	memset(x, 0, sizeof(*x));
+	x->nr = nr;
+	if (nr == 0)
 		return 0;
-	if (fv->nr >= UINT32_MAX || ms__inject_failure(fv->ctx) ||
-	    posix_memalign(&keys, 64, nodes * FANOUT * sizeof(uint64_t)) != 0)
-		return -ENOMEM;
-	fv->index_keys = keys;
-	fv->index_pos = ms__malloc(fv->ctx, nodes * FANOUT * sizeof(*fv->index_pos));
-	if (!fv->index_pos) {
-		free(fv->index_keys);
-		fv->index_keys = NULL;
-		return -ENOMEM;
+	/* Level sizes: level l + 1 holds one key per node of level l but the first. */
+	for (l = 0;; l++) {
+		if (l == 8)
+			return -ENOMEM; /* more than 8^8 chunks */
+		len[l] = round_node(n);
+		total += len[l];
+		if (len[l] == NODE)
+			break;
+		n = len[l] / NODE - 1;
 	}
-	build(fv, nodes, 0, &next);
+	x->nr_levels = (unsigned)l + 1;
+	if (ms__inject_failure(ctx) || posix_memalign((void **)&mem, 64, total * sizeof(*mem)) != 0)
+		return -ENOMEM;
+	x->mem = mem;
+	for (l = 0; l < x->nr_levels; l++) {
+		x->level[l] = mem;
+		for (i = 0; i < len[l]; i++) {
+			if (l == 0)
+				mem[i] = i < nr ? keys[i] : UINT64_MAX;
+			else
+				mem[i] = (i + 1) * NODE < len[l - 1] ? x->level[l - 1][(i + 1) * NODE]
+								 : UINT64_MAX;
+		}
+		mem += len[l];
+	}
 	return 0;
+}
+
+void ms__sidx_free(ms__sidx *x)
+{
+	free(x->mem);
+	x->mem = NULL;
+}
+
+/* Keys <= @key among the 8 at @node. */
+static inline size_t node_rank(const uint64_t *node, uint64_t key)
+{
+	size_t rank = 0, j;
+
+	for (j = 0; j < NODE; j++)
+		rank += node[j] <= key;
+	return rank;
+}
+
+size_t ms__sidx_rank(const ms__sidx *x, uint64_t key)
+{
+	size_t pos = 0;
+	unsigned l;
+
+	if (key == UINT64_MAX)
+		return x->nr; /* padding is UINT64_MAX too: do not count it */
+	/* Invariant: pos is the rank of @key among the keys of level l + 1, which
+	 * is also the node of level l to search. */
+	for (l = x->nr_levels; l-- > 0;)
+		pos = pos * NODE + node_rank(&x->level[l][pos * NODE], key);
+	return pos;
+}
+
+/* Keys <= @addr in @ch (at least 1 when ch->keys[0] <= addr). */
+static inline size_t chunk_rank(const ms__chunk *ch, uint64_t addr)
+{
+	size_t block = 0, j;
+
+	if (addr == UINT64_MAX)
+		return ch->nr; /* padding is UINT64_MAX too: do not count it */
+	for (j = 0; j < 7; j++)
+		block += ch->sep[j] <= addr;
+	return block * NODE + node_rank(&ch->keys[block * NODE], addr);
 }
 
 static inline bool range_contains(const ms__range *r, uint64_t addr)
@@ -80,40 +119,53 @@ static inline bool range_contains(const ms__range *r, uint64_t addr)
 
 const ms__range *ms__flatview_lookup(const ms_flatview *fv, uint64_t addr)
 {
-	size_t n = fv->nr, nodes = fv->index_nodes, k = 0, i, upper = n;
-	uint32_t hint;
+	const ms__range *hint, *r;
+	const ms__chunk *ch;
+	size_t c, i;
 
-	if (n == 0)
-		return NULL;
+	/* The hint points into this view's chunks; each chunk's ranges end
+	 * with a copy of its last range, so hint + 1 is always readable and
+	 * matches only where the hint itself did not. */
 	hint = __atomic_load_n(&((ms_flatview *)fv)->hint, __ATOMIC_RELAXED);
-	if (range_contains(&fv->ranges[hint], addr))
-		return &fv->ranges[hint];
-	if (hint + 1 < n && range_contains(&fv->ranges[hint + 1], addr)) {
-		i = hint + 1;
-		goto found;
+	if (hint) {
+		if (range_contains(hint, addr))
+			return hint;
+		if (range_contains(hint + 1, addr)) {
+			r = hint + 1;
+			goto found;
+		}
 	}
-	/* Loop invariant: upper is the sorted index of the smallest key > addr
-	 * seen so far on the path (n if none); the answer lies in node k's subtree
-	 * or is upper itself. */
-	while (k < nodes) {
-		const uint64_t *keys = &fv->index_keys[k * FANOUT];
-		size_t rank = 0, j;
-
-		for (j = 0; j < FANOUT; j++)
-			rank += keys[j] <= addr;
-		if (rank < FANOUT)
-			upper = fv->index_pos[k * FANOUT + rank];
-		k = child(k, rank);
-	}
-	if (upper == 0)
+	if (fv->nr_chunks == 0)
 		return NULL;
-	i = upper - 1;
-	if (addr > fv->ranges[i].last)
+	c = fv->nr_chunks == 1 ? 1 : ms__sidx_rank(&fv->index, addr);
+	if (c == 0)
 		return NULL;
+	ch = fv->chunks[c - 1];
+	i = chunk_rank(ch, addr);
+	if (i == 0 || addr > ch->ranges[i - 1].last)
+		return NULL;
+	r = &ch->ranges[i - 1];
 found:
 	/* Write the hint only when it moves: readers of one hot range then
 	 * share the cache line instead of bouncing it between cores. */
-	if (i != hint)
-		__atomic_store_n(&((ms_flatview *)fv)->hint, (uint32_t)i, __ATOMIC_RELAXED);
-	return &fv->ranges[i];
+	if (r != hint)
+		__atomic_store_n(&((ms_flatview *)fv)->hint, r, __ATOMIC_RELAXED);
+	return r;
+}
+
+const ms__range *ms__flatview_next_after(const ms_flatview *fv, uint64_t addr)
+{
+	const ms__chunk *ch;
+	size_t c, i;
+
+	if (fv->nr_chunks == 0)
+		return NULL;
+	c = ms__sidx_rank(&fv->index, addr);
+	if (c == 0)
+		return &fv->chunks[0]->ranges[0];
+	ch = fv->chunks[c - 1];
+	i = chunk_rank(ch, addr);
+	if (i < ch->nr)
+		return &ch->ranges[i];
+	return c < fv->nr_chunks ? &fv->chunks[c]->ranges[0] : NULL;
 }

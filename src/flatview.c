@@ -1,16 +1,22 @@
 /*
- * flatview.c: immutable, reference-counted flat views.
+ * flatview.c: immutable, reference-counted flat views that share structure.
  *
- * A view is built once from rendered ranges and never changes. It holds a
- * reference on its root and on the region of every range, so a region that
- * a reader can reach through a published view is never freed. The last
- * reference is dropped through call_rcu(), so readers that found the view
- * through rcu_dereference() inside a read-side section finish first.
+ * A view is a table of chunks, each an immutable sorted run of at most
+ * MS__CHUNK_MAX ranges with its own small search keys. Chunks are
+ * reference-counted and shared: a commit that re-renders a few windows of
+ * the address space (as.c) builds new chunks only around those windows and
+ * copies the pointers of all the others, so a commit costs
+ * O(ranges / MS__CHUNK_FILL) pointer copies plus the work in its windows,
+ * not O(ranges). A chunk holds a reference on the region of each of its
+ * ranges, so a region that a reader can reach through a published view is
+ * never freed. A view's last reference is dropped through call_rcu(), so
+ * readers that found it through rcu_dereference() finish first.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -18,45 +24,370 @@
 const char ms__rcu_sync_token;
 #endif
 
-int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, ms__range *ranges,
-		     size_t nr)
+/* ---- chunks ---------------------------------------------------------------- */
+
+static ms__chunk *chunk_new(ms_ctx *ctx, const ms__range *ranges, size_t nr)
 {
-	ms_flatview *fv;
+	ms__chunk *ch;
 	size_t i;
+
+	if (ms__inject_failure(ctx) ||
+	    posix_memalign((void **)&ch, 64, sizeof(*ch) + (nr + 1) * sizeof(ms__range)) != 0)
+		return NULL;
+	ch->refcount = 1;
+	ch->nr = (uint32_t)nr;
+	for (i = 0; i < MS__CHUNK_MAX; i++)
+		ch->keys[i] = i < nr ? ranges[i].start : UINT64_MAX;
+	for (i = 0; i < 8; i++)
+		ch->sep[i] = i < 7 ? ch->keys[8 * (i + 1)] : UINT64_MAX;
+	memcpy(ch->ranges, ranges, nr * sizeof(*ranges));
+	ch->ranges[nr] = ranges[nr - 1];
+	for (i = 0; i < nr; i++)
+		ms_region_ref(ranges[i].region);
+	return ch;
+}
+
+static void chunk_unref(ms__chunk *ch)
+{
+	size_t i;
+
+	if (__atomic_sub_fetch(&ch->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (i = 0; i < ch->nr; i++)
+		ms_region_unref(ch->ranges[i].region);
+	free(ch);
+}
+
+/* ---- building views ---------------------------------------------------------- */
+
+typedef struct builder {
+	ms_ctx *ctx;
+	ms__chunk **chunks;
+	size_t nr, cap;
+} builder;
+
+static int builder_push(builder *b, ms__chunk *ch)
+{
+	int rc = ms__grow(b->ctx, (void **)&b->chunks, &b->cap, b->nr + 1, sizeof(*b->chunks));
+
+	if (rc < 0)
+		return rc;
+	b->chunks[b->nr++] = ch;
+	return 0;
+}
+
+static int builder_share(builder *b, ms__chunk *ch)
+{
+	int rc = builder_push(b, ch);
+
+	if (rc == 0)
+		__atomic_fetch_add(&ch->refcount, 1, __ATOMIC_RELAXED);
+	return rc;
+}
+
+/* Cut @nr ranges into ceil(nr / MS__CHUNK_FILL) chunks of nearly equal size. */
+static int builder_append(builder *b, const ms__range *ranges, size_t nr)
+{
+	size_t parts = (nr + MS__CHUNK_FILL - 1) / MS__CHUNK_FILL, done = 0, p;
+
+	for (p = 0; p < parts; p++) {
+		size_t take = (nr - done) / (parts - p);
+		ms__chunk *ch = chunk_new(b->ctx, ranges + done, take);
+		int rc;
+
+		if (!ch)
+			return -ENOMEM;
+		rc = builder_push(b, ch);
+		if (rc < 0) {
+			chunk_unref(ch);
+			return rc;
+		}
+		done += take;
+	}
+	return 0;
+}
+
+static void builder_drop(builder *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr; i++)
+		chunk_unref(b->chunks[i]);
+	free(b->chunks);
+	b->chunks = NULL;
+	b->nr = b->cap = 0;
+}
+
+/* Turn the chunks of @b into a view (consumes @b, also on failure). */
+static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
+{
+	ms_ctx *ctx = b->ctx;
+	uint64_t *firsts = NULL;
+	ms_flatview *fv;
+	size_t c;
+	int rc = -ENOMEM;
 
 	*out = NULL;
 	fv = ms__calloc(ctx, 1, sizeof(*fv));
 	if (!fv)
-		return -ENOMEM;
+		goto fail;
+	fv->cum = ms__malloc(ctx, (b->nr + 1) * sizeof(*fv->cum));
+	firsts = ms__malloc(ctx, (b->nr + 1) * sizeof(*firsts));
+	if (!fv->cum || !firsts)
+		goto fail;
+	fv->cum[0] = 0;
+	for (c = 0; c < b->nr; c++) {
+		fv->cum[c + 1] = fv->cum[c] + b->chunks[c]->nr;
+		firsts[c] = b->chunks[c]->ranges[0].start;
+	}
+	rc = ms__sidx_build(&fv->index, ctx, firsts, b->nr);
+	if (rc < 0)
+		goto fail;
+	free(firsts);
 	fv->refcount = 1;
 	fv->ctx = ctx;
 	fv->root = ms_region_ref(root);
-	fv->ranges = ranges;
-	fv->nr = nr;
-	if (ms__flatview_build_index(fv) < 0) {
-		ms_region_unref(fv->root);
-		free(fv);
-		return -ENOMEM;
-	}
-	for (i = 0; i < nr; i++)
-		ms_region_ref(ranges[i].region);
+	fv->nr = fv->cum[b->nr];
+	fv->nr_chunks = b->nr;
+	fv->chunks = b->chunks;
+	b->chunks = NULL;
+	b->nr = b->cap = 0;
 	*out = fv;
 	return 0;
+fail:
+	free(firsts);
+	if (fv)
+		free(fv->cum);
+	free(fv);
+	builder_drop(b);
+	return rc;
+}
+
+int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, const ms__range *ranges,
+		     size_t nr)
+{
+	builder b = {.ctx = ctx};
+	int rc;
+
+	*out = NULL;
+	rc = builder_append(&b, ranges, nr);
+	if (rc < 0) {
+		builder_drop(&b);
+		return rc;
+	}
+	return builder_finish(out, &b, root);
+}
+
+/* ---- splicing windows into a view ------------------------------------------- */
+
+typedef struct range_buf {
+	ms_ctx *ctx;
+	ms__range *r;
+	size_t nr, cap;
+} range_buf;
+
+static int buf_push(range_buf *buf, const ms__range *r)
+{
+	int rc = ms__grow(buf->ctx, (void **)&buf->r, &buf->cap, buf->nr + 1, sizeof(*buf->r));
+
+	if (rc == 0)
+		buf->r[buf->nr++] = *r;
+	return rc;
+}
+
+/* The chunk holding the range at or before @addr (0 if none). */
+static size_t chunk_at_or_before(const ms_flatview *fv, uint64_t addr)
+{
+	size_t k = ms__sidx_rank(&fv->index, addr);
+
+	return k > 0 ? k - 1 : 0;
+}
+
+/* First chunk a window starting at @lo may change or merge with. */
+static size_t span_first(const ms_flatview *fv, uint64_t lo)
+{
+	return chunk_at_or_before(fv, lo > 0 ? lo - 1 : 0);
+}
+
+/* Last chunk a window ending at @hi may change or merge with. */
+static size_t span_last(const ms_flatview *fv, uint64_t hi)
+{
+	return chunk_at_or_before(fv, hi < UINT64_MAX ? hi + 1 : hi);
+}
+
+/* Append to @buf the parts of the ranges of chunks [a, b] outside windows [w0, w1). */
+static int cut_old(range_buf *buf, const ms_flatview *old, size_t a, size_t b,
+		   const ms__window *w, size_t w0, size_t w1)
+{
+	size_t c, i, j = w0;
+	int rc;
+
+	for (c = a; c <= b && c < old->nr_chunks; c++) {
+		const ms__chunk *ch = old->chunks[c];
+
+		for (i = 0; i < ch->nr; i++) {
+			ms__range piece = ch->ranges[i];
+			size_t k;
+
+			while (j < w1 && w[j].hi < piece.start)
+				j++;
+			for (k = j;; k++) {
+				ms__range left = piece;
+
+				if (k >= w1 || w[k].lo > piece.last) {
+					rc = buf_push(buf, &piece);
+					if (rc < 0)
+						return rc;
+					break;
+				}
+				if (w[k].lo > piece.start) {
+					left.last = w[k].lo - 1;
+					rc = buf_push(buf, &left);
+					if (rc < 0)
+						return rc;
+				}
+				if (w[k].hi >= piece.last)
+					break; /* the rest is inside window k */
+				piece.offset_in_region += w[k].hi + 1 - piece.start;
+				piece.start = w[k].hi + 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Merge @a (old pieces, outside the windows) with the windows' ranges into @buf. */
+static int merge_streams(range_buf *buf, const range_buf *a, const ms__window *w, size_t w0,
+			 size_t w1)
+{
+	size_t i = 0, j = w0, k = 0;
+	int rc = 0;
+
+	while (rc == 0) {
+		const ms__range *next_w;
+
+		while (j < w1 && k >= w[j].nr) {
+			j++;
+			k = 0;
+		}
+		next_w = j < w1 ? &w[j].ranges[k] : NULL;
+		if (i < a->nr && (!next_w || a->r[i].start < next_w->start)) {
+			rc = buf_push(buf, &a->r[i++]);
+		} else if (next_w) {
+			rc = buf_push(buf, next_w);
+			k++;
+		} else {
+			break;
+		}
+	}
+	return rc;
+}
+
+static bool at_window_edge(uint64_t start, const ms__window *w, size_t w0, size_t w1)
+{
+	size_t j;
+
+	for (j = w0; j < w1; j++)
+		if (start == w[j].lo || (w[j].hi < UINT64_MAX && start == w[j].hi + 1))
+			return true;
+	return false;
+}
+
+/*
+ * Merge neighbours that continue each other (only possible across window
+ * edges: both the old view and each window's render are merged already).
+ * An unmergeable range meeting another range at a window edge may have
+ * been split by the edge where a full render would not split it: -EAGAIN.
+ */
+static int merge_seams(range_buf *buf, const ms__window *w, size_t w0, size_t w1)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < buf->nr; i++) {
+		ms__range *cur = &buf->r[i];
+
+		if (n > 0 && buf->r[n - 1].last + 1 == cur->start && cur->start != 0 &&
+		    ((buf->r[n - 1].flags | cur->flags) & MS__RANGE_UNMERGEABLE) &&
+		    at_window_edge(cur->start, w, w0, w1))
+			return -EAGAIN;
+		if (n > 0 && ms__range_can_merge(&buf->r[n - 1], cur))
+			buf->r[n - 1].last = cur->last;
+		else
+			buf->r[n++] = *cur;
+	}
+	buf->nr = n;
+	return 0;
+}
+
+int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *root,
+			const ms__window *w, size_t nr_windows)
+{
+	builder b = {.ctx = old->ctx};
+	range_buf buf = {.ctx = old->ctx}, cut = {.ctx = old->ctx};
+	size_t c = 0, i = 0;
+	int rc = 0;
+
+	*out = NULL;
+	while (i < nr_windows && rc == 0) {
+		size_t first = 0, last = 0, end = i + 1;
+
+		if (old->nr_chunks > 0) {
+			first = span_first(old, w[i].lo);
+			last = span_last(old, w[i].hi);
+			/* Windows whose spans meet are cut together. */
+			while (end < nr_windows && span_first(old, w[end].lo) <= last) {
+				size_t l = span_last(old, w[end].hi);
+
+				last = l > last ? l : last;
+				end++;
+			}
+		} else {
+			end = nr_windows;
+		}
+		for (; c < first && rc == 0; c++)
+			rc = builder_share(&b, old->chunks[c]);
+		buf.nr = cut.nr = 0;
+		if (rc == 0)
+			rc = cut_old(&cut, old, first, last, w, i, end);
+		if (rc == 0)
+			rc = merge_streams(&buf, &cut, w, i, end);
+		if (rc == 0)
+			rc = merge_seams(&buf, w, i, end);
+		if (rc == 0)
+			rc = builder_append(&b, buf.r, buf.nr);
+		c = old->nr_chunks > 0 ? last + 1 : 0;
+		i = end;
+	}
+	for (; c < old->nr_chunks && rc == 0; c++)
+		rc = builder_share(&b, old->chunks[c]);
+	free(buf.r);
+	free(cut.r);
+	if (rc < 0) {
+		builder_drop(&b);
+		return rc;
+	}
+	return builder_finish(out, &b, root);
+}
+
+/* ---- lifetime ------------------------------------------------------------------ */
+
+static void flatview_free(ms_flatview *fv)
+{
+	size_t c;
+
+	for (c = 0; c < fv->nr_chunks; c++)
+		chunk_unref(fv->chunks[c]);
+	ms_region_unref(fv->root);
+	ms__sidx_free(&fv->index);
+	free(fv->chunks);
+	free(fv->cum);
+	free(fv);
 }
 
 static void flatview_free_rcu(struct rcu_head *head)
 {
-	ms_flatview *fv = caa_container_of(head, ms_flatview, rcu);
-	size_t i;
-
 	ms__rcu_reclaiming();
-	for (i = 0; i < fv->nr; i++)
-		ms_region_unref(fv->ranges[i].region);
-	ms_region_unref(fv->root);
-	free(fv->index_keys);
-	free(fv->index_pos);
-	free(fv->ranges);
-	free(fv);
+	flatview_free(caa_container_of(head, ms_flatview, rcu));
 	ms__rcu_released(); /* regions unreferenced here may be freed by others */
 }
 
@@ -75,6 +406,8 @@ void ms_flatview_unref(ms_flatview *fv)
 	}
 }
 
+/* ---- queries --------------------------------------------------------------------- */
+
 size_t ms_flatview_nr_ranges(const ms_flatview *fv)
 {
 	return fv->nr;
@@ -83,6 +416,22 @@ size_t ms_flatview_nr_ranges(const ms_flatview *fv)
 ms_region *ms_flatview_root(const ms_flatview *fv)
 {
 	return fv->root;
+}
+
+const ms__range *ms__flatview_at(const ms_flatview *fv, size_t i)
+{
+	size_t lo = 0, hi = fv->nr_chunks;
+
+	/* Invariant: cum[lo] <= i < cum[hi]. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fv->cum[mid] <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &fv->chunks[lo]->ranges[i - fv->cum[lo]];
 }
 
 void ms__section_from_range(ms_section *s, const ms__range *r)
@@ -102,7 +451,7 @@ int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index)
 {
 	if (!out || !fv || index >= fv->nr)
 		return -ERANGE;
-	ms__section_from_range(out, &fv->ranges[index]);
+	ms__section_from_range(out, ms__flatview_at(fv, index));
 	return 0;
 }
 
@@ -121,19 +470,32 @@ int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
 
 int ms__flatview_check(const ms_flatview *fv)
 {
-	size_t i;
+	const ms__range *prev = NULL, *r;
+	ms__fvpos pos = {0, 0};
+	size_t c, i, n = 0;
 
-	for (i = 0; i < fv->nr; i++) {
-		const ms__range *r = &fv->ranges[i];
+	for (c = 0; c < fv->nr_chunks; c++) {
+		const ms__chunk *ch = fv->chunks[c];
 
+		if (ch->nr == 0 || ch->nr > MS__CHUNK_MAX || fv->cum[c] != n)
+			return -EINVAL;
+		for (i = 0; i < MS__CHUNK_MAX; i++)
+			if (ch->keys[i] != (i < ch->nr ? ch->ranges[i].start : UINT64_MAX))
+				return -EINVAL;
+		n += ch->nr;
+	}
+	if (fv->cum[fv->nr_chunks] != n || fv->nr != n)
+		return -EINVAL;
+	while ((r = ms__fv_next(fv, &pos))) {
 		if (r->last < r->start || !r->region)
 			return -EINVAL;
-		if (i == 0)
-			continue;
-		if (fv->ranges[i - 1].last >= r->start)
+		if (prev && prev->last >= r->start)
 			return -EINVAL; /* unsorted or overlapping */
-		if (ms__range_can_merge(&fv->ranges[i - 1], r))
+		if (prev && ms__range_can_merge(prev, r))
 			return -EINVAL; /* should have been merged */
+		if (ms__flatview_lookup(fv, r->start) != r || ms__flatview_lookup(fv, r->last) != r)
+			return -EINVAL;
+		prev = r;
 	}
 	return 0;
 }

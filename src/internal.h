@@ -94,6 +94,13 @@ struct ms_ctx {
 	ms_region **touched;
 	size_t nr_touched, cap_touched;
 
+	/* [lock] windows of flatview roots that pending changes may have
+	 * altered (as.c); dirty_all when they are unknown or too many, and the
+	 * touched views are then rendered in full. */
+	struct ms__dirty *dirty;
+	size_t nr_dirty, cap_dirty;
+	bool dirty_all;
+
 	uint64_t epoch;       /* [lock] commit epoch for region marks */
 	uint64_t touch_epoch; /* [lock] generation of the touched list */
 
@@ -107,6 +114,7 @@ struct ms_ctx {
 	ms_flatview *empty_view; /* shared view of NULL roots */
 
 	uint64_t render_count;    /* atomic */
+	uint64_t splice_count;    /* atomic: renders that were windowed (as.c) */
 	uint64_t alloc_countdown; /* atomic; 0 = no fault injection */
 
 	/* access path (access.c) */
@@ -159,6 +167,8 @@ struct ms_region {
 	int priority;  /* [lock] */
 	bool enabled, readonly, nonvolatile, unmergeable, romd; /* [lock] */
 	uint8_t dirty_log_mask; /* [lock] */
+
+	uint32_t fv_root_users; /* [lock] address spaces whose flatview root this is */
 
 	ms_region *container; /* [lock] at most one */
 	/* [lock] subregions in rendering order (each holds a reference). */
@@ -226,40 +236,122 @@ typedef struct ms__range {
  * Return: 0, -ENOMEM, or -ELOOP.
  */
 int ms__render(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root);
+/* The same restricted to the addresses [lo, hi]: equals the full render cut
+ * at lo and hi (rendering is pointwise), merged inside the window. */
+int ms__render_window(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root, uint64_t lo,
+		      uint64_t hi);
 bool ms__range_equal(const ms__range *a, const ms__range *b);
 /* R9: @next directly follows @prev and continues it (same region, offsets, flags). */
 bool ms__range_can_merge(const ms__range *prev, const ms__range *next);
 
-/* ---- flat views (flatview.c) -------------------------------------------- */
+/* ---- flat views (flatview.c, dispatch.c) --------------------------------- */
+
+/*
+ * A view is a sequence of immutable chunks of at most MS__CHUNK_MAX ranges.
+ * Chunks are reference-counted and shared between successive views: a
+ * commit that changes a few ranges builds new chunks only where they
+ * changed and copies the pointers of the others (the chunk table is
+ * O(ranges / MS__CHUNK_FILL)). A chunk holds a reference on the region of
+ * each of its ranges; a view holds a reference on its root and its chunks.
+ */
+#define MS__CHUNK_MAX 64
+#define MS__CHUNK_FILL 48 /* target size when (re)chunking */
+
+typedef struct ms__chunk {
+	/* Range starts, UINT64_MAX beyond nr; sep[j] = keys[8 * (j + 1)]. */
+	uint64_t keys[MS__CHUNK_MAX];
+	uint64_t sep[8];
+	uint32_t refcount; /* atomic */
+	uint32_t nr;       /* 1 .. MS__CHUNK_MAX */
+	/* nr ranges, then a copy of the last one (the lookup hint's successor
+	 * check reads it; it holds no region reference). */
+	ms__range ranges[];
+} ms__chunk;
+
+/*
+ * Static search index over a sorted key array (the first start of every
+ * chunk): levels of 8-key nodes, one cache line each, where a key of
+ * level l + 1 is every 8th key of level l. ms__sidx_rank() returns how
+ * many keys are <= a value.
+ */
+typedef struct ms__sidx {
+	uint64_t *mem;      /* all levels (64-byte aligned) */
+	uint64_t *level[8]; /* level[0] = the keys padded with UINT64_MAX */
+	unsigned nr_levels;
+	size_t nr;
+} ms__sidx;
 
 struct ms_flatview {
 	uint32_t refcount; /* atomic */
 	ms_ctx *ctx;
 	ms_region *root; /* reference held; NULL for the empty view */
-	ms__range *ranges;
-	size_t nr;
-	/* Lookup index (dispatch.c). */
-	uint64_t *index_keys; /* range starts in a static 8-ary B-tree */
-	uint32_t *index_pos;  /* sorted index of each key (nr for padding) */
-	size_t index_nodes;
-	uint32_t hint;        /* last range found (relaxed atomic, validated) */
+	size_t nr;        /* ranges */
+	size_t nr_chunks;
+	ms__chunk **chunks; /* references held */
+	size_t *cum;        /* cum[c]: ranges before chunk c; cum[nr_chunks] = nr */
+	ms__sidx index;     /* over chunks[c]->ranges[0].start */
+	const ms__range *hint; /* the last range found (relaxed atomic) */
 	struct rcu_head rcu;
 };
 
-/* Build a view from rendered ranges (takes ownership of @ranges on success;
- * takes references on the root and every region). */
-int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, ms__range *ranges,
+/* Position of a range in a view. */
+typedef struct ms__fvpos {
+	size_t chunk, index;
+} ms__fvpos;
+
+/* Build a view from rendered ranges (copies them; takes references on the
+ * root and every region). 0 or -ENOMEM. */
+int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, const ms__range *ranges,
 		     size_t nr);
+
+/* A window of a view to re-render: [lo, hi] with the ranges rendered there. */
+typedef struct ms__window {
+	uint64_t lo, hi;
+	ms__range *ranges;
+	size_t nr;
+} ms__window;
+
+/*
+ * Build the view that equals @old except inside the windows (sorted,
+ * disjoint), where it has their rendered ranges; shares @old's chunks
+ * outside them. Return: 0, -ENOMEM, or -EAGAIN when the result would not
+ * equal a full render (an unmergeable range meets a window edge): the
+ * caller then renders in full.
+ */
+int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *root,
+			const ms__window *windows, size_t nr_windows);
+
 /*
  * The range containing @addr, or NULL. The access path's lookup: any thread,
  * the view held (reference or RCU read-side section).
  */
 const ms__range *ms__flatview_lookup(const ms_flatview *fv, uint64_t addr);
-/* Build the lookup index of a new view (dispatch.c). 0 or -ENOMEM. */
-int ms__flatview_build_index(ms_flatview *fv);
-/* Invariant checker: sorted, disjoint, non-empty, merged. 0 or -EINVAL. */
+/* The first range starting after @addr, or NULL. */
+const ms__range *ms__flatview_next_after(const ms_flatview *fv, uint64_t addr);
+/* The range at sorted position @i (< fv->nr). */
+const ms__range *ms__flatview_at(const ms_flatview *fv, size_t i);
+/* Static index build/free (dispatch.c). */
+int ms__sidx_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr);
+void ms__sidx_free(ms__sidx *x);
+size_t ms__sidx_rank(const ms__sidx *x, uint64_t key);
+/* Invariant checker: sorted, disjoint, non-empty, merged, chunks consistent. 0 or -EINVAL. */
 int ms__flatview_check(const ms_flatview *fv);
 void ms__section_from_range(ms_section *s, const ms__range *r);
+
+/* Iterate the ranges of a view in order: for (ms__fvpos p = {0, 0}; (r = ms__fv_next(fv, &p));) */
+static inline const ms__range *ms__fv_next(const ms_flatview *fv, ms__fvpos *p)
+{
+	const ms__range *r;
+
+	if (p->chunk >= fv->nr_chunks)
+		return NULL;
+	r = &fv->chunks[p->chunk]->ranges[p->index];
+	if (++p->index == fv->chunks[p->chunk]->nr) {
+		p->chunk++;
+		p->index = 0;
+	}
+	return r;
+}
 
 /* ---- address spaces and commit (as.c) ----------------------------------- */
 
@@ -274,6 +366,23 @@ struct ms_as {
 	struct ms__map_pool *map_pool; /* created on first use (atomic pointer), or NULL */
 	size_t bounce_budget;          /* atomic; 0 means MS_BOUNCE_BUDGET_DEFAULT */
 };
+
+/* A window [lo, hi] of a flatview root's render (absolute addresses). */
+typedef struct ms__dirty {
+	ms_region *root;
+	uint64_t lo, hi;
+} ms__dirty;
+
+/*
+ * Record that [lo, hi] of @r (offsets in @r, inclusive, clipped to @clip
+ * bytes) may render differently after the pending change, by mapping the
+ * window up through containers and aliases to every flatview root that
+ * shows it, with the topology as it is now. Cannot fail: when the windows
+ * cannot be tracked it sets ctx->dirty_all instead. Lock held.
+ */
+void ms__region_dirty(ms_region *r, ms__u128 lo, ms__u128 hi, ms__u128 clip);
+/* Forget the pending windows (after a commit, or with the pending changes). */
+void ms__dirty_reset(ms_ctx *ctx);
 
 /* Commit everything pending. Lock held, depth 0. */
 int ms__commit(ms_ctx *ctx);

@@ -4,7 +4,7 @@
  * Listeners are kept sorted by (priority, registration sequence); add-type
  * callbacks walk the array forwards, del-type ones backwards. The difference
  * between two views is computed with one merge-like walk over both sorted
- * range arrays per pass (QEMU's two-pass scheme): pass 1 reports what went
+ * range sequences per pass, skipping the chunks the views share (QEMU's two-pass scheme): pass 1 reports what went
  * away, pass 2 what stayed and what appeared, so a consumer never sees two
  * live mappings of one address.
  *
@@ -99,22 +99,46 @@ void ms__listeners_commit(ms_ctx *ctx)
 	});
 }
 
-static void diff_pass(ms_as *as, const ms_flatview *old_view, const ms_flatview *new_view,
-		      bool adding)
+static const ms__range *peek(const ms_flatview *fv, const ms__fvpos *p)
 {
-	size_t iold = 0, inew = 0;
-	size_t nr_old = old_view ? old_view->nr : 0;
+	return fv && p->chunk < fv->nr_chunks ? &fv->chunks[p->chunk]->ranges[p->index] : NULL;
+}
 
-	while (iold < nr_old || inew < new_view->nr) {
-		const ms__range *frold = iold < nr_old ? &old_view->ranges[iold] : NULL;
-		const ms__range *frnew = inew < new_view->nr ? &new_view->ranges[inew] : NULL;
+static void advance(const ms_flatview *fv, ms__fvpos *p)
+{
+	(void)ms__fv_next(fv, p);
+}
 
+/*
+ * One pass of the difference. With @skip_shared, a chunk that both views
+ * share (same pointer, both walks at its start) is skipped whole: its ranges
+ * are equal, so the only events it could produce are region_nop calls.
+ */
+static void diff_pass(ms_as *as, const ms_flatview *old_view, const ms_flatview *new_view,
+		      bool adding, bool skip_shared)
+{
+	ms__fvpos po = {0, 0}, pn = {0, 0};
+
+	for (;;) {
+		const ms__range *frold, *frnew;
+
+		if (skip_shared && old_view && po.index == 0 && pn.index == 0 &&
+		    po.chunk < old_view->nr_chunks && pn.chunk < new_view->nr_chunks &&
+		    old_view->chunks[po.chunk] == new_view->chunks[pn.chunk]) {
+			po.chunk++;
+			pn.chunk++;
+			continue;
+		}
+		frold = peek(old_view, &po);
+		frnew = peek(new_view, &pn);
+		if (!frold && !frnew)
+			break;
 		if (frold && (!frnew || frold->start < frnew->start ||
 			      (frold->start == frnew->start && !ms__range_equal(frold, frnew)))) {
 			/* Gone, or changed in place. */
 			if (!adding)
 				notify_range(as, EV_DEL, frold, 0, 0);
-			iold++;
+			advance(old_view, &po);
 		} else if (frold && frnew && ms__range_equal(frold, frnew)) {
 			if (adding) {
 				uint8_t was = frold->dirty_log_mask, now = frnew->dirty_log_mask;
@@ -125,8 +149,8 @@ static void diff_pass(ms_as *as, const ms_flatview *old_view, const ms_flatview 
 				if (was & ~now)
 					notify_range(as, EV_LOG_STOP, frnew, was, now);
 			}
-			iold++;
-			inew++;
+			advance(old_view, &po);
+			advance(new_view, &pn);
 		} else {
 			if (adding) {
 				notify_range(as, EV_ADD, frnew, 0, 0);
@@ -134,29 +158,40 @@ static void diff_pass(ms_as *as, const ms_flatview *old_view, const ms_flatview 
 					notify_range(as, EV_LOG_START, frnew, 0,
 						     frnew->dirty_log_mask);
 			}
-			inew++;
+			advance(new_view, &pn);
 		}
 	}
 }
 
+/*
+ * QEMU calls region_nop for every range that stayed: a commit then costs
+ * every nop-listening consumer O(ranges). Chunks shared by both views are
+ * skipped unless a listener of @as wants those calls.
+ */
 void ms__listeners_diff(ms_as *as, const ms_flatview *old_view, const ms_flatview *new_view)
 {
-	diff_pass(as, old_view, new_view, false);
-	diff_pass(as, old_view, new_view, true);
+	bool skip_shared = true;
+
+	FOR_EACH_LISTENER(as->ctx, as, FORWARD, l, {
+		if (l->ops->region_nop)
+			skip_shared = false;
+	});
+	diff_pass(as, old_view, new_view, false, skip_shared);
+	diff_pass(as, old_view, new_view, true, skip_shared);
 }
 
 /* Replay @view to the single listener @l (registration or unregistration). */
 static void replay(ms_listener *l, const ms_flatview *view, bool adding)
 {
 	const ms_listener_ops *ops = l->ops;
-	size_t i;
+	ms__fvpos pos = {0, 0};
+	const ms__range *r;
 
 	if (ops->begin)
 		ops->begin(l->opaque);
 	if (adding && l->ctx->global_dirty_log && ops->log_global_start)
 		ops->log_global_start(l->opaque);
-	for (i = 0; i < view->nr; i++) {
-		const ms__range *r = &view->ranges[i];
+	while ((r = ms__fv_next(view, &pos))) {
 		ms_section s;
 
 		ms__section_from_range(&s, r);
@@ -301,8 +336,9 @@ bool ms_ctx_dirty_log_global(const ms_ctx *ctx)
 
 int ms_as_log_sync(ms_as *as)
 {
+	ms__fvpos pos = {0, 0};
+	const ms__range *r;
 	ms_ctx *ctx;
-	size_t i;
 	int rc;
 
 	if (!as)
@@ -312,9 +348,9 @@ int ms_as_log_sync(ms_as *as)
 	if (rc < 0)
 		return rc;
 	ctx->in_listener = true;
-	for (i = 0; i < as->view->nr; i++)
-		if (as->view->ranges[i].dirty_log_mask)
-			notify_range(as, EV_LOG_SYNC, &as->view->ranges[i], 0, 0);
+	while ((r = ms__fv_next(as->view, &pos)))
+		if (r->dirty_log_mask)
+			notify_range(as, EV_LOG_SYNC, r, 0, 0);
 	ctx->in_listener = false;
 	ms__unlock(ctx);
 	return 0;

@@ -264,7 +264,6 @@ static void find_target(map_target *t, const ms_flatview *view, uint64_t addr, u
 			bool is_write, ms_attrs attrs)
 {
 	const ms__range *r = ms__flatview_lookup(view, addr);
-	const ms__range *end = view->ranges + view->nr;
 	ms_region *mr;
 
 	memset(t, 0, sizeof(*t));
@@ -298,10 +297,10 @@ static void find_target(map_target *t, const ms_flatview *view, uint64_t addr, u
 	 * Loop invariant: [addr, addr + t->len) maps directly and contiguously
 	 * onto mr, and r is the range holding its last byte.
 	 */
-	while (t->len < want && r->last != UINT64_MAX && r + 1 < end) {
-		const ms__range *next = r + 1;
+	while (t->len < want && r->last != UINT64_MAX) {
+		const ms__range *next = ms__flatview_lookup(view, r->last + 1);
 
-		if (next->start != r->last + 1 || next->region != mr ||
+		if (!next || next->region != mr ||
 		    next->offset_in_region != r->offset_in_region + (r->last - r->start + 1) ||
 		    !ms__range_is_direct(next, is_write))
 			break;

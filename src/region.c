@@ -440,6 +440,13 @@ typedef struct placement {
 	int priority;
 } placement;
 
+/* Record the window @sub covers (or would cover) at @addr in @container. */
+static void dirty_placed(ms_region *sub, ms_region *container, uint64_t addr)
+{
+	if (sub->size > 0)
+		ms__region_dirty(container, addr, (ms__u128)addr + sub->size - 1, container->size);
+}
+
 static void undo_add(ms_region *sub, void *state)
 {
 	placement *pl = state;
@@ -489,6 +496,9 @@ int ms_region_add_subregion_overlap(ms_region *container, uint64_t addr, ms_regi
 		ms__mutation_cancel(ctx);
 		return rc;
 	}
+	dirty_placed(sub, container, addr);
+	if (sub->fv_root_users)
+		ctx->dirty_all = true; /* its own render base moves */
 	old = (placement){container, 0, sub->addr, sub->priority};
 	sub->addr = addr;
 	sub->priority = priority;
@@ -535,6 +545,7 @@ int ms_region_del_subregion(ms_region *container, ms_region *sub)
 		ms__mutation_cancel(ctx);
 		return rc;
 	}
+	dirty_placed(sub, container, sub->addr);
 	old = (placement){container, index, sub->addr, sub->priority};
 	list_remove_at(container, index);
 	sub->container = NULL;
@@ -588,6 +599,12 @@ static int move_region(ms_region *r, uint64_t addr, int priority, bool need_cont
 		ms__mutation_cancel(ctx);
 		return rc < 0 ? rc : 0;
 	}
+	if (r->container) {
+		dirty_placed(r, r->container, r->addr);
+		dirty_placed(r, r->container, addr);
+	}
+	if (r->fv_root_users && r->addr != addr)
+		ctx->dirty_all = true; /* its own render base moves */
 	old = (placement){r->container, r->container ? list_index(r->container, r) : 0,
 			  r->addr, r->priority};
 	r->addr = addr;
@@ -700,6 +717,15 @@ static int set_prop(ms_region *r, prop which, ms__u128 value)
 	if (rc != 0) {
 		ms__mutation_cancel(ctx);
 		return rc < 0 ? rc : 0;
+	}
+	if (which == PROP_SIZE) {
+		/* What changes is [min, max) of the two sizes. */
+		ms__u128 lo = value < r->size ? value : r->size;
+		ms__u128 hi = value < r->size ? r->size : value;
+
+		ms__region_dirty(r, lo, hi - 1, hi);
+	} else if (r->size > 0) {
+		ms__region_dirty(r, 0, r->size - 1, r->size);
 	}
 	prop_set(r, which, value);
 	return mutation_commit(ctx, clean, undo_prop, r, &change);

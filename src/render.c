@@ -190,6 +190,13 @@ static int render_region(painter *p, ms_region *mr, ms__i128 base, ms__i128 clip
 	}
 
 	for (i = 0; i < mr->nr_subs; i++) {
+		const ms_region *sub = mr->subs[i];
+		ms__i128 sub_lo = base + sub->addr;
+
+		/* Skip children outside the clip without a call: a windowed
+		 * render of a big container only pays a compare per child. */
+		if (!sub->enabled || sub_lo >= hi || sub_lo + (ms__i128)sub->size <= lo)
+			continue;
 		rc = render_region(p, mr->subs[i], base, lo, hi, flags, depth + 1);
 		if (rc < 0)
 			return rc;
@@ -241,6 +248,12 @@ static int flatten(const painter *p, ms__range *out, size_t *nr)
 
 int ms__render(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root)
 {
+	return ms__render_window(out, nr, ctx, root, 0, UINT64_MAX);
+}
+
+int ms__render_window(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root, uint64_t lo,
+		      uint64_t hi)
+{
 	painter p = {.ctx = ctx};
 	path_flags flags = {false, false, false};
 	ms__range *ranges = NULL;
@@ -255,7 +268,7 @@ int ms__render(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root)
 	if (rc < 0)
 		return rc;
 	p.nr = 1;
-	rc = render_region(&p, root, 0, 0, (ms__i128)MS__2_64, flags, 0);
+	rc = render_region(&p, root, 0, (ms__i128)lo, (ms__i128)hi + 1, flags, 0);
 	if (rc == 0 && p.nr > 1) {
 		ranges = ms__malloc(ctx, (p.nr - 1) * sizeof(*ranges));
 		if (!ranges)

@@ -853,6 +853,129 @@ static void test_held_view_is_unchanged_by_later_commits(void **state)
 	ms_ctx_free(ctx);
 }
 
+/* Chunks of @b that are also chunks of @a (same pointer). */
+static size_t shared_chunks(const ms_flatview *a, const ms_flatview *b)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < b->nr_chunks; i++)
+		for (j = 0; j < a->nr_chunks; j++)
+			if (b->chunks[i] == a->chunks[j])
+				n++;
+	return n;
+}
+
+/*
+ * A commit re-renders only the windows that changed and shares every other
+ * chunk with the previous view; the debug build's checker compares each
+ * result with a full render.
+ */
+static void test_commit_splices_changed_windows_into_shared_chunks(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
+	ms_region *devs[1001], *big;
+	ms_flatview *before, *after;
+	uint64_t renders, splices;
+	char name[16];
+	ms_as *as;
+	size_t i;
+
+	(void)state;
+	as = as_new(ctx, root, "as");
+	ms_transaction_begin(ctx);
+	for (i = 0; i < 1001; i++) {
+		snprintf(name, sizeof(name), "d%zu", i);
+		devs[i] = io(ctx, name, 0x1000);
+		if (i < 1000)
+			assert_int_equal(ms_region_add_subregion(root, 0x100000 + i * 0x1000, devs[i]), 0);
+	}
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+	before = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(before), 1000);
+	assert_true(before->nr_chunks >= 10);
+
+	/* One more region: one windowed render, all but two chunks shared. */
+	renders = ms_ctx_render_count(ctx);
+	splices = ctx->splice_count;
+	assert_int_equal(ms_region_add_subregion(root, 0x100000 + 500 * 0x1000 + 0x800000, devs[1000]), 0);
+	after = ms_as_get_flatview(as);
+	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
+	assert_int_equal(ctx->splice_count, splices + 1);
+	assert_int_equal(ms_flatview_nr_ranges(after), 1001);
+	assert_true(shared_chunks(before, after) + 2 >= before->nr_chunks);
+	ms_flatview_unref(after);
+
+	/* A move in the middle, a removal at the start, a disable at the end. */
+	assert_int_equal(ms_region_set_address(devs[300], 0x50000), 0);
+	assert_int_equal(ms_region_del_subregion(root, devs[0]), 0);
+	assert_int_equal(ms_region_set_enabled(devs[999], false), 0);
+	assert_int_equal(ctx->splice_count, splices + 4);
+	after = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(after), 999);
+	assert_true(shared_chunks(before, after) + 8 >= before->nr_chunks);
+	ms_flatview_unref(after);
+
+	/* An overlapping region over everything: one window, the whole view. */
+	big = ram(ctx, "big", 0x10000000);
+	assert_int_equal(ms_region_add_subregion_overlap(root, 0, big, 1), 0);
+	after = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(after), 1);
+	assert_int_equal(ctx->splice_count, splices + 5);
+	ms_flatview_unref(after);
+	assert_int_equal(ms_region_del_subregion(root, big), 0);
+	after = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(after), 999);
+	ms_flatview_unref(after);
+
+	ms_flatview_unref(before);
+	assert_int_equal(ms_as_free(as), 0);
+	for (i = 0; i < 1001; i++)
+		ms_region_unref(devs[i]);
+	ms_region_unref(big);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
+/*
+ * Where a window edge would split an unmergeable range that a full render
+ * keeps whole, the commit renders in full instead (and the result is the
+ * full render's: one range).
+ */
+static void test_unmergeable_range_at_a_window_edge_renders_in_full(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = container(ctx, "root", 0x100000);
+	ms_region *r = ram(ctx, "r", 0x10000);
+	ms_region *hole = io(ctx, "dev", 0x1000);
+	ms_flatview *fv;
+	uint64_t splices;
+	ms_section s;
+	ms_as *as;
+
+	(void)state;
+	assert_int_equal(ms_region_set_unmergeable(r, true), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0, r), 0);
+	assert_int_equal(ms_region_add_subregion_overlap(root, 0x4000, hole, 1), 0);
+	as = as_new(ctx, root, "as");
+	fv = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(fv), 3);
+	ms_flatview_unref(fv);
+	splices = ctx->splice_count;
+	assert_int_equal(ms_region_del_subregion(root, hole), 0);
+	assert_int_equal(ctx->splice_count, splices); /* fell back to a full render */
+	fv = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(fv), 1);
+	assert_int_equal(ms_flatview_range(&s, fv, 0), 0);
+	assert_true(s.start == 0 && s.last == 0xffff && s.unmergeable);
+	ms_flatview_unref(fv);
+	assert_int_equal(ms_as_free(as), 0);
+	ms_region_unref(hole);
+	ms_region_unref(r);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
 static void test_ctx_free_releases_live_address_spaces_and_listeners(void **state)
 {
 	ms_ctx *ctx = new_ctx();
@@ -894,6 +1017,8 @@ int main(void)
 		cmocka_unit_test(test_region_at_the_top_of_the_space),
 		cmocka_unit_test(test_io_region_of_2_64_bytes_is_one_range),
 		cmocka_unit_test(test_held_view_is_unchanged_by_later_commits),
+		cmocka_unit_test(test_commit_splices_changed_windows_into_shared_chunks),
+		cmocka_unit_test(test_unmergeable_range_at_a_window_edge_renders_in_full),
 		cmocka_unit_test(test_ctx_free_releases_live_address_spaces_and_listeners),
 	};
 

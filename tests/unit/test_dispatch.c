@@ -1,5 +1,6 @@
 /*
- * test_dispatch.c: the flat-view lookup index against a linear scan.
+ * test_dispatch.c: the flat-view lookup index against a linear scan, and
+ * splicing re-rendered windows into a view against a reference.
  *
  * Views of every size from 0 to 300 ranges (and a few large ones), with gaps
  * and adjacent ranges, ranges at both ends of the address space, and lookups
@@ -26,36 +27,42 @@ static uint64_t next_random(void)
 	return z ^ (z >> 31);
 }
 
-/* Reference: a linear scan for small views, a textbook binary search for large ones. */
-static const ms__range *linear_lookup(const ms_flatview *fv, uint64_t addr)
-{
-	size_t i, lo = 0, hi = fv->nr;
+/* A view together with the ranges it was built from (the reference). */
+typedef struct ref_view {
+	ms_flatview *fv;
+	ms__range *ranges;
+	size_t nr;
+} ref_view;
 
-	if (fv->nr <= 300) {
-		for (i = 0; i < fv->nr; i++)
-			if (fv->ranges[i].start <= addr && addr <= fv->ranges[i].last)
-				return &fv->ranges[i];
+/* Reference: a linear scan for small views, a textbook binary search for large ones. */
+static const ms__range *linear_lookup(const ref_view *v, uint64_t addr)
+{
+	size_t i, lo = 0, hi = v->nr;
+
+	if (v->nr == 0)
+		return NULL;
+	if (v->nr <= 300) {
+		for (i = 0; i < v->nr; i++)
+			if (v->ranges[i].start <= addr && addr <= v->ranges[i].last)
+				return &v->ranges[i];
 		return NULL;
 	}
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (fv->ranges[mid].start <= addr)
+		if (v->ranges[mid].start <= addr)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	if (fv->ranges[lo].start <= addr && addr <= fv->ranges[lo].last)
-		return &fv->ranges[lo];
+	if (v->ranges[lo].start <= addr && addr <= v->ranges[lo].last)
+		return &v->ranges[lo];
 	return NULL;
 }
 
-/* @n sorted disjoint ranges; gaps and adjacency chosen at random. */
-static ms_flatview *make_view(ms_ctx *ctx, ms_region *region, size_t n, bool touch_ends)
+static void fill_ranges(ms__range *ranges, size_t n, ms_region *region, bool touch_ends)
 {
-	ms__range *ranges = calloc(n ? n : 1, sizeof(*ranges));
 	uint64_t cur = touch_ends ? 0 : 1 + next_random() % 64;
-	ms_flatview *fv;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -64,42 +71,73 @@ static ms_flatview *make_view(ms_ctx *ctx, ms_region *region, size_t n, bool tou
 		ranges[i].start = cur;
 		ranges[i].last = cur + len - 1;
 		ranges[i].region = region;
-		ranges[i].offset_in_region = i;
+		ranges[i].offset_in_region = i * 10000; /* never mergeable */
 		cur += len + ((next_random() & 1) ? next_random() % 300 : 0);
 	}
 	if (touch_ends && n > 0)
 		ranges[n - 1].last = UINT64_MAX;
-	assert_int_equal(ms__flatview_new(&fv, ctx, region, ranges, n), 0);
-	return fv;
 }
 
-static void check_addr(const ms_flatview *fv, uint64_t addr)
+/* @n sorted disjoint ranges; gaps and adjacency chosen at random. */
+static ref_view make_view(ms_ctx *ctx, ms_region *region, size_t n, bool touch_ends)
 {
-	const ms__range *want = linear_lookup(fv, addr);
-	const ms__range *got = ms__flatview_lookup(fv, addr);
+	ref_view v = {NULL, calloc(n ? n : 1, sizeof(ms__range)), n};
 
-	if (want != got)
-		fail_msg("addr 0x%llx: index gave %p (#%td), linear scan %p (#%td)",
-			 (unsigned long long)addr, (const void *)got, got ? got - fv->ranges : -1,
-			 (const void *)want, want ? want - fv->ranges : -1);
+	fill_ranges(v.ranges, n, region, touch_ends);
+	assert_int_equal(ms__flatview_new(&v.fv, ctx, region, v.ranges, n), 0);
+	assert_int_equal(ms__flatview_check(v.fv), 0);
+	return v;
 }
 
-static void check_view(const ms_flatview *fv)
+static void free_view(ref_view *v)
+{
+	ms_flatview_unref(v->fv);
+	free(v->ranges);
+}
+
+static bool same_range(const ms__range *a, const ms__range *b)
+{
+	return a == b || (a && b && ms__range_equal(a, b));
+}
+
+static void check_addr(const ref_view *v, uint64_t addr)
+{
+	const ms__range *want = linear_lookup(v, addr);
+	const ms__range *got = ms__flatview_lookup(v->fv, addr);
+	const ms__range *next = ms__flatview_next_after(v->fv, addr);
+	const ms__range *want_next = NULL;
+	size_t i;
+
+	if (!same_range(want, got))
+		fail_msg("addr 0x%llx: index gave [0x%llx..], reference [0x%llx..]",
+			 (unsigned long long)addr, got ? (unsigned long long)got->start : 0ull,
+			 want ? (unsigned long long)want->start : 0ull);
+	if (v->nr <= 300) {
+		for (i = 0; i < v->nr && !want_next; i++)
+			if (v->ranges[i].start > addr)
+				want_next = &v->ranges[i];
+		assert_true(same_range(want_next, next));
+	}
+}
+
+static void check_view(const ref_view *v)
 {
 	size_t i;
 
-	check_addr(fv, 0);
-	check_addr(fv, UINT64_MAX);
-	for (i = 0; i < fv->nr; i++) {
-		check_addr(fv, fv->ranges[i].start);
-		check_addr(fv, fv->ranges[i].last);
-		check_addr(fv, fv->ranges[i].start - 1);
-		check_addr(fv, fv->ranges[i].last + 1);
+	assert_int_equal(ms_flatview_nr_ranges(v->fv), v->nr);
+	check_addr(v, 0);
+	check_addr(v, UINT64_MAX);
+	for (i = 0; i < v->nr; i++) {
+		assert_true(same_range(ms__flatview_at(v->fv, i), &v->ranges[i]));
+		check_addr(v, v->ranges[i].start);
+		check_addr(v, v->ranges[i].last);
+		check_addr(v, v->ranges[i].start - 1);
+		check_addr(v, v->ranges[i].last + 1);
 	}
-	for (i = 0; i < 4 * fv->nr + 16; i++) {
-		uint64_t base = fv->nr ? fv->ranges[next_random() % fv->nr].start : 0;
+	for (i = 0; i < 4 * v->nr + 16; i++) {
+		uint64_t base = v->nr ? v->ranges[next_random() % v->nr].start : 0;
 
-		check_addr(fv, base + next_random() % 8192);
+		check_addr(v, base + next_random() % 8192);
 	}
 }
 
@@ -114,10 +152,10 @@ static void test_lookup_matches_linear_scan_for_every_size(void **state)
 	assert_int_equal(ms_ctx_new(&ctx), 0);
 	assert_int_equal(ms_region_new_io(&region, ctx, "r", 0x1000, NULL, NULL), 0);
 	for (n = 0; n <= 300; n++) {
-		ms_flatview *fv = make_view(ctx, region, n, n % 3 == 0);
+		ref_view v = make_view(ctx, region, n, n % 3 == 0);
 
-		check_view(fv);
-		ms_flatview_unref(fv);
+		check_view(&v);
+		free_view(&v);
 	}
 	ms_region_unref(region);
 	ms_ctx_free(ctx);
@@ -135,17 +173,200 @@ static void test_lookup_large_views_and_sequential_walk(void **state)
 	assert_int_equal(ms_ctx_new(&ctx), 0);
 	assert_int_equal(ms_region_new_io(&region, ctx, "r", 0x1000, NULL, NULL), 0);
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-		ms_flatview *fv = make_view(ctx, region, sizes[s], s & 1);
-		uint64_t addr, end = fv->ranges[fv->nr - 1].start + 10000;
+		ref_view v = make_view(ctx, region, sizes[s], s & 1);
+		uint64_t addr, end = v.ranges[v.nr - 1].start + 10000;
 
-		check_view(fv);
+		check_view(&v);
 		/* Sequential walk: exercises the hint and its successor. */
-		for (addr = fv->ranges[0].start; addr < end && addr < fv->ranges[0].start + 2000000;
+		for (addr = v.ranges[0].start; addr < end && addr < v.ranges[0].start + 2000000;
 		     addr += 97)
-			check_addr(fv, addr);
-		ms_flatview_unref(fv);
+			check_addr(&v, addr);
+		free_view(&v);
 	}
 	ms_region_unref(region);
+	ms_ctx_free(ctx);
+}
+
+/* The static index: rank = number of keys <= value, for every size up to 600. */
+static void test_static_index_rank(void **state)
+{
+	ms_ctx *ctx;
+	size_t n, i, k;
+
+	(void)state;
+	rng_state = 3;
+	assert_int_equal(ms_ctx_new(&ctx), 0);
+	for (n = 0; n <= 600; n += (n < 80 ? 1 : 37)) {
+		uint64_t *keys = calloc(n + 1, sizeof(*keys));
+		uint64_t cur = next_random() % 4;
+		ms__sidx x;
+
+		for (i = 0; i < n; i++) {
+			keys[i] = cur;
+			cur += 1 + next_random() % 3;
+		}
+		if (n > 2)
+			keys[n - 1] = UINT64_MAX;
+		assert_int_equal(ms__sidx_build(&x, ctx, keys, n), 0);
+		for (k = 0; k < 3 * n + 8; k++) {
+			uint64_t probe = k == 0 ? UINT64_MAX : k == 1 ? UINT64_MAX - 1 : next_random() % (cur + 2);
+			size_t want = 0;
+
+			for (i = 0; i < n; i++)
+				want += keys[i] <= probe;
+			assert_int_equal(ms__sidx_rank(&x, probe), want);
+		}
+		ms__sidx_free(&x);
+		free(keys);
+	}
+	ms_ctx_free(ctx);
+}
+
+/*
+ * Splicing windows into a view: reference = old ranges cut at the windows,
+ * plus the windows' ranges, sorted, with mergeable neighbours merged.
+ */
+static size_t reference_splice(ms__range *out, const ms__range *old, size_t nr_old,
+			       const ms__window *w, size_t nr_w)
+{
+	size_t n = 0, i, j, k;
+
+	for (i = 0; i < nr_old; i++) {
+		ms__range piece = old[i];
+		bool gone = false;
+
+		/* Addresses of this piece inside no window survive. */
+		for (j = 0; j < nr_w && !gone; j++) {
+			if (w[j].hi < piece.start || w[j].lo > piece.last)
+				continue;
+			if (w[j].lo > piece.start) {
+				out[n] = piece;
+				out[n++].last = w[j].lo - 1;
+			}
+			if (w[j].hi >= piece.last) {
+				gone = true;
+			} else {
+				piece.offset_in_region += w[j].hi + 1 - piece.start;
+				piece.start = w[j].hi + 1;
+			}
+		}
+		if (!gone)
+			out[n++] = piece;
+	}
+	for (j = 0; j < nr_w; j++)
+		for (k = 0; k < w[j].nr; k++)
+			out[n++] = w[j].ranges[k];
+	/* Sort (insertion sort is enough here) and merge. */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && out[j - 1].start > out[j].start; j--) {
+			ms__range t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	for (i = 0, k = 0; i < n; i++) {
+		if (k > 0 && ms__range_can_merge(&out[k - 1], &out[i]))
+			out[k - 1].last = out[i].last;
+		else
+			out[k++] = out[i];
+	}
+	return k;
+}
+
+static void test_splice_matches_reference(void **state)
+{
+	ms_region *regions[3];
+	ms_ctx *ctx;
+	int iter;
+
+	(void)state;
+	rng_state = 4;
+	assert_int_equal(ms_ctx_new(&ctx), 0);
+	for (int r = 0; r < 3; r++)
+		assert_int_equal(ms_region_new_io(&regions[r], ctx, "r", 0x1000, NULL, NULL), 0);
+	for (iter = 0; iter < 400; iter++) {
+		size_t nr_old = next_random() % (iter < 200 ? 40 : 400);
+		ms__range *old = calloc(nr_old + 1, sizeof(*old));
+		ms__window w[4];
+		size_t nr_w = 1 + next_random() % 4, total_new = 0, j, k, nr_ref;
+		uint64_t span = 1 + nr_old * 8, pos = 0;
+		ms__range *ref;
+		ref_view v;
+		ms_flatview *fv;
+		int rc;
+
+		/* Small ranges over [0, span): mostly adjacent, often mergeable. */
+		for (j = 0, k = 0; j < nr_old; j++) {
+			uint64_t len = 1 + next_random() % 8;
+
+			pos += next_random() % 3 == 0 ? next_random() % 4 : 0;
+			old[k].start = pos;
+			old[k].last = pos + len - 1;
+			old[k].region = regions[next_random() % 3];
+			old[k].offset_in_region = pos;
+			pos += len;
+			if (k > 0 && ms__range_can_merge(&old[k - 1], &old[k]))
+				old[k - 1].last = old[k].last;
+			else
+				k++;
+		}
+		nr_old = k;
+		span = pos + 16;
+		/* Sorted disjoint windows with ranges that stay inside them. */
+		pos = next_random() % 8;
+		for (j = 0; j < nr_w; j++) {
+			uint64_t len = 1 + next_random() % (span / 2 + 1), cur;
+
+			w[j].lo = pos;
+			w[j].hi = pos + len - 1;
+			w[j].ranges = calloc(len, sizeof(ms__range));
+			w[j].nr = 0;
+			for (cur = w[j].lo; cur <= w[j].hi;) {
+				uint64_t piece = 1 + next_random() % 6;
+
+				if (cur + piece - 1 > w[j].hi)
+					piece = w[j].hi - cur + 1;
+				if (next_random() % 4) {
+					ms__range *r = &w[j].ranges[w[j].nr];
+
+					r->start = cur;
+					r->last = cur + piece - 1;
+					r->region = regions[next_random() % 3];
+					r->offset_in_region = cur;
+					if (w[j].nr > 0 && ms__range_can_merge(r - 1, r))
+						(r - 1)->last = r->last;
+					else
+						w[j].nr++;
+				}
+				cur += piece;
+			}
+			total_new += w[j].nr;
+			pos = w[j].hi + 1 + next_random() % 20;
+		}
+		v = (ref_view){NULL, old, nr_old};
+		assert_int_equal(ms__flatview_new(&v.fv, ctx, regions[0], old, nr_old), 0);
+		ref = calloc(nr_old + total_new + 2 * nr_w + 1, sizeof(*ref));
+		nr_ref = reference_splice(ref, old, nr_old, w, nr_w);
+		rc = ms__flatview_splice(&fv, v.fv, regions[0], w, nr_w);
+		assert_int_equal(rc, 0);
+		assert_int_equal(ms__flatview_check(fv), 0);
+		assert_int_equal(ms_flatview_nr_ranges(fv), nr_ref);
+		for (j = 0; j < nr_ref; j++)
+			assert_true(same_range(ms__flatview_at(fv, j), &ref[j]));
+		{
+			ref_view nv = {fv, ref, nr_ref};
+
+			check_view(&nv);
+		}
+		ms_flatview_unref(fv);
+		ms_flatview_unref(v.fv);
+		for (j = 0; j < nr_w; j++)
+			free(w[j].ranges);
+		free(ref);
+		free(old);
+	}
+	for (int r = 0; r < 3; r++)
+		ms_region_unref(regions[r]);
 	ms_ctx_free(ctx);
 }
 
@@ -154,6 +375,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup_matches_linear_scan_for_every_size),
 		cmocka_unit_test(test_lookup_large_views_and_sequential_walk),
+		cmocka_unit_test(test_static_index_rank),
+		cmocka_unit_test(test_splice_matches_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
