@@ -85,10 +85,15 @@ static int builder_share(builder *b, ms__chunk *ch)
 	return rc;
 }
 
-/* Cut @nr ranges into ceil(nr / MS__CHUNK_FILL) chunks of nearly equal size. */
-static int builder_append(builder *b, const ms__range *ranges, size_t nr)
+/*
+ * Cut @nr ranges into ceil(nr / @fill) chunks of nearly equal size. A full
+ * render packs chunks (fill MS__CHUNK_MAX: fewer chunks, fewer index
+ * levels); a splice leaves room (MS__CHUNK_FILL) so that later splices
+ * nearby stay within one or two chunks.
+ */
+static int builder_append(builder *b, const ms__range *ranges, size_t nr, size_t fill)
 {
-	size_t parts = (nr + MS__CHUNK_FILL - 1) / MS__CHUNK_FILL, done = 0, p;
+	size_t parts = (nr + fill - 1) / fill, done = 0, p;
 
 	for (p = 0; p < parts; p++) {
 		size_t take = (nr - done) / (parts - p);
@@ -170,7 +175,7 @@ int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, const ms__
 	int rc;
 
 	*out = NULL;
-	rc = builder_append(&b, ranges, nr);
+	rc = builder_append(&b, ranges, nr, MS__CHUNK_MAX);
 	if (rc < 0) {
 		builder_drop(&b);
 		return rc;
@@ -354,7 +359,7 @@ int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *ro
 		if (rc == 0)
 			rc = merge_seams(&buf, w, i, end);
 		if (rc == 0)
-			rc = builder_append(&b, buf.r, buf.nr);
+			rc = builder_append(&b, buf.r, buf.nr, MS__CHUNK_FILL);
 		c = old->nr_chunks > 0 ? last + 1 : 0;
 		i = end;
 	}

@@ -255,7 +255,7 @@ bool ms__range_can_merge(const ms__range *prev, const ms__range *next);
  * each of its ranges; a view holds a reference on its root and its chunks.
  */
 #define MS__CHUNK_MAX 64
-#define MS__CHUNK_FILL 48 /* target size when (re)chunking */
+#define MS__CHUNK_FILL 48 /* target size when re-chunking around a window */
 
 typedef struct ms__chunk {
 	/* Range starts, UINT64_MAX beyond nr; sep[j] = keys[8 * (j + 1)]. */
@@ -271,13 +271,14 @@ typedef struct ms__chunk {
 /*
  * Static search index over a sorted key array (the first start of every
  * chunk): levels of 8-key nodes, one cache line each, where a key of
- * level l + 1 is every 8th key of level l. ms__sidx_rank() returns how
+ * level l + 1 is every 8th key of level l; the top level has 1 or 2 nodes. ms__sidx_rank() returns how
  * many keys are <= a value.
  */
 typedef struct ms__sidx {
 	uint64_t *mem;      /* all levels (64-byte aligned) */
 	uint64_t *level[8]; /* level[0] = the keys padded with UINT64_MAX */
 	unsigned nr_levels;
+	size_t top_len; /* keys in the top level: 8 or 16 */
 	size_t nr;
 } ms__sidx;
 

@@ -984,9 +984,82 @@ static void test_topology_change_from_a_callback_is_ebusy(void **state)
 
 #define FIXTURE_TEST(t) cmocka_unit_test_setup_teardown(t, fixture_setup, fixture_teardown)
 
+static size_t count_lines_starting(const char *text, const char *prefix)
+{
+	size_t n = 0, len = strlen(prefix);
+	const char *p = text;
+
+	while (p && *p) {
+		if (strncmp(p, prefix, len) == 0)
+			n++;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return n;
+}
+
+/*
+ * A commit that changes one range of a 300-range view tells a listener
+ * without region_nop about that range only (the unchanged chunks are
+ * skipped); a listener with region_nop still hears a nop for every range
+ * that stayed, as in QEMU.
+ */
+static void test_diff_cost_follows_changes_unless_nop_is_wanted(void **state)
+{
+	ms_ctx *ctx;
+	ms_region *root, *devs[302];
+	recorder a, b;
+	static strbuf log_a, log_b;
+	char name[16];
+	ms_as *as;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ms_ctx_new(&ctx), 0);
+	assert_int_equal(ms_region_new_container(&root, ctx, "root", MS_SIZE_2_64), 0);
+	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
+	ms_transaction_begin(ctx);
+	for (i = 0; i < 302; i++) {
+		snprintf(name, sizeof(name), "d%zu", i);
+		assert_int_equal(ms_region_new_io(&devs[i], ctx, name, 0x1000, NULL, NULL), 0);
+		if (i < 300)
+			assert_int_equal(ms_region_add_subregion(root, i * 0x2000, devs[i]), 0);
+	}
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+
+	recorder_init(&a, "A", &log_a, 0);
+	a.ops.region_nop = NULL;
+	listen(&a, as);
+	sb_reset(&log_a);
+	assert_int_equal(ms_region_add_subregion(root, 150 * 0x2000 + 0x1000, devs[300]), 0);
+	assert_string_equal(log_a.text, "A begin\n"
+					"A add 12d000-12dfff d300 @0\n"
+					"A commit\n");
+
+	recorder_init(&b, "B", &log_b, 1);
+	listen(&b, as);
+	sb_reset(&log_a);
+	sb_reset(&log_b);
+	assert_int_equal(ms_region_add_subregion(root, 10 * 0x2000 + 0x1000, devs[301]), 0);
+	assert_int_equal(count_lines_starting(log_a.text, "A add"), 1);
+	assert_int_equal(count_lines_starting(log_a.text, "A del"), 0);
+	assert_int_equal(count_lines_starting(log_b.text, "B add"), 1);
+	assert_int_equal(count_lines_starting(log_b.text, "B nop"), 301);
+
+	unlisten(&b);
+	unlisten(&a);
+	assert_int_equal(ms_as_free(as), 0);
+	for (i = 0; i < 302; i++)
+		ms_region_unref(devs[i]);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_diff_cost_follows_changes_unless_nop_is_wanted),
 		FIXTURE_TEST(test_register_replays_the_view_to_the_new_listener_only),
 		FIXTURE_TEST(test_register_inside_a_transaction_replays_the_published_view),
 		FIXTURE_TEST(test_unregister_replays_deletions_to_that_listener_only),
