@@ -362,7 +362,8 @@ int ms__commit(ms_ctx *ctx)
 	if (rc == 0)
 		rc = mark_ancestors(ctx, mark);
 	if (rc == 0) {
-		qsort(ctx->dirty, ctx->nr_dirty, sizeof(*ctx->dirty), dirty_cmp);
+		if (ctx->nr_dirty > 1)
+			qsort(ctx->dirty, ctx->nr_dirty, sizeof(*ctx->dirty), dirty_cmp);
 		rc = prepare_views(ctx, upd, mark, windows);
 	}
 	free(windows);

@@ -189,6 +189,8 @@ int ms__mutation_begin(ms_ctx *ctx, bool *clean)
 		return -EBUSY;
 	}
 	*clean = ctx->depth == 0 && ctx->nr_touched == 0;
+	if (ctx->depth == 0)
+		ctx->mutation_touched = ctx->nr_touched;
 	ctx->depth++;
 	return 0;
 }
@@ -204,6 +206,16 @@ void ms__mutation_cancel(ms_ctx *ctx)
 {
 	ctx->depth--;
 	ms__unlock(ctx);
+}
+
+void ms__touched_truncate(ms_ctx *ctx, size_t nr)
+{
+	while (ctx->nr_touched > nr) {
+		ms_region *r = ctx->touched[--ctx->nr_touched];
+
+		r->touched = 0; /* a later touch records it again */
+		ms_region_unref(r);
+	}
 }
 
 void ms__discard_pending(ms_ctx *ctx)

@@ -93,6 +93,7 @@ struct ms_ctx {
 	/* [lock] regions changed since the last successful commit. */
 	ms_region **touched;
 	size_t nr_touched, cap_touched;
+	size_t mutation_touched; /* [lock] nr_touched when the outermost mutation began */
 
 	/* [lock] windows of flatview roots that pending changes may have
 	 * altered (as.c); dirty_all when they are unknown or too many, and the
@@ -152,6 +153,8 @@ int ms__mutation_begin(ms_ctx *ctx, bool *clean);
 void ms__mutation_cancel(ms_ctx *ctx);
 int ms__mutation_commit(ms_ctx *ctx);
 void ms__discard_pending(ms_ctx *ctx);
+/* Drop the touched records after the first @nr (a failed mutation's own). */
+void ms__touched_truncate(ms_ctx *ctx, size_t nr);
 
 /* ---- regions (region.c) ------------------------------------------------- */
 

@@ -912,6 +912,8 @@ int ms_mtree_fprint(FILE *f, ms_ctx *ctx, unsigned flags)
 		return rc;
 	if (len && fwrite(text, 1, len, f) != len)
 		rc = -EIO;
+	if (rc == 0 && fflush(f) != 0)
+		rc = -EIO; /* a buffered stream reports write errors here */
 	free(text);
 	return rc;
 }

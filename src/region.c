@@ -385,12 +385,15 @@ typedef void (*undo_fn)(ms_region *r, void *state);
 
 static int mutation_commit(ms_ctx *ctx, bool clean, undo_fn undo, ms_region *r, void *state)
 {
+	size_t since = ctx->mutation_touched;
 	int rc = ms__mutation_commit(ctx);
 
 	if (rc < 0) {
 		undo(r, state);
 		if (clean)
 			ms__discard_pending(ctx);
+		else
+			ms__touched_truncate(ctx, since); /* keep only what was pending */
 	}
 	ms__unlock(ctx);
 	return rc;

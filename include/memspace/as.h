@@ -149,7 +149,8 @@ MS_API size_t ms_flatview_nr_ranges(const ms_flatview *fv);
 
 /**
  * ms_flatview_range - describe range @index (0-based, in address order).
- * Return: 0, or -ERANGE when @index is out of bounds. Context: any thread.
+ * Return: 0, or -ERANGE when @index is out of bounds or @out or @fv is NULL.
+ * Context: any thread.
  */
 MS_API int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index);
 
@@ -161,7 +162,8 @@ MS_API ms_region *ms_flatview_root(const ms_flatview *fv);
 
 /**
  * ms_flatview_find - the range containing @addr.
- * Return: 0 and fills @out, or -ENOENT when nothing is mapped there.
+ * Return: 0 and fills @out, -ENOENT when nothing is mapped there, or -EINVAL
+ * when @out or @fv is NULL.
  * Context: any thread.
  */
 MS_API int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr);

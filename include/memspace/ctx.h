@@ -31,7 +31,7 @@ extern "C" {
  * ms_ctx_new - create an empty memory system.
  * @out: receives the new context.
  *
- * Return: 0, or -ENOMEM (then *@out is NULL).
+ * Return: 0, -EINVAL when @out is NULL, or -ENOMEM (then *@out is NULL).
  * Context: any thread.
  */
 MS_API int ms_ctx_new(ms_ctx **out);

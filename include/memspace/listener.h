@@ -109,7 +109,7 @@ MS_API int ms_region_set_dirty_log(ms_region *r, unsigned client, bool enable);
  * off: log_global_start on every listener (ascending priority) or
  * log_global_stop (descending). Starting when started, or stopping when
  * stopped, calls nothing.
- * Return: 0, or -EBUSY from a listener callback.
+ * Return: 0, -EINVAL when @ctx is NULL, or -EBUSY from a listener callback.
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_ctx_dirty_log_global_start(ms_ctx *ctx);
@@ -120,7 +120,7 @@ MS_API bool ms_ctx_dirty_log_global(const ms_ctx *ctx);
  * ms_as_log_sync - ask @as's listeners to sync dirty state: log_sync for
  * every logged range of the current view, in address order, listeners in
  * ascending priority.
- * Return: 0, or -EBUSY from a listener callback.
+ * Return: 0, -EINVAL when @as is NULL, or -EBUSY from a listener callback.
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_as_log_sync(ms_as *as);

@@ -49,7 +49,7 @@ MS_API int ms_mtree_dump(char **out, size_t *len, ms_ctx *ctx, unsigned flags);
  * @flags: MS_MTREE_* flags.
  *
  * Return: 0; -EINVAL for NULL @f/@ctx or unknown flags; -ENOMEM; -EIO when
- * writing fails.
+ * writing or flushing @f fails.
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_mtree_fprint(FILE *f, ms_ctx *ctx, unsigned flags);

@@ -237,7 +237,7 @@ MS_API int ms_region_set_unmergeable(ms_region *r, bool unmergeable);
 /** ms_region_set_alias_offset - move an alias's window. -EINVAL unless an alias. */
 MS_API int ms_region_set_alias_offset(ms_region *r, uint64_t offset);
 
-/** ms_region_set_romd - switch a ROM device into or out of romd mode. */
+/** ms_region_set_romd - switch a ROM device into or out of romd mode. -EINVAL unless a ROM device. */
 MS_API int ms_region_set_romd(ms_region *r, bool romd);
 
 /**
@@ -249,7 +249,9 @@ MS_API int ms_region_set_priority(ms_region *r, int priority);
 /**
  * ms_region_set_owner - the owner name shown by `mtree -o` dumps.
  * @owner: copied; NULL clears it.
- * Errors: -ENOMEM. Not a topology change: nothing is rendered.
+ * Errors: -EINVAL when @r is NULL, -ENOMEM. Not a topology change: nothing
+ * is rendered, no listener is called, and it may be called from a listener
+ * callback (it never returns -EBUSY).
  */
 MS_API int ms_region_set_owner(ms_region *r, const char *owner);
 
