@@ -5,7 +5,9 @@
  *
  * Subcommands: lookup (address -> range index against a binary search and a
  * QEMU-style radix table), commit (transaction and per-commit costs),
- * access (when built with access.h), all. Every figure is a median over
+ * access (when built with access.h), iommu (notifier delivery: interval index
+ * against a linear scan), cache (region-cache loads against uncached ones),
+ * all. Every figure is a median over
  * repeated samples; docs/bench.md explains each one.
  *
  * SPDX-License-Identifier: MIT
@@ -28,6 +30,8 @@ static void usage(FILE *out)
 #ifdef MS_BENCH_HAVE_ACCESS
 	      "  access   RAM and MMIO access paths against raw loads, memcpy and direct calls\n"
 #endif
+	      "  iommu    ns per IOMMU notification: notifier index vs linear scan\n"
+	      "  cache    ns per 4-byte load: region cache vs uncached, plain and via an IOMMU\n"
 	      "  all      everything above\n"
 	      "\n"
 	      "options:\n"
@@ -65,7 +69,7 @@ int main(int argc, char **argv)
 	bench_opts opts = {.samples = 0};
 	bench_json json = {.out = NULL};
 	const char *command = NULL;
-	bool run_lookup, run_commit, run_access;
+	bool run_lookup, run_commit, run_access, run_iommu, run_cache;
 	char cpu[128];
 
 	for (int i = 1; i < argc; i++) {
@@ -104,7 +108,9 @@ int main(int argc, char **argv)
 #else
 	run_access = false;
 #endif
-	if (!run_lookup && !run_commit && !run_access) {
+	run_iommu = strcmp(command, "iommu") == 0 || strcmp(command, "all") == 0;
+	run_cache = strcmp(command, "cache") == 0 || strcmp(command, "all") == 0;
+	if (!run_lookup && !run_commit && !run_access && !run_iommu && !run_cache) {
 		fprintf(stderr, "memspace-bench: unknown subcommand '%s'\n", command);
 		usage(stderr);
 		return 2;
@@ -140,9 +146,19 @@ int main(int argc, char **argv)
 			putchar('\n');
 	}
 #ifdef MS_BENCH_HAVE_ACCESS
-	if (run_access)
+	if (run_access) {
 		bench_access(&opts, &json);
+		if (!opts.json)
+			putchar('\n');
+	}
 #endif
+	if (run_iommu) {
+		bench_iommu(&opts, &json);
+		if (!opts.json)
+			putchar('\n');
+	}
+	if (run_cache)
+		bench_cache(&opts, &json);
 	bench_json_close(&json);
 	return 0;
 }

@@ -14,6 +14,8 @@
 #include "memspace/listener.h"
 #include "memspace/access.h"
 #include "memspace/map.h"
+#include "memspace/iommu.h"
+#include "memspace/cache.h"
 #include "memspace/mtree.h"
 
 #endif /* MEMSPACE_H */

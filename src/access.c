@@ -148,6 +148,17 @@ static void chain_leave(const call_frame *frame)
 	innermost_call = frame->outer;
 }
 
+bool ms__access_chain_run(const ms_region *mr, void (*fn)(void *arg), void *arg)
+{
+	call_frame frame;
+
+	if (chain_enter(&frame, mr) != MS_RESULT_OK)
+		return false;
+	fn(arg);
+	chain_leave(&frame);
+	return true;
+}
+
 /* ---- devices -------------------------------------------------------------- */
 
 static unsigned size_or(unsigned size, unsigned dflt)
@@ -445,9 +456,45 @@ static void load_range(const access_req *a, const ms__range *r, uint8_t *mem, ui
 	}
 }
 
+static ms_result walk(const ms_flatview *view, uint64_t addr, const access_req *a, uint64_t pos,
+		      uint64_t len, const ms__iommu_hop *hops);
+
+/*
+ * Bytes [pos, pos + n) of @a reach IOMMU region @mr at @offset: translate
+ * page by page (the permission and index come from @a) and continue each
+ * page in its target address space, where every rule applies again to
+ * whatever answers there (attrs.memory included). A translation that fails
+ * is an access error; the loader skips it silently.
+ */
+static ms_result iommu_access(const access_req *a, const ms_region *mr, uint64_t offset,
+			      uint64_t pos, uint64_t n, const ms__iommu_hop *hops)
+{
+	ms_result result = MS_RESULT_OK;
+
+	while (n > 0) {
+		ms__iommu_hop hop;
+		ms_iotlb_entry e;
+		uint64_t xlat, l;
+
+		if (ms__iommu_translate_hop(&e, &hop, mr, offset, a->is_write, a->attrs, hops) <
+		    0) {
+			if (!a->loader)
+				result |= fail(a, pos, n, MS_RESULT_ACCESS_ERROR);
+			break;
+		}
+		xlat = ms__iotlb_xlat(&e, offset);
+		l = clamp_len(n, e.addr_mask - (xlat & e.addr_mask));
+		result |= walk(ms__deref(e.target_as->view), xlat, a, pos, l, &hop);
+		offset += l;
+		pos += l;
+		n -= l;
+	}
+	return result;
+}
+
 /* Bytes [pos, pos + n) of @a go to range @r from address @addr on. */
 static ms_result access_range(const access_req *a, const ms__range *r, uint64_t addr, uint64_t pos,
-			      uint64_t n)
+			      uint64_t n, const ms__iommu_hop *hops)
 {
 	const ms_region *mr = r->region;
 	uint64_t offset = r->offset_in_region + (addr - r->start);
@@ -455,13 +502,9 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 	bool readonly = r->flags & MS__RANGE_READONLY;
 
 	if (mr->kind == MS_REGION_IOMMU) {
-		/*
-		 * IOMMU hook: iommu.c will translate here (a->is_write and
-		 * a->attrs choose the permissions and the IOMMU index) and
-		 * continue this piece in the target address space's view, so
-		 * that every rule below, attrs.memory included, applies to the
-		 * translated target. Until then nothing answers behind an IOMMU.
-		 */
+		if (mr->iommu)
+			return iommu_access(a, mr, offset, pos, n, hops);
+		/* No class (ms_region_new_iommu()): nothing answers behind it. */
 		return a->loader ? MS_RESULT_OK : fail(a, pos, n, MS_RESULT_DECODE_ERROR);
 	}
 	if (a->loader) {
@@ -502,39 +545,44 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 }
 
 /* Last address of the hole that contains @addr (nothing of @fv maps it). */
-static uint64_t hole_last(const ms_flatview *fv, uint64_t addr)
+uint64_t ms__hole_last(const ms_flatview *fv, uint64_t addr)
 {
 	const ms__range *next = ms__flatview_next_after(fv, addr);
 
 	return next ? next->start - 1 : UINT64_MAX;
 }
 
-static ms_result access_view(const ms_flatview *view, uint64_t addr, const access_req *a)
+/*
+ * Bytes [pos, pos + len) of @a at addresses @addr.. of @view; @hops are the
+ * IOMMU translations that led here (NULL at the top).
+ */
+static ms_result walk(const ms_flatview *view, uint64_t addr, const access_req *a, uint64_t pos,
+		      uint64_t len, const ms__iommu_hop *hops)
 {
 	ms_result result = MS_RESULT_OK;
-	uint64_t pos = 0;
+	uint64_t done = 0;
 
-	while (pos < a->len) {
-		uint64_t cur = addr + pos;
+	while (done < len) {
+		uint64_t cur = addr + done;
 		const ms__range *r;
 		uint64_t n;
 
 		if (cur < addr) {
 			/* Past the top of the address space: no wrap to 0. */
 			if (!a->loader)
-				result |= fail(a, pos, a->len - pos, MS_RESULT_DECODE_ERROR);
+				result |= fail(a, pos + done, len - done, MS_RESULT_DECODE_ERROR);
 			break;
 		}
 		r = ms__flatview_lookup(view, cur);
 		if (r) {
-			n = clamp_len(a->len - pos, r->last - cur);
-			result |= access_range(a, r, cur, pos, n);
+			n = clamp_len(len - done, r->last - cur);
+			result |= access_range(a, r, cur, pos + done, n, hops);
 		} else {
-			n = clamp_len(a->len - pos, hole_last(view, cur) - cur);
+			n = clamp_len(len - done, ms__hole_last(view, cur) - cur);
 			if (!a->loader)
-				result |= fail(a, pos, n, MS_RESULT_DECODE_ERROR);
+				result |= fail(a, pos + done, n, MS_RESULT_DECODE_ERROR);
 		}
-		pos += n;
+		done += n;
 	}
 	return result;
 }
@@ -546,7 +594,7 @@ static ms_result run(ms_as *as, uint64_t addr, const access_req *a)
 
 	ms__rcu_read_lock();
 	view = ms__deref(as->view);
-	result = access_view(view, addr, a);
+	result = walk(view, addr, a, 0, a->len, NULL);
 	ms__rcu_read_unlock();
 	return result;
 }
@@ -709,32 +757,27 @@ ms_result ms_as_stq_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint64_t val)
 int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr, bool is_write,
 		    ms_attrs attrs)
 {
-	const ms_flatview *view;
-	const ms__range *r;
-	int rc = 0;
+	ms__resolved res;
+	int rc;
 
 	if (!out || !len || !as || *len == 0)
 		return -EINVAL;
-	/*
-	 * IOMMU hook: @is_write and @attrs will select the IOMMU permissions
-	 * and index when iommu.c translates IOMMU ranges here; a flat-view
-	 * lookup does not depend on them.
-	 */
-	(void)is_write;
-	(void)attrs;
 	ms__rcu_read_lock();
-	view = ms__deref(as->view);
-	r = ms__flatview_lookup(view, addr);
-	if (r) {
+	rc = ms__resolve(&res, as, ms__deref(as->view), addr, *len, is_write, attrs, NULL, 0, NULL);
+	if (rc == 0 && res.range) {
+		const ms__range *r = res.range;
+
 		ms__section_from_range(out, r);
-		*len = clamp_len(*len, r->last - addr);
-		out->offset_in_region += addr - r->start;
+		*len = clamp_len(res.len, r->last - res.addr);
+		out->offset_in_region += res.addr - r->start;
 		out->start = addr;
 		out->last = addr + (*len - 1);
 	} else {
 		memset(out, 0, sizeof(*out));
-		*len = clamp_len(*len, hole_last(view, addr) - addr);
-		rc = -ENOENT;
+		if (rc == 0) {
+			*len = res.len; /* the hole, clamped to the pages on the way */
+			rc = -ENOENT;
+		}
 	}
 	ms__rcu_read_unlock();
 	return rc;

@@ -197,6 +197,9 @@ struct ms_region {
 	uint64_t commit_view_epoch;
 
 	ms_region *next, *prev; /* [lock] ctx->regions links */
+
+	/* IOMMU regions made by ms_iommu_new(): the class and notifiers (iommu.c). */
+	struct ms__iommu *iommu; /* NULL for every other region; fixed at creation */
 };
 
 /* Record that @r changed in a way that can alter rendering. */
@@ -439,5 +442,132 @@ void ms__as_map_destroy(ms_as *as);
 void ms__ram_mark_dirty(ms_region *r, uint64_t offset, uint64_t len);
 /* Debug checker of the map pool of @as (budget accounting, client lists). 0 or -EINVAL. */
 int ms__as_map_check(ms_as *as);
+
+/* ---- IOMMU regions (iommu.c, interval.c) --------------------------------- */
+
+/*
+ * Interval index (interval.c): a treap of inclusive ranges ordered by
+ * (start, seq), each node augmented with the largest last address of its
+ * subtree. Nodes are embedded in their owners; seq must be unique within
+ * one tree and below UINT64_MAX (it also derives the node's heap priority).
+ */
+typedef struct ms__ivnode {
+	uint64_t start, last; /* the range [start, last] */
+	uint64_t seq;         /* tie-breaker among equal starts, unique */
+	uint64_t max_last;    /* largest last in this subtree */
+	struct ms__ivnode *left, *right;
+} ms__ivnode;
+
+/* A position in (start, seq) order: visits go strictly after it. */
+typedef struct ms__ivkey {
+	uint64_t start, seq;
+} ms__ivkey;
+
+void ms__iv_insert(ms__ivnode **root, ms__ivnode *node);
+void ms__iv_remove(ms__ivnode **root, ms__ivnode *node);
+/*
+ * Call @fn on every node after *@after (in (start, seq) order) whose range
+ * intersects [first, last], in that order. *@after is set to each node's key
+ * before @fn runs. A non-zero return of @fn stops the visit at once (no node
+ * is touched afterwards, so @fn may change the tree if it then returns
+ * non-zero) and is returned; resume with the same *@after.
+ */
+int ms__iv_visit(ms__ivnode *root, uint64_t first, uint64_t last, ms__ivkey *after,
+		 int (*fn)(ms__ivnode *node, void *arg), void *arg);
+/* Checker: order, heap and max_last invariants. Number of nodes, or -EINVAL. */
+long ms__iv_check(const ms__ivnode *root);
+
+/*
+ * One translation already made on the current path (a linked list on the
+ * callers' stacks, innermost first), for cycle and depth detection.
+ */
+typedef struct ms__iommu_hop {
+	const ms_region *iommu;
+	uint64_t offset;
+	unsigned idx;
+	unsigned depth; /* 1 for the first translation of an access */
+	const struct ms__iommu_hop *outer;
+} ms__iommu_hop;
+
+/*
+ * Translate @offset of the IOMMU region @mr for an access (@is_write,
+ * @attrs), as one hop after @outer (NULL for the first). On success fills
+ * @entry (target_as non-NULL, of @mr's context; a valid mask) and @hop (to
+ * pass as @outer of the next hop). Inside an RCU read-side section.
+ * Return: 0; -ENOENT when @mr has no class; -EACCES when the permission is
+ * missing or the translation would re-enter @mr on this thread's access
+ * chain; -EIO for a malformed entry or an index out of range; -ELOOP for a
+ * cycle or a chain longer than MS_IOMMU_MAX_CHAIN.
+ */
+int ms__iommu_translate_hop(ms_iotlb_entry *entry, ms__iommu_hop *hop, const ms_region *mr,
+			    uint64_t offset, bool is_write, ms_attrs attrs,
+			    const ms__iommu_hop *outer);
+
+/* Where (entry) sends @offset: (translated & ~mask) | (offset & mask). */
+static inline uint64_t ms__iotlb_xlat(const ms_iotlb_entry *e, uint64_t offset)
+{
+	return (e->translated_addr & ~e->addr_mask) | (offset & e->addr_mask);
+}
+
+/* The IOMMU's notification count (atomic), for region caches; 0 without a class. */
+uint64_t ms__iommu_notify_gen(const ms_region *mr);
+
+/* One address space passed on the way to a final range (ms__resolve()). */
+typedef struct ms__resolve_hop {
+	ms_as *as;
+	const ms_flatview *view;
+	const ms_region *iommu; /* the IOMMU translated in this view, or NULL at the end */
+	uint64_t gen;           /* its notification count, read before translating */
+} ms__resolve_hop;
+
+/*
+ * What an access of @len bytes at @addr of @as (view @view) reaches first,
+ * through every IOMMU: the final range (NULL in a hole), the address in
+ * the final view, how many of the @len bytes get there contiguously
+ * (clamped to every IOMMU page on the path, and in a hole to the hole; not
+ * to the final range, so callers can extend over following ranges), the
+ * smallest page mask and the intersection of the permissions on the path.
+ * An IOMMU region without a class is a final range like any other.
+ * When @hops is not NULL, up to @max_hops address spaces passed are stored
+ * there (the last one is where the path ends) and their number in @nr_hops
+ * (which may exceed @max_hops). Inside an RCU read-side section.
+ * Return: 0 (also in a hole: range NULL); the errors of ms__iommu_translate_hop().
+ */
+typedef struct ms__resolved {
+	const ms__range *range;
+	ms_as *as;
+	const ms_flatview *view;
+	uint64_t addr;
+	uint64_t len;
+	uint64_t mask;
+	ms_iommu_perm perm;
+	bool translated; /* at least one IOMMU on the path */
+} ms__resolved;
+
+int ms__resolve(ms__resolved *out, ms_as *as, const ms_flatview *view, uint64_t addr, uint64_t len,
+		bool is_write, ms_attrs attrs, ms__resolve_hop *hops, size_t max_hops,
+		size_t *nr_hops);
+
+/* Last address of the hole of @fv that contains @addr (access.c). */
+uint64_t ms__hole_last(const ms_flatview *fv, uint64_t addr);
+
+/*
+ * Run @fn(@arg) with @mr on the calling thread's access chain (access.c):
+ * false, without calling it, when @mr is already on the chain or the chain
+ * is as deep as @mr's context allows.
+ */
+bool ms__access_chain_run(const ms_region *mr, void (*fn)(void *arg), void *arg);
+
+/* Create an IOMMU region owning @state (NULL: no class) (region.c). */
+int ms__region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
+			 struct ms__iommu *state);
+/*
+ * Finish the IOMMU state of a new region (r->iommu set, not yet published):
+ * ask the class for its index count, allocate the notifier indexes (iommu.c).
+ * 0, -EINVAL or -ENOMEM.
+ */
+int ms__iommu_init(ms_region *r);
+/* Free the IOMMU state of a dying region, notifiers included (iommu.c). */
+void ms__iommu_destroy(ms_region *r);
 
 #endif /* MEMSPACE_INTERNAL_H */

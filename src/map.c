@@ -256,26 +256,32 @@ typedef struct map_target {
 } map_target;
 
 /*
- * Decide how [addr, addr + want) is mapped. Inside an RCU read-side
+ * Decide how [addr, addr + want) of @as is mapped. Inside an RCU read-side
  * section; a direct target takes its region reference here, while the view
- * still holds one.
+ * still holds one. IOMMUs on the way are translated (ms__resolve()), so
+ * the range found is the final one and @want is clamped to every IOMMU
+ * page on the path; a failed translation maps nothing.
  */
-static void find_target(map_target *t, const ms_flatview *view, uint64_t addr, uint64_t want,
-			bool is_write, ms_attrs attrs)
+static void find_target(map_target *t, ms_as *as, uint64_t addr, uint64_t want, bool is_write,
+			ms_attrs attrs)
 {
-	const ms__range *r = ms__flatview_lookup(view, addr);
+	const ms_flatview *view;
+	const ms__range *r;
+	ms__resolved res;
 	ms_region *mr;
 
 	memset(t, 0, sizeof(*t));
-	if (!r)
+	view = ms__deref(as->view);
+	if (ms__resolve(&res, as, view, addr, want, is_write, attrs, NULL, 0, NULL) < 0)
+		return; /* a failed translation */
+	if (!res.range)
 		return; /* a hole */
+	view = res.view;
+	r = res.range;
+	addr = res.addr;
+	want = res.len;
 	mr = r->region;
-	/*
-	 * IOMMU hook: when iommu.c exists, an IOMMU range is translated here
-	 * (is_write and attrs choose permissions and index) and the map
-	 * continues in the target address space, clamped to the translated
-	 * page. Until then nothing answers behind an IOMMU.
-	 */
+	/* An IOMMU region without a class, or a reservation: nothing answers. */
 	if (mr->kind == MS_REGION_IOMMU || (mr->kind == MS_REGION_IO && !mr->ops))
 		return;
 	if (mr->kind != MS_REGION_IO && mr->kind != MS_REGION_ROM_DEVICE && !kind_is_ram(mr->kind))
@@ -387,7 +393,7 @@ void *ms_as_map(ms_as *as, uint64_t addr, uint64_t *len, bool is_write, ms_attrs
 	if (!pool)
 		return NULL;
 	ms__rcu_read_lock();
-	find_target(&t, ms__deref(as->view), addr, want, is_write, attrs);
+	find_target(&t, as, addr, want, is_write, attrs);
 	ms__rcu_read_unlock();
 	switch (t.kind) {
 	case MAP_DIRECT:

@@ -136,6 +136,7 @@ static void region_release_memory(ms_region *r)
 
 static void region_free_fields(ms_region *r)
 {
+	ms__iommu_destroy(r);
 	region_release_memory(r);
 	free(r->subs);
 	free(r->aliased_by);
@@ -298,13 +299,31 @@ int ms_region_new_alias(ms_region **out, ms_ctx *ctx, const char *name, ms_regio
 	return 0;
 }
 
-int ms_region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size)
+int ms__region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
+			 struct ms__iommu *state)
 {
 	int rc = region_alloc(out, ctx, MS_REGION_IOMMU, name, size);
 
-	if (rc == 0)
-		region_publish(*out);
-	return rc;
+	if (rc < 0)
+		return rc;
+	if (state) {
+		(*out)->iommu = state;
+		rc = ms__iommu_init(*out);
+		if (rc < 0) {
+			/* The caller still owns @state. */
+			(*out)->iommu = NULL;
+			region_free_fields(*out);
+			*out = NULL;
+			return rc;
+		}
+	}
+	region_publish(*out);
+	return 0;
+}
+
+int ms_region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size)
+{
+	return ms__region_new_iommu(out, ctx, name, size, NULL);
 }
 
 ms_region *ms_region_ref(ms_region *r)

@@ -11,11 +11,13 @@
  *
  * Results: each call returns an ms_result; when an access spans several
  * targets, their results are ORed. Nothing answering (a hole, an I/O
- * reservation, an IOMMU region until IOMMU translation exists, bytes past
+ * reservation, an IOMMU region without a translation class, bytes past
  * the top of the 64-bit space) gives MS_RESULT_DECODE_ERROR; an access a
  * device's @valid rules refuse gives MS_RESULT_DECODE_ERROR too (QEMU's
  * choice); a non-RAM target under attrs.memory, a device reentered from its
- * own access chain, or a chain nested too deeply gives MS_RESULT_ACCESS_ERROR;
+ * own access chain, a chain nested too deeply, or an IOMMU translation that
+ * fails (no mapping, a missing permission, a malformed entry, a cycle of
+ * IOMMUs: iommu.h) gives MS_RESULT_ACCESS_ERROR;
  * a device callback reports MS_RESULT_ERROR. A read returns zero in every
  * byte that failed before reaching a device. Writes to readonly RAM (ROM,
  * or RAM reached through a readonly region) are ignored and succeed.
@@ -139,7 +141,8 @@ MS_API ms_result ms_as_set(ms_as *as, uint64_t addr, ms_attrs attrs, uint8_t byt
  * Writes every piece backed by host memory, ignoring readonly flags: RAM,
  * ROM, RAM at a pointer, RAM devices (with exact-width stores) and ROM
  * devices in romd mode (their RAM). Every other piece (I/O devices, ROM
- * devices outside romd mode, reservations, IOMMU regions, holes, bytes past
+ * devices outside romd mode, reservations, IOMMU regions without a class or
+ * whose translation refuses the write, holes, bytes past
  * the top of the address space) is skipped silently, as QEMU's
  * address_space_write_rom() does. No device callback is ever called.
  *
@@ -193,15 +196,18 @@ MS_API ms_result ms_as_stq_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint64_t
  *            permissions and translation regime of IOMMUs.
  * @attrs: transaction attributes.
  *
- * Translation through IOMMU regions is not implemented yet: an IOMMU range
- * is reported as it is (@out->region is the IOMMU region). When iommu.h
- * lands, this call follows IOMMUs into their target address spaces, clamps
- * *@len to the translated page as well, and reports the final target.
- * @out->region is otherwise always a terminating region, never an alias or
- * a container.
+ * IOMMU regions (iommu.h) are followed into their target address spaces
+ * (through chains of them), *@len is clamped to every translated page on
+ * the way as well, and @out describes the final target; @out->start and
+ * @out->last stay addresses of @as. An IOMMU region without a translation
+ * class is reported as it is. @out->region is otherwise always a
+ * terminating region, never an alias or a container.
  *
- * Return: 0; -ENOENT when nothing answers at @addr; -EINVAL when an argument
- * is NULL or *@len is 0 (nothing is changed).
+ * Return: 0; -ENOENT when nothing answers at @addr (where the path ends);
+ * -EINVAL when an argument is NULL or *@len is 0 (nothing is changed);
+ * -EACCES, -EIO or -ELOOP when an IOMMU translation on the way fails (no
+ * mapping or a missing permission; a malformed entry or index; a cycle or
+ * a chain longer than MS_IOMMU_MAX_CHAIN): @out is cleared, *@len unchanged.
  * Context: any thread. @out->region is borrowed from the view: call inside an
  * RCU read-side section (urcu-bp rcu_read_lock()) and use it only until that
  * section ends, or take a reference with ms_region_ref() before it ends.
@@ -221,9 +227,10 @@ MS_API int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t a
  * memory (a write to readonly RAM counts as accepted, since it succeeds), or
  * a device whose @valid rules (including its accepts callback) accept every
  * piece ms_as_read() / ms_as_write() would send it. False for holes, I/O
- * reservations, IOMMU regions (for now), non-RAM targets under attrs.memory,
- * and bytes past the top of the address space. Device read and write
- * callbacks are never called; their results, and the reentrancy and depth
+ * reservations, IOMMU regions without a class, failed IOMMU translations,
+ * non-RAM targets under attrs.memory, and bytes past the top of the address
+ * space. IOMMUs on the way translate (their translate method runs); device
+ * read and write callbacks are never called; their results, and the reentrancy and depth
  * checks, which depend on the calling thread, are not predicted.
  *
  * Return: true or false; false when @as is NULL.

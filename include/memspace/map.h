@@ -87,10 +87,14 @@ typedef struct ms_map_client ms_map_client;
  * range and at most the budget left (a partial map). A read mapping is
  * filled by ms_as_read() before this call returns (device callbacks run in
  * this thread); if that read reports anything but MS_RESULT_OK the map fails.
+ *
+ * IOMMUs (iommu.h) on the way are translated with @is_write and @attrs, and
+ * the mapping is clamped to the translated page: a map never spans two IOMMU
+ * pages (the caller maps the rest afterwards).
  * A write mapping starts zeroed and reaches memory only at ms_as_unmap().
  *
  * Nothing is mapped (NULL, *@len = 0) at a hole, an I/O reservation, an
- * IOMMU region (until IOMMU translation exists), a target that is not RAM
+ * IOMMU region without a class or whose translation fails, a target that is not RAM
  * under attrs.memory, or when the bounce budget is used up (register a map
  * client to learn when to retry).
  *

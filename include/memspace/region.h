@@ -149,8 +149,10 @@ MS_API int ms_region_new_alias(ms_region **out, ms_ctx *ctx, const char *name,
 			       ms_region *target, uint64_t offset, uint64_t size);
 
 /**
- * ms_region_new_iommu - a terminating IOMMU region. Its translation class is
- * attached through iommu.h; until then it renders like a reservation.
+ * ms_region_new_iommu - a terminating IOMMU region without a translation
+ * class: it renders like any IOMMU region but translates nothing, so every
+ * access behind it is a decode error, like an I/O reservation. Create IOMMUs
+ * that translate with ms_iommu_new() (iommu.h).
  */
 MS_API int ms_region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name,
 			       uint64_t size);

@@ -1,0 +1,967 @@
+/*
+ * test_iommu.c: IOMMU regions (iommu.h): translation in accesses, maps and
+ * ms_as_translate(), chains and cycles, permissions and indexes, IOTLB
+ * entries, notifiers (cropping, flag and index filtering, UNMAP then MAP,
+ * failures, registration rules, notify_flag_changed), replay and get_attr.
+ *
+ * Layout of the fixture: address space "mem" is RAM at 0 (1 MiB); address
+ * space "dma" has the test IOMMU (test_iommu_support.h: a page table in a
+ * C array, 64 pages of 4 KiB) at 0, translating into "mem".
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "ms_unit.h"
+
+#include "test_iommu_support.h"
+
+#define ATTRS MS_ATTRS_UNSPECIFIED
+#define SECURE ((ms_attrs){.secure = 1})
+#define PAGE 0x1000u
+#define RAM_SIZE 0x100000u
+
+typedef struct fixture {
+	ms_ctx *ctx;
+	ms_region *memroot, *ram, *dmaroot;
+	ms_as *mem, *dma;
+	uint8_t *ramp;
+	test_iommu t;
+	recorder rec[3];
+	strbuf sb;
+} fixture;
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->ctx = new_ctx();
+	assert_int_equal(ms_region_new_container(&f->memroot, f->ctx, "memroot", MS_SIZE_2_64), 0);
+	assert_int_equal(ms_region_new_ram(&f->ram, f->ctx, "ram", RAM_SIZE), 0);
+	assert_int_equal(ms_region_add_subregion(f->memroot, 0, f->ram), 0);
+	assert_int_equal(ms_as_new(&f->mem, f->ctx, f->memroot, "mem"), 0);
+	assert_int_equal(ms_region_new_container(&f->dmaroot, f->ctx, "dmaroot", MS_SIZE_2_64), 0);
+	assert_int_equal(ms_as_new(&f->dma, f->ctx, f->dmaroot, "dma"), 0);
+	pt_init(&f->t, f->ctx, "iommu", PT_PAGES * PAGE, f->mem, 2);
+	assert_int_equal(ms_region_add_subregion(f->dmaroot, 0, f->t.region), 0);
+	f->ramp = ms_region_ram_ptr(f->ram);
+	for (unsigned i = 0; i < RAM_SIZE; i++)
+		f->ramp[i] = (uint8_t)(i * 7 + (i >> 12));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+
+	ms_region_unref(f->t.region);
+	ms_region_unref(f->ram);
+	ms_region_unref(f->memroot);
+	ms_region_unref(f->dmaroot);
+	ms_ctx_free(f->ctx);
+	free(f);
+	return 0;
+}
+
+/* References on @r once pending view frees have run (views hold references). */
+static uint32_t settled_refs(const ms_region *r)
+{
+	rcu_barrier_bp();
+	return region_refs(r);
+}
+
+static uint8_t ram_byte(unsigned i)
+{
+	return (uint8_t)(i * 7 + (i >> 12));
+}
+
+/* ---- translation in accesses ----------------------------------------------------- */
+
+static void test_access_translates_through_the_iommu(void **state)
+{
+	fixture *f = *state;
+	uint8_t buf[16];
+	uint32_t v;
+	ms_result r;
+
+	f->t.table[0][1] = (pte){0x5000, MS_IOMMU_RW};
+	assert_int_equal(ms_as_read(f->dma, PAGE + 0x10, ATTRS, buf, sizeof(buf)), MS_RESULT_OK);
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], ram_byte(0x5010 + i));
+	assert_int_equal(f->t.last_flags, MS_IOMMU_RO);
+	assert_int_equal(ms_as_stl_le(f->dma, PAGE + 0x20, ATTRS, 0xdeadbeef), MS_RESULT_OK);
+	assert_int_equal(f->t.last_flags, MS_IOMMU_WO);
+	memcpy(&v, f->ramp + 0x5020, 4);
+	assert_int_equal(v, 0xdeadbeef);
+	assert_int_equal(ms_as_ldl_le(f->dma, PAGE + 0x20, ATTRS, &r), 0xdeadbeef);
+	assert_int_equal(r, MS_RESULT_OK);
+}
+
+static void test_access_is_split_at_iommu_pages(void **state)
+{
+	fixture *f = *state;
+	uint8_t buf[8];
+
+	/* Two adjacent IOVA pages map to distant, reversed physical pages. */
+	f->t.table[0][2] = (pte){0x9000, MS_IOMMU_RW};
+	f->t.table[0][3] = (pte){0x3000, MS_IOMMU_RW};
+	assert_int_equal(ms_as_read(f->dma, 3 * PAGE - 4, ATTRS, buf, 8), MS_RESULT_OK);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(buf[i], ram_byte(0x9ffc + i));
+		assert_int_equal(buf[4 + i], ram_byte(0x3000 + i));
+	}
+	/* A scalar that crosses the page boundary too. */
+	assert_int_equal(ms_as_stq_le(f->dma, 3 * PAGE - 4, ATTRS, 0x1122334455667788u),
+			 MS_RESULT_OK);
+	assert_int_equal(f->ramp[0x9ffc], 0x88);
+	assert_int_equal(f->ramp[0x3003], 0x11);
+}
+
+static void test_translate_reports_the_final_region_clamped_to_the_page(void **state)
+{
+	fixture *f = *state;
+	ms_section s;
+	uint64_t len = 0x3000;
+
+	f->t.table[0][4] = (pte){0x7000, MS_IOMMU_RW};
+	ms_rcu_read_lock();
+	assert_int_equal(ms_as_translate(&s, &len, f->dma, 4 * PAGE + 0x100, false, ATTRS), 0);
+	assert_ptr_equal(s.region, f->ram);
+	assert_int_equal(s.offset_in_region, 0x7100);
+	assert_int_equal(s.start, 4 * PAGE + 0x100);
+	assert_int_equal(len, PAGE - 0x100);
+	assert_int_equal(s.last, 5 * PAGE - 1);
+	ms_rcu_read_unlock();
+	len = 4;
+	assert_int_equal(ms_as_translate(&s, &len, f->dma, 5 * PAGE, false, ATTRS), -EACCES);
+	assert_null(s.region);
+	assert_int_equal(len, 4);
+}
+
+static void test_permission_fault_is_an_access_error(void **state)
+{
+	fixture *f = *state;
+	uint8_t before = f->ramp[0x6000], buf[4] = {1, 2, 3, 4};
+	ms_result r;
+
+	f->t.table[0][1] = (pte){0x6000, MS_IOMMU_RO};
+	f->t.table[0][2] = (pte){0x6000, MS_IOMMU_WO};
+	assert_int_equal(ms_as_stb(f->dma, PAGE, ATTRS, 0x55), MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(f->ramp[0x6000], before);
+	assert_int_equal(ms_as_ldub(f->dma, PAGE, ATTRS, &r), before);
+	assert_int_equal(r, MS_RESULT_OK);
+	/* Write-only: reads fail and return 0; writes go through. */
+	assert_int_equal(ms_as_read(f->dma, 2 * PAGE, ATTRS, buf, 4), MS_RESULT_ACCESS_ERROR);
+	assert_memory_equal(buf, "\0\0\0\0", 4);
+	assert_int_equal(ms_as_stb(f->dma, 2 * PAGE, ATTRS, 0x55), MS_RESULT_OK);
+	assert_int_equal(f->ramp[0x6000], 0x55);
+	/* Unmapped: access error too, and access_valid says no. */
+	assert_int_equal(ms_as_ldub(f->dma, 9 * PAGE, ATTRS, &r), 0);
+	assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
+	assert_false(ms_as_access_valid(f->dma, 9 * PAGE, 1, false, ATTRS));
+	assert_true(ms_as_access_valid(f->dma, PAGE, PAGE, false, ATTRS));
+	assert_false(ms_as_access_valid(f->dma, PAGE, PAGE, true, ATTRS));
+	assert_false(ms_as_access_valid(f->dma, PAGE, PAGE + 1, false, ATTRS));
+	/* The loader skips what it may not write. */
+	assert_int_equal(ms_as_write_rom(f->dma, PAGE, "\x66", 1), MS_RESULT_OK);
+	assert_int_equal(f->ramp[0x6000], 0x55);
+	assert_int_equal(ms_as_write_rom(f->dma, 2 * PAGE + 1, "\x66", 1), MS_RESULT_OK);
+	assert_int_equal(f->ramp[0x6001], 0x66);
+}
+
+static void test_index_comes_from_attrs(void **state)
+{
+	fixture *f = *state;
+	ms_result r;
+
+	f->t.table[0][1] = (pte){0x1000, MS_IOMMU_RW};
+	f->t.table[1][1] = (pte){0x2000, MS_IOMMU_RW};
+	assert_int_equal(ms_as_ldub(f->dma, PAGE, ATTRS, &r), ram_byte(0x1000));
+	assert_int_equal(ms_as_ldub(f->dma, PAGE, SECURE, &r), ram_byte(0x2000));
+	assert_int_equal(ms_iommu_attrs_to_index(f->t.region, SECURE), 1);
+	assert_int_equal(ms_iommu_attrs_to_index(f->t.region, ATTRS), 0);
+	assert_int_equal(ms_iommu_num_indexes(f->t.region), 2);
+}
+
+static unsigned bad_index(ms_region *iommu, ms_attrs attrs, void *opaque)
+{
+	(void)iommu;
+	(void)attrs;
+	(void)opaque;
+	return 7;
+}
+
+static void test_index_out_of_range_fails_the_access(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_ops ops = pt_ops;
+	ms_region *bad;
+	ms_iotlb_entry e;
+	ms_result r;
+
+	ops.attrs_to_index = bad_index;
+	f->t.table[0][0] = (pte){0, MS_IOMMU_RW};
+	assert_int_equal(ms_iommu_new(&bad, f->ctx, "bad", PAGE, &ops, &f->t), 0);
+	assert_int_equal(ms_region_add_subregion(f->dmaroot, 0x100000, bad), 0);
+	(void)ms_as_ldub(f->dma, 0x100000, ATTRS, &r);
+	assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_get_iotlb_entry(&e, f->dma, 0x100000, false, ATTRS), -EIO);
+	assert_int_equal(ms_iommu_attrs_to_index(bad, ATTRS), -EINVAL);
+	assert_int_equal(ms_region_del_subregion(f->dmaroot, bad), 0);
+	ms_region_unref(bad);
+}
+
+static void test_malformed_entry_fails_the_access(void **state)
+{
+	fixture *f = *state;
+	ms_iotlb_entry e;
+	ms_result r;
+
+	f->t.table[0][0] = (pte){0, MS_IOMMU_RW};
+	f->t.malformed = true;
+	(void)ms_as_ldub(f->dma, 0, ATTRS, &r);
+	assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_get_iotlb_entry(&e, f->dma, 0, false, ATTRS), -EIO);
+	f->t.malformed = false;
+	f->t.target[0] = NULL;
+	assert_int_equal(ms_as_get_iotlb_entry(&e, f->dma, 0, false, ATTRS), -EIO);
+}
+
+static void test_translate_that_reenters_its_iommu_fails(void **state)
+{
+	fixture *f = *state;
+	ms_result r;
+
+	f->t.table[0][0] = (pte){0, MS_IOMMU_RW};
+	f->t.table[0][1] = (pte){0x1000, MS_IOMMU_RW};
+	/* A page-table read through "mem" is fine... */
+	f->t.walk_as = f->mem;
+	f->t.walk_addr = 0x10;
+	assert_int_equal(ms_as_ldub(f->dma, 0, ATTRS, &r), ram_byte(0));
+	assert_int_equal(r, MS_RESULT_OK);
+	assert_int_equal(f->t.walk_result, MS_RESULT_OK);
+	/* ...one through the IOMMU itself fails instead of recursing. */
+	f->t.walk_as = f->dma;
+	f->t.walk_addr = PAGE;
+	assert_int_equal(ms_as_ldub(f->dma, 0, ATTRS, &r), ram_byte(0));
+	assert_int_equal(r, MS_RESULT_OK);
+	assert_int_equal(f->t.walk_result, MS_RESULT_ACCESS_ERROR);
+}
+
+static void test_map_goes_through_the_iommu(void **state)
+{
+	fixture *f = *state;
+	uint64_t len = 3 * PAGE;
+	uint8_t *p;
+
+	f->t.table[0][1] = (pte){0x8000, MS_IOMMU_RW};
+	f->t.table[0][2] = (pte){0x9000, MS_IOMMU_RO};
+	p = ms_as_map(f->dma, PAGE + 0x10, &len, true, ATTRS);
+	assert_ptr_equal(p, f->ramp + 0x8010);
+	assert_int_equal(len, PAGE - 0x10);
+	assert_int_equal(ms_as_unmap(f->dma, p, len, true, 0), 0);
+	len = 16;
+	assert_null(ms_as_map(f->dma, 2 * PAGE, &len, true, ATTRS));
+	assert_int_equal(len, 0);
+	len = 16;
+	p = ms_as_map(f->dma, 2 * PAGE, &len, false, ATTRS);
+	assert_ptr_equal(p, f->ramp + 0x9000);
+	assert_int_equal(ms_as_unmap(f->dma, p, len, false, 0), 0);
+}
+
+static void test_iommu_without_class_is_still_a_reservation(void **state)
+{
+	fixture *f = *state;
+	ms_region *plain;
+	ms_iotlb_entry e;
+	ms_section s;
+	uint64_t len = 8;
+	ms_result r;
+
+	assert_int_equal(ms_region_new_iommu(&plain, f->ctx, "plain", PAGE), 0);
+	assert_int_equal(ms_region_add_subregion(f->dmaroot, 0x200000, plain), 0);
+	(void)ms_as_ldub(f->dma, 0x200000, ATTRS, &r);
+	assert_int_equal(r, MS_RESULT_DECODE_ERROR);
+	assert_int_equal(ms_as_get_iotlb_entry(&e, f->dma, 0x200000, false, ATTRS), -ENOENT);
+	ms_rcu_read_lock();
+	assert_int_equal(ms_as_translate(&s, &len, f->dma, 0x200000, false, ATTRS), 0);
+	assert_ptr_equal(s.region, plain);
+	ms_rcu_read_unlock();
+	assert_int_equal(ms_iommu_num_indexes(plain), 0);
+	assert_int_equal(ms_iommu_get_min_page_size(plain), 0);
+	assert_int_equal(ms_region_del_subregion(f->dmaroot, plain), 0);
+	ms_region_unref(plain);
+}
+
+/* ---- chains and cycles -------------------------------------------------------------- */
+
+static void test_chain_of_two_iommus(void **state)
+{
+	fixture *f = *state;
+	test_iommu *outer = calloc(1, sizeof(*outer));
+	ms_region *root2;
+	ms_as *bus;
+	ms_iotlb_entry e;
+	ms_section s;
+	uint64_t len = 0x10000;
+	ms_result r;
+
+	/* "bus" -> outer IOMMU (2 MiB pages) -> "dma" -> inner IOMMU (4 KiB) -> "mem". */
+	assert_non_null(outer);
+	assert_int_equal(ms_region_new_container(&root2, f->ctx, "root2", MS_SIZE_2_64), 0);
+	assert_int_equal(ms_as_new(&bus, f->ctx, root2, "bus"), 0);
+	pt_init(outer, f->ctx, "outer", (uint64_t)PT_PAGES << 21, f->dma, 1);
+	outer->page_size = (uint64_t)1 << 21;
+	assert_int_equal(ms_region_add_subregion(root2, 0, outer->region), 0);
+	outer->table[0][3] = (pte){0, MS_IOMMU_RW}; /* bus 6 MiB.. -> dma 0.. */
+	f->t.table[0][5] = (pte){0xa000, MS_IOMMU_RO};
+
+	assert_int_equal(ms_as_ldub(bus, (3u << 21) + 5 * PAGE + 7, ATTRS, &r), ram_byte(0xa007));
+	assert_int_equal(r, MS_RESULT_OK);
+	assert_int_equal(ms_as_stb(bus, (3u << 21) + 5 * PAGE, ATTRS, 1), MS_RESULT_ACCESS_ERROR);
+
+	assert_int_equal(ms_as_get_iotlb_entry(&e, bus, (3u << 21) + 5 * PAGE + 7, false, ATTRS),
+			 0);
+	assert_ptr_equal(e.target_as, f->mem);
+	assert_int_equal(e.iova, (3u << 21) + 5 * PAGE);
+	assert_int_equal(e.translated_addr, 0xa000);
+	assert_int_equal(e.addr_mask, PAGE - 1); /* the smaller page on the path */
+	assert_int_equal(e.perm, MS_IOMMU_RO);   /* what both grant */
+	assert_int_equal(ms_as_get_iotlb_entry(&e, bus, (3u << 21) + 5 * PAGE, true, ATTRS),
+			 -EACCES);
+
+	ms_rcu_read_lock();
+	assert_int_equal(ms_as_translate(&s, &len, bus, (3u << 21) + 5 * PAGE + 7, false, ATTRS),
+			 0);
+	assert_ptr_equal(s.region, f->ram);
+	assert_int_equal(s.offset_in_region, 0xa007);
+	assert_int_equal(len, PAGE - 7);
+	ms_rcu_read_unlock();
+
+	assert_int_equal(ms_region_del_subregion(root2, outer->region), 0);
+	ms_region_unref(outer->region);
+	assert_int_equal(ms_as_free(bus), 0);
+	ms_region_unref(root2);
+	free(outer);
+}
+
+static void test_iommu_cycle_is_detected(void **state)
+{
+	fixture *f = *state;
+	test_iommu *back = calloc(1, sizeof(*back));
+	ms_iotlb_entry e;
+	ms_section s;
+	uint64_t len = 1;
+	ms_result r;
+
+	/* dma:0 -> mem:0x80000, where a second IOMMU sends it back to dma:0. */
+	assert_non_null(back);
+	pt_init(back, f->ctx, "back", PT_PAGES * PAGE, f->dma, 1);
+	assert_int_equal(ms_region_add_subregion_overlap(f->memroot, 0x80000, back->region, 1), 0);
+	back->table[0][0] = (pte){0, MS_IOMMU_RW};
+	f->t.table[0][0] = (pte){0x80000, MS_IOMMU_RW};
+
+	assert_int_equal(ms_as_ldub(f->dma, 0x10, ATTRS, &r), 0);
+	assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_stb(f->dma, 0x10, ATTRS, 1), MS_RESULT_ACCESS_ERROR);
+	assert_false(ms_as_access_valid(f->dma, 0x10, 1, false, ATTRS));
+	assert_int_equal(ms_as_get_iotlb_entry(&e, f->dma, 0x10, false, ATTRS), -ELOOP);
+	assert_int_equal(ms_as_translate(&s, &len, f->dma, 0x10, false, ATTRS), -ELOOP);
+	len = 16;
+	assert_null(ms_as_map(f->dma, 0x10, &len, false, ATTRS));
+	/* Each IOMMU was asked once per lap, and the loop stopped after one lap. */
+	assert_true(f->t.translations <= 16 && back->translations <= 16);
+
+	/* A chain that shifts the address at every lap never repeats: the bound stops it. */
+	back->table[0][0] = (pte){PAGE, MS_IOMMU_RW};
+	for (unsigned i = 1; i < PT_PAGES; i++) {
+		f->t.table[0][i] = (pte){0x80000 + i * PAGE, MS_IOMMU_RW};
+		back->table[0][i] = (pte){(i + 1) * PAGE, MS_IOMMU_RW};
+	}
+	assert_int_equal(ms_as_get_iotlb_entry(&e, f->dma, 0x10, false, ATTRS), -ELOOP);
+
+	assert_int_equal(ms_region_del_subregion(f->memroot, back->region), 0);
+	ms_region_unref(back->region);
+	free(back);
+}
+
+static void test_iotlb_entry_without_iommu_and_errors(void **state)
+{
+	fixture *f = *state;
+	ms_iotlb_entry e;
+
+	assert_int_equal(ms_as_get_iotlb_entry(&e, f->mem, 0x12345, true, ATTRS), 0);
+	assert_ptr_equal(e.target_as, f->mem);
+	assert_int_equal(e.iova, 0x12000);
+	assert_int_equal(e.translated_addr, 0x12000);
+	assert_int_equal(e.addr_mask, MS_IOMMU_PAGE_SIZE_DEFAULT - 1);
+	assert_int_equal(e.perm, MS_IOMMU_RW);
+	assert_int_equal(ms_as_get_iotlb_entry(&e, f->mem, 0x10000000, false, ATTRS), -ENOENT);
+	assert_null(e.target_as);
+	assert_int_equal(ms_as_get_iotlb_entry(&e, f->dma, 0, false, ATTRS), -EACCES);
+	assert_int_equal(ms_as_get_iotlb_entry(&e, NULL, 0, false, ATTRS), -EINVAL);
+	assert_int_equal(ms_as_get_iotlb_entry(NULL, f->dma, 0, false, ATTRS), -EINVAL);
+}
+
+/* ---- the class ------------------------------------------------------------------------ */
+
+static int attr_fd(ms_region *iommu, ms_iommu_attr attr, void *data, void *opaque)
+{
+	(void)iommu;
+	(void)opaque;
+	if (attr != MS_IOMMU_ATTR_SPAPR_TCE_FD)
+		return -EINVAL;
+	*(int *)data = 42;
+	return 0;
+}
+
+static void test_get_attr_defaults_to_einval(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_ops ops = pt_ops;
+	ms_region *with_attr;
+	int fd = -1;
+
+	assert_int_equal(ms_iommu_get_attr(f->t.region, MS_IOMMU_ATTR_SPAPR_TCE_FD, &fd), -EINVAL);
+	assert_int_equal(fd, -1);
+	ops.get_attr = attr_fd;
+	assert_int_equal(ms_iommu_new(&with_attr, f->ctx, "attr", PAGE, &ops, &f->t), 0);
+	assert_int_equal(ms_iommu_get_attr(with_attr, MS_IOMMU_ATTR_SPAPR_TCE_FD, &fd), 0);
+	assert_int_equal(fd, 42);
+	assert_int_equal(ms_iommu_get_attr(with_attr, MS_IOMMU_ATTR_SPAPR_TCE_FD, NULL), -EINVAL);
+	assert_int_equal(ms_iommu_get_attr(f->ram, MS_IOMMU_ATTR_SPAPR_TCE_FD, &fd), -EINVAL);
+	ms_region_unref(with_attr);
+}
+
+static unsigned zero_indexes(ms_region *iommu, void *opaque)
+{
+	(void)iommu;
+	(void)opaque;
+	return 0;
+}
+
+static void test_iommu_new_rejects_bad_input(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_ops ops = pt_ops;
+	ms_region *r = (ms_region *)1;
+	size_t live = live_regions(f->ctx);
+
+	assert_int_equal(ms_iommu_new(NULL, f->ctx, "x", PAGE, &pt_ops, NULL), -EINVAL);
+	assert_int_equal(ms_iommu_new(&r, NULL, "x", PAGE, &pt_ops, NULL), -EINVAL);
+	assert_null(r);
+	assert_int_equal(ms_iommu_new(&r, f->ctx, NULL, PAGE, &pt_ops, NULL), -EINVAL);
+	assert_int_equal(ms_iommu_new(&r, f->ctx, "x", 0, &pt_ops, NULL), -EINVAL);
+	assert_int_equal(ms_iommu_new(&r, f->ctx, "x", PAGE, NULL, NULL), -EINVAL);
+	ops.translate = NULL;
+	assert_int_equal(ms_iommu_new(&r, f->ctx, "x", PAGE, &ops, NULL), -EINVAL);
+	ops = pt_ops;
+	ops.num_indexes = zero_indexes;
+	assert_int_equal(ms_iommu_new(&r, f->ctx, "x", PAGE, &ops, NULL), -EINVAL);
+	f->t.nr_indexes = MS_IOMMU_MAX_INDEXES + 1;
+	assert_int_equal(ms_iommu_new(&r, f->ctx, "x", PAGE, &pt_ops, &f->t), -EINVAL);
+	f->t.nr_indexes = 2;
+	for (uint64_t n = 1; n < 8; n++) {
+		ms_ctx_fail_alloc_after(f->ctx, n);
+		int rc = ms_iommu_new(&r, f->ctx, "x", PAGE, &pt_ops, &f->t);
+
+		ms_ctx_fail_alloc_after(f->ctx, 0);
+		if (rc == 0) {
+			ms_region_unref(r);
+			break;
+		}
+		assert_int_equal(rc, -ENOMEM);
+		assert_null(r);
+	}
+	assert_int_equal(live_regions(f->ctx), live);
+}
+
+static void test_direct_translate_and_page_size(void **state)
+{
+	fixture *f = *state;
+	ms_iotlb_entry e;
+
+	f->t.table[1][3] = (pte){0x4000, MS_IOMMU_WO};
+	assert_int_equal(ms_iommu_translate(&e, f->t.region, 3 * PAGE + 5, MS_IOMMU_NONE, 1), 0);
+	assert_int_equal(f->t.last_flags, MS_IOMMU_NONE);
+	assert_int_equal(e.iova, 3 * PAGE);
+	assert_int_equal(e.translated_addr, 0x4000);
+	assert_int_equal(e.perm, MS_IOMMU_WO);
+	assert_int_equal(ms_iommu_translate(&e, f->t.region, 0, MS_IOMMU_NONE, 2), -EINVAL);
+	assert_int_equal(ms_iommu_translate(&e, f->t.region, 0, (ms_iommu_perm)4, 0), -EINVAL);
+	assert_int_equal(ms_iommu_translate(&e, f->ram, 0, MS_IOMMU_NONE, 0), -EINVAL);
+	assert_int_equal(ms_iommu_translate(NULL, f->t.region, 0, MS_IOMMU_NONE, 0), -EINVAL);
+	assert_int_equal(ms_iommu_get_min_page_size(f->t.region), PAGE);
+	f->t.page_size = 3000;
+	assert_int_equal(ms_iommu_get_min_page_size(f->t.region), 0);
+	f->t.page_size = PAGE;
+}
+
+/* ---- notifiers ---------------------------------------------------------------------- */
+
+static void test_notify_crops_events_to_the_notifier_range(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_event ev = {.type = MS_IOMMU_NOTIFIER_MAP};
+	ms_iommu_notifier *n;
+
+	n = watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_ALL, 0x1800, 0x27ff, 0);
+	ev.entry = (ms_iotlb_entry){f->mem, 0, 0x100000, 0x3fff, MS_IOMMU_RW};
+	assert_int_equal(ms_iommu_notify(f->t.region, 0, &ev), 0);
+	ev.entry = (ms_iotlb_entry){f->mem, 0x2000, 0x7000, 0xfff, MS_IOMMU_RO};
+	assert_int_equal(ms_iommu_notify(f->t.region, 0, &ev), 0);
+	ev.entry = (ms_iotlb_entry){f->mem, 0x3000, 0x7000, 0xfff, MS_IOMMU_RO};
+	assert_int_equal(ms_iommu_notify(f->t.region, 0, &ev), 0); /* outside: not seen */
+	assert_string_equal(f->rec[0].log.text, "map 1800+fff->101800 rw;map 2000+7ff->7000 ro;");
+	ms_iommu_unregister_notifier(n);
+}
+
+static void test_notify_filters_by_flags(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_notifier *maps, *unmaps, *dev;
+
+	maps = watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
+	unmaps = watch(f->t.region, &f->rec[1], MS_IOMMU_NOTIFIER_UNMAP, 0, UINT64_MAX, 0);
+	dev = watch(f->t.region, &f->rec[2], MS_IOMMU_NOTIFIER_DEVIOTLB_UNMAP, 0, UINT64_MAX, 0);
+	assert_int_equal(pt_map(&f->t, 0, 1, 0x4000, MS_IOMMU_RW), 0);
+	assert_int_equal(pt_unmap(&f->t, 0, 1), 0);
+	ms_iommu_event ev = pt_event(&f->t, 0, 2, MS_IOMMU_NOTIFIER_DEVIOTLB_UNMAP);
+	assert_int_equal(ms_iommu_notify(f->t.region, 0, &ev), 0);
+	assert_string_equal(f->rec[0].log.text, "map 1000+fff->4000 rw;");
+	assert_string_equal(f->rec[1].log.text, "unmap 1000+fff->4000 none;");
+	assert_string_equal(f->rec[2].log.text, "devunmap 2000+fff->0 none;");
+	ms_iommu_unregister_notifier(maps);
+	ms_iommu_unregister_notifier(unmaps);
+	ms_iommu_unregister_notifier(dev);
+}
+
+static void test_notify_filters_by_index(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_notifier *n0, *n1;
+
+	n0 = watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
+	n1 = watch(f->t.region, &f->rec[1], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 1);
+	assert_int_equal(pt_map(&f->t, 1, 3, 0x4000, MS_IOMMU_RO), 0);
+	assert_int_equal(pt_map(&f->t, 0, 4, 0x5000, MS_IOMMU_RW), 0);
+	assert_string_equal(f->rec[0].log.text, "map 4000+fff->5000 rw;");
+	assert_string_equal(f->rec[1].log.text, "map 3000+fff->4000 ro;");
+	ms_iotlb_entry e = {0};
+	ms_iommu_event ev = {.type = MS_IOMMU_NOTIFIER_MAP, .entry = e};
+	ev.entry.perm = MS_IOMMU_RO;
+	assert_int_equal(ms_iommu_notify(f->t.region, 2, &ev), -EINVAL);
+	ms_iommu_unregister_notifier(n0);
+	ms_iommu_unregister_notifier(n1);
+}
+
+static void test_in_place_change_is_unmap_then_map(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_notifier *n;
+
+	n = watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_IOTLB_EVENTS, 0, UINT64_MAX, 0);
+	assert_int_equal(pt_map(&f->t, 0, 6, 0x4000, MS_IOMMU_RO), 0);
+	assert_int_equal(pt_map(&f->t, 0, 6, 0x9000, MS_IOMMU_RW), 0);
+	assert_string_equal(f->rec[0].log.text, "map 6000+fff->4000 ro;"
+						"unmap 6000+fff->4000 none;"
+						"map 6000+fff->9000 rw;");
+	ms_iommu_unregister_notifier(n);
+}
+
+static void test_failed_consumer_is_reported_and_others_still_see_the_event(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_notifier *a, *b, *c;
+
+	a = watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, 0xffff, 0);
+	b = watch(f->t.region, &f->rec[1], MS_IOMMU_NOTIFIER_MAP, 0x1000, 0xffff, 0);
+	c = watch(f->t.region, &f->rec[2], MS_IOMMU_NOTIFIER_MAP, 0x2000, 0xffff, 0);
+	f->rec[0].fail = -ENOSPC;
+	f->rec[1].fail = -EIO;
+	assert_int_equal(pt_map(&f->t, 0, 3, 0x4000, MS_IOMMU_RW), -ENOSPC);
+	assert_int_equal(f->rec[0].calls, 1);
+	assert_int_equal(f->rec[1].calls, 1);
+	assert_int_equal(f->rec[2].calls, 1);
+	f->rec[0].fail = 0;
+	assert_int_equal(pt_map(&f->t, 0, 4, 0x4000, MS_IOMMU_RW), -EIO);
+	assert_int_equal(f->rec[2].calls, 2);
+	ms_iommu_unregister_notifier(a);
+	ms_iommu_unregister_notifier(b);
+	ms_iommu_unregister_notifier(c);
+}
+
+static void test_notify_rejects_bad_events(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_event ev = pt_event(&f->t, 0, 1, MS_IOMMU_NOTIFIER_UNMAP);
+	ms_iommu_notifier *n =
+		watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_ALL, 0, UINT64_MAX, 0);
+
+	ev.entry.perm = MS_IOMMU_RW; /* UNMAP events carry NONE */
+	assert_int_equal(ms_iommu_notify(f->t.region, 0, &ev), -EINVAL);
+	ev = pt_event(&f->t, 0, 1, MS_IOMMU_NOTIFIER_MAP); /* page 1 unmapped: perm NONE */
+	assert_int_equal(ms_iommu_notify(f->t.region, 0, &ev), -EINVAL);
+	ev.entry.perm = MS_IOMMU_RW;
+	ev.type = MS_IOMMU_NOTIFIER_MAP | MS_IOMMU_NOTIFIER_UNMAP;
+	assert_int_equal(ms_iommu_notify(f->t.region, 0, &ev), -EINVAL);
+	ev.type = MS_IOMMU_NOTIFIER_MAP;
+	ev.entry.iova = UINT64_MAX - 10; /* wraps */
+	assert_int_equal(ms_iommu_notify(f->t.region, 0, &ev), -EINVAL);
+	ev.entry.iova = 0;
+	assert_int_equal(ms_iommu_notify(f->ram, 0, &ev), -EINVAL);
+	assert_int_equal(ms_iommu_notify(f->t.region, 0, NULL), -EINVAL);
+	assert_int_equal(ms_iommu_notify_one(n, NULL), -EINVAL);
+	assert_int_equal(ms_iommu_notify_one(NULL, &ev), -EINVAL);
+	assert_int_equal(f->rec[0].calls, 0);
+	assert_int_equal(ms_iommu_notify_one(n, &ev), 0);
+	assert_int_equal(f->rec[0].calls, 1);
+	ms_iommu_unregister_notifier(n);
+}
+
+static void test_register_rejects_bad_input(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_notifier_opts opts = MS_IOMMU_NOTIFIER_OPTS_INIT;
+	ms_iommu_notifier *n = (ms_iommu_notifier *)1;
+	ms_region *plain;
+
+	opts.notify = record_event;
+	opts.opaque = &f->rec[0];
+	opts.flags = MS_IOMMU_NOTIFIER_MAP;
+	uint32_t refs = settled_refs(f->t.region);
+	assert_int_equal(ms_region_new_iommu(&plain, f->ctx, "plain", PAGE), 0);
+	assert_int_equal(ms_iommu_register_notifier(NULL, f->t.region, &opts), -EINVAL);
+	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, NULL), -EINVAL);
+	assert_null(n);
+	assert_int_equal(ms_iommu_register_notifier(&n, NULL, &opts), -EINVAL);
+	assert_int_equal(ms_iommu_register_notifier(&n, f->ram, &opts), -EINVAL);
+	assert_int_equal(ms_iommu_register_notifier(&n, plain, &opts), -EINVAL);
+	opts.flags = 0;
+	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, &opts), -EINVAL);
+	opts.flags = 8;
+	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, &opts), -EINVAL);
+	opts.flags = MS_IOMMU_NOTIFIER_MAP;
+	opts.start = 0x2000;
+	opts.end = 0x1fff;
+	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, &opts), -EINVAL);
+	opts.start = 0;
+	opts.iommu_idx = 2;
+	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, &opts), -EINVAL);
+	opts.iommu_idx = 0;
+	opts.notify = NULL;
+	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, &opts), -EINVAL);
+	opts.notify = record_event;
+	ms_ctx_fail_alloc_after(f->ctx, 1);
+	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, &opts), -ENOMEM);
+	ms_ctx_fail_alloc_after(f->ctx, 0);
+	assert_null(n);
+	assert_int_equal(ms_iommu_notify_flags(f->t.region), 0);
+	assert_string_equal(f->t.flag_log.text, "");
+	assert_int_equal(settled_refs(f->t.region), refs);
+	ms_region_unref(plain);
+}
+
+static void test_refused_registration_leaves_no_notifier(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_notifier_opts opts = MS_IOMMU_NOTIFIER_OPTS_INIT;
+	ms_iommu_notifier *n = (ms_iommu_notifier *)1, *m;
+
+	uint32_t refs = settled_refs(f->t.region);
+
+	opts.flags = MS_IOMMU_NOTIFIER_MAP;
+	opts.notify = record_event;
+	opts.opaque = &f->rec[0];
+	f->t.refuse = -EOPNOTSUPP;
+	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, &opts), -EOPNOTSUPP);
+	assert_null(n);
+	assert_string_equal(f->t.flag_log.text, "0>1 ");
+	assert_int_equal(ms_iommu_notify_flags(f->t.region), 0);
+	assert_int_equal(pt_map(&f->t, 0, 1, 0x1000, MS_IOMMU_RW), 0);
+	assert_int_equal(f->rec[0].calls, 0);
+	assert_int_equal(settled_refs(f->t.region), refs);
+	/* Flags that do not grow the union are not asked about again. */
+	f->t.refuse = 0;
+	m = watch(f->t.region, &f->rec[1], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
+	f->t.refuse = -EOPNOTSUPP;
+	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, &opts), 0);
+	assert_string_equal(f->t.flag_log.text, "0>1 0>1 ");
+	ms_iommu_unregister_notifier(n);
+	ms_iommu_unregister_notifier(m);
+	assert_string_equal(f->t.flag_log.text, "0>1 0>1 1>0 ");
+}
+
+static void test_flag_union_is_recomputed(void **state)
+{
+	fixture *f = *state;
+	uint32_t refs = settled_refs(f->t.region);
+	ms_iommu_notifier *a, *b;
+
+	a = watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, 0xfff, 0);
+	assert_int_equal(settled_refs(f->t.region), refs + 1);
+	assert_int_equal(ms_iommu_notify_flags(f->t.region), MS_IOMMU_NOTIFIER_MAP);
+	b = watch(f->t.region, &f->rec[1], MS_IOMMU_NOTIFIER_IOTLB_EVENTS, 0, 0xfff, 1);
+	assert_int_equal(ms_iommu_notify_flags(f->t.region), MS_IOMMU_NOTIFIER_IOTLB_EVENTS);
+	ms_iommu_unregister_notifier(a);
+	assert_int_equal(ms_iommu_notify_flags(f->t.region), MS_IOMMU_NOTIFIER_IOTLB_EVENTS);
+	ms_iommu_unregister_notifier(b);
+	assert_int_equal(ms_iommu_notify_flags(f->t.region), 0);
+	assert_string_equal(f->t.flag_log.text, "0>1 1>3 3>0 ");
+	assert_int_equal(settled_refs(f->t.region), refs);
+}
+
+static void test_register_through_an_alias(void **state)
+{
+	fixture *f = *state;
+	ms_region *alias, *alias2;
+	ms_iommu_notifier *n;
+
+	assert_int_equal(ms_region_new_alias(&alias, f->ctx, "a", f->t.region, 0, PAGE), 0);
+	assert_int_equal(ms_region_new_alias(&alias2, f->ctx, "a2", alias, 0, PAGE), 0);
+	n = watch(alias2, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
+	assert_int_equal(ms_iommu_notify_flags(f->t.region), MS_IOMMU_NOTIFIER_MAP);
+	assert_int_equal(ms_iommu_notify_flags(alias), MS_IOMMU_NOTIFIER_MAP);
+	assert_int_equal(pt_map(&f->t, 0, 2, 0x3000, MS_IOMMU_RO), 0);
+	assert_string_equal(f->rec[0].log.text, "map 2000+fff->3000 ro;");
+	ms_iommu_unregister_notifier(n);
+	ms_region_unref(alias2);
+	ms_region_unref(alias);
+}
+
+static void test_unregister_from_callbacks(void **state)
+{
+	fixture *f = *state;
+	uint32_t refs = settled_refs(f->t.region);
+	ms_iommu_notifier *a, *b, *c;
+
+	/* a unregisters itself, b unregisters c before c is reached. */
+	a = watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, 0xffff, 0);
+	b = watch(f->t.region, &f->rec[1], MS_IOMMU_NOTIFIER_MAP, 0x1000, 0xffff, 0);
+	c = watch(f->t.region, &f->rec[2], MS_IOMMU_NOTIFIER_MAP, 0x2000, 0xffff, 0);
+	f->rec[0].unregister_on_call = a;
+	f->rec[1].unregister_on_call = c;
+	assert_int_equal(pt_map(&f->t, 0, 3, 0x4000, MS_IOMMU_RW), 0);
+	assert_int_equal(f->rec[0].calls, 1);
+	assert_int_equal(f->rec[1].calls, 1);
+	assert_int_equal(f->rec[2].calls, 0);
+	assert_int_equal(pt_map(&f->t, 0, 4, 0x4000, MS_IOMMU_RW), 0);
+	assert_int_equal(f->rec[0].calls, 1);
+	assert_int_equal(f->rec[1].calls, 2);
+	ms_iommu_unregister_notifier(b);
+	assert_int_equal(ms_iommu_notify_flags(f->t.region), 0);
+	assert_int_equal(settled_refs(f->t.region), refs);
+}
+
+static void test_unmap_notifier_range_sends_one_unmap(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_notifier *n, *maps_only;
+
+	n = watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_IOTLB_EVENTS, 0x3000, 0x8fff, 0);
+	maps_only = watch(f->t.region, &f->rec[1], MS_IOMMU_NOTIFIER_MAP, 0, 0xffff, 0);
+	assert_int_equal(ms_iommu_unmap_notifier_range(n), 0);
+	assert_int_equal(ms_iommu_unmap_notifier_range(maps_only), 0);
+	assert_string_equal(f->rec[0].log.text, "unmap 3000+5fff->0 none;");
+	assert_string_equal(f->rec[1].log.text, "");
+	f->rec[0].fail = -EIO;
+	assert_int_equal(ms_iommu_unmap_notifier_range(n), -EIO);
+	assert_int_equal(ms_iommu_unmap_notifier_range(NULL), -EINVAL);
+	ms_iommu_unregister_notifier(n);
+	ms_iommu_unregister_notifier(maps_only);
+}
+
+/* ---- replay ---------------------------------------------------------------------------- */
+
+static void test_replay_announces_only_valid_entries(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_notifier *n;
+
+	f->t.table[0][1] = (pte){0x4000, MS_IOMMU_RO};
+	f->t.table[0][5] = (pte){0x6000, MS_IOMMU_RW};
+	f->t.table[0][9] = (pte){0x7000, MS_IOMMU_WO};
+	f->t.table[1][2] = (pte){0x8000, MS_IOMMU_RW}; /* other index */
+	n = watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0x1800, 0x5fff, 0);
+	f->t.translations = 0;
+	assert_int_equal(ms_iommu_replay(f->t.region, n), 0);
+	/* Pages 1..5 only (region ∩ range), entries cropped to the range. */
+	assert_int_equal(f->t.translations, 5);
+	assert_int_equal(f->t.last_flags, MS_IOMMU_NONE);
+	assert_string_equal(f->rec[0].log.text, "map 1800+7ff->4800 ro;map 5000+fff->6000 rw;");
+	/* A failing consumer stops the replay with its error. */
+	f->rec[0].fail = -ENOSPC;
+	sb_reset(&f->rec[0].log);
+	assert_int_equal(ms_iommu_replay(f->t.region, n), -ENOSPC);
+	assert_string_equal(f->rec[0].log.text, "map 1800+7ff->4800 ro;");
+	ms_iommu_unregister_notifier(n);
+}
+
+static void test_replay_through_an_alias_and_its_rules(void **state)
+{
+	fixture *f = *state;
+	ms_region *alias;
+	ms_iommu_notifier *n, *unmaps;
+	test_iommu *other = calloc(1, sizeof(*other));
+
+	assert_non_null(other);
+	f->t.table[0][7] = (pte){0x4000, MS_IOMMU_RW};
+	assert_int_equal(ms_region_new_alias(&alias, f->ctx, "a", f->t.region, 0, PAGE), 0);
+	n = watch(alias, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
+	assert_int_equal(ms_iommu_replay(alias, n), 0);
+	assert_string_equal(f->rec[0].log.text, "map 7000+fff->4000 rw;");
+	/* Nothing for a notifier without MAP. */
+	unmaps = watch(f->t.region, &f->rec[1], MS_IOMMU_NOTIFIER_UNMAP, 0, UINT64_MAX, 0);
+	assert_int_equal(ms_iommu_replay(f->t.region, unmaps), 0);
+	assert_int_equal(f->rec[1].calls, 0);
+	/* Bad arguments. */
+	pt_init(other, f->ctx, "other", PAGE, f->mem, 1);
+	assert_int_equal(ms_iommu_replay(other->region, n), -EINVAL);
+	assert_int_equal(ms_iommu_replay(f->t.region, NULL), -EINVAL);
+	assert_int_equal(ms_iommu_replay(f->ram, n), -EINVAL);
+	f->t.page_size = 3000;
+	assert_int_equal(ms_iommu_replay(f->t.region, n), -EINVAL);
+	f->t.page_size = PAGE;
+	/* A malformed entry with a permission stops the default replay. */
+	f->t.malformed = true;
+	assert_int_equal(ms_iommu_replay(f->t.region, n), -EIO);
+	f->t.malformed = false;
+	assert_int_equal(f->rec[0].calls, 1);
+	ms_iommu_unregister_notifier(n);
+	ms_iommu_unregister_notifier(unmaps);
+	ms_region_unref(alias);
+	ms_region_unref(other->region);
+	free(other);
+}
+
+static void test_default_replay_refuses_huge_ranges(void **state)
+{
+	fixture *f = *state;
+	test_iommu *big = calloc(1, sizeof(*big));
+	ms_iommu_notifier *all, *window;
+
+	assert_non_null(big);
+	pt_init(big, f->ctx, "big", MS_SIZE_2_64, f->mem, 1);
+	big->table[0][3] = (pte){0x1000, MS_IOMMU_RW};
+	all = watch(big->region, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
+	assert_int_equal(ms_iommu_replay(big->region, all), -ERANGE);
+	assert_int_equal(big->translations, 0);
+	window = watch(big->region, &f->rec[1], MS_IOMMU_NOTIFIER_MAP, 0,
+		       MS_IOMMU_REPLAY_MAX_PAGES * PAGE - 1, 0);
+	assert_int_equal(ms_iommu_replay(big->region, window), 0);
+	assert_int_equal(big->translations, MS_IOMMU_REPLAY_MAX_PAGES);
+	assert_string_equal(f->rec[1].log.text, "map 3000+fff->1000 rw;");
+	ms_iommu_unregister_notifier(all);
+	ms_iommu_unregister_notifier(window);
+	ms_region_unref(big->region);
+	free(big);
+}
+
+static int class_replay(ms_region *iommu, ms_iommu_notifier *n, void *opaque)
+{
+	test_iommu *t = opaque;
+	ms_iommu_event ev = pt_event(t, 0, 0, MS_IOMMU_NOTIFIER_MAP);
+
+	(void)iommu;
+	ev.entry.perm = MS_IOMMU_RO;
+	ev.entry.translated_addr = 0xabc000;
+	return ms_iommu_notify_one(n, &ev);
+}
+
+static void test_replay_uses_the_class_method(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_ops ops = pt_ops;
+	ms_region *r;
+	ms_iommu_notifier *n;
+
+	ops.replay = class_replay;
+	assert_int_equal(ms_iommu_new(&r, f->ctx, "replaying", MS_SIZE_2_64, &ops, &f->t), 0);
+	n = watch(r, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
+	f->t.translations = 0;
+	assert_int_equal(ms_iommu_replay(r, n), 0);
+	assert_int_equal(f->t.translations, 0);
+	assert_string_equal(f->rec[0].log.text, "map 0+fff->abc000 ro;");
+	f->rec[0].fail = -EIO;
+	assert_int_equal(ms_iommu_replay(r, n), -EIO);
+	ms_iommu_unregister_notifier(n);
+	ms_region_unref(r);
+}
+
+static void test_replay_of_a_notifier_that_unregisters_itself(void **state)
+{
+	fixture *f = *state;
+	ms_iommu_notifier *n;
+
+	f->t.table[0][1] = (pte){0x4000, MS_IOMMU_RO};
+	f->t.table[0][2] = (pte){0x5000, MS_IOMMU_RO};
+	n = watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
+	f->rec[0].unregister_on_call = n;
+	assert_int_equal(ms_iommu_replay(f->t.region, n), 0);
+	assert_int_equal(f->rec[0].calls, 1);
+	assert_int_equal(ms_iommu_notify_flags(f->t.region), 0);
+}
+
+static void test_context_free_releases_registered_notifiers(void **state)
+{
+	fixture *f = *state;
+
+	uint32_t refs = settled_refs(f->t.region);
+
+	/* Left registered: ms_ctx_free() (in teardown) frees them; valgrind checks. */
+	(void)watch(f->t.region, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
+	(void)watch(f->t.region, &f->rec[1], MS_IOMMU_NOTIFIER_UNMAP, 0x1000, 0x1fff, 1);
+	assert_int_equal(settled_refs(f->t.region), refs + 2);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_access_translates_through_the_iommu),
+		T(test_access_is_split_at_iommu_pages),
+		T(test_translate_reports_the_final_region_clamped_to_the_page),
+		T(test_permission_fault_is_an_access_error),
+		T(test_index_comes_from_attrs),
+		T(test_index_out_of_range_fails_the_access),
+		T(test_malformed_entry_fails_the_access),
+		T(test_translate_that_reenters_its_iommu_fails),
+		T(test_map_goes_through_the_iommu),
+		T(test_iommu_without_class_is_still_a_reservation),
+		T(test_chain_of_two_iommus),
+		T(test_iommu_cycle_is_detected),
+		T(test_iotlb_entry_without_iommu_and_errors),
+		T(test_get_attr_defaults_to_einval),
+		T(test_iommu_new_rejects_bad_input),
+		T(test_direct_translate_and_page_size),
+		T(test_notify_crops_events_to_the_notifier_range),
+		T(test_notify_filters_by_flags),
+		T(test_notify_filters_by_index),
+		T(test_in_place_change_is_unmap_then_map),
+		T(test_failed_consumer_is_reported_and_others_still_see_the_event),
+		T(test_notify_rejects_bad_events),
+		T(test_register_rejects_bad_input),
+		T(test_refused_registration_leaves_no_notifier),
+		T(test_flag_union_is_recomputed),
+		T(test_register_through_an_alias),
+		T(test_unregister_from_callbacks),
+		T(test_unmap_notifier_range_sends_one_unmap),
+		T(test_replay_announces_only_valid_entries),
+		T(test_replay_through_an_alias_and_its_rules),
+		T(test_default_replay_refuses_huge_ranges),
+		T(test_replay_uses_the_class_method),
+		T(test_replay_of_a_notifier_that_unregisters_itself),
+		T(test_context_free_releases_registered_notifiers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
