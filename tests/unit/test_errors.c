@@ -214,15 +214,6 @@ typedef struct world {
 	ms_as *as;
 	recorder rec;
 	dev flash_dev;
-	/*
-	 * Changes are pending after a failed transaction commit: a mutation that
-	 * fails on top of them keeps its own change record, which holds a
-	 * reference on the region, until the next successful commit (harmless:
-	 * that commit re-renders what it covers). The snapshot then shows only
-	 * whether something is pending, and reference counts without those of
-	 * the change records.
-	 */
-	bool pending;
 	strbuf before, after;
 } world;
 
@@ -280,15 +271,10 @@ static int world_teardown(void **state)
 	return 0;
 }
 
-static void region_props(strbuf *sb, const world *w, const ms_region *r)
+static void region_props(strbuf *sb, const ms_region *r)
 {
 	const ms_region *c = ms_region_container(r);
-	uint32_t refs = region_refs(r);
-	size_t i;
-
-	/* With changes pending, references held by change records do not count. */
-	for (i = 0; w->pending && i < w->ctx->nr_touched; i++)
-		refs -= w->ctx->touched[i] == r;
+	uint32_t refs = region_refs(r); /* change records hold references too */
 
 	sb_printf(sb, "%s size=%" PRIx64 " in=%s@%" PRIx64 "/%d%s%s%s%s%s log=%x",
 		  ms_region_name(r), ms_region_size(r), c ? ms_region_name(c) : "-",
@@ -316,12 +302,11 @@ static const char *world_snapshot(strbuf *sb, world *w)
 	sb_reset(sb);
 	sb_printf(sb, "%s\n", tree_str(&tmp, w->r[W_ROOT]));
 	for (i = 0; i < W_NR; i++)
-		region_props(sb, w, w->r[i]);
+		region_props(sb, w->r[i]);
 	sb_printf(sb, "view:\n%s", as_view_str(&tmp, w->as));
 	sb_printf(sb, "touched=%zu depth=%u as=%zu listeners=%zu global=%d live=%zu\n",
-		  w->pending ? (size_t)(w->ctx->nr_touched > 0) : w->ctx->nr_touched,
-		  ms_ctx_transaction_depth(w->ctx), ms_ctx_nr_as(w->ctx), w->ctx->nr_listeners,
-		  (int)ms_ctx_dirty_log_global(w->ctx), live_regions(w->ctx));
+		  w->ctx->nr_touched, ms_ctx_transaction_depth(w->ctx), ms_ctx_nr_as(w->ctx),
+		  w->ctx->nr_listeners, (int)ms_ctx_dirty_log_global(w->ctx), live_regions(w->ctx));
 	sb_printf(sb, "log:\n%s", w->rec.log.text);
 	return sb->text;
 }
@@ -594,20 +579,27 @@ static void test_remaining_mutations_from_a_callback_are_ebusy(void **state)
 /*
  * A failed transaction commit leaves an alias loop pending (ctx.h): every
  * later mutation outside a transaction commits, fails with -ELOOP, and is
- * undone; the loop and the views stay as they were.
+ * undone, including its own change record: the pending records and every
+ * reference count are exactly as before the call (the snapshot compares
+ * ctx->nr_touched and the counts, which include the records' references).
  */
 static void test_mutations_fail_with_eloop_while_a_loop_is_pending(void **state)
 {
 	world *w = *state;
 	ms_region *self, *grow;
+	ms_as *ram_only;
+	size_t pending;
+	uint32_t ram0_refs;
 	strbuf sb;
 
+	/* An address space that renders ram0 alone: only a record of ram0 re-renders it. */
+	assert_int_equal(ms_as_new(&ram_only, w->ctx, w->r[W_RAM0], "ram-only"), 0);
 	assert_int_equal(ms_region_new_alias(&self, w->ctx, "self", w->r[W_ROOT], 0, 0x10000), 0);
 	ms_transaction_begin(w->ctx);
 	assert_int_equal(ms_region_add_subregion_overlap(w->r[W_ROOT], 0, self, -1), 0);
 	assert_int_equal(ms_transaction_commit(w->ctx), -ELOOP);
-	assert_true(w->ctx->nr_touched > 0);
-	w->pending = true;
+	pending = w->ctx->nr_touched;
+	assert_true(pending > 0);
 
 	EXPECT_REFUSED(w, ms_region_del_subregion(w->r[W_BOX], w->r[W_IO]), -ELOOP);
 	EXPECT_REFUSED(w, ms_region_set_size(w->r[W_BOX], 0x800), -ELOOP);
@@ -619,19 +611,35 @@ static void test_mutations_fail_with_eloop_while_a_loop_is_pending(void **state)
 	EXPECT_REFUSED(w, ms_region_set_dirty_log(w->r[W_RAM0], 0, true), -ELOOP);
 	EXPECT_REFUSED(w, ms_region_add_subregion_overlap(w->r[W_ROOT], 0x9000, w->r[W_LOOSE], 1),
 		       -ELOOP);
+	/* The same, spelled out for one call: its record (and reference) is gone. */
+	ram0_refs = region_refs(w->r[W_RAM0]);
+	assert_int_equal(ms_region_set_readonly(w->r[W_RAM0], true), -ELOOP);
+	assert_int_equal(w->ctx->nr_touched, pending);
+	for (size_t i = 0; i < w->ctx->nr_touched; i++)
+		assert_ptr_not_equal(w->ctx->touched[i], w->r[W_RAM0]);
+	assert_int_equal(region_refs(w->r[W_RAM0]), ram0_refs);
 	assert_ptr_equal(ms_region_container(w->r[W_IO]), w->r[W_BOX]);
 	assert_null(ms_region_container(w->r[W_LOOSE]));
 	assert_string_equal(w->rec.log.text, "");
 
-	w->pending = false;
-	/* Removing the loop commits; the view is what it was. */
+	/*
+	 * The dropped record does not hide a later change of ram0 in the same
+	 * round of pending changes: it is recorded again, so the commit that
+	 * removes the loop re-renders the ram-only view too.
+	 */
+	ms_transaction_begin(w->ctx);
+	assert_int_equal(ms_region_set_readonly(w->r[W_RAM0], true), 0);
 	assert_int_equal(ms_region_del_subregion(w->r[W_ROOT], self), 0);
-	assert_string_equal(as_view_str(&sb, w->as), "0000-0fff ram0 @0\n"
+	assert_int_equal(ms_transaction_commit(w->ctx), 0);
+	assert_string_equal(as_view_str(&sb, ram_only), "0000-0fff ram0 @0 ro\n");
+	assert_string_equal(as_view_str(&sb, w->as), "0000-0fff ram0 @0 ro\n"
 						     "2000-20ff io @0\n"
-						     "4000-4fff ram0 @0\n"
+						     "4000-4fff ram0 @0 ro\n"
 						     "6000-6fff flash @0 romd\n");
 	assert_int_equal(w->ctx->nr_touched, 0);
 	ms_region_unref(self);
+	assert_int_equal(ms_region_set_readonly(w->r[W_RAM0], false), 0);
+	assert_int_equal(ms_as_free(ram_only), 0);
 
 	/* Without anything pending: an empty self-alias that grows loops. */
 	assert_int_equal(ms_region_new_alias(&grow, w->ctx, "grow", w->r[W_ROOT], 0, 0), 0);
@@ -938,13 +946,20 @@ static void assert_memory_unchanged(const char *what, const machine *m, const me
 		fail_msg("%s changed memory or called a device", what);
 }
 
+/* Which entry points expect_refused() runs. */
+typedef enum which_entries {
+	ALL_ENTRIES,
+	READ_ENTRIES,
+	WRITE_ENTRIES,
+} which_entries;
+
 /*
- * Run every entry point at @addr with @attrs and expect @expected with no
- * memory changed and no device called; reads must return zero bytes. With
- * @scalar_only, only the loads and stores.
+ * Run the @which entry points at @addr with @attrs and expect @expected
+ * with no memory changed and no device called; reads must return zero
+ * bytes, and ms_as_access_valid() must say no.
  */
-static void expect_refused_everywhere(machine *m, uint64_t addr, ms_attrs attrs, ms_result expected,
-				      bool scalar_only)
+static void expect_refused(machine *m, uint64_t addr, ms_attrs attrs, ms_result expected,
+			   which_entries which)
 {
 	static memory_state before;
 
@@ -953,7 +968,8 @@ static void expect_refused_everywhere(machine *m, uint64_t addr, ms_attrs attrs,
 		uint8_t bytes[8];
 		ms_result res;
 
-		if (scalar_only && !e->scalar)
+		if ((which == READ_ENTRIES && e->is_write) ||
+		    (which == WRITE_ENTRIES && !e->is_write))
 			continue;
 		memset(bytes, e->is_write ? FILL : STALE, sizeof(bytes));
 		memory_state_get(&before, m);
@@ -966,6 +982,11 @@ static void expect_refused_everywhere(machine *m, uint64_t addr, ms_attrs attrs,
 			assert_bytes_are(e->name, bytes, 0, e->width);
 		assert_false(ms_as_access_valid(m->as, addr, e->width, e->is_write, attrs));
 	}
+}
+
+static void expect_refused_everywhere(machine *m, uint64_t addr, ms_attrs attrs, ms_result expected)
+{
+	expect_refused(m, addr, attrs, expected, ALL_ENTRIES);
 }
 
 static void test_access_calls_with_null_arguments_are_access_errors(void **state)
@@ -1008,7 +1029,7 @@ static void test_access_calls_to_holes_are_decode_errors(void **state)
 	machine *m = *state;
 	static memory_state before;
 
-	expect_refused_everywhere(m, 0x8000, ATTRS, MS_RESULT_DECODE_ERROR, false);
+	expect_refused_everywhere(m, 0x8000, ATTRS, MS_RESULT_DECODE_ERROR);
 
 	/* Past the top: the bytes below 2^64 are accessed, the rest fail, nothing wraps. */
 	for (size_t i = 0; i < NR_ENTRIES; i++) {
@@ -1044,8 +1065,8 @@ static void test_access_calls_to_reservations_and_iommus_are_decode_errors(void 
 {
 	machine *m = *state;
 
-	expect_refused_everywhere(m, 0x2000, ATTRS, MS_RESULT_DECODE_ERROR, false);
-	expect_refused_everywhere(m, 0x3000, ATTRS, MS_RESULT_DECODE_ERROR, false);
+	expect_refused_everywhere(m, 0x2000, ATTRS, MS_RESULT_DECODE_ERROR);
+	expect_refused_everywhere(m, 0x3000, ATTRS, MS_RESULT_DECODE_ERROR);
 }
 
 static void test_access_calls_refused_by_valid_rules_are_decode_errors(void **state)
@@ -1053,7 +1074,7 @@ static void test_access_calls_refused_by_valid_rules_are_decode_errors(void **st
 	machine *m = *state;
 
 	m->dev.refuse_all = true;
-	expect_refused_everywhere(m, 0x1000, ATTRS, MS_RESULT_DECODE_ERROR, false);
+	expect_refused_everywhere(m, 0x1000, ATTRS, MS_RESULT_DECODE_ERROR);
 	m->dev.refuse_all = false;
 	/*
 	 * An unaligned scalar access without valid.unaligned (ms_as_ldub at
@@ -1082,7 +1103,10 @@ static void test_access_calls_under_attrs_memory_to_devices_are_access_errors(vo
 	machine *m = *state;
 	ms_attrs memory = {.memory = 1};
 
-	expect_refused_everywhere(m, 0x1000, memory, MS_RESULT_ACCESS_ERROR, false);
+	expect_refused_everywhere(m, 0x1000, memory, MS_RESULT_ACCESS_ERROR);
+	/* A reservation is not RAM either; an IOMMU without a class stays a decode error. */
+	expect_refused_everywhere(m, 0x2000, memory, MS_RESULT_ACCESS_ERROR);
+	expect_refused_everywhere(m, 0x3000, memory, MS_RESULT_DECODE_ERROR);
 }
 
 static void test_access_calls_report_device_errors(void **state)
@@ -1205,6 +1229,336 @@ static void test_set_max_access_depth_refusal_keeps_the_bound(void **state)
 	assert_int_equal(ms_ctx_set_max_access_depth(m->ctx, MS_ACCESS_DEPTH_DEFAULT), 0);
 }
 
+/* ---- IOMMU translations that fail (iommu.h) ---------------------------------- */
+
+/*
+ * A small IOMMU class: one 4 KiB page at IOVA 0 that maps onto "low"
+ * (address 0 of the machine's own address space), or fails the way @mode
+ * says. It sits at XL_AT, 0x100 bytes, in the machine.
+ */
+#define XL_AT 0x4000u
+
+typedef enum xl_mode {
+	XL_RW,          /* a good mapping, read and write */
+	XL_RO,          /* read only */
+	XL_WO,          /* write only */
+	XL_NONE,        /* no mapping */
+	XL_BAD_MASK,    /* addr_mask not 2^k - 1 */
+	XL_NULL_TARGET, /* a permission but no target address space */
+	XL_OUTSIDE,     /* the address is not inside the entry */
+	XL_BAD_INDEX,   /* attrs_to_index answers an index out of range */
+	XL_CYCLE,       /* back to the same IOMMU at the same offset */
+	XL_SHIFT,       /* back to the same IOMMU one byte further on: never repeats */
+	XL_HOLE,        /* a good mapping onto a hole */
+	XL_NR_MODES
+} xl_mode;
+
+typedef struct xl {
+	ms_as *as;
+	xl_mode mode;
+	unsigned calls;
+} xl;
+
+static void xl_translate(ms_iotlb_entry *out, ms_region *iommu, uint64_t addr, ms_iommu_perm flags,
+			 unsigned idx, void *opaque)
+{
+	xl *x = opaque;
+
+	(void)iommu;
+	(void)flags;
+	(void)idx;
+	x->calls++;
+	*out = (ms_iotlb_entry){x->as, addr & ~0xfffull, 0, 0xfff, MS_IOMMU_RW};
+	switch (x->mode) {
+	case XL_RO:
+		out->perm = MS_IOMMU_RO;
+		break;
+	case XL_WO:
+		out->perm = MS_IOMMU_WO;
+		break;
+	case XL_NONE:
+		out->perm = MS_IOMMU_NONE;
+		break;
+	case XL_BAD_MASK:
+		out->addr_mask = 0x1234;
+		break;
+	case XL_NULL_TARGET:
+		out->target_as = NULL;
+		break;
+	case XL_OUTSIDE:
+		out->iova = addr + 1;
+		out->addr_mask = 0;
+		break;
+	case XL_CYCLE:
+		out->translated_addr = XL_AT;
+		break;
+	case XL_SHIFT:
+		out->iova = addr;
+		out->addr_mask = 0;
+		out->translated_addr = XL_AT + ((addr + 1) & 0xff);
+		break;
+	case XL_HOLE:
+		out->translated_addr = 0x8000;
+		break;
+	default:
+		break;
+	}
+}
+
+static unsigned xl_index(ms_region *iommu, ms_attrs attrs, void *opaque)
+{
+	const xl *x = opaque;
+
+	(void)iommu;
+	(void)attrs;
+	return x->mode == XL_BAD_INDEX ? 1 : 0;
+}
+
+static const ms_iommu_ops xl_ops = {
+	.translate = xl_translate,
+	.attrs_to_index = xl_index,
+};
+
+static ms_region *xl_place(machine *m, xl *x)
+{
+	ms_region *r;
+
+	x->as = m->as;
+	x->mode = XL_RW;
+	assert_int_equal(ms_iommu_new(&r, m->ctx, "xl", 0x100, &xl_ops, x), 0);
+	place(m, XL_AT, r);
+	return r;
+}
+
+/* What ms_as_translate() and ms_as_get_iotlb_entry() return in each mode. */
+static int xl_expected_errno(xl_mode mode, bool is_write)
+{
+	switch (mode) {
+	case XL_RW:
+		return 0;
+	case XL_RO:
+		return is_write ? -EACCES : 0;
+	case XL_WO:
+		return is_write ? 0 : -EACCES;
+	case XL_NONE:
+		return -EACCES;
+	case XL_BAD_MASK:
+	case XL_NULL_TARGET:
+	case XL_OUTSIDE:
+	case XL_BAD_INDEX:
+		return -EIO;
+	case XL_CYCLE:
+	case XL_SHIFT:
+		return -ELOOP;
+	default:
+		return -ENOENT;
+	}
+}
+
+static void test_access_calls_through_failing_iommus_are_access_errors(void **state)
+{
+	static const xl_mode failing[] = {XL_NONE,      XL_BAD_MASK, XL_NULL_TARGET, XL_OUTSIDE,
+					  XL_BAD_INDEX, XL_CYCLE,    XL_SHIFT};
+	machine *m = *state;
+	static memory_state before;
+	uint8_t image[4] = {1, 2, 3, 4};
+	xl x;
+
+	xl_place(m, &x);
+	/* Control: a good mapping reaches "low" for every entry point. */
+	for (size_t i = 0; i < NR_ENTRIES; i++) {
+		uint8_t bytes[8];
+
+		memset(bytes, 0x77, sizeof(bytes));
+		assert_int_equal(entries[i].run(m->as, XL_AT, ATTRS, bytes), MS_RESULT_OK);
+	}
+	memset(ms_region_ram_ptr(m->low), 0x77, 0x1000);
+
+	for (size_t i = 0; i < sizeof(failing) / sizeof(failing[0]); i++) {
+		x.mode = failing[i];
+		expect_refused_everywhere(m, XL_AT, ATTRS, MS_RESULT_ACCESS_ERROR);
+		/* The loader skips it silently. */
+		memory_state_get(&before, m);
+		assert_int_equal(ms_as_write_rom(m->as, XL_AT, image, sizeof(image)), MS_RESULT_OK);
+		assert_memory_unchanged("ms_as_write_rom", m, &before);
+	}
+	/* A missing permission fails only that direction (the loader needs write). */
+	x.mode = XL_RO;
+	expect_refused(m, XL_AT, ATTRS, MS_RESULT_ACCESS_ERROR, WRITE_ENTRIES);
+	memory_state_get(&before, m);
+	assert_int_equal(ms_as_write_rom(m->as, XL_AT, image, sizeof(image)), MS_RESULT_OK);
+	assert_memory_unchanged("ms_as_write_rom", m, &before);
+	x.mode = XL_WO;
+	expect_refused(m, XL_AT, ATTRS, MS_RESULT_ACCESS_ERROR, READ_ENTRIES);
+	/* Behind the IOMMU every rule applies again: a hole there is a decode error. */
+	x.mode = XL_HOLE;
+	expect_refused_everywhere(m, XL_AT, ATTRS, MS_RESULT_DECODE_ERROR);
+	/* translate counts as a callback on the thread's chain: at depth 1 it cannot run. */
+	x.mode = XL_RW;
+	assert_int_equal(ms_ctx_set_max_access_depth(m->ctx, 1), 0);
+	nested_from_dev(m, XL_AT, "IOMMU at depth 1");
+	assert_int_equal(ms_ctx_set_max_access_depth(m->ctx, MS_ACCESS_DEPTH_DEFAULT), 0);
+}
+
+static void test_translate_and_map_through_failing_iommus(void **state)
+{
+	machine *m = *state;
+	ms_section s, cleared;
+	ms_iotlb_entry e;
+	ms_region *r;
+	xl x;
+
+	r = xl_place(m, &x);
+	memset(&cleared, 0, sizeof(cleared));
+	for (int mode = XL_RW; mode < XL_NR_MODES; mode++) {
+		for (int is_write = 0; is_write < 2; is_write++) {
+			int expected = xl_expected_errno((xl_mode)mode, is_write);
+			uint64_t len = 16;
+			void *p;
+			int rc;
+
+			x.mode = (xl_mode)mode;
+			memset(&s, 0x5a, sizeof(s));
+			ms_rcu_read_lock();
+			rc = ms_as_translate(&s, &len, m->as, XL_AT, is_write, ATTRS);
+			ms_rcu_read_unlock(); /* s.region is only compared below */
+			if (rc != expected)
+				fail_msg("translate, mode %d, write %d: %d, expected %d", mode,
+					 is_write, rc, expected);
+			if (expected == 0) {
+				assert_ptr_equal(s.region, m->low);
+				assert_int_equal(s.start, XL_AT);
+			} else {
+				/* Cleared; *len unchanged, or on -ENOENT the hole behind. */
+				assert_memory_equal(&s, &cleared, sizeof(s));
+			}
+			assert_int_equal(len, 16);
+
+			rc = ms_as_get_iotlb_entry(&e, m->as, XL_AT, is_write, ATTRS);
+			assert_int_equal(rc, expected);
+
+			len = 16;
+			p = ms_as_map(m->as, XL_AT, &len, is_write, ATTRS);
+			if (expected == 0) {
+				assert_ptr_equal(p, ms_region_ram_ptr(m->low));
+				assert_int_equal(len, 16);
+				assert_int_equal(ms_as_unmap(m->as, p, len, is_write, 0), 0);
+			} else {
+				if (p != NULL || len != 0)
+					fail_msg("map, mode %d, write %d: %p, len %" PRIu64, mode,
+						 is_write, p, len);
+			}
+			assert_int_equal(ms__as_map_check(m->as), 0);
+		}
+	}
+	/* ms_iommu_translate() does not check @addr against the size (header disagrees). */
+	x.mode = XL_RW;
+	assert_int_equal(ms_iommu_translate(&e, r, 0x1000, MS_IOMMU_NONE, 0), 0);
+	assert_int_equal(e.iova, 0x1000);
+	assert_int_equal(e.perm, MS_IOMMU_RW);
+}
+
+/* ---- cache.h ------------------------------------------------------------------------ */
+
+/*
+ * A NULL cache leaves the caller's buffer alone; a destroyed cache, or bytes
+ * outside the stretch, read as zeros. Every load and store refuses both.
+ */
+static void test_cache_calls_refuse_null_destroyed_and_outside(void **state)
+{
+	machine *m = *state;
+	static memory_state before;
+	uint8_t buf[4];
+	ms_result r;
+	ms_cache c;
+
+	memory_state_get(&before, m);
+	memset(buf, STALE, sizeof(buf));
+	assert_int_equal(ms_cache_read(NULL, 0, buf, sizeof(buf)), MS_RESULT_ACCESS_ERROR);
+	assert_bytes_are("NULL cache", buf, STALE, sizeof(buf));
+	assert_int_equal(ms_cache_init(&c, m->as, 0, 16, true), 0);
+	assert_int_equal(ms_cache_read(&c, 14, buf, sizeof(buf)), MS_RESULT_ACCESS_ERROR);
+	assert_bytes_are("outside", buf, 0, sizeof(buf));
+	ms_cache_destroy(&c);
+	for (int i = 0; i < 2; i++) {
+		ms_cache *cache = i ? NULL : &c; /* destroyed, then NULL */
+
+		memset(buf, STALE, sizeof(buf));
+		assert_int_equal(ms_cache_read(cache, 0, buf, sizeof(buf)), MS_RESULT_ACCESS_ERROR);
+		assert_bytes_are("read", buf, i ? STALE : 0, sizeof(buf));
+		assert_int_equal(ms_cache_write(cache, 0, buf, sizeof(buf)),
+				 MS_RESULT_ACCESS_ERROR);
+		r = MS_RESULT_OK;
+		assert_int_equal(ms_cache_ldub(cache, 0, &r), 0);
+		assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
+		r = MS_RESULT_OK;
+		assert_int_equal(ms_cache_lduw_le(cache, 0, &r), 0);
+		assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
+		r = MS_RESULT_OK;
+		assert_int_equal(ms_cache_lduw_be(cache, 0, &r), 0);
+		assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
+		r = MS_RESULT_OK;
+		assert_int_equal(ms_cache_ldl_le(cache, 0, &r), 0);
+		assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
+		r = MS_RESULT_OK;
+		assert_int_equal(ms_cache_ldl_be(cache, 0, &r), 0);
+		assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
+		r = MS_RESULT_OK;
+		assert_int_equal(ms_cache_ldq_le(cache, 0, &r), 0);
+		assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
+		r = MS_RESULT_OK;
+		assert_int_equal(ms_cache_ldq_be(cache, 0, &r), 0);
+		assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
+		assert_int_equal(ms_cache_stb(cache, 0, 1), MS_RESULT_ACCESS_ERROR);
+		assert_int_equal(ms_cache_stw_le(cache, 0, 1), MS_RESULT_ACCESS_ERROR);
+		assert_int_equal(ms_cache_stw_be(cache, 0, 1), MS_RESULT_ACCESS_ERROR);
+		assert_int_equal(ms_cache_stl_le(cache, 0, 1), MS_RESULT_ACCESS_ERROR);
+		assert_int_equal(ms_cache_stl_be(cache, 0, 1), MS_RESULT_ACCESS_ERROR);
+		assert_int_equal(ms_cache_stq_le(cache, 0, 1), MS_RESULT_ACCESS_ERROR);
+		assert_int_equal(ms_cache_stq_be(cache, 0, 1), MS_RESULT_ACCESS_ERROR);
+	}
+	assert_memory_unchanged("refused cache calls", m, &before);
+}
+
+/* ---- mtree.h ------------------------------------------------------------------------ */
+
+/*
+ * A buffered stream reports a full device only when it is flushed:
+ * ms_mtree_fprint() flushes, so the error is its own -EIO.
+ */
+static void test_mtree_fprint_reports_a_failed_flush(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *sys, *ram;
+	ms_as *as;
+	FILE *f;
+
+	(void)state;
+	f = fopen("/dev/full", "w");
+	if (!f) {
+		ms_ctx_free(ctx);
+		skip(); /* no /dev/full on this system */
+	}
+	assert_int_equal(ms_region_new_container(&sys, ctx, "system", MS_SIZE_2_64), 0);
+	assert_int_equal(ms_region_new_ram(&ram, ctx, "ram", 0x1000), 0);
+	assert_int_equal(ms_region_add_subregion(sys, 0, ram), 0);
+	assert_int_equal(ms_as_new(&as, ctx, sys, "memory"), 0);
+	/* The dump is far smaller than the stream's buffer: fwrite() succeeds. */
+	assert_int_equal(setvbuf(f, NULL, _IOFBF, 1 << 16), 0);
+	assert_int_equal(ms_mtree_fprint(f, ctx, MS_MTREE_FLAT), -EIO);
+	assert_true(ferror(f));
+	fclose(f);
+	/* Control: the same dump to a writable stream. */
+	f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(ms_mtree_fprint(f, ctx, MS_MTREE_FLAT), 0);
+	assert_true(ftell(f) > 0);
+	fclose(f);
+	ms_region_unref(ram);
+	ms_region_unref(sys);
+	ms_ctx_free(ctx);
+}
+
 #define WORLD_TEST(t) cmocka_unit_test_setup_teardown(t, world_setup, world_teardown)
 #define MACHINE_TEST(t) cmocka_unit_test_setup_teardown(t, machine_setup, machine_teardown)
 
@@ -1232,6 +1586,10 @@ int main(void)
 		MACHINE_TEST(test_access_calls_past_the_depth_bound_are_access_errors),
 		MACHINE_TEST(test_translate_bad_arguments_change_nothing),
 		MACHINE_TEST(test_set_max_access_depth_refusal_keeps_the_bound),
+		MACHINE_TEST(test_access_calls_through_failing_iommus_are_access_errors),
+		MACHINE_TEST(test_translate_and_map_through_failing_iommus),
+		MACHINE_TEST(test_cache_calls_refuse_null_destroyed_and_outside),
+		cmocka_unit_test(test_mtree_fprint_reports_a_failed_flush),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
