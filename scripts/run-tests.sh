@@ -6,7 +6,8 @@
 #     debug     Debug -Werror build (build-test/), all tests
 #     asan      ASan+UBSan build (build-asan/, clang when it can link sanitizers), all tests
 #     tsan      TSan build (build-tsan/), tests labelled "concurrency" (or "unit" if none)
-#     valgrind  memcheck over the unit-test and example binaries of the Debug build
+#     valgrind  memcheck over the unit-test and example binaries of the Debug build,
+#               and over the CLI golden tests (tests/cli)
 #
 # Environment: MS_JOBS (default 2) build and test parallelism; MS_PROP_SEED and
 # MS_PROP_COUNT are passed through to the property tests.
@@ -176,6 +177,28 @@ stage_valgrind()
 			cat "$log.out" "$log"
 			exit 1
 		fi' valgrind '{}' "$logdir"
+	valgrind_cli "$logdir"
+}
+
+# The CLI golden tests (label "golden") under memcheck: run-golden.sh puts
+# $MS_CLI_WRAPPER before the memspace command. A memcheck error or leak makes
+# the command exit 99, which fails the test; the logs are kept in
+# build-test/valgrind/cli-PID.log.
+valgrind_cli()
+{
+	local logdir=$1
+	if (cd build-test && ctest -N -L golden | grep -q '^Total Tests: 0$'); then
+		echo "run-tests: no CLI golden tests (MS_BUILD_TOOLS off?)"
+		return 0
+	fi
+	if ! (cd build-test &&
+		MS_CLI_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --log-file=$logdir/cli-%p.log" \
+			ctest --output-on-failure --timeout 900 -j "$jobs" -L golden); then
+		grep -l -E 'ERROR SUMMARY: [1-9]|definitely lost|indirectly lost' "$logdir"/cli-*.log |
+			xargs -r cat
+		return 1
+	fi
+	echo "valgrind: CLI golden tests: clean"
 }
 
 if [[ "$mode" == quick ]]; then
@@ -188,6 +211,6 @@ else
 	stage debug "Debug -Werror build, all tests" stage_debug
 	stage asan "ASan+UBSan build, all tests" stage_asan
 	stage tsan "TSan build, concurrency tests" stage_tsan
-	stage valgrind "valgrind memcheck over the Debug unit tests" stage_valgrind
+	stage valgrind "valgrind memcheck over the Debug unit tests and CLI golden tests" stage_valgrind
 fi
 summary

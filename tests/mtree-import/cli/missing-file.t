@@ -1,0 +1,2 @@
+# args: mtree no-such-file.txt
+# exit: 1

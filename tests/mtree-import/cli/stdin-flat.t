@@ -1,0 +1,3 @@
+# FILE '-' reads standard input.
+# args: mtree -fD -
+# stdin: cases/arm-vexpress-a9/input.txt

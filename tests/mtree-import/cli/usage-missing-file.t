@@ -1,0 +1,2 @@
+# args: mtree -f
+# exit: 2

@@ -1,0 +1,46 @@
+/*
+ * memspace CLI: the subcommands and what they share.
+ *
+ * Each msc_cmd_* takes the subcommand's own argv (argv[0] is its name) and
+ * returns the process exit status: 0 success, 1 an error in the input,
+ * 2 a usage error.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MEMSPACE_CLI_CLI_H
+#define MEMSPACE_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define MSC_EXIT_OK 0
+#define MSC_EXIT_INPUT 1
+#define MSC_EXIT_USAGE 2
+
+/* The largest script file `run` reads (bytes). */
+#define MSC_MAX_SCRIPT_FILE (256u << 20)
+
+int msc_cmd_run(int argc, char **argv);
+int msc_cmd_shell(int argc, char **argv);
+int msc_cmd_demo(int argc, char **argv);
+
+/** msc_demo_script - the text of the built-in demo machine's script. */
+const char *msc_demo_script(void);
+
+/**
+ * enum msc_color - the --color setting: auto (a terminal and no NO_COLOR),
+ * always or never.
+ */
+enum msc_color {
+	MSC_COLOR_AUTO,
+	MSC_COLOR_ALWAYS,
+	MSC_COLOR_NEVER
+};
+
+/** msc_parse_color - parse "--color=WHEN"; -1 when @arg is not that option or is bad. */
+int msc_parse_color(const char *arg, enum msc_color *out);
+
+/** msc_use_color - whether to colour output written to @f. */
+bool msc_use_color(enum msc_color when, FILE *f);
+
+#endif /* MEMSPACE_CLI_CLI_H */

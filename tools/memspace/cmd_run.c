@@ -1,0 +1,166 @@
+/*
+ * memspace CLI: `memspace run` (and the colour helpers every subcommand uses).
+ *
+ * The script is read whole (at most MSC_MAX_SCRIPT_FILE bytes, from a file
+ * or from stdin when FILE is "-") and handed to the interpreter.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "script.h"
+
+int msc_parse_color(const char *arg, enum msc_color *out)
+{
+	if (strncmp(arg, "--color=", 8) != 0)
+		return -1;
+	arg += 8;
+	if (strcmp(arg, "auto") == 0)
+		*out = MSC_COLOR_AUTO;
+	else if (strcmp(arg, "always") == 0)
+		*out = MSC_COLOR_ALWAYS;
+	else if (strcmp(arg, "never") == 0)
+		*out = MSC_COLOR_NEVER;
+	else
+		return -1;
+	return 0;
+}
+
+bool msc_use_color(enum msc_color when, FILE *f)
+{
+	const char *no = getenv("NO_COLOR");
+
+	if (when != MSC_COLOR_AUTO)
+		return when == MSC_COLOR_ALWAYS;
+	return isatty(fileno(f)) && !(no && *no);
+}
+
+static void run_usage(FILE *f)
+{
+	fputs("usage: memspace run [--keep-going] [--color=WHEN] FILE\n"
+	      "Run a memspace script (FILE, or - for standard input); see docs/script.md.\n"
+	      "  -k, --keep-going  continue after an error (the exit status is still 1)\n"
+	      "  --color=WHEN      colour error messages: auto (default), always, never\n"
+	      "  -h, --help        show this help\n"
+	      "Exit status: 0 success, 1 an error in the script, 2 a usage error.\n",
+	      f);
+}
+
+/* Read all of @f into a new buffer; 0, or an errno value. */
+static int read_all(FILE *f, char **out, size_t *len)
+{
+	size_t cap = 65536, used = 0;
+	char *buf = malloc(cap), *p;
+
+	if (!buf)
+		return ENOMEM;
+	errno = 0;
+	for (;;) {
+		size_t n = fread(buf + used, 1, cap - used, f);
+
+		used += n;
+		if (n == 0) {
+			if (ferror(f)) {
+				int err = errno ? errno : EIO;
+
+				free(buf);
+				return err;
+			}
+			break;
+		}
+		if (used == cap) {
+			if (cap >= MSC_MAX_SCRIPT_FILE) {
+				free(buf);
+				return EFBIG;
+			}
+			p = realloc(buf, cap * 2);
+			if (!p) {
+				free(buf);
+				return ENOMEM;
+			}
+			buf = p;
+			cap *= 2;
+		}
+	}
+	*out = buf;
+	*len = used;
+	return 0;
+}
+
+int msc_cmd_run(int argc, char **argv)
+{
+	enum msc_color color = MSC_COLOR_AUTO;
+	const char *path = NULL;
+	bool keep_going = false, options_done = false;
+	msc_options o;
+	char *text;
+	size_t len;
+	FILE *f;
+	int i, err, rc;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!options_done && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
+			run_usage(stdout);
+			return MSC_EXIT_OK;
+		} else if (!options_done &&
+			   (strcmp(a, "-k") == 0 || strcmp(a, "--keep-going") == 0)) {
+			keep_going = true;
+		} else if (!options_done && strcmp(a, "--") == 0) {
+			options_done = true;
+		} else if (!options_done && msc_parse_color(a, &color) == 0) {
+			continue;
+		} else if (!options_done && a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "memspace run: unknown option '%s'\n", a);
+			run_usage(stderr);
+			return MSC_EXIT_USAGE;
+		} else if (path) {
+			fprintf(stderr, "memspace run: more than one script given ('%s')\n", a);
+			run_usage(stderr);
+			return MSC_EXIT_USAGE;
+		} else {
+			path = a;
+		}
+	}
+	if (!path) {
+		fputs("memspace run: no script given (use - for standard input)\n", stderr);
+		run_usage(stderr);
+		return MSC_EXIT_USAGE;
+	}
+	if (strcmp(path, "-") == 0) {
+		f = stdin;
+	} else {
+		f = fopen(path, "rb");
+		if (!f) {
+			fprintf(stderr, "memspace run: cannot open '%s': %s\n", path,
+				strerror(errno));
+			return MSC_EXIT_INPUT;
+		}
+	}
+	err = read_all(f, &text, &len);
+	if (f != stdin)
+		fclose(f);
+	if (err) {
+		fprintf(stderr, "memspace run: cannot read '%s': %s\n", path,
+			err == EFBIG ? "larger than 256 MiB" : strerror(err));
+		return MSC_EXIT_INPUT;
+	}
+	o.out = stdout;
+	o.err = stderr;
+	o.keep_going = keep_going;
+	o.color = msc_use_color(color, stderr);
+	o.color_out = msc_use_color(color, stdout);
+	o.interactive = false;
+	rc = msc_run_text_opts(text, len, strcmp(path, "-") == 0 ? "<stdin>" : path, &o);
+	free(text);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "memspace run: cannot write the output: %s\n", strerror(errno));
+		return MSC_EXIT_INPUT;
+	}
+	return rc ? MSC_EXIT_INPUT : MSC_EXIT_OK;
+}

@@ -1,0 +1,165 @@
+/*
+ * memspace CLI: `memspace demo`, a PC-like machine built by a script.
+ *
+ * The machine is an ordinary script run by the interpreter, which keeps the
+ * script language honest: whatever the demo shows, a user can write.
+ * `memspace demo --script` prints it as a starting point.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "script.h"
+
+static const char demo_script[] =
+	"# The memspace demo: a small PC-like machine.\n"
+	"# Run it with 'memspace demo'; 'memspace demo --script' prints this script,\n"
+	"# and 'memspace run FILE' runs your edited copy.\n"
+	"\n"
+	"heading A PC-like machine\n"
+	"echo 4 GiB of RAM split around the PCI hole, a BIOS ROM, a flash chip in romd mode,\n"
+	"echo PCI devices, a DMA engine and an I/O port space.\n"
+	"begin\n"
+	"container system 2^64\n"
+	"ram pc.ram 4G owner=pc\n"
+	"alias ram-below-4g pc.ram 0 3G in=system at=0\n"
+	"alias ram-above-4g pc.ram 3G 1G in=system at=4G\n"
+	"# PCI sits below RAM (priority -1): it shows in the hole from 3 GiB to 4 GiB.\n"
+	"container pci 2^64 in=system at=0 prio=-1\n"
+	"rom pc.bios 256K in=pci at=0xfffc0000 owner=pc\n"
+	"# The last 128K of the BIOS also answer below 1 MiB, over RAM.\n"
+	"alias isa-bios pc.bios 0x20000 128K in=system at=0xe0000 prio=1\n"
+	"romdevice pflash 64K regs in=pci at=0xff800000 owner=pflash\n"
+	"as memory system\n"
+	"io hpet 1K const value=0x8086a201 in=system at=0xfed00000 owner=hpet\n"
+	"io nic.mmio 4K regs in=pci at=0xfebc0000 owner=nic\n"
+	"io dma.mmio 0x100 dma as=memory in=pci at=0xfebd0000 owner=dma\n"
+	"io broken.bar 4K error in=pci at=0xfebe0000\n"
+	"container io 64K\n"
+	"io serial 8 regs in=io at=0x3f8 owner=serial0\n"
+	"as I/O io\n"
+	"commit\n"
+	"\n"
+	"heading The memory tree (info mtree)\n"
+	"mtree\n"
+	"heading The flat views (info mtree -f)\n"
+	"mtree -f\n"
+	"\n"
+	"heading RAM below and above 4 GiB\n"
+	"write 0x1000 \"Hello, memspace!\"\n"
+	"read 0x1000 16\n"
+	"stq 0x100000000 0x1122334455667788\n"
+	"ldq 0x100000000\n"
+	"translate 0x100000000\n"
+	"# The last bytes of low RAM, then the PCI hole, where nothing answers:\n"
+	"read 0xbffffffc 8\n"
+	"\n"
+	"heading The BIOS ROM\n"
+	"load 0xfffffff0 ea 5b e0 00 f0\n"
+	"write 0xfffffff0 90 90\n"
+	"read 0xfffffff0 5\n"
+	"# The same bytes through the isa-bios alias:\n"
+	"read 0xffff0 5\n"
+	"\n"
+	"heading The flash chip: a ROM device\n"
+	"load 0xff800000 \"FLASH\"\n"
+	"read 0xff800000 5\n"
+	"stl 0xff800000 0x90\n"
+	"set pflash romd=off\n"
+	"ldl 0xff800000\n"
+	"set pflash romd=on\n"
+	"ldl 0xff800000\n"
+	"\n"
+	"heading Devices\n"
+	"ldl 0xfed00000\n"
+	"stl 0xfebc0008 0x12345678\n"
+	"ldw 0xfebc000a\n"
+	"ldl 0xfebe0000\n"
+	"stb 0x3f8 0x41 as=I/O\n"
+	"ldl 0xd0000000\n"
+	"\n"
+	"heading DMA: the engine at 0xfebd0000 copies inside the memory address space\n"
+	"write 0x2000 \"DMA payload!\"\n"
+	"stq 0xfebd0000 0x2000\n"
+	"stq 0xfebd0008 0x100000010\n"
+	"stq 0xfebd0010 12\n"
+	"stq 0xfebd0018 1\n"
+	"read 0x100000010 12\n"
+	"ldq 0xfebd0020\n"
+	"# From the PCI hole: the status register holds DECODE_ERROR (2).\n"
+	"stq 0xfebd0000 0xd0000000\n"
+	"stq 0xfebd0018 1\n"
+	"ldq 0xfebd0020\n"
+	"# Into its own registers: refused by the reentrancy guard, ACCESS_ERROR (4).\n"
+	"stq 0xfebd0000 0x2000\n"
+	"stq 0xfebd0008 0xfebd0000\n"
+	"stq 0xfebd0018 1\n"
+	"ldq 0xfebd0020\n"
+	"\n"
+	"heading DMA mappings\n"
+	"map 0x2000 12\n"
+	"map-read 1 0 12\n"
+	"map 0xfebc0008 4 write\n"
+	"map-write 2 0 ef be ad de\n"
+	"unmap 2\n"
+	"unmap 1\n"
+	"\n"
+	"heading A listener follows the memory address space\n"
+	"listen kvm nop=off\n"
+	"disable nic.mmio\n"
+	"enable nic.mmio\n";
+
+const char *msc_demo_script(void)
+{
+	return demo_script;
+}
+
+static void demo_usage(FILE *f)
+{
+	fputs("usage: memspace demo [--script] [--color=WHEN]\n"
+	      "Build a PC-like machine and show its memory tree, flat views, accesses,\n"
+	      "a ROM device, MMIO devices, DMA transfers, DMA mappings and a listener.\n"
+	      "  --script        print the demo's script instead of running it\n"
+	      "  --color=WHEN    colour headings: auto (default), always, never\n"
+	      "  -h, --help      show this help\n",
+	      f);
+}
+
+int msc_cmd_demo(int argc, char **argv)
+{
+	enum msc_color color = MSC_COLOR_AUTO;
+	msc_options o;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			demo_usage(stdout);
+			return MSC_EXIT_OK;
+		}
+		if (strcmp(argv[i], "--script") == 0) {
+			fputs(demo_script, stdout);
+			return MSC_EXIT_OK;
+		}
+		if (msc_parse_color(argv[i], &color) == 0)
+			continue;
+		fprintf(stderr, "memspace demo: unknown argument '%s'\n", argv[i]);
+		demo_usage(stderr);
+		return MSC_EXIT_USAGE;
+	}
+	o.out = stdout;
+	o.err = stderr;
+	o.keep_going = false;
+	o.color = msc_use_color(color, stderr);
+	o.color_out = msc_use_color(color, stdout);
+	o.interactive = false;
+	if (msc_run_text_opts(demo_script, sizeof(demo_script) - 1, "demo", &o))
+		return MSC_EXIT_INPUT;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "memspace demo: cannot write the output: %s\n", strerror(errno));
+		return MSC_EXIT_INPUT;
+	}
+	return MSC_EXIT_OK;
+}

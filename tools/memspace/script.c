@@ -1,0 +1,2549 @@
+/*
+ * memspace CLI: the script interpreter (see script.h and docs/script.md).
+ *
+ * A session owns one ms_ctx and tables that name what the script created:
+ * regions, address spaces, listeners, DMA mappings and map clients. Each
+ * line is split into words (lex.c), its command looked up in the command
+ * table below, its options checked against the command's list, and then the
+ * command runs. A command validates everything it can before it calls the
+ * library, so a refused command changes nothing.
+ *
+ * Bounded work: every quantity that could make one line do unbounded work or
+ * allocation is checked against a limit from script.h first. Tables have
+ * fixed capacities; the region count and RAM-backed bytes are counted over
+ * the whole session, so a script cannot exhaust memory by creating and
+ * dropping regions in a loop either.
+ *
+ * Cleanup order (msc_session_free): close open transactions, unregister map
+ * clients, release mappings, free the context (which frees address spaces,
+ * listener registrations and regions), then free device models and the
+ * memory of RAM devices / RAM pointers, which the regions pointed at.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "script.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <memspace.h>
+
+#include "devices.h"
+#include "lex.h"
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+struct region_ent {
+	char *name;
+	size_t name_len;
+	ms_region *r;
+	msc_device *dev;
+};
+
+struct as_ent {
+	char *name;
+	size_t name_len;
+	ms_as *as;
+};
+
+struct listener_ent {
+	ms_listener_ops ops; /* must outlive the registration */
+	msc_session *s;
+	char *name;
+	size_t name_len;
+	ms_listener *l;
+	ms_as *as;
+	bool show_nop;
+};
+
+struct mapping {
+	unsigned long id;
+	ms_as *as;
+	void *p;
+	uint64_t addr, len;
+	bool is_write;
+};
+
+struct client_ent {
+	msc_session *s;
+	char *name;
+	size_t name_len;
+	ms_map_client *c;
+	ms_as *as;
+};
+
+struct memory_block {
+	void *p;
+	size_t len;
+};
+
+struct msc_session {
+	msc_options o;
+	ms_ctx *ctx;
+
+	/* The line being run, for error messages. */
+	const char *file;
+	unsigned long lineno;
+	const char *line;
+	size_t line_len;
+	unsigned long errors;
+	msc_line *words;
+	char names[4][200]; /* sanitised names for messages */
+	unsigned next_name;
+
+	struct region_ent *regions;
+	size_t nr_regions, cap_regions;
+	size_t created_regions;
+	uint64_t memory_used;
+	msc_device **devices;
+	size_t nr_devices, cap_devices;
+	struct memory_block *blocks;
+	size_t nr_blocks, cap_blocks;
+
+	struct as_ent as[MSC_MAX_AS];
+	size_t nr_as;
+	ms_as *current;
+
+	struct listener_ent *listeners[MSC_MAX_LISTENERS];
+	size_t nr_listeners;
+	struct mapping mappings[MSC_MAX_MAPPINGS];
+	size_t nr_mappings;
+	unsigned long next_map_id;
+	struct client_ent *clients[MSC_MAX_MAP_CLIENTS];
+	size_t nr_clients;
+
+	unsigned txn_depth;
+	unsigned long txn_line;
+	bool quit;
+	bool had_heading; /* every heading but the first follows an empty line */
+};
+
+/* One command being run: its words split into positional arguments and options. */
+typedef struct call {
+	const struct command *cmd;
+	msc_word *word; /* the command word */
+	msc_word *pos[MSC_MAX_WORDS];
+	size_t npos;
+	msc_word *opt[MSC_MAX_WORDS];
+	size_t nopt;
+} call;
+
+struct command {
+	const char *name;
+	int (*fn)(msc_session *s, call *c);
+	unsigned min_pos, max_pos;
+	const char *options; /* "key=" options and flags, space-separated */
+	const char *usage;
+	const char *help;
+};
+
+#define ANY 0xffffu
+#define ATTR_OPTS "as= secure nonsecure user memory debug requester= pasid="
+#define DEVICE_OPTS "value= as= endian= valid= impl= unaligned secure-only log="
+#define PLACE_OPTS "in= at= prio= owner="
+
+/* ---- output helpers ---------------------------------------------------- */
+
+/* A printable, quoted-if-needed, truncated rendering of a name for messages. */
+static const char *show(msc_session *s, const char *text, size_t len)
+{
+	char *buf = s->names[s->next_name++ % 4];
+	size_t i, used = 0, cap = sizeof(s->names[0]);
+
+	buf[used++] = '\'';
+	for (i = 0; i < len && used < cap - 8; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == '\\' || ch == '\'')
+			used += (size_t)snprintf(buf + used, cap - used, "\\x%02x", ch);
+		else
+			buf[used++] = (char)ch;
+	}
+	if (i < len) {
+		memcpy(buf + used, "...", 3);
+		used += 3;
+	}
+	buf[used++] = '\'';
+	buf[used] = '\0';
+	return buf;
+}
+
+static const char *showw(msc_session *s, const msc_word *w)
+{
+	return show(s, w->text, w->len);
+}
+
+static const char *shows(msc_session *s, const char *str)
+{
+	return show(s, str, strlen(str));
+}
+
+static void print_caret(msc_session *s, unsigned col)
+{
+	size_t i, n = MIN(s->line_len, (size_t)160);
+
+	fputs("  ", s->o.err);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s->line[i];
+
+		fputc(ch < 0x20 || ch == 0x7f ? ' ' : ch, s->o.err);
+	}
+	fputs("\n  ", s->o.err);
+	for (i = 1; i < col && i <= n; i++)
+		fputc(' ', s->o.err);
+	fputs(s->o.color ? "\033[1;32m^\033[0m\n" : "^\n", s->o.err);
+}
+
+__attribute__((format(printf, 3, 4))) static int errorf(msc_session *s, unsigned col,
+							const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(s->o.out);
+	if (s->o.color)
+		fputs("\033[1m", s->o.err);
+	fprintf(s->o.err, "%s:%lu:%u:", s->file, s->lineno, col);
+	fputs(s->o.color ? "\033[0m \033[1;31m" : " ", s->o.err);
+	va_start(ap, fmt);
+	vfprintf(s->o.err, fmt, ap);
+	va_end(ap);
+	fputs(s->o.color ? "\033[0m\n" : "\n", s->o.err);
+	if (s->o.interactive && s->line && col > 0)
+		print_caret(s, col);
+	fflush(s->o.err);
+	s->errors++;
+	return 1;
+}
+
+static const char *errno_name(int rc)
+{
+	switch (-rc) {
+	case EINVAL:
+		return "EINVAL";
+	case EBUSY:
+		return "EBUSY";
+	case ENOMEM:
+		return "ENOMEM";
+	case ELOOP:
+		return "ELOOP";
+	case EXDEV:
+		return "EXDEV";
+	case ENOENT:
+		return "ENOENT";
+	case EPERM:
+		return "EPERM";
+	case ERANGE:
+		return "ERANGE";
+	case EIO:
+		return "EIO";
+	default:
+		return "error";
+	}
+}
+
+/* Report a library error: "WHAT: ENAME: EXPLANATION". */
+static int lib_error(msc_session *s, unsigned col, const char *what, int rc, const char *explain)
+{
+	if (!explain) {
+		switch (-rc) {
+		case ENOMEM:
+			explain = "out of memory";
+			break;
+		case ELOOP:
+			explain = "the view would nest deeper than 1024 levels (an alias that "
+				  "leads back into itself without end)";
+			break;
+		case EBUSY:
+			explain = "busy";
+			break;
+		default:
+			explain = strerror(-rc);
+			break;
+		}
+	}
+	return errorf(s, col, "%s: %s: %s", what, errno_name(rc), explain);
+}
+
+static void result_text(char *buf, size_t len, ms_result r)
+{
+	msc_result_name(buf, len, r);
+}
+
+static void hexdump(msc_session *s, uint64_t addr, const uint8_t *buf, size_t len)
+{
+	size_t i, j;
+
+	for (i = 0; i < len; i += 16) {
+		fprintf(s->o.out, "  %016" PRIx64 ": ", addr + i);
+		for (j = i; j < i + 16; j++) {
+			if (j < len)
+				fprintf(s->o.out, "%02x ", buf[j]);
+			else
+				fputs("   ", s->o.out);
+		}
+		fputs(" |", s->o.out);
+		for (j = i; j < i + 16 && j < len; j++)
+			fputc(buf[j] >= 0x20 && buf[j] < 0x7f ? buf[j] : '.', s->o.out);
+		fputs("|\n", s->o.out);
+	}
+}
+
+/* ---- suggestions ------------------------------------------------------- */
+
+/* Edit distance of two short strings (both at most 64 bytes). */
+static size_t distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	size_t row[65], i, j;
+
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+struct suggestion {
+	const char *best;
+	size_t best_len, best_dist;
+};
+
+static void consider(struct suggestion *sg, const char *text, size_t len, const char *cand,
+		     size_t cand_len)
+{
+	size_t d, limit;
+
+	if (len > 64 || cand_len > 64)
+		return;
+	d = distance(text, len, cand, cand_len);
+	limit = len < 4 ? 1 : len / 3;
+	if (d <= limit && d < sg->best_dist) {
+		sg->best = cand;
+		sg->best_len = cand_len;
+		sg->best_dist = d;
+	}
+}
+
+/* ---- tables ------------------------------------------------------------ */
+
+static struct region_ent *find_region(msc_session *s, const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_regions; i++)
+		if (s->regions[i].name_len == len && memcmp(s->regions[i].name, text, len) == 0)
+			return &s->regions[i];
+	return NULL;
+}
+
+static struct region_ent *region_of(msc_session *s, const ms_region *r)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_regions; i++)
+		if (s->regions[i].r == r)
+			return &s->regions[i];
+	return NULL;
+}
+
+static struct as_ent *find_as(msc_session *s, const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_as; i++)
+		if (s->as[i].name_len == len && memcmp(s->as[i].name, text, len) == 0)
+			return &s->as[i];
+	return NULL;
+}
+
+static struct as_ent *as_entry(msc_session *s, const ms_as *as)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_as; i++)
+		if (s->as[i].as == as)
+			return &s->as[i];
+	return NULL;
+}
+
+static size_t find_listener(msc_session *s, const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_listeners; i++)
+		if (s->listeners[i]->name_len == len &&
+		    memcmp(s->listeners[i]->name, text, len) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+static size_t find_client(msc_session *s, const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_clients; i++)
+		if (s->clients[i]->name_len == len && memcmp(s->clients[i]->name, text, len) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Grow *@array (of @size-byte elements) to hold one more element. */
+static int grow(void **array, size_t *cap, size_t nr, size_t size)
+{
+	void *p;
+	size_t ncap;
+
+	if (nr < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	p = realloc(*array, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*array = p;
+	*cap = ncap;
+	return 0;
+}
+
+static char *dup_text(const char *text, size_t len)
+{
+	char *p = malloc(len + 1);
+
+	if (p) {
+		memcpy(p, text, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+
+/* ---- argument parsing -------------------------------------------------- */
+
+/* The value part of a key=value option as a word of its own. */
+static msc_word value_of(const msc_word *w)
+{
+	msc_word v = *w;
+
+	v.text = w->text + w->eq + 1;
+	v.len = w->len - (size_t)w->eq - 1;
+	v.col = w->col + (unsigned)w->eq + 1;
+	v.eq = -1;
+	return v;
+}
+
+/* The option @key ("in" for in=VALUE, or a flag), or NULL when absent. */
+static msc_word *get_opt(call *c, const char *key)
+{
+	size_t i, klen = strlen(key);
+
+	for (i = 0; i < c->nopt; i++) {
+		msc_word *w = c->opt[i];
+		size_t wlen = w->eq >= 0 ? (size_t)w->eq : w->len;
+
+		if (wlen == klen && memcmp(w->text, key, klen) == 0)
+			return w;
+	}
+	return NULL;
+}
+
+static int parse_number(msc_session *s, const msc_word *w, const char *what, bool allow_2_64,
+			uint64_t *out)
+{
+	const char *why;
+
+	if (msc_parse_u64(w->text, w->len, allow_2_64, out, &why) < 0)
+		return errorf(s, w->col, "bad %s %s: %s (write e.g. 0x1000, 4096 or 64K)", what,
+			      showw(s, w), why);
+	return 0;
+}
+
+static int opt_number(msc_session *s, call *c, const char *key, const char *what, uint64_t *out,
+		      bool *present)
+{
+	msc_word *w = get_opt(c, key), v;
+
+	*present = w != NULL;
+	if (!w)
+		return 0;
+	v = value_of(w);
+	return parse_number(s, &v, what, false, out);
+}
+
+static int parse_bool(msc_session *s, const msc_word *w, bool *out)
+{
+	static const char *const yes[] = {"on", "yes", "true", "1"};
+	static const char *const no[] = {"off", "no", "false", "0"};
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcmp(w->text, yes[i]) == 0 && w->len == strlen(yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(w->text, no[i]) == 0 && w->len == strlen(no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return errorf(s, w->col, "expected on or off, not %s", showw(s, w));
+}
+
+static int parse_prio(msc_session *s, const msc_word *w, int *out)
+{
+	const char *why;
+
+	if (msc_parse_int(w->text, w->len, out, &why) < 0)
+		return errorf(s, w->col, "bad priority %s: %s", showw(s, w), why);
+	return 0;
+}
+
+static int region_arg(msc_session *s, const msc_word *w, struct region_ent **out)
+{
+	struct suggestion sg = {NULL, 0, SIZE_MAX};
+	size_t i;
+
+	*out = find_region(s, w->text, w->len);
+	if (*out)
+		return 0;
+	for (i = 0; i < s->nr_regions; i++)
+		consider(&sg, w->text, w->len, s->regions[i].name, s->regions[i].name_len);
+	if (sg.best)
+		return errorf(s, w->col, "unknown region %s (did you mean %s?)", showw(s, w),
+			      show(s, sg.best, sg.best_len));
+	return errorf(s, w->col, "unknown region %s", showw(s, w));
+}
+
+static int as_arg(msc_session *s, const msc_word *w, ms_as **out)
+{
+	struct as_ent *e = find_as(s, w->text, w->len);
+	struct suggestion sg = {NULL, 0, SIZE_MAX};
+	size_t i;
+
+	if (e) {
+		*out = e->as;
+		return 0;
+	}
+	for (i = 0; i < s->nr_as; i++)
+		consider(&sg, w->text, w->len, s->as[i].name, s->as[i].name_len);
+	if (sg.best)
+		return errorf(s, w->col, "unknown address space %s (did you mean %s?)", showw(s, w),
+			      show(s, sg.best, sg.best_len));
+	return errorf(s, w->col, "unknown address space %s", showw(s, w));
+}
+
+/* The address space of an access: as=NAME, else the current one. */
+static int access_as(msc_session *s, call *c, ms_as **out)
+{
+	msc_word *w = get_opt(c, "as"), v;
+
+	if (w) {
+		v = value_of(w);
+		return as_arg(s, &v, out);
+	}
+	if (!s->current)
+		return errorf(s, c->word->col,
+			      "%s: no address space yet (create one with 'as NAME ROOT')",
+			      c->cmd->name);
+	*out = s->current;
+	return 0;
+}
+
+static int parse_attrs(msc_session *s, call *c, ms_attrs *out)
+{
+	static const char *const flags[] = {"secure", "nonsecure", "user", "memory", "debug"};
+	ms_attrs a = {0};
+	bool any = false, present;
+	uint64_t v;
+	unsigned i;
+
+	for (i = 0; i < 5; i++) {
+		if (!get_opt(c, flags[i]))
+			continue;
+		any = true;
+		if (i == 0)
+			a.secure = 1;
+		else if (i == 2)
+			a.user = 1;
+		else if (i == 3)
+			a.memory = 1;
+		else if (i == 4)
+			a.debug = 1;
+	}
+	if (get_opt(c, "secure") && get_opt(c, "nonsecure"))
+		return errorf(s, get_opt(c, "nonsecure")->col,
+			      "secure and nonsecure exclude each other");
+	if (opt_number(s, c, "requester", "requester id", &v, &present))
+		return 1;
+	if (present) {
+		if (v > 0xffff)
+			return errorf(s, get_opt(c, "requester")->col,
+				      "requester id 0x%" PRIx64 " does not fit in 16 bits", v);
+		a.requester_id = (unsigned)v;
+		any = true;
+	}
+	if (opt_number(s, c, "pasid", "pasid", &v, &present))
+		return 1;
+	if (present) {
+		if (v > UINT32_MAX)
+			return errorf(s, get_opt(c, "pasid")->col,
+				      "pasid 0x%" PRIx64 " does not fit in 32 bits", v);
+		a.pasid = (uint32_t)v;
+		a.pasid_valid = 1;
+		any = true;
+	}
+	a.unspecified = !any;
+	*out = a;
+	return 0;
+}
+
+/* Decode write data: quoted words are raw bytes, others hex digits. */
+static int parse_data(msc_session *s, call *c, size_t first, uint8_t *buf, size_t cap, size_t *len)
+{
+	size_t i, j, n = 0;
+
+	for (i = first; i < c->npos; i++) {
+		msc_word *w = c->pos[i];
+
+		if (w->quoted) {
+			if (n + w->len > cap)
+				return errorf(s, w->col, "too much data");
+			memcpy(buf + n, w->text, w->len);
+			n += w->len;
+			continue;
+		}
+		if (w->len % 2 || w->len == 0)
+			return errorf(s, w->col,
+				      "data %s: write bytes as pairs of hex digits (de ad be ef) "
+				      "or a quoted string; use st* for a number",
+				      showw(s, w));
+		for (j = 0; j < w->len; j += 2) {
+			unsigned hi, lo;
+			const char *hex = "0123456789abcdef0123456789ABCDEF";
+			const char *ph = memchr(hex, w->text[j], 32),
+				   *pl = memchr(hex, w->text[j + 1], 32);
+
+			if (!ph || !pl || w->text[j] == '\0' || w->text[j + 1] == '\0')
+				return errorf(
+					s, w->col + (unsigned)j,
+					"data %s: write bytes as pairs of hex digits "
+					"(de ad be ef) or a quoted string; use st* for a number",
+					showw(s, w));
+			hi = (unsigned)(ph - hex) % 16;
+			lo = (unsigned)(pl - hex) % 16;
+			if (n >= cap)
+				return errorf(s, w->col, "too much data");
+			buf[n++] = (uint8_t)(hi << 4 | lo);
+		}
+	}
+	*len = n;
+	return 0;
+}
+
+/* A name for something new: non-empty, no NUL, no '=' unless quoted. */
+static int check_new_name(msc_session *s, const msc_word *w, const char *what, bool exists)
+{
+	if (w->len == 0)
+		return errorf(s, w->col, "a %s name cannot be empty", what);
+	if (memchr(w->text, '\0', w->len))
+		return errorf(s, w->col, "a %s name cannot contain a NUL byte", what);
+	if (exists)
+		return errorf(s, w->col, "%s %s already exists", what, showw(s, w));
+	return 0;
+}
+
+/* ---- regions ----------------------------------------------------------- */
+
+static int add_region_entry(msc_session *s, const msc_word *name, ms_region *r, msc_device *dev)
+{
+	struct region_ent *e;
+
+	if (grow((void **)&s->regions, &s->cap_regions, s->nr_regions, sizeof(*s->regions)) ||
+	    (dev &&
+	     grow((void **)&s->devices, &s->cap_devices, s->nr_devices, sizeof(*s->devices))))
+		return -ENOMEM;
+	e = &s->regions[s->nr_regions];
+	e->name = dup_text(name->text, name->len);
+	if (!e->name)
+		return -ENOMEM;
+	e->name_len = name->len;
+	e->r = r;
+	e->dev = dev;
+	s->nr_regions++;
+	s->created_regions++;
+	if (dev)
+		s->devices[s->nr_devices++] = dev;
+	return 0;
+}
+
+static int parse_sizes(msc_session *s, const msc_word *w, unsigned *min, unsigned *max)
+{
+	const char *dash = memchr(w->text, '-', w->len);
+	uint64_t a, b;
+	const char *why;
+
+	if (!dash || msc_parse_u64(w->text, (size_t)(dash - w->text), false, &a, &why) ||
+	    msc_parse_u64(dash + 1, w->len - (size_t)(dash - w->text) - 1, false, &b, &why) ||
+	    (a != 1 && a != 2 && a != 4 && a != 8) || (b != 1 && b != 2 && b != 4 && b != 8) ||
+	    a > b)
+		return errorf(s, w->col,
+			      "bad access sizes %s: write MIN-MAX with 1, 2, 4 or 8, e.g. 1-4",
+			      showw(s, w));
+	*min = (unsigned)a;
+	*max = (unsigned)b;
+	return 0;
+}
+
+/* Read the device options of io / romdevice into @cfg. */
+static int device_config(msc_session *s, call *c, msc_device_config *cfg, bool have_model)
+{
+	static const char *const dev_opts[] = {"value", "as",        "endian",      "valid",
+					       "impl",  "unaligned", "secure-only", "log"};
+	msc_word *w, v;
+	unsigned i;
+	bool b;
+
+	cfg->log = -1;
+	for (i = 0; i < 8; i++) {
+		w = get_opt(c, dev_opts[i]);
+		if (!w)
+			continue;
+		if (!have_model)
+			return errorf(s, w->col,
+				      "option %s needs a device model (regs, const, error, dma)",
+				      show(s, w->text, w->eq >= 0 ? (size_t)w->eq + 1 : w->len));
+		v = value_of(w);
+		switch (i) {
+		case 0:
+			if (strcmp(cfg->model, "const"))
+				return errorf(s, w->col, "value= applies only to the const model");
+			if (parse_number(s, &v, "value", false, &cfg->value))
+				return 1;
+			break;
+		case 1:
+			if (strcmp(cfg->model, "dma"))
+				return errorf(s, w->col, "as= applies only to the dma model");
+			if (as_arg(s, &v, &cfg->dma_as))
+				return 1;
+			break;
+		case 2:
+			if (strcmp(v.text, "little") == 0)
+				cfg->endianness = MS_ENDIAN_LITTLE;
+			else if (strcmp(v.text, "big") == 0)
+				cfg->endianness = MS_ENDIAN_BIG;
+			else if (strcmp(v.text, "native") == 0)
+				cfg->endianness = MS_ENDIAN_NATIVE;
+			else
+				return errorf(s, v.col,
+					      "endian= takes little, big or native, not %s",
+					      showw(s, &v));
+			break;
+		case 3:
+			if (parse_sizes(s, &v, &cfg->valid_min, &cfg->valid_max))
+				return 1;
+			break;
+		case 4:
+			if (parse_sizes(s, &v, &cfg->impl_min, &cfg->impl_max))
+				return 1;
+			break;
+		case 5:
+			cfg->unaligned = true;
+			break;
+		case 6:
+			cfg->secure_only = true;
+			break;
+		case 7:
+			if (parse_bool(s, &v, &b))
+				return 1;
+			cfg->log = b;
+			break;
+		}
+	}
+	if (have_model && strcmp(cfg->model, "dma") == 0 && !cfg->dma_as) {
+		if (!s->current)
+			return errorf(
+				s, c->pos[2]->col,
+				"a dma device needs an address space: create one first or give as=NAME");
+		cfg->dma_as = s->current;
+	}
+	return 0;
+}
+
+/* Placement options in=CONTAINER at=ADDR prio=N, shared by every creation command. */
+struct placement {
+	struct region_ent *container;
+	uint64_t addr;
+	int prio;
+	bool present;
+	const msc_word *owner;
+};
+
+static int parse_placement(msc_session *s, call *c, struct placement *p)
+{
+	msc_word *in = get_opt(c, "in"), *at = get_opt(c, "at"), *prio = get_opt(c, "prio"), v;
+
+	memset(p, 0, sizeof(*p));
+	if ((at || prio) && !in)
+		return errorf(s, (at ? at : prio)->col, "at= and prio= need in=CONTAINER");
+	if (in && !at)
+		return errorf(s, in->col, "in= needs at=ADDRESS");
+	if (in) {
+		v = value_of(in);
+		if (region_arg(s, &v, &p->container))
+			return 1;
+		v = value_of(at);
+		if (parse_number(s, &v, "address", false, &p->addr))
+			return 1;
+		if (prio) {
+			v = value_of(prio);
+			if (parse_prio(s, &v, &p->prio))
+				return 1;
+		}
+		p->present = true;
+	}
+	p->owner = get_opt(c, "owner");
+	return 0;
+}
+
+static const char *add_error(int rc, ms_region *container, ms_region *sub)
+{
+	ms_region *up;
+
+	switch (-rc) {
+	case EBUSY:
+		return "the region is already in a container (del it first)";
+	case EINVAL:
+		return "cannot add a region to an alias or to itself";
+	case ELOOP:
+		for (up = container; up; up = ms_region_container(up))
+			if (up == sub)
+				return "the container lies inside the region being added";
+		return "the view would nest deeper than 1024 levels (an alias that leads back "
+		       "into itself without end)";
+	default:
+		return NULL;
+	}
+}
+
+/* Finish a new region: owner, placement, name. On failure the region is freed. */
+static int finish_region(msc_session *s, call *c, ms_region *r, msc_device *dev,
+			 const struct placement *p, struct memory_block *block)
+{
+	int rc = 0;
+
+	if (p->owner) {
+		msc_word v = value_of(p->owner);
+
+		rc = ms_region_set_owner(r, v.len ? v.text : NULL);
+		if (rc)
+			lib_error(s, p->owner->col, "owner", rc, NULL);
+	}
+	if (!rc && p->present) {
+		rc = ms_region_add_subregion_overlap(p->container->r, p->addr, r, p->prio);
+		if (rc)
+			lib_error(s, get_opt(c, "in")->col, "in", rc,
+				  add_error(rc, p->container->r, r));
+	}
+	if (!rc && block &&
+	    grow((void **)&s->blocks, &s->cap_blocks, s->nr_blocks, sizeof(*s->blocks))) {
+		rc = -ENOMEM;
+		lib_error(s, c->word->col, c->cmd->name, rc, NULL);
+	}
+	if (!rc) {
+		rc = add_region_entry(s, c->pos[0], r, dev);
+		if (rc)
+			lib_error(s, c->word->col, c->cmd->name, rc, NULL);
+	}
+	if (rc) {
+		if (p->present && ms_region_container(r))
+			ms_region_del_subregion(p->container->r, r);
+		ms_region_unref(r);
+		msc_device_free(dev);
+		if (block)
+			munmap(block->p, block->len);
+		return 1;
+	}
+	if (block) {
+		s->blocks[s->nr_blocks++] = *block;
+		s->memory_used += block->len;
+	}
+	return 0;
+}
+
+static int check_region_budget(msc_session *s, call *c)
+{
+	if (s->created_regions >= MSC_MAX_REGIONS)
+		return errorf(s, c->word->col, "%s: too many regions (the limit is %u per session)",
+			      c->cmd->name, MSC_MAX_REGIONS);
+	return 0;
+}
+
+static bool needs_memory(const char *kind)
+{
+	return !strcmp(kind, "ram") || !strcmp(kind, "rom") || !strcmp(kind, "romdevice") ||
+	       !strcmp(kind, "ramdevice") || !strcmp(kind, "ramptr");
+}
+
+static int cmd_region(msc_session *s, call *c)
+{
+	const char *kind = c->cmd->name;
+	msc_device_config cfg = {0};
+	struct memory_block block = {NULL, 0}, *blockp = NULL;
+	struct placement place;
+	msc_device *dev = NULL;
+	ms_region *r = NULL;
+	const char *why;
+	uint64_t size;
+	bool has_model = c->npos > 2;
+	int rc;
+
+	if (check_region_budget(s, c) ||
+	    check_new_name(s, c->pos[0], "region",
+			   find_region(s, c->pos[0]->text, c->pos[0]->len)) ||
+	    parse_number(s, c->pos[1], "size", true, &size))
+		return 1;
+	if (needs_memory(kind)) {
+		if (size == 0)
+			return errorf(s, c->pos[1]->col, "%s: the size cannot be 0", kind);
+		if (size > MSC_MAX_MEMORY - s->memory_used)
+			return errorf(s, c->pos[1]->col,
+				      "%s: size 0x%" PRIx64 " is over the memory limit (%" PRIu64
+				      " MiB left of 8 GiB per session)",
+				      kind, size,
+				      (uint64_t)((MSC_MAX_MEMORY - s->memory_used) >> 20));
+	}
+	if (!strcmp(kind, "romdevice") && !has_model)
+		return errorf(s, c->word->col,
+			      "romdevice needs a device model: romdevice NAME SIZE MODEL");
+	if (has_model)
+		cfg.model = c->pos[2]->text;
+	if (device_config(s, c, &cfg, has_model) || parse_placement(s, c, &place))
+		return 1;
+	if (has_model) {
+		cfg.name = c->pos[0]->text;
+		cfg.size = size;
+		cfg.out = s->o.out;
+		if (memchr(cfg.model, '\0', c->pos[2]->len) || msc_device_new(&dev, &cfg, &why))
+			return errorf(s, c->pos[2]->col, "device %s: %s", showw(s, c->pos[2]),
+				      memchr(cfg.model, '\0', c->pos[2]->len)
+					      ? "unknown device model"
+					      : why);
+	}
+	if (!strcmp(kind, "ramdevice") || !strcmp(kind, "ramptr")) {
+		block.len = (size_t)size;
+		block.p = mmap(NULL, block.len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (block.p == MAP_FAILED)
+			return lib_error(s, c->word->col, kind, -ENOMEM, NULL);
+		blockp = &block;
+	}
+	if (!strcmp(kind, "container"))
+		rc = ms_region_new_container(&r, s->ctx, c->pos[0]->text, size);
+	else if (!strcmp(kind, "io"))
+		rc = ms_region_new_io(&r, s->ctx, c->pos[0]->text, size,
+				      dev ? msc_device_ops(dev) : NULL, dev);
+	else if (!strcmp(kind, "ram"))
+		rc = ms_region_new_ram(&r, s->ctx, c->pos[0]->text, size);
+	else if (!strcmp(kind, "rom"))
+		rc = ms_region_new_rom(&r, s->ctx, c->pos[0]->text, size);
+	else if (!strcmp(kind, "romdevice"))
+		rc = ms_region_new_rom_device(&r, s->ctx, c->pos[0]->text, size,
+					      msc_device_ops(dev), dev);
+	else if (!strcmp(kind, "ramdevice"))
+		rc = ms_region_new_ram_device(&r, s->ctx, c->pos[0]->text, size, block.p);
+	else if (!strcmp(kind, "ramptr"))
+		rc = ms_region_new_ram_ptr(&r, s->ctx, c->pos[0]->text, size, block.p);
+	else
+		rc = ms_region_new_iommu(&r, s->ctx, c->pos[0]->text, size);
+	if (rc) {
+		msc_device_free(dev);
+		if (blockp)
+			munmap(block.p, block.len);
+		return lib_error(s, c->word->col, kind, rc, NULL);
+	}
+	if (!blockp && needs_memory(kind)) {
+		/* Library-owned memory counts against the budget too. */
+		s->memory_used += size;
+	}
+	if (finish_region(s, c, r, dev, &place, blockp)) {
+		if (!blockp && needs_memory(kind))
+			s->memory_used -= size;
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_alias(msc_session *s, call *c)
+{
+	struct region_ent *target;
+	struct placement place;
+	uint64_t offset, size;
+	ms_region *r;
+	int rc;
+
+	if (check_region_budget(s, c) ||
+	    check_new_name(s, c->pos[0], "region",
+			   find_region(s, c->pos[0]->text, c->pos[0]->len)) ||
+	    region_arg(s, c->pos[1], &target) ||
+	    parse_number(s, c->pos[2], "offset", false, &offset) ||
+	    parse_number(s, c->pos[3], "size", true, &size) || parse_placement(s, c, &place))
+		return 1;
+	rc = ms_region_new_alias(&r, s->ctx, c->pos[0]->text, target->r, offset, size);
+	if (rc)
+		return lib_error(s, c->word->col, "alias", rc, NULL);
+	return finish_region(s, c, r, NULL, &place, NULL);
+}
+
+static int cmd_add(msc_session *s, call *c)
+{
+	struct region_ent *container, *sub;
+	uint64_t addr;
+	int prio = 0, rc;
+	msc_word *w = get_opt(c, "prio"), v;
+
+	if (region_arg(s, c->pos[0], &container) ||
+	    parse_number(s, c->pos[1], "address", false, &addr) || region_arg(s, c->pos[2], &sub))
+		return 1;
+	if (w) {
+		v = value_of(w);
+		if (parse_prio(s, &v, &prio))
+			return 1;
+	}
+	rc = ms_region_add_subregion_overlap(container->r, addr, sub->r, prio);
+	if (rc)
+		return lib_error(s, c->word->col, "add", rc, add_error(rc, container->r, sub->r));
+	return 0;
+}
+
+static int cmd_del(msc_session *s, call *c)
+{
+	struct region_ent *sub, *container = NULL;
+	msc_word *w = get_opt(c, "from"), v;
+	ms_region *parent;
+	int rc;
+
+	if (region_arg(s, c->pos[0], &sub))
+		return 1;
+	if (w) {
+		v = value_of(w);
+		if (region_arg(s, &v, &container))
+			return 1;
+		parent = container->r;
+	} else {
+		parent = ms_region_container(sub->r);
+		if (!parent)
+			return errorf(s, c->pos[0]->col, "del: %s is not in a container",
+				      showw(s, c->pos[0]));
+	}
+	rc = ms_region_del_subregion(parent, sub->r);
+	if (rc)
+		return lib_error(s, c->word->col, "del", rc,
+				 rc == -ENOENT ? "the region is not a subregion of that container"
+					       : NULL);
+	return 0;
+}
+
+static int cmd_set(msc_session *s, call *c)
+{
+	static const char *const keys[] = {"addr",         "size",        "prio",        "enabled",
+					   "readonly",     "nonvolatile", "unmergeable", "romd",
+					   "alias-offset", "owner"};
+	struct region_ent *e;
+	size_t i;
+
+	if (region_arg(s, c->pos[0], &e))
+		return 1;
+	if (c->nopt == 0)
+		return errorf(s, c->word->col, "set: nothing to set (e.g. set %s readonly=on)",
+			      shows(s, e->name));
+	/* Check every value first, then apply them in order. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = 0; i < c->nopt; i++) {
+			msc_word *w = c->opt[i], v = value_of(w);
+			unsigned k;
+			uint64_t n = 0;
+			int prio = 0, rc = 0;
+			bool b = false;
+
+			for (k = 0; k < 10; k++)
+				if ((size_t)w->eq == strlen(keys[k]) &&
+				    memcmp(w->text, keys[k], (size_t)w->eq) == 0)
+					break;
+			if (k == 0 || k == 8) {
+				if (parse_number(s, &v, k ? "offset" : "address", false, &n))
+					return 1;
+			} else if (k == 1) {
+				if (parse_number(s, &v, "size", true, &n))
+					return 1;
+			} else if (k == 2) {
+				if (parse_prio(s, &v, &prio))
+					return 1;
+			} else if (k >= 3 && k <= 7) {
+				if (parse_bool(s, &v, &b))
+					return 1;
+			}
+			if (pass == 0)
+				continue;
+			switch (k) {
+			case 0:
+				rc = ms_region_set_address(e->r, n);
+				break;
+			case 1:
+				rc = ms_region_set_size(e->r, n);
+				break;
+			case 2:
+				rc = ms_region_set_priority(e->r, prio);
+				break;
+			case 3:
+				rc = ms_region_set_enabled(e->r, b);
+				break;
+			case 4:
+				rc = ms_region_set_readonly(e->r, b);
+				break;
+			case 5:
+				rc = ms_region_set_nonvolatile(e->r, b);
+				break;
+			case 6:
+				rc = ms_region_set_unmergeable(e->r, b);
+				break;
+			case 7:
+				rc = ms_region_set_romd(e->r, b);
+				break;
+			case 8:
+				rc = ms_region_set_alias_offset(e->r, n);
+				break;
+			default:
+				rc = ms_region_set_owner(e->r, v.len ? v.text : NULL);
+				break;
+			}
+			if (rc) {
+				const char *why = NULL;
+
+				if (rc == -EINVAL && k == 1)
+					why = "the size of a region with memory is fixed, and only "
+					      "containers, I/O and alias regions may be 0";
+				else if (rc == -EINVAL && k == 2)
+					why = "the region is not in a container";
+				else if (rc == -EINVAL && k == 7)
+					why = "the region is not a ROM device";
+				else if (rc == -EINVAL && k == 8)
+					why = "the region is not an alias";
+				return lib_error(s, w->col, keys[k], rc, why);
+			}
+		}
+	}
+	return 0;
+}
+
+static int cmd_enable(msc_session *s, call *c)
+{
+	bool on = strcmp(c->cmd->name, "enable") == 0;
+	struct region_ent *e;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->npos; i++)
+		if (region_arg(s, c->pos[i], &e))
+			return 1;
+	for (i = 0; i < c->npos; i++) {
+		e = find_region(s, c->pos[i]->text, c->pos[i]->len);
+		rc = ms_region_set_enabled(e->r, on);
+		if (rc)
+			return lib_error(s, c->pos[i]->col, c->cmd->name, rc, NULL);
+	}
+	return 0;
+}
+
+static int cmd_drop(msc_session *s, call *c)
+{
+	struct region_ent *e;
+	size_t i;
+
+	if (region_arg(s, c->pos[0], &e))
+		return 1;
+	for (i = 0; i < s->nr_as; i++)
+		if (ms_as_root(s->as[i].as) == e->r)
+			return errorf(s, c->pos[0]->col,
+				      "drop: %s is the root of address space %s (as-free it first)",
+				      showw(s, c->pos[0]), shows(s, s->as[i].name));
+	ms_region_unref(e->r);
+	free(e->name);
+	*e = s->regions[--s->nr_regions];
+	return 0;
+}
+
+static const char *kind_name(ms_region_kind k)
+{
+	static const char *const names[] = {"container", "io",     "ram",   "rom",  "romdevice",
+					    "ramdevice", "ramptr", "alias", "iommu"};
+
+	return (unsigned)k < 9 ? names[k] : "?";
+}
+
+static int cmd_show(msc_session *s, call *c)
+{
+	struct region_ent *e, *parent;
+	ms_region *r, *target;
+	FILE *o = s->o.out;
+	uint64_t size;
+	size_t i, n;
+
+	if (region_arg(s, c->pos[0], &e))
+		return 1;
+	r = e->r;
+	size = ms_region_size(r);
+	fprintf(o, "%s: %s, size ", e->name, kind_name(ms_region_get_kind(r)));
+	if (size == MS_SIZE_2_64)
+		fputs("2^64", o);
+	else
+		fprintf(o, "0x%" PRIx64, size);
+	if (ms_region_container(r)) {
+		parent = region_of(s, ms_region_container(r));
+		fprintf(o, ", in %s at 0x%" PRIx64 " prio %d",
+			parent ? parent->name : ms_region_name(ms_region_container(r)),
+			ms_region_addr(r), ms_region_priority(r));
+	} else {
+		fputs(", not in a container", o);
+	}
+	fputc('\n', o);
+	fprintf(o, "  enabled=%s readonly=%s nonvolatile=%s unmergeable=%s",
+		ms_region_enabled(r) ? "on" : "off", ms_region_readonly(r) ? "on" : "off",
+		ms_region_nonvolatile(r) ? "on" : "off", ms_region_unmergeable(r) ? "on" : "off");
+	if (ms_region_get_kind(r) == MS_REGION_ROM_DEVICE)
+		fprintf(o, " romd=%s", ms_region_romd(r) ? "on" : "off");
+	if (ms_region_owner(r))
+		fprintf(o, " owner=%s", ms_region_owner(r));
+	fputc('\n', o);
+	target = ms_region_alias_target(r);
+	if (target)
+		fprintf(o, "  alias of %s at offset 0x%" PRIx64 "\n", ms_region_name(target),
+			ms_region_alias_offset(r));
+	if (e->dev)
+		fprintf(o, "  device model attached\n");
+	n = ms_region_nr_subregions(r);
+	for (i = 0; i < n; i++) {
+		ms_region *sub = ms_region_subregion(r, i);
+
+		fprintf(o, "  subregion %s at 0x%" PRIx64 " prio %d%s\n", ms_region_name(sub),
+			ms_region_addr(sub), ms_region_priority(sub),
+			ms_region_enabled(sub) ? "" : " (disabled)");
+	}
+	return 0;
+}
+
+static int cmd_list(msc_session *s, call *c)
+{
+	FILE *o = s->o.out;
+	size_t i;
+
+	(void)c;
+	fprintf(o, "regions:");
+	for (i = 0; i < s->nr_regions; i++)
+		fprintf(o, " %s", s->regions[i].name);
+	fprintf(o, "\naddress spaces:");
+	for (i = 0; i < s->nr_as; i++)
+		fprintf(o, " %s%s", s->as[i].name, s->as[i].as == s->current ? " (current)" : "");
+	fprintf(o, "\nlisteners:");
+	for (i = 0; i < s->nr_listeners; i++)
+		fprintf(o, " %s", s->listeners[i]->name);
+	fprintf(o, "\nmappings:");
+	for (i = 0; i < s->nr_mappings; i++)
+		fprintf(o, " %lu", s->mappings[i].id);
+	fprintf(o, "\nmap clients:");
+	for (i = 0; i < s->nr_clients; i++)
+		fprintf(o, " %s", s->clients[i]->name);
+	fputc('\n', o);
+	return 0;
+}
+
+/* ---- address spaces and transactions ----------------------------------- */
+
+static int cmd_as(msc_session *s, call *c)
+{
+	struct region_ent *root;
+	struct as_ent *e;
+	ms_as *as;
+	int rc;
+
+	if (check_new_name(s, c->pos[0], "address space",
+			   find_as(s, c->pos[0]->text, c->pos[0]->len) != NULL) ||
+	    region_arg(s, c->pos[1], &root))
+		return 1;
+	if (s->nr_as == MSC_MAX_AS)
+		return errorf(s, c->word->col, "as: too many address spaces (the limit is %u)",
+			      MSC_MAX_AS);
+	e = &s->as[s->nr_as];
+	e->name = dup_text(c->pos[0]->text, c->pos[0]->len);
+	if (!e->name)
+		return lib_error(s, c->word->col, "as", -ENOMEM, NULL);
+	rc = ms_as_new(&as, s->ctx, root->r, e->name);
+	if (rc) {
+		free(e->name);
+		return lib_error(s, c->word->col, "as", rc, NULL);
+	}
+	e->name_len = c->pos[0]->len;
+	e->as = as;
+	s->nr_as++;
+	if (!s->current)
+		s->current = as;
+	return 0;
+}
+
+static int cmd_as_free(msc_session *s, call *c)
+{
+	struct as_ent *e;
+	ms_as *as;
+	size_t i;
+	int rc;
+
+	if (as_arg(s, c->pos[0], &as))
+		return 1;
+	for (i = 0; i < s->nr_devices; i++)
+		if (msc_device_dma_as(s->devices[i]) == as)
+			return errorf(s, c->pos[0]->col,
+				      "as-free: dma device %s works in address space %s",
+				      shows(s, msc_device_name(s->devices[i])),
+				      showw(s, c->pos[0]));
+	rc = ms_as_free(as);
+	if (rc)
+		return lib_error(s, c->word->col, "as-free", rc,
+				 rc == -EBUSY
+					 ? "listeners are still registered (unlisten them first)"
+					 : NULL);
+	/* ms_as_free() released the mappings and map clients of @as. */
+	for (i = 0; i < s->nr_mappings;)
+		if (s->mappings[i].as == as)
+			s->mappings[i] = s->mappings[--s->nr_mappings];
+		else
+			i++;
+	for (i = 0; i < s->nr_clients;) {
+		if (s->clients[i]->as == as) {
+			free(s->clients[i]->name);
+			free(s->clients[i]);
+			s->clients[i] = s->clients[--s->nr_clients];
+		} else {
+			i++;
+		}
+	}
+	e = as_entry(s, as);
+	free(e->name);
+	memmove(e, e + 1, (size_t)(&s->as[s->nr_as] - (e + 1)) * sizeof(*e));
+	s->nr_as--;
+	if (s->current == as)
+		s->current = s->nr_as ? s->as[0].as : NULL;
+	return 0;
+}
+
+static int cmd_use(msc_session *s, call *c)
+{
+	return as_arg(s, c->pos[0], &s->current);
+}
+
+static int cmd_begin(msc_session *s, call *c)
+{
+	(void)c;
+	if (s->txn_depth == 0)
+		s->txn_line = s->lineno;
+	if (s->txn_depth >= 1000)
+		return errorf(s, c->word->col,
+			      "begin: transactions nested too deeply (the limit is 1000)");
+	ms_transaction_begin(s->ctx);
+	s->txn_depth++;
+	return 0;
+}
+
+static int cmd_commit(msc_session *s, call *c)
+{
+	int rc;
+
+	if (s->txn_depth == 0)
+		return errorf(s, c->word->col, "commit without begin");
+	rc = ms_transaction_commit(s->ctx);
+	s->txn_depth--;
+	if (rc)
+		return lib_error(s, c->word->col, "commit", rc,
+				 rc == -ELOOP ? "the view would nest deeper than 1024 levels (an "
+						"alias that leads back into itself without end); "
+						"the changes stay pending"
+					      : NULL);
+	return 0;
+}
+
+/* ---- accesses ---------------------------------------------------------- */
+
+static int cmd_read(msc_session *s, call *c)
+{
+	char res[48];
+	uint64_t addr, len;
+	ms_attrs attrs;
+	uint8_t *buf;
+	ms_result r;
+	ms_as *as;
+	size_t i;
+
+	if (parse_number(s, c->pos[0], "address", false, &addr) ||
+	    parse_number(s, c->pos[1], "length", false, &len) || access_as(s, c, &as) ||
+	    parse_attrs(s, c, &attrs))
+		return 1;
+	if (len > MSC_MAX_PRINT)
+		return errorf(s, c->pos[1]->col, "read: %" PRIu64 " bytes is over the limit of %u",
+			      len, MSC_MAX_PRINT);
+	buf = malloc(len ? (size_t)len : 1);
+	if (!buf)
+		return lib_error(s, c->word->col, "read", -ENOMEM, NULL);
+	r = ms_as_read(as, addr, attrs, buf, (size_t)len);
+	result_text(res, sizeof(res), r);
+	if (len <= 16) {
+		fprintf(s->o.out, "read 0x%" PRIx64 " %" PRIu64 " ->", addr, len);
+		for (i = 0; i < len; i++)
+			fprintf(s->o.out, " %02x", buf[i]);
+		fprintf(s->o.out, " (%s)\n", res);
+	} else {
+		fprintf(s->o.out, "read 0x%" PRIx64 " %" PRIu64 " (%s)\n", addr, len, res);
+		hexdump(s, addr, buf, (size_t)len);
+	}
+	free(buf);
+	return 0;
+}
+
+static int cmd_write(msc_session *s, call *c)
+{
+	bool load = strcmp(c->cmd->name, "load") == 0;
+	uint8_t buf[MSC_MAX_LINE];
+	char res[48];
+	uint64_t addr;
+	ms_attrs attrs = MS_ATTRS_UNSPECIFIED;
+	size_t len;
+	ms_result r;
+	ms_as *as;
+
+	if (parse_number(s, c->pos[0], "address", false, &addr) ||
+	    parse_data(s, c, 1, buf, sizeof(buf), &len) || access_as(s, c, &as) ||
+	    (!load && parse_attrs(s, c, &attrs)))
+		return 1;
+	r = load ? ms_as_write_rom(as, addr, buf, len) : ms_as_write(as, addr, attrs, buf, len);
+	result_text(res, sizeof(res), r);
+	fprintf(s->o.out, "%s 0x%" PRIx64 " %zu byte%s (%s)\n", c->cmd->name, addr, len,
+		len == 1 ? "" : "s", res);
+	return 0;
+}
+
+static int cmd_fill(msc_session *s, call *c)
+{
+	uint64_t addr, len, byte;
+	char res[48];
+	ms_attrs attrs;
+	ms_result r;
+	ms_as *as;
+
+	if (parse_number(s, c->pos[0], "address", false, &addr) ||
+	    parse_number(s, c->pos[1], "length", false, &len) ||
+	    parse_number(s, c->pos[2], "byte", false, &byte) || access_as(s, c, &as) ||
+	    parse_attrs(s, c, &attrs))
+		return 1;
+	if (len > MSC_MAX_BYTES)
+		return errorf(s, c->pos[1]->col, "fill: %" PRIu64 " bytes is over the limit of %u",
+			      len, MSC_MAX_BYTES);
+	if (byte > 0xff)
+		return errorf(s, c->pos[2]->col, "fill: 0x%" PRIx64 " does not fit in a byte",
+			      byte);
+	r = ms_as_set(as, addr, attrs, (uint8_t)byte, (size_t)len);
+	result_text(res, sizeof(res), r);
+	fprintf(s->o.out, "fill 0x%" PRIx64 " %" PRIu64 " 0x%02x (%s)\n", addr, len, (unsigned)byte,
+		res);
+	return 0;
+}
+
+static unsigned scalar_size(const char *name)
+{
+	switch (name[2]) {
+	case 'b':
+		return 1;
+	case 'w':
+		return 2;
+	case 'l':
+		return 4;
+	default:
+		return 8;
+	}
+}
+
+static int scalar_be(msc_session *s, call *c, bool *be)
+{
+	msc_word *b = get_opt(c, "be"), *l = get_opt(c, "le");
+
+	if (b && l)
+		return errorf(s, l->col, "be and le exclude each other");
+	*be = b != NULL;
+	return 0;
+}
+
+static int cmd_ld(msc_session *s, call *c)
+{
+	unsigned size = scalar_size(c->cmd->name);
+	uint64_t addr, v = 0;
+	ms_result r = 0;
+	char res[48];
+	ms_attrs attrs;
+	ms_as *as;
+	bool be;
+
+	if (parse_number(s, c->pos[0], "address", false, &addr) || access_as(s, c, &as) ||
+	    parse_attrs(s, c, &attrs) || scalar_be(s, c, &be))
+		return 1;
+	switch (size) {
+	case 1:
+		v = ms_as_ldub(as, addr, attrs, &r);
+		break;
+	case 2:
+		v = be ? ms_as_lduw_be(as, addr, attrs, &r) : ms_as_lduw_le(as, addr, attrs, &r);
+		break;
+	case 4:
+		v = be ? ms_as_ldl_be(as, addr, attrs, &r) : ms_as_ldl_le(as, addr, attrs, &r);
+		break;
+	default:
+		v = be ? ms_as_ldq_be(as, addr, attrs, &r) : ms_as_ldq_le(as, addr, attrs, &r);
+		break;
+	}
+	result_text(res, sizeof(res), r);
+	fprintf(s->o.out, "%s 0x%" PRIx64 "%s -> 0x%0*" PRIx64 " (%s)\n", c->cmd->name, addr,
+		size > 1 ? (be ? " be" : " le") : "", (int)size * 2, v, res);
+	return 0;
+}
+
+static int cmd_st(msc_session *s, call *c)
+{
+	unsigned size = scalar_size(c->cmd->name);
+	uint64_t addr, v;
+	ms_result r;
+	char res[48];
+	ms_attrs attrs;
+	ms_as *as;
+	bool be;
+
+	if (parse_number(s, c->pos[0], "address", false, &addr) ||
+	    parse_number(s, c->pos[1], "value", false, &v) || access_as(s, c, &as) ||
+	    parse_attrs(s, c, &attrs) || scalar_be(s, c, &be))
+		return 1;
+	if (size < 8 && v >> (8 * size))
+		return errorf(s, c->pos[1]->col, "%s: 0x%" PRIx64 " does not fit in %u byte%s",
+			      c->cmd->name, v, size, size == 1 ? "" : "s");
+	switch (size) {
+	case 1:
+		r = ms_as_stb(as, addr, attrs, (uint8_t)v);
+		break;
+	case 2:
+		r = be ? ms_as_stw_be(as, addr, attrs, (uint16_t)v)
+		       : ms_as_stw_le(as, addr, attrs, (uint16_t)v);
+		break;
+	case 4:
+		r = be ? ms_as_stl_be(as, addr, attrs, (uint32_t)v)
+		       : ms_as_stl_le(as, addr, attrs, (uint32_t)v);
+		break;
+	default:
+		r = be ? ms_as_stq_be(as, addr, attrs, v) : ms_as_stq_le(as, addr, attrs, v);
+		break;
+	}
+	result_text(res, sizeof(res), r);
+	fprintf(s->o.out, "%s 0x%" PRIx64 "%s 0x%0*" PRIx64 " (%s)\n", c->cmd->name, addr,
+		size > 1 ? (be ? " be" : " le") : "", (int)size * 2, v, res);
+	return 0;
+}
+
+static const char *section_type(const ms_section *sec)
+{
+	switch (ms_region_get_kind(sec->region)) {
+	case MS_REGION_IO:
+		return "i/o";
+	case MS_REGION_RAM:
+	case MS_REGION_RAM_PTR:
+		return sec->readonly ? "rom" : "ram";
+	case MS_REGION_ROM:
+		return "rom";
+	case MS_REGION_ROM_DEVICE:
+		return sec->romd ? "romd" : "i/o";
+	case MS_REGION_RAM_DEVICE:
+		return "ramd";
+	case MS_REGION_IOMMU:
+		return "iommu";
+	default:
+		return "?";
+	}
+}
+
+static void print_flags(FILE *o, const ms_section *sec)
+{
+	if (sec->readonly)
+		fputs(" readonly", o);
+	if (sec->nonvolatile)
+		fputs(" nonvolatile", o);
+	if (sec->unmergeable)
+		fputs(" unmergeable", o);
+}
+
+static int cmd_translate(msc_session *s, call *c)
+{
+	uint64_t addr, len = UINT64_MAX;
+	ms_section sec;
+	ms_attrs attrs;
+	ms_as *as;
+	int rc;
+
+	if (parse_number(s, c->pos[0], "address", false, &addr) ||
+	    (c->npos > 1 && parse_number(s, c->pos[1], "length", false, &len)) ||
+	    access_as(s, c, &as) || parse_attrs(s, c, &attrs))
+		return 1;
+	if (len == 0)
+		return errorf(s, c->pos[1]->col, "translate: the length must be at least 1");
+	ms_rcu_read_lock();
+	rc = ms_as_translate(&sec, &len, as, addr, get_opt(c, "write") != NULL, attrs);
+	if (rc == 0) {
+		fprintf(s->o.out,
+			"translate 0x%" PRIx64 " -> %s +0x%" PRIx64 ", 0x%" PRIx64 " bytes (%s",
+			addr, ms_region_name(sec.region), sec.offset_in_region, len,
+			section_type(&sec));
+		print_flags(s->o.out, &sec);
+		fputs(")\n", s->o.out);
+	}
+	ms_rcu_read_unlock();
+	if (rc == -ENOENT)
+		fprintf(s->o.out, "translate 0x%" PRIx64 " -> nothing, 0x%" PRIx64 " bytes\n", addr,
+			len);
+	else if (rc)
+		return lib_error(s, c->word->col, "translate", rc, NULL);
+	return 0;
+}
+
+static int cmd_valid(msc_session *s, call *c)
+{
+	uint64_t addr, len;
+	ms_attrs attrs;
+	ms_as *as;
+	bool w = get_opt(c, "write") != NULL;
+
+	if (parse_number(s, c->pos[0], "address", false, &addr) ||
+	    parse_number(s, c->pos[1], "length", false, &len) || access_as(s, c, &as) ||
+	    parse_attrs(s, c, &attrs))
+		return 1;
+	if (len > MSC_MAX_BYTES)
+		return errorf(s, c->pos[1]->col, "valid: %" PRIu64 " bytes is over the limit of %u",
+			      len, MSC_MAX_BYTES);
+	fprintf(s->o.out, "valid 0x%" PRIx64 " %" PRIu64 " %s -> %s\n", addr, len,
+		w ? "write" : "read",
+		ms_as_access_valid(as, addr, (size_t)len, w, attrs) ? "yes" : "no");
+	return 0;
+}
+
+static int cmd_access_depth(msc_session *s, call *c)
+{
+	uint64_t n;
+
+	if (parse_number(s, c->pos[0], "depth", false, &n))
+		return 1;
+	if (n == 0 || n > 64)
+		return errorf(s, c->pos[0]->col, "access-depth: give 1 to 64");
+	return ms_ctx_set_max_access_depth(s->ctx, (unsigned)n) ? 1 : 0;
+}
+
+/* ---- DMA mapping ------------------------------------------------------- */
+
+static int cmd_map(msc_session *s, call *c)
+{
+	bool is_write = get_opt(c, "write") != NULL, direct = false;
+	uint64_t addr, len, got, tlen = 1;
+	struct mapping *m;
+	ms_section sec;
+	ms_attrs attrs;
+	ms_as *as;
+	void *p;
+
+	if (parse_number(s, c->pos[0], "address", false, &addr) ||
+	    parse_number(s, c->pos[1], "length", false, &len) || access_as(s, c, &as) ||
+	    parse_attrs(s, c, &attrs))
+		return 1;
+	if (len > MSC_MAX_BYTES)
+		return errorf(s, c->pos[1]->col, "map: %" PRIu64 " bytes is over the limit of %u",
+			      len, MSC_MAX_BYTES);
+	if (s->nr_mappings == MSC_MAX_MAPPINGS)
+		return errorf(s, c->word->col, "map: too many live mappings (the limit is %u)",
+			      MSC_MAX_MAPPINGS);
+	got = len;
+	p = ms_as_map(as, addr, &got, is_write, attrs);
+	if (!p) {
+		fprintf(s->o.out, "map 0x%" PRIx64 " %" PRIu64 " %s -> nothing mapped\n", addr, len,
+			is_write ? "write" : "read");
+		return 0;
+	}
+	m = &s->mappings[s->nr_mappings++];
+	m->id = ++s->next_map_id;
+	m->as = as;
+	m->p = p;
+	m->addr = addr;
+	m->len = got;
+	m->is_write = is_write;
+	fprintf(s->o.out, "map %lu: 0x%" PRIx64 " %" PRIu64 " %s", m->id, addr, got,
+		is_write ? "write" : "read");
+	ms_rcu_read_lock();
+	if (ms_as_translate(&sec, &tlen, as, addr, is_write, attrs) == 0) {
+		uint8_t *ram = ms_region_ram_ptr(sec.region);
+
+		direct = ram && (uint8_t *)p == ram + sec.offset_in_region;
+		fprintf(s->o.out, " %s (%s +0x%" PRIx64 ")\n", direct ? "direct" : "bounce",
+			ms_region_name(sec.region), sec.offset_in_region);
+	} else {
+		fputs(" bounce\n", s->o.out);
+	}
+	ms_rcu_read_unlock();
+	return 0;
+}
+
+static int mapping_arg(msc_session *s, const msc_word *w, struct mapping **out)
+{
+	uint64_t id;
+	size_t i;
+
+	if (parse_number(s, w, "mapping id", false, &id))
+		return 1;
+	for (i = 0; i < s->nr_mappings; i++) {
+		if (s->mappings[i].id == id) {
+			*out = &s->mappings[i];
+			return 0;
+		}
+	}
+	return errorf(s, w->col, "no live mapping %" PRIu64, id);
+}
+
+static int cmd_map_read(msc_session *s, call *c)
+{
+	struct mapping *m;
+	uint64_t off, len;
+
+	if (mapping_arg(s, c->pos[0], &m) || parse_number(s, c->pos[1], "offset", false, &off) ||
+	    parse_number(s, c->pos[2], "length", false, &len))
+		return 1;
+	if (off > m->len || len > m->len - off)
+		return errorf(s, c->pos[2]->col,
+			      "map-read: past the end of mapping %lu (%" PRIu64 " bytes)", m->id,
+			      m->len);
+	if (len > MSC_MAX_PRINT)
+		return errorf(s, c->pos[2]->col,
+			      "map-read: %" PRIu64 " bytes is over the limit of %u", len,
+			      MSC_MAX_PRINT);
+	fprintf(s->o.out, "map-read %lu +0x%" PRIx64 " %" PRIu64 ":\n", m->id, off, len);
+	hexdump(s, m->addr + off, (const uint8_t *)m->p + off, (size_t)len);
+	return 0;
+}
+
+static int cmd_map_write(msc_session *s, call *c)
+{
+	uint8_t buf[MSC_MAX_LINE];
+	struct mapping *m;
+	uint64_t off;
+	size_t len;
+
+	if (mapping_arg(s, c->pos[0], &m) || parse_number(s, c->pos[1], "offset", false, &off) ||
+	    parse_data(s, c, 2, buf, sizeof(buf), &len))
+		return 1;
+	if (!m->is_write)
+		return errorf(s, c->pos[0]->col, "map-write: mapping %lu is a read mapping", m->id);
+	if (off > m->len || len > m->len - off)
+		return errorf(s, c->pos[1]->col,
+			      "map-write: past the end of mapping %lu (%" PRIu64 " bytes)", m->id,
+			      m->len);
+	memcpy((uint8_t *)m->p + off, buf, len);
+	fprintf(s->o.out, "map-write %lu +0x%" PRIx64 " %zu byte%s\n", m->id, off, len,
+		len == 1 ? "" : "s");
+	return 0;
+}
+
+static int cmd_unmap(msc_session *s, call *c)
+{
+	struct mapping *m, copy;
+	uint64_t written;
+	int rc;
+
+	if (mapping_arg(s, c->pos[0], &m))
+		return 1;
+	written = m->is_write ? m->len : 0;
+	if (c->npos > 1 && parse_number(s, c->pos[1], "length written", false, &written))
+		return 1;
+	if (written > m->len)
+		return errorf(s, c->pos[1]->col, "unmap: mapping %lu has only %" PRIu64 " bytes",
+			      m->id, m->len);
+	copy = *m;
+	*m = s->mappings[--s->nr_mappings];
+	fprintf(s->o.out, "unmap %lu\n", copy.id);
+	rc = ms_as_unmap(copy.as, copy.p, copy.len, copy.is_write, written);
+	if (rc)
+		return lib_error(s, c->word->col, "unmap", rc, NULL);
+	return 0;
+}
+
+static int cmd_bounce_budget(msc_session *s, call *c)
+{
+	uint64_t n;
+	ms_as *as;
+
+	if (parse_number(s, c->pos[0], "budget", false, &n) || access_as(s, c, &as))
+		return 1;
+	if (n < MS_BOUNCE_BUDGET_MIN || n > MSC_MAX_BOUNCE_BUDGET)
+		return errorf(s, c->pos[0]->col, "bounce-budget: give 4K to 16M");
+	return ms_as_set_bounce_budget(as, (size_t)n)
+		       ? lib_error(s, c->word->col, "bounce-budget", -EINVAL, NULL)
+		       : 0;
+}
+
+static void client_called(void *opaque)
+{
+	struct client_ent *e = opaque;
+
+	fprintf(e->s->o.out, "[map-client %s] bounce budget available\n", e->name);
+}
+
+static int cmd_map_client(msc_session *s, call *c)
+{
+	struct client_ent *e;
+	ms_as *as;
+	int rc;
+
+	if (check_new_name(s, c->pos[0], "map client",
+			   find_client(s, c->pos[0]->text, c->pos[0]->len) != SIZE_MAX) ||
+	    access_as(s, c, &as))
+		return 1;
+	if (s->nr_clients == MSC_MAX_MAP_CLIENTS)
+		return errorf(s, c->word->col, "map-client: too many map clients (the limit is %u)",
+			      MSC_MAX_MAP_CLIENTS);
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->name = dup_text(c->pos[0]->text, c->pos[0]->len))) {
+		free(e);
+		return lib_error(s, c->word->col, "map-client", -ENOMEM, NULL);
+	}
+	e->s = s;
+	e->name_len = c->pos[0]->len;
+	e->as = as;
+	rc = ms_as_register_map_client(&e->c, as, client_called, e);
+	if (rc) {
+		free(e->name);
+		free(e);
+		return lib_error(s, c->word->col, "map-client", rc, NULL);
+	}
+	s->clients[s->nr_clients++] = e;
+	return 0;
+}
+
+static int cmd_map_client_free(msc_session *s, call *c)
+{
+	size_t i = find_client(s, c->pos[0]->text, c->pos[0]->len);
+	struct client_ent *e;
+
+	if (i == SIZE_MAX)
+		return errorf(s, c->pos[0]->col, "unknown map client %s", showw(s, c->pos[0]));
+	e = s->clients[i];
+	s->clients[i] = s->clients[--s->nr_clients];
+	ms_as_unregister_map_client(e->c);
+	free(e->name);
+	free(e);
+	return 0;
+}
+
+/* ---- listeners --------------------------------------------------------- */
+
+static void print_section(struct listener_ent *e, const char *what, const ms_section *sec)
+{
+	FILE *o = e->s->o.out;
+
+	fprintf(o, "[%s] %s %016" PRIx64 "-%016" PRIx64 " %s %s", e->name, what, sec->start,
+		sec->last, section_type(sec), ms_region_name(sec->region));
+	if (sec->offset_in_region)
+		fprintf(o, " @0x%" PRIx64, sec->offset_in_region);
+	print_flags(o, sec);
+	if (sec->dirty_log_mask)
+		fprintf(o, " dirty-log=0x%x", sec->dirty_log_mask);
+	fputc('\n', o);
+}
+
+static void on_begin(void *opaque)
+{
+	struct listener_ent *e = opaque;
+
+	fprintf(e->s->o.out, "[%s] begin\n", e->name);
+}
+
+static void on_commit(void *opaque)
+{
+	struct listener_ent *e = opaque;
+
+	fprintf(e->s->o.out, "[%s] commit\n", e->name);
+}
+
+static void on_add(const ms_section *sec, void *opaque)
+{
+	print_section(opaque, "region_add", sec);
+}
+
+static void on_del(const ms_section *sec, void *opaque)
+{
+	print_section(opaque, "region_del", sec);
+}
+
+static void on_nop(const ms_section *sec, void *opaque)
+{
+	struct listener_ent *e = opaque;
+
+	if (e->show_nop)
+		print_section(e, "region_nop", sec);
+}
+
+static void on_log_start(const ms_section *sec, uint8_t old_mask, uint8_t new_mask, void *opaque)
+{
+	(void)old_mask;
+	(void)new_mask;
+	print_section(opaque, "log_start", sec);
+}
+
+static void on_log_stop(const ms_section *sec, uint8_t old_mask, uint8_t new_mask, void *opaque)
+{
+	(void)old_mask;
+	(void)new_mask;
+	print_section(opaque, "log_stop", sec);
+}
+
+static void on_log_sync(const ms_section *sec, void *opaque)
+{
+	print_section(opaque, "log_sync", sec);
+}
+
+static void on_global_start(void *opaque)
+{
+	struct listener_ent *e = opaque;
+
+	fprintf(e->s->o.out, "[%s] log_global_start\n", e->name);
+}
+
+static void on_global_stop(void *opaque)
+{
+	struct listener_ent *e = opaque;
+
+	fprintf(e->s->o.out, "[%s] log_global_stop\n", e->name);
+}
+
+static int cmd_listen(msc_session *s, call *c)
+{
+	struct listener_ent *e;
+	msc_word *w;
+	ms_as *as;
+	int prio = 0, rc;
+	bool nop = true;
+
+	if (check_new_name(s, c->pos[0], "listener",
+			   find_listener(s, c->pos[0]->text, c->pos[0]->len) != SIZE_MAX) ||
+	    access_as(s, c, &as))
+		return 1;
+	if ((w = get_opt(c, "prio")) != NULL) {
+		msc_word v = value_of(w);
+
+		if (parse_prio(s, &v, &prio))
+			return 1;
+	}
+	if ((w = get_opt(c, "nop")) != NULL) {
+		msc_word v = value_of(w);
+
+		if (parse_bool(s, &v, &nop))
+			return 1;
+	}
+	if (s->nr_listeners == MSC_MAX_LISTENERS)
+		return errorf(s, c->word->col, "listen: too many listeners (the limit is %u)",
+			      MSC_MAX_LISTENERS);
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->name = dup_text(c->pos[0]->text, c->pos[0]->len))) {
+		free(e);
+		return lib_error(s, c->word->col, "listen", -ENOMEM, NULL);
+	}
+	e->s = s;
+	e->name_len = c->pos[0]->len;
+	e->as = as;
+	e->show_nop = nop;
+	e->ops.begin = on_begin;
+	e->ops.commit = on_commit;
+	e->ops.region_add = on_add;
+	e->ops.region_del = on_del;
+	e->ops.region_nop = on_nop;
+	e->ops.log_start = on_log_start;
+	e->ops.log_stop = on_log_stop;
+	e->ops.log_sync = on_log_sync;
+	e->ops.log_global_start = on_global_start;
+	e->ops.log_global_stop = on_global_stop;
+	e->ops.priority = prio;
+	rc = ms_listener_register(&e->l, as, &e->ops, e);
+	if (rc) {
+		free(e->name);
+		free(e);
+		return lib_error(s, c->word->col, "listen", rc, NULL);
+	}
+	s->listeners[s->nr_listeners++] = e;
+	return 0;
+}
+
+static int cmd_unlisten(msc_session *s, call *c)
+{
+	size_t i = find_listener(s, c->pos[0]->text, c->pos[0]->len);
+	struct listener_ent *e;
+	int rc;
+
+	if (i == SIZE_MAX)
+		return errorf(s, c->pos[0]->col, "unknown listener %s", showw(s, c->pos[0]));
+	e = s->listeners[i];
+	rc = ms_listener_unregister(e->l);
+	if (rc)
+		return lib_error(s, c->word->col, "unlisten", rc, NULL);
+	memmove(&s->listeners[i], &s->listeners[i + 1],
+		(s->nr_listeners - i - 1) * sizeof(s->listeners[0]));
+	s->nr_listeners--;
+	free(e->name);
+	free(e);
+	return 0;
+}
+
+static int cmd_dirty_log(msc_session *s, call *c)
+{
+	struct region_ent *e;
+	uint64_t client;
+	bool on;
+	int rc;
+
+	if (region_arg(s, c->pos[0], &e) || parse_number(s, c->pos[1], "client", false, &client) ||
+	    parse_bool(s, c->pos[2], &on))
+		return 1;
+	if (client > 7)
+		return errorf(s, c->pos[1]->col, "dirty-log: the client is 0 to 7");
+	rc = ms_region_set_dirty_log(e->r, (unsigned)client, on);
+	if (rc)
+		return lib_error(s, c->word->col, "dirty-log", rc,
+				 rc == -EINVAL ? "the region has no RAM" : NULL);
+	return 0;
+}
+
+static int cmd_log_global(msc_session *s, call *c)
+{
+	bool on;
+	int rc;
+
+	if (parse_bool(s, c->pos[0], &on))
+		return 1;
+	rc = on ? ms_ctx_dirty_log_global_start(s->ctx) : ms_ctx_dirty_log_global_stop(s->ctx);
+	return rc ? lib_error(s, c->word->col, "log-global", rc, NULL) : 0;
+}
+
+static int cmd_log_sync(msc_session *s, call *c)
+{
+	ms_as *as;
+	int rc;
+
+	if (access_as(s, c, &as))
+		return 1;
+	rc = ms_as_log_sync(as);
+	return rc ? lib_error(s, c->word->col, "log-sync", rc, NULL) : 0;
+}
+
+/* ---- dumps and misc ---------------------------------------------------- */
+
+static int cmd_mtree(msc_session *s, call *c)
+{
+	unsigned flags = 0;
+	int rc;
+
+	if (get_opt(c, "-f"))
+		flags |= MS_MTREE_FLAT;
+	if (get_opt(c, "-D"))
+		flags |= MS_MTREE_DISABLED;
+	if (get_opt(c, "-o"))
+		flags |= MS_MTREE_OWNER;
+	if (get_opt(c, "--json"))
+		flags |= MS_MTREE_JSON;
+	rc = ms_mtree_fprint(s->o.out, s->ctx, flags);
+	return rc ? lib_error(s, c->word->col, "mtree", rc, NULL) : 0;
+}
+
+static int cmd_echo(msc_session *s, call *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->npos; i++) {
+		if (i)
+			fputc(' ', s->o.out);
+		fwrite(c->pos[i]->text, 1, c->pos[i]->len, s->o.out);
+	}
+	fputc('\n', s->o.out);
+	return 0;
+}
+
+static int cmd_heading(msc_session *s, call *c)
+{
+	if (s->had_heading)
+		fputc('\n', s->o.out);
+	s->had_heading = true;
+	if (s->o.color_out)
+		fputs("\033[1m", s->o.out);
+	fputs("== ", s->o.out);
+	for (size_t i = 0; i < c->npos; i++) {
+		if (i)
+			fputc(' ', s->o.out);
+		fwrite(c->pos[i]->text, 1, c->pos[i]->len, s->o.out);
+	}
+	fputs(" ==", s->o.out);
+	if (s->o.color_out)
+		fputs("\033[0m", s->o.out);
+	fputc('\n', s->o.out);
+	return 0;
+}
+
+static int cmd_help(msc_session *s, call *c)
+{
+	if (c->npos == 0) {
+		msc_print_help(s->o.out, NULL);
+		return 0;
+	}
+	if (memchr(c->pos[0]->text, '\0', c->pos[0]->len) ||
+	    msc_print_help(s->o.out, c->pos[0]->text) < 0)
+		return errorf(s, c->pos[0]->col, "help: unknown command %s", showw(s, c->pos[0]));
+	return 0;
+}
+
+static int cmd_quit(msc_session *s, call *c)
+{
+	(void)c;
+	s->quit = true;
+	return 0;
+}
+
+/* ---- the command table ------------------------------------------------- */
+
+static const struct command commands[] = {
+	{"container", cmd_region, 2, 2, PLACE_OPTS,
+	 "container NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	 "a pure container: renders only its subregions"},
+	{"ram", cmd_region, 2, 2, PLACE_OPTS, "ram NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	 "RAM (zeroed)"},
+	{"rom", cmd_region, 2, 2, PLACE_OPTS, "rom NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	 "ROM: readonly RAM, filled with load"},
+	{"io", cmd_region, 2, 3, PLACE_OPTS " " DEVICE_OPTS,
+	 "io NAME SIZE [MODEL [model options]] [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	 "an I/O region with a device model (regs, const, error, dma), or a reservation"},
+	{"romdevice", cmd_region, 3, 3, PLACE_OPTS " " DEVICE_OPTS,
+	 "romdevice NAME SIZE MODEL [model options] [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	 "a ROM device: reads from RAM in romd mode, writes go to the model"},
+	{"ramdevice", cmd_region, 2, 2, PLACE_OPTS,
+	 "ramdevice NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	 "device memory accessed with exact-width loads and stores"},
+	{"ramptr", cmd_region, 2, 2, PLACE_OPTS,
+	 "ramptr NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	 "RAM at memory the command allocates (a caller's pointer)"},
+	{"iommu", cmd_region, 2, 2, PLACE_OPTS,
+	 "iommu NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	 "an IOMMU region (scripts attach no translation class: it answers like a reservation)"},
+	{"alias", cmd_alias, 4, 4, PLACE_OPTS,
+	 "alias NAME TARGET OFFSET SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	 "a window of SIZE bytes onto TARGET from OFFSET"},
+	{"add", cmd_add, 3, 3, "prio=", "add CONTAINER ADDR SUB [prio=N]",
+	 "place SUB inside CONTAINER at ADDR"},
+	{"del", cmd_del, 1, 1, "from=", "del SUB [from=CONTAINER]",
+	 "remove SUB from its container"},
+	{"set", cmd_set, 1, 1,
+	 "addr= size= prio= enabled= readonly= nonvolatile= unmergeable= romd= alias-offset= owner=",
+	 "set NAME KEY=VALUE...",
+	 "change addr, size, prio, enabled, readonly, nonvolatile, unmergeable, romd, alias-offset, owner"},
+	{"enable", cmd_enable, 1, ANY, "", "enable NAME...", "show regions"},
+	{"disable", cmd_enable, 1, ANY, "", "disable NAME...",
+	 "hide regions (they render nothing)"},
+	{"drop", cmd_drop, 1, 1, "", "drop NAME",
+	 "forget a region and drop the script's reference"},
+	{"show", cmd_show, 1, 1, "", "show NAME", "print a region's properties and subregions"},
+	{"list", cmd_list, 0, 0, "", "list", "list regions, address spaces, listeners, mappings"},
+	{"as", cmd_as, 2, 2, "", "as NAME ROOT",
+	 "create an address space (the first becomes current)"},
+	{"as-free", cmd_as_free, 1, 1, "", "as-free NAME", "destroy an address space"},
+	{"use", cmd_use, 1, 1, "", "use NAME", "make NAME the current address space"},
+	{"begin", cmd_begin, 0, 0, "", "begin", "open a transaction (nests)"},
+	{"commit", cmd_commit, 0, 0, "", "commit", "close a transaction; the outermost renders"},
+	{"read", cmd_read, 2, 2, ATTR_OPTS, "read ADDR LEN [ATTRS] [as=AS]",
+	 "read bytes and print them"},
+	{"write", cmd_write, 2, ANY, ATTR_OPTS, "write ADDR DATA... [ATTRS] [as=AS]",
+	 "write hex bytes (de ad be ef) or quoted strings"},
+	{"load", cmd_write, 2, ANY, "as=", "load ADDR DATA... [as=AS]",
+	 "loader write: into RAM and ROM, never devices"},
+	{"fill", cmd_fill, 3, 3, ATTR_OPTS, "fill ADDR LEN BYTE [ATTRS] [as=AS]",
+	 "write LEN copies of BYTE"},
+	{"ldb", cmd_ld, 1, 1, ATTR_OPTS, "ldb ADDR [ATTRS] [as=AS]", "load a byte"},
+	{"ldw", cmd_ld, 1, 1, ATTR_OPTS " be le", "ldw ADDR [be|le] [ATTRS] [as=AS]",
+	 "load 2 bytes"},
+	{"ldl", cmd_ld, 1, 1, ATTR_OPTS " be le", "ldl ADDR [be|le] [ATTRS] [as=AS]",
+	 "load 4 bytes"},
+	{"ldq", cmd_ld, 1, 1, ATTR_OPTS " be le", "ldq ADDR [be|le] [ATTRS] [as=AS]",
+	 "load 8 bytes"},
+	{"stb", cmd_st, 2, 2, ATTR_OPTS, "stb ADDR VALUE [ATTRS] [as=AS]", "store a byte"},
+	{"stw", cmd_st, 2, 2, ATTR_OPTS " be le", "stw ADDR VALUE [be|le] [ATTRS] [as=AS]",
+	 "store 2 bytes"},
+	{"stl", cmd_st, 2, 2, ATTR_OPTS " be le", "stl ADDR VALUE [be|le] [ATTRS] [as=AS]",
+	 "store 4 bytes"},
+	{"stq", cmd_st, 2, 2, ATTR_OPTS " be le", "stq ADDR VALUE [be|le] [ATTRS] [as=AS]",
+	 "store 8 bytes"},
+	{"translate", cmd_translate, 1, 2, ATTR_OPTS " write",
+	 "translate ADDR [LEN] [write] [ATTRS] [as=AS]",
+	 "what answers at ADDR, and for how many bytes"},
+	{"valid", cmd_valid, 2, 2, ATTR_OPTS " write", "valid ADDR LEN [write] [ATTRS] [as=AS]",
+	 "would the access be accepted? (no device callback runs)"},
+	{"access-depth", cmd_access_depth, 1, 1, "", "access-depth N",
+	 "bound nested device callbacks (default 16)"},
+	{"map", cmd_map, 2, 2, ATTR_OPTS " write", "map ADDR LEN [write] [ATTRS] [as=AS]",
+	 "DMA-map guest memory; prints the mapping's id"},
+	{"map-read", cmd_map_read, 3, 3, "", "map-read ID OFFSET LEN", "print bytes of a mapping"},
+	{"map-write", cmd_map_write, 3, ANY, "", "map-write ID OFFSET DATA...",
+	 "store bytes into a write mapping"},
+	{"unmap", cmd_unmap, 1, 2, "", "unmap ID [WRITTEN]",
+	 "release a mapping (a write mapping writes back WRITTEN bytes, default all)"},
+	{"bounce-budget", cmd_bounce_budget, 1, 1, "as=", "bounce-budget BYTES [as=AS]",
+	 "bytes of bounce buffers that may be live at once"},
+	{"map-client", cmd_map_client, 1, 1, "as=", "map-client NAME [as=AS]",
+	 "ask to be told when bounce budget is free"},
+	{"map-client-free", cmd_map_client_free, 1, 1, "", "map-client-free NAME",
+	 "unregister a map client"},
+	{"listen", cmd_listen, 1, 1, "as= prio= nop=", "listen NAME [as=AS] [prio=N] [nop=off]",
+	 "register a listener that prints its callbacks"},
+	{"unlisten", cmd_unlisten, 1, 1, "", "unlisten NAME", "unregister a listener"},
+	{"dirty-log", cmd_dirty_log, 3, 3, "", "dirty-log REGION CLIENT on|off",
+	 "turn dirty logging of a RAM region on or off for client 0-7"},
+	{"log-global", cmd_log_global, 1, 1, "", "log-global on|off", "global dirty logging"},
+	{"log-sync", cmd_log_sync, 0, 0, "as=", "log-sync [as=AS]",
+	 "ask listeners to sync dirty state"},
+	{"mtree", cmd_mtree, 0, 0, "-f -D -o --json", "mtree [-f] [-D] [-o] [--json]",
+	 "print the tree (or with -f the flat views) like QEMU's info mtree"},
+	{"echo", cmd_echo, 0, ANY, "", "echo TEXT...", "print TEXT"},
+	{"heading", cmd_heading, 0, ANY, "", "heading TEXT...", "print == TEXT =="},
+	{"help", cmd_help, 0, 1, "", "help [COMMAND]",
+	 "list commands, or show one command's usage"},
+	{"quit", cmd_quit, 0, 0, "", "quit", "stop here (successfully)"},
+	{"exit", cmd_quit, 0, 0, "", "exit", "same as quit"},
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const char *const *msc_command_names(void)
+{
+	static const char *names[NR_COMMANDS + 1];
+
+	if (!names[0])
+		for (size_t i = 0; i < NR_COMMANDS; i++)
+			names[i] = commands[i].name;
+	return names;
+}
+
+const char *msc_command_options(const char *name)
+{
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return commands[i].options;
+	return NULL;
+}
+
+int msc_print_help(FILE *out, const char *topic)
+{
+	size_t i;
+
+	if (!topic) {
+		fputs("Commands (help COMMAND for its usage; docs/script.md has the details):\n",
+		      out);
+		for (i = 0; i < NR_COMMANDS; i++)
+			fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].help);
+		fputs("Numbers: 4096, 0x1000, 0b101, 64K, 4G, 2^64. ATTRS: secure nonsecure user "
+		      "memory debug requester=N pasid=N.\nModels: regs, const value=N, error, "
+		      "dma as=AS; options endian= valid=MIN-MAX impl=MIN-MAX unaligned "
+		      "secure-only log=on|off.\n",
+		      out);
+		return 0;
+	}
+	for (i = 0; i < NR_COMMANDS; i++) {
+		if (strcmp(commands[i].name, topic) == 0) {
+			fprintf(out, "usage: %s\n  %s\n", commands[i].usage, commands[i].help);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Is @w one of the options in the space-separated list @opts? */
+static bool option_known(const char *opts, const msc_word *w)
+{
+	size_t klen = w->eq >= 0 ? (size_t)w->eq + 1 : w->len;
+	const char *p = opts;
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+
+		if (n == klen && memcmp(p, w->text, n) == 0)
+			return true;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/* Could @w be meant as an option (key=value or a flag of @opts)? */
+static bool looks_like_option(const char *opts, const msc_word *w)
+{
+	if (w->eq > 0)
+		return true; /* an unquoted '=' after the key: owner="a b" */
+	if (w->quoted)
+		return false;
+	if (w->eq < 0 && option_known(opts, w))
+		return true;
+	return w->len > 1 && w->text[0] == '-' && !(w->text[1] >= '0' && w->text[1] <= '9');
+}
+
+static int run_words(msc_session *s, msc_line *ln)
+{
+	const struct command *cmd = NULL;
+	struct suggestion sg = {NULL, 0, SIZE_MAX};
+	msc_word *w0 = &ln->words[0];
+	call c;
+	size_t i, j;
+
+	for (i = 0; i < NR_COMMANDS; i++)
+		if (strlen(commands[i].name) == w0->len &&
+		    memcmp(commands[i].name, w0->text, w0->len) == 0)
+			cmd = &commands[i];
+	if (!cmd) {
+		for (i = 0; i < NR_COMMANDS; i++)
+			consider(&sg, w0->text, w0->len, commands[i].name,
+				 strlen(commands[i].name));
+		if (sg.best)
+			return errorf(s, w0->col, "unknown command %s (did you mean %s?)",
+				      showw(s, w0), show(s, sg.best, sg.best_len));
+		return errorf(s, w0->col, "unknown command %s (try 'help')", showw(s, w0));
+	}
+	c.cmd = cmd;
+	c.word = w0;
+	c.npos = c.nopt = 0;
+	for (i = 1; i < ln->nr_words; i++) {
+		msc_word *w = &ln->words[i];
+
+		/* echo and heading print every word as it is. */
+		bool raw = cmd->fn == cmd_echo || cmd->fn == cmd_heading;
+
+		if (!raw && looks_like_option(cmd->options, w)) {
+			if (!option_known(cmd->options, w))
+				return errorf(s, w->col, "%s: unknown option %s (usage: %s)",
+					      cmd->name,
+					      w->eq >= 0 ? show(s, w->text, (size_t)w->eq + 1)
+							 : showw(s, w),
+					      cmd->usage);
+			for (j = 0; j < c.nopt; j++) {
+				size_t a = c.opt[j]->eq >= 0 ? (size_t)c.opt[j]->eq : c.opt[j]->len;
+				size_t b = w->eq >= 0 ? (size_t)w->eq : w->len;
+
+				if (a == b && memcmp(c.opt[j]->text, w->text, a) == 0)
+					return errorf(s, w->col, "%s: option %s given twice",
+						      cmd->name, show(s, w->text, b));
+			}
+			c.opt[c.nopt++] = w;
+		} else {
+			c.pos[c.npos++] = w;
+		}
+	}
+	if (c.npos < cmd->min_pos)
+		return errorf(s,
+			      c.npos ? c.pos[c.npos - 1]->col + (unsigned)c.pos[c.npos - 1]->len
+				     : w0->col + (unsigned)w0->len,
+			      "%s: missing argument (usage: %s)", cmd->name, cmd->usage);
+	if (c.npos > cmd->max_pos)
+		return errorf(s, c.pos[cmd->max_pos]->col, "%s: unexpected %s (usage: %s)",
+			      cmd->name, showw(s, c.pos[cmd->max_pos]), cmd->usage);
+	return cmd->fn(s, &c);
+}
+
+/* ---- sessions ---------------------------------------------------------- */
+
+int msc_session_new(msc_session **out, const msc_options *opts)
+{
+	msc_session *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	s->o = *opts;
+	s->file = "-";
+	s->words = malloc(sizeof(*s->words));
+	if (!s->words || ms_ctx_new(&s->ctx)) {
+		free(s->words);
+		free(s);
+		return -ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+int msc_session_line(msc_session *s, const char *name, unsigned long lineno, const char *line,
+		     size_t len)
+{
+	const char *msg;
+	unsigned col;
+	int rc;
+
+	if (s->quit)
+		return 2;
+	s->file = name;
+	s->lineno = lineno;
+	s->line = line;
+	s->line_len = len;
+	if (len > MSC_MAX_LINE) {
+		s->line_len = MSC_MAX_LINE;
+		rc = errorf(s, MSC_MAX_LINE + 1, "line too long (the limit is %u bytes)",
+			    MSC_MAX_LINE);
+	} else if (msc_lex(s->words, line, len, &col, &msg) < 0) {
+		rc = errorf(s, col, "%s", msg);
+	} else if (s->words->nr_words == 0) {
+		rc = 0;
+	} else {
+		rc = run_words(s, s->words);
+	}
+	fflush(s->o.out);
+	s->line = NULL;
+	if (rc)
+		return 1;
+	return s->quit ? 2 : 0;
+}
+
+int msc_session_finish(msc_session *s, const char *name, unsigned long lineno)
+{
+	int rc = 0;
+
+	s->file = name;
+	s->lineno = lineno;
+	if (s->txn_depth) {
+		unsigned long begun = s->txn_line;
+
+		s->lineno = begun;
+		rc = errorf(s, 1,
+			    "transaction begun here was never committed (committed at the end)");
+		while (s->txn_depth) {
+			int crc = ms_transaction_commit(s->ctx);
+
+			s->txn_depth--;
+			if (crc)
+				lib_error(s, 1, "commit", crc, NULL);
+		}
+	}
+	fflush(s->o.out);
+	return rc;
+}
+
+void msc_session_free(msc_session *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	while (s->txn_depth) {
+		ms_transaction_commit(s->ctx);
+		s->txn_depth--;
+	}
+	for (i = 0; i < s->nr_clients; i++) {
+		ms_as_unregister_map_client(s->clients[i]->c);
+		free(s->clients[i]->name);
+		free(s->clients[i]);
+	}
+	for (i = 0; i < s->nr_mappings; i++)
+		ms_as_unmap(s->mappings[i].as, s->mappings[i].p, s->mappings[i].len,
+			    s->mappings[i].is_write, 0);
+	ms_ctx_free(s->ctx);
+	for (i = 0; i < s->nr_listeners; i++) {
+		free(s->listeners[i]->name);
+		free(s->listeners[i]);
+	}
+	for (i = 0; i < s->nr_as; i++)
+		free(s->as[i].name);
+	for (i = 0; i < s->nr_regions; i++)
+		free(s->regions[i].name);
+	free(s->regions);
+	for (i = 0; i < s->nr_devices; i++)
+		msc_device_free(s->devices[i]);
+	free(s->devices);
+	for (i = 0; i < s->nr_blocks; i++)
+		munmap(s->blocks[i].p, s->blocks[i].len);
+	free(s->blocks);
+	free(s->words);
+	free(s);
+}
+
+unsigned long msc_session_errors(const msc_session *s)
+{
+	return s->errors;
+}
+
+size_t msc_session_nr_names(const msc_session *s)
+{
+	return s->nr_regions + s->nr_as + s->nr_listeners + s->nr_clients;
+}
+
+const char *msc_session_name(const msc_session *s, size_t i)
+{
+	if (i < s->nr_regions)
+		return s->regions[i].name;
+	i -= s->nr_regions;
+	if (i < s->nr_as)
+		return s->as[i].name;
+	i -= s->nr_as;
+	if (i < s->nr_listeners)
+		return s->listeners[i]->name;
+	i -= s->nr_listeners;
+	return i < s->nr_clients ? s->clients[i]->name : NULL;
+}
+
+int msc_run_text_opts(const char *text, size_t len, const char *name, const msc_options *opts)
+{
+	msc_session *s;
+	unsigned long lineno = 0;
+	size_t pos = 0;
+	int rc = 0;
+
+	if (msc_session_new(&s, opts)) {
+		fprintf(opts->err, "%s: out of memory\n", name);
+		return 1;
+	}
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		rc = msc_session_line(s, name, ++lineno, text + pos, end - pos);
+		pos = end + 1;
+		if (rc == 2 || (rc == 1 && !opts->keep_going))
+			break;
+	}
+	if (rc != 1 || opts->keep_going)
+		msc_session_finish(s, name, lineno);
+	rc = msc_session_errors(s) ? 1 : 0;
+	msc_session_free(s);
+	return rc;
+}
+
+int msc_run_text(const char *text, size_t len, const char *name, FILE *out, FILE *err,
+		 bool keep_going)
+{
+	msc_options o = {out, err, keep_going, false, false, false};
+
+	return msc_run_text_opts(text, len, name, &o);
+}
