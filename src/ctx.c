@@ -234,6 +234,16 @@ unsigned int ms_ctx_transaction_depth(const ms_ctx *ctx)
 	return ctx->depth;
 }
 
+int ms_ctx_set_render_limit(ms_ctx *ctx, uint64_t max_ranges)
+{
+	if (!ctx)
+		return -EINVAL;
+	ms__lock(ctx);
+	ctx->render_limit = max_ranges;
+	ms__unlock(ctx);
+	return 0;
+}
+
 uint64_t ms_ctx_render_count(const ms_ctx *ctx)
 {
 	return __atomic_load_n(&ctx->render_count, __ATOMIC_RELAXED);

@@ -115,6 +115,7 @@ struct ms_ctx {
 	ms_flatview *empty_view; /* shared view of NULL roots */
 
 	uint64_t render_count;    /* atomic */
+	uint64_t render_limit;    /* [lock] max ranges per render; 0 = default */
 	uint64_t splice_count;    /* atomic: renders that were windowed (as.c) */
 	uint64_t alloc_countdown; /* atomic; 0 = no fault injection */
 

@@ -30,6 +30,8 @@ typedef struct node {
 
 typedef struct painter {
 	ms_ctx *ctx;
+	uint64_t max_ranges; /* ranges this render may paint */
+	uint64_t budget;     /* region visits (and children skipped) left */
 	node *nodes; /* nodes[0] is the nil sentinel */
 	size_t nr, cap;
 	uint32_t root;
@@ -86,6 +88,8 @@ static int paint(painter *p, const ms__range *range)
 	uint32_t n;
 	int rc;
 
+	if (p->nr > p->max_ranges)
+		return -E2BIG;
 	rc = ms__grow(p->ctx, (void **)&p->nodes, &p->cap, p->nr + 1, sizeof(node));
 	if (rc < 0)
 		return rc;
@@ -171,6 +175,11 @@ static int render_region(painter *p, ms_region *mr, ms__i128 base, ms__i128 clip
 		return 0;
 	if (depth > MS__RENDER_MAX_DEPTH)
 		return -ELOOP;
+	/* Visits, and children looked at, are bounded too: aliases can make a
+	 * small tree describe an exponential number of paths. */
+	if (p->budget < 1 + mr->nr_subs)
+		return -E2BIG;
+	p->budget -= 1 + mr->nr_subs;
 
 	base += mr->addr;
 	flags.readonly |= mr->readonly;
@@ -255,6 +264,7 @@ int ms__render_window(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root,
 		      uint64_t hi)
 {
 	painter p = {.ctx = ctx};
+	uint64_t limit = ctx->render_limit ? ctx->render_limit : MS_RENDER_MAX_RANGES_DEFAULT;
 	path_flags flags = {false, false, false};
 	ms__range *ranges = NULL;
 	int rc;
@@ -268,6 +278,8 @@ int ms__render_window(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root,
 	if (rc < 0)
 		return rc;
 	p.nr = 1;
+	p.max_ranges = limit < UINT32_MAX - 2 ? limit : UINT32_MAX - 2; /* node indexes */
+	p.budget = limit > UINT64_MAX / 8 ? UINT64_MAX : limit * 8;
 	rc = render_region(&p, root, 0, (ms__i128)lo, (ms__i128)hi + 1, flags, 0);
 	if (rc == 0 && p.nr > 1) {
 		ranges = ms__malloc(ctx, (p.nr - 1) * sizeof(*ranges));

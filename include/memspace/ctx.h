@@ -28,6 +28,17 @@ extern "C" {
 #define MS_RENDER_MAX_DEPTH 1024
 
 /**
+ * MS_RENDER_MAX_RANGES_DEFAULT - default bound on the size of one render.
+ *
+ * A small tree can describe an enormous view: each level of aliases that
+ * show the level below twice doubles it, so 30 levels would render 2^30
+ * ranges. A render that would produce more ranges than the context's bound
+ * (ms_ctx_set_render_limit()), or visit more than 8 times that many regions,
+ * fails with -E2BIG, and the change that caused it is refused.
+ */
+#define MS_RENDER_MAX_RANGES_DEFAULT (1u << 22)
+
+/**
  * ms_ctx_new - create an empty memory system.
  * @out: receives the new context.
  *
@@ -68,7 +79,9 @@ MS_API void ms_transaction_begin(ms_ctx *ctx);
  * (and only those), publishes them with one RCU pointer swap each, and tells
  * the listeners the differences. Releases the topology lock.
  *
- * Return: 0; -ENOMEM when a new view could not be built (no view changed,
+ * Return: 0; -E2BIG when a view would exceed the render limit
+ * (ms_ctx_set_render_limit(); the tree keeps the changes, as for -ENOMEM);
+ * -ENOMEM when a new view could not be built (no view changed,
  * no listener was called; the tree keeps the changes and the next commit
  * tries again); -ELOOP when a view could not be rendered because it nests
  * deeper than MS_RENDER_MAX_DEPTH containers and aliases, which is what an
@@ -96,6 +109,20 @@ MS_API unsigned int ms_ctx_transaction_depth(const ms_ctx *ctx);
  * Context: any thread.
  */
 MS_API uint64_t ms_ctx_render_count(const ms_ctx *ctx);
+
+/**
+ * ms_ctx_set_render_limit - bound the ranges one render of a view may
+ * produce (and, 8 times that, the regions it may visit).
+ * @ctx: the context.
+ * @max_ranges: the bound; 0 restores MS_RENDER_MAX_RANGES_DEFAULT.
+ *
+ * Mutations, commits and ms_as_new() that would render more fail with
+ * -E2BIG and change nothing (a failed explicit transaction keeps its
+ * changes pending). Views already published are not re-checked.
+ * Return: 0, or -EINVAL for a NULL @ctx.
+ * Context: any thread; takes the topology lock.
+ */
+MS_API int ms_ctx_set_render_limit(ms_ctx *ctx, uint64_t max_ranges);
 
 /**
  * ms_ctx_fail_alloc_after - fault injection for tests.

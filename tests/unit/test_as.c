@@ -976,6 +976,82 @@ static void test_unmergeable_range_at_a_window_edge_renders_in_full(void **state
 	ms_ctx_free(ctx);
 }
 
+/*
+ * Each level shows the level below twice (two aliases), so level k renders
+ * 2^k ranges of "leaf": 24 levels describe 16 million ranges in 50 regions.
+ * A render beyond the context's limit fails with -E2BIG and changes nothing.
+ */
+static void test_exponential_alias_tree_hits_the_render_limit(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *level[25], *aliases[48], *root = container(ctx, "root", MS_SIZE_2_64);
+	uint64_t size = 0x10;
+	char name[32];
+	ms_flatview *fv;
+	ms_as *as;
+	int k;
+
+	(void)state;
+	as = as_new(ctx, root, "as");
+	assert_int_equal(ms_ctx_set_render_limit(NULL, 5), -EINVAL);
+	assert_int_equal(ms_ctx_set_render_limit(ctx, 1000), 0);
+	level[0] = io(ctx, "leaf", size);
+	for (k = 1; k <= 24; k++) {
+		snprintf(name, sizeof(name), "level%d", k);
+		level[k] = container(ctx, name, 2 * size);
+		for (int j = 0; j < 2; j++) {
+			snprintf(name, sizeof(name), "a%d.%d", k, j);
+			assert_int_equal(ms_region_new_alias(&aliases[2 * (k - 1) + j], ctx, name,
+							     level[k - 1], 0, size), 0);
+			assert_int_equal(ms_region_add_subregion(level[k], j * size,
+								 aliases[2 * (k - 1) + j]), 0);
+		}
+		size *= 2;
+	}
+	/* 2^9 = 512 ranges: fine; 2^10 ranges would be 1024 > 1000. */
+	assert_int_equal(ms_region_add_subregion(root, 0, level[9]), 0);
+	fv = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(fv), 512);
+	ms_flatview_unref(fv);
+	assert_int_equal(ms_region_add_subregion(root, 1ull << 40, level[10]), -E2BIG);
+	assert_null(ms_region_container(level[10]));
+	fv = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(fv), 512);
+	ms_flatview_unref(fv);
+	/* The whole tree (16 million ranges): refused after 64K, not hours of work. */
+	assert_int_equal(ms_ctx_set_render_limit(ctx, 1 << 16), 0);
+	assert_int_equal(ms_region_del_subregion(root, level[9]), 0);
+	assert_int_equal(ms_region_add_subregion(root, 1ull << 40, level[24]), -E2BIG);
+	assert_null(ms_region_container(level[24]));
+	{
+		ms_as *big;
+
+		big = (ms_as *)&big;
+		assert_int_equal(ms_as_new(&big, ctx, level[24], "big"), -E2BIG);
+		assert_null(big);
+		assert_int_equal(ms_ctx_nr_as(ctx), 1);
+	}
+	/* In a transaction: the commit fails and the change stays pending. */
+	ms_transaction_begin(ctx);
+	assert_int_equal(ms_region_add_subregion(root, 1ull << 40, level[24]), 0);
+	assert_int_equal(ms_transaction_commit(ctx), -E2BIG);
+	assert_ptr_equal(ms_region_container(level[24]), root);
+	assert_int_equal(ms_region_del_subregion(root, level[24]), 0); /* commits the pair */
+	assert_int_equal(ms_region_add_subregion(root, 1ull << 40, level[12]), 0);
+	fv = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(fv), 4096);
+	ms_flatview_unref(fv);
+	assert_int_equal(ms_ctx_set_render_limit(ctx, 0), 0); /* the default again */
+
+	assert_int_equal(ms_as_free(as), 0);
+	for (k = 0; k < 48; k++)
+		ms_region_unref(aliases[k]);
+	for (k = 0; k <= 24; k++)
+		ms_region_unref(level[k]);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
 static void test_ctx_free_releases_live_address_spaces_and_listeners(void **state)
 {
 	ms_ctx *ctx = new_ctx();
@@ -1019,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(test_held_view_is_unchanged_by_later_commits),
 		cmocka_unit_test(test_commit_splices_changed_windows_into_shared_chunks),
 		cmocka_unit_test(test_unmergeable_range_at_a_window_edge_renders_in_full),
+		cmocka_unit_test(test_exponential_alias_tree_hits_the_render_limit),
 		cmocka_unit_test(test_ctx_free_releases_live_address_spaces_and_listeners),
 	};
 

@@ -230,6 +230,8 @@ static const char *errno_name(int rc)
 		return "ENOMEM";
 	case ELOOP:
 		return "ELOOP";
+	case E2BIG:
+		return "E2BIG";
 	case EXDEV:
 		return "EXDEV";
 	case ENOENT:
@@ -259,6 +261,10 @@ static int lib_error(msc_session *s, unsigned col, const char *what, int rc, con
 			break;
 		case EBUSY:
 			explain = "busy";
+			break;
+		case E2BIG:
+			explain = "the view would have more than 1048576 ranges (aliases that "
+				  "show the level below several times, level after level)";
 			break;
 		default:
 			explain = strerror(-rc);
@@ -2392,6 +2398,8 @@ int msc_session_new(msc_session **out, const msc_options *opts)
 		free(s);
 		return -ENOMEM;
 	}
+	/* A few lines of aliases can describe billions of ranges: bound the work. */
+	ms_ctx_set_render_limit(s->ctx, MSC_MAX_VIEW_RANGES);
 	*out = s;
 	return 0;
 }

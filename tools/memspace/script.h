@@ -32,6 +32,7 @@
 #define MSC_MAX_PRINT (64u << 10)         /* bytes one read or map-read prints */
 #define MSC_MAX_REGS (64u << 10)          /* size of a regs device's register file */
 #define MSC_MAX_BOUNCE_BUDGET (16u << 20) /* bounce-budget bound */
+#define MSC_MAX_VIEW_RANGES (1u << 20)    /* ranges one render may produce (library render limit) */
 
 /** struct msc_options - how a session runs. */
 typedef struct msc_options {
