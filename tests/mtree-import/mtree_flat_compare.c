@@ -133,6 +133,17 @@ static void parse(struct text *t, char *buf)
 	free(lines);
 }
 
+static void free_text(struct text *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_blocks; i++) {
+		free(t->blocks[i].key);
+		free(t->blocks[i].body);
+	}
+	free(t->blocks);
+}
+
 static int body_equal(const struct block *a, const struct block *b)
 {
 	size_t i;
@@ -221,10 +232,13 @@ int main(int argc, char **argv)
 			bad++;
 			printf("=== unexpected block in %s:\n%s\n", argv[2], act.blocks[j].key);
 		}
-	if (bad || act.stray || exp.stray) {
+	if (bad || act.stray || exp.stray)
 		printf("mtree_flat_compare: %zu of %zu blocks differ\n", bad, exp.nr_blocks);
-		return 1;
-	}
-	printf("mtree_flat_compare: all %zu blocks match\n", exp.nr_blocks);
-	return 0;
+	else
+		printf("mtree_flat_compare: all %zu blocks match\n", exp.nr_blocks);
+	free_text(&exp);
+	free_text(&act);
+	free(ebuf);
+	free(abuf);
+	return bad || act.stray || exp.stray ? 1 : 0;
 }
