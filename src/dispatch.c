@@ -16,7 +16,8 @@
  *     level may have 16 keys. One level up to 16 chunks (~1,000 ranges
  *     after a full render), 4 at 100,000 ranges;
  *   - the range inside the chunk: the same two-level scheme with the chunk's
- *     own 8 separators and 64 keys, two lines.
+ *     own 8 separators (a copy in the view, loaded together with the chunk
+ *     pointer) and 64 keys, two lines.
  * The index is rebuilt for each view, but it is O(chunks), not O(ranges).
  *
  * SPDX-License-Identifier: MIT
@@ -80,17 +81,24 @@ void ms__sidx_free(ms__sidx *x)
 	x->mem = NULL;
 }
 
-/* Keys <= @key among the 8 at @node. */
+/* Keys <= @key among the 8 at @node: two independent sums of four, so the
+ * compare-and-add chain is half as long. */
 static inline size_t node_rank(const uint64_t *node, uint64_t key)
 {
-	size_t rank = 0, j;
+	size_t a = (size_t)(node[0] <= key) + (node[1] <= key) + (node[2] <= key) + (node[3] <= key);
+	size_t b = (size_t)(node[4] <= key) + (node[5] <= key) + (node[6] <= key) + (node[7] <= key);
 
-	for (j = 0; j < NODE; j++)
-		rank += node[j] <= key;
-	return rank;
+	return a + b;
 }
 
+static inline __attribute__((always_inline)) size_t sidx_rank(const ms__sidx *x, uint64_t key);
+
 size_t ms__sidx_rank(const ms__sidx *x, uint64_t key)
+{
+	return sidx_rank(x, key);
+}
+
+static inline __attribute__((always_inline)) size_t sidx_rank(const ms__sidx *x, uint64_t key)
 {
 	size_t pos = 0;
 	unsigned l;
@@ -109,15 +117,16 @@ size_t ms__sidx_rank(const ms__sidx *x, uint64_t key)
 	return pos;
 }
 
-/* Keys <= @addr in @ch (at least 1 when ch->keys[0] <= addr). */
-static inline size_t chunk_rank(const ms__chunk *ch, uint64_t addr)
+/* Keys <= @addr in @ch, whose separators are @sep (at least 1 when
+ * ch->keys[0] <= addr). */
+static inline size_t chunk_rank(const ms__chunk *ch, const uint64_t *sep, uint64_t addr)
 {
-	size_t block = 0, j;
+	size_t block;
 
 	if (addr == UINT64_MAX)
 		return ch->nr; /* padding is UINT64_MAX too: do not count it */
-	for (j = 0; j < 7; j++)
-		block += ch->sep[j] <= addr;
+	block = (size_t)(sep[0] <= addr) + (sep[1] <= addr) + (sep[2] <= addr) + (sep[3] <= addr);
+	block += (size_t)(sep[4] <= addr) + (sep[5] <= addr) + (sep[6] <= addr);
 	return block * NODE + node_rank(&ch->keys[block * NODE], addr);
 }
 
@@ -146,11 +155,11 @@ const ms__range *ms__flatview_lookup(const ms_flatview *fv, uint64_t addr)
 	}
 	if (fv->nr_chunks == 0)
 		return NULL;
-	c = fv->nr_chunks == 1 ? 1 : ms__sidx_rank(&fv->index, addr);
+	c = fv->nr_chunks == 1 ? 1 : sidx_rank(&fv->index, addr);
 	if (c == 0)
 		return NULL;
 	ch = fv->chunks[c - 1];
-	i = chunk_rank(ch, addr);
+	i = chunk_rank(ch, fv->seps[c - 1], addr);
 	if (i == 0 || addr > ch->ranges[i - 1].last)
 		return NULL;
 	r = &ch->ranges[i - 1];
@@ -173,7 +182,7 @@ const ms__range *ms__flatview_next_after(const ms_flatview *fv, uint64_t addr)
 	if (c == 0)
 		return &fv->chunks[0]->ranges[0];
 	ch = fv->chunks[c - 1];
-	i = chunk_rank(ch, addr);
+	i = chunk_rank(ch, ch->sep, addr);
 	if (i < ch->nr)
 		return &ch->ranges[i];
 	return c < fv->nr_chunks ? &fv->chunks[c]->ranges[0] : NULL;

@@ -148,6 +148,15 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	rc = ms__sidx_build(&fv->index, ctx, firsts, b->nr);
 	if (rc < 0)
 		goto fail;
+	if (b->nr > 0 && (ms__inject_failure(ctx) ||
+			  posix_memalign((void **)&fv->seps, 64, b->nr * sizeof(*fv->seps)) != 0)) {
+		fv->seps = NULL;
+		ms__sidx_free(&fv->index);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (c = 0; c < b->nr; c++)
+		memcpy(fv->seps[c], b->chunks[c]->sep, sizeof(fv->seps[c]));
 	free(firsts);
 	fv->refcount = 1;
 	fv->ctx = ctx;
@@ -384,6 +393,7 @@ static void flatview_free(ms_flatview *fv)
 		chunk_unref(fv->chunks[c]);
 	ms_region_unref(fv->root);
 	ms__sidx_free(&fv->index);
+	free(fv->seps);
 	free(fv->chunks);
 	free(fv->cum);
 	free(fv);

@@ -298,6 +298,9 @@ struct ms_flatview {
 	ms__chunk **chunks; /* references held */
 	size_t *cum;        /* cum[c]: ranges before chunk c; cum[nr_chunks] = nr */
 	ms__sidx index;     /* over chunks[c]->ranges[0].start */
+	/* seps[c] = chunks[c]->sep, copied so that a lookup loads it in
+	 * parallel with chunks[c] instead of after it (64-byte aligned). */
+	uint64_t (*seps)[8];
 	const ms__range *hint; /* the last range found (relaxed atomic) */
 	struct rcu_head rcu;
 };
