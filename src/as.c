@@ -608,19 +608,6 @@ ms_flatview *ms_as_rcu_view(ms_as *as)
 	return ms__deref(as->view);
 }
 
-/* Take a reference unless the count already dropped to 0 (being freed). */
-static bool flatview_tryref(ms_flatview *fv)
-{
-	uint32_t n = __atomic_load_n(&fv->refcount, __ATOMIC_RELAXED);
-
-	while (n != 0) {
-		if (__atomic_compare_exchange_n(&fv->refcount, &n, n + 1, true, __ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
-			return true;
-	}
-	return false;
-}
-
 ms_flatview *ms_as_get_flatview(ms_as *as)
 {
 	ms_flatview *fv;
@@ -628,7 +615,7 @@ ms_flatview *ms_as_get_flatview(ms_as *as)
 	ms__rcu_read_lock();
 	do {
 		fv = ms__deref(as->view);
-	} while (!flatview_tryref(fv));
+	} while (!ms__flatview_tryref(fv));
 	ms__rcu_read_unlock();
 	return fv;
 }

@@ -10,7 +10,9 @@
  * commit publishes a new view (views are immutable), and an IOMMU bumps its
  * count before delivering any notification. A fresh translation that ends
  * in RAM usable in place lets accesses copy host memory directly; the view
- * references keep that memory allocated.
+ * references keep that memory allocated. They are taken after the lookup,
+ * so only while the count is not 0: a view replaced during the translation
+ * may already be queued for call_rcu, and the cache is then stale at once.
  *
  * Invariant: tracked => hops[0 .. nr_hops) hold view references and
  * nr_hops >= 1; ptr != NULL => tracked and [ptr, ptr + len) is the host
@@ -61,11 +63,17 @@ static void translate(ms_cache *c)
 			 MS_ATTRS_UNSPECIFIED, hops, MS_CACHE_MAX_HOPS, &nr);
 	if (nr <= MS_CACHE_MAX_HOPS) {
 		for (size_t i = 0; i < nr; i++) {
-			c->hops[i] = (ms_cache_hop){hops[i].as,
-						    ms_flatview_ref((ms_flatview *)hops[i].view),
+			if (!ms__flatview_tryref((ms_flatview *)hops[i].view)) {
+				/* Replaced while we translated: stale already. */
+				release(c);
+				c->stale = true;
+				ms__rcu_read_unlock();
+				return;
+			}
+			c->hops[i] = (ms_cache_hop){hops[i].as, (ms_flatview *)hops[i].view,
 						    hops[i].iommu, hops[i].gen};
+			c->nr_hops = (unsigned)i + 1;
 		}
-		c->nr_hops = (unsigned)nr;
 		c->tracked = true;
 	}
 	if (c->tracked && rc == 0 && res.range && res.len == c->len &&

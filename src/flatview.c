@@ -413,6 +413,18 @@ ms_flatview *ms_flatview_ref(ms_flatview *fv)
 	return fv;
 }
 
+bool ms__flatview_tryref(ms_flatview *fv)
+{
+	uint32_t n = __atomic_load_n(&fv->refcount, __ATOMIC_RELAXED);
+
+	while (n != 0) {
+		if (__atomic_compare_exchange_n(&fv->refcount, &n, n + 1, true, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
 void ms_flatview_unref(ms_flatview *fv)
 {
 	if (fv && __atomic_sub_fetch(&fv->refcount, 1, __ATOMIC_ACQ_REL) == 0) {

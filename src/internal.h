@@ -310,6 +310,13 @@ typedef struct ms__fvpos {
 	size_t chunk, index;
 } ms__fvpos;
 
+/*
+ * Take a reference on a view found through rcu_dereference() unless its
+ * count already dropped to 0: a commit replaced it and call_rcu frees it
+ * when the caller's read-side section ends. Return: whether it was taken.
+ */
+bool ms__flatview_tryref(ms_flatview *fv);
+
 /* Build a view from rendered ranges (copies them; takes references on the
  * root and every region). 0 or -ENOMEM. */
 int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, const ms__range *ranges,
