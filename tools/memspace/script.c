@@ -14,10 +14,11 @@
  * the whole session, so a script cannot exhaust memory by creating and
  * dropping regions in a loop either.
  *
- * Cleanup order (msc_session_free): close open transactions, unregister map
- * clients, release mappings, free the context (which frees address spaces,
- * listener registrations and regions), then free device models and the
- * memory of RAM devices / RAM pointers, which the regions pointed at.
+ * Cleanup order (msc_session_free): close open transactions, destroy region
+ * caches, unregister IOMMU notifiers and map clients, release mappings, free
+ * the context (which frees address spaces, listener registrations and
+ * regions), then free device models, IOMMU models and the memory of RAM
+ * devices / RAM pointers, which the regions pointed at.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -25,6 +26,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@
 #include <memspace.h>
 
 #include "devices.h"
+#include "iommu_model.h"
 #include "lex.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -42,6 +45,7 @@ struct region_ent {
 	size_t name_len;
 	ms_region *r;
 	msc_device *dev;
+	msc_iommu *mmu; /* the page-table model of an iommu made with target= */
 };
 
 struct as_ent {
@@ -76,6 +80,24 @@ struct client_ent {
 	ms_as *as;
 };
 
+struct notifier_ent {
+	msc_session *s;
+	char *name;
+	size_t name_len;
+	ms_iommu_notifier *n;
+	ms_region *iommu; /* the region it was registered on (it holds a reference) */
+	unsigned idx;
+	bool fail; /* refuse every event with -EIO */
+};
+
+struct cache_ent {
+	char *name;
+	size_t name_len;
+	ms_as *as;
+	bool is_write;
+	ms_cache c;
+};
+
 struct memory_block {
 	void *p;
 	size_t len;
@@ -103,6 +125,9 @@ struct msc_session {
 	size_t nr_devices, cap_devices;
 	struct memory_block *blocks;
 	size_t nr_blocks, cap_blocks;
+	msc_iommu **models;
+	size_t nr_models, cap_models;
+	size_t iommu_entries; /* page-table entries of every model */
 
 	struct as_ent as[MSC_MAX_AS];
 	size_t nr_as;
@@ -115,6 +140,10 @@ struct msc_session {
 	unsigned long next_map_id;
 	struct client_ent *clients[MSC_MAX_MAP_CLIENTS];
 	size_t nr_clients;
+	struct notifier_ent *notifiers[MSC_MAX_NOTIFIERS];
+	size_t nr_notifiers;
+	struct cache_ent *caches[MSC_MAX_CACHES];
+	size_t nr_caches;
 
 	unsigned txn_depth;
 	unsigned long txn_line;
@@ -242,6 +271,8 @@ static const char *errno_name(int rc)
 		return "ERANGE";
 	case EIO:
 		return "EIO";
+	case EACCES:
+		return "EACCES";
 	default:
 		return "error";
 	}
@@ -689,6 +720,7 @@ static int add_region_entry(msc_session *s, const msc_word *name, ms_region *r, 
 	e->name_len = name->len;
 	e->r = r;
 	e->dev = dev;
+	e->mmu = NULL;
 	s->nr_regions++;
 	s->created_regions++;
 	if (dev)
@@ -1240,6 +1272,19 @@ static int cmd_show(msc_session *s, call *c)
 			ms_region_alias_offset(r));
 	if (e->dev)
 		fprintf(o, "  device model attached\n");
+	if (e->mmu) {
+		ms_iommu_notifier_flags fl = ms_iommu_notify_flags(r);
+
+		fprintf(o,
+			"  translates into %s, page 0x%" PRIx64
+			", %u index%s, %zu mapping%s, notifiers follow%s%s%s%s\n",
+			ms_as_name(msc_iommu_target(e->mmu)), msc_iommu_page(e->mmu),
+			msc_iommu_nr_indexes(e->mmu), msc_iommu_nr_indexes(e->mmu) == 1 ? "" : "es",
+			msc_iommu_nr_entries(e->mmu), msc_iommu_nr_entries(e->mmu) == 1 ? "" : "s",
+			fl ? "" : " nothing", fl & MS_IOMMU_NOTIFIER_MAP ? " map" : "",
+			fl & MS_IOMMU_NOTIFIER_UNMAP ? " unmap" : "",
+			fl & MS_IOMMU_NOTIFIER_DEVIOTLB_UNMAP ? " deviotlb" : "");
+	}
 	n = ms_region_nr_subregions(r);
 	for (i = 0; i < n; i++) {
 		ms_region *sub = ms_region_subregion(r, i);
@@ -1272,6 +1317,12 @@ static int cmd_list(msc_session *s, call *c)
 	fprintf(o, "\nmap clients:");
 	for (i = 0; i < s->nr_clients; i++)
 		fprintf(o, " %s", s->clients[i]->name);
+	fprintf(o, "\nnotifiers:");
+	for (i = 0; i < s->nr_notifiers; i++)
+		fprintf(o, " %s", s->notifiers[i]->name);
+	fprintf(o, "\ncaches:");
+	for (i = 0; i < s->nr_caches; i++)
+		fprintf(o, " %s", s->caches[i]->name);
 	fputc('\n', o);
 	return 0;
 }
@@ -1324,6 +1375,16 @@ static int cmd_as_free(msc_session *s, call *c)
 				      "as-free: dma device %s works in address space %s",
 				      shows(s, msc_device_name(s->devices[i])),
 				      showw(s, c->pos[0]));
+	for (i = 0; i < s->nr_models; i++)
+		if (msc_iommu_target(s->models[i]) == as)
+			return errorf(s, c->pos[0]->col,
+				      "as-free: iommu %s translates into address space %s",
+				      shows(s, msc_iommu_name(s->models[i])), showw(s, c->pos[0]));
+	for (i = 0; i < s->nr_caches; i++)
+		if (s->caches[i]->as == as)
+			return errorf(s, c->pos[0]->col,
+				      "as-free: cache %s works in address space %s",
+				      shows(s, s->caches[i]->name), showw(s, c->pos[0]));
 	rc = ms_as_free(as);
 	if (rc)
 		return lib_error(s, c->word->col, "as-free", rc,
@@ -2065,6 +2126,635 @@ static int cmd_log_sync(msc_session *s, call *c)
 	return rc ? lib_error(s, c->word->col, "log-sync", rc, NULL) : 0;
 }
 
+/* ---- IOMMUs ------------------------------------------------------------ */
+
+static unsigned notifier_index(ms_iommu_notifier *n, void *arg)
+{
+	msc_session *s = arg;
+	size_t i;
+
+	for (i = 0; i < s->nr_notifiers; i++)
+		if (s->notifiers[i]->n == n)
+			return s->notifiers[i]->idx;
+	return UINT_MAX;
+}
+
+/* iommu NAME SIZE: with target=AS a translating IOMMU (iommu_model.c), else class-less. */
+static int cmd_iommu(msc_session *s, call *c)
+{
+	msc_word *target = get_opt(c, "target"), *page_w = get_opt(c, "page"),
+		 *idx_w = get_opt(c, "indexes"), v;
+	msc_iommu_config cfg = {0};
+	struct placement place;
+	msc_iommu *m;
+	ms_region *r;
+	uint64_t size, page = MS_IOMMU_PAGE_SIZE_DEFAULT, nr = 1;
+	char *name;
+	int rc;
+
+	if (!target) {
+		if (page_w || idx_w)
+			return errorf(s, (page_w ? page_w : idx_w)->col,
+				      "iommu: page= and indexes= need target=AS");
+		return cmd_region(s, c);
+	}
+	if (check_region_budget(s, c) ||
+	    check_new_name(s, c->pos[0], "region",
+			   find_region(s, c->pos[0]->text, c->pos[0]->len)) ||
+	    parse_number(s, c->pos[1], "size", true, &size))
+		return 1;
+	v = value_of(target);
+	if (as_arg(s, &v, &cfg.target))
+		return 1;
+	if (page_w) {
+		v = value_of(page_w);
+		if (parse_number(s, &v, "page size", false, &page))
+			return 1;
+		if (page == 0 || (page & (page - 1)))
+			return errorf(s, v.col,
+				      "iommu: the page size must be a power of two, not 0x%" PRIx64,
+				      page);
+	}
+	if (idx_w) {
+		v = value_of(idx_w);
+		if (parse_number(s, &v, "index count", false, &nr))
+			return 1;
+		if (nr == 0 || nr > MS_IOMMU_MAX_INDEXES)
+			return errorf(s, v.col, "iommu: indexes= takes 1 to %u",
+				      MS_IOMMU_MAX_INDEXES);
+	}
+	if (size == 0)
+		return errorf(s, c->pos[1]->col, "iommu: the size cannot be 0");
+	if (parse_placement(s, c, &place))
+		return 1;
+	if (grow((void **)&s->models, &s->cap_models, s->nr_models, sizeof(*s->models)))
+		return lib_error(s, c->word->col, "iommu", -ENOMEM, NULL);
+	name = dup_text(c->pos[0]->text, c->pos[0]->len);
+	if (!name)
+		return lib_error(s, c->word->col, "iommu", -ENOMEM, NULL);
+	cfg.name = name;
+	cfg.size = size;
+	cfg.page = page;
+	cfg.nr_indexes = (unsigned)nr;
+	cfg.notifier_index = notifier_index;
+	cfg.arg = s;
+	rc = msc_iommu_new(&m, &r, s->ctx, &cfg);
+	free(name);
+	if (rc)
+		return lib_error(s, c->word->col, "iommu", rc, NULL);
+	if (finish_region(s, c, r, NULL, &place, NULL)) {
+		msc_iommu_free(m);
+		return 1;
+	}
+	s->regions[s->nr_regions - 1].mmu = m;
+	s->models[s->nr_models++] = m;
+	return 0;
+}
+
+static int index_opt(msc_session *s, call *c, unsigned nr_indexes, unsigned *out)
+{
+	msc_word *w = get_opt(c, "index"), v;
+	uint64_t idx = 0;
+
+	*out = 0;
+	if (!w)
+		return 0;
+	v = value_of(w);
+	if (parse_number(s, &v, "index", false, &idx))
+		return 1;
+	if (idx >= nr_indexes)
+		return errorf(s, v.col,
+			      "%s: index %" PRIu64 " is out of range (the IOMMU has %u index%s)",
+			      c->cmd->name, idx, nr_indexes, nr_indexes == 1 ? "" : "es");
+	*out = (unsigned)idx;
+	return 0;
+}
+
+/* iommu-map IOMMU IOVA ADDR SIZE, iommu-unmap IOMMU IOVA SIZE, iommu-invalidate IOMMU IOVA SIZE. */
+static int cmd_iommu_range(msc_session *s, call *c)
+{
+	const char *name = c->cmd->name;
+	bool map = !strcmp(name, "iommu-map"), inval = !strcmp(name, "iommu-invalidate");
+	const msc_word *size_w = c->pos[map ? 3 : 2];
+	uint64_t iova, addr = 0, size, page, rsize, lim;
+	ms_iommu_perm perm = map ? MS_IOMMU_RW : MS_IOMMU_NONE;
+	struct region_ent *e;
+	msc_word *w;
+	unsigned idx;
+	size_t cur, after;
+	int rc;
+
+	if (region_arg(s, c->pos[0], &e))
+		return 1;
+	if (!e->mmu)
+		return errorf(s, c->pos[0]->col,
+			      "%s: %s is not an IOMMU with a page table (create it with "
+			      "'iommu NAME SIZE target=AS')",
+			      name, showw(s, c->pos[0]));
+	page = msc_iommu_page(e->mmu);
+	if (parse_number(s, c->pos[1], "IOVA", false, &iova) ||
+	    (map && parse_number(s, c->pos[2], "address", false, &addr)) ||
+	    parse_number(s, size_w, "size", false, &size) ||
+	    index_opt(s, c, msc_iommu_nr_indexes(e->mmu), &idx))
+		return 1;
+	if ((w = get_opt(c, "perm")) != NULL) {
+		msc_word v = value_of(w);
+
+		if (v.len == 2 && !memcmp(v.text, "ro", 2))
+			perm = MS_IOMMU_RO;
+		else if (v.len == 2 && !memcmp(v.text, "wo", 2))
+			perm = MS_IOMMU_WO;
+		else if (v.len == 2 && !memcmp(v.text, "rw", 2))
+			perm = MS_IOMMU_RW;
+		else
+			return errorf(s, v.col, "perm= takes ro, wo or rw, not %s", showw(s, &v));
+	}
+	if (size == 0)
+		return errorf(s, size_w->col, "%s: the size cannot be 0", name);
+	if (!inval) {
+		const msc_word *bad = iova & (page - 1)   ? c->pos[1]
+				      : addr & (page - 1) ? c->pos[2]
+				      : size & (page - 1) ? size_w
+							  : NULL;
+
+		if (bad)
+			return errorf(s, bad->col,
+				      "%s: %s is not a multiple of the page size (0x%" PRIx64 ")",
+				      name, showw(s, bad), page);
+	}
+	rsize = ms_region_size(e->r);
+	lim = rsize == MS_SIZE_2_64 ? UINT64_MAX : rsize - 1;
+	if (size - 1 > lim || iova > lim - (size - 1))
+		return errorf(s, size_w->col,
+			      "%s: 0x%" PRIx64 " bytes at 0x%" PRIx64
+			      " do not fit in the IOMMU (0x%" PRIx64 " bytes)",
+			      name, size, iova, rsize);
+	if (map && size - 1 > UINT64_MAX - addr)
+		return errorf(s, c->pos[2]->col, "%s: the target range wraps past 2^64", name);
+	if (map && msc_iommu_blocks(iova, addr, size, MSC_MAX_IOMMU_BLOCKS) > MSC_MAX_IOMMU_BLOCKS)
+		return errorf(s, size_w->col,
+			      "%s: the mapping falls into more than %u aligned blocks (align IOVA "
+			      "and ADDR alike, or map less)",
+			      name, MSC_MAX_IOMMU_BLOCKS);
+	if (inval) {
+		rc = msc_iommu_invalidate(e->mmu, idx, iova, size);
+		return rc ? lib_error(s, c->word->col, name, rc,
+				      rc == -EIO ? "a notifier refused the event" : NULL)
+			  : 0;
+	}
+	cur = msc_iommu_nr_entries(e->mmu);
+	after = msc_iommu_entries_after(e->mmu, idx, iova, size, map);
+	if (after > cur && s->iommu_entries - cur + after > MSC_MAX_IOMMU_ENTRIES)
+		return errorf(s, c->word->col,
+			      "%s: too many page-table entries (the limit is %u per session)", name,
+			      MSC_MAX_IOMMU_ENTRIES);
+	rc = msc_iommu_update(e->mmu, idx, iova, size, addr, perm);
+	if (rc == -ENOMEM && msc_iommu_nr_entries(e->mmu) == cur)
+		return lib_error(s, c->word->col, name, rc, NULL);
+	s->iommu_entries = s->iommu_entries - cur + msc_iommu_nr_entries(e->mmu);
+	if (rc)
+		return lib_error(s, c->word->col, name, rc,
+				 rc == -EIO ? "a notifier refused an event (the table has "
+					      "changed; every notifier was told)"
+					    : NULL);
+	return 0;
+}
+
+static size_t find_notifier(msc_session *s, const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_notifiers; i++)
+		if (s->notifiers[i]->name_len == len &&
+		    memcmp(s->notifiers[i]->name, text, len) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+static const char *perm_name(ms_iommu_perm p)
+{
+	static const char *const names[] = {"none", "ro", "wo", "rw"};
+
+	return names[p & 3];
+}
+
+static int on_iommu_event(ms_iommu_notifier *n, const ms_iommu_event *ev, void *opaque)
+{
+	struct notifier_ent *e = opaque;
+	FILE *o = e->s->o.out;
+	const ms_iotlb_entry *t = &ev->entry;
+
+	(void)n;
+	fprintf(o, "[%s] %s 0x%" PRIx64 "-0x%" PRIx64, e->name,
+		ev->type == MS_IOMMU_NOTIFIER_MAP     ? "map"
+		: ev->type == MS_IOMMU_NOTIFIER_UNMAP ? "unmap"
+						      : "deviotlb-unmap",
+		t->iova, t->iova + t->addr_mask);
+	if (ev->type == MS_IOMMU_NOTIFIER_MAP)
+		fprintf(o, " -> %s 0x%" PRIx64 " %s", t->target_as ? ms_as_name(t->target_as) : "?",
+			t->translated_addr, perm_name(t->perm));
+	fputs(e->fail ? " (refused)\n" : "\n", o);
+	return e->fail ? -EIO : 0;
+}
+
+static int parse_notifier_flags(msc_session *s, const msc_word *v, ms_iommu_notifier_flags *out)
+{
+	static const char *const words[] = {"map", "unmap", "deviotlb"};
+	size_t pos = 0;
+
+	*out = 0;
+	while (pos <= v->len) {
+		const char *p = v->text + pos;
+		const char *comma = memchr(p, ',', v->len - pos);
+		size_t n = comma ? (size_t)(comma - p) : v->len - pos;
+		unsigned i;
+
+		for (i = 0; i < 3; i++)
+			if (n == strlen(words[i]) && !memcmp(p, words[i], n))
+				break;
+		if (i == 3)
+			return errorf(
+				s, v->col + (unsigned)pos,
+				"flags= takes map, unmap and deviotlb joined by commas, not %s",
+				show(s, p, n));
+		*out |= 1u << i;
+		pos += n + 1;
+	}
+	return 0;
+}
+
+static int cmd_notifier(msc_session *s, call *c)
+{
+	ms_iommu_notifier_opts opts = MS_IOMMU_NOTIFIER_OPTS_INIT;
+	struct notifier_ent *e;
+	struct region_ent *re;
+	msc_word *w, v;
+	unsigned nr;
+	bool present, fail = false;
+	int rc;
+
+	if (check_new_name(s, c->pos[0], "notifier",
+			   find_notifier(s, c->pos[0]->text, c->pos[0]->len) != SIZE_MAX) ||
+	    region_arg(s, c->pos[1], &re))
+		return 1;
+	nr = ms_iommu_num_indexes(re->r);
+	if (nr == 0)
+		return errorf(s, c->pos[1]->col,
+			      "notifier: %s is not an IOMMU with a translation class (create it "
+			      "with 'iommu NAME SIZE target=AS')",
+			      showw(s, c->pos[1]));
+	opts.flags = MS_IOMMU_NOTIFIER_IOTLB_EVENTS;
+	if (opt_number(s, c, "start", "start", &opts.start, &present) ||
+	    opt_number(s, c, "end", "end", &opts.end, &present) ||
+	    index_opt(s, c, nr, &opts.iommu_idx))
+		return 1;
+	if (opts.start > opts.end)
+		return errorf(s, get_opt(c, "start")->col, "notifier: start= is after end=");
+	if ((w = get_opt(c, "flags")) != NULL) {
+		v = value_of(w);
+		if (parse_notifier_flags(s, &v, &opts.flags))
+			return 1;
+	}
+	if ((w = get_opt(c, "fail")) != NULL) {
+		v = value_of(w);
+		if (parse_bool(s, &v, &fail))
+			return 1;
+	}
+	if (s->nr_notifiers == MSC_MAX_NOTIFIERS)
+		return errorf(s, c->word->col, "notifier: too many notifiers (the limit is %u)",
+			      MSC_MAX_NOTIFIERS);
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->name = dup_text(c->pos[0]->text, c->pos[0]->len))) {
+		free(e);
+		return lib_error(s, c->word->col, "notifier", -ENOMEM, NULL);
+	}
+	e->s = s;
+	e->name_len = c->pos[0]->len;
+	e->iommu = re->r;
+	e->idx = opts.iommu_idx;
+	e->fail = fail;
+	opts.notify = on_iommu_event;
+	opts.opaque = e;
+	rc = ms_iommu_register_notifier(&e->n, re->r, &opts);
+	if (rc) {
+		free(e->name);
+		free(e);
+		return lib_error(s, c->word->col, "notifier", rc, NULL);
+	}
+	s->notifiers[s->nr_notifiers++] = e;
+	return 0;
+}
+
+static int notifier_arg(msc_session *s, const msc_word *w, size_t *out)
+{
+	*out = find_notifier(s, w->text, w->len);
+	if (*out == SIZE_MAX)
+		return errorf(s, w->col, "unknown notifier %s", showw(s, w));
+	return 0;
+}
+
+static int cmd_notifier_free(msc_session *s, call *c)
+{
+	struct notifier_ent *e;
+	size_t i;
+	int rc = 0;
+
+	if (notifier_arg(s, c->pos[0], &i))
+		return 1;
+	e = s->notifiers[i];
+	if (get_opt(c, "unmap"))
+		rc = ms_iommu_unmap_notifier_range(e->n);
+	memmove(&s->notifiers[i], &s->notifiers[i + 1],
+		(s->nr_notifiers - i - 1) * sizeof(s->notifiers[0]));
+	s->nr_notifiers--;
+	ms_iommu_unregister_notifier(e->n);
+	free(e->name);
+	free(e);
+	if (rc)
+		return lib_error(s, c->word->col, "notifier-free", rc,
+				 rc == -EIO ? "the notifier refused the event (it is unregistered "
+					      "anyway)"
+					    : NULL);
+	return 0;
+}
+
+static int cmd_replay(msc_session *s, call *c)
+{
+	size_t i;
+	int rc;
+
+	if (notifier_arg(s, c->pos[0], &i))
+		return 1;
+	rc = ms_iommu_replay(s->notifiers[i]->iommu, s->notifiers[i]->n);
+	return rc ? lib_error(s, c->word->col, "replay", rc,
+			      rc == -EIO ? "the notifier refused an event (replay stopped there)"
+					 : NULL)
+		  : 0;
+}
+
+static int cmd_iotlb(msc_session *s, call *c)
+{
+	bool w = get_opt(c, "write") != NULL;
+	ms_iotlb_entry t;
+	uint64_t addr;
+	ms_attrs attrs;
+	const char *why;
+	ms_as *as;
+	int rc;
+
+	if (parse_number(s, c->pos[0], "address", false, &addr) || access_as(s, c, &as) ||
+	    parse_attrs(s, c, &attrs))
+		return 1;
+	rc = ms_as_get_iotlb_entry(&t, as, addr, w, attrs);
+	fprintf(s->o.out, "iotlb 0x%" PRIx64 " %s -> ", addr, w ? "write" : "read");
+	if (rc == 0) {
+		fprintf(s->o.out, "iova 0x%" PRIx64 " mask 0x%" PRIx64 " = %s 0x%" PRIx64 " %s\n",
+			t.iova, t.addr_mask, ms_as_name(t.target_as), t.translated_addr,
+			perm_name(t.perm));
+		return 0;
+	}
+	switch (-rc) {
+	case ENOENT:
+		why = "nothing answers where the path ends";
+		break;
+	case EACCES:
+		why = "an IOMMU refuses the access";
+		break;
+	case EIO:
+		why = "an IOMMU returned a malformed entry";
+		break;
+	case ELOOP:
+		why = "a cycle of IOMMUs, or a chain longer than 16";
+		break;
+	default:
+		fputs("?\n", s->o.out);
+		return lib_error(s, c->word->col, "iotlb", rc, NULL);
+	}
+	fprintf(s->o.out, "%s (%s)\n", errno_name(rc), why);
+	return 0;
+}
+
+/* ---- region caches ----------------------------------------------------- */
+
+static size_t find_cache(msc_session *s, const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_caches; i++)
+		if (s->caches[i]->name_len == len && memcmp(s->caches[i]->name, text, len) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+static int cache_arg(msc_session *s, const msc_word *w, struct cache_ent **out)
+{
+	size_t i = find_cache(s, w->text, w->len);
+
+	if (i == SIZE_MAX)
+		return errorf(s, w->col, "unknown cache %s", showw(s, w));
+	*out = s->caches[i];
+	return 0;
+}
+
+static const char *path_name(struct cache_ent *e, bool is_write)
+{
+	return ms_cache_is_direct(&e->c, is_write) ? "direct" : "slow";
+}
+
+static int cmd_cache(msc_session *s, call *c)
+{
+	bool is_write = get_opt(c, "write") != NULL;
+	struct cache_ent *e;
+	uint64_t addr, len;
+	ms_as *as;
+	int rc;
+
+	if (check_new_name(s, c->pos[0], "cache",
+			   find_cache(s, c->pos[0]->text, c->pos[0]->len) != SIZE_MAX) ||
+	    parse_number(s, c->pos[1], "address", false, &addr) ||
+	    parse_number(s, c->pos[2], "length", false, &len) || access_as(s, c, &as))
+		return 1;
+	if (len == 0)
+		return errorf(s, c->pos[2]->col, "cache: the length must be at least 1");
+	if (len > MSC_MAX_BYTES)
+		return errorf(s, c->pos[2]->col, "cache: %" PRIu64 " bytes is over the limit of %u",
+			      len, MSC_MAX_BYTES);
+	if (len - 1 > UINT64_MAX - addr)
+		return errorf(s, c->pos[2]->col, "cache: the stretch wraps past 2^64");
+	if (s->nr_caches == MSC_MAX_CACHES)
+		return errorf(s, c->word->col, "cache: too many caches (the limit is %u)",
+			      MSC_MAX_CACHES);
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->name = dup_text(c->pos[0]->text, c->pos[0]->len))) {
+		free(e);
+		return lib_error(s, c->word->col, "cache", -ENOMEM, NULL);
+	}
+	e->name_len = c->pos[0]->len;
+	e->as = as;
+	e->is_write = is_write;
+	rc = ms_cache_init(&e->c, as, addr, len, is_write);
+	if (rc) {
+		free(e->name);
+		free(e);
+		return lib_error(s, c->word->col, "cache", rc, NULL);
+	}
+	s->caches[s->nr_caches++] = e;
+	fprintf(s->o.out, "cache %s: 0x%" PRIx64 " %" PRIu64 " %s, %s\n", e->name, addr, len,
+		is_write ? "write" : "read", path_name(e, is_write));
+	return 0;
+}
+
+static int cmd_cache_read(msc_session *s, call *c)
+{
+	struct cache_ent *e;
+	uint64_t off, len;
+	char res[48];
+	uint8_t *buf;
+	ms_result r;
+	size_t i;
+
+	if (cache_arg(s, c->pos[0], &e) || parse_number(s, c->pos[1], "offset", false, &off) ||
+	    parse_number(s, c->pos[2], "length", false, &len))
+		return 1;
+	if (len > MSC_MAX_PRINT)
+		return errorf(s, c->pos[2]->col,
+			      "cache-read: %" PRIu64 " bytes is over the limit of %u", len,
+			      MSC_MAX_PRINT);
+	buf = malloc(len ? (size_t)len : 1);
+	if (!buf)
+		return lib_error(s, c->word->col, "cache-read", -ENOMEM, NULL);
+	r = ms_cache_read(&e->c, off, buf, (size_t)len);
+	result_text(res, sizeof(res), r);
+	fprintf(s->o.out, "cache-read %s +0x%" PRIx64 " %" PRIu64, e->name, off, len);
+	if (len <= 16) {
+		fputs(" ->", s->o.out);
+		for (i = 0; i < len; i++)
+			fprintf(s->o.out, " %02x", buf[i]);
+		fprintf(s->o.out, " (%s, %s)\n", res, path_name(e, false));
+	} else {
+		fprintf(s->o.out, " (%s, %s)\n", res, path_name(e, false));
+		hexdump(s, off, buf, (size_t)len);
+	}
+	free(buf);
+	return 0;
+}
+
+static int cmd_cache_write(msc_session *s, call *c)
+{
+	uint8_t buf[MSC_MAX_LINE];
+	struct cache_ent *e;
+	char res[48];
+	uint64_t off;
+	ms_result r;
+	size_t len;
+
+	if (cache_arg(s, c->pos[0], &e) || parse_number(s, c->pos[1], "offset", false, &off) ||
+	    parse_data(s, c, 2, buf, sizeof(buf), &len))
+		return 1;
+	r = ms_cache_write(&e->c, off, buf, len);
+	result_text(res, sizeof(res), r);
+	fprintf(s->o.out, "cache-write %s +0x%" PRIx64 " %zu byte%s (%s, %s)\n", e->name, off, len,
+		len == 1 ? "" : "s", res, path_name(e, true));
+	return 0;
+}
+
+static int cmd_cache_ld(msc_session *s, call *c)
+{
+	unsigned size = scalar_size(c->cmd->name + 6); /* "cache-ldb" */
+	struct cache_ent *e;
+	uint64_t off, v;
+	ms_result r = 0;
+	char res[48];
+	bool be;
+
+	if (cache_arg(s, c->pos[0], &e) || parse_number(s, c->pos[1], "offset", false, &off) ||
+	    scalar_be(s, c, &be))
+		return 1;
+	switch (size) {
+	case 1:
+		v = ms_cache_ldub(&e->c, off, &r);
+		break;
+	case 2:
+		v = be ? ms_cache_lduw_be(&e->c, off, &r) : ms_cache_lduw_le(&e->c, off, &r);
+		break;
+	case 4:
+		v = be ? ms_cache_ldl_be(&e->c, off, &r) : ms_cache_ldl_le(&e->c, off, &r);
+		break;
+	default:
+		v = be ? ms_cache_ldq_be(&e->c, off, &r) : ms_cache_ldq_le(&e->c, off, &r);
+		break;
+	}
+	result_text(res, sizeof(res), r);
+	fprintf(s->o.out, "%s %s +0x%" PRIx64 "%s -> 0x%0*" PRIx64 " (%s, %s)\n", c->cmd->name,
+		e->name, off, size > 1 ? (be ? " be" : " le") : "", (int)size * 2, v, res,
+		path_name(e, false));
+	return 0;
+}
+
+static int cmd_cache_st(msc_session *s, call *c)
+{
+	unsigned size = scalar_size(c->cmd->name + 6); /* "cache-stb" */
+	struct cache_ent *e;
+	uint64_t off, v;
+	char res[48];
+	ms_result r;
+	bool be;
+
+	if (cache_arg(s, c->pos[0], &e) || parse_number(s, c->pos[1], "offset", false, &off) ||
+	    parse_number(s, c->pos[2], "value", false, &v) || scalar_be(s, c, &be))
+		return 1;
+	if (size < 8 && v >> (8 * size))
+		return errorf(s, c->pos[2]->col, "%s: 0x%" PRIx64 " does not fit in %u byte%s",
+			      c->cmd->name, v, size, size == 1 ? "" : "s");
+	switch (size) {
+	case 1:
+		r = ms_cache_stb(&e->c, off, (uint8_t)v);
+		break;
+	case 2:
+		r = be ? ms_cache_stw_be(&e->c, off, (uint16_t)v)
+		       : ms_cache_stw_le(&e->c, off, (uint16_t)v);
+		break;
+	case 4:
+		r = be ? ms_cache_stl_be(&e->c, off, (uint32_t)v)
+		       : ms_cache_stl_le(&e->c, off, (uint32_t)v);
+		break;
+	default:
+		r = be ? ms_cache_stq_be(&e->c, off, v) : ms_cache_stq_le(&e->c, off, v);
+		break;
+	}
+	result_text(res, sizeof(res), r);
+	fprintf(s->o.out, "%s %s +0x%" PRIx64 "%s 0x%0*" PRIx64 " (%s, %s)\n", c->cmd->name,
+		e->name, off, size > 1 ? (be ? " be" : " le") : "", (int)size * 2, v, res,
+		path_name(e, true));
+	return 0;
+}
+
+static int cmd_cache_invalidate(msc_session *s, call *c)
+{
+	struct cache_ent *e;
+
+	if (cache_arg(s, c->pos[0], &e))
+		return 1;
+	ms_cache_invalidate(&e->c);
+	return 0;
+}
+
+static int cmd_cache_free(msc_session *s, call *c)
+{
+	size_t i;
+	struct cache_ent *e;
+
+	if (cache_arg(s, c->pos[0], &e))
+		return 1;
+	i = find_cache(s, e->name, e->name_len);
+	memmove(&s->caches[i], &s->caches[i + 1], (s->nr_caches - i - 1) * sizeof(s->caches[0]));
+	s->nr_caches--;
+	ms_cache_destroy(&e->c);
+	free(e->name);
+	free(e);
+	return 0;
+}
+
 /* ---- dumps and misc ---------------------------------------------------- */
 
 static int cmd_mtree(msc_session *s, call *c)
@@ -2158,9 +2848,9 @@ static const struct command commands[] = {
 	{"ramptr", cmd_region, 2, 2, PLACE_OPTS,
 	 "ramptr NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
 	 "RAM at memory the command allocates (a caller's pointer)"},
-	{"iommu", cmd_region, 2, 2, PLACE_OPTS,
-	 "iommu NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
-	 "an IOMMU region (scripts attach no translation class: it answers like a reservation)"},
+	{"iommu", cmd_iommu, 2, 2, PLACE_OPTS " target= page= indexes=",
+	 "iommu NAME SIZE [target=AS [page=SIZE] [indexes=N]] [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	 "an IOMMU region; target=AS: translated by a page table (iommu-map)"},
 	{"alias", cmd_alias, 4, 4, PLACE_OPTS,
 	 "alias NAME TARGET OFFSET SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
 	 "a window of SIZE bytes onto TARGET from OFFSET"},
@@ -2235,6 +2925,48 @@ static const struct command commands[] = {
 	{"log-global", cmd_log_global, 1, 1, "", "log-global on|off", "global dirty logging"},
 	{"log-sync", cmd_log_sync, 0, 0, "as=", "log-sync [as=AS]",
 	 "ask listeners to sync dirty state"},
+	{"iommu-map", cmd_iommu_range, 4, 4,
+	 "perm= index=", "iommu-map IOMMU IOVA ADDR SIZE [perm=ro|wo|rw] [index=N]",
+	 "map IOVA..+SIZE to ADDR of the target (replacing what was there) and notify"},
+	{"iommu-unmap", cmd_iommu_range, 3, 3, "index=", "iommu-unmap IOMMU IOVA SIZE [index=N]",
+	 "unmap IOVA..+SIZE and notify"},
+	{"iommu-invalidate", cmd_iommu_range, 3, 3,
+	 "index=", "iommu-invalidate IOMMU IOVA SIZE [index=N]",
+	 "send a device-IOTLB invalidation (DEVIOTLB_UNMAP); the table does not change"},
+	{"notifier", cmd_notifier, 2, 2, "start= end= flags= index= fail=",
+	 "notifier NAME IOMMU [start=A] [end=B] [flags=map,unmap,deviotlb] [index=N] [fail=on]",
+	 "register an IOMMU notifier that prints its events (fail=on: it refuses them)"},
+	{"notifier-free", cmd_notifier_free, 1, 1, "unmap", "notifier-free NAME [unmap]",
+	 "unregister a notifier (unmap: first tell it its whole range is unmapped)"},
+	{"replay", cmd_replay, 1, 1, "", "replay NOTIFIER",
+	 "announce the IOMMU's current mappings to a notifier"},
+	{"iotlb", cmd_iotlb, 1, 1, ATTR_OPTS " write", "iotlb ADDR [write] [ATTRS] [as=AS]",
+	 "the translation an access would use, through every IOMMU"},
+	{"cache", cmd_cache, 3, 3, "as= write", "cache NAME ADDR LEN [write] [as=AS]",
+	 "set up a region cache over ADDR..+LEN"},
+	{"cache-read", cmd_cache_read, 3, 3, "", "cache-read NAME OFFSET LEN",
+	 "read bytes through a cache"},
+	{"cache-write", cmd_cache_write, 3, ANY, "", "cache-write NAME OFFSET DATA...",
+	 "write bytes through a cache"},
+	{"cache-ldb", cmd_cache_ld, 2, 2, "", "cache-ldb NAME OFFSET",
+	 "load a byte through a cache"},
+	{"cache-ldw", cmd_cache_ld, 2, 2, "be le", "cache-ldw NAME OFFSET [be|le]",
+	 "load 2 bytes through a cache"},
+	{"cache-ldl", cmd_cache_ld, 2, 2, "be le", "cache-ldl NAME OFFSET [be|le]",
+	 "load 4 bytes through a cache"},
+	{"cache-ldq", cmd_cache_ld, 2, 2, "be le", "cache-ldq NAME OFFSET [be|le]",
+	 "load 8 bytes through a cache"},
+	{"cache-stb", cmd_cache_st, 3, 3, "", "cache-stb NAME OFFSET VALUE",
+	 "store a byte through a cache"},
+	{"cache-stw", cmd_cache_st, 3, 3, "be le", "cache-stw NAME OFFSET VALUE [be|le]",
+	 "store 2 bytes through a cache"},
+	{"cache-stl", cmd_cache_st, 3, 3, "be le", "cache-stl NAME OFFSET VALUE [be|le]",
+	 "store 4 bytes through a cache"},
+	{"cache-stq", cmd_cache_st, 3, 3, "be le", "cache-stq NAME OFFSET VALUE [be|le]",
+	 "store 8 bytes through a cache"},
+	{"cache-invalidate", cmd_cache_invalidate, 1, 1, "", "cache-invalidate NAME",
+	 "forget the cache's translation (the next access translates again)"},
+	{"cache-free", cmd_cache_free, 1, 1, "", "cache-free NAME", "destroy a cache"},
 	{"mtree", cmd_mtree, 0, 0, "-f -D -o --json", "mtree [-f] [-D] [-o] [--json]",
 	 "print the tree (or with -f the flat views) like QEMU's info mtree"},
 	{"echo", cmd_echo, 0, ANY, "", "echo TEXT...", "print TEXT"},
@@ -2469,6 +3201,16 @@ void msc_session_free(msc_session *s)
 		ms_transaction_commit(s->ctx);
 		s->txn_depth--;
 	}
+	for (i = 0; i < s->nr_caches; i++) {
+		ms_cache_destroy(&s->caches[i]->c);
+		free(s->caches[i]->name);
+		free(s->caches[i]);
+	}
+	for (i = 0; i < s->nr_notifiers; i++) {
+		ms_iommu_unregister_notifier(s->notifiers[i]->n);
+		free(s->notifiers[i]->name);
+		free(s->notifiers[i]);
+	}
 	for (i = 0; i < s->nr_clients; i++) {
 		ms_as_unregister_map_client(s->clients[i]->c);
 		free(s->clients[i]->name);
@@ -2490,6 +3232,9 @@ void msc_session_free(msc_session *s)
 	for (i = 0; i < s->nr_devices; i++)
 		msc_device_free(s->devices[i]);
 	free(s->devices);
+	for (i = 0; i < s->nr_models; i++)
+		msc_iommu_free(s->models[i]);
+	free(s->models);
 	for (i = 0; i < s->nr_blocks; i++)
 		munmap(s->blocks[i].p, s->blocks[i].len);
 	free(s->blocks);
@@ -2504,7 +3249,8 @@ unsigned long msc_session_errors(const msc_session *s)
 
 size_t msc_session_nr_names(const msc_session *s)
 {
-	return s->nr_regions + s->nr_as + s->nr_listeners + s->nr_clients;
+	return s->nr_regions + s->nr_as + s->nr_listeners + s->nr_clients + s->nr_notifiers +
+	       s->nr_caches;
 }
 
 const char *msc_session_name(const msc_session *s, size_t i)
@@ -2518,7 +3264,13 @@ const char *msc_session_name(const msc_session *s, size_t i)
 	if (i < s->nr_listeners)
 		return s->listeners[i]->name;
 	i -= s->nr_listeners;
-	return i < s->nr_clients ? s->clients[i]->name : NULL;
+	if (i < s->nr_clients)
+		return s->clients[i]->name;
+	i -= s->nr_clients;
+	if (i < s->nr_notifiers)
+		return s->notifiers[i]->name;
+	i -= s->nr_notifiers;
+	return i < s->nr_caches ? s->caches[i]->name : NULL;
 }
 
 int msc_run_text_opts(const char *text, size_t len, const char *name, const msc_options *opts)

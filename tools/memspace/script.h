@@ -27,8 +27,12 @@
 #define MSC_MAX_LISTENERS 64              /* listeners alive at once */
 #define MSC_MAX_MAPPINGS 256              /* DMA mappings alive at once */
 #define MSC_MAX_MAP_CLIENTS 64            /* map clients alive at once */
+#define MSC_MAX_NOTIFIERS 64              /* IOMMU notifiers alive at once */
+#define MSC_MAX_CACHES 64                 /* region caches alive at once */
+#define MSC_MAX_IOMMU_ENTRIES 1024        /* IOMMU page-table mappings, all IOMMUs together */
+#define MSC_MAX_IOMMU_BLOCKS 64           /* aligned blocks one IOMMU mapping falls into */
 #define MSC_MAX_MEMORY (8ull << 30)       /* bytes of RAM-backed regions in total */
-#define MSC_MAX_BYTES (1u << 20)          /* bytes one access, fill, map or DMA moves */
+#define MSC_MAX_BYTES (1u << 20)          /* bytes one access, fill, map, cache or DMA covers */
 #define MSC_MAX_PRINT (64u << 10)         /* bytes one read or map-read prints */
 #define MSC_MAX_REGS (64u << 10)          /* size of a regs device's register file */
 #define MSC_MAX_BOUNCE_BUDGET (16u << 20) /* bounce-budget bound */
@@ -81,7 +85,7 @@ unsigned long msc_session_errors(const msc_session *s);
 /*
  * Completion support for the shell: the command names (NULL-terminated,
  * static) and the names the session knows (regions, address spaces,
- * listeners), valid until the next line runs.
+ * listeners, map clients, notifiers, caches), valid until the next line runs.
  */
 const char *const *msc_command_names(void);
 /* The options and flags of command @name, space-separated ("in= at= ..."), or NULL. */
