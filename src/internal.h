@@ -159,6 +159,10 @@ void ms__touched_truncate(ms_ctx *ctx, size_t nr);
 
 /* ---- regions (region.c) ------------------------------------------------- */
 
+struct ms__extent {
+	uint64_t lo, last;
+};
+
 struct ms_region {
 	ms_ctx *ctx;
 	uint32_t refcount; /* atomic */
@@ -178,6 +182,11 @@ struct ms_region {
 	/* [lock] subregions in rendering order (each holds a reference). */
 	ms_region **subs;
 	size_t nr_subs, cap_subs;
+	/* [lock] sub_ext[i]: where subs[i] lies in this region, [lo, last]
+	 * clipped to 2^64 - 1, empty (lo > last) when disabled or of size 0;
+	 * the renderer skips children outside its clip without touching them. */
+	struct ms__extent *sub_ext;
+	size_t cap_ext;
 
 	ms_region *alias;      /* target of an alias (reference held) */
 	uint64_t alias_offset; /* [lock] */

@@ -139,6 +139,7 @@ static void region_free_fields(ms_region *r)
 	ms__iommu_destroy(r);
 	region_release_memory(r);
 	free(r->subs);
+	free(r->sub_ext);
 	free(r->aliased_by);
 	free(r->name);
 	free(r->owner);
@@ -428,20 +429,57 @@ static size_t list_index(const ms_region *container, const ms_region *sub)
 	return SIZE_MAX;
 }
 
+static struct ms__extent sub_extent(const ms_region *sub)
+{
+	ms__u128 last = (ms__u128)sub->addr + sub->size - 1;
+
+	if (!sub->enabled || sub->size == 0)
+		return (struct ms__extent){1, 0};
+	return (struct ms__extent){sub->addr, last >= MS__2_64 ? UINT64_MAX : (uint64_t)last};
+}
+
+/* Refresh @sub's extent in its container after its size or enabled changed. */
+static void ext_refresh(ms_region *sub)
+{
+	ms_region *c = sub->container;
+	size_t i = c ? list_index(c, sub) : SIZE_MAX;
+
+	if (i != SIZE_MAX)
+		c->sub_ext[i] = sub_extent(sub);
+}
+
 static void list_remove_at(ms_region *container, size_t index)
 {
 	memmove(&container->subs[index], &container->subs[index + 1],
 		(container->nr_subs - index - 1) * sizeof(*container->subs));
+	memmove(&container->sub_ext[index], &container->sub_ext[index + 1],
+		(container->nr_subs - index - 1) * sizeof(*container->sub_ext));
 	container->nr_subs--;
 }
 
-/* Capacity must already allow one more element. */
+/* Capacity must already allow one more element (grow_subs()). */
 static void list_insert_at(ms_region *container, size_t index, ms_region *sub)
 {
 	memmove(&container->subs[index + 1], &container->subs[index],
 		(container->nr_subs - index) * sizeof(*container->subs));
+	memmove(&container->sub_ext[index + 1], &container->sub_ext[index],
+		(container->nr_subs - index) * sizeof(*container->sub_ext));
 	container->subs[index] = sub;
+	container->sub_ext[index] = sub_extent(sub);
 	container->nr_subs++;
+}
+
+/* Room for @need subregions in both arrays. 0 or -ENOMEM (the one that
+ * grew keeps its capacity: harmless). */
+static int grow_subs(ms_region *container, size_t need)
+{
+	int rc = ms__grow(container->ctx, (void **)&container->subs, &container->cap_subs, need,
+			  sizeof(*container->subs));
+
+	if (rc == 0)
+		rc = ms__grow(container->ctx, (void **)&container->sub_ext, &container->cap_ext,
+			      need, sizeof(*container->sub_ext));
+	return rc;
 }
 
 /* QEMU's rule: before the first sibling whose priority is <= ours. */
@@ -505,8 +543,7 @@ int ms_region_add_subregion_overlap(ms_region *container, uint64_t addr, ms_regi
 		if (up == sub)
 			rc = -ELOOP;
 	if (rc == 0)
-		rc = ms__grow(ctx, (void **)&container->subs, &container->cap_subs,
-			      container->nr_subs + 1, sizeof(*container->subs));
+		rc = grow_subs(container, container->nr_subs + 1);
 	/* The container's rendering changes, and so does @sub's own position,
 	 * which matters where @sub is itself a root (of an address space or a
 	 * flatview). */
@@ -691,9 +728,11 @@ static void prop_set(ms_region *r, prop which, ms__u128 value)
 	switch (which) {
 	case PROP_SIZE:
 		r->size = value;
+		ext_refresh(r);
 		break;
 	case PROP_ENABLED:
 		r->enabled = value != 0;
+		ext_refresh(r);
 		break;
 	case PROP_READONLY:
 		r->readonly = value != 0;

@@ -199,12 +199,13 @@ static int render_region(painter *p, ms_region *mr, ms__i128 base, ms__i128 clip
 	}
 
 	for (i = 0; i < mr->nr_subs; i++) {
-		const ms_region *sub = mr->subs[i];
-		ms__i128 sub_lo = base + sub->addr;
+		const struct ms__extent *ext = &mr->sub_ext[i];
 
-		/* Skip children outside the clip without a call: a windowed
-		 * render of a big container only pays a compare per child. */
-		if (!sub->enabled || sub_lo >= hi || sub_lo + (ms__i128)sub->size <= lo)
+		/* Skip children outside the clip from the compact extent array,
+		 * without touching them: a windowed render of a big container
+		 * pays a compare per child on sequential memory. */
+		if (ext->lo > ext->last || base + (ms__i128)ext->lo >= hi ||
+		    base + (ms__i128)ext->last < lo)
 			continue;
 		rc = render_region(p, mr->subs[i], base, lo, hi, flags, depth + 1);
 		if (rc < 0)
