@@ -84,8 +84,9 @@ MS_API ms_result ms_as_read(ms_as *as, uint64_t addr, ms_attrs attrs, void *buf,
  * @as: the address space.
  * @addr: first address.
  * @attrs: transaction attributes. With @attrs.debug, readonly RAM and ROM
- *         devices in romd mode are written (what a debugger's "poke" needs);
- *         devices still get the write through their callbacks.
+ *         devices in romd mode are written (what a debugger's "poke" needs):
+ *         the write goes to their memory only, with no callback. Devices
+ *         outside romd mode still get it through their callbacks.
  * @buf: @len bytes to write, in bus order.
  * @len: number of bytes; 0 does nothing.
  *
@@ -188,8 +189,9 @@ MS_API ms_result ms_as_stq_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint64_t
  *       @offset_in_region is the offset of @addr inside its @region, and its
  *       flags are the range's. Cleared when nothing answers.
  * @len: in: the number of bytes wanted (at least 1); out: how many of them,
- *       from @addr on, map contiguously onto @out->region (or, on -ENOENT,
- *       how many of them fall in the hole).
+ *       from @addr on, lie in the flat range found (clamped to the range, as
+ *       in QEMU, even where the next range continues the same region; and to
+ *       every IOMMU page on the way), or, on -ENOENT, in the hole.
  * @as: the address space.
  * @addr: the address.
  * @is_write: the access the caller means to make; with @attrs, chooses the

@@ -651,7 +651,9 @@ static int parse(struct importer *im)
 		TREE
 	} state = BETWEEN;
 	size_t pos = 0, prev = NONE;
-	unsigned long line = 0;
+	unsigned long line = 0, end_line, end_col;
+	size_t last_len = 0; /* bytes of the last line read */
+	bool ended_nl = true; /* the input is empty or ends with a newline */
 	bool seen_trailer = false;
 	int rc;
 
@@ -663,6 +665,8 @@ static int parse(struct importer *im)
 
 		pos += n + (nl ? 1 : 0);
 		line++;
+		last_len = n;
+		ended_nl = nl != NULL;
 		nul = memchr(s, '\0', n);
 		if (nul)
 			return fail(im, line, (unsigned long)(nul - s) + 1,
@@ -728,10 +732,14 @@ static int parse(struct importer *im)
 			return rc;
 		state = TREE;
 	}
+	/* The end of the input: the start of the line after a final newline,
+	 * else just past the last line's last byte. */
+	end_line = ended_nl ? line + 1 : line;
+	end_col = ended_nl ? 1 : (unsigned long)last_len + 1;
 	if (state == HEADER)
-		return fail(im, line + 1, 1, "unexpected end of input: expected the region tree");
+		return fail(im, end_line, end_col, "unexpected end of input: expected the region tree");
 	if (im->nr_blk == 0)
-		return fail(im, line + 1, 1, "no 'address-space:' block in the input");
+		return fail(im, end_line, end_col, "no 'address-space:' block in the input");
 	return 0;
 }
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Regenerate the hand-made seed inputs of fuzz/corpus/{topology,access}/.
+
+The files are byte strings in each target's input encoding (see the decoders
+in fuzz_topology.c and fuzz_access.c); every byte string is a valid input,
+these only start the fuzzer from meaningful programs. Run from the source
+tree's root: fuzz/make_seeds.py. Deterministic.
+"""
+import os
+import random
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def put(target, name, data):
+    with open(os.path.join(HERE, 'corpus', target, name), 'wb') as f:
+        f.write(bytes(data))
+
+
+def topology():
+    rng = random.Random(6)
+    for i in range(12):
+        n = rng.choice([16, 48, 128, 400, 1200])
+        put('topology', 'random-%02d' % i,
+            [i % 8] + [rng.getrandbits(8) for _ in range(n)])
+    # Op codes (fuzz_topology.c, decode_op): 0/1 new, 2-4 add, 5 del,
+    # 6 set_address, 7 set_size, 8/9 toggle enabled, 10 flags, 11 alias
+    # offset, 12 priority, 13 romd, 14/15 new address space, 16 free one,
+    # 17 begin, 18/19 commit.
+    seed = [0]
+    seed += [0, 0, 0, 0, 0]                  # r0: container of 2^64
+    seed += [0, 5, 3, 0x00, 0x10, 0]         # r1: RAM of 0x1001 bytes
+    seed += [2, 1, 0, 2, 0x00, 0x10, 1, 1]   # add r1 into r0 at 0x1000
+    seed += [0, 6, 3, 0x00, 0x08, 0]         # r2: ROM
+    seed += [2, 2, 0, 4, 0x00, 0x00, 3, 1]   # add r2 near the top
+    seed += [14, 0]                          # an address space on r0
+    seed += [17, 6, 1, 2, 0x00, 0x20, 9, 2, 18]  # begin, move, toggle, commit
+    put('topology', 'machine-00', seed)
+
+
+R_DMA = 19  # index of the DMA device's segment in fuzz_access.c
+
+
+def access():
+    rng = random.Random(4)
+    for i in range(12):
+        n = rng.choice([8, 32, 100, 300, 800])
+        put('access', 'random-%02d' % i, [rng.getrandbits(8) for _ in range(n)])
+    # Op codes (fuzz_access.c): 0-3 read/write (bit 0 write, bit 1 via
+    # ms_as_rw), 4 set, 5 write_rom, 6/7 load, 8 store, 9 access_valid,
+    # 10 translate, 11/12 map, 13 toggles.
+    seed = []
+    for segidx in range(6, 13):
+        for delta in (0, 1, 2, 3):
+            seed += [0, 0, segidx, delta, 3, 8, 0x80]
+            seed += [1, 0, segidx, delta, 3, 5, 0x80, 0x11, 0x22, 0x33, 0x44, 0x55]
+            for sz in range(4):
+                seed += [6, sz | 4, 0, segidx, delta] + list(range(1, 9)) + [0x80]
+                seed += [8, sz, 0, segidx, delta] + list(range(9, 17)) + [0x01]
+    put('access', 'devices-00', seed)
+    seed = []
+    for segidx in range(0, 16):
+        seed += [11, 2, segidx, 4, 2, 0x40, 0x80, 0]
+        seed += [11, 2, segidx, 4, 2, 0x40, 0x80, 1, 0x20] + list(range(0x20))
+        seed += [9, 2, segidx, 0, 2, 0x20, 0x80, 1]
+        seed += [10, 2, segidx, 0, 2, 0x20]
+        seed += [13, 1]
+    put('access', 'maps-00', seed)
+
+    def write_bytes(seg, off, data):
+        return [1, 0, seg, off, 1, len(data), 0x80] + [b ^ i for i, b in enumerate(data)]
+
+    def stb(seg, off, val):
+        return [8, 0, 0, seg, off, val, 0, 0, 0, 0, 0, 0, 0, 0x80]
+
+    def ldq(seg, off):
+        return [6, 3, 0, seg, off] + [0] * 8 + [0x80]
+
+    seed = []
+    for addr, n, wr in [(0x100, 16, 0), (0x100, 16, 1), (0x4100, 8, 0), (0x4a00, 4, 0),
+                        (0x2000, 8, 1), (0x1800, 4, 0), (0x4300, 6, 1),
+                        (0xfffffffffffffffc, 8, 0)]:
+        seed += write_bytes(R_DMA, 8, list(struct.pack('<Q', addr)) + [n, wr, 0, 0])
+        seed += stb(R_DMA, 0, 1) + ldq(R_DMA, 0x20)
+    seed += [13, 7]  # access depth bound 1: the DMA into a device is refused
+    seed += write_bytes(R_DMA, 8, list(struct.pack('<Q', 0x4100)) + [8, 0, 0, 0])
+    seed += stb(R_DMA, 0, 1)
+    put('access', 'dma-00', seed)
+
+
+if __name__ == '__main__':
+    topology()
+    access()
