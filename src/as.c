@@ -3,9 +3,12 @@
  *
  * A commit (1) marks every region from which a touched region can be
  * reached, walking up containers and alias back references; (2) for each
- * address space whose root is marked, finds its flatview
- * root and renders it off to the side, sharing one view between address
- * spaces with the same flatview root; (3) publishes each new view with one
+ * address space whose root is marked, finds its flatview root and builds
+ * the new view off to the side: when the root is unchanged, only the
+ * windows that the mutations recorded (ms__region_dirty(), below) are
+ * re-rendered and spliced into the old view, whose other chunks are shared;
+ * otherwise the root is rendered in full. One view is shared between
+ * address spaces with the same flatview root; (3) publishes each new view with one
  * rcu_assign_pointer(); (4) tells the listeners the differences; (5) drops
  * the old views through call_rcu(). Steps 1-2 may fail; then nothing is
  * published and the pending changes stay recorded. Steps 3-5 cannot fail.

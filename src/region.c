@@ -398,8 +398,9 @@ void ms__region_free_all(ms_ctx *ctx)
 /*
  * Finish a mutation: commit if outermost; on a failed commit run @undo so
  * the tree is as before (the touched records made before the change still
- * cover it), and drop the pending change records when nothing else was
- * pending before this call.
+ * cover it), and drop the pending change records: all of them when nothing
+ * else was pending before this call, else only the ones this call added
+ * (its dirty windows stay: re-rendering a little more is harmless).
  */
 typedef void (*undo_fn)(ms_region *r, void *state);
 
