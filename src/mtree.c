@@ -896,7 +896,7 @@ int ms_mtree_dump(char **out, size_t *len, ms_ctx *ctx, unsigned flags)
  * @flags: MS_MTREE_* flags.
  *
  * Return: 0; -EINVAL for a NULL @f/@ctx or unknown flags; -ENOMEM; -EIO
- * when writing fails.
+ * when writing or flushing @f fails.
  * Context: any thread; takes the topology lock.
  */
 int ms_mtree_fprint(FILE *f, ms_ctx *ctx, unsigned flags)
