@@ -164,8 +164,13 @@ ms_result ms_cache_read(ms_cache *cache, uint64_t offset, void *buf, size_t len)
 {
 	uint8_t *p;
 
-	if (!cache || (!buf && len))
+	if (!buf && len)
 		return MS_RESULT_ACCESS_ERROR;
+	if (!cache) {
+		if (len)
+			memset(buf, 0, len); /* a refused read reads zeros */
+		return MS_RESULT_ACCESS_ERROR;
+	}
 	if (len == 0)
 		return MS_RESULT_OK;
 	if (!inside(cache, offset, len)) {

@@ -330,7 +330,8 @@ int ms_iommu_translate(ms_iotlb_entry *out, ms_region *iommu, uint64_t addr, ms_
 	if (!out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (!mr || (unsigned)flags > MS_IOMMU_RW || iommu_idx >= mr->iommu->nr_indexes)
+	if (!mr || (unsigned)flags > MS_IOMMU_RW || iommu_idx >= mr->iommu->nr_indexes ||
+	    (ms__u128)addr >= mr->size)
 		return -EINVAL;
 	ms__rcu_read_lock();
 	if (!translate(out, mr, addr, flags, iommu_idx))
