@@ -5,11 +5,11 @@
 set -euo pipefail
 
 # libc6-dev is only a Recommends of gcc; g++ lets tests/headers check the
-# headers as C++ too. libclang-rt-dev (clang's sanitizer and libFuzzer
-# runtimes) is only a Recommends of clang; the fuzzers and clang's ASan
-# builds need it.
+# headers as C++ too; python3 drives the shell's pseudo-terminal test.
+# libclang-rt-dev (clang's sanitizer and libFuzzer runtimes) is only a
+# Recommends of clang; the fuzzers and clang's ASan builds need it.
 packages=(cmake make gcc g++ libc6-dev clang libclang-rt-dev pkg-config liburcu-dev libcmocka-dev
-	libedit-dev valgrind)
+	libedit-dev valgrind python3)
 
 missing=()
 for pkg in "${packages[@]}"; do
