@@ -91,13 +91,7 @@ static inline size_t node_rank(const uint64_t *node, uint64_t key)
 	return a + b;
 }
 
-static inline __attribute__((always_inline)) size_t sidx_rank(const ms__sidx *x, uint64_t key);
-
-size_t ms__sidx_rank(const ms__sidx *x, uint64_t key)
-{
-	return sidx_rank(x, key);
-}
-
+/* Inlined into the lookup; ms__sidx_rank() is the out-of-line form. */
 static inline __attribute__((always_inline)) size_t sidx_rank(const ms__sidx *x, uint64_t key)
 {
 	size_t pos = 0;
@@ -118,6 +112,11 @@ static inline __attribute__((always_inline)) size_t sidx_rank(const ms__sidx *x,
 	while (l-- > 0)
 		pos = pos * NODE + node_rank(&x->level[l][pos * NODE], key);
 	return pos;
+}
+
+size_t ms__sidx_rank(const ms__sidx *x, uint64_t key)
+{
+	return sidx_rank(x, key);
 }
 
 /* Keys <= @addr in @ch, whose separators are @sep (at least 1 when
