@@ -6,7 +6,7 @@
  * reservations, all added in one transaction, and an address space on it).
  * The view's ranges then feed three implementations that answer the same
  * question, "which range holds this address":
- *   index    the library's ms__flatview_lookup() (src/internal.h);
+ *   index    the library's ms__dispatch_lookup() (src/internal.h);
  *   bsearch  a plain binary search over a sorted {start, last} array;
  *   radix    the QEMU-style page table of radix.c.
  * Before any timing, all three must agree on every address of the run (the
@@ -170,7 +170,7 @@ static uint64_t run_pass(const lookup_subject *s, int impl, const uint64_t *addr
 	switch (impl) {
 	case IMPL_INDEX:
 		for (size_t k = 0; k < count; k++) {
-			const ms__range *r = ms__flatview_lookup(s->fv, addrs[k]);
+			const ms__range *r = ms__dispatch_lookup(s->fv, addrs[k]);
 
 			sum += r ? r->start : 1;
 		}
@@ -200,7 +200,7 @@ static size_t verify(const lookup_subject *s, const uint64_t *addrs, size_t coun
 
 	for (size_t k = 0; k < count; k++) {
 		uint64_t addr = addrs[k];
-		const ms__range *lib = ms__flatview_lookup(s->fv, addr);
+		const ms__range *lib = ms__dispatch_lookup(s->fv, addr);
 		const bench_range *bs = bsearch_lookup(s->ranges, s->nr, addr);
 		const radix_section *rx = radix_lookup(s->radix, addr);
 		size_t expect = bs ? (size_t)(bs - s->ranges) : SIZE_MAX;

@@ -2,7 +2,7 @@
  * Fuzz target: the QEMU `info mtree` importer of the CLI.
  *
  * The input is a dump, imported with msc_mtree_import() into a fresh
- * context. On success the library's own checker (ms__ctx_check) must accept
+ * context. On success the library's own checker (ms__as_check) must accept
  * every address space's view, and the machine is dumped again in every form
  * (tree, -D, -o, -f, JSON), which exercises mtree.c on arbitrary machines.
  * On failure the error must carry a message and a line inside the input (or
@@ -61,9 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fail("success without a handle", rc);
 		if (msc_mtree_import_nr_as(imp) != ms_ctx_nr_as(ctx))
 			fail("the handle and the context disagree on the address spaces", rc);
-		rc = ms__ctx_check(ctx);
+		rc = ms__as_check(ctx);
 		if (rc != 0)
-			fail("ms__ctx_check rejected the imported machine", rc);
+			fail("ms__as_check rejected the imported machine", rc);
 		for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 			char *text = NULL;
 			size_t len = 0;

@@ -9,7 +9,7 @@
  * refmodel.c in lockstep. After every commit each address space's published
  * view is compared with the brute-force reference (F4 root, sharing, every
  * range, sorted/disjoint/merged) and the library's own checker
- * (ms__ctx_check) runs. One listener per address space replays region_add /
+ * (ms__as_check) runs. One listener per address space replays region_add /
  * region_del / region_nop onto its own copy of the view, which must equal the
  * new view after every commit.
  *
@@ -390,9 +390,9 @@ static bool check_committed(struct fuzz_state *st, bool full64, bool with_model)
 
 	if (with_model && !check_all(run, full64))
 		return false;
-	rc = ms__ctx_check(run->ctx);
+	rc = ms__as_check(run->ctx);
 	if (rc != 0)
-		return failf(run, "ms__ctx_check returned %d", rc);
+		return failf(run, "ms__as_check returned %d", rc);
 	for (int i = 0; i < run->m.nas; i++)
 		if (!run->m.as_freed[i] && !mirror_check(run, &st->mirrors[i]))
 			return false;

@@ -547,7 +547,7 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 /* Last address of the hole that contains @addr (nothing of @fv maps it). */
 uint64_t ms__hole_last(const ms_flatview *fv, uint64_t addr)
 {
-	const ms__range *next = ms__flatview_next_after(fv, addr);
+	const ms__range *next = ms__dispatch_next_after(fv, addr);
 
 	return next ? next->start - 1 : UINT64_MAX;
 }
@@ -573,7 +573,7 @@ static ms_result walk(const ms_flatview *view, uint64_t addr, const access_req *
 				result |= fail(a, pos + done, len - done, MS_RESULT_DECODE_ERROR);
 			break;
 		}
-		r = ms__flatview_lookup(view, cur);
+		r = ms__dispatch_lookup(view, cur);
 		if (r) {
 			n = clamp_len(len - done, r->last - cur);
 			result |= access_range(a, r, cur, pos + done, n, hops);
@@ -767,7 +767,7 @@ int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr, bo
 	if (rc == 0 && res.range) {
 		const ms__range *r = res.range;
 
-		ms__section_from_range(out, r);
+		ms__flatview_section(out, r);
 		*len = clamp_len(res.len, r->last - res.addr);
 		out->offset_in_region += res.addr - r->start;
 		out->start = addr;

@@ -1,7 +1,7 @@
 /*
  * dispatch.c: the lookup of a flat view (address -> flat range).
  *
- * Every access goes through ms__flatview_lookup(). A view is a table of
+ * Every access goes through ms__dispatch_lookup(). A view is a table of
  * chunks of up to 64 ranges (flatview.c), so a lookup has three steps:
  *   - a hint: the last range found, checked first together with its
  *     successor in the chunk, so sequential accesses cost two compares. It is
@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "flatview_int.h"
 
 #define NODE 8 /* keys per node: 8 x 8 bytes = one cache line */
 
@@ -35,7 +35,7 @@ static size_t round_node(size_t n)
 	return (n + NODE - 1) / NODE * NODE;
 }
 
-int ms__sidx_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr)
+int ms__dispatch_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr)
 {
 	size_t len[8], total = 0, l, i, n = nr;
 	uint64_t *mem = NULL;
@@ -58,7 +58,8 @@ int ms__sidx_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr)
 	}
 	x->nr_levels = (unsigned)l + 1;
 	x->top_len = len[l];
-	if (ms__inject_failure(ctx) || posix_memalign((void **)&mem, 64, total * sizeof(*mem)) != 0)
+	if (ms__ctx_inject_failure(ctx) ||
+	    posix_memalign((void **)&mem, 64, total * sizeof(*mem)) != 0)
 		return -ENOMEM;
 	x->mem = mem;
 	for (l = 0; l < x->nr_levels; l++) {
@@ -75,7 +76,7 @@ int ms__sidx_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr)
 	return 0;
 }
 
-void ms__sidx_free(ms__sidx *x)
+void ms__dispatch_free(ms__sidx *x)
 {
 	free(x->mem);
 	x->mem = NULL;
@@ -91,7 +92,7 @@ static inline size_t node_rank(const uint64_t *node, uint64_t key)
 	return a + b;
 }
 
-/* Inlined into the lookup; ms__sidx_rank() is the out-of-line form. */
+/* Inlined into the lookup; ms__dispatch_rank() is the out-of-line form. */
 static inline __attribute__((always_inline)) size_t sidx_rank(const ms__sidx *x, uint64_t key)
 {
 	size_t pos = 0;
@@ -114,7 +115,7 @@ static inline __attribute__((always_inline)) size_t sidx_rank(const ms__sidx *x,
 	return pos;
 }
 
-size_t ms__sidx_rank(const ms__sidx *x, uint64_t key)
+size_t ms__dispatch_rank(const ms__sidx *x, uint64_t key)
 {
 	return sidx_rank(x, key);
 }
@@ -137,7 +138,7 @@ static inline bool range_contains(const ms__range *r, uint64_t addr)
 	return addr - r->start <= r->last - r->start;
 }
 
-const ms__range *ms__flatview_lookup(const ms_flatview *fv, uint64_t addr)
+const ms__range *ms__dispatch_lookup(const ms_flatview *fv, uint64_t addr)
 {
 	const ms__range *hint, *r;
 	const ms__chunk *ch;
@@ -173,14 +174,14 @@ found:
 	return r;
 }
 
-const ms__range *ms__flatview_next_after(const ms_flatview *fv, uint64_t addr)
+const ms__range *ms__dispatch_next_after(const ms_flatview *fv, uint64_t addr)
 {
 	const ms__chunk *ch;
 	size_t c, i;
 
 	if (fv->nr_chunks == 0)
 		return NULL;
-	c = ms__sidx_rank(&fv->index, addr);
+	c = ms__dispatch_rank(&fv->index, addr);
 	if (c == 0)
 		return &fv->chunks[0]->ranges[0];
 	ch = fv->chunks[c - 1];

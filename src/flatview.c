@@ -4,7 +4,7 @@
  * A view is a table of chunks, each an immutable sorted run of at most
  * MS__CHUNK_MAX ranges with its own small search keys. Chunks are
  * reference-counted and shared: a commit that re-renders a few windows of
- * the address space (as.c) builds new chunks only around those windows and
+ * the address space (txn.c) builds new chunks only around those windows and
  * copies the pointers of all the others, so a commit costs
  * O(ranges / MS__CHUNK_FILL) pointer copies plus the work in its windows,
  * not O(ranges). A chunk holds a reference on the region of each of its
@@ -18,11 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-
-#ifdef MS__TSAN
-const char ms__rcu_sync_token;
-#endif
+#include "flatview_int.h"
 
 /* ---- chunks ---------------------------------------------------------------- */
 
@@ -31,7 +27,7 @@ static ms__chunk *chunk_new(ms_ctx *ctx, const ms__range *ranges, size_t nr)
 	ms__chunk *ch;
 	size_t i;
 
-	if (ms__inject_failure(ctx) ||
+	if (ms__ctx_inject_failure(ctx) ||
 	    posix_memalign((void **)&ch, 64, sizeof(*ch) + (nr + 1) * sizeof(ms__range)) != 0)
 		return NULL;
 	ch->refcount = 1;
@@ -68,7 +64,7 @@ typedef struct builder {
 
 static int builder_push(builder *b, ms__chunk *ch)
 {
-	int rc = ms__grow(b->ctx, (void **)&b->chunks, &b->cap, b->nr + 1, sizeof(*b->chunks));
+	int rc = ms__ctx_grow(b->ctx, (void **)&b->chunks, &b->cap, b->nr + 1, sizeof(*b->chunks));
 
 	if (rc < 0)
 		return rc;
@@ -133,11 +129,11 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	int rc = -ENOMEM;
 
 	*out = NULL;
-	fv = ms__calloc(ctx, 1, sizeof(*fv));
+	fv = ms__ctx_calloc(ctx, 1, sizeof(*fv));
 	if (!fv)
 		goto fail;
-	fv->cum = ms__malloc(ctx, (b->nr + 1) * sizeof(*fv->cum));
-	firsts = ms__malloc(ctx, (b->nr + 1) * sizeof(*firsts));
+	fv->cum = ms__ctx_malloc(ctx, (b->nr + 1) * sizeof(*fv->cum));
+	firsts = ms__ctx_malloc(ctx, (b->nr + 1) * sizeof(*firsts));
 	if (!fv->cum || !firsts)
 		goto fail;
 	fv->cum[0] = 0;
@@ -145,13 +141,13 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 		fv->cum[c + 1] = fv->cum[c] + b->chunks[c]->nr;
 		firsts[c] = b->chunks[c]->ranges[0].start;
 	}
-	rc = ms__sidx_build(&fv->index, ctx, firsts, b->nr);
+	rc = ms__dispatch_build(&fv->index, ctx, firsts, b->nr);
 	if (rc < 0)
 		goto fail;
-	if (b->nr > 0 && (ms__inject_failure(ctx) ||
+	if (b->nr > 0 && (ms__ctx_inject_failure(ctx) ||
 			  posix_memalign((void **)&fv->seps, 64, b->nr * sizeof(*fv->seps)) != 0)) {
 		fv->seps = NULL;
-		ms__sidx_free(&fv->index);
+		ms__dispatch_free(&fv->index);
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -202,7 +198,7 @@ typedef struct range_buf {
 
 static int buf_push(range_buf *buf, const ms__range *r)
 {
-	int rc = ms__grow(buf->ctx, (void **)&buf->r, &buf->cap, buf->nr + 1, sizeof(*buf->r));
+	int rc = ms__ctx_grow(buf->ctx, (void **)&buf->r, &buf->cap, buf->nr + 1, sizeof(*buf->r));
 
 	if (rc == 0)
 		buf->r[buf->nr++] = *r;
@@ -212,7 +208,7 @@ static int buf_push(range_buf *buf, const ms__range *r)
 /* The chunk holding the range at or before @addr (0 if none). */
 static size_t chunk_at_or_before(const ms_flatview *fv, uint64_t addr)
 {
-	size_t k = ms__sidx_rank(&fv->index, addr);
+	size_t k = ms__dispatch_rank(&fv->index, addr);
 
 	return k > 0 ? k - 1 : 0;
 }
@@ -324,7 +320,7 @@ static int merge_seams(range_buf *buf, const ms__window *w, size_t w0, size_t w1
 		    ((buf->r[n - 1].flags | cur->flags) & MS__RANGE_UNMERGEABLE) &&
 		    at_window_edge(cur->start, w, w0, w1))
 			return -EAGAIN;
-		if (n > 0 && ms__range_can_merge(&buf->r[n - 1], cur))
+		if (n > 0 && ms__render_can_merge(&buf->r[n - 1], cur))
 			buf->r[n - 1].last = cur->last;
 		else
 			buf->r[n++] = *cur;
@@ -392,7 +388,7 @@ static void flatview_free(ms_flatview *fv)
 	for (c = 0; c < fv->nr_chunks; c++)
 		chunk_unref(fv->chunks[c]);
 	ms_region_unref(fv->root);
-	ms__sidx_free(&fv->index);
+	ms__dispatch_free(&fv->index);
 	free(fv->seps);
 	free(fv->chunks);
 	free(fv->cum);
@@ -461,7 +457,34 @@ const ms__range *ms__flatview_at(const ms_flatview *fv, size_t i)
 	return &fv->chunks[lo]->ranges[i - fv->cum[lo]];
 }
 
-void ms__section_from_range(ms_section *s, const ms__range *r)
+const ms__range *ms__flatview_peek(const ms_flatview *fv, const ms__fvpos *p)
+{
+	return fv && p->chunk < fv->nr_chunks ? &fv->chunks[p->chunk]->ranges[p->index] : NULL;
+}
+
+const ms__range *ms__flatview_next(const ms_flatview *fv, ms__fvpos *p)
+{
+	const ms__range *r = ms__flatview_peek(fv, p);
+
+	if (r && ++p->index == fv->chunks[p->chunk]->nr) {
+		p->chunk++;
+		p->index = 0;
+	}
+	return r;
+}
+
+bool ms__flatview_skip_shared(const ms_flatview *a, ms__fvpos *pa, const ms_flatview *b,
+			      ms__fvpos *pb)
+{
+	if (!a || !b || pa->index != 0 || pb->index != 0 || pa->chunk >= a->nr_chunks ||
+	    pb->chunk >= b->nr_chunks || a->chunks[pa->chunk] != b->chunks[pb->chunk])
+		return false;
+	pa->chunk++;
+	pb->chunk++;
+	return true;
+}
+
+void ms__flatview_section(ms_section *s, const ms__range *r)
 {
 	s->region = r->region;
 	s->start = r->start;
@@ -478,7 +501,7 @@ int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index)
 {
 	if (!out || !fv || index >= fv->nr)
 		return -ERANGE;
-	ms__section_from_range(out, ms__flatview_at(fv, index));
+	ms__flatview_section(out, ms__flatview_at(fv, index));
 	return 0;
 }
 
@@ -488,10 +511,10 @@ int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
 
 	if (!out || !fv)
 		return -EINVAL;
-	r = ms__flatview_lookup(fv, addr);
+	r = ms__dispatch_lookup(fv, addr);
 	if (!r)
 		return -ENOENT;
-	ms__section_from_range(out, r);
+	ms__flatview_section(out, r);
 	return 0;
 }
 
@@ -513,14 +536,14 @@ int ms__flatview_check(const ms_flatview *fv)
 	}
 	if (fv->cum[fv->nr_chunks] != n || fv->nr != n)
 		return -EINVAL;
-	while ((r = ms__fv_next(fv, &pos))) {
+	while ((r = ms__flatview_next(fv, &pos))) {
 		if (r->last < r->start || !r->region)
 			return -EINVAL;
 		if (prev && prev->last >= r->start)
 			return -EINVAL; /* unsorted or overlapping */
-		if (prev && ms__range_can_merge(prev, r))
+		if (prev && ms__render_can_merge(prev, r))
 			return -EINVAL; /* should have been merged */
-		if (ms__flatview_lookup(fv, r->start) != r || ms__flatview_lookup(fv, r->last) != r)
+		if (ms__dispatch_lookup(fv, r->start) != r || ms__dispatch_lookup(fv, r->last) != r)
 			return -EINVAL;
 		prev = r;
 	}

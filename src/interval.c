@@ -9,7 +9,7 @@
  * address in its subtree, which lets a stabbing query skip every subtree
  * that ends before the query begins.
  *
- * Invariants (ms__iv_check()): in-order keys strictly increase; a parent's
+ * Invariants (ms__interval_check()): in-order keys strictly increase; a parent's
  * priority is at least its children's; max_last is exact.
  *
  * Locking: none; the owner serialises (IOMMU notifiers: the topology lock).
@@ -19,10 +19,10 @@
 #include <assert.h>
 #include <errno.h>
 
-#include "internal.h"
+#include "interval.h"
 
 /* The heap priority of a node: a 64-bit mix of its unique seq. */
-static uint64_t priority(const ms__ivnode *n)
+static uint64_t priority(const ms__interval_node *n)
 {
 	uint64_t z = n->seq + 0x9e3779b97f4a7c15u;
 
@@ -37,7 +37,7 @@ static bool key_less(uint64_t start_a, uint64_t seq_a, uint64_t start_b, uint64_
 	return start_a < start_b || (start_a == start_b && seq_a < seq_b);
 }
 
-static void update(ms__ivnode *n)
+static void update(ms__interval_node *n)
 {
 	uint64_t m = n->last;
 
@@ -49,8 +49,8 @@ static void update(ms__ivnode *n)
 }
 
 /* Split @t into the nodes with keys below (start, seq) and the rest. */
-static void split(ms__ivnode *t, uint64_t start, uint64_t seq, ms__ivnode **below,
-		  ms__ivnode **rest)
+static void split(ms__interval_node *t, uint64_t start, uint64_t seq, ms__interval_node **below,
+		  ms__interval_node **rest)
 {
 	if (!t) {
 		*below = *rest = NULL;
@@ -67,7 +67,7 @@ static void split(ms__ivnode *t, uint64_t start, uint64_t seq, ms__ivnode **belo
 }
 
 /* Join two treaps where every key of @a is below every key of @b. */
-static ms__ivnode *merge(ms__ivnode *a, ms__ivnode *b)
+static ms__interval_node *merge(ms__interval_node *a, ms__interval_node *b)
 {
 	if (!a)
 		return b;
@@ -83,9 +83,9 @@ static ms__ivnode *merge(ms__ivnode *a, ms__ivnode *b)
 	return b;
 }
 
-void ms__iv_insert(ms__ivnode **root, ms__ivnode *node)
+void ms__interval_insert(ms__interval_node **root, ms__interval_node *node)
 {
-	ms__ivnode *below, *rest;
+	ms__interval_node *below, *rest;
 
 	node->left = node->right = NULL;
 	node->max_last = node->last;
@@ -93,9 +93,9 @@ void ms__iv_insert(ms__ivnode **root, ms__ivnode *node)
 	*root = merge(merge(below, node), rest);
 }
 
-void ms__iv_remove(ms__ivnode **root, ms__ivnode *node)
+void ms__interval_remove(ms__interval_node **root, ms__interval_node *node)
 {
-	ms__ivnode *below, *rest, *self, *above;
+	ms__interval_node *below, *rest, *self, *above;
 
 	/* seq is unique and below UINT64_MAX, so (start, seq + 1) separates @node. */
 	assert(node->seq < UINT64_MAX);
@@ -110,8 +110,8 @@ void ms__iv_remove(ms__ivnode **root, ms__ivnode *node)
  * [first, last]. Loop invariant: every node of @t's subtree that precedes
  * it in order and matches has been visited before @t itself.
  */
-int ms__iv_visit(ms__ivnode *t, uint64_t first, uint64_t last, ms__ivkey *after,
-		 int (*fn)(ms__ivnode *node, void *arg), void *arg)
+int ms__interval_visit(ms__interval_node *t, uint64_t first, uint64_t last, ms__interval_key *after,
+		       int (*fn)(ms__interval_node *node, void *arg), void *arg)
 {
 	while (t) {
 		int rc;
@@ -120,7 +120,7 @@ int ms__iv_visit(ms__ivnode *t, uint64_t first, uint64_t last, ms__ivkey *after,
 			return 0; /* everything below ends before the query */
 		/* The left subtree holds smaller keys: only useful past *after. */
 		if (key_less(after->start, after->seq, t->start, t->seq)) {
-			rc = ms__iv_visit(t->left, first, last, after, fn, arg);
+			rc = ms__interval_visit(t->left, first, last, after, fn, arg);
 			if (rc)
 				return rc;
 			if (t->start > last)
@@ -140,7 +140,8 @@ int ms__iv_visit(ms__ivnode *t, uint64_t first, uint64_t last, ms__ivkey *after,
 	return 0;
 }
 
-static long check(const ms__ivnode *t, const ms__ivnode *lo, const ms__ivnode *hi)
+static long check(const ms__interval_node *t, const ms__interval_node *lo,
+		  const ms__interval_node *hi)
 {
 	long left, right;
 	uint64_t m;
@@ -170,7 +171,7 @@ static long check(const ms__ivnode *t, const ms__ivnode *lo, const ms__ivnode *h
 	return left + right + 1;
 }
 
-long ms__iv_check(const ms__ivnode *root)
+long ms__interval_check(const ms__interval_node *root)
 {
 	return check(root, NULL, NULL);
 }

@@ -43,7 +43,7 @@ struct ms__iommu {
 	unsigned nr_indexes; /* 1 .. MS_IOMMU_MAX_INDEXES */
 	uint64_t notify_gen; /* atomic: notifications so far (region caches compare it) */
 
-	ms__ivnode **roots;            /* [lock] one notifier index per translation index */
+	ms__interval_node **roots;     /* [lock] one notifier index per translation index */
 	size_t flag_users[3];          /* [lock] notifiers having each flag bit */
 	ms_iommu_notifier_flags flags; /* [lock] union, as told to notify_flag_changed */
 	uint64_t seq;                  /* [lock] last registration number */
@@ -51,7 +51,7 @@ struct ms__iommu {
 };
 
 struct ms_iommu_notifier {
-	ms__ivnode node;  /* [start, end] as node.start / node.last */
+	ms__interval_node node; /* [start, end] as node.start / node.last */
 	ms_region *iommu; /* the IOMMU region (reference held while registered) */
 	ms_iommu_notifier_flags flags;
 	unsigned idx;
@@ -85,6 +85,9 @@ static ms_region *iommu_region(ms_region *r)
 
 /* ---- creation and teardown ------------------------------------------------ */
 
+static int iommu_init(ms_region *r);
+static void iommu_destroy(ms_region *r);
+
 int ms_iommu_new(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
 		 const ms_iommu_ops *ops, void *opaque)
 {
@@ -95,12 +98,12 @@ int ms_iommu_new(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
 		*out = NULL;
 	if (!out || !ctx || !name || !ops || !ops->translate || size == 0)
 		return -EINVAL;
-	st = ms__calloc(ctx, 1, sizeof(*st));
+	st = ms__ctx_calloc(ctx, 1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	st->ops = ops;
 	st->opaque = opaque;
-	rc = ms__region_new_iommu(out, ctx, name, size, st);
+	rc = ms__region_new_iommu(out, ctx, name, size, st, iommu_init, iommu_destroy);
 	if (rc < 0) {
 		free(st->roots);
 		free(st);
@@ -108,24 +111,25 @@ int ms_iommu_new(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
 	return rc;
 }
 
-int ms__iommu_init(ms_region *r)
+/* Ask the class for its index count; one notifier index per translation index. */
+static int iommu_init(ms_region *r)
 {
 	struct ms__iommu *st = r->iommu;
 	unsigned n = st->ops->num_indexes ? st->ops->num_indexes(r, st->opaque) : 1;
 
 	if (n == 0 || n > MS_IOMMU_MAX_INDEXES)
 		return -EINVAL;
-	st->roots = ms__calloc(r->ctx, n, sizeof(*st->roots));
+	st->roots = ms__ctx_calloc(r->ctx, n, sizeof(*st->roots));
 	if (!st->roots)
 		return -ENOMEM;
 	st->nr_indexes = n;
 	return 0;
 }
 
-static void free_tree(ms__ivnode *t)
+static void free_tree(ms__interval_node *t)
 {
 	while (t) {
-		ms__ivnode *right = t->right;
+		ms__interval_node *right = t->right;
 
 		free_tree(t->left);
 		free(NOTIFIER_OF(t));
@@ -133,7 +137,8 @@ static void free_tree(ms__ivnode *t)
 	}
 }
 
-void ms__iommu_destroy(ms_region *r)
+/* Free the IOMMU state of a dying region, notifiers included. */
+static void iommu_destroy(ms_region *r)
 {
 	struct ms__iommu *st = r->iommu;
 
@@ -244,7 +249,7 @@ int ms__resolve(ms__resolved *out, ms_as *as, const ms_flatview *view, uint64_t 
 	out->mask = UINT64_MAX;
 	out->perm = MS_IOMMU_RW;
 	for (;;) {
-		const ms__range *r = ms__flatview_lookup(view, addr);
+		const ms__range *r = ms__dispatch_lookup(view, addr);
 		const ms_region *mr = r ? r->region : NULL;
 		bool iommu = mr && mr->kind == MS_REGION_IOMMU && mr->iommu;
 		uint64_t offset, xlat;
@@ -393,9 +398,9 @@ ms_iommu_notifier_flags ms_iommu_notify_flags(ms_region *iommu)
 
 	if (!mr)
 		return 0;
-	ms__lock(mr->ctx);
+	ms__ctx_lock(mr->ctx);
 	flags = mr->iommu->flags;
-	ms__unlock(mr->ctx);
+	ms__ctx_unlock(mr->ctx);
 	return flags;
 }
 
@@ -440,7 +445,7 @@ int ms_iommu_register_notifier(ms_iommu_notifier **out, ms_region *iommu,
 	    opts->iommu_idx >= mr->iommu->nr_indexes)
 		return -EINVAL;
 	st = mr->iommu;
-	n = ms__calloc(mr->ctx, 1, sizeof(*n));
+	n = ms__ctx_calloc(mr->ctx, 1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	n->node.start = opts->start;
@@ -451,22 +456,22 @@ int ms_iommu_register_notifier(ms_iommu_notifier **out, ms_region *iommu,
 	n->opaque = opts->opaque;
 	n->iommu = mr;
 
-	ms__lock(mr->ctx);
+	ms__ctx_lock(mr->ctx);
 	wanted = st->flags | opts->flags;
 	if (wanted != st->flags && st->ops->notify_flag_changed)
 		rc = st->ops->notify_flag_changed(mr, st->flags, wanted, st->opaque);
 	if (rc < 0) {
-		ms__unlock(mr->ctx);
+		ms__ctx_unlock(mr->ctx);
 		free(n);
 		return rc;
 	}
 	count_flags(st, n->flags, true);
 	st->flags = flags_in_use(st);
 	n->node.seq = ++st->seq;
-	ms__iv_insert(&st->roots[n->idx], &n->node);
+	ms__interval_insert(&st->roots[n->idx], &n->node);
 	st->tree_gen++;
 	ms_region_ref(mr);
-	ms__unlock(mr->ctx);
+	ms__ctx_unlock(mr->ctx);
 	*out = n;
 	return 0;
 }
@@ -481,8 +486,8 @@ void ms_iommu_unregister_notifier(ms_iommu_notifier *n)
 		return;
 	mr = n->iommu;
 	st = mr->iommu;
-	ms__lock(mr->ctx);
-	ms__iv_remove(&st->roots[n->idx], &n->node);
+	ms__ctx_lock(mr->ctx);
+	ms__interval_remove(&st->roots[n->idx], &n->node);
 	st->tree_gen++;
 	count_flags(st, n->flags, false);
 	old_flags = st->flags;
@@ -494,7 +499,7 @@ void ms_iommu_unregister_notifier(ms_iommu_notifier *n)
 		n->dead = true;
 	else
 		free(n);
-	ms__unlock(mr->ctx);
+	ms__ctx_unlock(mr->ctx);
 	ms_region_unref(mr);
 }
 
@@ -546,7 +551,7 @@ typedef struct delivery {
 	int first_error;
 } delivery;
 
-static int deliver(ms__ivnode *node, void *arg)
+static int deliver(ms__interval_node *node, void *arg)
 {
 	delivery *d = arg;
 	int rc = call_notifier(NOTIFIER_OF(node), d->event);
@@ -562,7 +567,7 @@ int ms_iommu_notify(ms_region *iommu, unsigned iommu_idx, const ms_iommu_event *
 	ms_region *mr = iommu_region(iommu);
 	struct ms__iommu *st;
 	delivery d;
-	ms__ivkey after = {0, 0}; /* registration numbers start at 1 */
+	ms__interval_key after = {0, 0}; /* registration numbers start at 1 */
 	uint64_t first, last;
 
 	if (!mr || !event || iommu_idx >= mr->iommu->nr_indexes || !event_ok(event))
@@ -572,11 +577,11 @@ int ms_iommu_notify(ms_region *iommu, unsigned iommu_idx, const ms_iommu_event *
 	first = event->entry.iova;
 	last = first + event->entry.addr_mask;
 	d = (delivery){st, event, 0, 0};
-	ms__lock(mr->ctx);
+	ms__ctx_lock(mr->ctx);
 	do
 		d.tree_gen = st->tree_gen;
-	while (ms__iv_visit(st->roots[iommu_idx], first, last, &after, deliver, &d));
-	ms__unlock(mr->ctx);
+	while (ms__interval_visit(st->roots[iommu_idx], first, last, &after, deliver, &d));
+	ms__ctx_unlock(mr->ctx);
 	return d.first_error;
 }
 
@@ -588,9 +593,9 @@ int ms_iommu_notify_one(ms_iommu_notifier *n, const ms_iommu_event *event)
 	if (!n || !event || !event_ok(event))
 		return -EINVAL;
 	ctx = n->iommu->ctx;
-	ms__lock(ctx);
+	ms__ctx_lock(ctx);
 	rc = call_notifier(n, event);
-	ms__unlock(ctx);
+	ms__ctx_unlock(ctx);
 	return rc;
 }
 
@@ -666,7 +671,7 @@ int ms_iommu_replay(ms_region *iommu, ms_iommu_notifier *n)
 	if (!mr || !n || n->iommu != mr)
 		return -EINVAL;
 	st = mr->iommu;
-	ms__lock(mr->ctx);
+	ms__ctx_lock(mr->ctx);
 	n->busy++;
 	if (st->ops->replay)
 		rc = st->ops->replay(mr, n, st->opaque);
@@ -675,6 +680,6 @@ int ms_iommu_replay(ms_region *iommu, ms_iommu_notifier *n)
 	n->busy--;
 	if (n->dead && n->busy == 0)
 		free(n);
-	ms__unlock(mr->ctx);
+	ms__ctx_unlock(mr->ctx);
 	return rc < 0 ? rc : 0;
 }

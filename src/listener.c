@@ -4,9 +4,9 @@
  * Listeners are kept sorted by (priority, registration sequence); add-type
  * callbacks walk the array forwards, del-type ones backwards. The difference
  * between two views is computed with one merge-like walk over both sorted
- * range sequences per pass, skipping the chunks the views share (QEMU's two-pass scheme): pass 1 reports what went
- * away, pass 2 what stayed and what appeared, so a consumer never sees two
- * live mappings of one address.
+ * range sequences per pass, skipping the chunks the views share (QEMU's
+ * two-pass scheme): pass 1 reports what went away, pass 2 what stayed and
+ * what appeared, so a consumer never sees two live mappings of one address.
  *
  * Locking: all callbacks run with the topology lock held and ctx->in_listener
  * set, which makes topology changes from inside a callback fail with -EBUSY.
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "listener.h"
 
 typedef enum direction { FORWARD, REVERSE } direction;
 
@@ -50,7 +50,7 @@ static void notify_range(ms_as *as, section_event ev, const ms__range *range, ui
 	ms_ctx *ctx = as->ctx;
 	ms_section s;
 
-	ms__section_from_range(&s, range);
+	ms__flatview_section(&s, range);
 	FOR_EACH_LISTENER(ctx, as, dir, l, {
 		const ms_listener_ops *ops = l->ops;
 
@@ -83,7 +83,7 @@ static void notify_range(ms_as *as, section_event ev, const ms__range *range, ui
 	});
 }
 
-void ms__listeners_begin(ms_ctx *ctx)
+void ms__listener_begin(ms_ctx *ctx)
 {
 	FOR_EACH_LISTENER(ctx, (ms_as *)NULL, FORWARD, l, {
 		if (l->ops->begin)
@@ -91,22 +91,12 @@ void ms__listeners_begin(ms_ctx *ctx)
 	});
 }
 
-void ms__listeners_commit(ms_ctx *ctx)
+void ms__listener_commit(ms_ctx *ctx)
 {
 	FOR_EACH_LISTENER(ctx, (ms_as *)NULL, FORWARD, l, {
 		if (l->ops->commit)
 			l->ops->commit(l->opaque);
 	});
-}
-
-static const ms__range *peek(const ms_flatview *fv, const ms__fvpos *p)
-{
-	return fv && p->chunk < fv->nr_chunks ? &fv->chunks[p->chunk]->ranges[p->index] : NULL;
-}
-
-static void advance(const ms_flatview *fv, ms__fvpos *p)
-{
-	(void)ms__fv_next(fv, p);
 }
 
 /*
@@ -122,24 +112,20 @@ static void diff_pass(ms_as *as, const ms_flatview *old_view, const ms_flatview 
 	for (;;) {
 		const ms__range *frold, *frnew;
 
-		if (skip_shared && old_view && po.index == 0 && pn.index == 0 &&
-		    po.chunk < old_view->nr_chunks && pn.chunk < new_view->nr_chunks &&
-		    old_view->chunks[po.chunk] == new_view->chunks[pn.chunk]) {
-			po.chunk++;
-			pn.chunk++;
+		if (skip_shared && ms__flatview_skip_shared(old_view, &po, new_view, &pn))
 			continue;
-		}
-		frold = peek(old_view, &po);
-		frnew = peek(new_view, &pn);
+		frold = ms__flatview_peek(old_view, &po);
+		frnew = ms__flatview_peek(new_view, &pn);
 		if (!frold && !frnew)
 			break;
-		if (frold && (!frnew || frold->start < frnew->start ||
-			      (frold->start == frnew->start && !ms__range_equal(frold, frnew)))) {
+		if (frold &&
+		    (!frnew || frold->start < frnew->start ||
+		     (frold->start == frnew->start && !ms__render_range_equal(frold, frnew)))) {
 			/* Gone, or changed in place. */
 			if (!adding)
 				notify_range(as, EV_DEL, frold, 0, 0);
-			advance(old_view, &po);
-		} else if (frold && frnew && ms__range_equal(frold, frnew)) {
+			ms__flatview_next(old_view, &po);
+		} else if (frold && frnew && ms__render_range_equal(frold, frnew)) {
 			if (adding) {
 				uint8_t was = frold->dirty_log_mask, now = frnew->dirty_log_mask;
 
@@ -149,8 +135,8 @@ static void diff_pass(ms_as *as, const ms_flatview *old_view, const ms_flatview 
 				if (was & ~now)
 					notify_range(as, EV_LOG_STOP, frnew, was, now);
 			}
-			advance(old_view, &po);
-			advance(new_view, &pn);
+			ms__flatview_next(old_view, &po);
+			ms__flatview_next(new_view, &pn);
 		} else {
 			if (adding) {
 				notify_range(as, EV_ADD, frnew, 0, 0);
@@ -158,7 +144,7 @@ static void diff_pass(ms_as *as, const ms_flatview *old_view, const ms_flatview 
 					notify_range(as, EV_LOG_START, frnew, 0,
 						     frnew->dirty_log_mask);
 			}
-			advance(new_view, &pn);
+			ms__flatview_next(new_view, &pn);
 		}
 	}
 }
@@ -168,7 +154,7 @@ static void diff_pass(ms_as *as, const ms_flatview *old_view, const ms_flatview 
  * every nop-listening consumer O(ranges). Chunks shared by both views are
  * skipped unless a listener of @as wants those calls.
  */
-void ms__listeners_diff(ms_as *as, const ms_flatview *old_view, const ms_flatview *new_view)
+void ms__listener_diff(ms_as *as, const ms_flatview *old_view, const ms_flatview *new_view)
 {
 	bool skip_shared = true;
 
@@ -191,10 +177,10 @@ static void replay(ms_listener *l, const ms_flatview *view, bool adding)
 		ops->begin(l->opaque);
 	if (adding && l->ctx->global_dirty_log && ops->log_global_start)
 		ops->log_global_start(l->opaque);
-	while ((r = ms__fv_next(view, &pos))) {
+	while ((r = ms__flatview_next(view, &pos))) {
 		ms_section s;
 
-		ms__section_from_range(&s, r);
+		ms__flatview_section(&s, r);
 		if (adding) {
 			if (ops->region_add)
 				ops->region_add(&s, l->opaque);
@@ -211,11 +197,23 @@ static void replay(ms_listener *l, const ms_flatview *view, bool adding)
 		ops->commit(l->opaque);
 }
 
+/* Context teardown: the listeners (their address spaces go next). */
+static void free_all(ms_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nr_listeners; i++)
+		free(ctx->listeners[i]);
+	free(ctx->listeners);
+	ctx->listeners = NULL;
+	ctx->nr_listeners = ctx->cap_listeners = 0;
+}
+
 static int lock_for_callbacks(ms_ctx *ctx)
 {
-	ms__lock(ctx);
+	ms__ctx_lock(ctx);
 	if (ctx->in_listener) {
-		ms__unlock(ctx);
+		ms__ctx_unlock(ctx);
 		return -EBUSY;
 	}
 	return 0;
@@ -237,13 +235,13 @@ int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *op
 	rc = lock_for_callbacks(ctx);
 	if (rc < 0)
 		return rc;
-	l = ms__calloc(ctx, 1, sizeof(*l));
-	rc = l ? ms__grow(ctx, (void **)&ctx->listeners, &ctx->cap_listeners,
-			  ctx->nr_listeners + 1, sizeof(*ctx->listeners))
+	l = ms__ctx_calloc(ctx, 1, sizeof(*l));
+	rc = l ? ms__ctx_grow(ctx, (void **)&ctx->listeners, &ctx->cap_listeners,
+			      ctx->nr_listeners + 1, sizeof(*ctx->listeners))
 	       : -ENOMEM;
 	if (rc < 0) {
 		free(l);
-		ms__unlock(ctx);
+		ms__ctx_unlock(ctx);
 		return rc;
 	}
 	l->ctx = ctx;
@@ -251,6 +249,8 @@ int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *op
 	l->ops = ops;
 	l->opaque = opaque;
 	l->seq = ctx->listener_seq++;
+	as->nr_listeners++;
+	ms__ctx_on_free(ctx, MS__FREE_LISTENERS, free_all);
 	for (pos = ctx->nr_listeners; pos > 0; pos--)
 		if (ctx->listeners[pos - 1]->ops->priority <= ops->priority)
 			break;
@@ -262,7 +262,7 @@ int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *op
 	ctx->in_listener = true;
 	replay(l, as->view, true);
 	ctx->in_listener = false;
-	ms__unlock(ctx);
+	ms__ctx_unlock(ctx);
 	*out = l;
 	return 0;
 }
@@ -290,8 +290,9 @@ int ms_listener_unregister(ms_listener *l)
 			break;
 		}
 	}
+	l->as->nr_listeners--;
 	free(l);
-	ms__unlock(ctx);
+	ms__ctx_unlock(ctx);
 	return 0;
 }
 
@@ -315,7 +316,7 @@ static int set_global_dirty_log(ms_ctx *ctx, bool on)
 		});
 		ctx->in_listener = false;
 	}
-	ms__unlock(ctx);
+	ms__ctx_unlock(ctx);
 	return 0;
 }
 
@@ -348,10 +349,10 @@ int ms_as_log_sync(ms_as *as)
 	if (rc < 0)
 		return rc;
 	ctx->in_listener = true;
-	while ((r = ms__fv_next(as->view, &pos)))
+	while ((r = ms__flatview_next(as->view, &pos)))
 		if (r->dirty_log_mask)
 			notify_range(as, EV_LOG_SYNC, r, 0, 0);
 	ctx->in_listener = false;
-	ms__unlock(ctx);
+	ms__ctx_unlock(ctx);
 	return 0;
 }

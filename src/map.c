@@ -110,6 +110,8 @@ static void pool_free(struct ms__map_pool *pool)
 	free(pool);
 }
 
+static void map_destroy(ms_as *as);
+
 /* The pool of @as, created on first use. NULL when that allocation fails. */
 static struct ms__map_pool *get_pool(ms_as *as)
 {
@@ -118,7 +120,7 @@ static struct ms__map_pool *get_pool(ms_as *as)
 
 	if (pool)
 		return pool;
-	pool = ms__calloc(as->ctx, 1, sizeof(*pool));
+	pool = ms__ctx_calloc(as->ctx, 1, sizeof(*pool));
 	if (!pool)
 		return NULL;
 	if (pthread_mutex_init(&pool->lock, NULL) != 0) {
@@ -140,6 +142,8 @@ static struct ms__map_pool *get_pool(ms_as *as)
 		pool_free(pool); /* another thread won the race */
 		return installed;
 	}
+	/* Read only when the space is freed, when nothing else may use it. */
+	__atomic_store_n(&as->map_destroy, map_destroy, __ATOMIC_RELAXED);
 	return pool;
 }
 
@@ -196,7 +200,7 @@ int ms_as_register_map_client(ms_map_client **out, ms_as *as, void (*callback)(v
 	pool = get_pool(as);
 	if (!pool)
 		return -ENOMEM;
-	c = ms__calloc(as->ctx, 1, sizeof(*c));
+	c = ms__ctx_calloc(as->ctx, 1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->pool = pool;
@@ -304,7 +308,7 @@ static void find_target(map_target *t, ms_as *as, uint64_t addr, uint64_t want, 
 	 * onto mr, and r is the range holding its last byte.
 	 */
 	while (t->len < want && r->last != UINT64_MAX) {
-		const ms__range *next = ms__flatview_lookup(view, r->last + 1);
+		const ms__range *next = ms__dispatch_lookup(view, r->last + 1);
 
 		if (!next || next->region != mr ||
 		    next->offset_in_region != r->offset_in_region + (r->last - r->start + 1) ||
@@ -319,7 +323,7 @@ static void find_target(map_target *t, ms_as *as, uint64_t addr, uint64_t want, 
 static void *map_direct(ms_as *as, struct ms__map_pool *pool, const map_target *t, bool is_write,
 			uint64_t *len)
 {
-	map_entry *e = ms__calloc(as->ctx, 1, sizeof(*e));
+	map_entry *e = ms__ctx_calloc(as->ctx, 1, sizeof(*e));
 
 	if (!e) {
 		ms_region_unref(t->region);
@@ -348,7 +352,7 @@ static void *map_bounce(ms_as *as, struct ms__map_pool *pool, uint64_t addr, uin
 	if (want < n)
 		n = (size_t)want;
 	/* The budget is at most SIZE_MAX / 2, so the size cannot overflow. */
-	e = n ? ms__calloc(as->ctx, 1, sizeof(*e) + n) : NULL;
+	e = n ? ms__ctx_calloc(as->ctx, 1, sizeof(*e) + n) : NULL;
 	if (!e) {
 		pthread_mutex_unlock(&pool->lock);
 		return NULL; /* budget used up, or out of memory */
@@ -486,7 +490,12 @@ size_t ms_as_bounce_budget(const ms_as *as)
 
 /* ---- teardown and checks ------------------------------------------------------------ */
 
-void ms__as_map_destroy(ms_as *as)
+/*
+ * Release everything held for @as: live mappings (bounce buffers are freed
+ * without write-back, direct mappings drop their region references), map
+ * clients, the pool itself. Called when the space is freed.
+ */
+static void map_destroy(ms_as *as)
 {
 	struct ms__map_pool *pool = as->map_pool;
 	map_entry *e, *next_e;

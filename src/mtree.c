@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "as.h"
 
 #define MTREE_ALL_FLAGS (MS_MTREE_FLAT | MS_MTREE_DISABLED | MS_MTREE_OWNER | MS_MTREE_JSON)
 #define MTREE_INDENT "  "
@@ -57,7 +57,7 @@ static bool sb_reserve(struct strbuf *sb, size_t extra)
 	cap = sb->cap ? sb->cap : 1024;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	p = ms__realloc(sb->ctx, sb->data, cap);
+	p = ms__ctx_realloc(sb->ctx, sb->data, cap);
 	if (!p) {
 		sb->err = -ENOMEM;
 		return false;
@@ -274,7 +274,7 @@ static int queue_rehash(ms_ctx *ctx, struct target_queue *q)
 	size_t nr_slots = q->nr_slots ? q->nr_slots * 2 : 64;
 	size_t *old = q->slots, i;
 
-	q->slots = ms__calloc(ctx, nr_slots, sizeof(*q->slots));
+	q->slots = ms__ctx_calloc(ctx, nr_slots, sizeof(*q->slots));
 	if (!q->slots) {
 		q->slots = old;
 		return -ENOMEM;
@@ -304,7 +304,7 @@ static int queue_add(ms_ctx *ctx, struct target_queue *q, ms_region *target, siz
 		if (rc)
 			return rc;
 	}
-	rc = ms__grow(ctx, (void **)&q->items, &q->cap, q->nr + 1, sizeof(*q->items));
+	rc = ms__ctx_grow(ctx, (void **)&q->items, &q->cap, q->nr + 1, sizeof(*q->items));
 	if (rc)
 		return rc;
 	q->items[q->nr] = target;
@@ -376,13 +376,14 @@ static int push_frame(struct dump *d, const ms_region *r, unsigned level, uint64
 	ms_region **kids = NULL;
 	int rc;
 
-	rc = ms__grow(d->ctx, (void **)&d->stack, &d->cap_stack, d->depth + 1, sizeof(*d->stack));
+	rc = ms__ctx_grow(d->ctx, (void **)&d->stack, &d->cap_stack, d->depth + 1,
+			  sizeof(*d->stack));
 	if (rc)
 		return rc;
 	if (r->nr_subs) {
 		if (r->nr_subs > SIZE_MAX / (2 * sizeof(*kids)))
 			return -ENOMEM;
-		kids = ms__malloc(d->ctx, 2 * r->nr_subs * sizeof(*kids));
+		kids = ms__ctx_malloc(d->ctx, 2 * r->nr_subs * sizeof(*kids));
 		if (!kids)
 			return -ENOMEM;
 		memcpy(kids, r->subs, r->nr_subs * sizeof(*kids));
@@ -608,7 +609,7 @@ static int dump_tree(struct dump *d)
 	int rc = 0;
 
 	if (ctx->nr_as) {
-		group = ms__malloc(ctx, ctx->nr_as * sizeof(*group));
+		group = ms__ctx_malloc(ctx, ctx->nr_as * sizeof(*group));
 		if (!group)
 			return -ENOMEM;
 	}
@@ -810,7 +811,7 @@ static int dump_flat(struct dump *d)
 	int rc = 0;
 
 	if (ctx->nr_as) {
-		group = ms__malloc(ctx, ctx->nr_as * sizeof(*group));
+		group = ms__ctx_malloc(ctx, ctx->nr_as * sizeof(*group));
 		if (!group)
 			return -ENOMEM;
 	}
@@ -867,9 +868,9 @@ int ms_mtree_dump(char **out, size_t *len, ms_ctx *ctx, unsigned flags)
 	d.flags = flags;
 	d.sb.ctx = ctx;
 
-	ms__lock(ctx);
+	ms__ctx_lock(ctx);
 	rc = (flags & MS_MTREE_FLAT) ? dump_flat(&d) : dump_tree(&d);
-	ms__unlock(ctx);
+	ms__ctx_unlock(ctx);
 
 	if (!rc && !sb_reserve(&d.sb, 0)) /* an empty dump is "" */
 		rc = d.sb.err;

@@ -1,15 +1,14 @@
 /*
- * region.c: memory regions and tree mutations.
+ * region.c: memory-region objects and the tree structure.
  *
- * Mutations check their arguments, change the tree, record the changed
- * region in the context's "touched" list (commit re-renders only the views
- * that can reach a touched region) and commit when they are not inside a
- * transaction. If that implicit commit fails, the mutation is undone, so a
- * failed call changes nothing.
+ * Creation of every kind, references and lifetime, properties and the
+ * ordered subregion lists. The public calls that change the tree are in
+ * region_edit.c, which runs each one as a transaction; nothing here
+ * commits or renders.
  *
  * Invariants: a region has at most one container and appears once in its
  * subregion list; subregion lists are sorted by priority, descending, most
- * recently added first among equals; containment is acyclic; an alias's
+ * recently added first among equals, and sub_ext mirrors them; an alias's
  * target is fixed, so alias chains are acyclic; every alias appears in its
  * target's aliased_by list.
  *
@@ -23,11 +22,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "region.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static bool kind_has_memory(ms_region_kind kind)
+bool ms__region_kind_has_memory(ms_region_kind kind)
 {
 	switch (kind) {
 	case MS_REGION_RAM:
@@ -66,22 +65,6 @@ static bool ops_valid(const ms_region_ops *ops)
 	       size_range_ok(ops->impl.min_access_size, ops->impl.max_access_size);
 }
 
-int ms__region_touch(ms_region *r)
-{
-	ms_ctx *ctx = r->ctx;
-	int rc;
-
-	if (r->touched == ctx->touch_epoch)
-		return 0;
-	rc = ms__grow(ctx, (void **)&ctx->touched, &ctx->cap_touched, ctx->nr_touched + 1,
-		      sizeof(*ctx->touched));
-	if (rc < 0)
-		return rc;
-	ctx->touched[ctx->nr_touched++] = ms_region_ref(r);
-	r->touched = ctx->touch_epoch;
-	return 0;
-}
-
 /* ---- creation and lifetime ---------------------------------------------- */
 
 static int region_alloc(ms_region **out, ms_ctx *ctx, ms_region_kind kind, const char *name,
@@ -94,12 +77,12 @@ static int region_alloc(ms_region **out, ms_ctx *ctx, ms_region_kind kind, const
 	*out = NULL;
 	if (!ctx || !name)
 		return -EINVAL;
-	if (size == 0 && (kind_has_memory(kind) || kind == MS_REGION_IOMMU))
+	if (size == 0 && (ms__region_kind_has_memory(kind) || kind == MS_REGION_IOMMU))
 		return -EINVAL;
-	r = ms__calloc(ctx, 1, sizeof(*r));
+	r = ms__ctx_calloc(ctx, 1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->name = ms__strdup(ctx, name);
+	r->name = ms__ctx_strdup(ctx, name);
 	if (!r->name) {
 		free(r);
 		return -ENOMEM;
@@ -113,17 +96,21 @@ static int region_alloc(ms_region **out, ms_ctx *ctx, ms_region_kind kind, const
 	return 0;
 }
 
+static void free_all(ms_ctx *ctx);
+static void region_destroy(ms_region *r);
+
 /* Link a fully built region into the context. */
 static void region_publish(ms_region *r)
 {
 	ms_ctx *ctx = r->ctx;
 
-	ms__lock(ctx);
+	ms__ctx_lock(ctx);
+	ms__ctx_on_free(ctx, MS__FREE_REGIONS, free_all);
 	r->next = ctx->regions;
 	if (ctx->regions)
 		ctx->regions->prev = r;
 	ctx->regions = r;
-	ms__unlock(ctx);
+	ms__ctx_unlock(ctx);
 }
 
 static void region_release_memory(ms_region *r)
@@ -136,7 +123,8 @@ static void region_release_memory(ms_region *r)
 
 static void region_free_fields(ms_region *r)
 {
-	ms__iommu_destroy(r);
+	if (r->iommu_destroy)
+		r->iommu_destroy(r);
 	region_release_memory(r);
 	free(r->subs);
 	free(r->sub_ext);
@@ -151,7 +139,7 @@ static int region_map_memory(ms_region *r)
 {
 	void *p;
 
-	if (r->size > (ms__u128)(SIZE_MAX / 2) || ms__inject_failure(r->ctx))
+	if (r->size > (ms__u128)(SIZE_MAX / 2) || ms__ctx_inject_failure(r->ctx))
 		return -ENOMEM;
 	p = mmap(NULL, (size_t)r->size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -283,11 +271,11 @@ int ms_region_new_alias(ms_region **out, ms_ctx *ctx, const char *name, ms_regio
 	if (rc < 0)
 		return rc;
 	r = *out;
-	ms__lock(ctx);
-	rc = ms__grow(ctx, (void **)&target->aliased_by, &target->cap_aliased_by,
-		      target->nr_aliased_by + 1, sizeof(*target->aliased_by));
+	ms__ctx_lock(ctx);
+	rc = ms__ctx_grow(ctx, (void **)&target->aliased_by, &target->cap_aliased_by,
+			  target->nr_aliased_by + 1, sizeof(*target->aliased_by));
 	if (rc < 0) {
-		ms__unlock(ctx);
+		ms__ctx_unlock(ctx);
 		region_free_fields(r);
 		*out = NULL;
 		return rc;
@@ -295,13 +283,14 @@ int ms_region_new_alias(ms_region **out, ms_ctx *ctx, const char *name, ms_regio
 	target->aliased_by[target->nr_aliased_by++] = r;
 	r->alias = ms_region_ref(target);
 	r->alias_offset = offset;
-	ms__unlock(ctx);
+	ms__ctx_unlock(ctx);
 	region_publish(r);
 	return 0;
 }
 
 int ms__region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
-			 struct ms__iommu *state)
+			 struct ms__iommu *state, int (*init)(ms_region *r),
+			 void (*destroy)(ms_region *r))
 {
 	int rc = region_alloc(out, ctx, MS_REGION_IOMMU, name, size);
 
@@ -309,7 +298,7 @@ int ms__region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_
 		return rc;
 	if (state) {
 		(*out)->iommu = state;
-		rc = ms__iommu_init(*out);
+		rc = init(*out);
 		if (rc < 0) {
 			/* The caller still owns @state. */
 			(*out)->iommu = NULL;
@@ -317,6 +306,7 @@ int ms__region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_
 			*out = NULL;
 			return rc;
 		}
+		(*out)->iommu_destroy = destroy;
 	}
 	region_publish(*out);
 	return 0;
@@ -324,7 +314,7 @@ int ms__region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_
 
 int ms_region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size)
 {
-	return ms__region_new_iommu(out, ctx, name, size, NULL);
+	return ms__region_new_iommu(out, ctx, name, size, NULL, NULL, NULL);
 }
 
 ms_region *ms_region_ref(ms_region *r)
@@ -337,7 +327,7 @@ ms_region *ms_region_ref(ms_region *r)
 void ms_region_unref(ms_region *r)
 {
 	if (r && __atomic_sub_fetch(&r->refcount, 1, __ATOMIC_ACQ_REL) == 0)
-		ms__region_destroy(r);
+		region_destroy(r);
 }
 
 static void remove_pointer(ms_region **array, size_t *nr, const ms_region *r)
@@ -353,7 +343,7 @@ static void remove_pointer(ms_region **array, size_t *nr, const ms_region *r)
 	}
 }
 
-void ms__region_destroy(ms_region *r)
+static void region_destroy(ms_region *r)
 {
 	ms_ctx *ctx = r->ctx;
 	size_t i;
@@ -363,7 +353,7 @@ void ms__region_destroy(ms_region *r)
 	 * is in no published view and no alias targets it. Unlink it, then let
 	 * go of what it references.
 	 */
-	ms__lock(ctx);
+	ms__ctx_lock(ctx);
 	if (r->prev)
 		r->prev->next = r->next;
 	else
@@ -379,11 +369,12 @@ void ms__region_destroy(ms_region *r)
 		remove_pointer(r->alias->aliased_by, &r->alias->nr_aliased_by, r);
 		ms_region_unref(r->alias);
 	}
-	ms__unlock(ctx);
+	ms__ctx_unlock(ctx);
 	region_free_fields(r);
 }
 
-void ms__region_free_all(ms_ctx *ctx)
+/* Free every region of a dying context, whatever its references. */
+static void free_all(ms_ctx *ctx)
 {
 	while (ctx->regions) {
 		ms_region *r = ctx->regions;
@@ -393,34 +384,7 @@ void ms__region_free_all(ms_ctx *ctx)
 	}
 }
 
-/* ---- mutations ------------------------------------------------------------ */
-
-/*
- * Finish a mutation: commit if outermost; on a failed commit run @undo so
- * the tree is as before (the touched records made before the change still
- * cover it), and drop the pending change records: all of them when nothing
- * else was pending before this call, else only the ones this call added
- * (its dirty windows stay: re-rendering a little more is harmless).
- */
-typedef void (*undo_fn)(ms_region *r, void *state);
-
-static int mutation_commit(ms_ctx *ctx, bool clean, undo_fn undo, ms_region *r, void *state)
-{
-	size_t since = ctx->mutation_touched;
-	int rc = ms__mutation_commit(ctx);
-
-	if (rc < 0) {
-		undo(r, state);
-		if (clean)
-			ms__discard_pending(ctx);
-		else
-			ms__touched_truncate(ctx, since); /* keep only what was pending */
-	}
-	ms__unlock(ctx);
-	return rc;
-}
-
-static size_t list_index(const ms_region *container, const ms_region *sub)
+size_t ms__region_sub_index(const ms_region *container, const ms_region *sub)
 {
 	size_t i;
 
@@ -440,16 +404,16 @@ static struct ms__extent sub_extent(const ms_region *sub)
 }
 
 /* Refresh @sub's extent in its container after its size or enabled changed. */
-static void ext_refresh(ms_region *sub)
+void ms__region_sub_refresh(ms_region *sub)
 {
 	ms_region *c = sub->container;
-	size_t i = c ? list_index(c, sub) : SIZE_MAX;
+	size_t i = c ? ms__region_sub_index(c, sub) : SIZE_MAX;
 
 	if (i != SIZE_MAX)
 		c->sub_ext[i] = sub_extent(sub);
 }
 
-static void list_remove_at(ms_region *container, size_t index)
+void ms__region_sub_remove_at(ms_region *container, size_t index)
 {
 	memmove(&container->subs[index], &container->subs[index + 1],
 		(container->nr_subs - index - 1) * sizeof(*container->subs));
@@ -458,8 +422,8 @@ static void list_remove_at(ms_region *container, size_t index)
 	container->nr_subs--;
 }
 
-/* Capacity must already allow one more element (grow_subs()). */
-static void list_insert_at(ms_region *container, size_t index, ms_region *sub)
+/* Capacity must already allow one more element (ms__region_subs_reserve()). */
+void ms__region_sub_insert_at(ms_region *container, size_t index, ms_region *sub)
 {
 	memmove(&container->subs[index + 1], &container->subs[index],
 		(container->nr_subs - index) * sizeof(*container->subs));
@@ -472,19 +436,19 @@ static void list_insert_at(ms_region *container, size_t index, ms_region *sub)
 
 /* Room for @need subregions in both arrays. 0 or -ENOMEM (the one that
  * grew keeps its capacity: harmless). */
-static int grow_subs(ms_region *container, size_t need)
+int ms__region_subs_reserve(ms_region *container, size_t need)
 {
-	int rc = ms__grow(container->ctx, (void **)&container->subs, &container->cap_subs, need,
-			  sizeof(*container->subs));
+	int rc = ms__ctx_grow(container->ctx, (void **)&container->subs, &container->cap_subs, need,
+			      sizeof(*container->subs));
 
 	if (rc == 0)
-		rc = ms__grow(container->ctx, (void **)&container->sub_ext, &container->cap_ext,
-			      need, sizeof(*container->sub_ext));
+		rc = ms__ctx_grow(container->ctx, (void **)&container->sub_ext, &container->cap_ext,
+				  need, sizeof(*container->sub_ext));
 	return rc;
 }
 
 /* QEMU's rule: before the first sibling whose priority is <= ours. */
-static size_t list_position(const ms_region *container, int priority)
+size_t ms__region_sub_position(const ms_region *container, int priority)
 {
 	size_t i;
 
@@ -492,379 +456,6 @@ static size_t list_position(const ms_region *container, int priority)
 		if (container->subs[i]->priority <= priority)
 			break;
 	return i;
-}
-
-typedef struct placement {
-	ms_region *container;
-	size_t index;
-	uint64_t addr;
-	int priority;
-} placement;
-
-/* Record the window @sub covers (or would cover) at @addr in @container. */
-static void dirty_placed(ms_region *sub, ms_region *container, uint64_t addr)
-{
-	if (sub->size > 0)
-		ms__region_dirty(container, addr, (ms__u128)addr + sub->size - 1, container->size);
-}
-
-static void undo_add(ms_region *sub, void *state)
-{
-	placement *pl = state;
-
-	list_remove_at(pl->container, list_index(pl->container, sub));
-	sub->container = NULL;
-	sub->addr = pl->addr;
-	sub->priority = pl->priority;
-	ms_region_unref(sub);
-}
-
-int ms_region_add_subregion_overlap(ms_region *container, uint64_t addr, ms_region *sub,
-				    int priority)
-{
-	placement old;
-	ms_region *up;
-	ms_ctx *ctx;
-	bool clean;
-	int rc;
-
-	if (!container || !sub)
-		return -EINVAL;
-	if (container->ctx != sub->ctx)
-		return -EXDEV;
-	ctx = container->ctx;
-	rc = ms__mutation_begin(ctx, &clean);
-	if (rc < 0)
-		return rc;
-	if (container->kind == MS_REGION_ALIAS || sub == container)
-		rc = -EINVAL;
-	else if (sub->container)
-		rc = -EBUSY;
-	for (up = container; rc == 0 && up; up = up->container)
-		if (up == sub)
-			rc = -ELOOP;
-	if (rc == 0)
-		rc = grow_subs(container, container->nr_subs + 1);
-	/* The container's rendering changes, and so does @sub's own position,
-	 * which matters where @sub is itself a root (of an address space or a
-	 * flatview). */
-	if (rc == 0)
-		rc = ms__region_touch(container);
-	if (rc == 0)
-		rc = ms__region_touch(sub);
-	if (rc < 0) {
-		ms__mutation_cancel(ctx);
-		return rc;
-	}
-	dirty_placed(sub, container, addr);
-	if (sub->fv_root_users)
-		ctx->dirty_all = true; /* its own render base moves */
-	old = (placement){container, 0, sub->addr, sub->priority};
-	sub->addr = addr;
-	sub->priority = priority;
-	sub->container = container;
-	list_insert_at(container, list_position(container, priority), ms_region_ref(sub));
-	return mutation_commit(ctx, clean, undo_add, sub, &old);
-}
-
-int ms_region_add_subregion(ms_region *container, uint64_t addr, ms_region *sub)
-{
-	return ms_region_add_subregion_overlap(container, addr, sub, 0);
-}
-
-static void undo_del(ms_region *sub, void *state)
-{
-	placement *pl = state;
-
-	sub->container = pl->container;
-	list_insert_at(pl->container, pl->index, sub);
-}
-
-int ms_region_del_subregion(ms_region *container, ms_region *sub)
-{
-	placement old;
-	ms_ctx *ctx;
-	bool clean;
-	size_t index;
-	int rc;
-
-	if (!container || !sub)
-		return -EINVAL;
-	if (container->ctx != sub->ctx)
-		return -EXDEV;
-	ctx = container->ctx;
-	rc = ms__mutation_begin(ctx, &clean);
-	if (rc < 0)
-		return rc;
-	index = sub->container == container ? list_index(container, sub) : SIZE_MAX;
-	if (index == SIZE_MAX)
-		rc = -ENOENT;
-	else
-		rc = ms__region_touch(container);
-	if (rc < 0) {
-		ms__mutation_cancel(ctx);
-		return rc;
-	}
-	dirty_placed(sub, container, sub->addr);
-	old = (placement){container, index, sub->addr, sub->priority};
-	list_remove_at(container, index);
-	sub->container = NULL;
-	rc = mutation_commit(ctx, clean, undo_del, sub, &old);
-	if (rc == 0)
-		ms_region_unref(sub); /* the container's reference */
-	return rc;
-}
-
-/* Re-insert @r in its container as if added now (QEMU's re-add on move). */
-static void readd(ms_region *r)
-{
-	ms_region *c = r->container;
-
-	list_remove_at(c, list_index(c, r));
-	list_insert_at(c, list_position(c, r->priority), r);
-}
-
-static void undo_move(ms_region *r, void *state)
-{
-	placement *pl = state;
-
-	r->addr = pl->addr;
-	r->priority = pl->priority;
-	if (pl->container) {
-		list_remove_at(pl->container, list_index(pl->container, r));
-		list_insert_at(pl->container, pl->index, r);
-	}
-}
-
-static int move_region(ms_region *r, uint64_t addr, int priority, bool need_container)
-{
-	placement old;
-	ms_ctx *ctx;
-	bool clean;
-	int rc;
-
-	if (!r)
-		return -EINVAL;
-	ctx = r->ctx;
-	rc = ms__mutation_begin(ctx, &clean);
-	if (rc < 0)
-		return rc;
-	if (need_container && !r->container)
-		rc = -EINVAL;
-	else if (r->addr == addr && r->priority == priority)
-		rc = 1; /* nothing to do */
-	else
-		rc = ms__region_touch(r);
-	if (rc != 0) {
-		ms__mutation_cancel(ctx);
-		return rc < 0 ? rc : 0;
-	}
-	if (r->container) {
-		dirty_placed(r, r->container, r->addr);
-		dirty_placed(r, r->container, addr);
-	}
-	if (r->fv_root_users && r->addr != addr)
-		ctx->dirty_all = true; /* its own render base moves */
-	old = (placement){r->container, r->container ? list_index(r->container, r) : 0,
-			  r->addr, r->priority};
-	r->addr = addr;
-	r->priority = priority;
-	if (r->container)
-		readd(r);
-	return mutation_commit(ctx, clean, undo_move, r, &old);
-}
-
-int ms_region_set_address(ms_region *r, uint64_t addr)
-{
-	return r ? move_region(r, addr, r->priority, false) : -EINVAL;
-}
-
-int ms_region_set_priority(ms_region *r, int priority)
-{
-	return r ? move_region(r, r->addr, priority, true) : -EINVAL;
-}
-
-/* Scalar properties share one mutation path. */
-typedef enum prop {
-	PROP_SIZE,
-	PROP_ENABLED,
-	PROP_READONLY,
-	PROP_NONVOLATILE,
-	PROP_UNMERGEABLE,
-	PROP_ALIAS_OFFSET,
-	PROP_ROMD,
-	PROP_DIRTY_LOG_MASK,
-} prop;
-
-typedef struct prop_change {
-	prop which;
-	ms__u128 old_value;
-} prop_change;
-
-static ms__u128 prop_get(const ms_region *r, prop which)
-{
-	switch (which) {
-	case PROP_SIZE:
-		return r->size;
-	case PROP_ENABLED:
-		return r->enabled;
-	case PROP_READONLY:
-		return r->readonly;
-	case PROP_NONVOLATILE:
-		return r->nonvolatile;
-	case PROP_UNMERGEABLE:
-		return r->unmergeable;
-	case PROP_ALIAS_OFFSET:
-		return r->alias_offset;
-	case PROP_ROMD:
-		return r->romd;
-	case PROP_DIRTY_LOG_MASK:
-		return r->dirty_log_mask;
-	}
-	return 0;
-}
-
-static void prop_set(ms_region *r, prop which, ms__u128 value)
-{
-	switch (which) {
-	case PROP_SIZE:
-		r->size = value;
-		ext_refresh(r);
-		break;
-	case PROP_ENABLED:
-		r->enabled = value != 0;
-		ext_refresh(r);
-		break;
-	case PROP_READONLY:
-		r->readonly = value != 0;
-		break;
-	case PROP_NONVOLATILE:
-		r->nonvolatile = value != 0;
-		break;
-	case PROP_UNMERGEABLE:
-		r->unmergeable = value != 0;
-		break;
-	case PROP_ALIAS_OFFSET:
-		r->alias_offset = (uint64_t)value;
-		break;
-	case PROP_ROMD:
-		r->romd = value != 0;
-		break;
-	case PROP_DIRTY_LOG_MASK:
-		r->dirty_log_mask = (uint8_t)value;
-		break;
-	}
-}
-
-static void undo_prop(ms_region *r, void *state)
-{
-	prop_change *change = state;
-
-	prop_set(r, change->which, change->old_value);
-}
-
-static int set_prop(ms_region *r, prop which, ms__u128 value)
-{
-	prop_change change;
-	ms_ctx *ctx;
-	bool clean;
-	int rc;
-
-	ctx = r->ctx;
-	rc = ms__mutation_begin(ctx, &clean);
-	if (rc < 0)
-		return rc;
-	change = (prop_change){which, prop_get(r, which)};
-	rc = change.old_value == value ? 1 : ms__region_touch(r);
-	if (rc != 0) {
-		ms__mutation_cancel(ctx);
-		return rc < 0 ? rc : 0;
-	}
-	if (which == PROP_SIZE) {
-		/* What changes is [min, max) of the two sizes. */
-		ms__u128 lo = value < r->size ? value : r->size;
-		ms__u128 hi = value < r->size ? r->size : value;
-
-		ms__region_dirty(r, lo, hi - 1, hi);
-	} else if (r->size > 0) {
-		ms__region_dirty(r, 0, r->size - 1, r->size);
-	}
-	prop_set(r, which, value);
-	return mutation_commit(ctx, clean, undo_prop, r, &change);
-}
-
-int ms_region_set_size(ms_region *r, uint64_t size)
-{
-	if (!r)
-		return -EINVAL;
-	if (kind_has_memory(r->kind))
-		return ms__size_from_api(size) == r->size ? 0 : -EINVAL;
-	if (size == 0 && r->kind == MS_REGION_IOMMU)
-		return -EINVAL;
-	return set_prop(r, PROP_SIZE, ms__size_from_api(size));
-}
-
-int ms_region_set_enabled(ms_region *r, bool enabled)
-{
-	return r ? set_prop(r, PROP_ENABLED, enabled) : -EINVAL;
-}
-
-int ms_region_set_readonly(ms_region *r, bool readonly)
-{
-	return r ? set_prop(r, PROP_READONLY, readonly) : -EINVAL;
-}
-
-int ms_region_set_nonvolatile(ms_region *r, bool nonvolatile)
-{
-	return r ? set_prop(r, PROP_NONVOLATILE, nonvolatile) : -EINVAL;
-}
-
-int ms_region_set_unmergeable(ms_region *r, bool unmergeable)
-{
-	return r ? set_prop(r, PROP_UNMERGEABLE, unmergeable) : -EINVAL;
-}
-
-int ms_region_set_alias_offset(ms_region *r, uint64_t offset)
-{
-	if (!r || r->kind != MS_REGION_ALIAS)
-		return -EINVAL;
-	return set_prop(r, PROP_ALIAS_OFFSET, offset);
-}
-
-int ms_region_set_romd(ms_region *r, bool romd)
-{
-	if (!r || r->kind != MS_REGION_ROM_DEVICE)
-		return -EINVAL;
-	return set_prop(r, PROP_ROMD, romd);
-}
-
-int ms_region_set_dirty_log(ms_region *r, unsigned client, bool enable)
-{
-	uint8_t mask;
-
-	if (!r || client > 7 || !kind_has_memory(r->kind))
-		return -EINVAL;
-	mask = enable ? (uint8_t)(r->dirty_log_mask | (1u << client))
-		      : (uint8_t)(r->dirty_log_mask & ~(1u << client));
-	return set_prop(r, PROP_DIRTY_LOG_MASK, mask);
-}
-
-int ms_region_set_owner(ms_region *r, const char *owner)
-{
-	char *copy = NULL;
-
-	if (!r)
-		return -EINVAL;
-	if (owner) {
-		copy = ms__strdup(r->ctx, owner);
-		if (!copy)
-			return -ENOMEM;
-	}
-	ms__lock(r->ctx);
-	free(r->owner);
-	r->owner = copy;
-	ms__unlock(r->ctx);
-	return 0;
 }
 
 /* ---- getters -------------------------------------------------------------- */

@@ -18,7 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "render.h"
 
 #define NIL 0u
 
@@ -90,7 +90,7 @@ static int paint(painter *p, const ms__range *range)
 
 	if (p->nr > p->max_ranges)
 		return -E2BIG;
-	rc = ms__grow(p->ctx, (void **)&p->nodes, &p->cap, p->nr + 1, sizeof(node));
+	rc = ms__ctx_grow(p->ctx, (void **)&p->nodes, &p->cap, p->nr + 1, sizeof(node));
 	if (rc < 0)
 		return rc;
 	n = (uint32_t)p->nr++;
@@ -173,7 +173,7 @@ static int render_region(painter *p, ms_region *mr, ms__i128 base, ms__i128 clip
 
 	if (!mr->enabled)
 		return 0;
-	if (depth > MS__RENDER_MAX_DEPTH)
+	if (depth > MS_RENDER_MAX_DEPTH)
 		return -ELOOP;
 	/* Visits, and children looked at, are bounded too: aliases can make a
 	 * small tree describe an exponential number of paths. */
@@ -217,7 +217,7 @@ static int render_region(painter *p, ms_region *mr, ms__i128 base, ms__i128 clip
 	return fill_gaps(p, mr, base, lo, hi, flags);
 }
 
-bool ms__range_can_merge(const ms__range *prev, const ms__range *next)
+bool ms__render_can_merge(const ms__range *prev, const ms__range *next)
 {
 	/* Offsets compare in 128 bits: a range ending at the last byte of a
 	 * 2^64-byte region must not merge with one at its offset 0. */
@@ -236,7 +236,7 @@ static int flatten(const painter *p, ms__range *out, size_t *nr)
 	uint32_t t = p->root;
 
 	/* A treap's depth is O(log n) with high probability, but bound it by n. */
-	stack = ms__malloc(p->ctx, (p->nr + 1) * sizeof(*stack));
+	stack = ms__ctx_malloc(p->ctx, (p->nr + 1) * sizeof(*stack));
 	if (!stack)
 		return -ENOMEM;
 	while (t != NIL || depth > 0) {
@@ -245,7 +245,7 @@ static int flatten(const painter *p, ms__range *out, size_t *nr)
 			t = p->nodes[t].left;
 		}
 		t = stack[--depth];
-		if (n > 0 && ms__range_can_merge(&out[n - 1], &p->nodes[t].range))
+		if (n > 0 && ms__render_can_merge(&out[n - 1], &p->nodes[t].range))
 			out[n - 1].last = p->nodes[t].range.last;
 		else
 			out[n++] = p->nodes[t].range;
@@ -275,7 +275,7 @@ int ms__render_window(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root,
 	if (!root)
 		return 0;
 	/* Node 0 is the nil sentinel. */
-	rc = ms__grow(ctx, (void **)&p.nodes, &p.cap, 64, sizeof(node));
+	rc = ms__ctx_grow(ctx, (void **)&p.nodes, &p.cap, 64, sizeof(node));
 	if (rc < 0)
 		return rc;
 	p.nr = 1;
@@ -283,7 +283,7 @@ int ms__render_window(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root,
 	p.budget = limit > UINT64_MAX / 8 ? UINT64_MAX : limit * 8;
 	rc = render_region(&p, root, 0, (ms__i128)lo, (ms__i128)hi + 1, flags, 0);
 	if (rc == 0 && p.nr > 1) {
-		ranges = ms__malloc(ctx, (p.nr - 1) * sizeof(*ranges));
+		ranges = ms__ctx_malloc(ctx, (p.nr - 1) * sizeof(*ranges));
 		if (!ranges)
 			rc = -ENOMEM;
 		else
@@ -299,7 +299,7 @@ int ms__render_window(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root,
 	return rc;
 }
 
-bool ms__range_equal(const ms__range *a, const ms__range *b)
+bool ms__render_range_equal(const ms__range *a, const ms__range *b)
 {
 	return a->start == b->start && a->last == b->last && a->region == b->region &&
 	       a->offset_in_region == b->offset_in_region && a->flags == b->flags;

@@ -153,10 +153,10 @@ static inline size_t live_regions(ms_ctx *ctx)
 	size_t n = 0;
 
 	rcu_barrier_bp();
-	ms__lock(ctx);
+	ms__ctx_lock(ctx);
 	for (r = ctx->regions; r; r = r->next)
 		n++;
-	ms__unlock(ctx);
+	ms__ctx_unlock(ctx);
 	return n;
 }
 

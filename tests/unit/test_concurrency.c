@@ -29,12 +29,12 @@ typedef struct shared {
 
 static void check_view(shared *sh, const ms_flatview *fv)
 {
-	const ms__range *r = ms__flatview_lookup(fv, 0x1000);
+	const ms__range *r = ms__dispatch_lookup(fv, 0x1000);
 
 	if (ms__flatview_check(fv) != 0 || !r || (r->region != sh->a && r->region != sh->b))
 		__atomic_fetch_add(&sh->failures, 1, __ATOMIC_RELAXED);
 	/* The churn region may or may not be there; if found it must contain the address. */
-	r = ms__flatview_lookup(fv, 0x20000);
+	r = ms__dispatch_lookup(fv, 0x20000);
 	if (r && (r->start > 0x20000 || r->last < 0x20000))
 		__atomic_fetch_add(&sh->failures, 1, __ATOMIC_RELAXED);
 }

@@ -97,14 +97,14 @@ static void free_view(ref_view *v)
 
 static bool same_range(const ms__range *a, const ms__range *b)
 {
-	return a == b || (a && b && ms__range_equal(a, b));
+	return a == b || (a && b && ms__render_range_equal(a, b));
 }
 
 static void check_addr(const ref_view *v, uint64_t addr)
 {
 	const ms__range *want = linear_lookup(v, addr);
-	const ms__range *got = ms__flatview_lookup(v->fv, addr);
-	const ms__range *next = ms__flatview_next_after(v->fv, addr);
+	const ms__range *got = ms__dispatch_lookup(v->fv, addr);
+	const ms__range *next = ms__dispatch_next_after(v->fv, addr);
 	const ms__range *want_next = NULL;
 	size_t i;
 
@@ -207,16 +207,16 @@ static void test_static_index_rank(void **state)
 		}
 		if (n > 2)
 			keys[n - 1] = UINT64_MAX;
-		assert_int_equal(ms__sidx_build(&x, ctx, keys, n), 0);
+		assert_int_equal(ms__dispatch_build(&x, ctx, keys, n), 0);
 		for (k = 0; k < 3 * n + 8; k++) {
 			uint64_t probe = k == 0 ? UINT64_MAX : k == 1 ? UINT64_MAX - 1 : next_random() % (cur + 2);
 			size_t want = 0;
 
 			for (i = 0; i < n; i++)
 				want += keys[i] <= probe;
-			assert_int_equal(ms__sidx_rank(&x, probe), want);
+			assert_int_equal(ms__dispatch_rank(&x, probe), want);
 		}
-		ms__sidx_free(&x);
+		ms__dispatch_free(&x);
 		free(keys);
 	}
 	ms_ctx_free(ctx);
@@ -265,7 +265,7 @@ static size_t reference_splice(ms__range *out, const ms__range *old, size_t nr_o
 			out[j - 1] = t;
 		}
 	for (i = 0, k = 0; i < n; i++) {
-		if (k > 0 && ms__range_can_merge(&out[k - 1], &out[i]))
+		if (k > 0 && ms__render_can_merge(&out[k - 1], &out[i]))
 			out[k - 1].last = out[i].last;
 		else
 			out[k++] = out[i];
@@ -305,7 +305,7 @@ static void test_splice_matches_reference(void **state)
 			old[k].region = regions[next_random() % 3];
 			old[k].offset_in_region = pos;
 			pos += len;
-			if (k > 0 && ms__range_can_merge(&old[k - 1], &old[k]))
+			if (k > 0 && ms__render_can_merge(&old[k - 1], &old[k]))
 				old[k - 1].last = old[k].last;
 			else
 				k++;
@@ -333,7 +333,7 @@ static void test_splice_matches_reference(void **state)
 					r->last = cur + piece - 1;
 					r->region = regions[next_random() % 3];
 					r->offset_in_region = cur;
-					if (w[j].nr > 0 && ms__range_can_merge(r - 1, r))
+					if (w[j].nr > 0 && ms__render_can_merge(r - 1, r))
 						(r - 1)->last = r->last;
 					else
 						w[j].nr++;

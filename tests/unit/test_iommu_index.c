@@ -19,15 +19,15 @@
 #define MAX_NODES 512
 
 typedef struct model {
-	ms__ivnode nodes[MAX_NODES];
+	ms__interval_node nodes[MAX_NODES];
 	bool in_tree[MAX_NODES];
-	ms__ivnode *root;
+	ms__interval_node *root;
 	uint64_t rng;
 } model;
 
 typedef struct visit_log {
 	size_t nr;
-	const ms__ivnode *seen[MAX_NODES];
+	const ms__interval_node *seen[MAX_NODES];
 	size_t stop_after; /* stop (return 1) after this many visits; 0 = never */
 } visit_log;
 
@@ -40,7 +40,7 @@ static uint64_t next_rand(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
-static int record(ms__ivnode *node, void *arg)
+static int record(ms__interval_node *node, void *arg)
 {
 	visit_log *log = arg;
 
@@ -51,7 +51,8 @@ static int record(ms__ivnode *node, void *arg)
 
 static int by_key(const void *a, const void *b)
 {
-	const ms__ivnode *x = *(const ms__ivnode *const *)a, *y = *(const ms__ivnode *const *)b;
+	const ms__interval_node *x = *(const ms__interval_node *const *)a,
+				*y = *(const ms__interval_node *const *)b;
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
@@ -59,7 +60,7 @@ static int by_key(const void *a, const void *b)
 }
 
 /* The nodes of the model that intersect [first, last], in key order. */
-static size_t expected(const model *m, uint64_t first, uint64_t last, const ms__ivnode **out)
+static size_t expected(const model *m, uint64_t first, uint64_t last, const ms__interval_node **out)
 {
 	size_t n = 0;
 
@@ -72,12 +73,12 @@ static size_t expected(const model *m, uint64_t first, uint64_t last, const ms__
 
 static void check_query(model *m, uint64_t first, uint64_t last, size_t stop_after)
 {
-	const ms__ivnode *want[MAX_NODES];
+	const ms__interval_node *want[MAX_NODES];
 	size_t nr_want = expected(m, first, last, want);
 	visit_log log = {.stop_after = stop_after};
-	ms__ivkey after = {0, 0};
+	ms__interval_key after = {0, 0};
 
-	while (ms__iv_visit(m->root, first, last, &after, record, &log))
+	while (ms__interval_visit(m->root, first, last, &after, record, &log))
 		;
 	assert_int_equal(log.nr, nr_want);
 	for (size_t i = 0; i < nr_want; i++)
@@ -101,7 +102,7 @@ static void run_random(unsigned bits, unsigned rounds, uint64_t seed)
 		size_t i = (size_t)(next_rand(&m->rng) % MAX_NODES);
 
 		if (m->in_tree[i]) {
-			ms__iv_remove(&m->root, &m->nodes[i]);
+			ms__interval_remove(&m->root, &m->nodes[i]);
 			m->in_tree[i] = false;
 		} else {
 			uint64_t a = coord(m, bits), b = coord(m, bits);
@@ -109,14 +110,14 @@ static void run_random(unsigned bits, unsigned rounds, uint64_t seed)
 			m->nodes[i].start = a < b ? a : b;
 			m->nodes[i].last = a < b ? b : a;
 			m->nodes[i].seq = ++seq;
-			ms__iv_insert(&m->root, &m->nodes[i]);
+			ms__interval_insert(&m->root, &m->nodes[i]);
 			m->in_tree[i] = true;
 		}
 		size_t live = 0;
 
 		for (size_t k = 0; k < MAX_NODES; k++)
 			live += m->in_tree[k];
-		assert_int_equal(ms__iv_check(m->root), (long)live);
+		assert_int_equal(ms__interval_check(m->root), (long)live);
 		if (round % 7 == 0) {
 			uint64_t a = coord(m, bits), b = coord(m, bits);
 
@@ -143,27 +144,27 @@ static void test_index_matches_brute_force_with_sparse_ranges(void **state)
 
 static void test_index_handles_extreme_ranges(void **state)
 {
-	ms__ivnode a = {.start = 0, .last = UINT64_MAX, .seq = 1};
-	ms__ivnode b = {.start = UINT64_MAX, .last = UINT64_MAX, .seq = 2};
-	ms__ivnode c = {.start = 0, .last = 0, .seq = 3};
-	ms__ivnode *root = NULL;
+	ms__interval_node a = {.start = 0, .last = UINT64_MAX, .seq = 1};
+	ms__interval_node b = {.start = UINT64_MAX, .last = UINT64_MAX, .seq = 2};
+	ms__interval_node c = {.start = 0, .last = 0, .seq = 3};
+	ms__interval_node *root = NULL;
 	visit_log log = {0};
-	ms__ivkey after = {0, 0};
+	ms__interval_key after = {0, 0};
 
 	(void)state;
-	ms__iv_insert(&root, &b);
-	ms__iv_insert(&root, &a);
-	ms__iv_insert(&root, &c);
-	assert_int_equal(ms__iv_check(root), 3);
-	assert_int_equal(ms__iv_visit(root, UINT64_MAX, UINT64_MAX, &after, record, &log), 0);
+	ms__interval_insert(&root, &b);
+	ms__interval_insert(&root, &a);
+	ms__interval_insert(&root, &c);
+	assert_int_equal(ms__interval_check(root), 3);
+	assert_int_equal(ms__interval_visit(root, UINT64_MAX, UINT64_MAX, &after, record, &log), 0);
 	assert_int_equal(log.nr, 2);
 	assert_ptr_equal(log.seen[0], &a);
 	assert_ptr_equal(log.seen[1], &b);
-	ms__iv_remove(&root, &a);
-	ms__iv_remove(&root, &c);
-	ms__iv_remove(&root, &b);
+	ms__interval_remove(&root, &a);
+	ms__interval_remove(&root, &c);
+	ms__interval_remove(&root, &b);
 	assert_null(root);
-	assert_int_equal(ms__iv_check(root), 0);
+	assert_int_equal(ms__interval_check(root), 0);
 }
 
 static void test_sorted_insertion_keeps_the_tree_shallow(void **state)
@@ -171,25 +172,27 @@ static void test_sorted_insertion_keeps_the_tree_shallow(void **state)
 	enum {
 		N = 10000
 	};
-	ms__ivnode *nodes = calloc(N, sizeof(*nodes));
-	ms__ivnode *root = NULL;
+	ms__interval_node *nodes = calloc(N, sizeof(*nodes));
+	ms__interval_node *root = NULL;
 	visit_log log = {0};
-	ms__ivkey after = {0, 0};
+	ms__interval_key after = {0, 0};
 
 	(void)state;
 	assert_non_null(nodes);
 	for (size_t i = 0; i < N; i++) {
-		nodes[i] = (ms__ivnode){.start = i * 4096, .last = i * 4096 + 4095, .seq = i + 1};
-		ms__iv_insert(&root, &nodes[i]);
+		nodes[i] = (ms__interval_node){
+			.start = i * 4096, .last = i * 4096 + 4095, .seq = i + 1};
+		ms__interval_insert(&root, &nodes[i]);
 	}
-	assert_int_equal(ms__iv_check(root), N);
+	assert_int_equal(ms__interval_check(root), N);
 	/* Depth: walk the leftmost and rightmost paths; a random BST of 10^4 is ~30 deep. */
 	unsigned depth = 0;
-	for (const ms__ivnode *t = root; t; t = t->left)
+	for (const ms__interval_node *t = root; t; t = t->left)
 		depth++;
 	assert_true(depth < 80);
 	assert_int_equal(
-		ms__iv_visit(root, 5000 * 4096 + 10, 5000 * 4096 + 10, &after, record, &log), 0);
+		ms__interval_visit(root, 5000 * 4096 + 10, 5000 * 4096 + 10, &after, record, &log),
+		0);
 	assert_int_equal(log.nr, 1);
 	assert_ptr_equal(log.seen[0], &nodes[5000]);
 	free(nodes);

@@ -1,0 +1,120 @@
+/*
+ * region.h: memory-region objects and the tree structure (region.c).
+ *
+ * region.c owns what a region is: its creation, references and lifetime,
+ * its properties, and the ordered subregion lists with their compact
+ * extents. It knows nothing of transactions or views: the public calls
+ * that change the tree (region_edit.c) are built on top of it, together
+ * with the transaction layer.
+ *
+ * Locking: every field marked [lock] is read and written only with the
+ * context's topology lock held. The reference count is atomic.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MEMSPACE_REGION_INT_H
+#define MEMSPACE_REGION_INT_H
+
+#include "ctx.h"
+
+struct ms__iommu;
+
+/* Where a subregion lies in its container: [lo, last], empty when lo > last. */
+struct ms__extent {
+	uint64_t lo, last;
+};
+
+struct ms_region {
+	ms_ctx *ctx;
+	uint32_t refcount; /* atomic */
+	ms_region_kind kind;
+	char *name;
+	char *owner;
+
+	ms__u128 size; /* [lock] 0 .. 2^64 */
+	uint64_t addr; /* [lock] position inside the container */
+	int priority;  /* [lock] */
+	bool enabled, readonly, nonvolatile, unmergeable, romd; /* [lock] */
+	uint8_t dirty_log_mask;                                 /* [lock] */
+
+	uint32_t fv_root_users; /* [lock] address spaces whose flatview root this is (as.c) */
+
+	ms_region *container; /* [lock] at most one */
+	/* [lock] subregions in rendering order (each holds a reference). */
+	ms_region **subs;
+	size_t nr_subs, cap_subs;
+	/* [lock] sub_ext[i]: where subs[i] lies in this region, [lo, last]
+	 * clipped to 2^64 - 1, empty (lo > last) when disabled or of size 0;
+	 * the renderer skips children outside its clip without touching them. */
+	struct ms__extent *sub_ext;
+	size_t cap_ext;
+
+	ms_region *alias;      /* target of an alias (reference held) */
+	uint64_t alias_offset; /* [lock] */
+	/* [lock] aliases whose target is this region (back references). */
+	ms_region **aliased_by;
+	size_t nr_aliased_by, cap_aliased_by;
+
+	const ms_region_ops *ops;
+	void *opaque;
+	void *ram;       /* host memory, or NULL */
+	bool ram_mapped; /* ram was mmap()ed by us (size ram_len) */
+	size_t ram_len;
+
+	/* txn.c: commit bookkeeping */
+	uint64_t mark;    /* [lock] epoch at which it was marked during commit */
+	uint64_t touched; /* [lock] touch_epoch at which it entered ctx->touched */
+	/* [lock] during a commit: the view rendered from this region, if any. */
+	ms_flatview *commit_view;
+	uint64_t commit_view_epoch;
+
+	ms_region *next, *prev; /* [lock] ctx->regions links */
+
+	/* IOMMU regions made by ms_iommu_new(): the class and notifiers, owned
+	 * by iommu.c and freed by iommu_destroy. NULL for every other region;
+	 * fixed at creation. */
+	struct ms__iommu *iommu;
+	void (*iommu_destroy)(ms_region *r);
+};
+
+/* Terminating = fills the gaps under its children (not container or alias). */
+static inline bool ms__region_terminates(const ms_region *r)
+{
+	return r->kind != MS_REGION_CONTAINER && r->kind != MS_REGION_ALIAS;
+}
+
+/* Kinds backed by host memory (RAM, ROM, ROM device, RAM device, caller's pointer). */
+bool ms__region_kind_has_memory(ms_region_kind kind);
+
+/* Printed kind: "ram", "rom", "romd", "ramd" or "i/o" (QEMU's rule). */
+const char *ms__region_type_name(const ms_region *r);
+
+/*
+ * Create an IOMMU region that owns @state (NULL: no class). When @state is
+ * given, @init runs on the new region before anyone can see it (a failure
+ * is returned and nothing is created; the caller keeps @state), and
+ * @destroy frees the state with the region.
+ * Return: 0, -EINVAL or -ENOMEM, or @init's error.
+ */
+int ms__region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
+			 struct ms__iommu *state, int (*init)(ms_region *r),
+			 void (*destroy)(ms_region *r));
+
+/*
+ * Subregion lists, for the tree edits of region_edit.c (lock held). A list
+ * is sorted by priority, descending, most recently added first among
+ * equals; each entry holds a reference, which the callers manage.
+ */
+/* Index of @sub in @container's list, or SIZE_MAX. */
+size_t ms__region_sub_index(const ms_region *container, const ms_region *sub);
+/* Where a subregion of @priority goes when added now (QEMU's rule). */
+size_t ms__region_sub_position(const ms_region *container, int priority);
+/* Room for @need subregions. 0 or -ENOMEM. */
+int ms__region_subs_reserve(ms_region *container, size_t need);
+/* Insert @sub at @index (room reserved) / remove the entry at @index. */
+void ms__region_sub_insert_at(ms_region *container, size_t index, ms_region *sub);
+void ms__region_sub_remove_at(ms_region *container, size_t index);
+/* Refresh @sub's extent in its container after its size or enabled changed. */
+void ms__region_sub_refresh(ms_region *sub);
+
+#endif /* MEMSPACE_REGION_INT_H */
