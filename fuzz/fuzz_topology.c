@@ -22,7 +22,7 @@
  * refuse it with -ELOOP (nothing changes); it is removed again at once.
  *
  * Any call may also run with allocation-failure injection
- * (ms_ctx_fail_alloc_after): a call that fails with -ENOMEM must change
+ * (ms_ctx_test_control): a call that fails with -ENOMEM must change
  * nothing, except that a failed outermost commit keeps the tree's changes
  * unpublished (no view changes, no listener runs) for the next commit.
  *
@@ -560,9 +560,9 @@ static bool refused_call(struct fuzz_state *st, const struct op *op, uint64_t er
 	}
 	if (!snapshot_unchanged(st, &snap, "refused call"))
 		return false;
-	if (ms_ctx_transaction_depth(run->ctx) != (unsigned)run->m.depth)
+	if (ms_transaction_depth(run->ctx) != (unsigned)run->m.depth)
 		return failf(run, "transaction depth %u after a refused call, model %d",
-			     ms_ctx_transaction_depth(run->ctx), run->m.depth);
+			     ms_transaction_depth(run->ctx), run->m.depth);
 	return check_tree(run);
 }
 
@@ -652,9 +652,9 @@ static bool injected_call(struct fuzz_state *st, const struct op *op, unsigned c
 	*committed = false;
 	snapshot_take(st, &snap);
 	run->why = NULL;
-	ms_ctx_fail_alloc_after(run->ctx, countdown);
+	ms_ctx_test_control(run->ctx, MS_TEST_FAIL_ALLOC_AFTER, countdown);
 	ok = lib_apply(run, op);
-	ms_ctx_fail_alloc_after(run->ctx, 0);
+	ms_ctx_test_control(run->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 	run->why = why;
 	if (ok) {
 		for (int i = 0; i < run->m.nas; i++)
@@ -679,17 +679,17 @@ static bool injected_call(struct fuzz_state *st, const struct op *op, unsigned c
 		struct op begin = {.kind = OP_BEGIN}, commit = {.kind = OP_COMMIT};
 
 		model_apply(&run->m, op);
-		if (ms_ctx_transaction_depth(run->ctx) != 0)
+		if (ms_transaction_depth(run->ctx) != 0)
 			return failf(run, "a failed commit left depth %u",
-				     ms_ctx_transaction_depth(run->ctx));
+				     ms_transaction_depth(run->ctx));
 		if (!runner_step(run, &begin, false) || !runner_step(run, &commit, false))
 			return false;
 		*committed = true;
 		return true;
 	}
-	if (ms_ctx_transaction_depth(run->ctx) != (unsigned)run->m.depth)
+	if (ms_transaction_depth(run->ctx) != (unsigned)run->m.depth)
 		return failf(run, "transaction depth %u after -ENOMEM, model %d",
-			     ms_ctx_transaction_depth(run->ctx), run->m.depth);
+			     ms_transaction_depth(run->ctx), run->m.depth);
 	return check_tree(run);
 }
 

@@ -173,9 +173,18 @@ uint64_t ms_ctx_render_count(const ms_ctx *ctx)
 	return __atomic_load_n(&ctx->render_count, __ATOMIC_RELAXED);
 }
 
-void ms_ctx_fail_alloc_after(ms_ctx *ctx, uint64_t countdown)
+int64_t ms_ctx_test_control(ms_ctx *ctx, ms_test_op op, uint64_t arg)
 {
-	__atomic_store_n(&ctx->alloc_countdown, countdown, __ATOMIC_RELAXED);
+	if (!ctx)
+		return -EINVAL;
+	switch (op) {
+	case MS_TEST_FAIL_ALLOC_AFTER:
+		__atomic_store_n(&ctx->alloc_countdown, arg, __ATOMIC_RELAXED);
+		return 0;
+	case MS_TEST_SPLICE_COUNT:
+		return (int64_t)__atomic_load_n(&ctx->splice_count, __ATOMIC_RELAXED);
+	}
+	return -EINVAL;
 }
 
 unsigned int ms_version(void)

@@ -430,7 +430,7 @@ int ms_transaction_commit(ms_ctx *ctx)
 	return rc;
 }
 
-unsigned int ms_ctx_transaction_depth(const ms_ctx *ctx)
+unsigned int ms_transaction_depth(const ms_ctx *ctx)
 {
 	return ctx->depth;
 }

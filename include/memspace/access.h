@@ -53,11 +53,6 @@
 extern "C" {
 #endif
 
-/**
- * MS_ACCESS_DEPTH_DEFAULT - default bound on nested device callbacks per
- * thread (see ms_ctx_set_max_access_depth()).
- */
-#define MS_ACCESS_DEPTH_DEFAULT 16u
 
 /**
  * ms_as_read - read guest memory.
@@ -239,21 +234,6 @@ MS_API int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t a
  * Context: any thread, including device callbacks.
  */
 MS_API bool ms_as_access_valid(ms_as *as, uint64_t addr, size_t len, bool is_write, ms_attrs attrs);
-
-/**
- * ms_ctx_set_max_access_depth - bound nested device callbacks.
- * @ctx: the context.
- * @depth: how many device callbacks of one thread's access chain may be
- *         running at once (the outermost access's device counts as 1).
- *
- * An access that would call into a device of @ctx while @depth device
- * callbacks (of any context) are already running on the calling thread
- * fails with MS_RESULT_ACCESS_ERROR. The default is MS_ACCESS_DEPTH_DEFAULT.
- *
- * Return: 0; -EINVAL when @ctx is NULL or @depth is 0 (nothing changes).
- * Context: any thread; accesses already running may see the old bound.
- */
-MS_API int ms_ctx_set_max_access_depth(ms_ctx *ctx, unsigned depth);
 
 #ifdef __cplusplus
 }

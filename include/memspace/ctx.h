@@ -2,7 +2,8 @@
  * memspace: the memory-system context.
  *
  * An ms_ctx owns every region, address space and listener created in it, the
- * topology lock that serialises changes to them, and the transaction depth.
+ * topology lock that serialises changes to them, and its limits. Transactions
+ * are in transaction.h.
  * Contexts share nothing: a process may create thousands of them.
  *
  * SPDX-License-Identifier: MIT
@@ -39,6 +40,12 @@ extern "C" {
 #define MS_RENDER_MAX_RANGES_DEFAULT (1u << 22)
 
 /**
+ * MS_ACCESS_DEPTH_DEFAULT - default bound on nested device callbacks per
+ * thread (see ms_ctx_set_max_access_depth()).
+ */
+#define MS_ACCESS_DEPTH_DEFAULT 16u
+
+/**
  * ms_ctx_new - create an empty memory system.
  * @out: receives the new context.
  *
@@ -58,47 +65,6 @@ MS_API int ms_ctx_new(ms_ctx **out);
  * Context: any thread that is not inside an RCU read-side section.
  */
 MS_API void ms_ctx_free(ms_ctx *ctx);
-
-/**
- * ms_transaction_begin - open (or nest) a transaction.
- * @ctx: the context.
- *
- * Takes the topology lock (recursively) and defers rendering until the
- * matching outermost ms_transaction_commit(). Every mutation made outside a
- * transaction is its own transaction. Must be paired with
- * ms_transaction_commit() on the same thread.
- * Context: any thread; not from a listener callback.
- */
-MS_API void ms_transaction_begin(ms_ctx *ctx);
-
-/**
- * ms_transaction_commit - close a transaction; the outermost one publishes.
- * @ctx: the context.
- *
- * At depth 0, renders the views of the address spaces whose regions changed
- * (and only those), publishes them with one RCU pointer swap each, and tells
- * the listeners the differences. Releases the topology lock.
- *
- * Return: 0; -E2BIG when a view would exceed the render limit
- * (ms_ctx_set_render_limit(); the tree keeps the changes, as for -ENOMEM);
- * -ENOMEM when a new view could not be built (no view changed,
- * no listener was called; the tree keeps the changes and the next commit
- * tries again); -ELOOP when a view could not be rendered because it nests
- * deeper than MS_RENDER_MAX_DEPTH containers and aliases, which is what an
- * alias leading back into its own subtree without end does (same handling);
- * -EPERM when no transaction is open on this context.
- * Context: the thread that called ms_transaction_begin().
- */
-MS_API int ms_transaction_commit(ms_ctx *ctx);
-
-/**
- * ms_ctx_transaction_depth - how deeply transactions are nested right now.
- * @ctx: the context.
- *
- * Return: 0 outside any transaction. Context: topology lock held (inside a
- * transaction) for a meaningful answer.
- */
-MS_API unsigned int ms_ctx_transaction_depth(const ms_ctx *ctx);
 
 /**
  * ms_ctx_render_count - how many flat views this context has rendered.
@@ -125,17 +91,65 @@ MS_API uint64_t ms_ctx_render_count(const ms_ctx *ctx);
 MS_API int ms_ctx_set_render_limit(ms_ctx *ctx, uint64_t max_ranges);
 
 /**
- * ms_ctx_fail_alloc_after - fault injection for tests.
+ * ms_ctx_nr_as / ms_ctx_as - the context's address spaces in creation order.
+ * Context: topology lock held, or no concurrent address-space changes.
+ */
+MS_API size_t ms_ctx_nr_as(const ms_ctx *ctx);
+MS_API ms_as *ms_ctx_as(const ms_ctx *ctx, size_t index);
+
+/**
+ * ms_ctx_set_max_access_depth - bound nested device callbacks.
  * @ctx: the context.
- * @countdown: fail the @countdown-th allocation made for this context from
- *             now on (1 = the next one); 0 disables injection.
+ * @depth: how many device callbacks of one thread's access chain may be
+ *         running at once (the outermost access's device counts as 1).
  *
- * Every allocation the library makes on behalf of @ctx goes through one
- * counter, so a test can fail each allocation of an operation in turn and
- * check that the operation returns -ENOMEM and changes nothing.
+ * An access that would call into a device of @ctx while @depth device
+ * callbacks (of any context) are already running on the calling thread
+ * fails with MS_RESULT_ACCESS_ERROR. The default is MS_ACCESS_DEPTH_DEFAULT.
+ *
+ * Return: 0; -EINVAL when @ctx is NULL or @depth is 0 (nothing changes).
+ * Context: any thread; accesses already running may see the old bound.
+ */
+MS_API int ms_ctx_set_max_access_depth(ms_ctx *ctx, unsigned depth);
+
+/**
+ * ms_ctx_dirty_log_global_start / _stop - turn global dirty logging on or
+ * off: log_global_start on every listener (ascending priority) or
+ * log_global_stop (descending). Starting when started, or stopping when
+ * stopped, calls nothing.
+ * Return: 0, -EINVAL when @ctx is NULL, or -EBUSY from a listener callback.
+ * Context: any thread; takes the topology lock.
+ */
+MS_API int ms_ctx_dirty_log_global_start(ms_ctx *ctx);
+MS_API int ms_ctx_dirty_log_global_stop(ms_ctx *ctx);
+MS_API bool ms_ctx_dirty_log_global(const ms_ctx *ctx);
+
+/**
+ * enum ms_test_op - operations of ms_ctx_test_control().
+ * @MS_TEST_FAIL_ALLOC_AFTER: fail the N-th allocation made for the context
+ *	from now on (1 = the next one); 0 disables injection. Every
+ *	allocation the library makes on behalf of a context goes through one
+ *	counter, so a test can fail each allocation of an operation in turn and
+ *	check that the operation returns -ENOMEM and changes nothing.
+ * @MS_TEST_SPLICE_COUNT: no argument; returns how many renders re-rendered
+ *	windows of an old view instead of the whole root.
+ */
+typedef enum ms_test_op {
+	MS_TEST_FAIL_ALLOC_AFTER = 1,
+	MS_TEST_SPLICE_COUNT = 2,
+} ms_test_op;
+
+/**
+ * ms_ctx_test_control - hooks for tests and fuzzers, in one entry point.
+ * @ctx: the context.
+ * @op: what to do (enum ms_test_op).
+ * @arg: the operation's argument.
+ * Not for production code: the operations may change between versions.
+ * Return: the operation's result (0 when it has none), or -EINVAL for a
+ * NULL @ctx or an unknown @op.
  * Context: topology lock not held by another thread.
  */
-MS_API void ms_ctx_fail_alloc_after(ms_ctx *ctx, uint64_t countdown);
+MS_API int64_t ms_ctx_test_control(ms_ctx *ctx, ms_test_op op, uint64_t arg);
 
 #ifdef __cplusplus
 }

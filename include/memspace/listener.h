@@ -92,29 +92,7 @@ MS_API int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_
  */
 MS_API int ms_listener_unregister(ms_listener *l);
 
-/**
- * ms_region_set_dirty_log - turn dirty logging of @r on or off for one client.
- * @client: client number 0..7 (one bit of the ranges' dirty_log_mask).
- *
- * A topology change: listeners of the affected views see region_nop
- * followed by log_start or log_stop.
- * Return: 0; -EINVAL for a bad client or a region that is not RAM-backed;
- * the errors of the implicit commit.
- * Context: any thread; takes the topology lock.
- */
-MS_API int ms_region_set_dirty_log(ms_region *r, unsigned client, bool enable);
 
-/**
- * ms_ctx_dirty_log_global_start / _stop - turn global dirty logging on or
- * off: log_global_start on every listener (ascending priority) or
- * log_global_stop (descending). Starting when started, or stopping when
- * stopped, calls nothing.
- * Return: 0, -EINVAL when @ctx is NULL, or -EBUSY from a listener callback.
- * Context: any thread; takes the topology lock.
- */
-MS_API int ms_ctx_dirty_log_global_start(ms_ctx *ctx);
-MS_API int ms_ctx_dirty_log_global_stop(ms_ctx *ctx);
-MS_API bool ms_ctx_dirty_log_global(const ms_ctx *ctx);
 
 /**
  * ms_as_log_sync - ask @as's listeners to sync dirty state: log_sync for

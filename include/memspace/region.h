@@ -298,6 +298,18 @@ MS_API void *ms_region_ram_ptr(const ms_region *r);
 MS_API size_t ms_region_nr_subregions(const ms_region *r);
 MS_API ms_region *ms_region_subregion(const ms_region *r, size_t index);
 
+/**
+ * ms_region_set_dirty_log - turn dirty logging of @r on or off for one client.
+ * @client: client number 0..7 (one bit of the ranges' dirty_log_mask).
+ *
+ * A topology change: listeners of the affected views see region_nop
+ * followed by log_start or log_stop.
+ * Return: 0; -EINVAL for a bad client or a region that is not RAM-backed;
+ * the errors of the implicit commit.
+ * Context: any thread; takes the topology lock.
+ */
+MS_API int ms_region_set_dirty_log(ms_region *r, unsigned client, bool enable);
+
 #ifdef __cplusplus
 }
 #endif

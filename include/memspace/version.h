@@ -8,10 +8,18 @@
 
 #include "types.h"
 
+/*
+ * The one place the version is written: CMakeLists.txt reads these three
+ * lines, and MS_VERSION_STRING is derived from them.
+ */
 #define MS_VERSION_MAJOR 0
-#define MS_VERSION_MINOR 1
+#define MS_VERSION_MINOR 2
 #define MS_VERSION_PATCH 0
-#define MS_VERSION_STRING "0.1.0"
+#define MS__VERSION_STR(x) #x
+#define MS__VERSION_XSTR(x) MS__VERSION_STR(x)
+#define MS_VERSION_STRING                                                                \
+	MS__VERSION_XSTR(MS_VERSION_MAJOR)                                               \
+	"." MS__VERSION_XSTR(MS_VERSION_MINOR) "." MS__VERSION_XSTR(MS_VERSION_PATCH)
 /* (major << 16) | (minor << 8) | patch, for compile-time comparisons. */
 #define MS_VERSION_HEX ((MS_VERSION_MAJOR << 16) | (MS_VERSION_MINOR << 8) | MS_VERSION_PATCH)
 

@@ -187,9 +187,9 @@ static void library_allocation_failures_roll_back(void **state)
 		msc_mtree_diag d;
 		int rc;
 
-		ms_ctx_fail_alloc_after(ctx, countdown);
+		ms_ctx_test_control(ctx, MS_TEST_FAIL_ALLOC_AFTER, countdown);
 		rc = msc_mtree_import(&imp, &d, ctx, text, len, NULL, NULL);
-		ms_ctx_fail_alloc_after(ctx, 0);
+		ms_ctx_test_control(ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 		if (rc == 0) {
 			assert_true(msc_mtree_import_nr_as(imp) > 0);
 			msc_mtree_import_free(imp);

@@ -1414,9 +1414,9 @@ bool lib_apply(struct runner *run, const struct op *op)
 					m->as_freed[i] ? NULL : ms_as_get_flatview(run->as[i]);
 		}
 		ms_transaction_begin(run->ctx);
-		if (ms_ctx_transaction_depth(run->ctx) != (unsigned)m->depth + 1)
+		if (ms_transaction_depth(run->ctx) != (unsigned)m->depth + 1)
 			return failf(run, "transaction depth %u after begin, want %d",
-				     ms_ctx_transaction_depth(run->ctx), m->depth + 1);
+				     ms_transaction_depth(run->ctx), m->depth + 1);
 		break;
 	case OP_COMMIT:
 		rc = ms_transaction_commit(run->ctx);
@@ -1531,7 +1531,7 @@ bool runner_finish(struct runner *run, bool ok, bool full64, bool free_as_first)
 	/* Teardown; a failure above may leave a transaction open. */
 	for (int i = 0; i < run->txn_nas; i++)
 		ms_flatview_unref(run->txn_views[i]);
-	while (ms_ctx_transaction_depth(run->ctx) > 0)
+	while (ms_transaction_depth(run->ctx) > 0)
 		ms_transaction_commit(run->ctx);
 	if (free_as_first)
 		ok = free_address_spaces(run, ok);

@@ -515,7 +515,7 @@ static void test_transaction_renders_once_at_commit(void **state)
 	v = view_of(as);
 	renders = ms_ctx_render_count(ctx);
 	ms_transaction_begin(ctx);
-	assert_int_equal(ms_ctx_transaction_depth(ctx), 1);
+	assert_int_equal(ms_transaction_depth(ctx), 1);
 	for (i = 0; i < 16; i++) {
 		snprintf(name, sizeof(name), "r%d", i);
 		r[i] = ram(ctx, name, 0x1000);
@@ -529,7 +529,7 @@ static void test_transaction_renders_once_at_commit(void **state)
 	assert_ptr_equal(view_of(as), v);
 	assert_string_equal(as_view_str(&sb, as), "");
 	assert_int_equal(ms_transaction_commit(ctx), 0);
-	assert_int_equal(ms_ctx_transaction_depth(ctx), 0);
+	assert_int_equal(ms_transaction_depth(ctx), 0);
 	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
 	assert_int_equal(ms_flatview_nr_ranges(view_of(as)), 14);
 	assert_string_equal(as_view_str(&sb, as), "0000-0fff r0 @0\n"
@@ -563,7 +563,7 @@ static void test_commit_without_begin_is_eperm(void **state)
 	ms_transaction_begin(ctx);
 	assert_int_equal(ms_transaction_commit(ctx), 0);
 	assert_int_equal(ms_transaction_commit(ctx), -EPERM);
-	assert_int_equal(ms_ctx_transaction_depth(ctx), 0);
+	assert_int_equal(ms_transaction_depth(ctx), 0);
 	ms_ctx_free(ctx);
 }
 
@@ -585,16 +585,16 @@ static void test_nested_transactions_publish_at_the_outermost_commit(void **stat
 	ms_transaction_begin(ctx);
 	assert_int_equal(ms_region_set_address(a, 0x1000), 0);
 	ms_transaction_begin(ctx);
-	assert_int_equal(ms_ctx_transaction_depth(ctx), 2);
+	assert_int_equal(ms_transaction_depth(ctx), 2);
 	assert_int_equal(ms_region_add_subregion(root, 0x4000, b), 0);
 	assert_int_equal(ms_transaction_commit(ctx), 0);
-	assert_int_equal(ms_ctx_transaction_depth(ctx), 1);
+	assert_int_equal(ms_transaction_depth(ctx), 1);
 	/* The inner commit published nothing. */
 	assert_ptr_equal(view_of(as), v);
 	assert_string_equal(as_view_str(&sb, as), "0000-0fff a @0\n");
 	assert_int_equal(ms_ctx_render_count(ctx), renders);
 	assert_int_equal(ms_transaction_commit(ctx), 0);
-	assert_int_equal(ms_ctx_transaction_depth(ctx), 0);
+	assert_int_equal(ms_transaction_depth(ctx), 0);
 	assert_string_equal(as_view_str(&sb, as), "1000-1fff a @0\n"
 						  "4000-4fff b @0\n");
 	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
@@ -623,7 +623,7 @@ static void test_failed_commit_keeps_the_changes_for_the_next_commit(void **stat
 	assert_int_equal(ms_region_add_subregion(root, 0x800, r), 0);
 	assert_int_equal(ms_region_add_subregion(root, 0, self), 0);
 	assert_int_equal(ms_transaction_commit(ctx), -ELOOP);
-	assert_int_equal(ms_ctx_transaction_depth(ctx), 0);
+	assert_int_equal(ms_transaction_depth(ctx), 0);
 	/* No view changed; the tree kept both changes. */
 	assert_ptr_equal(view_of(as), v);
 	assert_string_equal(as_view_str(&sb, as), "");

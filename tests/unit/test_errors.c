@@ -260,7 +260,7 @@ static int world_teardown(void **state)
 	world *w = *state;
 	int i;
 
-	ms_ctx_fail_alloc_after(w->ctx, 0);
+	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 	assert_int_equal(ms_listener_unregister(w->rec.l), 0);
 	assert_int_equal(ms_as_free(w->as), 0);
 	for (i = 0; i < W_NR; i++)
@@ -305,7 +305,7 @@ static const char *world_snapshot(strbuf *sb, world *w)
 		region_props(sb, w->r[i]);
 	sb_printf(sb, "view:\n%s", as_view_str(&tmp, w->as));
 	sb_printf(sb, "touched=%zu depth=%u as=%zu listeners=%zu global=%d live=%zu\n",
-		  w->ctx->nr_touched, ms_ctx_transaction_depth(w->ctx), ms_ctx_nr_as(w->ctx),
+		  w->ctx->nr_touched, ms_transaction_depth(w->ctx), ms_ctx_nr_as(w->ctx),
 		  w->ctx->nr_listeners, (int)ms_ctx_dirty_log_global(w->ctx), live_regions(w->ctx));
 	sb_printf(sb, "log:\n%s", w->rec.log.text);
 	return sb->text;
@@ -661,9 +661,9 @@ static unsigned enomem_loop(world *w, const char *what, int (*op)(world *w))
 		int rc;
 
 		world_snapshot(&w->before, w);
-		ms_ctx_fail_alloc_after(w->ctx, n);
+		ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, n);
 		rc = op(w);
-		ms_ctx_fail_alloc_after(w->ctx, 0);
+		ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 		if (rc == 0)
 			return n - 1;
 		if (rc != -ENOMEM)

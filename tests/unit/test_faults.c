@@ -1,7 +1,7 @@
 /*
  * test_faults.c: allocation-failure injection.
  *
- * For each operation, with ms_ctx_fail_alloc_after(ctx, n) for n = 1, 2, ...
+ * For each operation, with ms_ctx_test_control(ctx, MS_TEST_FAIL_ALLOC_AFTER, n) for n = 1, 2, ...
  * on a freshly built machine, until the operation succeeds:
  *
  *   - the call returns -ENOMEM, and the context is exactly as before: a
@@ -224,7 +224,7 @@ static void world_free_checked(world *w, bool check)
 {
 	int i;
 
-	ms_ctx_fail_alloc_after(w->ctx, 0);
+	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 	if (w->lnew.l)
 		assert_int_equal(ms_listener_unregister(w->lnew.l), 0);
 	assert_int_equal(ms_listener_unregister(w->lcpu.l), 0);
@@ -282,7 +282,7 @@ static const char *fingerprint(strbuf *sb, world *w)
 	sb_reset(sb);
 	/* Let deferred view frees run, so reference counts are settled. */
 	sb_printf(sb, "live=%zu depth=%u touched=%zu listeners=%zu global=%d\n",
-		  live_regions(ctx), ms_ctx_transaction_depth(ctx), ctx->nr_touched,
+		  live_regions(ctx), ms_transaction_depth(ctx), ctx->nr_touched,
 		  ctx->nr_listeners, (int)ms_ctx_dirty_log_global(ctx));
 	for (i = 0; i < ms_ctx_nr_as(ctx); i++) {
 		ms_as *as = ms_ctx_as(ctx, i);
@@ -369,9 +369,9 @@ static unsigned fault_loop(const char *what, operation op)
 		int rc;
 
 		v_before = views_of(w);
-		ms_ctx_fail_alloc_after(w->ctx, n);
+		ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, n);
 		rc = op(w);
-		ms_ctx_fail_alloc_after(w->ctx, 0);
+		ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 		if (rc == 0) {
 			assert_string_equal(fingerprint(&got.state, w), ref.state.text);
 			assert_string_equal(w->log.text, ref.log.text);
@@ -452,15 +452,15 @@ static void test_failed_constructors_store_null(void **state)
 
 	(void)state;
 	r = (ms_region *)&r;
-	ms_ctx_fail_alloc_after(w->ctx, 1);
+	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 1);
 	assert_int_equal(ms_region_new_ram(&r, w->ctx, "x", 0x1000), -ENOMEM);
 	assert_null(r);
 	r = (ms_region *)&r;
-	ms_ctx_fail_alloc_after(w->ctx, 3); /* the RAM itself */
+	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 3); /* the RAM itself */
 	assert_int_equal(ms_region_new_ram(&r, w->ctx, "x", 0x1000), -ENOMEM);
 	assert_null(r);
 	r = (ms_region *)&r;
-	ms_ctx_fail_alloc_after(w->ctx, 3); /* the target's back-reference list */
+	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 3); /* the target's back-reference list */
 	assert_int_equal(ms_region_new_alias(&r, w->ctx, "x", w->r[R_EXTRA], 0, 0x10), -ENOMEM);
 	assert_null(r);
 	assert_int_equal(w->r[R_EXTRA]->nr_aliased_by, 0);
@@ -513,7 +513,7 @@ FAULT_TEST(add_subregion_in_transaction, {
 
 	ms_transaction_begin(w->ctx);
 	rc = ms_region_add_subregion(w->r[R_BANK], 0x8000, w->r[R_EXTRA]);
-	ms_ctx_fail_alloc_after(w->ctx, 0);
+	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 	assert_int_equal(ms_transaction_commit(w->ctx), 0);
 	return rc;
 })
@@ -567,10 +567,10 @@ static void test_transaction_commit_failure_keeps_changes_pending(void **state)
 		all_views(&views_before, w);
 		v_before = views_of(w);
 		several_mutations(w);
-		ms_ctx_fail_alloc_after(w->ctx, n);
+		ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, n);
 		rc = ms_transaction_commit(w->ctx);
-		ms_ctx_fail_alloc_after(w->ctx, 0);
-		assert_int_equal(ms_ctx_transaction_depth(w->ctx), 0);
+		ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
+		assert_int_equal(ms_transaction_depth(w->ctx), 0);
 		if (rc == 0) {
 			assert_string_equal(fingerprint(&got, w), ref_state.text);
 			assert_string_equal(w->log.text, ref_log.text);
@@ -614,11 +614,11 @@ static void test_failed_mutation_on_top_of_pending_changes_undoes_only_itself(vo
 	(void)state;
 	ms_transaction_begin(w->ctx);
 	assert_int_equal(ms_region_set_address(w->r[R_RAM0], 0x1000), 0);
-	ms_ctx_fail_alloc_after(w->ctx, 1);
+	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 1);
 	assert_int_equal(ms_transaction_commit(w->ctx), -ENOMEM);
-	ms_ctx_fail_alloc_after(w->ctx, 1);
+	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 1);
 	assert_int_equal(ms_region_set_enabled(w->r[R_DEV], false), -ENOMEM);
-	ms_ctx_fail_alloc_after(w->ctx, 0);
+	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 	assert_true(ms_region_enabled(w->r[R_DEV]));
 	assert_int_equal(ms_region_addr(w->r[R_RAM0]), 0x1000);
 	assert_string_equal(w->log.text, "");

@@ -470,10 +470,10 @@ static void test_iommu_new_rejects_bad_input(void **state)
 	assert_int_equal(ms_iommu_new(&r, f->ctx, "x", PAGE, &pt_ops, &f->t), -EINVAL);
 	f->t.nr_indexes = 2;
 	for (uint64_t n = 1; n < 8; n++) {
-		ms_ctx_fail_alloc_after(f->ctx, n);
+		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, n);
 		int rc = ms_iommu_new(&r, f->ctx, "x", PAGE, &pt_ops, &f->t);
 
-		ms_ctx_fail_alloc_after(f->ctx, 0);
+		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 		if (rc == 0) {
 			ms_region_unref(r);
 			break;
@@ -660,9 +660,9 @@ static void test_register_rejects_bad_input(void **state)
 	opts.notify = NULL;
 	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, &opts), -EINVAL);
 	opts.notify = record_event;
-	ms_ctx_fail_alloc_after(f->ctx, 1);
+	ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, 1);
 	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, &opts), -ENOMEM);
-	ms_ctx_fail_alloc_after(f->ctx, 0);
+	ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 	assert_null(n);
 	assert_int_equal(ms_iommu_notify_flags(f->t.region), 0);
 	assert_string_equal(f->t.flag_log.text, "");

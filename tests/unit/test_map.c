@@ -973,9 +973,9 @@ static void map_under_fault_injection(fixture *f, uint64_t addr, bool is_write,
 		void *p;
 
 		assert_int_equal(ms_as_new(&as, f->ctx, f->sys, "faulty"), 0);
-		ms_ctx_fail_alloc_after(f->ctx, n);
+		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, n);
 		p = ms_as_map(as, addr, &len, is_write, ATTRS);
-		ms_ctx_fail_alloc_after(f->ctx, 0);
+		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 		if (p) {
 			assert_int_equal(len, 32);
 			assert_int_equal(ms_as_unmap(as, p, len, is_write, len), 0);
@@ -1023,9 +1023,9 @@ static void test_allocation_failure_in_register_map_client_never_calls_back(void
 		int rc;
 
 		assert_int_equal(ms_as_new(&as, f->ctx, f->sys, "faulty"), 0);
-		ms_ctx_fail_alloc_after(f->ctx, n);
+		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, n);
 		rc = ms_as_register_map_client(&s.handle, as, client_cb, &s);
-		ms_ctx_fail_alloc_after(f->ctx, 0);
+		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 		if (rc == 0) {
 			assert_int_equal(s.calls, 1);
 			ms_as_unregister_map_client(s.handle);

@@ -1637,9 +1637,9 @@ static void check_enomem_at_every_allocation(ms_ctx *ctx, unsigned flags)
 	for (n = 1;; n++) {
 		text = (char *)"untouched";
 		len = 7;
-		ms_ctx_fail_alloc_after(ctx, n);
+		ms_ctx_test_control(ctx, MS_TEST_FAIL_ALLOC_AFTER, n);
 		rc = ms_mtree_dump(&text, &len, ctx, flags);
-		ms_ctx_fail_alloc_after(ctx, 0);
+		ms_ctx_test_control(ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 		if (rc == 0)
 			break;
 		assert_int_equal(rc, -ENOMEM);
@@ -1652,9 +1652,9 @@ static void check_enomem_at_every_allocation(ms_ctx *ctx, unsigned flags)
 	free(text);
 	free(reference);
 
-	ms_ctx_fail_alloc_after(ctx, 1);
+	ms_ctx_test_control(ctx, MS_TEST_FAIL_ALLOC_AFTER, 1);
 	rc = ms_mtree_fprint(stdout, ctx, flags);
-	ms_ctx_fail_alloc_after(ctx, 0);
+	ms_ctx_test_control(ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 	assert_int_equal(rc, -ENOMEM);
 }
 

@@ -1,0 +1,83 @@
+/*
+ * memspace: flat views.
+ *
+ * A flat view is the rendering of one root region: a sorted list of
+ * disjoint ranges, each mapping a piece of the address space to a piece of
+ * one terminating region. Views are immutable and reference counted; get
+ * one from an address space (as.h) and walk or search it with these calls.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MEMSPACE_FLATVIEW_H
+#define MEMSPACE_FLATVIEW_H
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * struct ms_section - one range of a flat view.
+ * @region: the terminating region that answers there (never an alias or
+ *          a container). Borrowed: valid as long as the view is held.
+ * @start: first address of the range in the address space.
+ * @last: last address (inclusive), so a range may cover all 2^64 bytes;
+ *        the size is last - start + 1, which wraps to 0 only for that range.
+ * @offset_in_region: offset inside @region that @start maps to.
+ * @readonly: writes are ignored (inherited from the path to the region).
+ * @nonvolatile: inherited nonvolatile flag.
+ * @unmergeable: inherited unmergeable flag.
+ * @romd: the region was a ROM device in romd mode when rendered.
+ * @dirty_log_mask: the region's dirty-logging clients when rendered.
+ */
+typedef struct ms_section {
+	ms_region *region;
+	uint64_t start;
+	uint64_t last;
+	uint64_t offset_in_region;
+	bool readonly;
+	bool nonvolatile;
+	bool unmergeable;
+	bool romd;
+	uint8_t dirty_log_mask;
+} ms_section;
+
+/** ms_flatview_ref - take another reference. Return: @fv. Context: any thread. */
+MS_API ms_flatview *ms_flatview_ref(ms_flatview *fv);
+
+/**
+ * ms_flatview_unref - drop a reference; the last one frees the view after
+ * an RCU grace period. @fv may be NULL. Context: any thread.
+ */
+MS_API void ms_flatview_unref(ms_flatview *fv);
+
+/** ms_flatview_nr_ranges - number of ranges. Context: any thread. */
+MS_API size_t ms_flatview_nr_ranges(const ms_flatview *fv);
+
+/**
+ * ms_flatview_range - describe range @index (0-based, in address order).
+ * Return: 0, or -ERANGE when @index is out of bounds or @out or @fv is NULL.
+ * Context: any thread.
+ */
+MS_API int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index);
+
+/**
+ * ms_flatview_root - the region this view was rendered from, or NULL for the
+ * empty view of address spaces whose flatview root is NULL.
+ */
+MS_API ms_region *ms_flatview_root(const ms_flatview *fv);
+
+/**
+ * ms_flatview_find - the range containing @addr.
+ * Return: 0 and fills @out, -ENOENT when nothing is mapped there, or -EINVAL
+ * when @out or @fv is NULL.
+ * Context: any thread.
+ */
+MS_API int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMSPACE_FLATVIEW_H */
