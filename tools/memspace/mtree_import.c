@@ -1342,6 +1342,25 @@ static int create_regions(struct importer *im)
 	return 0;
 }
 
+/* A child printing with the keys of its place in the subregion list (rule I8). */
+struct list_key {
+	int priority;
+	uint64_t addr;
+	size_t printing; /* printings number in file order, so this is print order */
+};
+
+/* Priority descending, then address descending, then print order. */
+static int cmp_list_order(const void *pa, const void *pb)
+{
+	const struct list_key *a = pa, *b = pb;
+
+	if (a->priority != b->priority)
+		return a->priority > b->priority ? -1 : 1;
+	if (a->addr != b->addr)
+		return a->addr > b->addr ? -1 : 1;
+	return a->printing < b->printing ? -1 : a->printing > b->printing;
+}
+
 static int place_regions(struct importer *im)
 {
 	size_t i;
@@ -1350,7 +1369,8 @@ static int place_regions(struct importer *im)
 	for (i = 0; i < im->nr_rg; i++) {
 		struct region *r = &im->rg[i];
 		const struct printing *p = &im->pr[r->rep];
-		size_t ch, nr = 0, *kids;
+		struct list_key *kids;
+		size_t ch, nr = 0;
 
 		if (r->container == NONE) {
 			/*
@@ -1380,14 +1400,24 @@ static int place_regions(struct importer *im)
 		}
 		if (!p->nr_children)
 			continue;
-		/* I8: add in reverse print order, so ties keep print order. */
+		/*
+		 * I8: the list order is priority descending, then address
+		 * descending, then print order. A child goes before the siblings of
+		 * its priority that are already in the list, so adding the children
+		 * in the reverse of that order rebuilds it.
+		 */
 		kids = malloc(p->nr_children * sizeof(*kids));
 		if (!kids)
 			return fail_nomem(im);
-		for (ch = p->first_child; ch != NONE; ch = im->pr[ch].next_sibling)
-			kids[nr++] = ch;
+		for (ch = p->first_child; ch != NONE; ch = im->pr[ch].next_sibling) {
+			kids[nr].priority = im->pr[ch].priority;
+			kids[nr].addr = im->pr[ch].addr;
+			kids[nr].printing = ch;
+			nr++;
+		}
+		qsort(kids, nr, sizeof(*kids), cmp_list_order);
 		while (nr-- > 0) {
-			const struct printing *k = &im->pr[kids[nr]];
+			const struct printing *k = &im->pr[kids[nr].printing];
 			struct region *kr = &im->rg[k->region];
 
 			rc = ms_region_add_subregion_overlap(r->mr, k->addr, kr->mr, k->priority);
