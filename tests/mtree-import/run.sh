@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Test driver for `memspace mtree` (run in tests/mtree-import/).
 #
-#   run.sh flat MEMSPACE COMPARE CASE   memspace mtree -f cases/CASE/input.txt must equal
-#                                       cases/CASE/expected-f.txt block by block
-#                                       (mtree_flat_compare: blocks may be reordered)
-#   run.sh dump MEMSPACE CASE           memspace mtree -D must print cases/CASE/input.txt
+#   run.sh flat MEMSPACE COMPARE DIR    memspace mtree -f DIR/input.txt must equal
+#                                       DIR/expected-f.txt block by block
+#                                       (mtree_flat_compare: blocks may be reordered);
+#                                       DIR is cases/MACHINE or rules/NAME
+#   run.sh dump MEMSPACE DIR            memspace mtree -D must print DIR/input.txt
 #                                       without its annotations, byte for byte
 #   run.sh error MEMSPACE NAME          memspace mtree errors/NAME.txt must exit 1 and
 #                                       print exactly errors/NAME.err (stdout + stderr)
@@ -44,14 +45,14 @@ compare()
 
 case $mode in
 flat)
-	"${wrapper[@]}" "$exe" mtree -f "cases/$4/input.txt" >"$actual"
+	"${wrapper[@]}" "$exe" mtree -f "$4/input.txt" >"$actual"
 	check_exit $? 0
-	"$3" "cases/$4/expected-f.txt" "$actual" || exit 1
+	"$3" "$4/expected-f.txt" "$actual" || exit 1
 	;;
 dump)
-	"${wrapper[@]}" "$exe" mtree -D "cases/$3/input.txt" >"$actual"
+	"${wrapper[@]}" "$exe" mtree -D "$3/input.txt" >"$actual"
 	check_exit $? 0
-	sed -E 's/ \{[a-z0-9=, ]*\}$//' "cases/$3/input.txt" >"$expected"
+	sed -E 's/ \{[a-z0-9=, ]*\}$//' "$3/input.txt" >"$expected"
 	diff -u "$expected" "$actual" || exit 1
 	;;
 error)

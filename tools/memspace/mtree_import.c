@@ -67,6 +67,8 @@ struct printing {
 	unsigned flags;            /* ANN_* */
 	unsigned long target_k;    /* {target=K}, 0 when absent */
 	unsigned long target_kcol; /* column of "target=" */
+	unsigned long as_k;        /* {as=K}, 0 when absent */
+	unsigned long as_kcol;     /* column of "as=" */
 	size_t depth;
 	size_t parent; /* NONE for a block top */
 	size_t first_child, last_child, next_sibling;
@@ -375,6 +377,38 @@ static bool annotation_chars(const char *s, size_t n)
 	return true;
 }
 
+/*
+ * The K of a "KEY=K" token t[0..tl) at column tcol (KEY= is klen bytes):
+ * a decimal K >= 1 without leading zeros, into *k (0 when not given yet).
+ */
+static int parse_number_token(struct importer *im, const struct printing *p, const char *t,
+			      size_t tl, unsigned long tcol, size_t klen, unsigned long *k,
+			      unsigned long *kcol)
+{
+	const char *key = t;
+	int key_len = (int)klen - 1; /* without the '=' */
+	unsigned long v = 0;
+	size_t j;
+
+	if (*k)
+		return fail(im, p->line, tcol, "'%.*s=' given twice", key_len, key);
+	if (tl == klen || t[klen] == '0')
+		return fail(im, p->line, tcol + klen,
+			    "'%.*s=' needs a number K >= 1 without leading zeros", key_len, key);
+	for (j = klen; j < tl; j++) {
+		if (t[j] < '0' || t[j] > '9')
+			return fail(im, p->line, tcol + j, "'%.*s=' needs a decimal number",
+				    key_len, key);
+		if (v > 100000000)
+			return fail(im, p->line, tcol + klen, "'%.*s=' number too large", key_len,
+				    key);
+		v = v * 10 + (unsigned long)(t[j] - '0');
+	}
+	*k = v;
+	*kcol = tcol;
+	return 0;
+}
+
 /* Parse FLAGS at s[0..n) (column col of s[0]) into p. */
 static int parse_annotations(struct importer *im, struct printing *p, const char *s, size_t n,
 			     unsigned long col)
@@ -410,30 +444,20 @@ static int parse_annotations(struct importer *im, struct printing *p, const char
 		} else if (tl == 11 && memcmp(t, "unmergeable", 11) == 0) {
 			p->flags |= ANN_UNMERGEABLE;
 		} else if (tl >= 7 && memcmp(t, "target=", 7) == 0) {
-			unsigned long k = 0;
-			size_t j;
+			int rc = parse_number_token(im, p, t, tl, tcol, 7, &p->target_k,
+						    &p->target_kcol);
 
-			if (p->target_k)
-				return fail(im, p->line, tcol, "'target=' given twice");
-			if (tl == 7 || t[7] == '0')
-				return fail(
-					im, p->line, tcol + 7,
-					"'target=' needs a number K >= 1 without leading zeros");
-			for (j = 7; j < tl; j++) {
-				if (t[j] < '0' || t[j] > '9')
-					return fail(im, p->line, tcol + j,
-						    "'target=' needs a decimal number");
-				if (k > 100000000)
-					return fail(im, p->line, tcol + 7,
-						    "'target=' number too large");
-				k = k * 10 + (unsigned long)(t[j] - '0');
-			}
-			p->target_k = k;
-			p->target_kcol = tcol;
+			if (rc < 0)
+				return rc;
+		} else if (tl >= 3 && memcmp(t, "as=", 3) == 0) {
+			int rc = parse_number_token(im, p, t, tl, tcol, 3, &p->as_k, &p->as_kcol);
+
+			if (rc < 0)
+				return rc;
 		} else {
 			return fail(im, p->line, tcol,
 				    "unknown annotation %s: expected container, io, readonly, "
-				    "unmergeable or target=K",
+				    "unmergeable, target=K or as=K",
 				    quote(im, 0, t, tl));
 		}
 		if (next >= n)
@@ -620,6 +644,9 @@ static int parse_tree_line(struct importer *im, const char *s, size_t n, unsigne
 	rc = parse_rest(&c, p);
 	if (rc < 0)
 		return rc;
+	if (p->as_k && (parent != NONE || !im->blk[b].trailer))
+		return fail(im, line, p->as_kcol,
+			    "'as=' is allowed only on the top line of a memory-region trailer");
 	if (parent != NONE) {
 		struct printing *pp = &im->pr[parent];
 
@@ -866,40 +893,118 @@ static void join(struct importer *im, size_t a, size_t b)
 		join(im, x, y);
 }
 
+/*
+ * I4: trailers equal to no nested printing but to address-space roots are
+ * those roots. The address-space blocks of class c are as_list[as_start[c]
+ * .. as_start[c + 1]) in file order; a trailer with {as=K} is the K-th of
+ * them, the others take the first block not yet taken, in file order.
+ */
+static int pair_trailers(struct importer *im, const size_t *nested_first, const size_t *as_start,
+			 const size_t *as_list, size_t *cursor)
+{
+	size_t *taken_by = malloc((im->nr_blk + 1) * sizeof(*taken_by)), b, pass;
+	int rc = 0;
+
+	if (!taken_by)
+		return fail_nomem(im);
+	for (b = 0; b < im->nr_blk; b++)
+		taken_by[b] = NONE;
+	/* Pass 0: the trailers that name their block; pass 1: the others. */
+	for (pass = 0; pass < 2; pass++) {
+		for (b = 0; b < im->nr_blk; b++) {
+			const struct printing *top = &im->pr[im->blk[b].top];
+			size_t c = top->cls, count = as_start[c + 1] - as_start[c], ab;
+
+			if (!im->blk[b].trailer || (pass == 0) != (top->as_k != 0))
+				continue;
+			if (pass == 0 && count == 0) {
+				rc = fail(
+					im, top->line, top->as_kcol,
+					"'as=%lu' but no address-space block has the same tree as "
+					"memory-region %s",
+					top->as_k, qname(im, 0, top));
+				goto out;
+			}
+			if (pass == 0 && top->as_k > count) {
+				rc = fail(
+					im, top->line, top->as_kcol,
+					"'as=%lu' but only %zu address-space block(s) have the same "
+					"tree as memory-region %s",
+					top->as_k, count, qname(im, 0, top));
+				goto out;
+			}
+			/* A region printed nested is that region (I3), whatever {as=K} says. */
+			if (nested_first[c] != NONE)
+				continue;
+			if (pass == 0) {
+				ab = as_list[as_start[c] + top->as_k - 1];
+				if (taken_by[ab] != NONE) {
+					rc = fail(
+						im, top->line, top->as_kcol,
+						"'as=%lu' names the address-space block on line %lu, "
+						"but the memory-region trailer on line %lu is already "
+						"its root",
+						top->as_k, im->blk[ab].line,
+						im->blk[taken_by[ab]].line);
+					goto out;
+				}
+			} else {
+				while (cursor[c] < as_start[c + 1] &&
+				       taken_by[as_list[cursor[c]]] != NONE)
+					cursor[c]++;
+				if (cursor[c] == as_start[c + 1])
+					continue; /* every such root is taken: a region of its own */
+				ab = as_list[cursor[c]++];
+			}
+			taken_by[ab] = b;
+			join(im, im->blk[b].top, im->blk[ab].top);
+		}
+	}
+out:
+	free(taken_by);
+	return rc;
+}
+
 static int identify(struct importer *im)
 {
-	size_t *nested_first, *next_same, *as_first, *as_next, i, b;
+	size_t *nested_first, *next_same, *as_start, *as_list, *cursor, i, b;
 	bool *nested_joined;
 	int rc = 0;
 
 	nested_first = malloc(im->nr_cls * sizeof(*nested_first));
-	as_first = malloc(im->nr_cls * sizeof(*as_first));
 	next_same = malloc(im->nr_pr * sizeof(*next_same));
-	as_next = malloc(im->nr_blk * sizeof(*as_next));
+	as_start = calloc(im->nr_cls + 1, sizeof(*as_start));
+	as_list = malloc((im->nr_blk + 1) * sizeof(*as_list));
+	cursor = malloc((im->nr_cls + 1) * sizeof(*cursor));
 	nested_joined = calloc(im->nr_cls, sizeof(*nested_joined));
-	if (!nested_first || !as_first || !next_same || !as_next || !nested_joined) {
+	if (!nested_first || !next_same || !as_start || !as_list || !cursor || !nested_joined) {
 		rc = fail_nomem(im);
 		goto out;
 	}
 	for (i = 0; i < im->nr_cls; i++)
-		nested_first[i] = as_first[i] = NONE;
+		nested_first[i] = NONE;
 	for (i = 0; i < im->nr_pr; i++)
 		im->pr[i].uf = i;
-	/* Lists of nested printings per class and of address-space tops per class. */
+	/* Lists of nested printings per class. */
 	for (i = im->nr_pr; i-- > 0;) {
 		if (im->pr[i].parent == NONE)
 			continue;
 		next_same[i] = nested_first[im->pr[i].cls];
 		nested_first[im->pr[i].cls] = i;
 	}
-	for (b = im->nr_blk; b-- > 0;) {
-		size_t c = im->pr[im->blk[b].top].cls;
-
-		if (im->blk[b].trailer)
-			continue;
-		as_next[b] = as_first[c];
-		as_first[c] = b;
+	/* Address-space blocks per class, in file order (a counting sort). */
+	for (b = 0; b < im->nr_blk; b++)
+		if (!im->blk[b].trailer)
+			as_start[im->pr[im->blk[b].top].cls + 1]++;
+	for (i = 0; i < im->nr_cls; i++) {
+		as_start[i + 1] += as_start[i];
+		cursor[i] = as_start[i];
 	}
+	for (b = 0; b < im->nr_blk; b++)
+		if (!im->blk[b].trailer)
+			as_list[cursor[im->pr[im->blk[b].top].cls]++] = b;
+	for (i = 0; i < im->nr_cls; i++)
+		cursor[i] = as_start[i];
 	/* I3: a block top equal to a nested printing is that region (and so are all of them). */
 	for (b = 0; b < im->nr_blk; b++) {
 		size_t top = im->blk[b].top, c = im->pr[top].cls, n;
@@ -913,20 +1018,13 @@ static int identify(struct importer *im)
 		}
 		join(im, top, nested_first[c]);
 	}
-	/* I4: a trailer equal to nothing nested but to an address-space root is that root. */
-	for (b = 0; b < im->nr_blk; b++) {
-		size_t top = im->blk[b].top, c = im->pr[top].cls;
-
-		if (!im->blk[b].trailer || nested_first[c] != NONE || as_first[c] == NONE)
-			continue;
-		join(im, top, im->blk[as_first[c]].top);
-		as_first[c] = as_next[as_first[c]];
-	}
+	rc = pair_trailers(im, nested_first, as_start, as_list, cursor);
 out:
 	free(nested_first);
-	free(as_first);
 	free(next_same);
-	free(as_next);
+	free(as_start);
+	free(as_list);
+	free(cursor);
 	free(nested_joined);
 	return rc;
 }
@@ -1342,6 +1440,25 @@ static int create_regions(struct importer *im)
 	return 0;
 }
 
+/* A child printing with the keys of its place in the subregion list (rule I8). */
+struct list_key {
+	int priority;
+	uint64_t addr;
+	size_t printing; /* printings number in file order, so this is print order */
+};
+
+/* Priority descending, then address descending, then print order. */
+static int cmp_list_order(const void *pa, const void *pb)
+{
+	const struct list_key *a = pa, *b = pb;
+
+	if (a->priority != b->priority)
+		return a->priority > b->priority ? -1 : 1;
+	if (a->addr != b->addr)
+		return a->addr > b->addr ? -1 : 1;
+	return a->printing < b->printing ? -1 : a->printing > b->printing;
+}
+
 static int place_regions(struct importer *im)
 {
 	size_t i;
@@ -1350,7 +1467,8 @@ static int place_regions(struct importer *im)
 	for (i = 0; i < im->nr_rg; i++) {
 		struct region *r = &im->rg[i];
 		const struct printing *p = &im->pr[r->rep];
-		size_t ch, nr = 0, *kids;
+		struct list_key *kids;
+		size_t ch, nr = 0;
 
 		if (r->container == NONE) {
 			/*
@@ -1380,14 +1498,24 @@ static int place_regions(struct importer *im)
 		}
 		if (!p->nr_children)
 			continue;
-		/* I8: add in reverse print order, so ties keep print order. */
+		/*
+		 * I8: the list order is priority descending, then address
+		 * descending, then print order. A child goes before the siblings of
+		 * its priority that are already in the list, so adding the children
+		 * in the reverse of that order rebuilds it.
+		 */
 		kids = malloc(p->nr_children * sizeof(*kids));
 		if (!kids)
 			return fail_nomem(im);
-		for (ch = p->first_child; ch != NONE; ch = im->pr[ch].next_sibling)
-			kids[nr++] = ch;
+		for (ch = p->first_child; ch != NONE; ch = im->pr[ch].next_sibling) {
+			kids[nr].priority = im->pr[ch].priority;
+			kids[nr].addr = im->pr[ch].addr;
+			kids[nr].printing = ch;
+			nr++;
+		}
+		qsort(kids, nr, sizeof(*kids), cmp_list_order);
 		while (nr-- > 0) {
-			const struct printing *k = &im->pr[kids[nr]];
+			const struct printing *k = &im->pr[kids[nr].printing];
 			struct region *kr = &im->rg[k->region];
 
 			rc = ms_region_add_subregion_overlap(r->mr, k->addr, kr->mr, k->priority);

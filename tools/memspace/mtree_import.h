@@ -2,8 +2,9 @@
  * memspace CLI: import a QEMU 7.2 `info mtree -D` dump into a context.
  *
  * The input format, its annotations (` {io}`, ` {container}`, ` {readonly}`,
- * ` {unmergeable}`, ` {target=K}`) and the import rules I1-I8 are those of
- * ../shared/qemu-mtree/README.md and docs/mtree.md ("Importing QEMU dumps").
+ * ` {unmergeable}`, ` {target=K}`, ` {as=K}`) and the import rules I1-I8 are
+ * those of ../shared/qemu-mtree/README.md and docs/mtree.md ("Importing QEMU
+ * dumps").
  * The importer reads any bytes: malformed input gives one precise error
  * (`LINE:COL: message`), never a crash, a hang or a leak, so a fuzzer may call
  * it directly.
