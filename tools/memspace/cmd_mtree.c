@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffer.h"
 #include "memspace.h"
 #include "mtree_import.h"
 
@@ -165,46 +166,18 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	return -1;
 }
 
+/* Read @path ("-": standard input) whole; 0, or an errno value (EIO for any read error). */
 static int read_all(const char *path, char **out, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	size_t cap = 0, n = 0;
-	char *buf = NULL;
-	int err = 0;
+	int err;
 
 	if (!f)
 		return errno ? errno : EIO;
-	for (;;) {
-		size_t got;
-
-		if (n == cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				err = ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f))
-				err = EIO;
-			break;
-		}
-	}
+	err = msc_read_stream(f, SIZE_MAX, out, len);
 	if (f != stdin)
 		fclose(f);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
+	return err && err != ENOMEM ? EIO : err;
 }
 
 static void print_diag(const char *file, const msc_mtree_diag *d, const char *kind)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buffer.h"
 #include "cli.h"
 #include "script.h"
 
@@ -48,47 +49,6 @@ static void run_usage(FILE *f)
 	      "  -h, --help        show this help\n"
 	      "Exit status: 0 success, 1 an error in the script, 2 a usage error.\n",
 	      f);
-}
-
-/* Read all of @f into a new buffer; 0, or an errno value. */
-static int read_all(FILE *f, char **out, size_t *len)
-{
-	size_t cap = 65536, used = 0;
-	char *buf = malloc(cap), *p;
-
-	if (!buf)
-		return ENOMEM;
-	errno = 0;
-	for (;;) {
-		size_t n = fread(buf + used, 1, cap - used, f);
-
-		used += n;
-		if (n == 0) {
-			if (ferror(f)) {
-				int err = errno ? errno : EIO;
-
-				free(buf);
-				return err;
-			}
-			break;
-		}
-		if (used == cap) {
-			if (cap >= MSC_MAX_SCRIPT_FILE) {
-				free(buf);
-				return EFBIG;
-			}
-			p = realloc(buf, cap * 2);
-			if (!p) {
-				free(buf);
-				return ENOMEM;
-			}
-			buf = p;
-			cap *= 2;
-		}
-	}
-	*out = buf;
-	*len = used;
-	return 0;
 }
 
 int msc_cmd_run(int argc, char **argv)
@@ -142,7 +102,7 @@ int msc_cmd_run(int argc, char **argv)
 			return MSC_EXIT_INPUT;
 		}
 	}
-	err = read_all(f, &text, &len);
+	err = msc_read_stream(f, MSC_MAX_SCRIPT_FILE, &text, &len);
 	if (f != stdin)
 		fclose(f);
 	if (err) {

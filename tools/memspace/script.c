@@ -34,6 +34,7 @@
 
 #include <memspace.h>
 
+#include "buffer.h"
 #include "devices.h"
 #include "iommu_model.h"
 #include "lex.h"
@@ -441,23 +442,6 @@ static size_t find_client(msc_session *s, const char *text, size_t len)
 	return SIZE_MAX;
 }
 
-/* Grow *@array (of @size-byte elements) to hold one more element. */
-static int grow(void **array, size_t *cap, size_t nr, size_t size)
-{
-	void *p;
-	size_t ncap;
-
-	if (nr < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	p = realloc(*array, ncap * size);
-	if (!p)
-		return -ENOMEM;
-	*array = p;
-	*cap = ncap;
-	return 0;
-}
-
 static char *dup_text(const char *text, size_t len)
 {
 	char *p = malloc(len + 1);
@@ -709,9 +693,10 @@ static int add_region_entry(msc_session *s, const msc_word *name, ms_region *r, 
 {
 	struct region_ent *e;
 
-	if (grow((void **)&s->regions, &s->cap_regions, s->nr_regions, sizeof(*s->regions)) ||
-	    (dev &&
-	     grow((void **)&s->devices, &s->cap_devices, s->nr_devices, sizeof(*s->devices))))
+	if (msc_grow((void **)&s->regions, &s->cap_regions, s->nr_regions, sizeof(*s->regions),
+		     16) ||
+	    (dev && msc_grow((void **)&s->devices, &s->cap_devices, s->nr_devices,
+			     sizeof(*s->devices), 16)))
 		return -ENOMEM;
 	e = &s->regions[s->nr_regions];
 	e->name = dup_text(name->text, name->len);
@@ -897,7 +882,7 @@ static int finish_region(msc_session *s, call *c, ms_region *r, msc_device *dev,
 				  add_error(rc, p->container->r, r));
 	}
 	if (!rc && block &&
-	    grow((void **)&s->blocks, &s->cap_blocks, s->nr_blocks, sizeof(*s->blocks))) {
+	    msc_grow((void **)&s->blocks, &s->cap_blocks, s->nr_blocks, sizeof(*s->blocks), 16)) {
 		rc = -ENOMEM;
 		lib_error(s, c->word->col, c->cmd->name, rc, NULL);
 	}
@@ -2187,7 +2172,7 @@ static int cmd_iommu(msc_session *s, call *c)
 		return errorf(s, c->pos[1]->col, "iommu: the size cannot be 0");
 	if (parse_placement(s, c, &place))
 		return 1;
-	if (grow((void **)&s->models, &s->cap_models, s->nr_models, sizeof(*s->models)))
+	if (msc_grow((void **)&s->models, &s->cap_models, s->nr_models, sizeof(*s->models), 16))
 		return lib_error(s, c->word->col, "iommu", -ENOMEM, NULL);
 	name = dup_text(c->pos[0]->text, c->pos[0]->len);
 	if (!name)
