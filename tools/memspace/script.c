@@ -38,28 +38,25 @@
 #include "devices.h"
 #include "iommu_model.h"
 #include "lex.h"
+#include "names.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
+/*
+ * The session's tables map names to these entries; an entry's @name is the
+ * table's copy, valid while the entry is in its table.
+ */
 struct region_ent {
-	char *name;
-	size_t name_len;
+	const char *name;
 	ms_region *r;
 	msc_device *dev;
 	msc_iommu *mmu; /* the page-table model of an iommu made with target= */
 };
 
-struct as_ent {
-	char *name;
-	size_t name_len;
-	ms_as *as;
-};
-
 struct listener_ent {
 	ms_listener_ops ops; /* must outlive the registration */
 	msc_session *s;
-	char *name;
-	size_t name_len;
+	const char *name;
 	ms_listener *l;
 	ms_as *as;
 	bool show_nop;
@@ -75,16 +72,14 @@ struct mapping {
 
 struct client_ent {
 	msc_session *s;
-	char *name;
-	size_t name_len;
+	const char *name;
 	ms_map_client *c;
 	ms_as *as;
 };
 
 struct notifier_ent {
 	msc_session *s;
-	char *name;
-	size_t name_len;
+	const char *name;
 	ms_iommu_notifier *n;
 	ms_region *iommu; /* the region it was registered on (it holds a reference) */
 	unsigned idx;
@@ -92,8 +87,7 @@ struct notifier_ent {
 };
 
 struct cache_ent {
-	char *name;
-	size_t name_len;
+	const char *name;
 	ms_as *as;
 	bool is_write;
 	ms_cache c;
@@ -118,8 +112,9 @@ struct msc_session {
 	char names[4][200]; /* sanitised names for messages */
 	unsigned next_name;
 
-	struct region_ent *regions;
-	size_t nr_regions, cap_regions;
+	/* Named things: the items are struct region_ent, ms_as, struct listener_ent, ... */
+	msc_table regions, spaces, listeners, clients, notifiers, caches;
+
 	size_t created_regions;
 	uint64_t memory_used;
 	msc_device **devices;
@@ -130,21 +125,11 @@ struct msc_session {
 	size_t nr_models, cap_models;
 	size_t iommu_entries; /* page-table entries of every model */
 
-	struct as_ent as[MSC_MAX_AS];
-	size_t nr_as;
 	ms_as *current;
 
-	struct listener_ent *listeners[MSC_MAX_LISTENERS];
-	size_t nr_listeners;
 	struct mapping mappings[MSC_MAX_MAPPINGS];
 	size_t nr_mappings;
 	unsigned long next_map_id;
-	struct client_ent *clients[MSC_MAX_MAP_CLIENTS];
-	size_t nr_clients;
-	struct notifier_ent *notifiers[MSC_MAX_NOTIFIERS];
-	size_t nr_notifiers;
-	struct cache_ent *caches[MSC_MAX_CACHES];
-	size_t nr_caches;
 
 	unsigned txn_depth;
 	unsigned long txn_line;
@@ -249,34 +234,15 @@ __attribute__((format(printf, 3, 4))) static int errorf(msc_session *s, unsigned
 	return 1;
 }
 
+static const msc_name errno_names[] = {
+	{"EINVAL", -EINVAL}, {"EBUSY", -EBUSY}, {"ENOMEM", -ENOMEM}, {"ELOOP", -ELOOP},
+	{"E2BIG", -E2BIG},   {"EXDEV", -EXDEV}, {"ENOENT", -ENOENT}, {"EPERM", -EPERM},
+	{"ERANGE", -ERANGE}, {"EIO", -EIO},     {"EACCES", -EACCES}, {NULL, 0},
+};
+
 static const char *errno_name(int rc)
 {
-	switch (-rc) {
-	case EINVAL:
-		return "EINVAL";
-	case EBUSY:
-		return "EBUSY";
-	case ENOMEM:
-		return "ENOMEM";
-	case ELOOP:
-		return "ELOOP";
-	case E2BIG:
-		return "E2BIG";
-	case EXDEV:
-		return "EXDEV";
-	case ENOENT:
-		return "ENOENT";
-	case EPERM:
-		return "EPERM";
-	case ERANGE:
-		return "ERANGE";
-	case EIO:
-		return "EIO";
-	case EACCES:
-		return "EACCES";
-	default:
-		return "error";
-	}
+	return msc_name_text(errno_names, rc, "error");
 }
 
 /* Report a library error: "WHAT: ENAME: EXPLANATION". */
@@ -330,127 +296,22 @@ static void hexdump(msc_session *s, uint64_t addr, const uint8_t *buf, size_t le
 	}
 }
 
-/* ---- suggestions ------------------------------------------------------- */
-
-/* Edit distance of two short strings (both at most 64 bytes). */
-static size_t distance(const char *a, size_t la, const char *b, size_t lb)
-{
-	size_t row[65], i, j;
-
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-struct suggestion {
-	const char *best;
-	size_t best_len, best_dist;
-};
-
-static void consider(struct suggestion *sg, const char *text, size_t len, const char *cand,
-		     size_t cand_len)
-{
-	size_t d, limit;
-
-	if (len > 64 || cand_len > 64)
-		return;
-	d = distance(text, len, cand, cand_len);
-	limit = len < 4 ? 1 : len / 3;
-	if (d <= limit && d < sg->best_dist) {
-		sg->best = cand;
-		sg->best_len = cand_len;
-		sg->best_dist = d;
-	}
-}
-
 /* ---- tables ------------------------------------------------------------ */
 
 static struct region_ent *find_region(msc_session *s, const char *text, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < s->nr_regions; i++)
-		if (s->regions[i].name_len == len && memcmp(s->regions[i].name, text, len) == 0)
-			return &s->regions[i];
-	return NULL;
+	return msc_table_lookup(&s->regions, text, len);
 }
 
 static struct region_ent *region_of(msc_session *s, const ms_region *r)
 {
-	size_t i;
+	for (size_t i = 0; i < s->regions.nr; i++) {
+		struct region_ent *e = msc_table_item(&s->regions, i);
 
-	for (i = 0; i < s->nr_regions; i++)
-		if (s->regions[i].r == r)
-			return &s->regions[i];
-	return NULL;
-}
-
-static struct as_ent *find_as(msc_session *s, const char *text, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_as; i++)
-		if (s->as[i].name_len == len && memcmp(s->as[i].name, text, len) == 0)
-			return &s->as[i];
-	return NULL;
-}
-
-static struct as_ent *as_entry(msc_session *s, const ms_as *as)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_as; i++)
-		if (s->as[i].as == as)
-			return &s->as[i];
-	return NULL;
-}
-
-static size_t find_listener(msc_session *s, const char *text, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_listeners; i++)
-		if (s->listeners[i]->name_len == len &&
-		    memcmp(s->listeners[i]->name, text, len) == 0)
-			return i;
-	return SIZE_MAX;
-}
-
-static size_t find_client(msc_session *s, const char *text, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_clients; i++)
-		if (s->clients[i]->name_len == len && memcmp(s->clients[i]->name, text, len) == 0)
-			return i;
-	return SIZE_MAX;
-}
-
-static char *dup_text(const char *text, size_t len)
-{
-	char *p = malloc(len + 1);
-
-	if (p) {
-		memcpy(p, text, len);
-		p[len] = '\0';
+		if (e->r == r)
+			return e;
 	}
-	return p;
+	return NULL;
 }
 
 /* ---- argument parsing -------------------------------------------------- */
@@ -505,23 +366,31 @@ static int opt_number(msc_session *s, call *c, const char *key, const char *what
 	return parse_number(s, &v, what, false, out);
 }
 
+static const msc_name bool_names[] = {
+	{"on", true},  {"yes", true},    {"true", true}, {"1", true}, {"off", false},
+	{"no", false}, {"false", false}, {"0", false},   {NULL, 0},
+};
+
 static int parse_bool(msc_session *s, const msc_word *w, bool *out)
 {
-	static const char *const yes[] = {"on", "yes", "true", "1"};
-	static const char *const no[] = {"off", "no", "false", "0"};
-	unsigned i;
+	int value;
 
-	for (i = 0; i < 4; i++) {
-		if (strcmp(w->text, yes[i]) == 0 && w->len == strlen(yes[i])) {
-			*out = true;
-			return 0;
-		}
-		if (strcmp(w->text, no[i]) == 0 && w->len == strlen(no[i])) {
-			*out = false;
-			return 0;
-		}
-	}
-	return errorf(s, w->col, "expected on or off, not %s", showw(s, w));
+	if (msc_name_value(bool_names, w->text, w->len, &value))
+		return errorf(s, w->col, "expected on or off, not %s", showw(s, w));
+	*out = value;
+	return 0;
+}
+
+/* The keyword @v given to option @key (endian=big) as its value in @names. */
+static int keyword_arg(msc_session *s, const msc_word *v, const char *key, const msc_name *names,
+		       int *out)
+{
+	char list[128];
+
+	if (msc_name_value(names, v->text, v->len, out) == 0)
+		return 0;
+	return errorf(s, v->col, "%s= takes %s, not %s", key,
+		      msc_name_list(list, sizeof(list), names, " or "), showw(s, v));
 }
 
 static int parse_prio(msc_session *s, const msc_word *w, int *out)
@@ -535,35 +404,29 @@ static int parse_prio(msc_session *s, const msc_word *w, int *out)
 
 static int region_arg(msc_session *s, const msc_word *w, struct region_ent **out)
 {
-	struct suggestion sg = {NULL, 0, SIZE_MAX};
-	size_t i;
+	const char *best;
 
 	*out = find_region(s, w->text, w->len);
 	if (*out)
 		return 0;
-	for (i = 0; i < s->nr_regions; i++)
-		consider(&sg, w->text, w->len, s->regions[i].name, s->regions[i].name_len);
-	if (sg.best)
+	best = msc_table_suggest(&s->regions, w->text, w->len);
+	if (best)
 		return errorf(s, w->col, "unknown region %s (did you mean %s?)", showw(s, w),
-			      show(s, sg.best, sg.best_len));
+			      shows(s, best));
 	return errorf(s, w->col, "unknown region %s", showw(s, w));
 }
 
 static int as_arg(msc_session *s, const msc_word *w, ms_as **out)
 {
-	struct as_ent *e = find_as(s, w->text, w->len);
-	struct suggestion sg = {NULL, 0, SIZE_MAX};
-	size_t i;
+	const char *best;
 
-	if (e) {
-		*out = e->as;
+	*out = msc_table_lookup(&s->spaces, w->text, w->len);
+	if (*out)
 		return 0;
-	}
-	for (i = 0; i < s->nr_as; i++)
-		consider(&sg, w->text, w->len, s->as[i].name, s->as[i].name_len);
-	if (sg.best)
+	best = msc_table_suggest(&s->spaces, w->text, w->len);
+	if (best)
 		return errorf(s, w->col, "unknown address space %s (did you mean %s?)", showw(s, w),
-			      show(s, sg.best, sg.best_len));
+			      shows(s, best));
 	return errorf(s, w->col, "unknown address space %s", showw(s, w));
 }
 
@@ -687,26 +550,23 @@ static int check_new_name(msc_session *s, const msc_word *w, const char *what, b
 	return 0;
 }
 
-/* ---- regions ----------------------------------------------------------- */
-
 static int add_region_entry(msc_session *s, const msc_word *name, ms_region *r, msc_device *dev)
 {
 	struct region_ent *e;
 
-	if (msc_grow((void **)&s->regions, &s->cap_regions, s->nr_regions, sizeof(*s->regions),
-		     16) ||
-	    (dev && msc_grow((void **)&s->devices, &s->cap_devices, s->nr_devices,
-			     sizeof(*s->devices), 16)))
+	if (dev &&
+	    msc_grow((void **)&s->devices, &s->cap_devices, s->nr_devices, sizeof(*s->devices), 16))
 		return -ENOMEM;
-	e = &s->regions[s->nr_regions];
-	e->name = dup_text(name->text, name->len);
-	if (!e->name)
+	e = calloc(1, sizeof(*e));
+	if (!e)
 		return -ENOMEM;
-	e->name_len = name->len;
 	e->r = r;
 	e->dev = dev;
-	e->mmu = NULL;
-	s->nr_regions++;
+	e->name = msc_table_add(&s->regions, name->text, name->len, e);
+	if (!e->name) {
+		free(e);
+		return -ENOMEM;
+	}
 	s->created_regions++;
 	if (dev)
 		s->devices[s->nr_devices++] = dev;
@@ -731,6 +591,13 @@ static int parse_sizes(msc_session *s, const msc_word *w, unsigned *min, unsigne
 	return 0;
 }
 
+static const msc_name endian_names[] = {
+	{"little", MS_ENDIAN_LITTLE},
+	{"big", MS_ENDIAN_BIG},
+	{"native", MS_ENDIAN_NATIVE},
+	{NULL, 0},
+};
+
 /* Read the device options of io / romdevice into @cfg. */
 static int device_config(msc_session *s, call *c, msc_device_config *cfg, bool have_model)
 {
@@ -739,6 +606,7 @@ static int device_config(msc_session *s, call *c, msc_device_config *cfg, bool h
 	msc_word *w, v;
 	unsigned i;
 	bool b;
+	int n;
 
 	cfg->log = -1;
 	for (i = 0; i < 8; i++) {
@@ -764,16 +632,9 @@ static int device_config(msc_session *s, call *c, msc_device_config *cfg, bool h
 				return 1;
 			break;
 		case 2:
-			if (strcmp(v.text, "little") == 0)
-				cfg->endianness = MS_ENDIAN_LITTLE;
-			else if (strcmp(v.text, "big") == 0)
-				cfg->endianness = MS_ENDIAN_BIG;
-			else if (strcmp(v.text, "native") == 0)
-				cfg->endianness = MS_ENDIAN_NATIVE;
-			else
-				return errorf(s, v.col,
-					      "endian= takes little, big or native, not %s",
-					      showw(s, &v));
+			if (keyword_arg(s, &v, "endian", endian_names, &n))
+				return 1;
+			cfg->endianness = (ms_endian)n;
 			break;
 		case 3:
 			if (parse_sizes(s, &v, &cfg->valid_min, &cfg->valid_max))
@@ -1198,24 +1059,29 @@ static int cmd_drop(msc_session *s, call *c)
 
 	if (region_arg(s, c->pos[0], &e))
 		return 1;
-	for (i = 0; i < s->nr_as; i++)
-		if (ms_as_root(s->as[i].as) == e->r)
+	for (i = 0; i < s->spaces.nr; i++)
+		if (ms_as_root(msc_table_item(&s->spaces, i)) == e->r)
 			return errorf(s, c->pos[0]->col,
 				      "drop: %s is the root of address space %s (as-free it first)",
-				      showw(s, c->pos[0]), shows(s, s->as[i].name));
+				      showw(s, c->pos[0]), shows(s, msc_table_name(&s->spaces, i)));
 	ms_region_unref(e->r);
-	free(e->name);
-	*e = s->regions[--s->nr_regions];
+	msc_table_remove(&s->regions, msc_table_index_of(&s->regions, e));
+	free(e);
 	return 0;
 }
 
-static const char *kind_name(ms_region_kind k)
-{
-	static const char *const names[] = {"container", "io",     "ram",   "rom",  "romdevice",
-					    "ramdevice", "ramptr", "alias", "iommu"};
-
-	return (unsigned)k < 9 ? names[k] : "?";
-}
+static const msc_name kind_names[] = {
+	{"container", MS_REGION_CONTAINER},
+	{"io", MS_REGION_IO},
+	{"ram", MS_REGION_RAM},
+	{"rom", MS_REGION_ROM},
+	{"romdevice", MS_REGION_ROM_DEVICE},
+	{"ramdevice", MS_REGION_RAM_DEVICE},
+	{"ramptr", MS_REGION_RAM_PTR},
+	{"alias", MS_REGION_ALIAS},
+	{"iommu", MS_REGION_IOMMU},
+	{NULL, 0},
+};
 
 static int cmd_show(msc_session *s, call *c)
 {
@@ -1229,7 +1095,8 @@ static int cmd_show(msc_session *s, call *c)
 		return 1;
 	r = e->r;
 	size = ms_region_size(r);
-	fprintf(o, "%s: %s, size ", e->name, kind_name(ms_region_get_kind(r)));
+	fprintf(o, "%s: %s, size ", e->name,
+		msc_name_text(kind_names, (int)ms_region_get_kind(r), "?"));
 	if (size == MS_SIZE_2_64)
 		fputs("2^64", o);
 	else
@@ -1281,65 +1148,53 @@ static int cmd_show(msc_session *s, call *c)
 	return 0;
 }
 
+static void list_names(msc_session *s, const char *what, const msc_table *t)
+{
+	fprintf(s->o.out, "%s:", what);
+	for (size_t i = 0; i < t->nr; i++)
+		fprintf(s->o.out, " %s%s", msc_table_name(t, i),
+			t == &s->spaces && msc_table_item(t, i) == s->current ? " (current)" : "");
+	fputc('\n', s->o.out);
+}
+
 static int cmd_list(msc_session *s, call *c)
 {
-	FILE *o = s->o.out;
 	size_t i;
 
 	(void)c;
-	fprintf(o, "regions:");
-	for (i = 0; i < s->nr_regions; i++)
-		fprintf(o, " %s", s->regions[i].name);
-	fprintf(o, "\naddress spaces:");
-	for (i = 0; i < s->nr_as; i++)
-		fprintf(o, " %s%s", s->as[i].name, s->as[i].as == s->current ? " (current)" : "");
-	fprintf(o, "\nlisteners:");
-	for (i = 0; i < s->nr_listeners; i++)
-		fprintf(o, " %s", s->listeners[i]->name);
-	fprintf(o, "\nmappings:");
+	list_names(s, "regions", &s->regions);
+	list_names(s, "address spaces", &s->spaces);
+	list_names(s, "listeners", &s->listeners);
+	fprintf(s->o.out, "mappings:");
 	for (i = 0; i < s->nr_mappings; i++)
-		fprintf(o, " %lu", s->mappings[i].id);
-	fprintf(o, "\nmap clients:");
-	for (i = 0; i < s->nr_clients; i++)
-		fprintf(o, " %s", s->clients[i]->name);
-	fprintf(o, "\nnotifiers:");
-	for (i = 0; i < s->nr_notifiers; i++)
-		fprintf(o, " %s", s->notifiers[i]->name);
-	fprintf(o, "\ncaches:");
-	for (i = 0; i < s->nr_caches; i++)
-		fprintf(o, " %s", s->caches[i]->name);
-	fputc('\n', o);
+		fprintf(s->o.out, " %lu", s->mappings[i].id);
+	fputc('\n', s->o.out);
+	list_names(s, "map clients", &s->clients);
+	list_names(s, "notifiers", &s->notifiers);
+	list_names(s, "caches", &s->caches);
 	return 0;
 }
-
-/* ---- address spaces and transactions ----------------------------------- */
 
 static int cmd_as(msc_session *s, call *c)
 {
 	struct region_ent *root;
-	struct as_ent *e;
 	ms_as *as;
 	int rc;
 
 	if (check_new_name(s, c->pos[0], "address space",
-			   find_as(s, c->pos[0]->text, c->pos[0]->len) != NULL) ||
+			   msc_table_lookup(&s->spaces, c->pos[0]->text, c->pos[0]->len) != NULL) ||
 	    region_arg(s, c->pos[1], &root))
 		return 1;
-	if (s->nr_as == MSC_MAX_AS)
+	if (s->spaces.nr == MSC_MAX_AS)
 		return errorf(s, c->word->col, "as: too many address spaces (the limit is %u)",
 			      MSC_MAX_AS);
-	e = &s->as[s->nr_as];
-	e->name = dup_text(c->pos[0]->text, c->pos[0]->len);
-	if (!e->name)
-		return lib_error(s, c->word->col, "as", -ENOMEM, NULL);
-	rc = ms_as_new(&as, s->ctx, root->r, e->name);
-	if (rc) {
-		free(e->name);
+	rc = ms_as_new(&as, s->ctx, root->r, c->pos[0]->text);
+	if (rc)
 		return lib_error(s, c->word->col, "as", rc, NULL);
+	if (!msc_table_add(&s->spaces, c->pos[0]->text, c->pos[0]->len, as)) {
+		ms_as_free(as);
+		return lib_error(s, c->word->col, "as", -ENOMEM, NULL);
 	}
-	e->name_len = c->pos[0]->len;
-	e->as = as;
-	s->nr_as++;
 	if (!s->current)
 		s->current = as;
 	return 0;
@@ -1347,7 +1202,6 @@ static int cmd_as(msc_session *s, call *c)
 
 static int cmd_as_free(msc_session *s, call *c)
 {
-	struct as_ent *e;
 	ms_as *as;
 	size_t i;
 	int rc;
@@ -1365,11 +1219,11 @@ static int cmd_as_free(msc_session *s, call *c)
 			return errorf(s, c->pos[0]->col,
 				      "as-free: iommu %s translates into address space %s",
 				      shows(s, msc_iommu_name(s->models[i])), showw(s, c->pos[0]));
-	for (i = 0; i < s->nr_caches; i++)
-		if (s->caches[i]->as == as)
+	for (i = 0; i < s->caches.nr; i++)
+		if (((struct cache_ent *)msc_table_item(&s->caches, i))->as == as)
 			return errorf(s, c->pos[0]->col,
 				      "as-free: cache %s works in address space %s",
-				      shows(s, s->caches[i]->name), showw(s, c->pos[0]));
+				      shows(s, msc_table_name(&s->caches, i)), showw(s, c->pos[0]));
 	rc = ms_as_free(as);
 	if (rc)
 		return lib_error(s, c->word->col, "as-free", rc,
@@ -1382,21 +1236,17 @@ static int cmd_as_free(msc_session *s, call *c)
 			s->mappings[i] = s->mappings[--s->nr_mappings];
 		else
 			i++;
-	for (i = 0; i < s->nr_clients;) {
-		if (s->clients[i]->as == as) {
-			free(s->clients[i]->name);
-			free(s->clients[i]);
-			s->clients[i] = s->clients[--s->nr_clients];
-		} else {
+	for (i = 0; i < s->clients.nr;) {
+		struct client_ent *e = msc_table_item(&s->clients, i);
+
+		if (e->as == as)
+			free(msc_table_remove(&s->clients, i));
+		else
 			i++;
-		}
 	}
-	e = as_entry(s, as);
-	free(e->name);
-	memmove(e, e + 1, (size_t)(&s->as[s->nr_as] - (e + 1)) * sizeof(*e));
-	s->nr_as--;
+	msc_table_remove(&s->spaces, msc_table_index_of(&s->spaces, as));
 	if (s->current == as)
-		s->current = s->nr_as ? s->as[0].as : NULL;
+		s->current = s->spaces.nr ? msc_table_item(&s->spaces, 0) : NULL;
 	return 0;
 }
 
@@ -1873,41 +1723,37 @@ static int cmd_map_client(msc_session *s, call *c)
 	int rc;
 
 	if (check_new_name(s, c->pos[0], "map client",
-			   find_client(s, c->pos[0]->text, c->pos[0]->len) != SIZE_MAX) ||
+			   msc_table_find(&s->clients, c->pos[0]->text, c->pos[0]->len) !=
+				   SIZE_MAX) ||
 	    access_as(s, c, &as))
 		return 1;
-	if (s->nr_clients == MSC_MAX_MAP_CLIENTS)
+	if (s->clients.nr == MSC_MAX_MAP_CLIENTS)
 		return errorf(s, c->word->col, "map-client: too many map clients (the limit is %u)",
 			      MSC_MAX_MAP_CLIENTS);
 	e = calloc(1, sizeof(*e));
-	if (!e || !(e->name = dup_text(c->pos[0]->text, c->pos[0]->len))) {
+	if (!e || !(e->name = msc_table_add(&s->clients, c->pos[0]->text, c->pos[0]->len, e))) {
 		free(e);
 		return lib_error(s, c->word->col, "map-client", -ENOMEM, NULL);
 	}
 	e->s = s;
-	e->name_len = c->pos[0]->len;
 	e->as = as;
 	rc = ms_as_register_map_client(&e->c, as, client_called, e);
 	if (rc) {
-		free(e->name);
-		free(e);
+		free(msc_table_remove(&s->clients, s->clients.nr - 1));
 		return lib_error(s, c->word->col, "map-client", rc, NULL);
 	}
-	s->clients[s->nr_clients++] = e;
 	return 0;
 }
 
 static int cmd_map_client_free(msc_session *s, call *c)
 {
-	size_t i = find_client(s, c->pos[0]->text, c->pos[0]->len);
+	size_t i = msc_table_find(&s->clients, c->pos[0]->text, c->pos[0]->len);
 	struct client_ent *e;
 
 	if (i == SIZE_MAX)
 		return errorf(s, c->pos[0]->col, "unknown map client %s", showw(s, c->pos[0]));
-	e = s->clients[i];
-	s->clients[i] = s->clients[--s->nr_clients];
+	e = msc_table_remove(&s->clients, i);
 	ms_as_unregister_map_client(e->c);
-	free(e->name);
 	free(e);
 	return 0;
 }
@@ -2002,7 +1848,8 @@ static int cmd_listen(msc_session *s, call *c)
 	bool nop = true;
 
 	if (check_new_name(s, c->pos[0], "listener",
-			   find_listener(s, c->pos[0]->text, c->pos[0]->len) != SIZE_MAX) ||
+			   msc_table_find(&s->listeners, c->pos[0]->text, c->pos[0]->len) !=
+				   SIZE_MAX) ||
 	    access_as(s, c, &as))
 		return 1;
 	if ((w = get_opt(c, "prio")) != NULL) {
@@ -2017,16 +1864,15 @@ static int cmd_listen(msc_session *s, call *c)
 		if (parse_bool(s, &v, &nop))
 			return 1;
 	}
-	if (s->nr_listeners == MSC_MAX_LISTENERS)
+	if (s->listeners.nr == MSC_MAX_LISTENERS)
 		return errorf(s, c->word->col, "listen: too many listeners (the limit is %u)",
 			      MSC_MAX_LISTENERS);
 	e = calloc(1, sizeof(*e));
-	if (!e || !(e->name = dup_text(c->pos[0]->text, c->pos[0]->len))) {
+	if (!e || !(e->name = msc_table_add(&s->listeners, c->pos[0]->text, c->pos[0]->len, e))) {
 		free(e);
 		return lib_error(s, c->word->col, "listen", -ENOMEM, NULL);
 	}
 	e->s = s;
-	e->name_len = c->pos[0]->len;
 	e->as = as;
 	e->show_nop = nop;
 	e->ops.begin = on_begin;
@@ -2042,31 +1888,25 @@ static int cmd_listen(msc_session *s, call *c)
 	e->ops.priority = prio;
 	rc = ms_listener_register(&e->l, as, &e->ops, e);
 	if (rc) {
-		free(e->name);
-		free(e);
+		free(msc_table_remove(&s->listeners, s->listeners.nr - 1));
 		return lib_error(s, c->word->col, "listen", rc, NULL);
 	}
-	s->listeners[s->nr_listeners++] = e;
 	return 0;
 }
 
 static int cmd_unlisten(msc_session *s, call *c)
 {
-	size_t i = find_listener(s, c->pos[0]->text, c->pos[0]->len);
+	size_t i = msc_table_find(&s->listeners, c->pos[0]->text, c->pos[0]->len);
 	struct listener_ent *e;
 	int rc;
 
 	if (i == SIZE_MAX)
 		return errorf(s, c->pos[0]->col, "unknown listener %s", showw(s, c->pos[0]));
-	e = s->listeners[i];
+	e = msc_table_item(&s->listeners, i);
 	rc = ms_listener_unregister(e->l);
 	if (rc)
 		return lib_error(s, c->word->col, "unlisten", rc, NULL);
-	memmove(&s->listeners[i], &s->listeners[i + 1],
-		(s->nr_listeners - i - 1) * sizeof(s->listeners[0]));
-	s->nr_listeners--;
-	free(e->name);
-	free(e);
+	free(msc_table_remove(&s->listeners, i));
 	return 0;
 }
 
@@ -2111,16 +1951,16 @@ static int cmd_log_sync(msc_session *s, call *c)
 	return rc ? lib_error(s, c->word->col, "log-sync", rc, NULL) : 0;
 }
 
-/* ---- IOMMUs ------------------------------------------------------------ */
-
 static unsigned notifier_index(ms_iommu_notifier *n, void *arg)
 {
 	msc_session *s = arg;
-	size_t i;
 
-	for (i = 0; i < s->nr_notifiers; i++)
-		if (s->notifiers[i]->n == n)
-			return s->notifiers[i]->idx;
+	for (size_t i = 0; i < s->notifiers.nr; i++) {
+		struct notifier_ent *e = msc_table_item(&s->notifiers, i);
+
+		if (e->n == n)
+			return e->idx;
+	}
 	return UINT_MAX;
 }
 
@@ -2134,7 +1974,6 @@ static int cmd_iommu(msc_session *s, call *c)
 	msc_iommu *m;
 	ms_region *r;
 	uint64_t size, page = MS_IOMMU_PAGE_SIZE_DEFAULT, nr = 1;
-	char *name;
 	int rc;
 
 	if (!target) {
@@ -2174,24 +2013,20 @@ static int cmd_iommu(msc_session *s, call *c)
 		return 1;
 	if (msc_grow((void **)&s->models, &s->cap_models, s->nr_models, sizeof(*s->models), 16))
 		return lib_error(s, c->word->col, "iommu", -ENOMEM, NULL);
-	name = dup_text(c->pos[0]->text, c->pos[0]->len);
-	if (!name)
-		return lib_error(s, c->word->col, "iommu", -ENOMEM, NULL);
-	cfg.name = name;
+	cfg.name = c->pos[0]->text;
 	cfg.size = size;
 	cfg.page = page;
 	cfg.nr_indexes = (unsigned)nr;
 	cfg.notifier_index = notifier_index;
 	cfg.arg = s;
 	rc = msc_iommu_new(&m, &r, s->ctx, &cfg);
-	free(name);
 	if (rc)
 		return lib_error(s, c->word->col, "iommu", rc, NULL);
 	if (finish_region(s, c, r, NULL, &place, NULL)) {
 		msc_iommu_free(m);
 		return 1;
 	}
-	s->regions[s->nr_regions - 1].mmu = m;
+	find_region(s, c->pos[0]->text, c->pos[0]->len)->mmu = m;
 	s->models[s->nr_models++] = m;
 	return 0;
 }
@@ -2214,6 +2049,14 @@ static int index_opt(msc_session *s, call *c, unsigned nr_indexes, unsigned *out
 	*out = (unsigned)idx;
 	return 0;
 }
+
+/* What perm= takes, and how permissions print ("none" for no access). */
+static const msc_name perm_names[] = {
+	{"ro", MS_IOMMU_RO},
+	{"wo", MS_IOMMU_WO},
+	{"rw", MS_IOMMU_RW},
+	{NULL, 0},
+};
 
 /* iommu-map IOMMU IOVA ADDR SIZE, iommu-unmap IOMMU IOVA SIZE, iommu-invalidate IOMMU IOVA SIZE. */
 static int cmd_iommu_range(msc_session *s, call *c)
@@ -2244,15 +2087,11 @@ static int cmd_iommu_range(msc_session *s, call *c)
 		return 1;
 	if ((w = get_opt(c, "perm")) != NULL) {
 		msc_word v = value_of(w);
+		int p;
 
-		if (v.len == 2 && !memcmp(v.text, "ro", 2))
-			perm = MS_IOMMU_RO;
-		else if (v.len == 2 && !memcmp(v.text, "wo", 2))
-			perm = MS_IOMMU_WO;
-		else if (v.len == 2 && !memcmp(v.text, "rw", 2))
-			perm = MS_IOMMU_RW;
-		else
-			return errorf(s, v.col, "perm= takes ro, wo or rw, not %s", showw(s, &v));
+		if (keyword_arg(s, &v, "perm", perm_names, &p))
+			return 1;
+		perm = (ms_iommu_perm)p;
 	}
 	if (size == 0)
 		return errorf(s, size_w->col, "%s: the size cannot be 0", name);
@@ -2305,22 +2144,9 @@ static int cmd_iommu_range(msc_session *s, call *c)
 	return 0;
 }
 
-static size_t find_notifier(msc_session *s, const char *text, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_notifiers; i++)
-		if (s->notifiers[i]->name_len == len &&
-		    memcmp(s->notifiers[i]->name, text, len) == 0)
-			return i;
-	return SIZE_MAX;
-}
-
 static const char *perm_name(ms_iommu_perm p)
 {
-	static const char *const names[] = {"none", "ro", "wo", "rw"};
-
-	return names[p & 3];
+	return msc_name_text(perm_names, p & 3, "none");
 }
 
 static int on_iommu_event(ms_iommu_notifier *n, const ms_iommu_event *ev, void *opaque)
@@ -2342,9 +2168,15 @@ static int on_iommu_event(ms_iommu_notifier *n, const ms_iommu_event *ev, void *
 	return e->fail ? -EIO : 0;
 }
 
+static const msc_name notifier_flag_names[] = {
+	{"map", MS_IOMMU_NOTIFIER_MAP},
+	{"unmap", MS_IOMMU_NOTIFIER_UNMAP},
+	{"deviotlb", MS_IOMMU_NOTIFIER_DEVIOTLB_UNMAP},
+	{NULL, 0},
+};
+
 static int parse_notifier_flags(msc_session *s, const msc_word *v, ms_iommu_notifier_flags *out)
 {
-	static const char *const words[] = {"map", "unmap", "deviotlb"};
 	size_t pos = 0;
 
 	*out = 0;
@@ -2352,17 +2184,16 @@ static int parse_notifier_flags(msc_session *s, const msc_word *v, ms_iommu_noti
 		const char *p = v->text + pos;
 		const char *comma = memchr(p, ',', v->len - pos);
 		size_t n = comma ? (size_t)(comma - p) : v->len - pos;
-		unsigned i;
+		char list[64];
+		int flag;
 
-		for (i = 0; i < 3; i++)
-			if (n == strlen(words[i]) && !memcmp(p, words[i], n))
-				break;
-		if (i == 3)
+		if (msc_name_value(notifier_flag_names, p, n, &flag))
 			return errorf(
 				s, v->col + (unsigned)pos,
-				"flags= takes map, unmap and deviotlb joined by commas, not %s",
+				"flags= takes %s joined by commas, not %s",
+				msc_name_list(list, sizeof(list), notifier_flag_names, " and "),
 				show(s, p, n));
-		*out |= 1u << i;
+		*out |= (ms_iommu_notifier_flags)flag;
 		pos += n + 1;
 	}
 	return 0;
@@ -2379,7 +2210,8 @@ static int cmd_notifier(msc_session *s, call *c)
 	int rc;
 
 	if (check_new_name(s, c->pos[0], "notifier",
-			   find_notifier(s, c->pos[0]->text, c->pos[0]->len) != SIZE_MAX) ||
+			   msc_table_find(&s->notifiers, c->pos[0]->text, c->pos[0]->len) !=
+				   SIZE_MAX) ||
 	    region_arg(s, c->pos[1], &re))
 		return 1;
 	nr = ms_iommu_num_indexes(re->r);
@@ -2405,16 +2237,15 @@ static int cmd_notifier(msc_session *s, call *c)
 		if (parse_bool(s, &v, &fail))
 			return 1;
 	}
-	if (s->nr_notifiers == MSC_MAX_NOTIFIERS)
+	if (s->notifiers.nr == MSC_MAX_NOTIFIERS)
 		return errorf(s, c->word->col, "notifier: too many notifiers (the limit is %u)",
 			      MSC_MAX_NOTIFIERS);
 	e = calloc(1, sizeof(*e));
-	if (!e || !(e->name = dup_text(c->pos[0]->text, c->pos[0]->len))) {
+	if (!e || !(e->name = msc_table_add(&s->notifiers, c->pos[0]->text, c->pos[0]->len, e))) {
 		free(e);
 		return lib_error(s, c->word->col, "notifier", -ENOMEM, NULL);
 	}
 	e->s = s;
-	e->name_len = c->pos[0]->len;
 	e->iommu = re->r;
 	e->idx = opts.iommu_idx;
 	e->fail = fail;
@@ -2422,18 +2253,16 @@ static int cmd_notifier(msc_session *s, call *c)
 	opts.opaque = e;
 	rc = ms_iommu_register_notifier(&e->n, re->r, &opts);
 	if (rc) {
-		free(e->name);
-		free(e);
+		free(msc_table_remove(&s->notifiers, s->notifiers.nr - 1));
 		return lib_error(s, c->word->col, "notifier", rc, NULL);
 	}
-	s->notifiers[s->nr_notifiers++] = e;
 	return 0;
 }
 
-static int notifier_arg(msc_session *s, const msc_word *w, size_t *out)
+static int notifier_arg(msc_session *s, const msc_word *w, struct notifier_ent **out)
 {
-	*out = find_notifier(s, w->text, w->len);
-	if (*out == SIZE_MAX)
+	*out = msc_table_lookup(&s->notifiers, w->text, w->len);
+	if (!*out)
 		return errorf(s, w->col, "unknown notifier %s", showw(s, w));
 	return 0;
 }
@@ -2441,19 +2270,14 @@ static int notifier_arg(msc_session *s, const msc_word *w, size_t *out)
 static int cmd_notifier_free(msc_session *s, call *c)
 {
 	struct notifier_ent *e;
-	size_t i;
 	int rc = 0;
 
-	if (notifier_arg(s, c->pos[0], &i))
+	if (notifier_arg(s, c->pos[0], &e))
 		return 1;
-	e = s->notifiers[i];
 	if (get_opt(c, "unmap"))
 		rc = ms_iommu_unmap_notifier_range(e->n);
-	memmove(&s->notifiers[i], &s->notifiers[i + 1],
-		(s->nr_notifiers - i - 1) * sizeof(s->notifiers[0]));
-	s->nr_notifiers--;
+	msc_table_remove(&s->notifiers, msc_table_index_of(&s->notifiers, e));
 	ms_iommu_unregister_notifier(e->n);
-	free(e->name);
 	free(e);
 	if (rc)
 		return lib_error(s, c->word->col, "notifier-free", rc,
@@ -2465,12 +2289,12 @@ static int cmd_notifier_free(msc_session *s, call *c)
 
 static int cmd_replay(msc_session *s, call *c)
 {
-	size_t i;
+	struct notifier_ent *e;
 	int rc;
 
-	if (notifier_arg(s, c->pos[0], &i))
+	if (notifier_arg(s, c->pos[0], &e))
 		return 1;
-	rc = ms_iommu_replay(s->notifiers[i]->iommu, s->notifiers[i]->n);
+	rc = ms_iommu_replay(e->iommu, e->n);
 	return rc ? lib_error(s, c->word->col, "replay", rc,
 			      rc == -EIO ? "the notifier refused an event (replay stopped there)"
 					 : NULL)
@@ -2519,25 +2343,11 @@ static int cmd_iotlb(msc_session *s, call *c)
 	return 0;
 }
 
-/* ---- region caches ----------------------------------------------------- */
-
-static size_t find_cache(msc_session *s, const char *text, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_caches; i++)
-		if (s->caches[i]->name_len == len && memcmp(s->caches[i]->name, text, len) == 0)
-			return i;
-	return SIZE_MAX;
-}
-
 static int cache_arg(msc_session *s, const msc_word *w, struct cache_ent **out)
 {
-	size_t i = find_cache(s, w->text, w->len);
-
-	if (i == SIZE_MAX)
+	*out = msc_table_lookup(&s->caches, w->text, w->len);
+	if (!*out)
 		return errorf(s, w->col, "unknown cache %s", showw(s, w));
-	*out = s->caches[i];
 	return 0;
 }
 
@@ -2555,7 +2365,8 @@ static int cmd_cache(msc_session *s, call *c)
 	int rc;
 
 	if (check_new_name(s, c->pos[0], "cache",
-			   find_cache(s, c->pos[0]->text, c->pos[0]->len) != SIZE_MAX) ||
+			   msc_table_find(&s->caches, c->pos[0]->text, c->pos[0]->len) !=
+				   SIZE_MAX) ||
 	    parse_number(s, c->pos[1], "address", false, &addr) ||
 	    parse_number(s, c->pos[2], "length", false, &len) || access_as(s, c, &as))
 		return 1;
@@ -2566,24 +2377,21 @@ static int cmd_cache(msc_session *s, call *c)
 			      len, MSC_MAX_BYTES);
 	if (len - 1 > UINT64_MAX - addr)
 		return errorf(s, c->pos[2]->col, "cache: the stretch wraps past 2^64");
-	if (s->nr_caches == MSC_MAX_CACHES)
+	if (s->caches.nr == MSC_MAX_CACHES)
 		return errorf(s, c->word->col, "cache: too many caches (the limit is %u)",
 			      MSC_MAX_CACHES);
 	e = calloc(1, sizeof(*e));
-	if (!e || !(e->name = dup_text(c->pos[0]->text, c->pos[0]->len))) {
+	if (!e || !(e->name = msc_table_add(&s->caches, c->pos[0]->text, c->pos[0]->len, e))) {
 		free(e);
 		return lib_error(s, c->word->col, "cache", -ENOMEM, NULL);
 	}
-	e->name_len = c->pos[0]->len;
 	e->as = as;
 	e->is_write = is_write;
 	rc = ms_cache_init(&e->c, as, addr, len, is_write);
 	if (rc) {
-		free(e->name);
-		free(e);
+		free(msc_table_remove(&s->caches, s->caches.nr - 1));
 		return lib_error(s, c->word->col, "cache", rc, NULL);
 	}
-	s->caches[s->nr_caches++] = e;
 	fprintf(s->o.out, "cache %s: 0x%" PRIx64 " %" PRIu64 " %s, %s\n", e->name, addr, len,
 		is_write ? "write" : "read", path_name(e, is_write));
 	return 0;
@@ -2726,16 +2534,12 @@ static int cmd_cache_invalidate(msc_session *s, call *c)
 
 static int cmd_cache_free(msc_session *s, call *c)
 {
-	size_t i;
 	struct cache_ent *e;
 
 	if (cache_arg(s, c->pos[0], &e))
 		return 1;
-	i = find_cache(s, e->name, e->name_len);
-	memmove(&s->caches[i], &s->caches[i + 1], (s->nr_caches - i - 1) * sizeof(s->caches[0]));
-	s->nr_caches--;
+	msc_table_remove(&s->caches, msc_table_index_of(&s->caches, e));
 	ms_cache_destroy(&e->c);
-	free(e->name);
 	free(e);
 	return 0;
 }
@@ -3040,7 +2844,7 @@ static bool looks_like_option(const char *opts, const msc_word *w)
 static int run_words(msc_session *s, msc_line *ln)
 {
 	const struct command *cmd = NULL;
-	struct suggestion sg = {NULL, 0, SIZE_MAX};
+	msc_suggestion sg = MSC_SUGGESTION_INIT;
 	msc_word *w0 = &ln->words[0];
 	call c;
 	size_t i, j;
@@ -3051,8 +2855,8 @@ static int run_words(msc_session *s, msc_line *ln)
 			cmd = &commands[i];
 	if (!cmd) {
 		for (i = 0; i < NR_COMMANDS; i++)
-			consider(&sg, w0->text, w0->len, commands[i].name,
-				 strlen(commands[i].name));
+			msc_suggest(&sg, w0->text, w0->len, commands[i].name,
+				    strlen(commands[i].name));
 		if (sg.best)
 			return errorf(s, w0->col, "unknown command %s (did you mean %s?)",
 				      showw(s, w0), show(s, sg.best, sg.best_len));
@@ -3115,6 +2919,8 @@ int msc_session_new(msc_session **out, const msc_options *opts)
 		free(s);
 		return -ENOMEM;
 	}
+	s->regions.swap_remove = true;
+	s->clients.swap_remove = true;
 	/* A few lines of aliases can describe billions of ranges: bound the work. */
 	ms_ctx_set_render_limit(s->ctx, MSC_MAX_VIEW_RANGES);
 	*out = s;
@@ -3186,34 +2992,38 @@ void msc_session_free(msc_session *s)
 		ms_transaction_commit(s->ctx);
 		s->txn_depth--;
 	}
-	for (i = 0; i < s->nr_caches; i++) {
-		ms_cache_destroy(&s->caches[i]->c);
-		free(s->caches[i]->name);
-		free(s->caches[i]);
+	for (i = 0; i < s->caches.nr; i++) {
+		struct cache_ent *e = msc_table_item(&s->caches, i);
+
+		ms_cache_destroy(&e->c);
+		free(e);
 	}
-	for (i = 0; i < s->nr_notifiers; i++) {
-		ms_iommu_unregister_notifier(s->notifiers[i]->n);
-		free(s->notifiers[i]->name);
-		free(s->notifiers[i]);
+	for (i = 0; i < s->notifiers.nr; i++) {
+		struct notifier_ent *e = msc_table_item(&s->notifiers, i);
+
+		ms_iommu_unregister_notifier(e->n);
+		free(e);
 	}
-	for (i = 0; i < s->nr_clients; i++) {
-		ms_as_unregister_map_client(s->clients[i]->c);
-		free(s->clients[i]->name);
-		free(s->clients[i]);
+	for (i = 0; i < s->clients.nr; i++) {
+		struct client_ent *e = msc_table_item(&s->clients, i);
+
+		ms_as_unregister_map_client(e->c);
+		free(e);
 	}
 	for (i = 0; i < s->nr_mappings; i++)
 		ms_as_unmap(s->mappings[i].as, s->mappings[i].p, s->mappings[i].len,
 			    s->mappings[i].is_write, 0);
 	ms_ctx_free(s->ctx);
-	for (i = 0; i < s->nr_listeners; i++) {
-		free(s->listeners[i]->name);
-		free(s->listeners[i]);
-	}
-	for (i = 0; i < s->nr_as; i++)
-		free(s->as[i].name);
-	for (i = 0; i < s->nr_regions; i++)
-		free(s->regions[i].name);
-	free(s->regions);
+	for (i = 0; i < s->listeners.nr; i++)
+		free(msc_table_item(&s->listeners, i));
+	for (i = 0; i < s->regions.nr; i++)
+		free(msc_table_item(&s->regions, i));
+	msc_table_free(&s->regions);
+	msc_table_free(&s->spaces);
+	msc_table_free(&s->listeners);
+	msc_table_free(&s->clients);
+	msc_table_free(&s->notifiers);
+	msc_table_free(&s->caches);
 	for (i = 0; i < s->nr_devices; i++)
 		msc_device_free(s->devices[i]);
 	free(s->devices);
@@ -3232,30 +3042,34 @@ unsigned long msc_session_errors(const msc_session *s)
 	return s->errors;
 }
 
+/* The tables whose names the shell completes, in the order it offers them. */
+static const msc_table *named(const msc_session *s, size_t i)
+{
+	const msc_table *tables[] = {&s->regions, &s->spaces,    &s->listeners,
+				     &s->clients, &s->notifiers, &s->caches};
+
+	return i < sizeof(tables) / sizeof(tables[0]) ? tables[i] : NULL;
+}
+
 size_t msc_session_nr_names(const msc_session *s)
 {
-	return s->nr_regions + s->nr_as + s->nr_listeners + s->nr_clients + s->nr_notifiers +
-	       s->nr_caches;
+	size_t n = 0;
+
+	for (size_t t = 0; named(s, t); t++)
+		n += named(s, t)->nr;
+	return n;
 }
 
 const char *msc_session_name(const msc_session *s, size_t i)
 {
-	if (i < s->nr_regions)
-		return s->regions[i].name;
-	i -= s->nr_regions;
-	if (i < s->nr_as)
-		return s->as[i].name;
-	i -= s->nr_as;
-	if (i < s->nr_listeners)
-		return s->listeners[i]->name;
-	i -= s->nr_listeners;
-	if (i < s->nr_clients)
-		return s->clients[i]->name;
-	i -= s->nr_clients;
-	if (i < s->nr_notifiers)
-		return s->notifiers[i]->name;
-	i -= s->nr_notifiers;
-	return i < s->nr_caches ? s->caches[i]->name : NULL;
+	const msc_table *t;
+
+	for (size_t k = 0; (t = named(s, k)) != NULL; k++) {
+		if (i < t->nr)
+			return msc_table_name(t, i);
+		i -= t->nr;
+	}
+	return NULL;
 }
 
 int msc_run_text_opts(const char *text, size_t len, const char *name, const msc_options *opts)
