@@ -10,8 +10,6 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "cmd_mtree.h"
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>

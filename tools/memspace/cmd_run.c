@@ -1,44 +1,20 @@
 /*
- * memspace CLI: `memspace run` (and the colour helpers every subcommand uses).
+ * memspace CLI: `memspace run`.
  *
  * The script is read whole (at most MSC_MAX_SCRIPT_FILE bytes, from a file
- * or from stdin when FILE is "-") and handed to the interpreter.
+ * or from stdin when FILE is "-") and handed to the interpreter. The exit
+ * status is 1 when the script reported an error or the output could not be
+ * written.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "buffer.h"
 #include "cli.h"
 #include "script.h"
-
-int msc_parse_color(const char *arg, enum msc_color *out)
-{
-	if (strncmp(arg, "--color=", 8) != 0)
-		return -1;
-	arg += 8;
-	if (strcmp(arg, "auto") == 0)
-		*out = MSC_COLOR_AUTO;
-	else if (strcmp(arg, "always") == 0)
-		*out = MSC_COLOR_ALWAYS;
-	else if (strcmp(arg, "never") == 0)
-		*out = MSC_COLOR_NEVER;
-	else
-		return -1;
-	return 0;
-}
-
-bool msc_use_color(enum msc_color when, FILE *f)
-{
-	const char *no = getenv("NO_COLOR");
-
-	if (when != MSC_COLOR_AUTO)
-		return when == MSC_COLOR_ALWAYS;
-	return isatty(fileno(f)) && !(no && *no);
-}
 
 static void run_usage(FILE *f)
 {
@@ -65,7 +41,7 @@ int msc_cmd_run(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!options_done && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
+		if (!options_done && msc_is_help(a)) {
 			run_usage(stdout);
 			return MSC_EXIT_OK;
 		} else if (!options_done &&
@@ -110,12 +86,7 @@ int msc_cmd_run(int argc, char **argv)
 			err == EFBIG ? "larger than 256 MiB" : strerror(err));
 		return MSC_EXIT_INPUT;
 	}
-	o.out = stdout;
-	o.err = stderr;
-	o.keep_going = keep_going;
-	o.color = msc_use_color(color, stderr);
-	o.color_out = msc_use_color(color, stdout);
-	o.interactive = false;
+	msc_std_options(&o, color, keep_going, false);
 	rc = msc_run_text_opts(text, len, strcmp(path, "-") == 0 ? "<stdin>" : path, &o);
 	free(text);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

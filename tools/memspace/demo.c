@@ -159,7 +159,7 @@ int msc_cmd_demo(int argc, char **argv)
 	int i;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		if (msc_is_help(argv[i])) {
 			demo_usage(stdout);
 			return MSC_EXIT_OK;
 		}
@@ -173,12 +173,7 @@ int msc_cmd_demo(int argc, char **argv)
 		demo_usage(stderr);
 		return MSC_EXIT_USAGE;
 	}
-	o.out = stdout;
-	o.err = stderr;
-	o.keep_going = false;
-	o.color = msc_use_color(color, stderr);
-	o.color_out = msc_use_color(color, stdout);
-	o.interactive = false;
+	msc_std_options(&o, color, false, false);
 	if (msc_run_text_opts(demo_script, sizeof(demo_script) - 1, "demo", &o))
 		return MSC_EXIT_INPUT;
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -122,7 +122,7 @@ int msc_cmd_shell(int argc, char **argv)
 	int i, rc = 0;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		if (msc_is_help(argv[i])) {
 			shell_usage(stdout);
 			return MSC_EXIT_OK;
 		}
@@ -132,12 +132,7 @@ int msc_cmd_shell(int argc, char **argv)
 		shell_usage(stderr);
 		return MSC_EXIT_USAGE;
 	}
-	o.out = stdout;
-	o.err = stderr;
-	o.keep_going = true;
-	o.color = msc_use_color(color, stderr);
-	o.color_out = msc_use_color(color, stdout);
-	o.interactive = true;
+	msc_std_options(&o, color, true, true);
 	if (msc_session_new(&s, &o)) {
 		fputs("memspace shell: out of memory\n", stderr);
 		return MSC_EXIT_INPUT;
