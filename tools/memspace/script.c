@@ -147,9 +147,29 @@ typedef struct call {
 	size_t nopt;
 } call;
 
+/* Flags of a command. */
+#define CMD_RAW (1u << 0) /* every word is an argument, kept as written (no options) */
+
+/* What the arg of write, load and the iommu-map family says. */
+enum {
+	WRITE_GUEST,
+	WRITE_LOADER
+};
+enum {
+	IOMMU_MAP,
+	IOMMU_UNMAP,
+	IOMMU_INVALIDATE
+};
+
 struct command {
 	const char *name;
 	int (*fn)(msc_session *s, call *c);
+	unsigned flags; /* CMD_* */
+	/*
+	 * What the handler needs to know about this command of its family: the
+	 * region kind, the access width, true for enable, WRITE_*, IOMMU_*.
+	 */
+	int arg;
 	unsigned min_pos, max_pos;
 	const char *options; /* "key=" options and flags, space-separated */
 	const char *usage;
@@ -776,15 +796,26 @@ static int check_region_budget(msc_session *s, call *c)
 	return 0;
 }
 
-static bool needs_memory(const char *kind)
+/* Does a region of @kind hold memory (counted against MSC_MAX_MEMORY)? */
+static bool needs_memory(ms_region_kind kind)
 {
-	return !strcmp(kind, "ram") || !strcmp(kind, "rom") || !strcmp(kind, "romdevice") ||
-	       !strcmp(kind, "ramdevice") || !strcmp(kind, "ramptr");
+	switch (kind) {
+	case MS_REGION_RAM:
+	case MS_REGION_ROM:
+	case MS_REGION_ROM_DEVICE:
+	case MS_REGION_RAM_DEVICE:
+	case MS_REGION_RAM_PTR:
+		return true;
+	default:
+		return false;
+	}
 }
 
+/* container, io, ram, rom, romdevice, ramdevice, ramptr and iommu (without target=). */
 static int cmd_region(msc_session *s, call *c)
 {
-	const char *kind = c->cmd->name;
+	ms_region_kind kind = (ms_region_kind)c->cmd->arg;
+	const char *what = c->cmd->name;
 	msc_device_config cfg = {0};
 	struct memory_block block = {NULL, 0}, *blockp = NULL;
 	struct placement place;
@@ -802,15 +833,15 @@ static int cmd_region(msc_session *s, call *c)
 		return 1;
 	if (needs_memory(kind)) {
 		if (size == 0)
-			return errorf(s, c->pos[1]->col, "%s: the size cannot be 0", kind);
+			return errorf(s, c->pos[1]->col, "%s: the size cannot be 0", what);
 		if (size > MSC_MAX_MEMORY - s->memory_used)
 			return errorf(s, c->pos[1]->col,
 				      "%s: size 0x%" PRIx64 " is over the memory limit (%" PRIu64
 				      " MiB left of 8 GiB per session)",
-				      kind, size,
+				      what, size,
 				      (uint64_t)((MSC_MAX_MEMORY - s->memory_used) >> 20));
 	}
-	if (!strcmp(kind, "romdevice") && !has_model)
+	if (kind == MS_REGION_ROM_DEVICE && !has_model)
 		return errorf(s, c->word->col,
 			      "romdevice needs a device model: romdevice NAME SIZE MODEL");
 	if (has_model)
@@ -827,37 +858,47 @@ static int cmd_region(msc_session *s, call *c)
 					      ? "unknown device model"
 					      : why);
 	}
-	if (!strcmp(kind, "ramdevice") || !strcmp(kind, "ramptr")) {
+	if (kind == MS_REGION_RAM_DEVICE || kind == MS_REGION_RAM_PTR) {
 		block.len = (size_t)size;
 		block.p = mmap(NULL, block.len, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (block.p == MAP_FAILED)
-			return lib_error(s, c->word->col, kind, -ENOMEM, NULL);
+			return lib_error(s, c->word->col, what, -ENOMEM, NULL);
 		blockp = &block;
 	}
-	if (!strcmp(kind, "container"))
+	switch (kind) {
+	case MS_REGION_CONTAINER:
 		rc = ms_region_new_container(&r, s->ctx, c->pos[0]->text, size);
-	else if (!strcmp(kind, "io"))
+		break;
+	case MS_REGION_IO:
 		rc = ms_region_new_io(&r, s->ctx, c->pos[0]->text, size,
 				      dev ? msc_device_ops(dev) : NULL, dev);
-	else if (!strcmp(kind, "ram"))
+		break;
+	case MS_REGION_RAM:
 		rc = ms_region_new_ram(&r, s->ctx, c->pos[0]->text, size);
-	else if (!strcmp(kind, "rom"))
+		break;
+	case MS_REGION_ROM:
 		rc = ms_region_new_rom(&r, s->ctx, c->pos[0]->text, size);
-	else if (!strcmp(kind, "romdevice"))
+		break;
+	case MS_REGION_ROM_DEVICE:
 		rc = ms_region_new_rom_device(&r, s->ctx, c->pos[0]->text, size,
 					      msc_device_ops(dev), dev);
-	else if (!strcmp(kind, "ramdevice"))
+		break;
+	case MS_REGION_RAM_DEVICE:
 		rc = ms_region_new_ram_device(&r, s->ctx, c->pos[0]->text, size, block.p);
-	else if (!strcmp(kind, "ramptr"))
+		break;
+	case MS_REGION_RAM_PTR:
 		rc = ms_region_new_ram_ptr(&r, s->ctx, c->pos[0]->text, size, block.p);
-	else
+		break;
+	default:
 		rc = ms_region_new_iommu(&r, s->ctx, c->pos[0]->text, size);
+		break;
+	}
 	if (rc) {
 		msc_device_free(dev);
 		if (blockp)
 			munmap(block.p, block.len);
-		return lib_error(s, c->word->col, kind, rc, NULL);
+		return lib_error(s, c->word->col, what, rc, NULL);
 	}
 	if (!blockp && needs_memory(kind)) {
 		/* Library-owned memory counts against the budget too. */
@@ -1035,7 +1076,7 @@ static int cmd_set(msc_session *s, call *c)
 
 static int cmd_enable(msc_session *s, call *c)
 {
-	bool on = strcmp(c->cmd->name, "enable") == 0;
+	bool on = c->cmd->arg;
 	struct region_ent *e;
 	size_t i;
 	int rc;
@@ -1324,7 +1365,7 @@ static int cmd_read(msc_session *s, call *c)
 
 static int cmd_write(msc_session *s, call *c)
 {
-	bool load = strcmp(c->cmd->name, "load") == 0;
+	bool load = c->cmd->arg == WRITE_LOADER;
 	uint8_t buf[MSC_MAX_LINE];
 	char res[48];
 	uint64_t addr;
@@ -1370,20 +1411,6 @@ static int cmd_fill(msc_session *s, call *c)
 	return 0;
 }
 
-static unsigned scalar_size(const char *name)
-{
-	switch (name[2]) {
-	case 'b':
-		return 1;
-	case 'w':
-		return 2;
-	case 'l':
-		return 4;
-	default:
-		return 8;
-	}
-}
-
 static int scalar_be(msc_session *s, call *c, bool *be)
 {
 	msc_word *b = get_opt(c, "be"), *l = get_opt(c, "le");
@@ -1396,7 +1423,7 @@ static int scalar_be(msc_session *s, call *c, bool *be)
 
 static int cmd_ld(msc_session *s, call *c)
 {
-	unsigned size = scalar_size(c->cmd->name);
+	unsigned size = (unsigned)c->cmd->arg;
 	uint64_t addr, v = 0;
 	ms_result r = 0;
 	char res[48];
@@ -1429,7 +1456,7 @@ static int cmd_ld(msc_session *s, call *c)
 
 static int cmd_st(msc_session *s, call *c)
 {
-	unsigned size = scalar_size(c->cmd->name);
+	unsigned size = (unsigned)c->cmd->arg;
 	uint64_t addr, v;
 	ms_result r;
 	char res[48];
@@ -1980,7 +2007,7 @@ static int cmd_iommu(msc_session *s, call *c)
 		if (page_w || idx_w)
 			return errorf(s, (page_w ? page_w : idx_w)->col,
 				      "iommu: page= and indexes= need target=AS");
-		return cmd_region(s, c);
+		return cmd_region(s, c); /* the command's arg is MS_REGION_IOMMU */
 	}
 	if (check_region_budget(s, c) ||
 	    check_new_name(s, c->pos[0], "region",
@@ -2062,7 +2089,7 @@ static const msc_name perm_names[] = {
 static int cmd_iommu_range(msc_session *s, call *c)
 {
 	const char *name = c->cmd->name;
-	bool map = !strcmp(name, "iommu-map"), inval = !strcmp(name, "iommu-invalidate");
+	bool map = c->cmd->arg == IOMMU_MAP, inval = c->cmd->arg == IOMMU_INVALIDATE;
 	const msc_word *size_w = c->pos[map ? 3 : 2];
 	uint64_t iova, addr = 0, size, page, rsize, lim;
 	ms_iommu_perm perm = map ? MS_IOMMU_RW : MS_IOMMU_NONE;
@@ -2453,7 +2480,7 @@ static int cmd_cache_write(msc_session *s, call *c)
 
 static int cmd_cache_ld(msc_session *s, call *c)
 {
-	unsigned size = scalar_size(c->cmd->name + 6); /* "cache-ldb" */
+	unsigned size = (unsigned)c->cmd->arg;
 	struct cache_ent *e;
 	uint64_t off, v;
 	ms_result r = 0;
@@ -2486,7 +2513,7 @@ static int cmd_cache_ld(msc_session *s, call *c)
 
 static int cmd_cache_st(msc_session *s, call *c)
 {
-	unsigned size = scalar_size(c->cmd->name + 6); /* "cache-stb" */
+	unsigned size = (unsigned)c->cmd->arg;
 	struct cache_ent *e;
 	uint64_t off, v;
 	char res[48];
@@ -2618,152 +2645,158 @@ static int cmd_quit(msc_session *s, call *c)
 /* ---- the command table ------------------------------------------------- */
 
 static const struct command commands[] = {
-	{"container", cmd_region, 2, 2, PLACE_OPTS,
+	{"container", cmd_region, 0, MS_REGION_CONTAINER, 2, 2, PLACE_OPTS,
 	 "container NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
 	 "a pure container: renders only its subregions"},
-	{"ram", cmd_region, 2, 2, PLACE_OPTS, "ram NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
-	 "RAM (zeroed)"},
-	{"rom", cmd_region, 2, 2, PLACE_OPTS, "rom NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	{"ram", cmd_region, 0, MS_REGION_RAM, 2, 2, PLACE_OPTS,
+	 "ram NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]", "RAM (zeroed)"},
+	{"rom", cmd_region, 0, MS_REGION_ROM, 2, 2, PLACE_OPTS,
+	 "rom NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
 	 "ROM: readonly RAM, filled with load"},
-	{"io", cmd_region, 2, 3, PLACE_OPTS " " DEVICE_OPTS,
+	{"io", cmd_region, 0, MS_REGION_IO, 2, 3, PLACE_OPTS " " DEVICE_OPTS,
 	 "io NAME SIZE [MODEL [model options]] [in=C at=ADDR [prio=N]] [owner=TEXT]",
 	 "an I/O region with a device model (regs, const, error, dma), or a reservation"},
-	{"romdevice", cmd_region, 3, 3, PLACE_OPTS " " DEVICE_OPTS,
+	{"romdevice", cmd_region, 0, MS_REGION_ROM_DEVICE, 3, 3, PLACE_OPTS " " DEVICE_OPTS,
 	 "romdevice NAME SIZE MODEL [model options] [in=C at=ADDR [prio=N]] [owner=TEXT]",
 	 "a ROM device: reads from RAM in romd mode, writes go to the model"},
-	{"ramdevice", cmd_region, 2, 2, PLACE_OPTS,
+	{"ramdevice", cmd_region, 0, MS_REGION_RAM_DEVICE, 2, 2, PLACE_OPTS,
 	 "ramdevice NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
 	 "device memory accessed with exact-width loads and stores"},
-	{"ramptr", cmd_region, 2, 2, PLACE_OPTS,
+	{"ramptr", cmd_region, 0, MS_REGION_RAM_PTR, 2, 2, PLACE_OPTS,
 	 "ramptr NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
 	 "RAM at memory the command allocates (a caller's pointer)"},
-	{"iommu", cmd_iommu, 2, 2, PLACE_OPTS " target= page= indexes=",
+	{"iommu", cmd_iommu, 0, MS_REGION_IOMMU, 2, 2, PLACE_OPTS " target= page= indexes=",
 	 "iommu NAME SIZE [target=AS [page=SIZE] [indexes=N]] [in=C at=ADDR [prio=N]] [owner=TEXT]",
 	 "an IOMMU region; target=AS: translated by a page table (iommu-map)"},
-	{"alias", cmd_alias, 4, 4, PLACE_OPTS,
+	{"alias", cmd_alias, 0, 0, 4, 4, PLACE_OPTS,
 	 "alias NAME TARGET OFFSET SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
 	 "a window of SIZE bytes onto TARGET from OFFSET"},
-	{"add", cmd_add, 3, 3, "prio=", "add CONTAINER ADDR SUB [prio=N]",
+	{"add", cmd_add, 0, 0, 3, 3, "prio=", "add CONTAINER ADDR SUB [prio=N]",
 	 "place SUB inside CONTAINER at ADDR"},
-	{"del", cmd_del, 1, 1, "from=", "del SUB [from=CONTAINER]",
+	{"del", cmd_del, 0, 0, 1, 1, "from=", "del SUB [from=CONTAINER]",
 	 "remove SUB from its container"},
-	{"set", cmd_set, 1, 1,
+	{"set", cmd_set, 0, 0, 1, 1,
 	 "addr= size= prio= enabled= readonly= nonvolatile= unmergeable= romd= alias-offset= owner=",
 	 "set NAME KEY=VALUE...",
 	 "change addr, size, prio, enabled, readonly, nonvolatile, unmergeable, romd, alias-offset, owner"},
-	{"enable", cmd_enable, 1, ANY, "", "enable NAME...", "show regions"},
-	{"disable", cmd_enable, 1, ANY, "", "disable NAME...",
+	{"enable", cmd_enable, 0, true, 1, ANY, "", "enable NAME...", "show regions"},
+	{"disable", cmd_enable, 0, false, 1, ANY, "", "disable NAME...",
 	 "hide regions (they render nothing)"},
-	{"drop", cmd_drop, 1, 1, "", "drop NAME",
+	{"drop", cmd_drop, 0, 0, 1, 1, "", "drop NAME",
 	 "forget a region and drop the script's reference"},
-	{"show", cmd_show, 1, 1, "", "show NAME", "print a region's properties and subregions"},
-	{"list", cmd_list, 0, 0, "", "list", "list regions, address spaces, listeners, mappings"},
-	{"as", cmd_as, 2, 2, "", "as NAME ROOT",
+	{"show", cmd_show, 0, 0, 1, 1, "", "show NAME",
+	 "print a region's properties and subregions"},
+	{"list", cmd_list, 0, 0, 0, 0, "", "list",
+	 "list regions, address spaces, listeners, mappings"},
+	{"as", cmd_as, 0, 0, 2, 2, "", "as NAME ROOT",
 	 "create an address space (the first becomes current)"},
-	{"as-free", cmd_as_free, 1, 1, "", "as-free NAME", "destroy an address space"},
-	{"use", cmd_use, 1, 1, "", "use NAME", "make NAME the current address space"},
-	{"begin", cmd_begin, 0, 0, "", "begin", "open a transaction (nests)"},
-	{"commit", cmd_commit, 0, 0, "", "commit", "close a transaction; the outermost renders"},
-	{"read", cmd_read, 2, 2, ATTR_OPTS, "read ADDR LEN [ATTRS] [as=AS]",
+	{"as-free", cmd_as_free, 0, 0, 1, 1, "", "as-free NAME", "destroy an address space"},
+	{"use", cmd_use, 0, 0, 1, 1, "", "use NAME", "make NAME the current address space"},
+	{"begin", cmd_begin, 0, 0, 0, 0, "", "begin", "open a transaction (nests)"},
+	{"commit", cmd_commit, 0, 0, 0, 0, "", "commit",
+	 "close a transaction; the outermost renders"},
+	{"read", cmd_read, 0, 0, 2, 2, ATTR_OPTS, "read ADDR LEN [ATTRS] [as=AS]",
 	 "read bytes and print them"},
-	{"write", cmd_write, 2, ANY, ATTR_OPTS, "write ADDR DATA... [ATTRS] [as=AS]",
-	 "write hex bytes (de ad be ef) or quoted strings"},
-	{"load", cmd_write, 2, ANY, "as=", "load ADDR DATA... [as=AS]",
+	{"write", cmd_write, 0, WRITE_GUEST, 2, ANY, ATTR_OPTS,
+	 "write ADDR DATA... [ATTRS] [as=AS]", "write hex bytes (de ad be ef) or quoted strings"},
+	{"load", cmd_write, 0, WRITE_LOADER, 2, ANY, "as=", "load ADDR DATA... [as=AS]",
 	 "loader write: into RAM and ROM, never devices"},
-	{"fill", cmd_fill, 3, 3, ATTR_OPTS, "fill ADDR LEN BYTE [ATTRS] [as=AS]",
+	{"fill", cmd_fill, 0, 0, 3, 3, ATTR_OPTS, "fill ADDR LEN BYTE [ATTRS] [as=AS]",
 	 "write LEN copies of BYTE"},
-	{"ldb", cmd_ld, 1, 1, ATTR_OPTS, "ldb ADDR [ATTRS] [as=AS]", "load a byte"},
-	{"ldw", cmd_ld, 1, 1, ATTR_OPTS " be le", "ldw ADDR [be|le] [ATTRS] [as=AS]",
+	{"ldb", cmd_ld, 0, 1, 1, 1, ATTR_OPTS, "ldb ADDR [ATTRS] [as=AS]", "load a byte"},
+	{"ldw", cmd_ld, 0, 2, 1, 1, ATTR_OPTS " be le", "ldw ADDR [be|le] [ATTRS] [as=AS]",
 	 "load 2 bytes"},
-	{"ldl", cmd_ld, 1, 1, ATTR_OPTS " be le", "ldl ADDR [be|le] [ATTRS] [as=AS]",
+	{"ldl", cmd_ld, 0, 4, 1, 1, ATTR_OPTS " be le", "ldl ADDR [be|le] [ATTRS] [as=AS]",
 	 "load 4 bytes"},
-	{"ldq", cmd_ld, 1, 1, ATTR_OPTS " be le", "ldq ADDR [be|le] [ATTRS] [as=AS]",
+	{"ldq", cmd_ld, 0, 8, 1, 1, ATTR_OPTS " be le", "ldq ADDR [be|le] [ATTRS] [as=AS]",
 	 "load 8 bytes"},
-	{"stb", cmd_st, 2, 2, ATTR_OPTS, "stb ADDR VALUE [ATTRS] [as=AS]", "store a byte"},
-	{"stw", cmd_st, 2, 2, ATTR_OPTS " be le", "stw ADDR VALUE [be|le] [ATTRS] [as=AS]",
+	{"stb", cmd_st, 0, 1, 2, 2, ATTR_OPTS, "stb ADDR VALUE [ATTRS] [as=AS]", "store a byte"},
+	{"stw", cmd_st, 0, 2, 2, 2, ATTR_OPTS " be le", "stw ADDR VALUE [be|le] [ATTRS] [as=AS]",
 	 "store 2 bytes"},
-	{"stl", cmd_st, 2, 2, ATTR_OPTS " be le", "stl ADDR VALUE [be|le] [ATTRS] [as=AS]",
+	{"stl", cmd_st, 0, 4, 2, 2, ATTR_OPTS " be le", "stl ADDR VALUE [be|le] [ATTRS] [as=AS]",
 	 "store 4 bytes"},
-	{"stq", cmd_st, 2, 2, ATTR_OPTS " be le", "stq ADDR VALUE [be|le] [ATTRS] [as=AS]",
+	{"stq", cmd_st, 0, 8, 2, 2, ATTR_OPTS " be le", "stq ADDR VALUE [be|le] [ATTRS] [as=AS]",
 	 "store 8 bytes"},
-	{"translate", cmd_translate, 1, 2, ATTR_OPTS " write",
+	{"translate", cmd_translate, 0, 0, 1, 2, ATTR_OPTS " write",
 	 "translate ADDR [LEN] [write] [ATTRS] [as=AS]",
 	 "what answers at ADDR, and for how many bytes"},
-	{"valid", cmd_valid, 2, 2, ATTR_OPTS " write", "valid ADDR LEN [write] [ATTRS] [as=AS]",
+	{"valid", cmd_valid, 0, 0, 2, 2, ATTR_OPTS " write",
+	 "valid ADDR LEN [write] [ATTRS] [as=AS]",
 	 "would the access be accepted? (no device callback runs)"},
-	{"access-depth", cmd_access_depth, 1, 1, "", "access-depth N",
+	{"access-depth", cmd_access_depth, 0, 0, 1, 1, "", "access-depth N",
 	 "bound nested device callbacks (default 16)"},
-	{"map", cmd_map, 2, 2, ATTR_OPTS " write", "map ADDR LEN [write] [ATTRS] [as=AS]",
+	{"map", cmd_map, 0, 0, 2, 2, ATTR_OPTS " write", "map ADDR LEN [write] [ATTRS] [as=AS]",
 	 "DMA-map guest memory; prints the mapping's id"},
-	{"map-read", cmd_map_read, 3, 3, "", "map-read ID OFFSET LEN", "print bytes of a mapping"},
-	{"map-write", cmd_map_write, 3, ANY, "", "map-write ID OFFSET DATA...",
+	{"map-read", cmd_map_read, 0, 0, 3, 3, "", "map-read ID OFFSET LEN",
+	 "print bytes of a mapping"},
+	{"map-write", cmd_map_write, 0, 0, 3, ANY, "", "map-write ID OFFSET DATA...",
 	 "store bytes into a write mapping"},
-	{"unmap", cmd_unmap, 1, 2, "", "unmap ID [WRITTEN]",
+	{"unmap", cmd_unmap, 0, 0, 1, 2, "", "unmap ID [WRITTEN]",
 	 "release a mapping (a write mapping writes back WRITTEN bytes, default all)"},
-	{"bounce-budget", cmd_bounce_budget, 1, 1, "as=", "bounce-budget BYTES [as=AS]",
+	{"bounce-budget", cmd_bounce_budget, 0, 0, 1, 1, "as=", "bounce-budget BYTES [as=AS]",
 	 "bytes of bounce buffers that may be live at once"},
-	{"map-client", cmd_map_client, 1, 1, "as=", "map-client NAME [as=AS]",
+	{"map-client", cmd_map_client, 0, 0, 1, 1, "as=", "map-client NAME [as=AS]",
 	 "ask to be told when bounce budget is free"},
-	{"map-client-free", cmd_map_client_free, 1, 1, "", "map-client-free NAME",
+	{"map-client-free", cmd_map_client_free, 0, 0, 1, 1, "", "map-client-free NAME",
 	 "unregister a map client"},
-	{"listen", cmd_listen, 1, 1, "as= prio= nop=", "listen NAME [as=AS] [prio=N] [nop=off]",
-	 "register a listener that prints its callbacks"},
-	{"unlisten", cmd_unlisten, 1, 1, "", "unlisten NAME", "unregister a listener"},
-	{"dirty-log", cmd_dirty_log, 3, 3, "", "dirty-log REGION CLIENT on|off",
+	{"listen", cmd_listen, 0, 0, 1, 1, "as= prio= nop=",
+	 "listen NAME [as=AS] [prio=N] [nop=off]", "register a listener that prints its callbacks"},
+	{"unlisten", cmd_unlisten, 0, 0, 1, 1, "", "unlisten NAME", "unregister a listener"},
+	{"dirty-log", cmd_dirty_log, 0, 0, 3, 3, "", "dirty-log REGION CLIENT on|off",
 	 "turn dirty logging of a RAM region on or off for client 0-7"},
-	{"log-global", cmd_log_global, 1, 1, "", "log-global on|off", "global dirty logging"},
-	{"log-sync", cmd_log_sync, 0, 0, "as=", "log-sync [as=AS]",
+	{"log-global", cmd_log_global, 0, 0, 1, 1, "", "log-global on|off", "global dirty logging"},
+	{"log-sync", cmd_log_sync, 0, 0, 0, 0, "as=", "log-sync [as=AS]",
 	 "ask listeners to sync dirty state"},
-	{"iommu-map", cmd_iommu_range, 4, 4,
+	{"iommu-map", cmd_iommu_range, 0, IOMMU_MAP, 4, 4,
 	 "perm= index=", "iommu-map IOMMU IOVA ADDR SIZE [perm=ro|wo|rw] [index=N]",
 	 "map IOVA..+SIZE to ADDR of the target (replacing what was there) and notify"},
-	{"iommu-unmap", cmd_iommu_range, 3, 3, "index=", "iommu-unmap IOMMU IOVA SIZE [index=N]",
-	 "unmap IOVA..+SIZE and notify"},
-	{"iommu-invalidate", cmd_iommu_range, 3, 3,
+	{"iommu-unmap", cmd_iommu_range, 0, IOMMU_UNMAP, 3, 3,
+	 "index=", "iommu-unmap IOMMU IOVA SIZE [index=N]", "unmap IOVA..+SIZE and notify"},
+	{"iommu-invalidate", cmd_iommu_range, 0, IOMMU_INVALIDATE, 3, 3,
 	 "index=", "iommu-invalidate IOMMU IOVA SIZE [index=N]",
 	 "send a device-IOTLB invalidation (DEVIOTLB_UNMAP); the table does not change"},
-	{"notifier", cmd_notifier, 2, 2, "start= end= flags= index= fail=",
+	{"notifier", cmd_notifier, 0, 0, 2, 2, "start= end= flags= index= fail=",
 	 "notifier NAME IOMMU [start=A] [end=B] [flags=map,unmap,deviotlb] [index=N] [fail=on]",
 	 "register an IOMMU notifier that prints its events (fail=on: it refuses them)"},
-	{"notifier-free", cmd_notifier_free, 1, 1, "unmap", "notifier-free NAME [unmap]",
+	{"notifier-free", cmd_notifier_free, 0, 0, 1, 1, "unmap", "notifier-free NAME [unmap]",
 	 "unregister a notifier (unmap: first tell it its whole range is unmapped)"},
-	{"replay", cmd_replay, 1, 1, "", "replay NOTIFIER",
+	{"replay", cmd_replay, 0, 0, 1, 1, "", "replay NOTIFIER",
 	 "announce the IOMMU's current mappings to a notifier"},
-	{"iotlb", cmd_iotlb, 1, 1, ATTR_OPTS " write", "iotlb ADDR [write] [ATTRS] [as=AS]",
+	{"iotlb", cmd_iotlb, 0, 0, 1, 1, ATTR_OPTS " write", "iotlb ADDR [write] [ATTRS] [as=AS]",
 	 "the translation an access would use, through every IOMMU"},
-	{"cache", cmd_cache, 3, 3, "as= write", "cache NAME ADDR LEN [write] [as=AS]",
+	{"cache", cmd_cache, 0, 0, 3, 3, "as= write", "cache NAME ADDR LEN [write] [as=AS]",
 	 "set up a region cache over ADDR..+LEN"},
-	{"cache-read", cmd_cache_read, 3, 3, "", "cache-read NAME OFFSET LEN",
+	{"cache-read", cmd_cache_read, 0, 0, 3, 3, "", "cache-read NAME OFFSET LEN",
 	 "read bytes through a cache"},
-	{"cache-write", cmd_cache_write, 3, ANY, "", "cache-write NAME OFFSET DATA...",
+	{"cache-write", cmd_cache_write, 0, 0, 3, ANY, "", "cache-write NAME OFFSET DATA...",
 	 "write bytes through a cache"},
-	{"cache-ldb", cmd_cache_ld, 2, 2, "", "cache-ldb NAME OFFSET",
+	{"cache-ldb", cmd_cache_ld, 0, 1, 2, 2, "", "cache-ldb NAME OFFSET",
 	 "load a byte through a cache"},
-	{"cache-ldw", cmd_cache_ld, 2, 2, "be le", "cache-ldw NAME OFFSET [be|le]",
+	{"cache-ldw", cmd_cache_ld, 0, 2, 2, 2, "be le", "cache-ldw NAME OFFSET [be|le]",
 	 "load 2 bytes through a cache"},
-	{"cache-ldl", cmd_cache_ld, 2, 2, "be le", "cache-ldl NAME OFFSET [be|le]",
+	{"cache-ldl", cmd_cache_ld, 0, 4, 2, 2, "be le", "cache-ldl NAME OFFSET [be|le]",
 	 "load 4 bytes through a cache"},
-	{"cache-ldq", cmd_cache_ld, 2, 2, "be le", "cache-ldq NAME OFFSET [be|le]",
+	{"cache-ldq", cmd_cache_ld, 0, 8, 2, 2, "be le", "cache-ldq NAME OFFSET [be|le]",
 	 "load 8 bytes through a cache"},
-	{"cache-stb", cmd_cache_st, 3, 3, "", "cache-stb NAME OFFSET VALUE",
+	{"cache-stb", cmd_cache_st, 0, 1, 3, 3, "", "cache-stb NAME OFFSET VALUE",
 	 "store a byte through a cache"},
-	{"cache-stw", cmd_cache_st, 3, 3, "be le", "cache-stw NAME OFFSET VALUE [be|le]",
+	{"cache-stw", cmd_cache_st, 0, 2, 3, 3, "be le", "cache-stw NAME OFFSET VALUE [be|le]",
 	 "store 2 bytes through a cache"},
-	{"cache-stl", cmd_cache_st, 3, 3, "be le", "cache-stl NAME OFFSET VALUE [be|le]",
+	{"cache-stl", cmd_cache_st, 0, 4, 3, 3, "be le", "cache-stl NAME OFFSET VALUE [be|le]",
 	 "store 4 bytes through a cache"},
-	{"cache-stq", cmd_cache_st, 3, 3, "be le", "cache-stq NAME OFFSET VALUE [be|le]",
+	{"cache-stq", cmd_cache_st, 0, 8, 3, 3, "be le", "cache-stq NAME OFFSET VALUE [be|le]",
 	 "store 8 bytes through a cache"},
-	{"cache-invalidate", cmd_cache_invalidate, 1, 1, "", "cache-invalidate NAME",
+	{"cache-invalidate", cmd_cache_invalidate, 0, 0, 1, 1, "", "cache-invalidate NAME",
 	 "forget the cache's translation (the next access translates again)"},
-	{"cache-free", cmd_cache_free, 1, 1, "", "cache-free NAME", "destroy a cache"},
-	{"mtree", cmd_mtree, 0, 0, "-f -D -o --json", "mtree [-f] [-D] [-o] [--json]",
+	{"cache-free", cmd_cache_free, 0, 0, 1, 1, "", "cache-free NAME", "destroy a cache"},
+	{"mtree", cmd_mtree, 0, 0, 0, 0, "-f -D -o --json", "mtree [-f] [-D] [-o] [--json]",
 	 "print the tree (or with -f the flat views) like QEMU's info mtree"},
-	{"echo", cmd_echo, 0, ANY, "", "echo TEXT...", "print TEXT"},
-	{"heading", cmd_heading, 0, ANY, "", "heading TEXT...", "print == TEXT =="},
-	{"help", cmd_help, 0, 1, "", "help [COMMAND]",
+	{"echo", cmd_echo, CMD_RAW, 0, 0, ANY, "", "echo TEXT...", "print TEXT"},
+	{"heading", cmd_heading, CMD_RAW, 0, 0, ANY, "", "heading TEXT...", "print == TEXT =="},
+	{"help", cmd_help, 0, 0, 0, 1, "", "help [COMMAND]",
 	 "list commands, or show one command's usage"},
-	{"quit", cmd_quit, 0, 0, "", "quit", "stop here (successfully)"},
-	{"exit", cmd_quit, 0, 0, "", "exit", "same as quit"},
+	{"quit", cmd_quit, 0, 0, 0, 0, "", "quit", "stop here (successfully)"},
+	{"exit", cmd_quit, 0, 0, 0, 0, "", "exit", "same as quit"},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -2868,10 +2901,7 @@ static int run_words(msc_session *s, msc_line *ln)
 	for (i = 1; i < ln->nr_words; i++) {
 		msc_word *w = &ln->words[i];
 
-		/* echo and heading print every word as it is. */
-		bool raw = cmd->fn == cmd_echo || cmd->fn == cmd_heading;
-
-		if (!raw && looks_like_option(cmd->options, w)) {
+		if (!(cmd->flags & CMD_RAW) && looks_like_option(cmd->options, w)) {
 			if (!option_known(cmd->options, w))
 				return errorf(s, w->col, "%s: unknown option %s (usage: %s)",
 					      cmd->name,
