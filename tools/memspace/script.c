@@ -24,6 +24,7 @@
  */
 #include "script.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -161,6 +162,80 @@ enum {
 	IOMMU_INVALIDATE
 };
 
+/*
+ * The parameters of a command, declared once: the dispatcher sorts words
+ * into arguments and options by them, the usage line is generated from
+ * them, and the option getters read values as they say.
+ */
+enum param_kind {
+	P_END,     /* ends a list */
+	P_ARG,     /* a positional argument, shown as @name */
+	P_FLAG,    /* an option without a value, @name */
+	P_VALUE,   /* an option @name=VALUE, shown as @name=@meta */
+	P_GROUP,   /* the options of @group, shown as @name */
+	P_INCLUDE, /* the parameters of @group, shown one by one */
+};
+
+/* How the value of a P_VALUE option is read. */
+enum value_type {
+	V_TEXT,     /* as written */
+	V_NUMBER,   /* msc_parse_u64() */
+	V_SIZE,     /* the same, 2^64 allowed */
+	V_PRIO,     /* a signed priority */
+	V_BOOL,     /* on or off (yes/no, true/false, 1/0) */
+	V_KEYWORD,  /* one of @names */
+	V_KEYWORDS, /* some of @names joined by commas, their values or-ed */
+	V_SIZES,    /* access sizes MIN-MAX */
+	V_REGION,   /* a region's name */
+	V_AS,       /* an address space's name */
+};
+
+/* Layout of a parameter in the usage line. */
+#define P_OPTIONAL (1u << 0) /* an argument or group that may be left out: [NAME] */
+#define P_REPEAT (1u << 1)   /* NAME... */
+#define P_JOIN (1u << 2)     /* inside the brackets of the one before: [in=C at=ADDR] */
+#define P_NEST (1u << 3)     /* bracketed inside the brackets before: [MODEL [model options]] */
+#define P_ALT (1u << 4)      /* an alternative to the one before: [be|le] */
+
+struct param {
+	enum param_kind kind;
+	const char *name;
+	const char *meta;      /* P_VALUE: the value's placeholder */
+	unsigned layout;       /* P_* (options are always optional) */
+	enum value_type type;  /* P_VALUE */
+	const char *what;      /* P_VALUE numbers: the value in messages ("bad page size ...") */
+	const msc_name *names; /* V_KEYWORD(S) */
+	const struct param *group; /* P_GROUP, P_INCLUDE */
+	int arg;                   /* what the handler makes of it */
+};
+
+#define ARG(n, ...)                                     \
+	{                                               \
+		.kind = P_ARG, .name = (n), __VA_ARGS__ \
+	}
+#define FLAG(n, ...)                                     \
+	{                                                \
+		.kind = P_FLAG, .name = (n), __VA_ARGS__ \
+	}
+#define VALUE(n, m, t, ...)                                                         \
+	{                                                                           \
+		.kind = P_VALUE, .name = (n), .meta = (m), .type = (t), __VA_ARGS__ \
+	}
+#define GROUP(n, g, ...)                                                \
+	{                                                               \
+		.kind = P_GROUP, .name = (n), .group = (g), __VA_ARGS__ \
+	}
+#define INCLUDE(g)                              \
+	{                                       \
+		.kind = P_INCLUDE, .group = (g) \
+	}
+#define END                   \
+	{                     \
+		.kind = P_END \
+	}
+/* A parameter list for a command table entry. */
+#define PARAMS(...) ((const struct param[]){__VA_ARGS__, END})
+
 struct command {
 	const char *name;
 	int (*fn)(msc_session *s, call *c);
@@ -170,16 +245,97 @@ struct command {
 	 * region kind, the access width, true for enable, WRITE_*, IOMMU_*.
 	 */
 	int arg;
-	unsigned min_pos, max_pos;
-	const char *options; /* "key=" options and flags, space-separated */
-	const char *usage;
+	const struct param *params;
 	const char *help;
 };
 
 #define ANY 0xffffu
-#define ATTR_OPTS "as= secure nonsecure user memory debug requester= pasid="
-#define DEVICE_OPTS "value= as= endian= valid= impl= unaligned secure-only log="
-#define PLACE_OPTS "in= at= prio= owner="
+
+/* ---- shared parameters -------------------------------------------------- */
+
+static const msc_name endian_names[] = {
+	{"little", MS_ENDIAN_LITTLE},
+	{"big", MS_ENDIAN_BIG},
+	{"native", MS_ENDIAN_NATIVE},
+	{NULL, 0},
+};
+
+/* What perm= takes, and how permissions print ("none" for no access). */
+static const msc_name perm_names[] = {
+	{"ro", MS_IOMMU_RO},
+	{"wo", MS_IOMMU_WO},
+	{"rw", MS_IOMMU_RW},
+	{NULL, 0},
+};
+
+static const msc_name notifier_flag_names[] = {
+	{"map", MS_IOMMU_NOTIFIER_MAP},
+	{"unmap", MS_IOMMU_NOTIFIER_UNMAP},
+	{"deviotlb", MS_IOMMU_NOTIFIER_DEVIOTLB_UNMAP},
+	{NULL, 0},
+};
+
+/* The memory transaction attributes of an access (ATTRS). */
+static const struct param attr_params[] = {
+	FLAG("secure"),
+	FLAG("nonsecure"),
+	FLAG("user"),
+	FLAG("memory"),
+	FLAG("debug"),
+	VALUE("requester", "N", V_NUMBER, .what = "requester id"),
+	VALUE("pasid", "N", V_NUMBER, .what = "pasid"),
+	END,
+};
+
+/* Where a new region goes, and its owner. */
+static const struct param place_params[] = {
+	VALUE("in", "C", V_REGION),
+	VALUE("at", "ADDR", V_NUMBER, .what = "address", .layout = P_JOIN),
+	VALUE("prio", "N", V_PRIO, .layout = P_NEST),
+	VALUE("owner", "TEXT", V_TEXT),
+	END,
+};
+
+/* The options of a device model (devices.h). */
+static const struct param model_params[] = {
+	VALUE("value", "N", V_NUMBER, .what = "value"),
+	VALUE("as", "AS", V_AS),
+	VALUE("endian", "little|big|native", V_KEYWORD, .names = endian_names),
+	VALUE("valid", "MIN-MAX", V_SIZES),
+	VALUE("impl", "MIN-MAX", V_SIZES),
+	FLAG("unaligned"),
+	FLAG("secure-only"),
+	VALUE("log", "on|off", V_BOOL),
+	END,
+};
+
+/* The properties set changes; arg says which. */
+enum {
+	SET_ADDR,
+	SET_SIZE,
+	SET_PRIO,
+	SET_ENABLED,
+	SET_READONLY,
+	SET_NONVOLATILE,
+	SET_UNMERGEABLE,
+	SET_ROMD,
+	SET_ALIAS_OFFSET,
+	SET_OWNER
+};
+
+static const struct param set_params[] = {
+	VALUE("addr", "ADDR", V_NUMBER, .what = "address", .arg = SET_ADDR),
+	VALUE("size", "SIZE", V_SIZE, .what = "size", .arg = SET_SIZE),
+	VALUE("prio", "N", V_PRIO, .arg = SET_PRIO),
+	VALUE("enabled", "on|off", V_BOOL, .arg = SET_ENABLED),
+	VALUE("readonly", "on|off", V_BOOL, .arg = SET_READONLY),
+	VALUE("nonvolatile", "on|off", V_BOOL, .arg = SET_NONVOLATILE),
+	VALUE("unmergeable", "on|off", V_BOOL, .arg = SET_UNMERGEABLE),
+	VALUE("romd", "on|off", V_BOOL, .arg = SET_ROMD),
+	VALUE("alias-offset", "OFFSET", V_NUMBER, .what = "offset", .arg = SET_ALIAS_OFFSET),
+	VALUE("owner", "TEXT", V_TEXT, .arg = SET_OWNER),
+	END,
+};
 
 /* ---- output helpers ---------------------------------------------------- */
 
@@ -374,18 +530,6 @@ static int parse_number(msc_session *s, const msc_word *w, const char *what, boo
 	return 0;
 }
 
-static int opt_number(msc_session *s, call *c, const char *key, const char *what, uint64_t *out,
-		      bool *present)
-{
-	msc_word *w = get_opt(c, key), v;
-
-	*present = w != NULL;
-	if (!w)
-		return 0;
-	v = value_of(w);
-	return parse_number(s, &v, what, false, out);
-}
-
 static const msc_name bool_names[] = {
 	{"on", true},  {"yes", true},    {"true", true}, {"1", true}, {"off", false},
 	{"no", false}, {"false", false}, {"0", false},   {NULL, 0},
@@ -450,67 +594,218 @@ static int as_arg(msc_session *s, const msc_word *w, ms_as **out)
 	return errorf(s, w->col, "unknown address space %s", showw(s, w));
 }
 
-/* The address space of an access: as=NAME, else the current one. */
+/* The declaration of option @key (@len bytes) of @kind in @list and the groups it takes in. */
+static const struct param *find_param(const struct param *list, enum param_kind kind,
+				      const char *key, size_t len)
+{
+	for (; list->kind != P_END; list++) {
+		const struct param *p = NULL;
+
+		if (list->kind == P_GROUP || list->kind == P_INCLUDE)
+			p = find_param(list->group, kind, key, len);
+		else if (list->kind == kind && strlen(list->name) == len &&
+			 memcmp(list->name, key, len) == 0)
+			p = list;
+		if (p)
+			return p;
+	}
+	return NULL;
+}
+
+/* The declaration of the option word @w of @cmd, or NULL when it has none. */
+static const struct param *option_of(const struct command *cmd, const msc_word *w)
+{
+	if (w->eq >= 0)
+		return find_param(cmd->params, P_VALUE, w->text, (size_t)w->eq);
+	return find_param(cmd->params, P_FLAG, w->text, w->len);
+}
+
+/* A value read as its declaration says. */
+typedef union option_value {
+	msc_word text;
+	uint64_t number;
+	int prio, keyword;
+	unsigned keywords;
+	bool on;
+	struct {
+		unsigned min, max;
+	} sizes;
+	struct region_ent *region;
+	ms_as *as;
+} option_value;
+
+static int parse_sizes(msc_session *s, const msc_word *w, unsigned *min, unsigned *max);
+static int parse_keywords(msc_session *s, const msc_word *v, const char *key, const msc_name *names,
+			  unsigned *out);
+
+/* Read the value of option @w, declared by @p, into *@out; 0, or 1 after reporting an error. */
+static int read_value(msc_session *s, const struct param *p, const msc_word *w, option_value *out)
+{
+	msc_word v = value_of(w);
+
+	switch (p->type) {
+	case V_TEXT:
+		out->text = v;
+		return 0;
+	case V_NUMBER:
+	case V_SIZE:
+		return parse_number(s, &v, p->what, p->type == V_SIZE, &out->number);
+	case V_PRIO:
+		return parse_prio(s, &v, &out->prio);
+	case V_BOOL:
+		return parse_bool(s, &v, &out->on);
+	case V_KEYWORD:
+		return keyword_arg(s, &v, p->name, p->names, &out->keyword);
+	case V_KEYWORDS:
+		return parse_keywords(s, &v, p->name, p->names, &out->keywords);
+	case V_SIZES:
+		return parse_sizes(s, &v, &out->sizes.min, &out->sizes.max);
+	case V_REGION:
+		return region_arg(s, &v, &out->region);
+	default:
+		return as_arg(s, &v, &out->as);
+	}
+}
+
+/*
+ * Read option @key of the call, as its declaration says, into *@out; leave
+ * *@out alone when the option was not given. Return 0, or 1 after reporting
+ * a bad value.
+ */
+static int get_value(msc_session *s, call *c, const char *key, enum value_type type,
+		     option_value *out)
+{
+	msc_word *w = get_opt(c, key);
+
+	if (!w)
+		return 0;
+	assert(option_of(c->cmd, w) && option_of(c->cmd, w)->type == type);
+	return read_value(s, option_of(c->cmd, w), w, out);
+}
+
+/* Typed forms of get_value(): *@out keeps its value when the option is absent. */
+static int opt_number(msc_session *s, call *c, const char *key, uint64_t *out)
+{
+	option_value v = {.number = *out};
+	int rc = get_value(s, c, key, V_NUMBER, &v);
+
+	*out = v.number;
+	return rc;
+}
+
+static int opt_prio(msc_session *s, call *c, const char *key, int *out)
+{
+	option_value v = {.prio = *out};
+	int rc = get_value(s, c, key, V_PRIO, &v);
+
+	*out = v.prio;
+	return rc;
+}
+
+static int opt_bool(msc_session *s, call *c, const char *key, bool *out)
+{
+	option_value v = {.on = *out};
+	int rc = get_value(s, c, key, V_BOOL, &v);
+
+	*out = v.on;
+	return rc;
+}
+
+static int opt_keyword(msc_session *s, call *c, const char *key, int *out)
+{
+	option_value v = {.keyword = *out};
+	int rc = get_value(s, c, key, V_KEYWORD, &v);
+
+	*out = v.keyword;
+	return rc;
+}
+
+static int opt_keywords(msc_session *s, call *c, const char *key, unsigned *out)
+{
+	option_value v = {.keywords = *out};
+	int rc = get_value(s, c, key, V_KEYWORDS, &v);
+
+	*out = v.keywords;
+	return rc;
+}
+
+static int opt_region(msc_session *s, call *c, const char *key, struct region_ent **out)
+{
+	option_value v = {.region = *out};
+	int rc = get_value(s, c, key, V_REGION, &v);
+
+	*out = v.region;
+	return rc;
+}
+
+static int opt_as(msc_session *s, call *c, const char *key, ms_as **out)
+{
+	option_value v = {.as = *out};
+	int rc = get_value(s, c, key, V_AS, &v);
+
+	*out = v.as;
+	return rc;
+}
+
+static int opt_sizes(msc_session *s, call *c, const char *key, unsigned *min, unsigned *max)
+{
+	option_value v = {.sizes = {*min, *max}};
+	int rc = get_value(s, c, key, V_SIZES, &v);
+
+	*min = v.sizes.min;
+	*max = v.sizes.max;
+	return rc;
+}
+
+/* Was any option of @group given? */
+static bool any_option(call *c, const struct param *group)
+{
+	for (; group->kind != P_END; group++)
+		if ((group->kind == P_FLAG || group->kind == P_VALUE) && get_opt(c, group->name))
+			return true;
+	return false;
+}
+
 static int access_as(msc_session *s, call *c, ms_as **out)
 {
-	msc_word *w = get_opt(c, "as"), v;
-
-	if (w) {
-		v = value_of(w);
-		return as_arg(s, &v, out);
-	}
-	if (!s->current)
+	*out = s->current;
+	if (opt_as(s, c, "as", out))
+		return 1;
+	if (!*out)
 		return errorf(s, c->word->col,
 			      "%s: no address space yet (create one with 'as NAME ROOT')",
 			      c->cmd->name);
-	*out = s->current;
 	return 0;
 }
 
 static int parse_attrs(msc_session *s, call *c, ms_attrs *out)
 {
-	static const char *const flags[] = {"secure", "nonsecure", "user", "memory", "debug"};
+	msc_word *nonsecure = get_opt(c, "nonsecure");
 	ms_attrs a = {0};
-	bool any = false, present;
-	uint64_t v;
-	unsigned i;
+	uint64_t v = 0;
 
-	for (i = 0; i < 5; i++) {
-		if (!get_opt(c, flags[i]))
-			continue;
-		any = true;
-		if (i == 0)
-			a.secure = 1;
-		else if (i == 2)
-			a.user = 1;
-		else if (i == 3)
-			a.memory = 1;
-		else if (i == 4)
-			a.debug = 1;
-	}
-	if (get_opt(c, "secure") && get_opt(c, "nonsecure"))
-		return errorf(s, get_opt(c, "nonsecure")->col,
-			      "secure and nonsecure exclude each other");
-	if (opt_number(s, c, "requester", "requester id", &v, &present))
+	a.secure = get_opt(c, "secure") != NULL;
+	a.user = get_opt(c, "user") != NULL;
+	a.memory = get_opt(c, "memory") != NULL;
+	a.debug = get_opt(c, "debug") != NULL;
+	if (a.secure && nonsecure)
+		return errorf(s, nonsecure->col, "secure and nonsecure exclude each other");
+	if (opt_number(s, c, "requester", &v))
 		return 1;
-	if (present) {
-		if (v > 0xffff)
-			return errorf(s, get_opt(c, "requester")->col,
-				      "requester id 0x%" PRIx64 " does not fit in 16 bits", v);
-		a.requester_id = (unsigned)v;
-		any = true;
-	}
-	if (opt_number(s, c, "pasid", "pasid", &v, &present))
-		return 1;
-	if (present) {
+	if (v > 0xffff)
+		return errorf(s, get_opt(c, "requester")->col,
+			      "requester id 0x%" PRIx64 " does not fit in 16 bits", v);
+	a.requester_id = (unsigned)v;
+	if (get_opt(c, "pasid")) {
+		if (opt_number(s, c, "pasid", &v))
+			return 1;
 		if (v > UINT32_MAX)
 			return errorf(s, get_opt(c, "pasid")->col,
 				      "pasid 0x%" PRIx64 " does not fit in 32 bits", v);
 		a.pasid = (uint32_t)v;
 		a.pasid_valid = 1;
-		any = true;
 	}
-	a.unspecified = !any;
+	a.unspecified = !any_option(c, attr_params);
 	*out = a;
 	return 0;
 }
@@ -611,73 +906,50 @@ static int parse_sizes(msc_session *s, const msc_word *w, unsigned *min, unsigne
 	return 0;
 }
 
-static const msc_name endian_names[] = {
-	{"little", MS_ENDIAN_LITTLE},
-	{"big", MS_ENDIAN_BIG},
-	{"native", MS_ENDIAN_NATIVE},
-	{NULL, 0},
-};
-
 /* Read the device options of io / romdevice into @cfg. */
 static int device_config(msc_session *s, call *c, msc_device_config *cfg, bool have_model)
 {
-	static const char *const dev_opts[] = {"value", "as",        "endian",      "valid",
-					       "impl",  "unaligned", "secure-only", "log"};
-	msc_word *w, v;
-	unsigned i;
-	bool b;
-	int n;
+	const struct param *p;
+	msc_word *w;
+	int endian;
+	bool log;
 
 	cfg->log = -1;
-	for (i = 0; i < 8; i++) {
-		w = get_opt(c, dev_opts[i]);
-		if (!w)
-			continue;
-		if (!have_model)
-			return errorf(s, w->col,
-				      "option %s needs a device model (regs, const, error, dma)",
-				      show(s, w->text, w->eq >= 0 ? (size_t)w->eq + 1 : w->len));
-		v = value_of(w);
-		switch (i) {
-		case 0:
-			if (strcmp(cfg->model, "const"))
-				return errorf(s, w->col, "value= applies only to the const model");
-			if (parse_number(s, &v, "value", false, &cfg->value))
-				return 1;
-			break;
-		case 1:
-			if (strcmp(cfg->model, "dma"))
-				return errorf(s, w->col, "as= applies only to the dma model");
-			if (as_arg(s, &v, &cfg->dma_as))
-				return 1;
-			break;
-		case 2:
-			if (keyword_arg(s, &v, "endian", endian_names, &n))
-				return 1;
-			cfg->endianness = (ms_endian)n;
-			break;
-		case 3:
-			if (parse_sizes(s, &v, &cfg->valid_min, &cfg->valid_max))
-				return 1;
-			break;
-		case 4:
-			if (parse_sizes(s, &v, &cfg->impl_min, &cfg->impl_max))
-				return 1;
-			break;
-		case 5:
-			cfg->unaligned = true;
-			break;
-		case 6:
-			cfg->secure_only = true;
-			break;
-		case 7:
-			if (parse_bool(s, &v, &b))
-				return 1;
-			cfg->log = b;
-			break;
-		}
+	if (!have_model) {
+		for (p = model_params; p->kind != P_END; p++)
+			if ((w = get_opt(c, p->name)) != NULL)
+				return errorf(
+					s, w->col,
+					"option %s needs a device model (regs, const, error, dma)",
+					show(s, w->text, w->eq >= 0 ? (size_t)w->eq + 1 : w->len));
+		return 0;
 	}
-	if (have_model && strcmp(cfg->model, "dma") == 0 && !cfg->dma_as) {
+	if ((w = get_opt(c, "value")) != NULL) {
+		if (strcmp(cfg->model, "const"))
+			return errorf(s, w->col, "value= applies only to the const model");
+		if (opt_number(s, c, "value", &cfg->value))
+			return 1;
+	}
+	if ((w = get_opt(c, "as")) != NULL) {
+		if (strcmp(cfg->model, "dma"))
+			return errorf(s, w->col, "as= applies only to the dma model");
+		if (opt_as(s, c, "as", &cfg->dma_as))
+			return 1;
+	}
+	endian = (int)cfg->endianness;
+	if (opt_keyword(s, c, "endian", &endian) ||
+	    opt_sizes(s, c, "valid", &cfg->valid_min, &cfg->valid_max) ||
+	    opt_sizes(s, c, "impl", &cfg->impl_min, &cfg->impl_max))
+		return 1;
+	cfg->endianness = (ms_endian)endian;
+	cfg->unaligned = get_opt(c, "unaligned") != NULL;
+	cfg->secure_only = get_opt(c, "secure-only") != NULL;
+	if (get_opt(c, "log")) {
+		if (opt_bool(s, c, "log", &log))
+			return 1;
+		cfg->log = log;
+	}
+	if (strcmp(cfg->model, "dma") == 0 && !cfg->dma_as) {
 		if (!s->current)
 			return errorf(
 				s, c->pos[2]->col,
@@ -698,27 +970,17 @@ struct placement {
 
 static int parse_placement(msc_session *s, call *c, struct placement *p)
 {
-	msc_word *in = get_opt(c, "in"), *at = get_opt(c, "at"), *prio = get_opt(c, "prio"), v;
+	msc_word *in = get_opt(c, "in"), *at = get_opt(c, "at"), *prio = get_opt(c, "prio");
 
 	memset(p, 0, sizeof(*p));
 	if ((at || prio) && !in)
 		return errorf(s, (at ? at : prio)->col, "at= and prio= need in=CONTAINER");
 	if (in && !at)
 		return errorf(s, in->col, "in= needs at=ADDRESS");
-	if (in) {
-		v = value_of(in);
-		if (region_arg(s, &v, &p->container))
-			return 1;
-		v = value_of(at);
-		if (parse_number(s, &v, "address", false, &p->addr))
-			return 1;
-		if (prio) {
-			v = value_of(prio);
-			if (parse_prio(s, &v, &p->prio))
-				return 1;
-		}
-		p->present = true;
-	}
+	if (opt_region(s, c, "in", &p->container) || opt_number(s, c, "at", &p->addr) ||
+	    opt_prio(s, c, "prio", &p->prio))
+		return 1;
+	p->present = in != NULL;
 	p->owner = get_opt(c, "owner");
 	return 0;
 }
@@ -938,16 +1200,11 @@ static int cmd_add(msc_session *s, call *c)
 	struct region_ent *container, *sub;
 	uint64_t addr;
 	int prio = 0, rc;
-	msc_word *w = get_opt(c, "prio"), v;
 
 	if (region_arg(s, c->pos[0], &container) ||
-	    parse_number(s, c->pos[1], "address", false, &addr) || region_arg(s, c->pos[2], &sub))
+	    parse_number(s, c->pos[1], "address", false, &addr) || region_arg(s, c->pos[2], &sub) ||
+	    opt_prio(s, c, "prio", &prio))
 		return 1;
-	if (w) {
-		v = value_of(w);
-		if (parse_prio(s, &v, &prio))
-			return 1;
-	}
 	rc = ms_region_add_subregion_overlap(container->r, addr, sub->r, prio);
 	if (rc)
 		return lib_error(s, c->word->col, "add", rc, add_error(rc, container->r, sub->r));
@@ -957,16 +1214,12 @@ static int cmd_add(msc_session *s, call *c)
 static int cmd_del(msc_session *s, call *c)
 {
 	struct region_ent *sub, *container = NULL;
-	msc_word *w = get_opt(c, "from"), v;
 	ms_region *parent;
 	int rc;
 
-	if (region_arg(s, c->pos[0], &sub))
+	if (region_arg(s, c->pos[0], &sub) || opt_region(s, c, "from", &container))
 		return 1;
-	if (w) {
-		v = value_of(w);
-		if (region_arg(s, &v, &container))
-			return 1;
+	if (container) {
 		parent = container->r;
 	} else {
 		parent = ms_region_container(sub->r);
@@ -982,13 +1235,57 @@ static int cmd_del(msc_session *s, call *c)
 	return 0;
 }
 
+/* Apply property @p->arg of set to @e; 0 or the library's error. */
+static int set_property(struct region_ent *e, const struct param *p, const option_value *v)
+{
+	switch (p->arg) {
+	case SET_ADDR:
+		return ms_region_set_address(e->r, v->number);
+	case SET_SIZE:
+		return ms_region_set_size(e->r, v->number);
+	case SET_PRIO:
+		return ms_region_set_priority(e->r, v->prio);
+	case SET_ENABLED:
+		return ms_region_set_enabled(e->r, v->on);
+	case SET_READONLY:
+		return ms_region_set_readonly(e->r, v->on);
+	case SET_NONVOLATILE:
+		return ms_region_set_nonvolatile(e->r, v->on);
+	case SET_UNMERGEABLE:
+		return ms_region_set_unmergeable(e->r, v->on);
+	case SET_ROMD:
+		return ms_region_set_romd(e->r, v->on);
+	case SET_ALIAS_OFFSET:
+		return ms_region_set_alias_offset(e->r, v->number);
+	default:
+		return ms_region_set_owner(e->r, v->text.len ? v->text.text : NULL);
+	}
+}
+
+/* What -EINVAL from setting property @arg means. */
+static const char *set_einval(int arg)
+{
+	switch (arg) {
+	case SET_SIZE:
+		return "the size of a region with memory is fixed, and only containers, I/O and "
+		       "alias regions may be 0";
+	case SET_PRIO:
+		return "the region is not in a container";
+	case SET_ROMD:
+		return "the region is not a ROM device";
+	case SET_ALIAS_OFFSET:
+		return "the region is not an alias";
+	default:
+		return NULL;
+	}
+}
+
 static int cmd_set(msc_session *s, call *c)
 {
-	static const char *const keys[] = {"addr",         "size",        "prio",        "enabled",
-					   "readonly",     "nonvolatile", "unmergeable", "romd",
-					   "alias-offset", "owner"};
 	struct region_ent *e;
 	size_t i;
+	option_value v;
+	int rc;
 
 	if (region_arg(s, c->pos[0], &e))
 		return 1;
@@ -996,80 +1293,17 @@ static int cmd_set(msc_session *s, call *c)
 		return errorf(s, c->word->col, "set: nothing to set (e.g. set %s readonly=on)",
 			      shows(s, e->name));
 	/* Check every value first, then apply them in order. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (i = 0; i < c->nopt; i++) {
-			msc_word *w = c->opt[i], v = value_of(w);
-			unsigned k;
-			uint64_t n = 0;
-			int prio = 0, rc = 0;
-			bool b = false;
+	for (i = 0; i < c->nopt; i++)
+		if (read_value(s, option_of(c->cmd, c->opt[i]), c->opt[i], &v))
+			return 1;
+	for (i = 0; i < c->nopt; i++) {
+		const struct param *p = option_of(c->cmd, c->opt[i]);
 
-			for (k = 0; k < 10; k++)
-				if ((size_t)w->eq == strlen(keys[k]) &&
-				    memcmp(w->text, keys[k], (size_t)w->eq) == 0)
-					break;
-			if (k == 0 || k == 8) {
-				if (parse_number(s, &v, k ? "offset" : "address", false, &n))
-					return 1;
-			} else if (k == 1) {
-				if (parse_number(s, &v, "size", true, &n))
-					return 1;
-			} else if (k == 2) {
-				if (parse_prio(s, &v, &prio))
-					return 1;
-			} else if (k >= 3 && k <= 7) {
-				if (parse_bool(s, &v, &b))
-					return 1;
-			}
-			if (pass == 0)
-				continue;
-			switch (k) {
-			case 0:
-				rc = ms_region_set_address(e->r, n);
-				break;
-			case 1:
-				rc = ms_region_set_size(e->r, n);
-				break;
-			case 2:
-				rc = ms_region_set_priority(e->r, prio);
-				break;
-			case 3:
-				rc = ms_region_set_enabled(e->r, b);
-				break;
-			case 4:
-				rc = ms_region_set_readonly(e->r, b);
-				break;
-			case 5:
-				rc = ms_region_set_nonvolatile(e->r, b);
-				break;
-			case 6:
-				rc = ms_region_set_unmergeable(e->r, b);
-				break;
-			case 7:
-				rc = ms_region_set_romd(e->r, b);
-				break;
-			case 8:
-				rc = ms_region_set_alias_offset(e->r, n);
-				break;
-			default:
-				rc = ms_region_set_owner(e->r, v.len ? v.text : NULL);
-				break;
-			}
-			if (rc) {
-				const char *why = NULL;
-
-				if (rc == -EINVAL && k == 1)
-					why = "the size of a region with memory is fixed, and only "
-					      "containers, I/O and alias regions may be 0";
-				else if (rc == -EINVAL && k == 2)
-					why = "the region is not in a container";
-				else if (rc == -EINVAL && k == 7)
-					why = "the region is not a ROM device";
-				else if (rc == -EINVAL && k == 8)
-					why = "the region is not an alias";
-				return lib_error(s, w->col, keys[k], rc, why);
-			}
-		}
+		read_value(s, p, c->opt[i], &v);
+		rc = set_property(e, p, &v);
+		if (rc)
+			return lib_error(s, c->opt[i]->col, p->name, rc,
+					 rc == -EINVAL ? set_einval(p->arg) : NULL);
 	}
 	return 0;
 }
@@ -1869,7 +2103,6 @@ static void on_global_stop(void *opaque)
 static int cmd_listen(msc_session *s, call *c)
 {
 	struct listener_ent *e;
-	msc_word *w;
 	ms_as *as;
 	int prio = 0, rc;
 	bool nop = true;
@@ -1879,18 +2112,8 @@ static int cmd_listen(msc_session *s, call *c)
 				   SIZE_MAX) ||
 	    access_as(s, c, &as))
 		return 1;
-	if ((w = get_opt(c, "prio")) != NULL) {
-		msc_word v = value_of(w);
-
-		if (parse_prio(s, &v, &prio))
-			return 1;
-	}
-	if ((w = get_opt(c, "nop")) != NULL) {
-		msc_word v = value_of(w);
-
-		if (parse_bool(s, &v, &nop))
-			return 1;
-	}
+	if (opt_prio(s, c, "prio", &prio) || opt_bool(s, c, "nop", &nop))
+		return 1;
 	if (s->listeners.nr == MSC_MAX_LISTENERS)
 		return errorf(s, c->word->col, "listen: too many listeners (the limit is %u)",
 			      MSC_MAX_LISTENERS);
@@ -1995,7 +2218,7 @@ static unsigned notifier_index(ms_iommu_notifier *n, void *arg)
 static int cmd_iommu(msc_session *s, call *c)
 {
 	msc_word *target = get_opt(c, "target"), *page_w = get_opt(c, "page"),
-		 *idx_w = get_opt(c, "indexes"), v;
+		 *idx_w = get_opt(c, "indexes");
 	msc_iommu_config cfg = {0};
 	struct placement place;
 	msc_iommu *m;
@@ -2014,26 +2237,16 @@ static int cmd_iommu(msc_session *s, call *c)
 			   find_region(s, c->pos[0]->text, c->pos[0]->len)) ||
 	    parse_number(s, c->pos[1], "size", true, &size))
 		return 1;
-	v = value_of(target);
-	if (as_arg(s, &v, &cfg.target))
+	if (opt_as(s, c, "target", &cfg.target) || opt_number(s, c, "page", &page))
 		return 1;
-	if (page_w) {
-		v = value_of(page_w);
-		if (parse_number(s, &v, "page size", false, &page))
-			return 1;
-		if (page == 0 || (page & (page - 1)))
-			return errorf(s, v.col,
-				      "iommu: the page size must be a power of two, not 0x%" PRIx64,
-				      page);
-	}
-	if (idx_w) {
-		v = value_of(idx_w);
-		if (parse_number(s, &v, "index count", false, &nr))
-			return 1;
-		if (nr == 0 || nr > MS_IOMMU_MAX_INDEXES)
-			return errorf(s, v.col, "iommu: indexes= takes 1 to %u",
-				      MS_IOMMU_MAX_INDEXES);
-	}
+	if (page == 0 || (page & (page - 1)))
+		return errorf(s, value_of(page_w).col,
+			      "iommu: the page size must be a power of two, not 0x%" PRIx64, page);
+	if (opt_number(s, c, "indexes", &nr))
+		return 1;
+	if (nr == 0 || nr > MS_IOMMU_MAX_INDEXES)
+		return errorf(s, value_of(idx_w).col, "iommu: indexes= takes 1 to %u",
+			      MS_IOMMU_MAX_INDEXES);
 	if (size == 0)
 		return errorf(s, c->pos[1]->col, "iommu: the size cannot be 0");
 	if (parse_placement(s, c, &place))
@@ -2060,30 +2273,18 @@ static int cmd_iommu(msc_session *s, call *c)
 
 static int index_opt(msc_session *s, call *c, unsigned nr_indexes, unsigned *out)
 {
-	msc_word *w = get_opt(c, "index"), v;
 	uint64_t idx = 0;
 
 	*out = 0;
-	if (!w)
-		return 0;
-	v = value_of(w);
-	if (parse_number(s, &v, "index", false, &idx))
+	if (opt_number(s, c, "index", &idx))
 		return 1;
 	if (idx >= nr_indexes)
-		return errorf(s, v.col,
+		return errorf(s, value_of(get_opt(c, "index")).col,
 			      "%s: index %" PRIu64 " is out of range (the IOMMU has %u index%s)",
 			      c->cmd->name, idx, nr_indexes, nr_indexes == 1 ? "" : "es");
 	*out = (unsigned)idx;
 	return 0;
 }
-
-/* What perm= takes, and how permissions print ("none" for no access). */
-static const msc_name perm_names[] = {
-	{"ro", MS_IOMMU_RO},
-	{"wo", MS_IOMMU_WO},
-	{"rw", MS_IOMMU_RW},
-	{NULL, 0},
-};
 
 /* iommu-map IOMMU IOVA ADDR SIZE, iommu-unmap IOMMU IOVA SIZE, iommu-invalidate IOMMU IOVA SIZE. */
 static int cmd_iommu_range(msc_session *s, call *c)
@@ -2092,9 +2293,8 @@ static int cmd_iommu_range(msc_session *s, call *c)
 	bool map = c->cmd->arg == IOMMU_MAP, inval = c->cmd->arg == IOMMU_INVALIDATE;
 	const msc_word *size_w = c->pos[map ? 3 : 2];
 	uint64_t iova, addr = 0, size, page, rsize, lim;
-	ms_iommu_perm perm = map ? MS_IOMMU_RW : MS_IOMMU_NONE;
+	int perm = map ? MS_IOMMU_RW : MS_IOMMU_NONE;
 	struct region_ent *e;
-	msc_word *w;
 	unsigned idx;
 	size_t cur, after;
 	int rc;
@@ -2112,14 +2312,8 @@ static int cmd_iommu_range(msc_session *s, call *c)
 	    parse_number(s, size_w, "size", false, &size) ||
 	    index_opt(s, c, msc_iommu_nr_indexes(e->mmu), &idx))
 		return 1;
-	if ((w = get_opt(c, "perm")) != NULL) {
-		msc_word v = value_of(w);
-		int p;
-
-		if (keyword_arg(s, &v, "perm", perm_names, &p))
-			return 1;
-		perm = (ms_iommu_perm)p;
-	}
+	if (opt_keyword(s, c, "perm", &perm))
+		return 1;
 	if (size == 0)
 		return errorf(s, size_w->col, "%s: the size cannot be 0", name);
 	if (!inval) {
@@ -2159,7 +2353,7 @@ static int cmd_iommu_range(msc_session *s, call *c)
 		return errorf(s, c->word->col,
 			      "%s: too many page-table entries (the limit is %u per session)", name,
 			      MSC_MAX_IOMMU_ENTRIES);
-	rc = msc_iommu_update(e->mmu, idx, iova, size, addr, perm);
+	rc = msc_iommu_update(e->mmu, idx, iova, size, addr, (ms_iommu_perm)perm);
 	if (rc == -ENOMEM && msc_iommu_nr_entries(e->mmu) == cur)
 		return lib_error(s, c->word->col, name, rc, NULL);
 	s->iommu_entries = s->iommu_entries - cur + msc_iommu_nr_entries(e->mmu);
@@ -2195,14 +2389,9 @@ static int on_iommu_event(ms_iommu_notifier *n, const ms_iommu_event *ev, void *
 	return e->fail ? -EIO : 0;
 }
 
-static const msc_name notifier_flag_names[] = {
-	{"map", MS_IOMMU_NOTIFIER_MAP},
-	{"unmap", MS_IOMMU_NOTIFIER_UNMAP},
-	{"deviotlb", MS_IOMMU_NOTIFIER_DEVIOTLB_UNMAP},
-	{NULL, 0},
-};
-
-static int parse_notifier_flags(msc_session *s, const msc_word *v, ms_iommu_notifier_flags *out)
+/* Keywords of @names joined by commas (flags=map,unmap), their values or-ed into *@out. */
+static int parse_keywords(msc_session *s, const msc_word *v, const char *key, const msc_name *names,
+			  unsigned *out)
 {
 	size_t pos = 0;
 
@@ -2212,15 +2401,14 @@ static int parse_notifier_flags(msc_session *s, const msc_word *v, ms_iommu_noti
 		const char *comma = memchr(p, ',', v->len - pos);
 		size_t n = comma ? (size_t)(comma - p) : v->len - pos;
 		char list[64];
-		int flag;
+		int value;
 
-		if (msc_name_value(notifier_flag_names, p, n, &flag))
-			return errorf(
-				s, v->col + (unsigned)pos,
-				"flags= takes %s joined by commas, not %s",
-				msc_name_list(list, sizeof(list), notifier_flag_names, " and "),
-				show(s, p, n));
-		*out |= (ms_iommu_notifier_flags)flag;
+		if (msc_name_value(names, p, n, &value))
+			return errorf(s, v->col + (unsigned)pos,
+				      "%s= takes %s joined by commas, not %s", key,
+				      msc_name_list(list, sizeof(list), names, " and "),
+				      show(s, p, n));
+		*out |= (unsigned)value;
 		pos += n + 1;
 	}
 	return 0;
@@ -2231,9 +2419,8 @@ static int cmd_notifier(msc_session *s, call *c)
 	ms_iommu_notifier_opts opts = MS_IOMMU_NOTIFIER_OPTS_INIT;
 	struct notifier_ent *e;
 	struct region_ent *re;
-	msc_word *w, v;
-	unsigned nr;
-	bool present, fail = false;
+	unsigned nr, flags = MS_IOMMU_NOTIFIER_IOTLB_EVENTS;
+	bool fail = false;
 	int rc;
 
 	if (check_new_name(s, c->pos[0], "notifier",
@@ -2247,23 +2434,14 @@ static int cmd_notifier(msc_session *s, call *c)
 			      "notifier: %s is not an IOMMU with a translation class (create it "
 			      "with 'iommu NAME SIZE target=AS')",
 			      showw(s, c->pos[1]));
-	opts.flags = MS_IOMMU_NOTIFIER_IOTLB_EVENTS;
-	if (opt_number(s, c, "start", "start", &opts.start, &present) ||
-	    opt_number(s, c, "end", "end", &opts.end, &present) ||
+	if (opt_number(s, c, "start", &opts.start) || opt_number(s, c, "end", &opts.end) ||
 	    index_opt(s, c, nr, &opts.iommu_idx))
 		return 1;
 	if (opts.start > opts.end)
 		return errorf(s, get_opt(c, "start")->col, "notifier: start= is after end=");
-	if ((w = get_opt(c, "flags")) != NULL) {
-		v = value_of(w);
-		if (parse_notifier_flags(s, &v, &opts.flags))
-			return 1;
-	}
-	if ((w = get_opt(c, "fail")) != NULL) {
-		v = value_of(w);
-		if (parse_bool(s, &v, &fail))
-			return 1;
-	}
+	if (opt_keywords(s, c, "flags", &flags) || opt_bool(s, c, "fail", &fail))
+		return 1;
+	opts.flags = flags;
 	if (s->notifiers.nr == MSC_MAX_NOTIFIERS)
 		return errorf(s, c->word->col, "notifier: too many notifiers (the limit is %u)",
 			      MSC_MAX_NOTIFIERS);
@@ -2644,162 +2822,294 @@ static int cmd_quit(msc_session *s, call *c)
 
 /* ---- the command table ------------------------------------------------- */
 
+/* The address space an access goes to: [as=AS]. */
+#define AS_OPTION VALUE("as", "AS", V_AS)
+/* [ATTRS] */
+#define ATTRS GROUP("ATTRS", attr_params, .layout = P_OPTIONAL)
+/* [be|le] */
+#define ENDIAN_OPTIONS FLAG("be"), FLAG("le", .layout = P_ALT)
+/* [index=N] */
+#define INDEX_OPTION VALUE("index", "N", V_NUMBER, .what = "index")
+/* No arguments, no options. */
+#define NO_PARAMS ((const struct param[]){END})
+
 static const struct command commands[] = {
-	{"container", cmd_region, 0, MS_REGION_CONTAINER, 2, 2, PLACE_OPTS,
-	 "container NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	{"container", cmd_region, 0, MS_REGION_CONTAINER,
+	 PARAMS(ARG("NAME"), ARG("SIZE"), INCLUDE(place_params)),
 	 "a pure container: renders only its subregions"},
-	{"ram", cmd_region, 0, MS_REGION_RAM, 2, 2, PLACE_OPTS,
-	 "ram NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]", "RAM (zeroed)"},
-	{"rom", cmd_region, 0, MS_REGION_ROM, 2, 2, PLACE_OPTS,
-	 "rom NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	{"ram", cmd_region, 0, MS_REGION_RAM,
+	 PARAMS(ARG("NAME"), ARG("SIZE"), INCLUDE(place_params)), "RAM (zeroed)"},
+	{"rom", cmd_region, 0, MS_REGION_ROM,
+	 PARAMS(ARG("NAME"), ARG("SIZE"), INCLUDE(place_params)),
 	 "ROM: readonly RAM, filled with load"},
-	{"io", cmd_region, 0, MS_REGION_IO, 2, 3, PLACE_OPTS " " DEVICE_OPTS,
-	 "io NAME SIZE [MODEL [model options]] [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	{"io", cmd_region, 0, MS_REGION_IO,
+	 PARAMS(ARG("NAME"), ARG("SIZE"), ARG("MODEL", .layout = P_OPTIONAL),
+		GROUP("model options", model_params, .layout = P_OPTIONAL | P_NEST),
+		INCLUDE(place_params)),
 	 "an I/O region with a device model (regs, const, error, dma), or a reservation"},
-	{"romdevice", cmd_region, 0, MS_REGION_ROM_DEVICE, 3, 3, PLACE_OPTS " " DEVICE_OPTS,
-	 "romdevice NAME SIZE MODEL [model options] [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	{"romdevice", cmd_region, 0, MS_REGION_ROM_DEVICE,
+	 PARAMS(ARG("NAME"), ARG("SIZE"), ARG("MODEL"),
+		GROUP("model options", model_params, .layout = P_OPTIONAL), INCLUDE(place_params)),
 	 "a ROM device: reads from RAM in romd mode, writes go to the model"},
-	{"ramdevice", cmd_region, 0, MS_REGION_RAM_DEVICE, 2, 2, PLACE_OPTS,
-	 "ramdevice NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	{"ramdevice", cmd_region, 0, MS_REGION_RAM_DEVICE,
+	 PARAMS(ARG("NAME"), ARG("SIZE"), INCLUDE(place_params)),
 	 "device memory accessed with exact-width loads and stores"},
-	{"ramptr", cmd_region, 0, MS_REGION_RAM_PTR, 2, 2, PLACE_OPTS,
-	 "ramptr NAME SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	{"ramptr", cmd_region, 0, MS_REGION_RAM_PTR,
+	 PARAMS(ARG("NAME"), ARG("SIZE"), INCLUDE(place_params)),
 	 "RAM at memory the command allocates (a caller's pointer)"},
-	{"iommu", cmd_iommu, 0, MS_REGION_IOMMU, 2, 2, PLACE_OPTS " target= page= indexes=",
-	 "iommu NAME SIZE [target=AS [page=SIZE] [indexes=N]] [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	{"iommu", cmd_iommu, 0, MS_REGION_IOMMU,
+	 PARAMS(ARG("NAME"), ARG("SIZE"), VALUE("target", "AS", V_AS),
+		VALUE("page", "SIZE", V_NUMBER, .what = "page size", .layout = P_NEST),
+		VALUE("indexes", "N", V_NUMBER, .what = "index count", .layout = P_NEST),
+		INCLUDE(place_params)),
 	 "an IOMMU region; target=AS: translated by a page table (iommu-map)"},
-	{"alias", cmd_alias, 0, 0, 4, 4, PLACE_OPTS,
-	 "alias NAME TARGET OFFSET SIZE [in=C at=ADDR [prio=N]] [owner=TEXT]",
+	{"alias", cmd_alias, 0, 0,
+	 PARAMS(ARG("NAME"), ARG("TARGET"), ARG("OFFSET"), ARG("SIZE"), INCLUDE(place_params)),
 	 "a window of SIZE bytes onto TARGET from OFFSET"},
-	{"add", cmd_add, 0, 0, 3, 3, "prio=", "add CONTAINER ADDR SUB [prio=N]",
+	{"add", cmd_add, 0, 0,
+	 PARAMS(ARG("CONTAINER"), ARG("ADDR"), ARG("SUB"), VALUE("prio", "N", V_PRIO)),
 	 "place SUB inside CONTAINER at ADDR"},
-	{"del", cmd_del, 0, 0, 1, 1, "from=", "del SUB [from=CONTAINER]",
+	{"del", cmd_del, 0, 0, PARAMS(ARG("SUB"), VALUE("from", "CONTAINER", V_REGION)),
 	 "remove SUB from its container"},
-	{"set", cmd_set, 0, 0, 1, 1,
-	 "addr= size= prio= enabled= readonly= nonvolatile= unmergeable= romd= alias-offset= owner=",
-	 "set NAME KEY=VALUE...",
+	{"set", cmd_set, 0, 0,
+	 PARAMS(ARG("NAME"), GROUP("KEY=VALUE", set_params, .layout = P_REPEAT)),
 	 "change addr, size, prio, enabled, readonly, nonvolatile, unmergeable, romd, alias-offset, owner"},
-	{"enable", cmd_enable, 0, true, 1, ANY, "", "enable NAME...", "show regions"},
-	{"disable", cmd_enable, 0, false, 1, ANY, "", "disable NAME...",
+	{"enable", cmd_enable, 0, true, PARAMS(ARG("NAME", .layout = P_REPEAT)), "show regions"},
+	{"disable", cmd_enable, 0, false, PARAMS(ARG("NAME", .layout = P_REPEAT)),
 	 "hide regions (they render nothing)"},
-	{"drop", cmd_drop, 0, 0, 1, 1, "", "drop NAME",
+	{"drop", cmd_drop, 0, 0, PARAMS(ARG("NAME")),
 	 "forget a region and drop the script's reference"},
-	{"show", cmd_show, 0, 0, 1, 1, "", "show NAME",
-	 "print a region's properties and subregions"},
-	{"list", cmd_list, 0, 0, 0, 0, "", "list",
-	 "list regions, address spaces, listeners, mappings"},
-	{"as", cmd_as, 0, 0, 2, 2, "", "as NAME ROOT",
+	{"show", cmd_show, 0, 0, PARAMS(ARG("NAME")), "print a region's properties and subregions"},
+	{"list", cmd_list, 0, 0, NO_PARAMS, "list regions, address spaces, listeners, mappings"},
+	{"as", cmd_as, 0, 0, PARAMS(ARG("NAME"), ARG("ROOT")),
 	 "create an address space (the first becomes current)"},
-	{"as-free", cmd_as_free, 0, 0, 1, 1, "", "as-free NAME", "destroy an address space"},
-	{"use", cmd_use, 0, 0, 1, 1, "", "use NAME", "make NAME the current address space"},
-	{"begin", cmd_begin, 0, 0, 0, 0, "", "begin", "open a transaction (nests)"},
-	{"commit", cmd_commit, 0, 0, 0, 0, "", "commit",
-	 "close a transaction; the outermost renders"},
-	{"read", cmd_read, 0, 0, 2, 2, ATTR_OPTS, "read ADDR LEN [ATTRS] [as=AS]",
+	{"as-free", cmd_as_free, 0, 0, PARAMS(ARG("NAME")), "destroy an address space"},
+	{"use", cmd_use, 0, 0, PARAMS(ARG("NAME")), "make NAME the current address space"},
+	{"begin", cmd_begin, 0, 0, NO_PARAMS, "open a transaction (nests)"},
+	{"commit", cmd_commit, 0, 0, NO_PARAMS, "close a transaction; the outermost renders"},
+	{"read", cmd_read, 0, 0, PARAMS(ARG("ADDR"), ARG("LEN"), ATTRS, AS_OPTION),
 	 "read bytes and print them"},
-	{"write", cmd_write, 0, WRITE_GUEST, 2, ANY, ATTR_OPTS,
-	 "write ADDR DATA... [ATTRS] [as=AS]", "write hex bytes (de ad be ef) or quoted strings"},
-	{"load", cmd_write, 0, WRITE_LOADER, 2, ANY, "as=", "load ADDR DATA... [as=AS]",
+	{"write", cmd_write, 0, WRITE_GUEST,
+	 PARAMS(ARG("ADDR"), ARG("DATA", .layout = P_REPEAT), ATTRS, AS_OPTION),
+	 "write hex bytes (de ad be ef) or quoted strings"},
+	{"load", cmd_write, 0, WRITE_LOADER,
+	 PARAMS(ARG("ADDR"), ARG("DATA", .layout = P_REPEAT), AS_OPTION),
 	 "loader write: into RAM and ROM, never devices"},
-	{"fill", cmd_fill, 0, 0, 3, 3, ATTR_OPTS, "fill ADDR LEN BYTE [ATTRS] [as=AS]",
+	{"fill", cmd_fill, 0, 0, PARAMS(ARG("ADDR"), ARG("LEN"), ARG("BYTE"), ATTRS, AS_OPTION),
 	 "write LEN copies of BYTE"},
-	{"ldb", cmd_ld, 0, 1, 1, 1, ATTR_OPTS, "ldb ADDR [ATTRS] [as=AS]", "load a byte"},
-	{"ldw", cmd_ld, 0, 2, 1, 1, ATTR_OPTS " be le", "ldw ADDR [be|le] [ATTRS] [as=AS]",
+	{"ldb", cmd_ld, 0, 1, PARAMS(ARG("ADDR"), ATTRS, AS_OPTION), "load a byte"},
+	{"ldw", cmd_ld, 0, 2, PARAMS(ARG("ADDR"), ENDIAN_OPTIONS, ATTRS, AS_OPTION),
 	 "load 2 bytes"},
-	{"ldl", cmd_ld, 0, 4, 1, 1, ATTR_OPTS " be le", "ldl ADDR [be|le] [ATTRS] [as=AS]",
+	{"ldl", cmd_ld, 0, 4, PARAMS(ARG("ADDR"), ENDIAN_OPTIONS, ATTRS, AS_OPTION),
 	 "load 4 bytes"},
-	{"ldq", cmd_ld, 0, 8, 1, 1, ATTR_OPTS " be le", "ldq ADDR [be|le] [ATTRS] [as=AS]",
+	{"ldq", cmd_ld, 0, 8, PARAMS(ARG("ADDR"), ENDIAN_OPTIONS, ATTRS, AS_OPTION),
 	 "load 8 bytes"},
-	{"stb", cmd_st, 0, 1, 2, 2, ATTR_OPTS, "stb ADDR VALUE [ATTRS] [as=AS]", "store a byte"},
-	{"stw", cmd_st, 0, 2, 2, 2, ATTR_OPTS " be le", "stw ADDR VALUE [be|le] [ATTRS] [as=AS]",
+	{"stb", cmd_st, 0, 1, PARAMS(ARG("ADDR"), ARG("VALUE"), ATTRS, AS_OPTION), "store a byte"},
+	{"stw", cmd_st, 0, 2, PARAMS(ARG("ADDR"), ARG("VALUE"), ENDIAN_OPTIONS, ATTRS, AS_OPTION),
 	 "store 2 bytes"},
-	{"stl", cmd_st, 0, 4, 2, 2, ATTR_OPTS " be le", "stl ADDR VALUE [be|le] [ATTRS] [as=AS]",
+	{"stl", cmd_st, 0, 4, PARAMS(ARG("ADDR"), ARG("VALUE"), ENDIAN_OPTIONS, ATTRS, AS_OPTION),
 	 "store 4 bytes"},
-	{"stq", cmd_st, 0, 8, 2, 2, ATTR_OPTS " be le", "stq ADDR VALUE [be|le] [ATTRS] [as=AS]",
+	{"stq", cmd_st, 0, 8, PARAMS(ARG("ADDR"), ARG("VALUE"), ENDIAN_OPTIONS, ATTRS, AS_OPTION),
 	 "store 8 bytes"},
-	{"translate", cmd_translate, 0, 0, 1, 2, ATTR_OPTS " write",
-	 "translate ADDR [LEN] [write] [ATTRS] [as=AS]",
+	{"translate", cmd_translate, 0, 0,
+	 PARAMS(ARG("ADDR"), ARG("LEN", .layout = P_OPTIONAL), FLAG("write"), ATTRS, AS_OPTION),
 	 "what answers at ADDR, and for how many bytes"},
-	{"valid", cmd_valid, 0, 0, 2, 2, ATTR_OPTS " write",
-	 "valid ADDR LEN [write] [ATTRS] [as=AS]",
+	{"valid", cmd_valid, 0, 0, PARAMS(ARG("ADDR"), ARG("LEN"), FLAG("write"), ATTRS, AS_OPTION),
 	 "would the access be accepted? (no device callback runs)"},
-	{"access-depth", cmd_access_depth, 0, 0, 1, 1, "", "access-depth N",
+	{"access-depth", cmd_access_depth, 0, 0, PARAMS(ARG("N")),
 	 "bound nested device callbacks (default 16)"},
-	{"map", cmd_map, 0, 0, 2, 2, ATTR_OPTS " write", "map ADDR LEN [write] [ATTRS] [as=AS]",
+	{"map", cmd_map, 0, 0, PARAMS(ARG("ADDR"), ARG("LEN"), FLAG("write"), ATTRS, AS_OPTION),
 	 "DMA-map guest memory; prints the mapping's id"},
-	{"map-read", cmd_map_read, 0, 0, 3, 3, "", "map-read ID OFFSET LEN",
+	{"map-read", cmd_map_read, 0, 0, PARAMS(ARG("ID"), ARG("OFFSET"), ARG("LEN")),
 	 "print bytes of a mapping"},
-	{"map-write", cmd_map_write, 0, 0, 3, ANY, "", "map-write ID OFFSET DATA...",
+	{"map-write", cmd_map_write, 0, 0,
+	 PARAMS(ARG("ID"), ARG("OFFSET"), ARG("DATA", .layout = P_REPEAT)),
 	 "store bytes into a write mapping"},
-	{"unmap", cmd_unmap, 0, 0, 1, 2, "", "unmap ID [WRITTEN]",
+	{"unmap", cmd_unmap, 0, 0, PARAMS(ARG("ID"), ARG("WRITTEN", .layout = P_OPTIONAL)),
 	 "release a mapping (a write mapping writes back WRITTEN bytes, default all)"},
-	{"bounce-budget", cmd_bounce_budget, 0, 0, 1, 1, "as=", "bounce-budget BYTES [as=AS]",
+	{"bounce-budget", cmd_bounce_budget, 0, 0, PARAMS(ARG("BYTES"), AS_OPTION),
 	 "bytes of bounce buffers that may be live at once"},
-	{"map-client", cmd_map_client, 0, 0, 1, 1, "as=", "map-client NAME [as=AS]",
+	{"map-client", cmd_map_client, 0, 0, PARAMS(ARG("NAME"), AS_OPTION),
 	 "ask to be told when bounce budget is free"},
-	{"map-client-free", cmd_map_client_free, 0, 0, 1, 1, "", "map-client-free NAME",
+	{"map-client-free", cmd_map_client_free, 0, 0, PARAMS(ARG("NAME")),
 	 "unregister a map client"},
-	{"listen", cmd_listen, 0, 0, 1, 1, "as= prio= nop=",
-	 "listen NAME [as=AS] [prio=N] [nop=off]", "register a listener that prints its callbacks"},
-	{"unlisten", cmd_unlisten, 0, 0, 1, 1, "", "unlisten NAME", "unregister a listener"},
-	{"dirty-log", cmd_dirty_log, 0, 0, 3, 3, "", "dirty-log REGION CLIENT on|off",
+	{"listen", cmd_listen, 0, 0,
+	 PARAMS(ARG("NAME"), AS_OPTION, VALUE("prio", "N", V_PRIO), VALUE("nop", "off", V_BOOL)),
+	 "register a listener that prints its callbacks"},
+	{"unlisten", cmd_unlisten, 0, 0, PARAMS(ARG("NAME")), "unregister a listener"},
+	{"dirty-log", cmd_dirty_log, 0, 0, PARAMS(ARG("REGION"), ARG("CLIENT"), ARG("on|off")),
 	 "turn dirty logging of a RAM region on or off for client 0-7"},
-	{"log-global", cmd_log_global, 0, 0, 1, 1, "", "log-global on|off", "global dirty logging"},
-	{"log-sync", cmd_log_sync, 0, 0, 0, 0, "as=", "log-sync [as=AS]",
-	 "ask listeners to sync dirty state"},
-	{"iommu-map", cmd_iommu_range, 0, IOMMU_MAP, 4, 4,
-	 "perm= index=", "iommu-map IOMMU IOVA ADDR SIZE [perm=ro|wo|rw] [index=N]",
+	{"log-global", cmd_log_global, 0, 0, PARAMS(ARG("on|off")), "global dirty logging"},
+	{"log-sync", cmd_log_sync, 0, 0, PARAMS(AS_OPTION), "ask listeners to sync dirty state"},
+	{"iommu-map", cmd_iommu_range, 0, IOMMU_MAP,
+	 PARAMS(ARG("IOMMU"), ARG("IOVA"), ARG("ADDR"), ARG("SIZE"),
+		VALUE("perm", "ro|wo|rw", V_KEYWORD, .names = perm_names), INDEX_OPTION),
 	 "map IOVA..+SIZE to ADDR of the target (replacing what was there) and notify"},
-	{"iommu-unmap", cmd_iommu_range, 0, IOMMU_UNMAP, 3, 3,
-	 "index=", "iommu-unmap IOMMU IOVA SIZE [index=N]", "unmap IOVA..+SIZE and notify"},
-	{"iommu-invalidate", cmd_iommu_range, 0, IOMMU_INVALIDATE, 3, 3,
-	 "index=", "iommu-invalidate IOMMU IOVA SIZE [index=N]",
+	{"iommu-unmap", cmd_iommu_range, 0, IOMMU_UNMAP,
+	 PARAMS(ARG("IOMMU"), ARG("IOVA"), ARG("SIZE"), INDEX_OPTION),
+	 "unmap IOVA..+SIZE and notify"},
+	{"iommu-invalidate", cmd_iommu_range, 0, IOMMU_INVALIDATE,
+	 PARAMS(ARG("IOMMU"), ARG("IOVA"), ARG("SIZE"), INDEX_OPTION),
 	 "send a device-IOTLB invalidation (DEVIOTLB_UNMAP); the table does not change"},
-	{"notifier", cmd_notifier, 0, 0, 2, 2, "start= end= flags= index= fail=",
-	 "notifier NAME IOMMU [start=A] [end=B] [flags=map,unmap,deviotlb] [index=N] [fail=on]",
+	{"notifier", cmd_notifier, 0, 0,
+	 PARAMS(ARG("NAME"), ARG("IOMMU"), VALUE("start", "A", V_NUMBER, .what = "start"),
+		VALUE("end", "B", V_NUMBER, .what = "end"),
+		VALUE("flags", "map,unmap,deviotlb", V_KEYWORDS, .names = notifier_flag_names),
+		INDEX_OPTION, VALUE("fail", "on", V_BOOL)),
 	 "register an IOMMU notifier that prints its events (fail=on: it refuses them)"},
-	{"notifier-free", cmd_notifier_free, 0, 0, 1, 1, "unmap", "notifier-free NAME [unmap]",
+	{"notifier-free", cmd_notifier_free, 0, 0, PARAMS(ARG("NAME"), FLAG("unmap")),
 	 "unregister a notifier (unmap: first tell it its whole range is unmapped)"},
-	{"replay", cmd_replay, 0, 0, 1, 1, "", "replay NOTIFIER",
+	{"replay", cmd_replay, 0, 0, PARAMS(ARG("NOTIFIER")),
 	 "announce the IOMMU's current mappings to a notifier"},
-	{"iotlb", cmd_iotlb, 0, 0, 1, 1, ATTR_OPTS " write", "iotlb ADDR [write] [ATTRS] [as=AS]",
+	{"iotlb", cmd_iotlb, 0, 0, PARAMS(ARG("ADDR"), FLAG("write"), ATTRS, AS_OPTION),
 	 "the translation an access would use, through every IOMMU"},
-	{"cache", cmd_cache, 0, 0, 3, 3, "as= write", "cache NAME ADDR LEN [write] [as=AS]",
+	{"cache", cmd_cache, 0, 0,
+	 PARAMS(ARG("NAME"), ARG("ADDR"), ARG("LEN"), FLAG("write"), AS_OPTION),
 	 "set up a region cache over ADDR..+LEN"},
-	{"cache-read", cmd_cache_read, 0, 0, 3, 3, "", "cache-read NAME OFFSET LEN",
+	{"cache-read", cmd_cache_read, 0, 0, PARAMS(ARG("NAME"), ARG("OFFSET"), ARG("LEN")),
 	 "read bytes through a cache"},
-	{"cache-write", cmd_cache_write, 0, 0, 3, ANY, "", "cache-write NAME OFFSET DATA...",
+	{"cache-write", cmd_cache_write, 0, 0,
+	 PARAMS(ARG("NAME"), ARG("OFFSET"), ARG("DATA", .layout = P_REPEAT)),
 	 "write bytes through a cache"},
-	{"cache-ldb", cmd_cache_ld, 0, 1, 2, 2, "", "cache-ldb NAME OFFSET",
+	{"cache-ldb", cmd_cache_ld, 0, 1, PARAMS(ARG("NAME"), ARG("OFFSET")),
 	 "load a byte through a cache"},
-	{"cache-ldw", cmd_cache_ld, 0, 2, 2, 2, "be le", "cache-ldw NAME OFFSET [be|le]",
+	{"cache-ldw", cmd_cache_ld, 0, 2, PARAMS(ARG("NAME"), ARG("OFFSET"), ENDIAN_OPTIONS),
 	 "load 2 bytes through a cache"},
-	{"cache-ldl", cmd_cache_ld, 0, 4, 2, 2, "be le", "cache-ldl NAME OFFSET [be|le]",
+	{"cache-ldl", cmd_cache_ld, 0, 4, PARAMS(ARG("NAME"), ARG("OFFSET"), ENDIAN_OPTIONS),
 	 "load 4 bytes through a cache"},
-	{"cache-ldq", cmd_cache_ld, 0, 8, 2, 2, "be le", "cache-ldq NAME OFFSET [be|le]",
+	{"cache-ldq", cmd_cache_ld, 0, 8, PARAMS(ARG("NAME"), ARG("OFFSET"), ENDIAN_OPTIONS),
 	 "load 8 bytes through a cache"},
-	{"cache-stb", cmd_cache_st, 0, 1, 3, 3, "", "cache-stb NAME OFFSET VALUE",
+	{"cache-stb", cmd_cache_st, 0, 1, PARAMS(ARG("NAME"), ARG("OFFSET"), ARG("VALUE")),
 	 "store a byte through a cache"},
-	{"cache-stw", cmd_cache_st, 0, 2, 3, 3, "be le", "cache-stw NAME OFFSET VALUE [be|le]",
+	{"cache-stw", cmd_cache_st, 0, 2,
+	 PARAMS(ARG("NAME"), ARG("OFFSET"), ARG("VALUE"), ENDIAN_OPTIONS),
 	 "store 2 bytes through a cache"},
-	{"cache-stl", cmd_cache_st, 0, 4, 3, 3, "be le", "cache-stl NAME OFFSET VALUE [be|le]",
+	{"cache-stl", cmd_cache_st, 0, 4,
+	 PARAMS(ARG("NAME"), ARG("OFFSET"), ARG("VALUE"), ENDIAN_OPTIONS),
 	 "store 4 bytes through a cache"},
-	{"cache-stq", cmd_cache_st, 0, 8, 3, 3, "be le", "cache-stq NAME OFFSET VALUE [be|le]",
+	{"cache-stq", cmd_cache_st, 0, 8,
+	 PARAMS(ARG("NAME"), ARG("OFFSET"), ARG("VALUE"), ENDIAN_OPTIONS),
 	 "store 8 bytes through a cache"},
-	{"cache-invalidate", cmd_cache_invalidate, 0, 0, 1, 1, "", "cache-invalidate NAME",
+	{"cache-invalidate", cmd_cache_invalidate, 0, 0, PARAMS(ARG("NAME")),
 	 "forget the cache's translation (the next access translates again)"},
-	{"cache-free", cmd_cache_free, 0, 0, 1, 1, "", "cache-free NAME", "destroy a cache"},
-	{"mtree", cmd_mtree, 0, 0, 0, 0, "-f -D -o --json", "mtree [-f] [-D] [-o] [--json]",
+	{"cache-free", cmd_cache_free, 0, 0, PARAMS(ARG("NAME")), "destroy a cache"},
+	{"mtree", cmd_mtree, 0, 0, PARAMS(FLAG("-f"), FLAG("-D"), FLAG("-o"), FLAG("--json")),
 	 "print the tree (or with -f the flat views) like QEMU's info mtree"},
-	{"echo", cmd_echo, CMD_RAW, 0, 0, ANY, "", "echo TEXT...", "print TEXT"},
-	{"heading", cmd_heading, CMD_RAW, 0, 0, ANY, "", "heading TEXT...", "print == TEXT =="},
-	{"help", cmd_help, 0, 0, 0, 1, "", "help [COMMAND]",
+	{"echo", cmd_echo, CMD_RAW, 0, PARAMS(ARG("TEXT", .layout = P_OPTIONAL | P_REPEAT)),
+	 "print TEXT"},
+	{"heading", cmd_heading, CMD_RAW, 0, PARAMS(ARG("TEXT", .layout = P_OPTIONAL | P_REPEAT)),
+	 "print == TEXT =="},
+	{"help", cmd_help, 0, 0, PARAMS(ARG("COMMAND", .layout = P_OPTIONAL)),
 	 "list commands, or show one command's usage"},
-	{"quit", cmd_quit, 0, 0, 0, 0, "", "quit", "stop here (successfully)"},
-	{"exit", cmd_quit, 0, 0, 0, 0, "", "exit", "same as quit"},
+	{"quit", cmd_quit, 0, 0, NO_PARAMS, "stop here (successfully)"},
+	{"exit", cmd_quit, 0, 0, NO_PARAMS, "same as quit"},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* Append @text to the usage being built in @buf (@size bytes, @used so far). */
+static void append(char *buf, size_t size, size_t *used, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (*used + n >= size)
+		n = *used < size - 1 ? size - 1 - *used : 0;
+	memcpy(buf + *used, text, n);
+	*used += n;
+	buf[*used] = '\0';
+}
+
+/*
+ * Append the parameters of @list: each in brackets when it may be left out,
+ * laid out as its P_* flags say. *@depth counts the brackets left open:
+ * those of the last top-level parameter and of one nested in it.
+ */
+static void append_params(char *buf, size_t size, size_t *used, const struct param *list,
+			  unsigned *depth)
+{
+	for (; list->kind != P_END; list++) {
+		bool optional = list->kind == P_FLAG || list->kind == P_VALUE ||
+				(list->layout & P_OPTIONAL);
+
+		if (list->kind == P_INCLUDE) {
+			append_params(buf, size, used, list->group, depth);
+			continue;
+		}
+		if (list->layout & P_ALT) {
+			append(buf, size, used, "|");
+		} else if (list->layout & P_JOIN) {
+			append(buf, size, used, " ");
+		} else {
+			unsigned keep = list->layout & P_NEST ? 1 : 0;
+
+			for (; *depth > keep; (*depth)--)
+				append(buf, size, used, "]");
+			append(buf, size, used, " ");
+			if (optional) {
+				append(buf, size, used, "[");
+				(*depth)++;
+			}
+		}
+		append(buf, size, used, list->name);
+		if (list->kind == P_VALUE) {
+			append(buf, size, used, "=");
+			append(buf, size, used, list->meta);
+		}
+		if (list->layout & P_REPEAT)
+			append(buf, size, used, "...");
+	}
+}
+
+/* The usage line of @cmd ("read ADDR LEN [ATTRS] [as=AS]") in @buf. */
+static const char *usage_of(char *buf, size_t size, const struct command *cmd)
+{
+	size_t used = 0;
+	unsigned depth = 0;
+
+	buf[0] = '\0';
+	append(buf, size, &used, cmd->name);
+	append_params(buf, size, &used, cmd->params, &depth);
+	for (; depth; depth--)
+		append(buf, size, &used, "]");
+	return buf;
+}
+
+/* How many positional arguments @cmd takes: at least *@min, at most *@max (ANY). */
+static void arg_counts(const struct command *cmd, unsigned *min, unsigned *max)
+{
+	*min = *max = 0;
+	for (const struct param *p = cmd->params; p->kind != P_END; p++) {
+		if (p->kind != P_ARG)
+			continue;
+		if (!(p->layout & P_OPTIONAL))
+			(*min)++;
+		*max = p->layout & P_REPEAT ? ANY : *max + 1;
+	}
+}
+
+/* The @index-th option of @list, counting from *@index down; NULL past the last. */
+static const struct param *nth_option(const struct param *list, size_t *index)
+{
+	for (; list->kind != P_END; list++) {
+		if (list->kind == P_GROUP || list->kind == P_INCLUDE) {
+			const struct param *p = nth_option(list->group, index);
+
+			if (p)
+				return p;
+		} else if (list->kind != P_ARG && (*index)-- == 0) {
+			return list;
+		}
+	}
+	return NULL;
+}
+
+static const struct command *find_command(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (strlen(commands[i].name) == len && memcmp(commands[i].name, name, len) == 0)
+			return &commands[i];
+	return NULL;
+}
 
 const char *const *msc_command_names(void)
 {
@@ -2811,81 +3121,80 @@ const char *const *msc_command_names(void)
 	return names;
 }
 
-const char *msc_command_options(const char *name)
+bool msc_command_option(const char *name, size_t index, const char **key, bool *takes_value)
 {
-	for (size_t i = 0; i < NR_COMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return commands[i].options;
-	return NULL;
+	const struct command *cmd = find_command(name, strlen(name));
+	const struct param *p = cmd ? nth_option(cmd->params, &index) : NULL;
+
+	if (!p)
+		return false;
+	*key = p->name;
+	*takes_value = p->kind == P_VALUE;
+	return true;
+}
+
+/* The options of @list as the help shows them: " secure ... pasid=N". */
+static void print_options(FILE *out, const struct param *list)
+{
+	for (; list->kind != P_END; list++) {
+		fprintf(out, " %s", list->name);
+		if (list->kind == P_VALUE)
+			fprintf(out, "=%s", list->meta);
+	}
 }
 
 int msc_print_help(FILE *out, const char *topic)
 {
-	size_t i;
+	const struct command *cmd;
+	char usage[256];
 
 	if (!topic) {
 		fputs("Commands (help COMMAND for its usage; docs/script.md has the details):\n",
 		      out);
-		for (i = 0; i < NR_COMMANDS; i++)
+		for (size_t i = 0; i < NR_COMMANDS; i++)
 			fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].help);
-		fputs("Numbers: 4096, 0x1000, 0b101, 64K, 4G, 2^64. ATTRS: secure nonsecure user "
-		      "memory debug requester=N pasid=N.\nModels: regs, const value=N, error, "
-		      "dma as=AS; options endian= valid=MIN-MAX impl=MIN-MAX unaligned "
-		      "secure-only log=on|off.\n",
+		fputs("Numbers: 4096, 0x1000, 0b101, 64K, 4G, 2^64. ATTRS:", out);
+		print_options(out, attr_params);
+		fputs(".\nModels: regs, const value=N, error, dma as=AS; options endian= "
+		      "valid=MIN-MAX impl=MIN-MAX unaligned secure-only log=on|off.\n",
 		      out);
 		return 0;
 	}
-	for (i = 0; i < NR_COMMANDS; i++) {
-		if (strcmp(commands[i].name, topic) == 0) {
-			fprintf(out, "usage: %s\n  %s\n", commands[i].usage, commands[i].help);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	cmd = find_command(topic, strlen(topic));
+	if (!cmd)
+		return -ENOENT;
+	fprintf(out, "usage: %s\n  %s\n", usage_of(usage, sizeof(usage), cmd), cmd->help);
+	return 0;
 }
 
-/* Is @w one of the options in the space-separated list @opts? */
-static bool option_known(const char *opts, const msc_word *w)
-{
-	size_t klen = w->eq >= 0 ? (size_t)w->eq + 1 : w->len;
-	const char *p = opts;
-
-	while (*p) {
-		size_t n = strcspn(p, " ");
-
-		if (n == klen && memcmp(p, w->text, n) == 0)
-			return true;
-		p += n;
-		while (*p == ' ')
-			p++;
-	}
-	return false;
-}
-
-/* Could @w be meant as an option (key=value or a flag of @opts)? */
-static bool looks_like_option(const char *opts, const msc_word *w)
+/* Could @w be meant as an option (key=value or a flag of @cmd)? */
+static bool looks_like_option(const struct command *cmd, const msc_word *w)
 {
 	if (w->eq > 0)
 		return true; /* an unquoted '=' after the key: owner="a b" */
 	if (w->quoted)
 		return false;
-	if (w->eq < 0 && option_known(opts, w))
+	if (w->eq < 0 && option_of(cmd, w))
 		return true;
 	return w->len > 1 && w->text[0] == '-' && !(w->text[1] >= '0' && w->text[1] <= '9');
 }
 
+/* The key of option word @w: "in" of in=VALUE, or the flag. */
+static size_t key_len(const msc_word *w)
+{
+	return w->eq >= 0 ? (size_t)w->eq : w->len;
+}
+
 static int run_words(msc_session *s, msc_line *ln)
 {
-	const struct command *cmd = NULL;
 	msc_suggestion sg = MSC_SUGGESTION_INIT;
 	msc_word *w0 = &ln->words[0];
+	const struct command *cmd = find_command(w0->text, w0->len);
+	unsigned min_pos, max_pos;
+	char usage[256];
 	call c;
 	size_t i, j;
 
-	for (i = 0; i < NR_COMMANDS; i++)
-		if (strlen(commands[i].name) == w0->len &&
-		    memcmp(commands[i].name, w0->text, w0->len) == 0)
-			cmd = &commands[i];
 	if (!cmd) {
 		for (i = 0; i < NR_COMMANDS; i++)
 			msc_suggest(&sg, w0->text, w0->len, commands[i].name,
@@ -2901,34 +3210,33 @@ static int run_words(msc_session *s, msc_line *ln)
 	for (i = 1; i < ln->nr_words; i++) {
 		msc_word *w = &ln->words[i];
 
-		if (!(cmd->flags & CMD_RAW) && looks_like_option(cmd->options, w)) {
-			if (!option_known(cmd->options, w))
+		if (!(cmd->flags & CMD_RAW) && looks_like_option(cmd, w)) {
+			if (!option_of(cmd, w))
 				return errorf(s, w->col, "%s: unknown option %s (usage: %s)",
 					      cmd->name,
 					      w->eq >= 0 ? show(s, w->text, (size_t)w->eq + 1)
 							 : showw(s, w),
-					      cmd->usage);
-			for (j = 0; j < c.nopt; j++) {
-				size_t a = c.opt[j]->eq >= 0 ? (size_t)c.opt[j]->eq : c.opt[j]->len;
-				size_t b = w->eq >= 0 ? (size_t)w->eq : w->len;
-
-				if (a == b && memcmp(c.opt[j]->text, w->text, a) == 0)
+					      usage_of(usage, sizeof(usage), cmd));
+			for (j = 0; j < c.nopt; j++)
+				if (key_len(c.opt[j]) == key_len(w) &&
+				    memcmp(c.opt[j]->text, w->text, key_len(w)) == 0)
 					return errorf(s, w->col, "%s: option %s given twice",
-						      cmd->name, show(s, w->text, b));
-			}
+						      cmd->name, show(s, w->text, key_len(w)));
 			c.opt[c.nopt++] = w;
 		} else {
 			c.pos[c.npos++] = w;
 		}
 	}
-	if (c.npos < cmd->min_pos)
+	arg_counts(cmd, &min_pos, &max_pos);
+	if (c.npos < min_pos)
 		return errorf(s,
 			      c.npos ? c.pos[c.npos - 1]->col + (unsigned)c.pos[c.npos - 1]->len
 				     : w0->col + (unsigned)w0->len,
-			      "%s: missing argument (usage: %s)", cmd->name, cmd->usage);
-	if (c.npos > cmd->max_pos)
-		return errorf(s, c.pos[cmd->max_pos]->col, "%s: unexpected %s (usage: %s)",
-			      cmd->name, showw(s, c.pos[cmd->max_pos]), cmd->usage);
+			      "%s: missing argument (usage: %s)", cmd->name,
+			      usage_of(usage, sizeof(usage), cmd));
+	if (c.npos > max_pos)
+		return errorf(s, c.pos[max_pos]->col, "%s: unexpected %s (usage: %s)", cmd->name,
+			      showw(s, c.pos[max_pos]), usage_of(usage, sizeof(usage), cmd));
 	return cmd->fn(s, &c);
 }
 

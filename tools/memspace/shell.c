@@ -42,39 +42,27 @@ static char *complete_command(const char *text, int state)
 	return NULL;
 }
 
-/* Candidates: names the session knows, then the command's option keys. */
+/* Candidates: names the session knows, then the command's options ("in=", "write"). */
 static char *complete_argument(const char *text, int state)
 {
-	static size_t next;
-	static const char *opts;
+	static size_t next, next_option;
 	size_t len = strlen(text), nr = msc_session_nr_names(completing);
+	char option[64];
+	const char *key;
+	bool takes_value;
 
-	if (state == 0) {
-		next = 0;
-		opts = msc_command_options(first_word);
-	}
+	if (state == 0)
+		next = next_option = 0;
 	while (next < nr) {
 		const char *n = msc_session_name(completing, next++);
 
 		if (n && strncmp(n, text, len) == 0)
 			return strdup(n);
 	}
-	while (opts && *opts) {
-		size_t n = strcspn(opts, " ");
-		const char *o = opts;
-
-		opts += n;
-		while (*opts == ' ')
-			opts++;
-		if (n >= len && strncmp(o, text, len) == 0) {
-			char *r = malloc(n + 1);
-
-			if (r) {
-				memcpy(r, o, n);
-				r[n] = '\0';
-			}
-			return r;
-		}
+	while (msc_command_option(first_word, next_option++, &key, &takes_value)) {
+		snprintf(option, sizeof(option), "%s%s", key, takes_value ? "=" : "");
+		if (strncmp(option, text, len) == 0)
+			return strdup(option);
 	}
 	return NULL;
 }
