@@ -1,0 +1,198 @@
+/*
+ * memspace CLI: listeners that print their callbacks, and dirty logging
+ * (dirty-log, log-global, log-sync).
+ *
+ * A listener entry owns the ops table the library holds, so it is freed
+ * only after it is unregistered (or after the context, at the end of the
+ * session). Callbacks print to the session's output stream.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "script_int.h"
+
+static void print_section(msc_listener_ent *e, const char *what, const ms_section *sec)
+{
+	FILE *o = e->s->o.out;
+
+	fprintf(o, "[%s] %s %016" PRIx64 "-%016" PRIx64 " %s %s", e->name, what, sec->start,
+		sec->last, msc_section_type(sec), ms_region_name(sec->region));
+	if (sec->offset_in_region)
+		fprintf(o, " @0x%" PRIx64, sec->offset_in_region);
+	msc_print_section_flags(o, sec);
+	if (sec->dirty_log_mask)
+		fprintf(o, " dirty-log=0x%x", sec->dirty_log_mask);
+	fputc('\n', o);
+}
+
+static void on_begin(void *opaque)
+{
+	msc_listener_ent *e = opaque;
+
+	fprintf(e->s->o.out, "[%s] begin\n", e->name);
+}
+
+static void on_commit(void *opaque)
+{
+	msc_listener_ent *e = opaque;
+
+	fprintf(e->s->o.out, "[%s] commit\n", e->name);
+}
+
+static void on_add(const ms_section *sec, void *opaque)
+{
+	print_section(opaque, "region_add", sec);
+}
+
+static void on_del(const ms_section *sec, void *opaque)
+{
+	print_section(opaque, "region_del", sec);
+}
+
+static void on_nop(const ms_section *sec, void *opaque)
+{
+	msc_listener_ent *e = opaque;
+
+	if (e->show_nop)
+		print_section(e, "region_nop", sec);
+}
+
+static void on_log_start(const ms_section *sec, uint8_t old_mask, uint8_t new_mask, void *opaque)
+{
+	(void)old_mask;
+	(void)new_mask;
+	print_section(opaque, "log_start", sec);
+}
+
+static void on_log_stop(const ms_section *sec, uint8_t old_mask, uint8_t new_mask, void *opaque)
+{
+	(void)old_mask;
+	(void)new_mask;
+	print_section(opaque, "log_stop", sec);
+}
+
+static void on_log_sync(const ms_section *sec, void *opaque)
+{
+	print_section(opaque, "log_sync", sec);
+}
+
+static void on_global_start(void *opaque)
+{
+	msc_listener_ent *e = opaque;
+
+	fprintf(e->s->o.out, "[%s] log_global_start\n", e->name);
+}
+
+static void on_global_stop(void *opaque)
+{
+	msc_listener_ent *e = opaque;
+
+	fprintf(e->s->o.out, "[%s] log_global_stop\n", e->name);
+}
+
+int msc_do_listen(msc_session *s, msc_call *c)
+{
+	msc_listener_ent *e;
+	ms_as *as;
+	int prio = 0, rc;
+	bool nop = true;
+
+	if (msc_check_new_name(s, c->pos[0], "listener",
+			       msc_table_find(&s->listeners, c->pos[0]->text, c->pos[0]->len) !=
+				       SIZE_MAX) ||
+	    msc_access_as(s, c, &as))
+		return 1;
+	if (msc_opt_prio(s, c, "prio", &prio) || msc_opt_bool(s, c, "nop", &nop))
+		return 1;
+	if (s->listeners.nr == MSC_MAX_LISTENERS)
+		return msc_error(s, c->word->col, "listen: too many listeners (the limit is %u)",
+				 MSC_MAX_LISTENERS);
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->name = msc_table_add(&s->listeners, c->pos[0]->text, c->pos[0]->len, e))) {
+		free(e);
+		return msc_lib_error(s, c->word->col, "listen", -ENOMEM, NULL);
+	}
+	e->s = s;
+	e->as = as;
+	e->show_nop = nop;
+	e->ops.begin = on_begin;
+	e->ops.commit = on_commit;
+	e->ops.region_add = on_add;
+	e->ops.region_del = on_del;
+	e->ops.region_nop = on_nop;
+	e->ops.log_start = on_log_start;
+	e->ops.log_stop = on_log_stop;
+	e->ops.log_sync = on_log_sync;
+	e->ops.log_global_start = on_global_start;
+	e->ops.log_global_stop = on_global_stop;
+	e->ops.priority = prio;
+	rc = ms_listener_register(&e->l, as, &e->ops, e);
+	if (rc) {
+		free(msc_table_remove(&s->listeners, s->listeners.nr - 1));
+		return msc_lib_error(s, c->word->col, "listen", rc, NULL);
+	}
+	return 0;
+}
+
+int msc_do_unlisten(msc_session *s, msc_call *c)
+{
+	size_t i = msc_table_find(&s->listeners, c->pos[0]->text, c->pos[0]->len);
+	msc_listener_ent *e;
+	int rc;
+
+	if (i == SIZE_MAX)
+		return msc_error(s, c->pos[0]->col, "unknown listener %s",
+				 msc_quote_word(s, c->pos[0]));
+	e = msc_table_item(&s->listeners, i);
+	rc = ms_listener_unregister(e->l);
+	if (rc)
+		return msc_lib_error(s, c->word->col, "unlisten", rc, NULL);
+	free(msc_table_remove(&s->listeners, i));
+	return 0;
+}
+
+int msc_do_dirty_log(msc_session *s, msc_call *c)
+{
+	msc_region_ent *e;
+	uint64_t client;
+	bool on;
+	int rc;
+
+	if (msc_arg_region(s, c->pos[0], &e) ||
+	    msc_arg_number(s, c->pos[1], "client", false, &client) ||
+	    msc_arg_bool(s, c->pos[2], &on))
+		return 1;
+	if (client > 7)
+		return msc_error(s, c->pos[1]->col, "dirty-log: the client is 0 to 7");
+	rc = ms_region_set_dirty_log(e->r, (unsigned)client, on);
+	if (rc)
+		return msc_lib_error(s, c->word->col, "dirty-log", rc,
+				     rc == -EINVAL ? "the region has no RAM" : NULL);
+	return 0;
+}
+
+int msc_do_log_global(msc_session *s, msc_call *c)
+{
+	bool on;
+	int rc;
+
+	if (msc_arg_bool(s, c->pos[0], &on))
+		return 1;
+	rc = on ? ms_ctx_dirty_log_global_start(s->ctx) : ms_ctx_dirty_log_global_stop(s->ctx);
+	return rc ? msc_lib_error(s, c->word->col, "log-global", rc, NULL) : 0;
+}
+
+int msc_do_log_sync(msc_session *s, msc_call *c)
+{
+	ms_as *as;
+	int rc;
+
+	if (msc_access_as(s, c, &as))
+		return 1;
+	rc = ms_as_log_sync(as);
+	return rc ? msc_lib_error(s, c->word->col, "log-sync", rc, NULL) : 0;
+}
