@@ -186,15 +186,31 @@ int msc_arg_data(msc_session *s, msc_call *c, size_t first, uint8_t *buf, size_t
 	return 0;
 }
 
-/* A name for something new: non-empty, no NUL, no '=' unless quoted. */
-int msc_check_new_name(msc_session *s, const msc_word *w, const char *what, bool exists)
+/* A name for something new in @t: non-empty, no NUL, not taken. */
+int msc_check_new_name(msc_session *s, const msc_word *w, const char *what, const msc_table *t)
 {
 	if (w->len == 0)
 		return msc_error(s, w->col, "a %s name cannot be empty", what);
 	if (memchr(w->text, '\0', w->len))
 		return msc_error(s, w->col, "a %s name cannot contain a NUL byte", what);
-	if (exists)
+	if (msc_table_find(t, w->text, w->len) != SIZE_MAX)
 		return msc_error(s, w->col, "%s %s already exists", what, msc_quote_word(s, w));
+	return 0;
+}
+
+int msc_check_length(msc_session *s, msc_call *c, const msc_word *w, uint64_t len, unsigned limit)
+{
+	if (len > limit)
+		return msc_error(s, w->col, "%s: %" PRIu64 " bytes is over the limit of %u",
+				 c->cmd->name, len, limit);
+	return 0;
+}
+
+int msc_check_fits(msc_session *s, msc_call *c, const msc_word *w, uint64_t value, unsigned size)
+{
+	if (size < 8 && value >> (8 * size))
+		return msc_error(s, w->col, "%s: 0x%" PRIx64 " does not fit in %u byte%s",
+				 c->cmd->name, value, size, size == 1 ? "" : "s");
 	return 0;
 }
 

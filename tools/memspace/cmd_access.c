@@ -23,30 +23,20 @@ int msc_do_read(msc_session *s, msc_call *c)
 	uint8_t *buf;
 	ms_result r;
 	ms_as *as;
-	size_t i;
 
 	if (msc_arg_number(s, c->pos[0], "address", false, &addr) ||
 	    msc_arg_number(s, c->pos[1], "length", false, &len) || msc_access_as(s, c, &as) ||
 	    msc_access_attrs(s, c, &attrs))
 		return 1;
-	if (len > MSC_MAX_PRINT)
-		return msc_error(s, c->pos[1]->col,
-				 "read: %" PRIu64 " bytes is over the limit of %u", len,
-				 MSC_MAX_PRINT);
+	if (msc_check_length(s, c, c->pos[1], len, MSC_MAX_PRINT))
+		return 1;
 	buf = malloc(len ? (size_t)len : 1);
 	if (!buf)
 		return msc_lib_error(s, c->word->col, "read", -ENOMEM, NULL);
 	r = ms_as_read(as, addr, attrs, buf, (size_t)len);
 	msc_result_name(res, sizeof(res), r);
-	if (len <= 16) {
-		fprintf(s->o.out, "read 0x%" PRIx64 " %" PRIu64 " ->", addr, len);
-		for (i = 0; i < len; i++)
-			fprintf(s->o.out, " %02x", buf[i]);
-		fprintf(s->o.out, " (%s)\n", res);
-	} else {
-		fprintf(s->o.out, "read 0x%" PRIx64 " %" PRIu64 " (%s)\n", addr, len, res);
-		msc_hexdump(s, addr, buf, (size_t)len);
-	}
+	fprintf(s->o.out, "read 0x%" PRIx64 " %" PRIu64, addr, len);
+	msc_print_bytes(s, addr, buf, (size_t)len, res);
 	free(buf);
 	return 0;
 }
@@ -86,10 +76,8 @@ int msc_do_fill(msc_session *s, msc_call *c)
 	    msc_arg_number(s, c->pos[2], "byte", false, &byte) || msc_access_as(s, c, &as) ||
 	    msc_access_attrs(s, c, &attrs))
 		return 1;
-	if (len > MSC_MAX_BYTES)
-		return msc_error(s, c->pos[1]->col,
-				 "fill: %" PRIu64 " bytes is over the limit of %u", len,
-				 MSC_MAX_BYTES);
+	if (msc_check_length(s, c, c->pos[1], len, MSC_MAX_BYTES))
+		return 1;
 	if (byte > 0xff)
 		return msc_error(s, c->pos[2]->col, "fill: 0x%" PRIx64 " does not fit in a byte",
 				 byte);
@@ -147,9 +135,8 @@ int msc_do_st(msc_session *s, msc_call *c)
 	    msc_arg_number(s, c->pos[1], "value", false, &v) || msc_access_as(s, c, &as) ||
 	    msc_access_attrs(s, c, &attrs) || msc_opt_big_endian(s, c, &be))
 		return 1;
-	if (size < 8 && v >> (8 * size))
-		return msc_error(s, c->pos[1]->col, "%s: 0x%" PRIx64 " does not fit in %u byte%s",
-				 c->cmd->name, v, size, size == 1 ? "" : "s");
+	if (msc_check_fits(s, c, c->pos[1], v, size))
+		return 1;
 	switch (size) {
 	case 1:
 		r = ms_as_stb(as, addr, attrs, (uint8_t)v);
@@ -216,10 +203,8 @@ int msc_do_valid(msc_session *s, msc_call *c)
 	    msc_arg_number(s, c->pos[1], "length", false, &len) || msc_access_as(s, c, &as) ||
 	    msc_access_attrs(s, c, &attrs))
 		return 1;
-	if (len > MSC_MAX_BYTES)
-		return msc_error(s, c->pos[1]->col,
-				 "valid: %" PRIu64 " bytes is over the limit of %u", len,
-				 MSC_MAX_BYTES);
+	if (msc_check_length(s, c, c->pos[1], len, MSC_MAX_BYTES))
+		return 1;
 	fprintf(s->o.out, "valid 0x%" PRIx64 " %" PRIu64 " %s -> %s\n", addr, len,
 		w ? "write" : "read",
 		ms_as_access_valid(as, addr, (size_t)len, w, attrs) ? "yes" : "no");

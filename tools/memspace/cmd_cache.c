@@ -35,33 +35,24 @@ int msc_do_cache(msc_session *s, msc_call *c)
 	ms_as *as;
 	int rc;
 
-	if (msc_check_new_name(s, c->pos[0], "cache",
-			       msc_table_find(&s->caches, c->pos[0]->text, c->pos[0]->len) !=
-				       SIZE_MAX) ||
+	if (msc_check_new_name(s, c->pos[0], "cache", &s->caches) ||
 	    msc_arg_number(s, c->pos[1], "address", false, &addr) ||
 	    msc_arg_number(s, c->pos[2], "length", false, &len) || msc_access_as(s, c, &as))
 		return 1;
 	if (len == 0)
 		return msc_error(s, c->pos[2]->col, "cache: the length must be at least 1");
-	if (len > MSC_MAX_BYTES)
-		return msc_error(s, c->pos[2]->col,
-				 "cache: %" PRIu64 " bytes is over the limit of %u", len,
-				 MSC_MAX_BYTES);
+	if (msc_check_length(s, c, c->pos[2], len, MSC_MAX_BYTES))
+		return 1;
 	if (len - 1 > UINT64_MAX - addr)
 		return msc_error(s, c->pos[2]->col, "cache: the stretch wraps past 2^64");
-	if (s->caches.nr == MSC_MAX_CACHES)
-		return msc_error(s, c->word->col, "cache: too many caches (the limit is %u)",
-				 MSC_MAX_CACHES);
-	e = calloc(1, sizeof(*e));
-	if (!e || !(e->name = msc_table_add(&s->caches, c->pos[0]->text, c->pos[0]->len, e))) {
-		free(e);
-		return msc_lib_error(s, c->word->col, "cache", -ENOMEM, NULL);
-	}
+	e = msc_new_entry(s, c, &s->caches, sizeof(*e), MSC_MAX_CACHES, "caches");
+	if (!e)
+		return 1;
 	e->as = as;
 	e->is_write = is_write;
 	rc = ms_cache_init(&e->c, as, addr, len, is_write);
 	if (rc) {
-		free(msc_table_remove(&s->caches, s->caches.nr - 1));
+		msc_drop_new_entry(&s->caches);
 		return msc_lib_error(s, c->word->col, "cache", rc, NULL);
 	}
 	fprintf(s->o.out, "cache %s: 0x%" PRIx64 " %" PRIu64 " %s, %s\n", e->name, addr, len,
@@ -73,33 +64,23 @@ int msc_do_cache_read(msc_session *s, msc_call *c)
 {
 	msc_cache_ent *e;
 	uint64_t off, len;
-	char res[48];
+	char res[48], result[64];
 	uint8_t *buf;
 	ms_result r;
-	size_t i;
 
 	if (cache_arg(s, c->pos[0], &e) || msc_arg_number(s, c->pos[1], "offset", false, &off) ||
 	    msc_arg_number(s, c->pos[2], "length", false, &len))
 		return 1;
-	if (len > MSC_MAX_PRINT)
-		return msc_error(s, c->pos[2]->col,
-				 "cache-read: %" PRIu64 " bytes is over the limit of %u", len,
-				 MSC_MAX_PRINT);
+	if (msc_check_length(s, c, c->pos[2], len, MSC_MAX_PRINT))
+		return 1;
 	buf = malloc(len ? (size_t)len : 1);
 	if (!buf)
 		return msc_lib_error(s, c->word->col, "cache-read", -ENOMEM, NULL);
 	r = ms_cache_read(&e->c, off, buf, (size_t)len);
 	msc_result_name(res, sizeof(res), r);
+	snprintf(result, sizeof(result), "%s, %s", res, path_name(e, false));
 	fprintf(s->o.out, "cache-read %s +0x%" PRIx64 " %" PRIu64, e->name, off, len);
-	if (len <= 16) {
-		fputs(" ->", s->o.out);
-		for (i = 0; i < len; i++)
-			fprintf(s->o.out, " %02x", buf[i]);
-		fprintf(s->o.out, " (%s, %s)\n", res, path_name(e, false));
-	} else {
-		fprintf(s->o.out, " (%s, %s)\n", res, path_name(e, false));
-		msc_hexdump(s, off, buf, (size_t)len);
-	}
+	msc_print_bytes(s, off, buf, (size_t)len, result);
 	free(buf);
 	return 0;
 }
@@ -168,9 +149,8 @@ int msc_do_cache_st(msc_session *s, msc_call *c)
 	if (cache_arg(s, c->pos[0], &e) || msc_arg_number(s, c->pos[1], "offset", false, &off) ||
 	    msc_arg_number(s, c->pos[2], "value", false, &v) || msc_opt_big_endian(s, c, &be))
 		return 1;
-	if (size < 8 && v >> (8 * size))
-		return msc_error(s, c->pos[2]->col, "%s: 0x%" PRIx64 " does not fit in %u byte%s",
-				 c->cmd->name, v, size, size == 1 ? "" : "s");
+	if (msc_check_fits(s, c, c->pos[2], v, size))
+		return 1;
 	switch (size) {
 	case 1:
 		r = ms_cache_stb(&e->c, off, (uint8_t)v);

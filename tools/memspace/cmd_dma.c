@@ -29,10 +29,8 @@ int msc_do_map(msc_session *s, msc_call *c)
 	    msc_arg_number(s, c->pos[1], "length", false, &len) || msc_access_as(s, c, &as) ||
 	    msc_access_attrs(s, c, &attrs))
 		return 1;
-	if (len > MSC_MAX_BYTES)
-		return msc_error(s, c->pos[1]->col,
-				 "map: %" PRIu64 " bytes is over the limit of %u", len,
-				 MSC_MAX_BYTES);
+	if (msc_check_length(s, c, c->pos[1], len, MSC_MAX_BYTES))
+		return 1;
 	if (s->nr_mappings == MSC_MAX_MAPPINGS)
 		return msc_error(s, c->word->col, "map: too many live mappings (the limit is %u)",
 				 MSC_MAX_MAPPINGS);
@@ -94,10 +92,8 @@ int msc_do_map_read(msc_session *s, msc_call *c)
 		return msc_error(s, c->pos[2]->col,
 				 "map-read: past the end of mapping %lu (%" PRIu64 " bytes)", m->id,
 				 m->len);
-	if (len > MSC_MAX_PRINT)
-		return msc_error(s, c->pos[2]->col,
-				 "map-read: %" PRIu64 " bytes is over the limit of %u", len,
-				 MSC_MAX_PRINT);
+	if (msc_check_length(s, c, c->pos[2], len, MSC_MAX_PRINT))
+		return 1;
 	fprintf(s->o.out, "map-read %lu +0x%" PRIx64 " %" PRIu64 ":\n", m->id, off, len);
 	msc_hexdump(s, m->addr + off, (const uint8_t *)m->p + off, (size_t)len);
 	return 0;
@@ -176,25 +172,16 @@ int msc_do_map_client(msc_session *s, msc_call *c)
 	ms_as *as;
 	int rc;
 
-	if (msc_check_new_name(s, c->pos[0], "map client",
-			       msc_table_find(&s->clients, c->pos[0]->text, c->pos[0]->len) !=
-				       SIZE_MAX) ||
-	    msc_access_as(s, c, &as))
+	if (msc_check_new_name(s, c->pos[0], "map client", &s->clients) || msc_access_as(s, c, &as))
 		return 1;
-	if (s->clients.nr == MSC_MAX_MAP_CLIENTS)
-		return msc_error(s, c->word->col,
-				 "map-client: too many map clients (the limit is %u)",
-				 MSC_MAX_MAP_CLIENTS);
-	e = calloc(1, sizeof(*e));
-	if (!e || !(e->name = msc_table_add(&s->clients, c->pos[0]->text, c->pos[0]->len, e))) {
-		free(e);
-		return msc_lib_error(s, c->word->col, "map-client", -ENOMEM, NULL);
-	}
+	e = msc_new_entry(s, c, &s->clients, sizeof(*e), MSC_MAX_MAP_CLIENTS, "map clients");
+	if (!e)
+		return 1;
 	e->s = s;
 	e->as = as;
 	rc = ms_as_register_map_client(&e->c, as, client_called, e);
 	if (rc) {
-		free(msc_table_remove(&s->clients, s->clients.nr - 1));
+		msc_drop_new_entry(&s->clients);
 		return msc_lib_error(s, c->word->col, "map-client", rc, NULL);
 	}
 	return 0;

@@ -50,8 +50,7 @@ int msc_do_iommu(msc_session *s, msc_call *c)
 		return msc_do_region(s, c); /* the command's arg is MS_REGION_IOMMU */
 	}
 	if (msc_check_region_budget(s, c) ||
-	    msc_check_new_name(s, c->pos[0], "region",
-			       msc_find_region(s, c->pos[0]->text, c->pos[0]->len)) ||
+	    msc_check_new_name(s, c->pos[0], "region", &s->regions) ||
 	    msc_arg_number(s, c->pos[1], "size", true, &size))
 		return 1;
 	if (msc_opt_as(s, c, "target", &cfg.target) || msc_opt_number(s, c, "page", &page))
@@ -218,9 +217,7 @@ int msc_do_notifier(msc_session *s, msc_call *c)
 	bool fail = false;
 	int rc;
 
-	if (msc_check_new_name(s, c->pos[0], "notifier",
-			       msc_table_find(&s->notifiers, c->pos[0]->text, c->pos[0]->len) !=
-				       SIZE_MAX) ||
+	if (msc_check_new_name(s, c->pos[0], "notifier", &s->notifiers) ||
 	    msc_arg_region(s, c->pos[1], &re))
 		return 1;
 	nr = ms_iommu_num_indexes(re->r);
@@ -238,14 +235,9 @@ int msc_do_notifier(msc_session *s, msc_call *c)
 	if (msc_opt_keywords(s, c, "flags", &flags) || msc_opt_bool(s, c, "fail", &fail))
 		return 1;
 	opts.flags = flags;
-	if (s->notifiers.nr == MSC_MAX_NOTIFIERS)
-		return msc_error(s, c->word->col, "notifier: too many notifiers (the limit is %u)",
-				 MSC_MAX_NOTIFIERS);
-	e = calloc(1, sizeof(*e));
-	if (!e || !(e->name = msc_table_add(&s->notifiers, c->pos[0]->text, c->pos[0]->len, e))) {
-		free(e);
-		return msc_lib_error(s, c->word->col, "notifier", -ENOMEM, NULL);
-	}
+	e = msc_new_entry(s, c, &s->notifiers, sizeof(*e), MSC_MAX_NOTIFIERS, "notifiers");
+	if (!e)
+		return 1;
 	e->s = s;
 	e->iommu = re->r;
 	e->idx = opts.iommu_idx;
@@ -254,7 +246,7 @@ int msc_do_notifier(msc_session *s, msc_call *c)
 	opts.opaque = e;
 	rc = ms_iommu_register_notifier(&e->n, re->r, &opts);
 	if (rc) {
-		free(msc_table_remove(&s->notifiers, s->notifiers.nr - 1));
+		msc_drop_new_entry(&s->notifiers);
 		return msc_lib_error(s, c->word->col, "notifier", rc, NULL);
 	}
 	return 0;

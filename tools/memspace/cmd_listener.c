@@ -15,6 +15,7 @@
 
 #include "script_int.h"
 
+/* A callback about a section: "[NAME] EVENT START-LAST TYPE REGION [@OFFSET] [FLAGS]". */
 static void print_section(msc_listener_ent *e, const char *what, const ms_section *sec)
 {
 	FILE *o = e->s->o.out;
@@ -29,18 +30,20 @@ static void print_section(msc_listener_ent *e, const char *what, const ms_sectio
 	fputc('\n', o);
 }
 
+/* A callback without a section: "[NAME] EVENT". */
+static void print_event(msc_listener_ent *e, const char *what)
+{
+	fprintf(e->s->o.out, "[%s] %s\n", e->name, what);
+}
+
 static void on_begin(void *opaque)
 {
-	msc_listener_ent *e = opaque;
-
-	fprintf(e->s->o.out, "[%s] begin\n", e->name);
+	print_event(opaque, "begin");
 }
 
 static void on_commit(void *opaque)
 {
-	msc_listener_ent *e = opaque;
-
-	fprintf(e->s->o.out, "[%s] commit\n", e->name);
+	print_event(opaque, "commit");
 }
 
 static void on_add(const ms_section *sec, void *opaque)
@@ -82,16 +85,12 @@ static void on_log_sync(const ms_section *sec, void *opaque)
 
 static void on_global_start(void *opaque)
 {
-	msc_listener_ent *e = opaque;
-
-	fprintf(e->s->o.out, "[%s] log_global_start\n", e->name);
+	print_event(opaque, "log_global_start");
 }
 
 static void on_global_stop(void *opaque)
 {
-	msc_listener_ent *e = opaque;
-
-	fprintf(e->s->o.out, "[%s] log_global_stop\n", e->name);
+	print_event(opaque, "log_global_stop");
 }
 
 int msc_do_listen(msc_session *s, msc_call *c)
@@ -101,21 +100,13 @@ int msc_do_listen(msc_session *s, msc_call *c)
 	int prio = 0, rc;
 	bool nop = true;
 
-	if (msc_check_new_name(s, c->pos[0], "listener",
-			       msc_table_find(&s->listeners, c->pos[0]->text, c->pos[0]->len) !=
-				       SIZE_MAX) ||
-	    msc_access_as(s, c, &as))
+	if (msc_check_new_name(s, c->pos[0], "listener", &s->listeners) || msc_access_as(s, c, &as))
 		return 1;
 	if (msc_opt_prio(s, c, "prio", &prio) || msc_opt_bool(s, c, "nop", &nop))
 		return 1;
-	if (s->listeners.nr == MSC_MAX_LISTENERS)
-		return msc_error(s, c->word->col, "listen: too many listeners (the limit is %u)",
-				 MSC_MAX_LISTENERS);
-	e = calloc(1, sizeof(*e));
-	if (!e || !(e->name = msc_table_add(&s->listeners, c->pos[0]->text, c->pos[0]->len, e))) {
-		free(e);
-		return msc_lib_error(s, c->word->col, "listen", -ENOMEM, NULL);
-	}
+	e = msc_new_entry(s, c, &s->listeners, sizeof(*e), MSC_MAX_LISTENERS, "listeners");
+	if (!e)
+		return 1;
 	e->s = s;
 	e->as = as;
 	e->show_nop = nop;
@@ -132,7 +123,7 @@ int msc_do_listen(msc_session *s, msc_call *c)
 	e->ops.priority = prio;
 	rc = ms_listener_register(&e->l, as, &e->ops, e);
 	if (rc) {
-		free(msc_table_remove(&s->listeners, s->listeners.nr - 1));
+		msc_drop_new_entry(&s->listeners);
 		return msc_lib_error(s, c->word->col, "listen", rc, NULL);
 	}
 	return 0;

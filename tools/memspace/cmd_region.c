@@ -219,8 +219,7 @@ int msc_do_region(msc_session *s, msc_call *c)
 	int rc;
 
 	if (msc_check_region_budget(s, c) ||
-	    msc_check_new_name(s, c->pos[0], "region",
-			       msc_find_region(s, c->pos[0]->text, c->pos[0]->len)) ||
+	    msc_check_new_name(s, c->pos[0], "region", &s->regions) ||
 	    msc_arg_number(s, c->pos[1], "size", true, &size))
 		return 1;
 	if (needs_memory(kind)) {
@@ -313,8 +312,7 @@ int msc_do_alias(msc_session *s, msc_call *c)
 	int rc;
 
 	if (msc_check_region_budget(s, c) ||
-	    msc_check_new_name(s, c->pos[0], "region",
-			       msc_find_region(s, c->pos[0]->text, c->pos[0]->len)) ||
+	    msc_check_new_name(s, c->pos[0], "region", &s->regions) ||
 	    msc_arg_region(s, c->pos[1], &target) ||
 	    msc_arg_number(s, c->pos[2], "offset", false, &offset) ||
 	    msc_arg_number(s, c->pos[3], "size", true, &size) || msc_parse_placement(s, c, &place))

@@ -264,9 +264,7 @@ int msc_do_as(msc_session *s, msc_call *c)
 	ms_as *as;
 	int rc;
 
-	if (msc_check_new_name(s, c->pos[0], "address space",
-			       msc_table_lookup(&s->spaces, c->pos[0]->text, c->pos[0]->len) !=
-				       NULL) ||
+	if (msc_check_new_name(s, c->pos[0], "address space", &s->spaces) ||
 	    msc_arg_region(s, c->pos[1], &root))
 		return 1;
 	if (s->spaces.nr == MSC_MAX_AS)

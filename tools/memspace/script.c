@@ -107,6 +107,36 @@ static int run_words(msc_session *s, msc_line *ln)
 	return cmd->fn(s, &c);
 }
 
+/* ---- named entries ----------------------------------------------------- */
+
+void *msc_new_entry(msc_session *s, msc_call *c, msc_table *t, size_t size, size_t limit,
+		    const char *what)
+{
+	const char **entry;
+
+	if (t->nr == limit) {
+		msc_error(s, c->word->col, "%s: too many %s (the limit is %zu)", c->cmd->name, what,
+			  limit);
+		return NULL;
+	}
+	entry = calloc(1, size);
+	if (entry) {
+		*entry = msc_table_add(t, c->pos[0]->text, c->pos[0]->len, entry);
+		if (!*entry) {
+			free(entry);
+			entry = NULL;
+		}
+	}
+	if (!entry)
+		msc_lib_error(s, c->word->col, c->cmd->name, -ENOMEM, NULL);
+	return entry;
+}
+
+void msc_drop_new_entry(msc_table *t)
+{
+	free(msc_table_remove(t, t->nr - 1));
+}
+
 /* ---- sessions ---------------------------------------------------------- */
 
 int msc_session_new(msc_session **out, const msc_options *opts)

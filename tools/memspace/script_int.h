@@ -34,8 +34,9 @@
 /* ---- the session -------------------------------------------------------- */
 
 /*
- * The session's tables map names to these entries; an entry's @name is the
- * table's copy, valid while the entry is in its table.
+ * The session's tables map names to these entries. An entry's first member
+ * is its @name, the table's copy, valid while the entry is in its table
+ * (msc_new_entry() relies on the order).
  */
 typedef struct msc_region_ent {
 	const char *name;
@@ -45,9 +46,9 @@ typedef struct msc_region_ent {
 } msc_region_ent;
 
 typedef struct msc_listener_ent {
+	const char *name;
 	ms_listener_ops ops; /* must outlive the registration */
 	msc_session *s;
-	const char *name;
 	ms_listener *l;
 	ms_as *as;
 	bool show_nop;
@@ -62,15 +63,15 @@ typedef struct msc_mapping {
 } msc_mapping;
 
 typedef struct msc_client_ent {
-	msc_session *s;
 	const char *name;
+	msc_session *s;
 	ms_map_client *c;
 	ms_as *as;
 } msc_client_ent;
 
 typedef struct msc_notifier_ent {
-	msc_session *s;
 	const char *name;
+	msc_session *s;
 	ms_iommu_notifier *n;
 	ms_region *iommu; /* the region it was registered on (it holds a reference) */
 	unsigned idx;
@@ -240,6 +241,20 @@ const char *msc_suggest_command(const char *text, size_t len);
 const char *msc_usage(char *buf, size_t size, const msc_command *cmd);
 void msc_arg_counts(const msc_command *cmd, unsigned *min, unsigned *max);
 
+/* ---- named entries (script.c) ------------------------------------------ */
+
+/*
+ * msc_new_entry - a zeroed entry of @size bytes (a struct whose first member
+ * is its const char *name) entered in @t under the call's first argument,
+ * which the caller has checked with msc_check_new_name(). The table may
+ * hold @limit entries; what it holds are @what ("listeners").
+ * Return: the entry, or NULL after reporting the limit or -ENOMEM.
+ */
+void *msc_new_entry(msc_session *s, msc_call *c, msc_table *t, size_t size, size_t limit,
+		    const char *what);
+/* msc_drop_new_entry - take back the entry msc_new_entry() just made in @t, and free it. */
+void msc_drop_new_entry(msc_table *t);
+
 /* ---- output and errors (script_out.c) ----------------------------------- */
 
 /*
@@ -268,6 +283,14 @@ const char *msc_errno_name(int rc);
 
 /* msc_hexdump - print @len bytes of @buf as lines of 16, addressed from @addr. */
 void msc_hexdump(msc_session *s, uint64_t addr, const uint8_t *buf, size_t len);
+
+/*
+ * msc_print_bytes - end a line that announced @len bytes read from @addr:
+ * up to 16 follow on it (" -> de ad (RESULT)"), more go into a hex dump
+ * after " (RESULT)".
+ */
+void msc_print_bytes(msc_session *s, uint64_t addr, const uint8_t *buf, size_t len,
+		     const char *result);
 
 /* msc_section_type - what a section is as flat views print it: ram, rom, i/o, romd, ... */
 const char *msc_section_type(const ms_section *sec);
@@ -306,8 +329,12 @@ int msc_arg_region(msc_session *s, const msc_word *w, msc_region_ent **out);
 int msc_arg_as(msc_session *s, const msc_word *w, ms_as **out);
 /* Write data from argument @first on: quoted words as bytes, others as hex digits. */
 int msc_arg_data(msc_session *s, msc_call *c, size_t first, uint8_t *buf, size_t cap, size_t *len);
-/* A name for a new @what: not empty, no NUL, and not @exists already. */
-int msc_check_new_name(msc_session *s, const msc_word *w, const char *what, bool exists);
+/* msc_check_length - report a length @len (argument @w) over @limit bytes. */
+int msc_check_length(msc_session *s, msc_call *c, const msc_word *w, uint64_t len, unsigned limit);
+/* msc_check_fits - report a @value (argument @w) that does not fit in @size bytes. */
+int msc_check_fits(msc_session *s, msc_call *c, const msc_word *w, uint64_t value, unsigned size);
+/* A name for a new @what in table @t: not empty, no NUL, not taken. */
+int msc_check_new_name(msc_session *s, const msc_word *w, const char *what, const msc_table *t);
 
 /* msc_value_of - the value part of option word key=VALUE, as a word of its own. */
 msc_word msc_value_of(const msc_word *w);

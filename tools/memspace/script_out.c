@@ -177,3 +177,17 @@ void msc_print_section_flags(FILE *o, const ms_section *sec)
 	if (sec->unmergeable)
 		fputs(" unmergeable", o);
 }
+
+void msc_print_bytes(msc_session *s, uint64_t addr, const uint8_t *buf, size_t len,
+		     const char *result)
+{
+	if (len > 16) {
+		fprintf(s->o.out, " (%s)\n", result);
+		msc_hexdump(s, addr, buf, len);
+		return;
+	}
+	fputs(" ->", s->o.out);
+	for (size_t i = 0; i < len; i++)
+		fprintf(s->o.out, " %02x", buf[i]);
+	fprintf(s->o.out, " (%s)\n", result);
+}
