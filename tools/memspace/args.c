@@ -114,32 +114,30 @@ int msc_arg_prio(msc_session *s, const msc_word *w, int *out)
 	return 0;
 }
 
+void *msc_arg_entry(msc_session *s, const msc_word *w, const msc_table *t, const char *what,
+		    bool suggest)
+{
+	void *item = msc_table_lookup(t, w->text, w->len);
+	const char *best = suggest && !item ? msc_table_suggest(t, w->text, w->len) : NULL;
+
+	if (!item && best)
+		msc_error(s, w->col, "unknown %s %s (did you mean %s?)", what, msc_quote_word(s, w),
+			  msc_quote_str(s, best));
+	else if (!item)
+		msc_error(s, w->col, "unknown %s %s", what, msc_quote_word(s, w));
+	return item;
+}
+
 int msc_arg_region(msc_session *s, const msc_word *w, msc_region_ent **out)
 {
-	const char *best;
-
-	*out = msc_find_region(s, w->text, w->len);
-	if (*out)
-		return 0;
-	best = msc_table_suggest(&s->regions, w->text, w->len);
-	if (best)
-		return msc_error(s, w->col, "unknown region %s (did you mean %s?)",
-				 msc_quote_word(s, w), msc_quote_str(s, best));
-	return msc_error(s, w->col, "unknown region %s", msc_quote_word(s, w));
+	*out = msc_arg_entry(s, w, &s->regions, "region", true);
+	return *out ? 0 : 1;
 }
 
 int msc_arg_as(msc_session *s, const msc_word *w, ms_as **out)
 {
-	const char *best;
-
-	*out = msc_table_lookup(&s->spaces, w->text, w->len);
-	if (*out)
-		return 0;
-	best = msc_table_suggest(&s->spaces, w->text, w->len);
-	if (best)
-		return msc_error(s, w->col, "unknown address space %s (did you mean %s?)",
-				 msc_quote_word(s, w), msc_quote_str(s, best));
-	return msc_error(s, w->col, "unknown address space %s", msc_quote_word(s, w));
+	*out = msc_arg_entry(s, w, &s->spaces, "address space", true);
+	return *out ? 0 : 1;
 }
 
 /* Decode write data: quoted words are raw bytes, others hex digits. */
@@ -269,42 +267,44 @@ const msc_param *msc_option_of(const msc_command *cmd, const msc_word *w)
 	return find_param(cmd->params, MSC_P_FLAG, w->text, w->len);
 }
 
-/* Read the value of option @w, declared by @p, into *@out; 0, or 1 after reporting an error. */
-int msc_read_value(msc_session *s, const msc_param *p, const msc_word *w, msc_value *out)
+/*
+ * Read the value of option @w, declared by @p, into *@out, whose type the
+ * declaration gives: msc_word (MSC_V_TEXT), uint64_t (NUMBER, SIZE), int
+ * (PRIO, KEYWORD), bool, unsigned (KEYWORDS), unsigned[2] (SIZES: min,
+ * max), msc_region_ent * or ms_as *. Any msc_value can receive it.
+ */
+int msc_read_value(msc_session *s, const msc_param *p, const msc_word *w, void *out)
 {
 	msc_word v = msc_value_of(w);
+	unsigned *sizes = out;
 
 	switch (p->type) {
 	case MSC_V_TEXT:
-		out->text = v;
+		*(msc_word *)out = v;
 		return 0;
 	case MSC_V_NUMBER:
 	case MSC_V_SIZE:
-		return msc_arg_number(s, &v, p->what, p->type == MSC_V_SIZE, &out->number);
+		return msc_arg_number(s, &v, p->what, p->type == MSC_V_SIZE, out);
 	case MSC_V_PRIO:
-		return msc_arg_prio(s, &v, &out->prio);
+		return msc_arg_prio(s, &v, out);
 	case MSC_V_BOOL:
-		return msc_arg_bool(s, &v, &out->on);
+		return msc_arg_bool(s, &v, out);
 	case MSC_V_KEYWORD:
-		return keyword_arg(s, &v, p->name, p->names, &out->keyword);
+		return keyword_arg(s, &v, p->name, p->names, out);
 	case MSC_V_KEYWORDS:
-		return parse_keywords(s, &v, p->name, p->names, &out->keywords);
+		return parse_keywords(s, &v, p->name, p->names, out);
 	case MSC_V_SIZES:
-		return parse_sizes(s, &v, &out->sizes.min, &out->sizes.max);
+		return parse_sizes(s, &v, &sizes[0], &sizes[1]);
 	case MSC_V_REGION:
-		return msc_arg_region(s, &v, &out->region);
+		return msc_arg_region(s, &v, out);
 	default:
-		return msc_arg_as(s, &v, &out->as);
+		return msc_arg_as(s, &v, out);
 	}
 }
 
-/*
- * Read option @key of the call, as its declaration says, into *@out; leave
- * *@out alone when the option was not given. Return 0, or 1 after reporting
- * a bad value.
- */
+/* Read option @key, declared with @type, into *@out if it was given (msc_read_value()). */
 static int get_value(msc_session *s, msc_call *c, const char *key, enum msc_value_type type,
-		     msc_value *out)
+		     void *out)
 {
 	msc_word *w = msc_opt_word(c, key);
 
@@ -314,77 +314,49 @@ static int get_value(msc_session *s, msc_call *c, const char *key, enum msc_valu
 	return msc_read_value(s, msc_option_of(c->cmd, w), w, out);
 }
 
-/* Typed forms of get_value(): *@out keeps its value when the option is absent. */
+/* The typed forms of get_value(). */
 int msc_opt_number(msc_session *s, msc_call *c, const char *key, uint64_t *out)
 {
-	msc_value v = {.number = *out};
-	int rc = get_value(s, c, key, MSC_V_NUMBER, &v);
-
-	*out = v.number;
-	return rc;
+	return get_value(s, c, key, MSC_V_NUMBER, out);
 }
 
 int msc_opt_prio(msc_session *s, msc_call *c, const char *key, int *out)
 {
-	msc_value v = {.prio = *out};
-	int rc = get_value(s, c, key, MSC_V_PRIO, &v);
-
-	*out = v.prio;
-	return rc;
+	return get_value(s, c, key, MSC_V_PRIO, out);
 }
 
 int msc_opt_bool(msc_session *s, msc_call *c, const char *key, bool *out)
 {
-	msc_value v = {.on = *out};
-	int rc = get_value(s, c, key, MSC_V_BOOL, &v);
-
-	*out = v.on;
-	return rc;
+	return get_value(s, c, key, MSC_V_BOOL, out);
 }
 
 int msc_opt_keyword(msc_session *s, msc_call *c, const char *key, int *out)
 {
-	msc_value v = {.keyword = *out};
-	int rc = get_value(s, c, key, MSC_V_KEYWORD, &v);
-
-	*out = v.keyword;
-	return rc;
+	return get_value(s, c, key, MSC_V_KEYWORD, out);
 }
 
 int msc_opt_keywords(msc_session *s, msc_call *c, const char *key, unsigned *out)
 {
-	msc_value v = {.keywords = *out};
-	int rc = get_value(s, c, key, MSC_V_KEYWORDS, &v);
-
-	*out = v.keywords;
-	return rc;
+	return get_value(s, c, key, MSC_V_KEYWORDS, out);
 }
 
 int msc_opt_region(msc_session *s, msc_call *c, const char *key, msc_region_ent **out)
 {
-	msc_value v = {.region = *out};
-	int rc = get_value(s, c, key, MSC_V_REGION, &v);
-
-	*out = v.region;
-	return rc;
+	return get_value(s, c, key, MSC_V_REGION, out);
 }
 
 int msc_opt_as(msc_session *s, msc_call *c, const char *key, ms_as **out)
 {
-	msc_value v = {.as = *out};
-	int rc = get_value(s, c, key, MSC_V_AS, &v);
-
-	*out = v.as;
-	return rc;
+	return get_value(s, c, key, MSC_V_AS, out);
 }
 
 int msc_opt_sizes(msc_session *s, msc_call *c, const char *key, unsigned *min, unsigned *max)
 {
-	msc_value v = {.sizes = {*min, *max}};
-	int rc = get_value(s, c, key, MSC_V_SIZES, &v);
+	unsigned sizes[2] = {*min, *max};
+	int rc = get_value(s, c, key, MSC_V_SIZES, sizes);
 
-	*min = v.sizes.min;
-	*max = v.sizes.max;
+	*min = sizes[0];
+	*max = sizes[1];
 	return rc;
 }
 
@@ -452,4 +424,13 @@ int msc_access_attrs(msc_session *s, msc_call *c, ms_attrs *out)
 	a.unspecified = !any_option(c, msc_attr_params);
 	*out = a;
 	return 0;
+}
+
+int msc_access_range(msc_session *s, msc_call *c, uint64_t *addr, uint64_t *len, ms_as **as,
+		     ms_attrs *attrs)
+{
+	if (msc_arg_number(s, c->pos[0], "address", false, addr) ||
+	    msc_arg_number(s, c->pos[1], "length", false, len))
+		return 1;
+	return msc_access_as(s, c, as) || msc_access_attrs(s, c, attrs);
 }

@@ -24,9 +24,7 @@ int msc_do_read(msc_session *s, msc_call *c)
 	ms_result r;
 	ms_as *as;
 
-	if (msc_arg_number(s, c->pos[0], "address", false, &addr) ||
-	    msc_arg_number(s, c->pos[1], "length", false, &len) || msc_access_as(s, c, &as) ||
-	    msc_access_attrs(s, c, &attrs))
+	if (msc_access_range(s, c, &addr, &len, &as, &attrs))
 		return 1;
 	if (msc_check_length(s, c, c->pos[1], len, MSC_MAX_PRINT))
 		return 1;
@@ -199,9 +197,7 @@ int msc_do_valid(msc_session *s, msc_call *c)
 	ms_as *as;
 	bool w = msc_opt_word(c, "write") != NULL;
 
-	if (msc_arg_number(s, c->pos[0], "address", false, &addr) ||
-	    msc_arg_number(s, c->pos[1], "length", false, &len) || msc_access_as(s, c, &as) ||
-	    msc_access_attrs(s, c, &attrs))
+	if (msc_access_range(s, c, &addr, &len, &as, &attrs))
 		return 1;
 	if (msc_check_length(s, c, c->pos[1], len, MSC_MAX_BYTES))
 		return 1;

@@ -14,14 +14,6 @@
 
 #include "script_int.h"
 
-static int cache_arg(msc_session *s, const msc_word *w, msc_cache_ent **out)
-{
-	*out = msc_table_lookup(&s->caches, w->text, w->len);
-	if (!*out)
-		return msc_error(s, w->col, "unknown cache %s", msc_quote_word(s, w));
-	return 0;
-}
-
 static const char *path_name(msc_cache_ent *e, bool is_write)
 {
 	return ms_cache_is_direct(&e->c, is_write) ? "direct" : "slow";
@@ -58,6 +50,12 @@ int msc_do_cache(msc_session *s, msc_call *c)
 	fprintf(s->o.out, "cache %s: 0x%" PRIx64 " %" PRIu64 " %s, %s\n", e->name, addr, len,
 		is_write ? "write" : "read", path_name(e, is_write));
 	return 0;
+}
+
+static int cache_arg(msc_session *s, const msc_word *w, msc_cache_ent **out)
+{
+	*out = msc_arg_entry(s, w, &s->caches, "cache", false);
+	return *out ? 0 : 1;
 }
 
 int msc_do_cache_read(msc_session *s, msc_call *c)

@@ -25,9 +25,7 @@ int msc_do_map(msc_session *s, msc_call *c)
 	ms_as *as;
 	void *p;
 
-	if (msc_arg_number(s, c->pos[0], "address", false, &addr) ||
-	    msc_arg_number(s, c->pos[1], "length", false, &len) || msc_access_as(s, c, &as) ||
-	    msc_access_attrs(s, c, &attrs))
+	if (msc_access_range(s, c, &addr, &len, &as, &attrs))
 		return 1;
 	if (msc_check_length(s, c, c->pos[1], len, MSC_MAX_BYTES))
 		return 1;
@@ -189,13 +187,11 @@ int msc_do_map_client(msc_session *s, msc_call *c)
 
 int msc_do_map_client_free(msc_session *s, msc_call *c)
 {
-	size_t i = msc_table_find(&s->clients, c->pos[0]->text, c->pos[0]->len);
-	msc_client_ent *e;
+	msc_client_ent *e = msc_arg_entry(s, c->pos[0], &s->clients, "map client", false);
 
-	if (i == SIZE_MAX)
-		return msc_error(s, c->pos[0]->col, "unknown map client %s",
-				 msc_quote_word(s, c->pos[0]));
-	e = msc_table_remove(&s->clients, i);
+	if (!e)
+		return 1;
+	msc_table_remove(&s->clients, msc_table_index_of(&s->clients, e));
 	ms_as_unregister_map_client(e->c);
 	free(e);
 	return 0;

@@ -254,10 +254,8 @@ int msc_do_notifier(msc_session *s, msc_call *c)
 
 static int notifier_arg(msc_session *s, const msc_word *w, msc_notifier_ent **out)
 {
-	*out = msc_table_lookup(&s->notifiers, w->text, w->len);
-	if (!*out)
-		return msc_error(s, w->col, "unknown notifier %s", msc_quote_word(s, w));
-	return 0;
+	*out = msc_arg_entry(s, w, &s->notifiers, "notifier", false);
+	return *out ? 0 : 1;
 }
 
 int msc_do_notifier_free(msc_session *s, msc_call *c)

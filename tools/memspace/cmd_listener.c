@@ -131,18 +131,16 @@ int msc_do_listen(msc_session *s, msc_call *c)
 
 int msc_do_unlisten(msc_session *s, msc_call *c)
 {
-	size_t i = msc_table_find(&s->listeners, c->pos[0]->text, c->pos[0]->len);
-	msc_listener_ent *e;
+	msc_listener_ent *e = msc_arg_entry(s, c->pos[0], &s->listeners, "listener", false);
 	int rc;
 
-	if (i == SIZE_MAX)
-		return msc_error(s, c->pos[0]->col, "unknown listener %s",
-				 msc_quote_word(s, c->pos[0]));
-	e = msc_table_item(&s->listeners, i);
+	if (!e)
+		return 1;
 	rc = ms_listener_unregister(e->l);
 	if (rc)
 		return msc_lib_error(s, c->word->col, "unlisten", rc, NULL);
-	free(msc_table_remove(&s->listeners, i));
+	msc_table_remove(&s->listeners, msc_table_index_of(&s->listeners, e));
+	free(e);
 	return 0;
 }
 

@@ -307,9 +307,7 @@ typedef union msc_value {
 	int prio, keyword;
 	unsigned keywords;
 	bool on;
-	struct {
-		unsigned min, max;
-	} sizes;
+	unsigned sizes[2]; /* min, max */
 	msc_region_ent *region;
 	ms_as *as;
 } msc_value;
@@ -325,6 +323,12 @@ int msc_arg_number(msc_session *s, const msc_word *w, const char *what, bool all
 		   uint64_t *out);
 int msc_arg_bool(msc_session *s, const msc_word *w, bool *out);
 int msc_arg_prio(msc_session *s, const msc_word *w, int *out);
+/*
+ * msc_arg_entry - the item of @t that @w names, or NULL after reporting
+ * "unknown WHAT 'x'", with a did-you-mean hint when @suggest.
+ */
+void *msc_arg_entry(msc_session *s, const msc_word *w, const msc_table *t, const char *what,
+		    bool suggest);
 int msc_arg_region(msc_session *s, const msc_word *w, msc_region_ent **out);
 int msc_arg_as(msc_session *s, const msc_word *w, ms_as **out);
 /* Write data from argument @first on: quoted words as bytes, others as hex digits. */
@@ -342,8 +346,11 @@ msc_word msc_value_of(const msc_word *w);
 msc_word *msc_opt_word(msc_call *c, const char *key);
 /* msc_option_of - the declaration of option word @w in @cmd's parameters, or NULL. */
 const msc_param *msc_option_of(const msc_command *cmd, const msc_word *w);
-/* msc_read_value - read option word @w as @p declares; 0, or 1 after reporting. */
-int msc_read_value(msc_session *s, const msc_param *p, const msc_word *w, msc_value *out);
+/*
+ * msc_read_value - read option word @w as @p declares into *@out (of the
+ * type of the msc_value member for @p->type); 0, or 1 after reporting.
+ */
+int msc_read_value(msc_session *s, const msc_param *p, const msc_word *w, void *out);
 
 /*
  * Options: each msc_opt_*() reads option @key of the call as its declaration
@@ -365,6 +372,9 @@ int msc_opt_big_endian(msc_session *s, msc_call *c, bool *be);
 int msc_access_as(msc_session *s, msc_call *c, ms_as **out);
 /* msc_access_attrs - the ATTRS options of an access (unspecified when none is given). */
 int msc_access_attrs(msc_session *s, msc_call *c, ms_attrs *out);
+/* msc_access_range - ADDR LEN (the first two arguments), the address space and ATTRS. */
+int msc_access_range(msc_session *s, msc_call *c, uint64_t *addr, uint64_t *len, ms_as **as,
+		     ms_attrs *attrs);
 
 /* ---- regions (cmd_region.c) --------------------------------------------- */
 
