@@ -55,3 +55,24 @@ void msc_std_options(msc_options *o, enum msc_color color, bool keep_going, bool
 	o->color_out = msc_use_color(color, stdout);
 	o->interactive = interactive;
 }
+
+int msc_parse_args(int argc, char **argv, const char *usage, const char *flag, bool *flag_given,
+		   enum msc_color *color)
+{
+	for (int i = 1; i < argc; i++) {
+		if (msc_is_help(argv[i])) {
+			fputs(usage, stdout);
+			return MSC_EXIT_OK;
+		}
+		if (flag && strcmp(argv[i], flag) == 0) {
+			*flag_given = true;
+			return -1;
+		}
+		if (msc_parse_color(argv[i], color) == 0)
+			continue;
+		fprintf(stderr, "memspace %s: unknown argument '%s'\n", argv[0], argv[i]);
+		fputs(usage, stderr);
+		return MSC_EXIT_USAGE;
+	}
+	return -1;
+}

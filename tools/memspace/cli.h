@@ -60,6 +60,17 @@ bool msc_use_color(enum msc_color when, FILE *f);
 bool msc_is_help(const char *arg);
 
 /**
+ * msc_parse_args - read the arguments of a subcommand that takes only
+ * --help, --color=WHEN and, if @flag is not NULL, @flag (which ends the
+ * arguments: *@flag_given is set and the rest is not looked at).
+ * @usage: printed for --help, and after an unknown argument.
+ *
+ * Return: -1 to go on, else the exit status (after --help, or a usage error).
+ */
+int msc_parse_args(int argc, char **argv, const char *usage, const char *flag, bool *flag_given,
+		   enum msc_color *color);
+
+/**
  * msc_std_options - options for a session that writes to stdout and stderr,
  * each coloured as @color says for it.
  */

@@ -16,16 +16,13 @@
 #include "cli.h"
 #include "script.h"
 
-static void run_usage(FILE *f)
-{
-	fputs("usage: memspace run [--keep-going] [--color=WHEN] FILE\n"
-	      "Run a memspace script (FILE, or - for standard input); see docs/script.md.\n"
-	      "  -k, --keep-going  continue after an error (the exit status is still 1)\n"
-	      "  --color=WHEN      colour error messages: auto (default), always, never\n"
-	      "  -h, --help        show this help\n"
-	      "Exit status: 0 success, 1 an error in the script, 2 a usage error.\n",
-	      f);
-}
+static const char run_usage[] =
+	"usage: memspace run [--keep-going] [--color=WHEN] FILE\n"
+	"Run a memspace script (FILE, or - for standard input); see docs/script.md.\n"
+	"  -k, --keep-going  continue after an error (the exit status is still 1)\n"
+	"  --color=WHEN      colour error messages: auto (default), always, never\n"
+	"  -h, --help        show this help\n"
+	"Exit status: 0 success, 1 an error in the script, 2 a usage error.\n";
 
 int msc_cmd_run(int argc, char **argv)
 {
@@ -42,7 +39,7 @@ int msc_cmd_run(int argc, char **argv)
 		const char *a = argv[i];
 
 		if (!options_done && msc_is_help(a)) {
-			run_usage(stdout);
+			fputs(run_usage, stdout);
 			return MSC_EXIT_OK;
 		} else if (!options_done &&
 			   (strcmp(a, "-k") == 0 || strcmp(a, "--keep-going") == 0)) {
@@ -53,11 +50,11 @@ int msc_cmd_run(int argc, char **argv)
 			continue;
 		} else if (!options_done && a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "memspace run: unknown option '%s'\n", a);
-			run_usage(stderr);
+			fputs(run_usage, stderr);
 			return MSC_EXIT_USAGE;
 		} else if (path) {
 			fprintf(stderr, "memspace run: more than one script given ('%s')\n", a);
-			run_usage(stderr);
+			fputs(run_usage, stderr);
 			return MSC_EXIT_USAGE;
 		} else {
 			path = a;
@@ -65,7 +62,7 @@ int msc_cmd_run(int argc, char **argv)
 	}
 	if (!path) {
 		fputs("memspace run: no script given (use - for standard input)\n", stderr);
-		run_usage(stderr);
+		fputs(run_usage, stderr);
 		return MSC_EXIT_USAGE;
 	}
 	if (strcmp(path, "-") == 0) {

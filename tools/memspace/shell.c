@@ -88,17 +88,14 @@ static char **complete(const char *text, int start, int end)
 	return rl_completion_matches(text, complete_argument);
 }
 
-static void shell_usage(FILE *f)
-{
-	fputs("usage: memspace shell [--color=WHEN]\n"
-	      "Run script commands interactively: line editing, history, tab completion of\n"
-	      "commands and names. 'help' lists the commands, 'quit' or end of input leaves.\n"
-	      "Errors are reported and the session goes on.\n"
-	      "  --color=WHEN    colour errors and headings: auto (default), always, never\n"
-	      "  -h, --help      show this help\n"
-	      "Exit status: 0, or 1 when a command failed; 2 a usage error.\n",
-	      f);
-}
+static const char shell_usage[] =
+	"usage: memspace shell [--color=WHEN]\n"
+	"Run script commands interactively: line editing, history, tab completion of\n"
+	"commands and names. 'help' lists the commands, 'quit' or end of input leaves.\n"
+	"Errors are reported and the session goes on.\n"
+	"  --color=WHEN    colour errors and headings: auto (default), always, never\n"
+	"  -h, --help      show this help\n"
+	"Exit status: 0, or 1 when a command failed; 2 a usage error.\n";
 
 int msc_cmd_shell(int argc, char **argv)
 {
@@ -107,19 +104,10 @@ int msc_cmd_shell(int argc, char **argv)
 	unsigned long lineno = 0;
 	msc_session *s;
 	msc_options o;
-	int i, rc = 0;
+	int rc = msc_parse_args(argc, argv, shell_usage, NULL, NULL, &color);
 
-	for (i = 1; i < argc; i++) {
-		if (msc_is_help(argv[i])) {
-			shell_usage(stdout);
-			return MSC_EXIT_OK;
-		}
-		if (msc_parse_color(argv[i], &color) == 0)
-			continue;
-		fprintf(stderr, "memspace shell: unknown argument '%s'\n", argv[i]);
-		shell_usage(stderr);
-		return MSC_EXIT_USAGE;
-	}
+	if (rc >= 0)
+		return rc;
 	msc_std_options(&o, color, true, true);
 	if (msc_session_new(&s, &o)) {
 		fputs("memspace shell: out of memory\n", stderr);
