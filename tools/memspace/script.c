@@ -1,24 +1,13 @@
 /*
- * memspace CLI: the script interpreter's sessions, run loop and dispatcher
- * (see script.h, script_int.h and docs/script.md).
- *
- * Each line is split into words (lex.c), its command looked up in the
- * command table (cmd_table.c), its words sorted into arguments and options
- * and checked against the command's parameters, and then its handler runs.
- * A handler validates everything it can before it calls the library, so a
- * refused command changes nothing.
- *
- * Bounded work: every quantity that could make one line do unbounded work or
- * allocation is checked against a limit from script.h first. Tables have
- * fixed capacities; the region count and RAM-backed bytes are counted over
- * the whole session, so a script cannot exhaust memory by creating and
- * dropping regions in a loop either.
- *
- * Cleanup order (msc_session_free): close open transactions, destroy region
- * caches, unregister IOMMU notifiers and map clients, release mappings, free
- * the context (which frees address spaces, listener registrations and
- * regions), then free device models, IOMMU models and the memory of RAM
- * devices / RAM pointers, which the regions pointed at.
+ * memspace CLI: the interpreter's sessions, run loop and dispatcher (see
+ * script.h, script_int.h and docs/script.md). The dispatcher sorts a line's
+ * words into arguments and options by the command's parameters before the
+ * handler runs. Limits from script.h bound the work of every line; the
+ * region count and RAM-backed bytes are counted over the whole session.
+ * msc_session_free() closes transactions, releases caches, notifiers, map
+ * clients and mappings, frees the context (address spaces, listeners,
+ * regions), and only then the device models, IOMMU models and memory
+ * blocks the regions pointed at.
  *
  * SPDX-License-Identifier: MIT
  */
