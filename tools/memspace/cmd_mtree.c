@@ -10,8 +10,6 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "cmd_mtree.h"
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,13 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffer.h"
+#include "cli.h"
 #include "memspace.h"
 #include "mtree_import.h"
 
 __extension__ typedef __int128 i128;
-
-#define EXIT_INPUT 1
-#define EXIT_USAGE 2
 
 static const char usage_text[] =
 	"Usage: memspace mtree [-f] [-D] [-o] [--json] FILE\n"
@@ -65,7 +62,7 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputs("\nTry 'memspace mtree --help'.\n", stderr);
-	return EXIT_USAGE;
+	return MSC_EXIT_USAGE;
 }
 
 static bool parse_addr(const char *s, uint64_t *out)
@@ -121,7 +118,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			only_files = true;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			fputs(usage_text, stdout);
-			return 0;
+			return MSC_EXIT_OK;
 		} else if (strcmp(a, "--json") == 0) {
 			o->json = true;
 		} else if (strcmp(a, "--at") == 0 || strncmp(a, "--at=", 5) == 0) {
@@ -165,46 +162,18 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	return -1;
 }
 
+/* Read @path ("-": standard input) whole; 0, or an errno value (EIO for any read error). */
 static int read_all(const char *path, char **out, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	size_t cap = 0, n = 0;
-	char *buf = NULL;
-	int err = 0;
+	int err;
 
 	if (!f)
 		return errno ? errno : EIO;
-	for (;;) {
-		size_t got;
-
-		if (n == cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				err = ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f))
-				err = EIO;
-			break;
-		}
-	}
+	err = msc_read_stream(f, SIZE_MAX, out, len);
 	if (f != stdin)
 		fclose(f);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
+	return err && err != ENOMEM ? EIO : err;
 }
 
 static void print_diag(const char *file, const msc_mtree_diag *d, const char *kind)
@@ -500,7 +469,7 @@ static int run_at(const struct opts *o, const char *file, const msc_mtree *imp)
 	ms_section s;
 	ms_as *as;
 	bool found;
-	int status = 0;
+	int status = MSC_EXIT_OK;
 
 	as = o->as_name ? msc_mtree_import_find_as(imp, o->as_name)
 			: msc_mtree_import_find_as(imp, "memory");
@@ -508,12 +477,12 @@ static int run_at(const struct opts *o, const char *file, const msc_mtree *imp)
 		as = msc_mtree_import_as(imp, 0);
 	if (!as) {
 		fprintf(stderr, "%s: no address space named '%s'\n", file, o->as_name);
-		return EXIT_INPUT;
+		return MSC_EXIT_INPUT;
 	}
 	q = calloc(1, sizeof(*q));
 	if (!q) {
 		fprintf(stderr, "memspace mtree: out of memory\n");
-		return EXIT_INPUT;
+		return MSC_EXIT_INPUT;
 	}
 	q->addr = o->at;
 	fv = ms_as_get_flatview(as);
@@ -531,7 +500,7 @@ static int run_at(const struct opts *o, const char *file, const msc_mtree *imp)
 			"%s: internal error: the flat view and the region tree disagree at "
 			"%016llx\n",
 			file, (unsigned long long)o->at);
-		status = EXIT_INPUT;
+		status = MSC_EXIT_INPUT;
 	} else if (o->json) {
 		print_at_json(q, as, &s, found);
 	} else {
@@ -561,19 +530,19 @@ int msc_cmd_mtree(int argc, char **argv)
 	rc = read_all(o.file, &text, &len);
 	if (rc) {
 		fprintf(stderr, "%s: cannot read: %s\n", name, strerror(rc));
-		return EXIT_INPUT;
+		return MSC_EXIT_INPUT;
 	}
 	if (ms_ctx_new(&ctx) < 0) {
 		free(text);
 		fprintf(stderr, "memspace mtree: out of memory\n");
-		return EXIT_INPUT;
+		return MSC_EXIT_INPUT;
 	}
 	rc = msc_mtree_import(&imp, &diag, ctx, text, len, on_warning, (void *)name);
 	free(text);
 	if (rc < 0) {
 		print_diag(name, &diag, "");
 		ms_ctx_free(ctx);
-		return EXIT_INPUT;
+		return MSC_EXIT_INPUT;
 	}
 	if (o.at_given) {
 		status = run_at(&o, name, imp);
@@ -581,10 +550,10 @@ int msc_cmd_mtree(int argc, char **argv)
 		rc = ms_mtree_fprint(stdout, ctx, o.flags | (o.json ? MS_MTREE_JSON : 0));
 		if (rc == 0 && fflush(stdout) != 0)
 			rc = -EIO;
-		status = 0;
+		status = MSC_EXIT_OK;
 		if (rc < 0) {
 			fprintf(stderr, "memspace mtree: cannot print: %s\n", strerror(-rc));
-			status = EXIT_INPUT;
+			status = MSC_EXIT_INPUT;
 		}
 	}
 	msc_mtree_import_free(imp);

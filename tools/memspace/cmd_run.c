@@ -1,95 +1,28 @@
 /*
- * memspace CLI: `memspace run` (and the colour helpers every subcommand uses).
+ * memspace CLI: `memspace run`.
  *
  * The script is read whole (at most MSC_MAX_SCRIPT_FILE bytes, from a file
- * or from stdin when FILE is "-") and handed to the interpreter.
+ * or from stdin when FILE is "-") and handed to the interpreter. The exit
+ * status is 1 when the script reported an error or the output could not be
+ * written.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "buffer.h"
 #include "cli.h"
 #include "script.h"
 
-int msc_parse_color(const char *arg, enum msc_color *out)
-{
-	if (strncmp(arg, "--color=", 8) != 0)
-		return -1;
-	arg += 8;
-	if (strcmp(arg, "auto") == 0)
-		*out = MSC_COLOR_AUTO;
-	else if (strcmp(arg, "always") == 0)
-		*out = MSC_COLOR_ALWAYS;
-	else if (strcmp(arg, "never") == 0)
-		*out = MSC_COLOR_NEVER;
-	else
-		return -1;
-	return 0;
-}
-
-bool msc_use_color(enum msc_color when, FILE *f)
-{
-	const char *no = getenv("NO_COLOR");
-
-	if (when != MSC_COLOR_AUTO)
-		return when == MSC_COLOR_ALWAYS;
-	return isatty(fileno(f)) && !(no && *no);
-}
-
-static void run_usage(FILE *f)
-{
-	fputs("usage: memspace run [--keep-going] [--color=WHEN] FILE\n"
-	      "Run a memspace script (FILE, or - for standard input); see docs/script.md.\n"
-	      "  -k, --keep-going  continue after an error (the exit status is still 1)\n"
-	      "  --color=WHEN      colour error messages: auto (default), always, never\n"
-	      "  -h, --help        show this help\n"
-	      "Exit status: 0 success, 1 an error in the script, 2 a usage error.\n",
-	      f);
-}
-
-/* Read all of @f into a new buffer; 0, or an errno value. */
-static int read_all(FILE *f, char **out, size_t *len)
-{
-	size_t cap = 65536, used = 0;
-	char *buf = malloc(cap), *p;
-
-	if (!buf)
-		return ENOMEM;
-	errno = 0;
-	for (;;) {
-		size_t n = fread(buf + used, 1, cap - used, f);
-
-		used += n;
-		if (n == 0) {
-			if (ferror(f)) {
-				int err = errno ? errno : EIO;
-
-				free(buf);
-				return err;
-			}
-			break;
-		}
-		if (used == cap) {
-			if (cap >= MSC_MAX_SCRIPT_FILE) {
-				free(buf);
-				return EFBIG;
-			}
-			p = realloc(buf, cap * 2);
-			if (!p) {
-				free(buf);
-				return ENOMEM;
-			}
-			buf = p;
-			cap *= 2;
-		}
-	}
-	*out = buf;
-	*len = used;
-	return 0;
-}
+static const char run_usage[] =
+	"usage: memspace run [--keep-going] [--color=WHEN] FILE\n"
+	"Run a memspace script (FILE, or - for standard input); see docs/script.md.\n"
+	"  -k, --keep-going  continue after an error (the exit status is still 1)\n"
+	"  --color=WHEN      colour error messages: auto (default), always, never\n"
+	"  -h, --help        show this help\n"
+	"Exit status: 0 success, 1 an error in the script, 2 a usage error.\n";
 
 int msc_cmd_run(int argc, char **argv)
 {
@@ -105,8 +38,8 @@ int msc_cmd_run(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!options_done && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
-			run_usage(stdout);
+		if (!options_done && msc_is_help(a)) {
+			fputs(run_usage, stdout);
 			return MSC_EXIT_OK;
 		} else if (!options_done &&
 			   (strcmp(a, "-k") == 0 || strcmp(a, "--keep-going") == 0)) {
@@ -117,11 +50,11 @@ int msc_cmd_run(int argc, char **argv)
 			continue;
 		} else if (!options_done && a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "memspace run: unknown option '%s'\n", a);
-			run_usage(stderr);
+			fputs(run_usage, stderr);
 			return MSC_EXIT_USAGE;
 		} else if (path) {
 			fprintf(stderr, "memspace run: more than one script given ('%s')\n", a);
-			run_usage(stderr);
+			fputs(run_usage, stderr);
 			return MSC_EXIT_USAGE;
 		} else {
 			path = a;
@@ -129,7 +62,7 @@ int msc_cmd_run(int argc, char **argv)
 	}
 	if (!path) {
 		fputs("memspace run: no script given (use - for standard input)\n", stderr);
-		run_usage(stderr);
+		fputs(run_usage, stderr);
 		return MSC_EXIT_USAGE;
 	}
 	if (strcmp(path, "-") == 0) {
@@ -142,7 +75,7 @@ int msc_cmd_run(int argc, char **argv)
 			return MSC_EXIT_INPUT;
 		}
 	}
-	err = read_all(f, &text, &len);
+	err = msc_read_stream(f, MSC_MAX_SCRIPT_FILE, &text, &len);
 	if (f != stdin)
 		fclose(f);
 	if (err) {
@@ -150,12 +83,7 @@ int msc_cmd_run(int argc, char **argv)
 			err == EFBIG ? "larger than 256 MiB" : strerror(err));
 		return MSC_EXIT_INPUT;
 	}
-	o.out = stdout;
-	o.err = stderr;
-	o.keep_going = keep_going;
-	o.color = msc_use_color(color, stderr);
-	o.color_out = msc_use_color(color, stdout);
-	o.interactive = false;
+	msc_std_options(&o, color, keep_going, false);
 	rc = msc_run_text_opts(text, len, strcmp(path, "-") == 0 ? "<stdin>" : path, &o);
 	free(text);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -140,45 +140,29 @@ const char *msc_demo_script(void)
 	return demo_script;
 }
 
-static void demo_usage(FILE *f)
-{
-	fputs("usage: memspace demo [--script] [--color=WHEN]\n"
-	      "Build a PC-like machine and show its memory tree, flat views, accesses,\n"
-	      "a ROM device, MMIO devices, DMA transfers, DMA mappings, an IOMMU and a\n"
-	      "listener.\n"
-	      "  --script        print the demo's script instead of running it\n"
-	      "  --color=WHEN    colour headings: auto (default), always, never\n"
-	      "  -h, --help      show this help\n",
-	      f);
-}
+static const char demo_usage[] =
+	"usage: memspace demo [--script] [--color=WHEN]\n"
+	"Build a PC-like machine and show its memory tree, flat views, accesses,\n"
+	"a ROM device, MMIO devices, DMA transfers, DMA mappings, an IOMMU and a\n"
+	"listener.\n"
+	"  --script        print the demo's script instead of running it\n"
+	"  --color=WHEN    colour headings: auto (default), always, never\n"
+	"  -h, --help      show this help\n";
 
 int msc_cmd_demo(int argc, char **argv)
 {
 	enum msc_color color = MSC_COLOR_AUTO;
+	bool script = false;
 	msc_options o;
-	int i;
+	int status = msc_parse_args(argc, argv, demo_usage, "--script", &script, &color);
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			demo_usage(stdout);
-			return MSC_EXIT_OK;
-		}
-		if (strcmp(argv[i], "--script") == 0) {
-			fputs(demo_script, stdout);
-			return MSC_EXIT_OK;
-		}
-		if (msc_parse_color(argv[i], &color) == 0)
-			continue;
-		fprintf(stderr, "memspace demo: unknown argument '%s'\n", argv[i]);
-		demo_usage(stderr);
-		return MSC_EXIT_USAGE;
+	if (status >= 0)
+		return status;
+	if (script) {
+		fputs(demo_script, stdout);
+		return MSC_EXIT_OK;
 	}
-	o.out = stdout;
-	o.err = stderr;
-	o.keep_going = false;
-	o.color = msc_use_color(color, stderr);
-	o.color_out = msc_use_color(color, stdout);
-	o.interactive = false;
+	msc_std_options(&o, color, false, false);
 	if (msc_run_text_opts(demo_script, sizeof(demo_script) - 1, "demo", &o))
 		return MSC_EXIT_INPUT;
 	if (fflush(stdout) != 0 || ferror(stdout)) {

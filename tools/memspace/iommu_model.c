@@ -1,6 +1,11 @@
 /*
  * memspace CLI: the built-in IOMMU model (see iommu_model.h).
  *
+ * The page table is one array sorted by (index, IOVA) with no overlap
+ * within an index. An update builds the new array off to the side and
+ * swaps it in before it announces anything, so an allocation failure
+ * changes nothing and notifiers always see the table they are told about.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "iommu_model.h"

@@ -28,6 +28,50 @@ static int hex_value(unsigned char c)
 	return -1;
 }
 
+/*
+ * Decode the escape whose backslash is at @line[@i] (inside "...") into
+ * *@out. Return how many bytes it spans (2, or 4 for \xHH), or 0 when it is
+ * malformed, with *@why saying so.
+ */
+static size_t decode_escape(const char *line, size_t len, size_t i, unsigned char *out,
+			    const char **why)
+{
+	unsigned char e = i + 1 < len ? (unsigned char)line[i + 1] : 0;
+	int hi, lo;
+
+	switch (e) {
+	case '\\':
+	case '"':
+	case '\'':
+		*out = e;
+		return 2;
+	case 'n':
+		*out = '\n';
+		return 2;
+	case 't':
+		*out = '\t';
+		return 2;
+	case 'r':
+		*out = '\r';
+		return 2;
+	case '0':
+		*out = '\0';
+		return 2;
+	case 'x':
+		hi = i + 2 < len ? hex_value((unsigned char)line[i + 2]) : -1;
+		lo = i + 3 < len ? hex_value((unsigned char)line[i + 3]) : -1;
+		if (hi < 0 || lo < 0) {
+			*why = "\\x needs two hex digits";
+			return 0;
+		}
+		*out = (unsigned char)(hi << 4 | lo);
+		return 4;
+	default:
+		*why = "unknown escape (use \\\\ \\\" \\n \\t \\r \\0 or \\xHH)";
+		return 0;
+	}
+}
+
 int msc_lex(msc_line *out, const char *line, size_t len, unsigned *err_col, const char **err_msg)
 {
 	size_t i = 0, used = 0;
@@ -82,60 +126,14 @@ int msc_lex(msc_line *out, const char *line, size_t len, unsigned *err_col, cons
 						return -1;
 					}
 					if (c == '\\' && line[open] == '"') {
-						unsigned char e =
-							i + 1 < len ? (unsigned char)line[i + 1]
-								    : 0;
-						int hi, lo;
+						size_t span =
+							decode_escape(line, len, i, &c, err_msg);
 
-						switch (e) {
-						case '\\':
-							c = '\\';
-							break;
-						case '"':
-							c = '"';
-							break;
-						case '\'':
-							c = '\'';
-							break;
-						case 'n':
-							c = '\n';
-							break;
-						case 't':
-							c = '\t';
-							break;
-						case 'r':
-							c = '\r';
-							break;
-						case '0':
-							c = '\0';
-							break;
-						case 'x':
-							hi = i + 2 < len
-								     ? hex_value(
-									       (unsigned char)
-										       line[i + 2])
-								     : -1;
-							lo = i + 3 < len
-								     ? hex_value(
-									       (unsigned char)
-										       line[i + 3])
-								     : -1;
-							if (hi < 0 || lo < 0) {
-								*err_col = (unsigned)i + 1;
-								*err_msg =
-									"\\x needs two hex digits";
-								return -1;
-							}
-							c = (unsigned char)(hi << 4 | lo);
-							i += 2;
-							break;
-						default:
+						if (span == 0) {
 							*err_col = (unsigned)i + 1;
-							*err_msg =
-								"unknown escape (use \\\\ \\\" \\n \\t \\r \\0 or \\xHH)";
 							return -1;
 						}
-						i += 2;
+						i += span;
 					} else {
 						i++;
 					}

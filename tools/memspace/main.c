@@ -1,7 +1,8 @@
 /*
- * memspace: the command-line tool. Dispatches to the subcommands:
- * run (scripts), shell (interactive), demo (the built-in machine), mtree
- * (QEMU dump importer) and help.
+ * memspace: the command-line tool. Dispatches to the subcommands of the
+ * table below (run, shell, demo, mtree) and answers --version, --help and
+ * `help [COMMAND | SCRIPT-COMMAND]`. The usage text lists the table, so a
+ * new subcommand is one row.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -11,8 +12,44 @@
 #include <memspace.h>
 
 #include "cli.h"
-#include "cmd_mtree.h"
 #include "script.h"
+
+struct subcommand {
+	const char *name;
+	const char *synopsis; /* how the usage shows it: "run FILE" */
+	const char *help;     /* one line; continuation lines start after a '\n' */
+	int (*run)(int argc, char **argv);
+};
+
+static const struct subcommand subcommands[] = {
+	{"run", "run FILE", "run a script (FILE, or - for standard input)", msc_cmd_run},
+	{"shell", "shell", "the same language, interactively", msc_cmd_shell},
+	{"demo", "demo",
+	 "build a PC-like machine and show its tree, flat views,\naccesses and DMA transfers",
+	 msc_cmd_demo},
+	{"mtree", "mtree FILE", "load a QEMU 'info mtree -D' dump and print it again",
+	 msc_cmd_mtree},
+};
+
+#define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+#define HELP_COLUMN 14 /* where the help of a subcommand starts */
+
+/* One subcommand of the usage: its synopsis, then its help from HELP_COLUMN. */
+static void usage_entry(FILE *f, const char *synopsis, const char *help)
+{
+	int width = HELP_COLUMN - 2 - 2;
+
+	if ((int)strlen(synopsis) > width)
+		fprintf(f, "  %s\n%*s", synopsis, HELP_COLUMN, "");
+	else
+		fprintf(f, "  %-*s  ", width, synopsis);
+	for (; *help; help++) {
+		fputc(*help, f);
+		if (*help == '\n')
+			fprintf(f, "%*s", HELP_COLUMN, "");
+	}
+	fputc('\n', f);
+}
 
 static void usage(FILE *f)
 {
@@ -21,39 +58,53 @@ static void usage(FILE *f)
 	      "\n"
 	      "Model an emulated machine's physical memory with libmemspace.\n"
 	      "\n"
-	      "Commands:\n"
-	      "  run FILE    run a script (FILE, or - for standard input)\n"
-	      "  shell       the same language, interactively\n"
-	      "  demo        build a PC-like machine and show its tree, flat views,\n"
-	      "              accesses and DMA transfers\n"
-	      "  mtree FILE  load a QEMU 'info mtree -D' dump and print it again\n"
-	      "  help [COMMAND | SCRIPT-COMMAND]\n"
-	      "              this text, a command's --help, or a script command's usage\n"
-	      "\n"
+	      "Commands:\n",
+	      f);
+	for (size_t i = 0; i < NR_SUBCOMMANDS; i++)
+		usage_entry(f, subcommands[i].synopsis, subcommands[i].help);
+	usage_entry(f, "help [COMMAND | SCRIPT-COMMAND]",
+		    "this text, a command's --help, or a script command's usage");
+	fputs("\n"
 	      "'memspace COMMAND --help' describes each command; docs/script.md and\n"
 	      "memspace(1) describe the script language.\n"
 	      "Exit status: 0 success, 1 an error in the input, 2 a usage error.\n",
 	      f);
 }
 
-static int dispatch(int argc, char **argv)
+static const struct subcommand *find_subcommand(const char *name)
 {
-	const char *cmd = argv[0];
+	for (size_t i = 0; i < NR_SUBCOMMANDS; i++)
+		if (strcmp(subcommands[i].name, name) == 0)
+			return &subcommands[i];
+	return NULL;
+}
 
-	if (strcmp(cmd, "run") == 0)
-		return msc_cmd_run(argc, argv);
-	if (strcmp(cmd, "shell") == 0)
-		return msc_cmd_shell(argc, argv);
-	if (strcmp(cmd, "demo") == 0)
-		return msc_cmd_demo(argc, argv);
-	if (strcmp(cmd, "mtree") == 0)
-		return msc_cmd_mtree(argc, argv);
-	return -1;
+/* memspace help [COMMAND | SCRIPT-COMMAND] */
+static int help(int argc, char **argv)
+{
+	const struct subcommand *sub;
+	char *help_argv[] = {argv[0], "--help", NULL};
+
+	if (argc < 1) {
+		usage(stdout);
+		return MSC_EXIT_OK;
+	}
+	if (argc > 1) {
+		fputs("memspace help: give one command\n", stderr);
+		return MSC_EXIT_USAGE;
+	}
+	sub = find_subcommand(argv[0]);
+	if (sub)
+		return sub->run(2, help_argv);
+	if (msc_print_help(stdout, argv[0]) == 0)
+		return MSC_EXIT_OK;
+	fprintf(stderr, "memspace help: unknown command '%s'\n", argv[0]);
+	return MSC_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
-	int rc;
+	const struct subcommand *sub;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -65,32 +116,15 @@ int main(int argc, char **argv)
 		printf("memspace %u.%u.%u\n", v >> 16, (v >> 8) & 0xff, v & 0xff);
 		return MSC_EXIT_OK;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	if (msc_is_help(argv[1])) {
 		usage(stdout);
 		return MSC_EXIT_OK;
 	}
-	if (strcmp(argv[1], "help") == 0) {
-		char *help_argv[] = {argv[2], "--help", NULL};
-
-		if (argc < 3) {
-			usage(stdout);
-			return MSC_EXIT_OK;
-		}
-		if (argc > 3) {
-			fputs("memspace help: give one command\n", stderr);
-			return MSC_EXIT_USAGE;
-		}
-		rc = dispatch(2, help_argv);
-		if (rc >= 0)
-			return rc;
-		if (msc_print_help(stdout, argv[2]) == 0)
-			return MSC_EXIT_OK;
-		fprintf(stderr, "memspace help: unknown command '%s'\n", argv[2]);
-		return MSC_EXIT_USAGE;
-	}
-	rc = dispatch(argc - 1, argv + 1);
-	if (rc >= 0)
-		return rc;
+	if (strcmp(argv[1], "help") == 0)
+		return help(argc - 2, argv + 2);
+	sub = find_subcommand(argv[1]);
+	if (sub)
+		return sub->run(argc - 1, argv + 1);
 	fprintf(stderr, "memspace: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return MSC_EXIT_USAGE;

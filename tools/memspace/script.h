@@ -88,8 +88,12 @@ unsigned long msc_session_errors(const msc_session *s);
  * listeners, map clients, notifiers, caches), valid until the next line runs.
  */
 const char *const *msc_command_names(void);
-/* The options and flags of command @name, space-separated ("in= at= ..."), or NULL. */
-const char *msc_command_options(const char *name);
+/*
+ * The @index-th option of command @name: its key (*@key, static) and
+ * whether it takes a value (key=VALUE). False past the last option, or
+ * when there is no such command.
+ */
+bool msc_command_option(const char *name, size_t index, const char **key, bool *takes_value);
 size_t msc_session_nr_names(const msc_session *s);
 const char *msc_session_name(const msc_session *s, size_t index);
 

@@ -42,39 +42,27 @@ static char *complete_command(const char *text, int state)
 	return NULL;
 }
 
-/* Candidates: names the session knows, then the command's option keys. */
+/* Candidates: names the session knows, then the command's options ("in=", "write"). */
 static char *complete_argument(const char *text, int state)
 {
-	static size_t next;
-	static const char *opts;
+	static size_t next, next_option;
 	size_t len = strlen(text), nr = msc_session_nr_names(completing);
+	char option[64];
+	const char *key;
+	bool takes_value;
 
-	if (state == 0) {
-		next = 0;
-		opts = msc_command_options(first_word);
-	}
+	if (state == 0)
+		next = next_option = 0;
 	while (next < nr) {
 		const char *n = msc_session_name(completing, next++);
 
 		if (n && strncmp(n, text, len) == 0)
 			return strdup(n);
 	}
-	while (opts && *opts) {
-		size_t n = strcspn(opts, " ");
-		const char *o = opts;
-
-		opts += n;
-		while (*opts == ' ')
-			opts++;
-		if (n >= len && strncmp(o, text, len) == 0) {
-			char *r = malloc(n + 1);
-
-			if (r) {
-				memcpy(r, o, n);
-				r[n] = '\0';
-			}
-			return r;
-		}
+	while (msc_command_option(first_word, next_option++, &key, &takes_value)) {
+		snprintf(option, sizeof(option), "%s%s", key, takes_value ? "=" : "");
+		if (strncmp(option, text, len) == 0)
+			return strdup(option);
 	}
 	return NULL;
 }
@@ -100,17 +88,14 @@ static char **complete(const char *text, int start, int end)
 	return rl_completion_matches(text, complete_argument);
 }
 
-static void shell_usage(FILE *f)
-{
-	fputs("usage: memspace shell [--color=WHEN]\n"
-	      "Run script commands interactively: line editing, history, tab completion of\n"
-	      "commands and names. 'help' lists the commands, 'quit' or end of input leaves.\n"
-	      "Errors are reported and the session goes on.\n"
-	      "  --color=WHEN    colour errors and headings: auto (default), always, never\n"
-	      "  -h, --help      show this help\n"
-	      "Exit status: 0, or 1 when a command failed; 2 a usage error.\n",
-	      f);
-}
+static const char shell_usage[] =
+	"usage: memspace shell [--color=WHEN]\n"
+	"Run script commands interactively: line editing, history, tab completion of\n"
+	"commands and names. 'help' lists the commands, 'quit' or end of input leaves.\n"
+	"Errors are reported and the session goes on.\n"
+	"  --color=WHEN    colour errors and headings: auto (default), always, never\n"
+	"  -h, --help      show this help\n"
+	"Exit status: 0, or 1 when a command failed; 2 a usage error.\n";
 
 int msc_cmd_shell(int argc, char **argv)
 {
@@ -119,25 +104,11 @@ int msc_cmd_shell(int argc, char **argv)
 	unsigned long lineno = 0;
 	msc_session *s;
 	msc_options o;
-	int i, rc = 0;
+	int rc = msc_parse_args(argc, argv, shell_usage, NULL, NULL, &color);
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			shell_usage(stdout);
-			return MSC_EXIT_OK;
-		}
-		if (msc_parse_color(argv[i], &color) == 0)
-			continue;
-		fprintf(stderr, "memspace shell: unknown argument '%s'\n", argv[i]);
-		shell_usage(stderr);
-		return MSC_EXIT_USAGE;
-	}
-	o.out = stdout;
-	o.err = stderr;
-	o.keep_going = true;
-	o.color = msc_use_color(color, stderr);
-	o.color_out = msc_use_color(color, stdout);
-	o.interactive = true;
+	if (rc >= 0)
+		return rc;
+	msc_std_options(&o, color, true, true);
 	if (msc_session_new(&s, &o)) {
 		fputs("memspace shell: out of memory\n", stderr);
 		return MSC_EXIT_INPUT;
