@@ -14,54 +14,6 @@
 #include <string.h>
 
 /* ------------------------------------------------------------------------ */
-/* PRNG: splitmix64 seeds xoshiro256**.                                      */
-
-uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-void rng_seed(struct rng *g, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		g->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-uint64_t rng_next(struct rng *g)
-{
-	uint64_t result = rotl(g->s[1] * 5, 7) * 9;
-	uint64_t t = g->s[1] << 17;
-
-	g->s[2] ^= g->s[0];
-	g->s[3] ^= g->s[1];
-	g->s[1] ^= g->s[2];
-	g->s[0] ^= g->s[3];
-	g->s[2] ^= t;
-	g->s[3] = rotl(g->s[3], 45);
-	return result;
-}
-
-/* Uniform in [0, n); n > 0. The tiny modulo bias does not matter here. */
-uint64_t rng_below(struct rng *g, uint64_t n)
-{
-	return rng_next(g) % n;
-}
-
-bool rng_percent(struct rng *g, unsigned percent)
-{
-	return rng_below(g, 100) < percent;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Reports: a growable text buffer.                                          */
 
 void rep(struct report *r, const char *fmt, ...)
@@ -446,7 +398,7 @@ static uint64_t path_step(uint64_t path, int slot)
 {
 	uint64_t s = path ^ ((uint64_t)slot + 1) * 0x9e3779b97f4a7c15ull;
 
-	return splitmix64(&s);
+	return ms_rng_splitmix64(&s);
 }
 
 /*
@@ -949,24 +901,24 @@ static void view_failure_context(struct runner *run, int root, const ms_section 
 }
 
 /* Every draw is its own statement: argument order must not change the stream. */
-static uint64_t random_point(struct rng *g, bool full64)
+static uint64_t random_point(ms_rng *g, bool full64)
 {
-	uint64_t r = rng_below(g, 100);
+	uint64_t r = ms_rng_below(g, 100);
 
 	if (full64) {
 		uint64_t v, shift;
 
 		if (r < 50)
-			return rng_next(g);
-		v = rng_next(g);
-		shift = rng_below(g, 64);
+			return ms_rng_next(g);
+		v = ms_rng_next(g);
+		shift = ms_rng_below(g, 64);
 		return r < 75 ? v >> shift : UINT64_MAX - (v >> shift);
 	}
 	if (r < 70)
-		return rng_below(g, 0x8000);
+		return ms_rng_below(g, 0x8000);
 	if (r < 90)
-		return UINT64_MAX - rng_below(g, 0x8000);
-	return rng_next(g);
+		return UINT64_MAX - ms_rng_below(g, 0x8000);
+	return ms_rng_next(g);
 }
 
 /* Compare one view with the reference rendering of @root. */
@@ -981,7 +933,7 @@ bool check_view(struct runner *run, ms_flatview *fv, int root, bool full64)
 	size_t naddrs = 0;
 	bool ok = false;
 	ms_section probe;
-	struct rng g;
+	ms_rng g;
 	int rc;
 
 	run->stats->views++;
@@ -1085,7 +1037,7 @@ bool check_view(struct runner *run, ms_flatview *fv, int root, bool full64)
 		if (p.v[i] < TWO_64)
 			addrs[naddrs++] = (uint64_t)p.v[i];
 	}
-	rng_seed(&g, run->check_seed ^ ((uint64_t)run->check_no << 32) ^ run->stats->views);
+	ms_rng_seed(&g, run->check_seed ^ ((uint64_t)run->check_no << 32) ^ run->stats->views);
 	for (int i = 0; i < RANDOM_POINTS; i++)
 		addrs[naddrs++] = random_point(&g, full64);
 	qsort(addrs, naddrs, sizeof(*addrs), cmp_u64);
@@ -1574,7 +1526,7 @@ bool run_program(const struct program *p, struct report *why, struct stats *stat
 /* Generating programs.                                                      */
 
 struct gen {
-	struct rng rng;
+	ms_rng rng;
 	struct program *p;
 	struct model m; /* the model as the program so far leaves it */
 	bool full64;
@@ -1582,6 +1534,22 @@ struct gen {
 	uint64_t pool[12]; /* 64-bit universes: interesting addresses */
 	int nslots;
 };
+
+/* Draws from the generator's stream (ms_rng.h). */
+static uint64_t rand_u64(struct gen *g)
+{
+	return ms_rng_next(&g->rng);
+}
+
+static uint64_t rand_below(struct gen *g, uint64_t bound)
+{
+	return ms_rng_below(&g->rng, bound);
+}
+
+static bool rand_percent(struct gen *g, unsigned percent)
+{
+	return ms_rng_percent(&g->rng, percent);
+}
 
 static void emit(struct gen *g, const struct op *op)
 {
@@ -1593,21 +1561,21 @@ static void emit(struct gen *g, const struct op *op)
 
 static uint64_t pool_value(struct gen *g)
 {
-	uint64_t v = g->pool[rng_below(&g->rng, 12)];
-	uint64_t r = rng_below(&g->rng, 10);
+	uint64_t v = g->pool[rand_below(g, 12)];
+	uint64_t r = rand_below(g, 10);
 
 	if (r == 0)
 		v += 0x1000;
 	else if (r == 1)
 		v -= 0x1000;
 	else if (r == 2)
-		v += rng_below(&g->rng, 0x100);
+		v += rand_below(g, 0x100);
 	return v;
 }
 
 static uint64_t gen_addr(struct gen *g)
 {
-	uint64_t r = rng_below(&g->rng, 100);
+	uint64_t r = rand_below(g, 100);
 	uint64_t u = g->universe;
 
 	if (g->full64) {
@@ -1618,28 +1586,28 @@ static uint64_t gen_addr(struct gen *g)
 		if (r < 85)
 			return 0xfffffffffffff000ull;
 		if (r < 92)
-			return (uint64_t)0 - 1 - rng_below(&g->rng, 0x2000);
-		return rng_next(&g->rng);
+			return (uint64_t)0 - 1 - rand_below(g, 0x2000);
+		return rand_u64(g);
 	}
 	if (r < 30)
 		return 0;
 	if (r < 65)
-		return rng_below(&g->rng, u);
+		return rand_below(g, u);
 	if (r < 75)
-		return rng_below(&g->rng, u) & ~(uint64_t)0xf;
+		return rand_below(g, u) & ~(uint64_t)0xf;
 	if (r < 82)
 		return 0xfffffffffffff000ull;
 	if (r < 90)
-		return (uint64_t)0 - 1 - rng_below(&g->rng, u);
+		return (uint64_t)0 - 1 - rand_below(g, u);
 	if (r < 96)
-		return u * rng_below(&g->rng, 4);
-	return rng_next(&g->rng);
+		return u * rand_below(g, 4);
+	return rand_u64(g);
 }
 
 /* A size in API encoding, valid for @kind. */
 static uint64_t gen_size(struct gen *g, ms_region_kind kind)
 {
-	uint64_t r = rng_below(&g->rng, 100);
+	uint64_t r = rand_below(g, 100);
 	uint64_t u = g->universe;
 	/* 2^64 terminating regions hide everything below them: keep them rare. */
 	unsigned full = kind_terminates(kind) ? 5 : 15;
@@ -1650,17 +1618,17 @@ static uint64_t gen_size(struct gen *g, ms_region_kind kind)
 		if (r < 15)
 			return max < 0x1000 ? max : 0x1000;
 		if (r < 55)
-			return 1 + rng_below(&g->rng, max / 8 + 1);
-		return 1 + rng_below(&g->rng, max);
+			return 1 + rand_below(g, max / 8 + 1);
+		return 1 + rand_below(g, max);
 	}
 	if (r < 4)
 		return kind == MS_REGION_IOMMU ? 1 : 0;
 	if (r < 4 + full)
 		return MS_SIZE_2_64;
-	r = rng_below(&g->rng, 100);
+	r = rand_below(g, 100);
 	if (g->full64) {
 		if (r < 25)
-			return (uint64_t)1 << rng_below(&g->rng, 64);
+			return (uint64_t)1 << rand_below(g, 64);
 		if (r < 50) {
 			uint64_t a = pool_value(g), b = pool_value(g);
 
@@ -1668,29 +1636,29 @@ static uint64_t gen_size(struct gen *g, ms_region_kind kind)
 		}
 		if (r < 60)
 			return 0x1000;
-		return 1 + rng_below(&g->rng, 0x10000);
+		return 1 + rand_below(g, 0x10000);
 	}
 	if (r < 10)
 		return u;
 	if (r < 13)
-		return (uint64_t)1 << (32 + rng_below(&g->rng, 32));
+		return (uint64_t)1 << (32 + rand_below(g, 32));
 	if (r < 18)
 		return 0x1000;
 	if (r < 55)
-		return 1 + rng_below(&g->rng, u / 8 + 1);
-	return 1 + rng_below(&g->rng, u);
+		return 1 + rand_below(g, u / 8 + 1);
+	return 1 + rand_below(g, u);
 }
 
 static uint64_t gen_alias_offset(struct gen *g, int target)
 {
-	uint64_t r = rng_below(&g->rng, 100);
+	uint64_t r = rand_below(g, 100);
 	u128 tsize = g->m.r[target].size;
 
 	if (r < 40)
 		return 0;
 	if (r < 55) {
 		/* Near the target's end: windows that run past it, or wrap at 2^64. */
-		uint64_t back = 1 + rng_below(&g->rng, g->full64 ? 0x2000 : g->universe);
+		uint64_t back = 1 + rand_below(g, g->full64 ? 0x2000 : g->universe);
 
 		return (uint64_t)(tsize - (tsize > back ? back : tsize));
 	}
@@ -1699,7 +1667,7 @@ static uint64_t gen_alias_offset(struct gen *g, int target)
 
 		if (!g->full64 && lim > g->universe)
 			lim = g->universe;
-		return rng_below(&g->rng, lim + (lim < UINT64_MAX));
+		return rand_below(g, lim + (lim < UINT64_MAX));
 	}
 	return gen_addr(g);
 }
@@ -1708,13 +1676,13 @@ static int gen_priority(struct gen *g)
 {
 	static const int prios[] = {-1, 0, 0, 0, 1, 1, 2, -2};
 
-	return prios[rng_below(&g->rng, 8)];
+	return prios[rand_below(g, 8)];
 }
 
 static int pick_slot(struct gen *g)
 {
 	for (int tries = 0; tries < 50; tries++) {
-		int s = (int)rng_below(&g->rng, (uint64_t)g->nslots);
+		int s = (int)rand_below(g, (uint64_t)g->nslots);
 
 		if (g->m.r[s].exists)
 			return s;
@@ -1729,7 +1697,7 @@ static int pick_slot_where(struct gen *g, bool (*pred)(const struct model *, int
 	for (int s = 0; s < g->nslots; s++)
 		if (g->m.r[s].exists && pred(&g->m, s))
 			cand[n++] = s;
-	return n ? cand[rng_below(&g->rng, (uint64_t)n)] : -1;
+	return n ? cand[rand_below(g, (uint64_t)n)] : -1;
 }
 
 static bool is_placed(const struct model *m, int s)
@@ -1774,7 +1742,7 @@ static int pick_parent(struct gen *g, int sub)
 		while (weight-- > 0)
 			cand[n++] = s;
 	}
-	return n ? cand[rng_below(&g->rng, (uint64_t)n)] : -1;
+	return n ? cand[rand_below(g, (uint64_t)n)] : -1;
 }
 
 static void gen_add(struct gen *g, int sub)
@@ -1785,26 +1753,26 @@ static void gen_add(struct gen *g, int sub)
 	if (op.other < 0)
 		return;
 	/* Mostly inside the parent, so that clipping leaves something to see. */
-	if (rng_percent(&g->rng, 60)) {
+	if (rand_percent(g, 60)) {
 		u128 psize = g->m.r[op.other].size;
 		uint64_t lim = g->full64 ? UINT64_MAX : g->universe;
 
 		if (psize < lim)
 			lim = (uint64_t)psize;
-		op.value = lim ? rng_below(&g->rng, lim) : 0;
-		if (g->full64 && rng_percent(&g->rng, 50))
+		op.value = lim ? rand_below(g, lim) : 0;
+		if (g->full64 && rand_percent(g, 50))
 			op.value = pool_value(g);
 	} else {
 		op.value = gen_addr(g);
 	}
 	op.priority = gen_priority(g);
-	op.flag = rng_percent(&g->rng, 15);
+	op.flag = rand_percent(g, 15);
 	emit(g, &op);
 }
 
 static ms_region_kind gen_kind(struct gen *g)
 {
-	uint64_t r = rng_below(&g->rng, 100);
+	uint64_t r = rand_below(g, 100);
 
 	if (r < 28)
 		return MS_REGION_CONTAINER;
@@ -1838,7 +1806,7 @@ static int gen_new(struct gen *g, ms_region_kind kind)
 		op.other = pick_slot(g);
 		op.value2 = gen_alias_offset(g, op.other);
 		/* Windows: the target's size, a part of it, past it, or everything. */
-		uint64_t r = rng_below(&g->rng, 100);
+		uint64_t r = rand_below(g, 100);
 		u128 tsize = g->m.r[op.other].size;
 
 		if (r < 25)
@@ -1847,7 +1815,7 @@ static int gen_new(struct gen *g, ms_region_kind kind)
 			op.value = gen_size(g, kind);
 	} else {
 		op.value = gen_size(g, kind);
-		op.flag = rng_percent(&g->rng, 50);
+		op.flag = rand_percent(g, 50);
 	}
 	g->nslots++;
 	emit(g, &op);
@@ -1858,24 +1826,24 @@ static void gen_flags(struct gen *g, int slot)
 {
 	struct op op = {.slot = slot, .flag = true};
 
-	if (rng_percent(&g->rng, 10)) {
+	if (rand_percent(g, 10)) {
 		op.kind = OP_SET_READONLY;
 		emit(g, &op);
 	}
-	if (rng_percent(&g->rng, 8)) {
+	if (rand_percent(g, 8)) {
 		op.kind = OP_SET_NONVOLATILE;
 		emit(g, &op);
 	}
-	if (rng_percent(&g->rng, 8)) {
+	if (rand_percent(g, 8)) {
 		op.kind = OP_SET_UNMERGEABLE;
 		emit(g, &op);
 	}
-	if (rng_percent(&g->rng, 10)) {
+	if (rand_percent(g, 10)) {
 		op.kind = OP_SET_ENABLED;
 		op.flag = false;
 		emit(g, &op);
 	}
-	if (g->m.r[slot].kind == MS_REGION_ROM_DEVICE && rng_percent(&g->rng, 30)) {
+	if (g->m.r[slot].kind == MS_REGION_ROM_DEVICE && rand_percent(g, 30)) {
 		op.kind = OP_SET_ROMD;
 		op.flag = false;
 		emit(g, &op);
@@ -1893,20 +1861,19 @@ static void gen_split_window(struct gen *g)
 	int target = pick_slot(g);
 	int parent = -1;
 	u128 tsize = g->m.r[target].size;
-	uint64_t w1 = 1 + rng_below(&g->rng, g->full64 ? 0x2000 : g->universe / 2 + 1);
-	uint64_t w2 = 1 + rng_below(&g->rng, g->full64 ? 0x2000 : g->universe / 2 + 1);
+	uint64_t w1 = 1 + rand_below(g, g->full64 ? 0x2000 : g->universe / 2 + 1);
+	uint64_t w2 = 1 + rand_below(g, g->full64 ? 0x2000 : g->universe / 2 + 1);
 	uint64_t o1, o2, at;
 	struct op op;
 	int a1, a2;
 
 	if (g->nslots + 2 > MAX_REGIONS)
 		return;
-	if (rng_percent(&g->rng, 40))
+	if (rand_percent(g, 40))
 		o1 = (uint64_t)(tsize - (tsize > w1 ? w1 : tsize)); /* the first ends at the end */
 	else
-		o1 = rng_below(&g->rng,
-			       tsize ? (uint64_t)(tsize > UINT64_MAX ? UINT64_MAX : tsize) : 1);
-	o2 = rng_percent(&g->rng, 85) ? o1 + w1 : gen_alias_offset(g, target);
+		o1 = rand_below(g, tsize ? (uint64_t)(tsize > UINT64_MAX ? UINT64_MAX : tsize) : 1);
+	o2 = rand_percent(g, 85) ? o1 + w1 : gen_alias_offset(g, target);
 	op = (struct op){.kind = OP_NEW,
 			 .rkind = MS_REGION_ALIAS,
 			 .slot = g->nslots++,
@@ -1931,9 +1898,9 @@ static void gen_split_window(struct gen *g)
 							OP_SET_NONVOLATILE};
 
 		for (int i = 0; i < 3; i++)
-			if (rng_percent(&g->rng, 15)) {
+			if (rand_percent(g, 15)) {
 				op = (struct op){.kind = flag_ops[i],
-						 .slot = rng_percent(&g->rng, 50) ? a1 : a2,
+						 .slot = rand_percent(g, 50) ? a1 : a2,
 						 .flag = true};
 				emit(g, &op);
 			}
@@ -1941,8 +1908,8 @@ static void gen_split_window(struct gen *g)
 	parent = pick_parent(g, a1);
 	if (parent < 0 || reaches(&g->m, a2, parent))
 		return;
-	at = rng_percent(&g->rng, 30) ? 0xfffffffffffff000ull
-				      : rng_below(&g->rng, g->full64 ? UINT64_MAX : g->universe);
+	at = rand_percent(g, 30) ? 0xfffffffffffff000ull
+				 : rand_below(g, g->full64 ? UINT64_MAX : g->universe);
 	op = (struct op){.kind = OP_ADD,
 			 .slot = a1,
 			 .other = parent,
@@ -1969,13 +1936,13 @@ static void gen_mutation(struct gen *g)
 {
 	for (int tries = 0; tries < 20; tries++) {
 		struct op op = {.slot = -1, .other = -1};
-		uint64_t r = rng_below(&g->rng, 100);
+		uint64_t r = rand_below(g, 100);
 
 		if (r < 12) {
 			op.kind = OP_SET_ADDR;
 			op.slot = pick_slot(g);
-			op.value = rng_percent(&g->rng, 50)
-					   ? g->m.r[op.slot].addr + rng_below(&g->rng, 0x40) - 0x20
+			op.value = rand_percent(g, 50)
+					   ? g->m.r[op.slot].addr + rand_below(g, 0x40) - 0x20
 					   : gen_addr(g);
 		} else if (r < 24) {
 			op.kind = OP_SET_SIZE;
@@ -2028,9 +1995,9 @@ static void gen_mutation(struct gen *g)
 				op.value = gen_alias_offset(g, g->m.r[op.slot].target);
 		} else if (r < 89 && g->m.depth == 0) {
 			/* Address spaces come and go; the others keep their views. */
-			if (g->m.nas > 0 && rng_percent(&g->rng, 60)) {
+			if (g->m.nas > 0 && rand_percent(g, 60)) {
 				op.kind = OP_FREE_AS;
-				op.slot = (int)rng_below(&g->rng, (uint64_t)g->m.nas);
+				op.slot = (int)rand_below(g, (uint64_t)g->m.nas);
 			} else {
 				op.kind = OP_NEW_AS;
 				op.slot = pick_slot(g);
@@ -2072,42 +2039,41 @@ void gen_program(struct program *p, uint64_t seed, bool full64)
 	p->full64 = full64;
 	g->p = p;
 	g->full64 = full64;
-	rng_seed(&g->rng, seed);
+	ms_rng_seed(&g->rng, seed);
 	model_init(&g->m);
 	{
 		static const uint64_t universes[] = {0x40, 0x100, 0x1000, 0x4000};
 
-		g->universe = universes[rng_below(&g->rng, 4)];
+		g->universe = universes[rand_below(g, 4)];
 	}
 	g->pool[0] = 0;
 	g->pool[1] = (uint64_t)1 << 32;
 	g->pool[2] = (uint64_t)1 << 63;
 	g->pool[3] = 0xfffffffffffff000ull;
 	for (int i = 4; i < 12; i++)
-		g->pool[i] = rng_percent(&g->rng, 50) ? rng_next(&g->rng) & ~(uint64_t)0xfff
-						      : rng_next(&g->rng);
-	p->free_as_first = rng_percent(&g->rng, 50);
-	nregions = 2 + (int)rng_below(&g->rng, rng_percent(&g->rng, 30) ? 12 : 36);
+		g->pool[i] = rand_percent(g, 50) ? rand_u64(g) & ~(uint64_t)0xfff : rand_u64(g);
+	p->free_as_first = rand_percent(g, 50);
+	nregions = 2 + (int)rand_below(g, rand_percent(g, 30) ? 12 : 36);
 
 	/* The root: usually a 2^64 container, sometimes smaller or terminating. */
 	{
-		uint64_t r = rng_below(&g->rng, 100);
+		uint64_t r = rand_below(g, 100);
 		ms_region_kind kind = r < 80   ? MS_REGION_CONTAINER
 				      : r < 92 ? MS_REGION_IO
 					       : MS_REGION_RAM;
 
 		root = gen_new(g, kind);
-		if (kind != MS_REGION_RAM && rng_percent(&g->rng, 85)) {
+		if (kind != MS_REGION_RAM && rand_percent(g, 85)) {
 			op = (struct op){.kind = OP_SET_SIZE, .slot = root, .value = MS_SIZE_2_64};
 			emit(g, &op);
 		}
-		if (rng_percent(&g->rng, 8)) {
+		if (rand_percent(g, 8)) {
 			op = (struct op){.kind = OP_SET_ADDR, .slot = root, .value = gen_addr(g)};
 			emit(g, &op);
 		}
-		if (rng_percent(&g->rng, 5))
+		if (rand_percent(g, 5))
 			gen_flags(g, root);
-		if (rng_percent(&g->rng, 50)) {
+		if (rand_percent(g, 50)) {
 			op = (struct op){.kind = OP_NEW_AS, .slot = root};
 			emit(g, &op);
 			root_as = true;
@@ -2121,26 +2087,26 @@ void gen_program(struct program *p, uint64_t seed, bool full64)
 		if (s < 0)
 			break;
 		gen_flags(g, s);
-		if (rng_percent(&g->rng, 85))
+		if (rand_percent(g, 85))
 			gen_add(g, s);
-		if (root_as && rng_percent(&g->rng, 12))
+		if (root_as && rand_percent(g, 12))
 			gen_check(g);
 	}
 
-	for (int i = rng_percent(&g->rng, 40) ? 1 + (int)rng_below(&g->rng, 3) : 0; i > 0; i--)
+	for (int i = rand_percent(g, 40) ? 1 + (int)rand_below(g, 3) : 0; i > 0; i--)
 		gen_split_window(g);
 
 	/* Wrappers whose flatview root is the root region: share its view. */
-	if (rng_percent(&g->rng, 35) && g->m.r[root].container < 0) {
+	if (rand_percent(g, 35) && g->m.r[root].container < 0) {
 		int w = gen_new(g, MS_REGION_CONTAINER);
 
 		if (w >= 0) {
-			if (rng_percent(&g->rng, 70)) {
+			if (rand_percent(g, 70)) {
 				op = (struct op){
 					.kind = OP_SET_SIZE, .slot = w, .value = MS_SIZE_2_64};
 				emit(g, &op);
 			}
-			uint64_t at = rng_percent(&g->rng, 85) ? 0 : gen_addr(g);
+			uint64_t at = rand_percent(g, 85) ? 0 : gen_addr(g);
 			int prio = gen_priority(g);
 
 			op = (struct op){.kind = OP_ADD,
@@ -2153,11 +2119,11 @@ void gen_program(struct program *p, uint64_t seed, bool full64)
 			emit(g, &op);
 		}
 	}
-	if (rng_percent(&g->rng, 35) && g->nslots < MAX_REGIONS) {
+	if (rand_percent(g, 35) && g->nslots < MAX_REGIONS) {
 		op = (struct op){
 			.kind = OP_NEW, .rkind = MS_REGION_ALIAS, .slot = g->nslots, .other = root};
-		op.value = rng_percent(&g->rng, 70) ? MS_SIZE_2_64 : gen_size(g, MS_REGION_ALIAS);
-		op.value2 = rng_percent(&g->rng, 80) ? 0 : gen_alias_offset(g, root);
+		op.value = rand_percent(g, 70) ? MS_SIZE_2_64 : gen_size(g, MS_REGION_ALIAS);
+		op.value2 = rand_percent(g, 80) ? 0 : gen_alias_offset(g, root);
 		g->nslots++;
 		emit(g, &op);
 		op = (struct op){.kind = OP_NEW_AS, .slot = op.slot};
@@ -2167,21 +2133,21 @@ void gen_program(struct program *p, uint64_t seed, bool full64)
 		op = (struct op){.kind = OP_NEW_AS, .slot = root};
 		emit(g, &op);
 	}
-	for (int i = (int)rng_below(&g->rng, 4); i > 0; i--) {
+	for (int i = (int)rand_below(g, 4); i > 0; i--) {
 		op = (struct op){.kind = OP_NEW_AS, .slot = pick_slot(g)};
 		emit(g, &op);
 	}
 	gen_check(g);
 
 	/* Mutations, alone (each commits) or batched in transactions. */
-	for (int round = (int)rng_below(&g->rng, 7); round > 0; round--) {
-		if (rng_percent(&g->rng, 50)) {
-			int k = 1 + (int)rng_below(&g->rng, 5);
+	for (int round = (int)rand_below(g, 7); round > 0; round--) {
+		if (rand_percent(g, 50)) {
+			int k = 1 + (int)rand_below(g, 5);
 
 			op = (struct op){.kind = OP_BEGIN};
 			emit(g, &op);
 			while (k-- > 0) {
-				bool nested = rng_percent(&g->rng, 15);
+				bool nested = rand_percent(g, 15);
 
 				if (nested) {
 					op = (struct op){.kind = OP_BEGIN};
@@ -2193,7 +2159,7 @@ void gen_program(struct program *p, uint64_t seed, bool full64)
 					emit(g, &op);
 				}
 			}
-			if (rng_percent(&g->rng, 50))
+			if (rand_percent(g, 50))
 				gen_check(g);
 			op = (struct op){.kind = OP_COMMIT};
 			emit(g, &op);

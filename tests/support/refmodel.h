@@ -24,6 +24,8 @@
 
 #include <memspace.h>
 
+#include "ms_rng.h"
+
 __extension__ typedef unsigned __int128 u128;
 __extension__ typedef __int128 i128;
 
@@ -34,19 +36,6 @@ __extension__ typedef __int128 i128;
 #define MAX_OPS 400
 #define ENUM_VISIT_CAP 20000
 #define RANDOM_POINTS 24
-
-/* ---- PRNG: splitmix64 seeds xoshiro256** --------------------------------- */
-
-struct rng {
-	uint64_t s[4];
-};
-
-uint64_t splitmix64(uint64_t *state);
-void rng_seed(struct rng *g, uint64_t seed);
-uint64_t rng_next(struct rng *g);
-/* Uniform in [0, n); n > 0. */
-uint64_t rng_below(struct rng *g, uint64_t n);
-bool rng_percent(struct rng *g, unsigned percent);
 
 /* ---- Reports: a growable text buffer ------------------------------------- */
 

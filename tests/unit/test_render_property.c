@@ -177,7 +177,7 @@ static uint64_t topology_seed(uint64_t seed, uint64_t index)
 {
 	uint64_t s = seed ^ (index * 0xd1342543de82ef95ull);
 
-	return splitmix64(&s);
+	return ms_rng_splitmix64(&s);
 }
 
 /*
