@@ -5,10 +5,11 @@
  * MAX_REGIONS regions of every kind: create, place (with priorities and
  * overlap), remove, move, resize, enable/disable, readonly, nonvolatile,
  * unmergeable, alias offsets, romd, address spaces, nested transactions. The
- * calls go to the library and to the reference model of tests/support/
- * refmodel.c in lockstep. After every commit each address space's published
- * view is compared with the brute-force reference (F4 root, sharing, every
- * range, sorted/disjoint/merged) and the library's own checker
+ * runner of tests/support/runner.c makes the calls on the library and on the
+ * reference model of tests/support/refmodel.c in lockstep. After every
+ * commit each address space's published view is compared with the
+ * brute-force reference (F4 root, sharing, every range,
+ * sorted/disjoint/merged) and the library's own checker
  * (ms__ctx_check) runs. One listener per address space replays region_add /
  * region_del / region_nop onto its own copy of the view, which must equal the
  * new view after every commit.
@@ -38,7 +39,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "refmodel.h"
+#include "runner.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
