@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "ms_rng.h"
 #include "ms_unit.h"
 
 #define MAX_NODES 512
@@ -22,7 +23,7 @@ typedef struct model {
 	ms__ivnode nodes[MAX_NODES];
 	bool in_tree[MAX_NODES];
 	ms__ivnode *root;
-	uint64_t rng;
+	ms_rng rng;
 } model;
 
 typedef struct visit_log {
@@ -30,15 +31,6 @@ typedef struct visit_log {
 	const ms__ivnode *seen[MAX_NODES];
 	size_t stop_after; /* stop (return 1) after this many visits; 0 = never */
 } visit_log;
-
-static uint64_t next_rand(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
 
 static int record(ms__ivnode *node, void *arg)
 {
@@ -87,7 +79,7 @@ static void check_query(model *m, uint64_t first, uint64_t last, size_t stop_aft
 /* Small coordinates make overlaps, nesting and equal starts common. */
 static uint64_t coord(model *m, unsigned bits)
 {
-	return next_rand(&m->rng) & (((uint64_t)1 << bits) - 1);
+	return ms_rng_next(&m->rng) & (((uint64_t)1 << bits) - 1);
 }
 
 static void run_random(unsigned bits, unsigned rounds, uint64_t seed)
@@ -96,9 +88,9 @@ static void run_random(unsigned bits, unsigned rounds, uint64_t seed)
 	uint64_t seq = 0;
 
 	assert_non_null(m);
-	m->rng = seed;
+	ms_rng_seed(&m->rng, seed);
 	for (unsigned round = 0; round < rounds; round++) {
-		size_t i = (size_t)(next_rand(&m->rng) % MAX_NODES);
+		size_t i = (size_t)ms_rng_below(&m->rng, MAX_NODES);
 
 		if (m->in_tree[i]) {
 			ms__iv_remove(&m->root, &m->nodes[i]);
