@@ -1,5 +1,5 @@
 /*
- * test_iommu_index.c: the interval index behind notifier delivery
+ * test_interval.c: the interval index behind notifier delivery
  * (src/interval.c), checked against a brute-force list: random inserts,
  * removals and stabbing queries, visit order, resuming after a stop, and
  * the structural invariants after every operation.
