@@ -16,72 +16,21 @@
 
 #include "ms_unit.h"
 
-static ms_region *container(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_container(&r, ctx, name, size), 0);
-	return r;
-}
-
-static ms_region *ram(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_ram(&r, ctx, name, size), 0);
-	return r;
-}
-
-static ms_region *io(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_io(&r, ctx, name, size, NULL, NULL), 0);
-	return r;
-}
-
-static ms_region *alias(ms_ctx *ctx, const char *name, ms_region *target, uint64_t offset,
-			uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_alias(&r, ctx, name, target, offset, size), 0);
-	return r;
-}
-
-static ms_as *as_new(ms_ctx *ctx, ms_region *root, const char *name)
-{
-	ms_as *as;
-
-	assert_int_equal(ms_as_new(&as, ctx, root, name), 0);
-	assert_non_null(as);
-	return as;
-}
-
-/* The current view object, without keeping a reference (for identity checks). */
-static const ms_flatview *view_of(ms_as *as)
-{
-	ms_flatview *fv = ms_as_get_flatview(as);
-
-	ms_flatview_unref(fv); /* the address space still holds one */
-	return fv;
-}
-
 /* ---- creation, names, roots ---------------------------------------------- */
 
 static void test_as_new_records_name_root_and_creation_order(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x1000);
 	char name[] = "cpu-memory";
 	ms_as *a, *b, *c;
 
 	(void)state;
 	assert_int_equal(ms_ctx_nr_as(ctx), 0);
-	a = as_new(ctx, root, name);
+	a = new_as(ctx, root, name);
 	name[0] = 'X';
-	b = as_new(ctx, root, "dma");
-	c = as_new(ctx, root, "io");
+	b = new_as(ctx, root, "dma");
+	c = new_as(ctx, root, "io");
 	assert_string_equal(ms_as_name(a), "cpu-memory");
 	assert_string_equal(ms_as_name(b), "dma");
 	assert_ptr_equal(ms_as_root(a), root);
@@ -107,8 +56,8 @@ static void test_as_new_records_name_root_and_creation_order(void **state)
 static void test_as_new_refuses_bad_arguments(void **state)
 {
 	ms_ctx *ctx = new_ctx(), *other = new_ctx();
-	ms_region *root = container(ctx, "root", 0x1000);
-	ms_region *foreign = container(other, "foreign", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x1000);
+	ms_region *foreign = new_container(other, "foreign", 0x1000);
 	ms_as *as;
 
 	(void)state;
@@ -137,14 +86,14 @@ static void test_as_new_refuses_bad_arguments(void **state)
 static void test_as_keeps_its_root_alive(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *r = new_ram(ctx, "r", 0x1000);
 	ms_as *as;
 	strbuf sb;
 
 	(void)state;
 	assert_int_equal(ms_region_add_subregion(root, 0x1000, r), 0);
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	ms_region_unref(r);
 	ms_region_unref(root);
 	assert_int_equal(live_regions(ctx), 2);
@@ -158,12 +107,12 @@ static void test_as_keeps_its_root_alive(void **state)
 static void test_rcu_view_is_the_published_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
 	ms_flatview *held;
 	ms_as *as;
 
 	(void)state;
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	held = ms_as_get_flatview(as);
 	ms_rcu_read_lock();
 	assert_ptr_equal(ms_as_rcu_view(as), held);
@@ -182,19 +131,19 @@ static void test_rcu_view_is_the_published_view(void **state)
 static void test_address_spaces_with_one_root_share_one_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *r = new_ram(ctx, "r", 0x1000);
 	const ms_flatview *v1;
 	uint64_t renders;
 	ms_as *a, *b;
 
 	(void)state;
 	assert_int_equal(ms_region_add_subregion(root, 0, r), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x8000, io(ctx, "dev", 0x10)), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0x8000, new_io(ctx, "dev", 0x10)), 0);
 	ms_region_unref(ms_region_subregion(root, 0));
-	a = as_new(ctx, root, "a");
+	a = new_as(ctx, root, "a");
 	renders = ms_ctx_render_count(ctx);
-	b = as_new(ctx, root, "b");
+	b = new_as(ctx, root, "b");
 	assert_int_equal(ms_ctx_render_count(ctx), renders); /* shared, not rendered */
 	v1 = view_of(a);
 	assert_ptr_equal(view_of(b), v1);
@@ -217,10 +166,10 @@ static void test_address_spaces_with_one_root_share_one_view(void **state)
 static void test_container_with_one_full_alias_shares_the_targets_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *sysmem = container(ctx, "system", MS_SIZE_2_64);
-	ms_region *pci = container(ctx, "bus master container", MS_SIZE_2_64);
-	ms_region *al = alias(ctx, "bus master", sysmem, 0, MS_SIZE_2_64);
-	ms_region *r = ram(ctx, "ram", 0x1000), *d = io(ctx, "dev", 0x100);
+	ms_region *sysmem = new_container(ctx, "system", MS_SIZE_2_64);
+	ms_region *pci = new_container(ctx, "bus master container", MS_SIZE_2_64);
+	ms_region *al = new_alias(ctx, "bus master", sysmem, 0, MS_SIZE_2_64);
+	ms_region *r = new_ram(ctx, "ram", 0x1000), *d = new_io(ctx, "dev", 0x100);
 	ms_as *sys, *dma;
 	uint64_t renders;
 	strbuf sb;
@@ -229,9 +178,9 @@ static void test_container_with_one_full_alias_shares_the_targets_view(void **st
 	assert_int_equal(ms_region_add_subregion(sysmem, 0, r), 0);
 	assert_int_equal(ms_region_add_subregion(sysmem, 0x10000, d), 0);
 	assert_int_equal(ms_region_add_subregion(pci, 0, al), 0);
-	sys = as_new(ctx, sysmem, "memory");
+	sys = new_as(ctx, sysmem, "memory");
 	renders = ms_ctx_render_count(ctx);
-	dma = as_new(ctx, pci, "pci");
+	dma = new_as(ctx, pci, "pci");
 	assert_int_equal(ms_ctx_render_count(ctx), renders);
 	assert_ptr_equal(ms_as_flatview_root(dma), sysmem);
 	assert_ptr_equal(view_of(dma), view_of(sys));
@@ -267,12 +216,12 @@ static void test_container_with_one_full_alias_shares_the_targets_view(void **st
 static void test_container_whose_only_alias_is_disabled_has_an_empty_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *sysmem = container(ctx, "system", MS_SIZE_2_64);
-	ms_region *pci = container(ctx, "bus master container", MS_SIZE_2_64);
-	ms_region *pci2 = container(ctx, "other container", MS_SIZE_2_64);
-	ms_region *al = alias(ctx, "bus master", sysmem, 0, MS_SIZE_2_64);
-	ms_region *al2 = alias(ctx, "other master", sysmem, 0, MS_SIZE_2_64);
-	ms_region *r = ram(ctx, "ram", 0x1000), *d = io(ctx, "dev", 0x100);
+	ms_region *sysmem = new_container(ctx, "system", MS_SIZE_2_64);
+	ms_region *pci = new_container(ctx, "bus master container", MS_SIZE_2_64);
+	ms_region *pci2 = new_container(ctx, "other container", MS_SIZE_2_64);
+	ms_region *al = new_alias(ctx, "bus master", sysmem, 0, MS_SIZE_2_64);
+	ms_region *al2 = new_alias(ctx, "other master", sysmem, 0, MS_SIZE_2_64);
+	ms_region *r = new_ram(ctx, "ram", 0x1000), *d = new_io(ctx, "dev", 0x100);
 	ms_as *sys, *dma, *dma2;
 	ms_flatview *fv;
 
@@ -283,9 +232,9 @@ static void test_container_whose_only_alias_is_disabled_has_an_empty_view(void *
 	assert_int_equal(ms_region_set_enabled(al2, false), 0);
 	assert_int_equal(ms_region_add_subregion(pci, 0, al), 0);
 	assert_int_equal(ms_region_add_subregion(pci2, 0, al2), 0);
-	sys = as_new(ctx, sysmem, "memory");
-	dma = as_new(ctx, pci, "pci");
-	dma2 = as_new(ctx, pci2, "pci2");
+	sys = new_as(ctx, sysmem, "memory");
+	dma = new_as(ctx, pci, "pci");
+	dma2 = new_as(ctx, pci2, "pci2");
 	assert_null(ms_as_flatview_root(dma));
 	fv = ms_as_get_flatview(dma);
 	assert_int_equal(ms_flatview_nr_ranges(fv), 0);
@@ -319,12 +268,12 @@ static void test_container_whose_only_alias_is_disabled_has_an_empty_view(void *
 static void test_flatview_root_stops_at_containers_that_do_more(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *c = container(ctx, "c", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000), *d = io(ctx, "d", 0x10);
+	ms_region *c = new_container(ctx, "c", 0x10000);
+	ms_region *r = new_ram(ctx, "r", 0x1000), *d = new_io(ctx, "d", 0x10);
 	ms_as *as;
 
 	(void)state;
-	as = as_new(ctx, c, "as");
+	as = new_as(ctx, c, "as");
 	assert_null(ms_as_flatview_root(as)); /* no child at all */
 	assert_int_equal(ms_region_add_subregion(c, 0, r), 0);
 	assert_ptr_equal(ms_as_flatview_root(as), r); /* one child at 0, inside */
@@ -354,13 +303,13 @@ static const ms_listener_ops no_callbacks;
 static void test_as_free_refuses_while_a_listener_is_registered(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x1000);
 	ms_listener *l;
 	ms_as *as, *other;
 
 	(void)state;
-	as = as_new(ctx, root, "as");
-	other = as_new(ctx, root, "other");
+	as = new_as(ctx, root, "as");
+	other = new_as(ctx, root, "other");
 	assert_int_equal(ms_listener_register(&l, as, &no_callbacks, NULL), 0);
 	assert_int_equal(ms_as_free(as), -EBUSY);
 	assert_int_equal(ms_ctx_nr_as(ctx), 2);
@@ -380,18 +329,18 @@ static void test_as_free_refuses_while_a_listener_is_registered(void **state)
 static void test_unreachable_mutations_render_nothing(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *loose = container(ctx, "loose", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000), *d = io(ctx, "d", 0x10);
-	ms_region *al = alias(ctx, "al", loose, 0, 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *loose = new_container(ctx, "loose", 0x10000);
+	ms_region *r = new_ram(ctx, "r", 0x1000), *d = new_io(ctx, "d", 0x10);
+	ms_region *al = new_alias(ctx, "al", loose, 0, 0x1000);
 	const ms_flatview *v;
 	uint64_t renders;
 	ms_as *as;
 
 	(void)state;
-	assert_int_equal(ms_region_add_subregion(root, 0, io(ctx, "dev", 0x10)), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0, new_io(ctx, "dev", 0x10)), 0);
 	ms_region_unref(ms_region_subregion(root, 0));
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	v = view_of(as);
 	renders = ms_ctx_render_count(ctx);
 	assert_int_equal(ms_region_add_subregion(loose, 0x100, r), 0);
@@ -422,9 +371,9 @@ static void test_unreachable_mutations_render_nothing(void **state)
 static void test_change_under_one_root_renders_only_that_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *ra = container(ctx, "a", 0x10000), *rb = container(ctx, "b", 0x10000);
-	ms_region *x = ram(ctx, "x", 0x1000), *y = ram(ctx, "y", 0x1000);
-	ms_region *inner = container(ctx, "inner", 0x2000);
+	ms_region *ra = new_container(ctx, "a", 0x10000), *rb = new_container(ctx, "b", 0x10000);
+	ms_region *x = new_ram(ctx, "x", 0x1000), *y = new_ram(ctx, "y", 0x1000);
+	ms_region *inner = new_container(ctx, "inner", 0x2000);
 	const ms_flatview *va, *vb;
 	uint64_t renders;
 	ms_as *a, *b;
@@ -433,8 +382,8 @@ static void test_change_under_one_root_renders_only_that_view(void **state)
 	(void)state;
 	assert_int_equal(ms_region_add_subregion(ra, 0x4000, inner), 0);
 	assert_int_equal(ms_region_add_subregion(rb, 0, y), 0);
-	a = as_new(ctx, ra, "a");
-	b = as_new(ctx, rb, "b");
+	a = new_as(ctx, ra, "a");
+	b = new_as(ctx, rb, "b");
 	va = view_of(a);
 	vb = view_of(b);
 	renders = ms_ctx_render_count(ctx);
@@ -470,17 +419,18 @@ static void test_change_under_one_root_renders_only_that_view(void **state)
 static void test_change_seen_through_an_alias_renders_the_aliasing_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000), *lib = container(ctx, "lib", 0x1000);
-	ms_region *al = alias(ctx, "al", lib, 0, 0x1000), *r = ram(ctx, "r", 0x100);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *lib = new_container(ctx, "lib", 0x1000);
+	ms_region *al = new_alias(ctx, "al", lib, 0, 0x1000), *r = new_ram(ctx, "r", 0x100);
 	uint64_t renders;
 	ms_as *as;
 	strbuf sb;
 
 	(void)state;
 	assert_int_equal(ms_region_add_subregion(root, 0x3000, al), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0, io(ctx, "dev", 0x10)), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0, new_io(ctx, "dev", 0x10)), 0);
 	ms_region_unref(ms_region_subregion(root, 0));
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	renders = ms_ctx_render_count(ctx);
 	/* lib is in no container: only the alias reaches it. */
 	assert_int_equal(ms_region_add_subregion(lib, 0x80, r), 0);
@@ -501,7 +451,7 @@ static void test_change_seen_through_an_alias_renders_the_aliasing_view(void **s
 static void test_transaction_renders_once_at_commit(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x100000);
+	ms_region *root = new_container(ctx, "root", 0x100000);
 	ms_region *r[16];
 	const ms_flatview *v;
 	uint64_t renders;
@@ -511,14 +461,14 @@ static void test_transaction_renders_once_at_commit(void **state)
 	int i;
 
 	(void)state;
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	v = view_of(as);
 	renders = ms_ctx_render_count(ctx);
 	ms_transaction_begin(ctx);
 	assert_int_equal(ms_ctx_transaction_depth(ctx), 1);
 	for (i = 0; i < 16; i++) {
 		snprintf(name, sizeof(name), "r%d", i);
-		r[i] = ram(ctx, name, 0x1000);
+		r[i] = new_ram(ctx, name, 0x1000);
 		assert_int_equal(ms_region_add_subregion(root, (uint64_t)i * 0x2000, r[i]), 0);
 		assert_int_equal(ms_region_set_address(r[i], (uint64_t)i * 0x1000), 0);
 	}
@@ -570,8 +520,8 @@ static void test_commit_without_begin_is_eperm(void **state)
 static void test_nested_transactions_publish_at_the_outermost_commit(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *a = ram(ctx, "a", 0x1000), *b = ram(ctx, "b", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *a = new_ram(ctx, "a", 0x1000), *b = new_ram(ctx, "b", 0x1000);
 	const ms_flatview *v;
 	uint64_t renders;
 	ms_as *as;
@@ -579,7 +529,7 @@ static void test_nested_transactions_publish_at_the_outermost_commit(void **stat
 
 	(void)state;
 	assert_int_equal(ms_region_add_subregion(root, 0, a), 0);
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	v = view_of(as);
 	renders = ms_ctx_render_count(ctx);
 	ms_transaction_begin(ctx);
@@ -609,15 +559,15 @@ static void test_nested_transactions_publish_at_the_outermost_commit(void **stat
 static void test_failed_commit_keeps_the_changes_for_the_next_commit(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x1000);
-	ms_region *r = ram(ctx, "r", 0x100);
-	ms_region *self = alias(ctx, "self", root, 0, 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x1000);
+	ms_region *r = new_ram(ctx, "r", 0x100);
+	ms_region *self = new_alias(ctx, "self", root, 0, 0x1000);
 	const ms_flatview *v;
 	ms_as *as;
 	strbuf sb;
 
 	(void)state;
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	v = view_of(as);
 	ms_transaction_begin(ctx);
 	assert_int_equal(ms_region_add_subregion(root, 0x800, r), 0);
@@ -646,8 +596,8 @@ static void test_as_new_inside_a_transaction_has_a_view_at_once(void **state)
 {
 	/* as.h: "The address space's view is rendered (or shared) at once." */
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *r = new_ram(ctx, "r", 0x1000);
 	bool had_view;
 	size_t nr = 0;
 	ms_as *as;
@@ -697,8 +647,9 @@ static void expect_find(const ms_flatview *fv, uint64_t addr, const char *name, 
 static void test_flatview_find_at_range_edges_and_holes(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
-	ms_region *a = ram(ctx, "a", 0x1000), *b = io(ctx, "b", 0x10), *c = ram(ctx, "c", 0x100);
+	ms_region *root = new_container(ctx, "root", MS_SIZE_2_64);
+	ms_region *a = new_ram(ctx, "a", 0x1000), *b = new_io(ctx, "b", 0x10);
+	ms_region *c = new_ram(ctx, "c", 0x100);
 	ms_flatview *fv;
 	ms_section s;
 	ms_as *as;
@@ -707,7 +658,7 @@ static void test_flatview_find_at_range_edges_and_holes(void **state)
 	assert_int_equal(ms_region_add_subregion(root, 0x1000, a), 0);
 	assert_int_equal(ms_region_add_subregion(root, 0x2000, b), 0); /* adjacent to a */
 	assert_int_equal(ms_region_add_subregion(root, 0x3000, c), 0);
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	fv = ms_as_get_flatview(as);
 	assert_int_equal(ms_flatview_nr_ranges(fv), 3);
 	expect_find(fv, 0, NULL, 0, 0);
@@ -746,9 +697,9 @@ static void test_flatview_find_at_range_edges_and_holes(void **state)
 static void test_region_at_the_top_of_the_space(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
-	ms_region *top = ram(ctx, "top", 0x1000), *low = ram(ctx, "low", 0x1000);
-	ms_region *over = io(ctx, "over", 0x1000);
+	ms_region *root = new_container(ctx, "root", MS_SIZE_2_64);
+	ms_region *top = new_ram(ctx, "top", 0x1000), *low = new_ram(ctx, "low", 0x1000);
+	ms_region *over = new_io(ctx, "over", 0x1000);
 	ms_flatview *fv;
 	ms_section s;
 	ms_as *as;
@@ -757,7 +708,7 @@ static void test_region_at_the_top_of_the_space(void **state)
 	(void)state;
 	assert_int_equal(ms_region_add_subregion(root, 0xfffffffffffff000ull, top), 0);
 	assert_int_equal(ms_region_add_subregion(root, 0, low), 0);
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	assert_string_equal(as_view_str(&sb, as), "0000-0fff low @0\n"
 						  "fffffffffffff000-ffffffffffffffff top @0\n");
 	fv = ms_as_get_flatview(as);
@@ -784,17 +735,17 @@ static void test_region_at_the_top_of_the_space(void **state)
 static void test_io_region_of_2_64_bytes_is_one_range(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *whole = io(ctx, "unassigned", MS_SIZE_2_64);
-	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
-	ms_region *whole2 = io(ctx, "io", MS_SIZE_2_64);
-	ms_region *r = ram(ctx, "r", 0x1000);
+	ms_region *whole = new_io(ctx, "unassigned", MS_SIZE_2_64);
+	ms_region *root = new_container(ctx, "root", MS_SIZE_2_64);
+	ms_region *whole2 = new_io(ctx, "io", MS_SIZE_2_64);
+	ms_region *r = new_ram(ctx, "r", 0x1000);
 	ms_flatview *fv;
 	ms_section s;
 	ms_as *direct, *nested;
 	strbuf sb;
 
 	(void)state;
-	direct = as_new(ctx, whole, "direct");
+	direct = new_as(ctx, whole, "direct");
 	fv = ms_as_get_flatview(direct);
 	assert_int_equal(ms_flatview_nr_ranges(fv), 1);
 	assert_int_equal(ms_flatview_range(&s, fv, 0), 0);
@@ -811,7 +762,7 @@ static void test_io_region_of_2_64_bytes_is_one_range(void **state)
 	/* Inside a 2^64 container, with RAM punched in above it. */
 	assert_int_equal(ms_region_add_subregion_overlap(root, 0, whole2, -1), 0);
 	assert_int_equal(ms_region_add_subregion(root, 0x1000, r), 0);
-	nested = as_new(ctx, root, "nested");
+	nested = new_as(ctx, root, "nested");
 	assert_string_equal(as_view_str(&sb, nested), "0000-0fff io @0\n"
 						      "1000-1fff r @0\n"
 						      "2000-ffffffffffffffff io @2000\n");
@@ -831,15 +782,15 @@ static void test_io_region_of_2_64_bytes_is_one_range(void **state)
 static void test_held_view_is_unchanged_by_later_commits(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *r = new_ram(ctx, "r", 0x1000);
 	ms_flatview *old;
 	ms_as *as;
 	strbuf sb;
 
 	(void)state;
 	assert_int_equal(ms_region_add_subregion(root, 0, r), 0);
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	old = ms_as_get_flatview(as);
 	assert_int_equal(ms_region_set_address(r, 0x2000), 0);
 	assert_int_equal(ms_region_set_readonly(r, true), 0);
@@ -873,7 +824,7 @@ static size_t shared_chunks(const ms_flatview *a, const ms_flatview *b)
 static void test_commit_splices_changed_windows_into_shared_chunks(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
+	ms_region *root = new_container(ctx, "root", MS_SIZE_2_64);
 	ms_region *devs[1001], *big;
 	ms_flatview *before, *after;
 	uint64_t renders, splices;
@@ -882,11 +833,11 @@ static void test_commit_splices_changed_windows_into_shared_chunks(void **state)
 	size_t i;
 
 	(void)state;
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	ms_transaction_begin(ctx);
 	for (i = 0; i < 1001; i++) {
 		snprintf(name, sizeof(name), "d%zu", i);
-		devs[i] = io(ctx, name, 0x1000);
+		devs[i] = new_io(ctx, name, 0x1000);
 		if (i < 1000)
 			assert_int_equal(ms_region_add_subregion(root, 0x100000 + i * 0x1000, devs[i]), 0);
 	}
@@ -917,7 +868,7 @@ static void test_commit_splices_changed_windows_into_shared_chunks(void **state)
 	ms_flatview_unref(after);
 
 	/* An overlapping region over everything: one window, the whole view. */
-	big = ram(ctx, "big", 0x10000000);
+	big = new_ram(ctx, "big", 0x10000000);
 	assert_int_equal(ms_region_add_subregion_overlap(root, 0, big, 1), 0);
 	after = ms_as_get_flatview(as);
 	assert_int_equal(ms_flatview_nr_ranges(after), 1);
@@ -945,9 +896,9 @@ static void test_commit_splices_changed_windows_into_shared_chunks(void **state)
 static void test_unmergeable_range_at_a_window_edge_renders_in_full(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x100000);
-	ms_region *r = ram(ctx, "r", 0x10000);
-	ms_region *hole = io(ctx, "dev", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x100000);
+	ms_region *r = new_ram(ctx, "r", 0x10000);
+	ms_region *hole = new_io(ctx, "dev", 0x1000);
 	ms_flatview *fv;
 	uint64_t splices;
 	ms_section s;
@@ -957,7 +908,7 @@ static void test_unmergeable_range_at_a_window_edge_renders_in_full(void **state
 	assert_int_equal(ms_region_set_unmergeable(r, true), 0);
 	assert_int_equal(ms_region_add_subregion(root, 0, r), 0);
 	assert_int_equal(ms_region_add_subregion_overlap(root, 0x4000, hole, 1), 0);
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	fv = ms_as_get_flatview(as);
 	assert_int_equal(ms_flatview_nr_ranges(fv), 3);
 	ms_flatview_unref(fv);
@@ -984,7 +935,7 @@ static void test_unmergeable_range_at_a_window_edge_renders_in_full(void **state
 static void test_exponential_alias_tree_hits_the_render_limit(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *level[25], *aliases[48], *root = container(ctx, "root", MS_SIZE_2_64);
+	ms_region *level[25], *aliases[48], *root = new_container(ctx, "root", MS_SIZE_2_64);
 	uint64_t size = 0x10;
 	char name[32];
 	ms_flatview *fv;
@@ -992,13 +943,13 @@ static void test_exponential_alias_tree_hits_the_render_limit(void **state)
 	int k;
 
 	(void)state;
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	assert_int_equal(ms_ctx_set_render_limit(NULL, 5), -EINVAL);
 	assert_int_equal(ms_ctx_set_render_limit(ctx, 1000), 0);
-	level[0] = io(ctx, "leaf", size);
+	level[0] = new_io(ctx, "leaf", size);
 	for (k = 1; k <= 24; k++) {
 		snprintf(name, sizeof(name), "level%d", k);
-		level[k] = container(ctx, name, 2 * size);
+		level[k] = new_container(ctx, name, 2 * size);
 		for (int j = 0; j < 2; j++) {
 			snprintf(name, sizeof(name), "a%d.%d", k, j);
 			assert_int_equal(ms_region_new_alias(&aliases[2 * (k - 1) + j], ctx, name,
@@ -1055,14 +1006,14 @@ static void test_exponential_alias_tree_hits_the_render_limit(void **state)
 static void test_ctx_free_releases_live_address_spaces_and_listeners(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
 	ms_listener *l;
 	ms_as *as;
 
 	(void)state;
-	assert_int_equal(ms_region_add_subregion(root, 0, ram(ctx, "r", 0x1000)), 0);
-	as = as_new(ctx, root, "as");
-	as_new(ctx, root, "as2");
+	assert_int_equal(ms_region_add_subregion(root, 0, new_ram(ctx, "r", 0x1000)), 0);
+	as = new_as(ctx, root, "as");
+	new_as(ctx, root, "as2");
 	assert_int_equal(ms_listener_register(&l, as, &no_callbacks, NULL), 0);
 	/* Nothing is released by the caller: ms_ctx_free() frees it all. */
 	ms_ctx_free(ctx);

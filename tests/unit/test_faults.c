@@ -107,24 +107,6 @@ static const ms_listener_ops recorder_ops = {
 
 /* ---- the machine -------------------------------------------------------------- */
 
-static uint64_t dev_read(uint64_t addr, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)size;
-	(void)opaque;
-	return 0;
-}
-
-static void dev_write(uint64_t addr, uint64_t data, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)data;
-	(void)size;
-	(void)opaque;
-}
-
-static const ms_region_ops dev_ops = {.read = dev_read, .write = dev_write};
-
 /*
  * system (container 2^64): address spaces "cpu" and "cpu2" (one shared view)
  *   ram0   RAM 0x1000 at 0
@@ -175,7 +157,7 @@ static world *world_new(void)
 	ctx = w->ctx = new_ctx();
 	assert_int_equal(ms_region_new_container(&w->r[R_SYSTEM], ctx, "system", MS_SIZE_2_64), 0);
 	assert_int_equal(ms_region_new_ram(&w->r[R_RAM0], ctx, "ram0", 0x1000), 0);
-	assert_int_equal(ms_region_new_io(&w->r[R_DEV], ctx, "dev", 0x100, &dev_ops, NULL), 0);
+	assert_int_equal(ms_region_new_io(&w->r[R_DEV], ctx, "dev", 0x100, nop_ops(), NULL), 0);
 	assert_int_equal(ms_region_new_container(&w->r[R_BOX], ctx, "box", 0x1000), 0);
 	assert_int_equal(ms_region_new_ram(&w->r[R_BOXRAM], ctx, "boxram", 0x100), 0);
 	assert_int_equal(ms_region_new_container(&w->r[R_BANK], ctx, "bank", 0x10000), 0);
@@ -422,14 +404,16 @@ static unsigned fault_loop(const char *what, operation op)
 
 FAULT_TEST(new_container, { return ms_region_new_container(&w->created, w->ctx, "new", 0x1000); })
 
-FAULT_TEST(new_io, { return ms_region_new_io(&w->created, w->ctx, "new", 0x1000, &dev_ops, NULL); })
+FAULT_TEST(new_io,
+	   { return ms_region_new_io(&w->created, w->ctx, "new", 0x1000, nop_ops(), NULL); })
 
 FAULT_TEST(new_ram, { return ms_region_new_ram(&w->created, w->ctx, "new", 0x1000); })
 
 FAULT_TEST(new_rom, { return ms_region_new_rom(&w->created, w->ctx, "new", 0x1000); })
 
-FAULT_TEST(new_rom_device,
-	   { return ms_region_new_rom_device(&w->created, w->ctx, "new", 0x1000, &dev_ops, NULL); })
+FAULT_TEST(new_rom_device, {
+	return ms_region_new_rom_device(&w->created, w->ctx, "new", 0x1000, nop_ops(), NULL);
+})
 
 FAULT_TEST(new_ram_device, {
 	return ms_region_new_ram_device(&w->created, w->ctx, "new", sizeof(w->host), w->host);

@@ -154,14 +154,6 @@ typedef struct fixture {
 	strbuf log;
 } fixture;
 
-static ms_region *ram(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_ram(&r, ctx, name, size), 0);
-	return r;
-}
-
 static int fixture_setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
@@ -169,10 +161,10 @@ static int fixture_setup(void **state)
 	assert_non_null(f);
 	f->ctx = new_ctx();
 	assert_int_equal(ms_region_new_container(&f->root, f->ctx, "root", 0x10000), 0);
-	f->ram0 = ram(f->ctx, "ram0", 0x1000);
+	f->ram0 = new_ram(f->ctx, "ram0", 0x1000);
 	assert_int_equal(ms_region_new_io(&f->dev, f->ctx, "dev", 0x100, NULL, NULL), 0);
 	assert_int_equal(ms_region_new_rom(&f->rom, f->ctx, "rom", 0x1000), 0);
-	f->extra = ram(f->ctx, "extra", 0x1000);
+	f->extra = new_ram(f->ctx, "extra", 0x1000);
 	assert_int_equal(ms_region_add_subregion(f->root, 0, f->ram0), 0);
 	assert_int_equal(ms_region_add_subregion(f->root, 0x2000, f->dev), 0);
 	assert_int_equal(ms_region_add_subregion(f->root, 0x8000, f->rom), 0);
@@ -432,31 +424,14 @@ static void test_readonly_change_is_del_then_add_not_nop(void **state)
 	unlisten(&a);
 }
 
-static uint64_t flash_read(uint64_t addr, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)size;
-	(void)opaque;
-	return 0;
-}
-
-static void flash_write(uint64_t addr, uint64_t data, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)data;
-	(void)size;
-	(void)opaque;
-}
-
 static void test_romd_change_is_del_then_add(void **state)
 {
-	static const ms_region_ops flash_ops = {.read = flash_read, .write = flash_write};
 	fixture *f = *state;
 	ms_region *flash;
 	recorder a;
 
-	assert_int_equal(
-		ms_region_new_rom_device(&flash, f->ctx, "flash", 0x1000, &flash_ops, NULL), 0);
+	assert_int_equal(ms_region_new_rom_device(&flash, f->ctx, "flash", 0x1000, nop_ops(), NULL),
+			 0);
 	assert_int_equal(ms_region_add_subregion(f->root, 0xc000, flash), 0);
 	recorder_init(&a, "A", &f->log, 0);
 	listen(&a, f->as);
@@ -560,7 +535,7 @@ static void test_listeners_of_two_address_spaces(void **state)
 	ms_as *as2;
 
 	assert_int_equal(ms_region_new_container(&root2, f->ctx, "root2", 0x10000), 0);
-	r2 = ram(f->ctx, "r2", 0x100);
+	r2 = new_ram(f->ctx, "r2", 0x100);
 	assert_int_equal(ms_region_add_subregion(root2, 0x100, r2), 0);
 	assert_int_equal(ms_as_new(&as2, f->ctx, root2, "as2"), 0);
 	recorder_init(&a, "A", &f->log, 0);
@@ -958,7 +933,7 @@ static void test_topology_change_from_a_callback_is_ebusy(void **state)
 
 	/* The same from inside a commit's callbacks. */
 	re.done = false;
-	r = ram(f->ctx, "new", 0x100);
+	r = new_ram(f->ctx, "new", 0x100);
 	assert_int_equal(ms_region_add_subregion(f->root, 0xa000, r), 0);
 	assert_true(re.done);
 	for (i = 0; i < 14; i++) {

@@ -19,22 +19,6 @@
 
 /* ---- a device ------------------------------------------------------------ */
 
-static uint64_t dev_read(uint64_t addr, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)size;
-	(void)opaque;
-	return 0;
-}
-
-static void dev_write(uint64_t addr, uint64_t data, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)data;
-	(void)size;
-	(void)opaque;
-}
-
 static ms_result dev_read_attrs(uint64_t *data, uint64_t addr, unsigned size, ms_attrs attrs,
 				void *opaque)
 {
@@ -58,8 +42,8 @@ static ms_result dev_write_attrs(uint64_t addr, uint64_t data, unsigned size, ms
 }
 
 static const ms_region_ops good_ops = {
-	.read = dev_read,
-	.write = dev_write,
+	.read = nop_read,
+	.write = nop_write,
 	.endianness = MS_ENDIAN_LITTLE,
 };
 
@@ -105,8 +89,8 @@ static void test_container_and_io_accept_size_zero_and_2_64(void **state)
 	ms_region *c0, *c64, *io0, *io64, *al0, *al64;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c0, ctx, "c0", 0), 0);
-	assert_int_equal(ms_region_new_container(&c64, ctx, "c64", MS_SIZE_2_64), 0);
+	c0 = new_container(ctx, "c0", 0);
+	c64 = new_container(ctx, "c64", MS_SIZE_2_64);
 	assert_int_equal(ms_region_new_io(&io0, ctx, "io0", 0, NULL, NULL), 0);
 	assert_int_equal(ms_region_new_io(&io64, ctx, "io64", MS_SIZE_2_64, &good_ops, NULL), 0);
 	assert_int_equal(ms_region_new_alias(&al0, ctx, "al0", c64, 0, 0), 0);
@@ -174,23 +158,23 @@ typedef struct bad_ops_case {
 } bad_ops_case;
 
 static const bad_ops_case bad_ops_cases[] = {
-	{"no read", {.write = dev_write}},
-	{"no write", {.read = dev_read}},
-	{"valid.min 3", {.read = dev_read, .write = dev_write, .valid.min_access_size = 3}},
-	{"valid.max 16", {.read = dev_read, .write = dev_write, .valid.max_access_size = 16}},
-	{"impl.min 3", {.read = dev_read, .write = dev_write, .impl.min_access_size = 3}},
-	{"impl.max 16", {.read = dev_read, .write = dev_write, .impl.max_access_size = 16}},
+	{"no read", {.write = nop_write}},
+	{"no write", {.read = nop_read}},
+	{"valid.min 3", {.read = nop_read, .write = nop_write, .valid.min_access_size = 3}},
+	{"valid.max 16", {.read = nop_read, .write = nop_write, .valid.max_access_size = 16}},
+	{"impl.min 3", {.read = nop_read, .write = nop_write, .impl.min_access_size = 3}},
+	{"impl.max 16", {.read = nop_read, .write = nop_write, .impl.max_access_size = 16}},
 	{"valid.min 8 > valid.max 4",
-	 {.read = dev_read,
-	  .write = dev_write,
+	 {.read = nop_read,
+	  .write = nop_write,
 	  .valid = {.min_access_size = 8, .max_access_size = 4}}},
 	{"impl.min 4 > impl.max 2",
-	 {.read = dev_read,
-	  .write = dev_write,
+	 {.read = nop_read,
+	  .write = nop_write,
 	  .impl = {.min_access_size = 4, .max_access_size = 2}}},
 	{"valid.min 8 > default max 4",
-	 {.read = dev_read, .write = dev_write, .valid.min_access_size = 8}},
-	{"endianness 3", {.read = dev_read, .write = dev_write, .endianness = (ms_endian)3}},
+	 {.read = nop_read, .write = nop_write, .valid.min_access_size = 8}},
+	{"endianness 3", {.read = nop_read, .write = nop_write, .endianness = (ms_endian)3}},
 };
 
 static void test_invalid_ops_tables_are_rejected(void **state)
@@ -423,7 +407,7 @@ static void test_constructors_refuse_null_arguments(void **state)
 	ms_region *t, *r;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&t, ctx, "t", 0x100), 0);
+	t = new_container(ctx, "t", 0x100);
 	assert_int_equal(ms_region_new_container(NULL, ctx, "x", 1), -EINVAL);
 	assert_int_equal(ms_region_new_ram(NULL, ctx, "x", 1), -EINVAL);
 	assert_int_equal(ms_region_new_io(NULL, ctx, "x", 1, NULL, NULL), -EINVAL);
@@ -473,7 +457,7 @@ static void test_owner_is_copied_and_clearable(void **state)
 	ms_region *r;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&r, ctx, "c", 0x100), 0);
+	r = new_container(ctx, "c", 0x100);
 	assert_int_equal(ms_region_set_owner(r, owner), 0);
 	owner[0] = 'X';
 	assert_string_equal(ms_region_owner(r), "pci-dev");
@@ -511,13 +495,13 @@ static int world_setup(void **state)
 
 	assert_non_null(w);
 	w->ctx = new_ctx();
-	assert_int_equal(ms_region_new_container(&w->root, w->ctx, "root", 0x10000), 0);
+	w->root = new_container(w->ctx, "root", 0x10000);
 	assert_int_equal(ms_region_new_ram(&w->ram0, w->ctx, "ram0", 0x1000), 0);
-	assert_int_equal(ms_region_new_container(&w->box, w->ctx, "box", 0x1000), 0);
+	w->box = new_container(w->ctx, "box", 0x1000);
 	assert_int_equal(ms_region_new_io(&w->dev, w->ctx, "dev", 0x100, &good_ops, NULL), 0);
 	assert_int_equal(ms_region_new_alias(&w->al, w->ctx, "al", w->ram0, 0, 0x1000), 0);
 	assert_int_equal(ms_region_new_io(&w->loose, w->ctx, "loose", 0x100, NULL, NULL), 0);
-	assert_int_equal(ms_as_new(&w->as, w->ctx, w->root, "as"), 0);
+	w->as = new_as(w->ctx, w->root, "as");
 	assert_int_equal(ms_region_add_subregion(w->root, 0, w->ram0), 0);
 	assert_int_equal(ms_region_add_subregion(w->box, 0, w->dev), 0);
 	assert_int_equal(ms_region_add_subregion(w->root, 0x2000, w->box), 0);
@@ -615,9 +599,9 @@ static void test_add_region_into_its_own_descendant_is_eloop(void **state)
 	/* root is the container of box: root into box would be a cycle. */
 	EXPECT_REFUSED(w, ms_region_add_subregion(w->box, 0x10, w->root), -ELOOP);
 	/* A three-level chain outside any address space. */
-	assert_int_equal(ms_region_new_container(&a, w->ctx, "a", 0x100), 0);
-	assert_int_equal(ms_region_new_container(&b, w->ctx, "b", 0x100), 0);
-	assert_int_equal(ms_region_new_container(&c, w->ctx, "c", 0x100), 0);
+	a = new_container(w->ctx, "a", 0x100);
+	b = new_container(w->ctx, "b", 0x100);
+	c = new_container(w->ctx, "c", 0x100);
 	assert_int_equal(ms_region_add_subregion(a, 0, b), 0);
 	assert_int_equal(ms_region_add_subregion(b, 0, c), 0);
 	EXPECT_REFUSED(w, ms_region_add_subregion(c, 0, a), -ELOOP);
@@ -635,7 +619,7 @@ static void test_regions_of_two_contexts_never_mix(void **state)
 	ms_region *foreign, *alias = (ms_region *)&alias;
 	ms_as *as = (ms_as *)&as;
 
-	assert_int_equal(ms_region_new_container(&foreign, other, "foreign", 0x100), 0);
+	foreign = new_container(other, "foreign", 0x100);
 	EXPECT_REFUSED(w, ms_region_add_subregion(w->root, 0x8000, foreign), -EXDEV);
 	EXPECT_REFUSED(w, ms_region_add_subregion(foreign, 0, w->loose), -EXDEV);
 	EXPECT_REFUSED(w, ms_region_add_subregion_overlap(foreign, 0, w->loose, 1), -EXDEV);
@@ -766,22 +750,6 @@ static void test_mutations_refuse_null(void **state)
 
 /* ---- subregion list order ----------------------------------------------- */
 
-static ms_region *io(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_io(&r, ctx, name, size, NULL, NULL), 0);
-	return r;
-}
-
-static ms_region *ram(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_ram(&r, ctx, name, size), 0);
-	return r;
-}
-
 static void test_subregions_are_sorted_by_priority_descending(void **state)
 {
 	ms_ctx *ctx = new_ctx();
@@ -789,12 +757,12 @@ static void test_subregions_are_sorted_by_priority_descending(void **state)
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x1000), 0);
-	a = io(ctx, "a", 0x10);
-	b = io(ctx, "b", 0x10);
-	m = io(ctx, "m", 0x10);
-	d = io(ctx, "d", 0x10);
-	e = io(ctx, "e", 0x10);
+	c = new_container(ctx, "c", 0x1000);
+	a = new_io(ctx, "a", 0x10);
+	b = new_io(ctx, "b", 0x10);
+	m = new_io(ctx, "m", 0x10);
+	d = new_io(ctx, "d", 0x10);
+	e = new_io(ctx, "e", 0x10);
 	assert_int_equal(ms_region_add_subregion_overlap(c, 0x000, a, 0), 0);
 	assert_int_equal(ms_region_add_subregion_overlap(c, 0x100, b, 5), 0);
 	assert_int_equal(ms_region_add_subregion_overlap(c, 0x200, m, -1), 0);
@@ -822,11 +790,11 @@ static void test_equal_priority_later_added_wins_the_overlap(void **state)
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&root, ctx, "root", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
-	first = ram(ctx, "first", 0x2000);
-	second = ram(ctx, "second", 0x1000);
-	low = ram(ctx, "low", 0x4000);
+	root = new_container(ctx, "root", 0x10000);
+	as = new_as(ctx, root, "as");
+	first = new_ram(ctx, "first", 0x2000);
+	second = new_ram(ctx, "second", 0x1000);
+	low = new_ram(ctx, "low", 0x4000);
 	assert_int_equal(ms_region_add_subregion(root, 0, first), 0);
 	assert_int_equal(ms_region_add_subregion(root, 0x1800, second), 0);
 	assert_int_equal(ms_region_add_subregion_overlap(root, 0, low, -1), 0);
@@ -851,12 +819,12 @@ static void test_set_address_readds_in_front_of_equal_priorities(void **state)
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&root, ctx, "root", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
-	a = ram(ctx, "a", 0x1000);
-	b = ram(ctx, "b", 0x1000);
-	c = ram(ctx, "c", 0x1000);
-	hi = io(ctx, "hi", 0x10);
+	root = new_container(ctx, "root", 0x10000);
+	as = new_as(ctx, root, "as");
+	a = new_ram(ctx, "a", 0x1000);
+	b = new_ram(ctx, "b", 0x1000);
+	c = new_ram(ctx, "c", 0x1000);
+	hi = new_io(ctx, "hi", 0x10);
 	assert_int_equal(ms_region_add_subregion_overlap(root, 0x8000, hi, 1), 0);
 	assert_int_equal(ms_region_add_subregion(root, 0x0000, a), 0);
 	assert_int_equal(ms_region_add_subregion(root, 0x2000, b), 0);
@@ -903,11 +871,11 @@ static void test_set_priority_reorders_siblings(void **state)
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&root, ctx, "root", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
-	a = ram(ctx, "a", 0x1000);
-	b = ram(ctx, "b", 0x1000);
-	c = ram(ctx, "c", 0x1000);
+	root = new_container(ctx, "root", 0x10000);
+	as = new_as(ctx, root, "as");
+	a = new_ram(ctx, "a", 0x1000);
+	b = new_ram(ctx, "b", 0x1000);
+	c = new_ram(ctx, "c", 0x1000);
 	assert_int_equal(ms_region_add_subregion_overlap(root, 0, a, 2), 0);
 	assert_int_equal(ms_region_add_subregion_overlap(root, 0, b, 1), 0);
 	assert_int_equal(ms_region_add_subregion_overlap(root, 0, c, 0), 0);
@@ -943,8 +911,8 @@ static void test_unrefd_region_lives_in_its_container_until_removed(void **state
 	ms_region *c, *r, *inside;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x1000), 0);
-	r = ram(ctx, "r", 0x100);
+	c = new_container(ctx, "c", 0x1000);
+	r = new_ram(ctx, "r", 0x100);
 	assert_int_equal(ms_region_add_subregion(c, 0x100, r), 0);
 	ms_region_unref(r); /* only the container holds it now */
 	assert_int_equal(live_regions(ctx), 2);
@@ -965,9 +933,9 @@ static void test_freeing_a_container_releases_its_subregions(void **state)
 	ms_region *c, *inner, *r;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x1000), 0);
-	assert_int_equal(ms_region_new_container(&inner, ctx, "inner", 0x100), 0);
-	r = ram(ctx, "r", 0x10);
+	c = new_container(ctx, "c", 0x1000);
+	inner = new_container(ctx, "inner", 0x100);
+	r = new_ram(ctx, "r", 0x10);
 	assert_int_equal(ms_region_add_subregion(inner, 0, r), 0);
 	assert_int_equal(ms_region_add_subregion(c, 0, inner), 0);
 	ms_region_unref(r);
@@ -986,9 +954,9 @@ static void test_alias_keeps_its_target_alive(void **state)
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&root, ctx, "root", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
-	r = ram(ctx, "r", 0x1000);
+	root = new_container(ctx, "root", 0x10000);
+	as = new_as(ctx, root, "as");
+	r = new_ram(ctx, "r", 0x1000);
 	assert_int_equal(ms_region_new_alias(&al, ctx, "al", r, 0x800, 0x800), 0);
 	ms_region_unref(r);
 	assert_int_equal(ms_region_add_subregion(root, 0x4000, al), 0);
@@ -1014,9 +982,9 @@ static void test_removed_region_stays_readable_through_a_held_view(void **state)
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&root, ctx, "root", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
-	r = ram(ctx, "r", 0x1000);
+	root = new_container(ctx, "root", 0x10000);
+	as = new_as(ctx, root, "as");
+	r = new_ram(ctx, "r", 0x1000);
 	mem = ms_region_ram_ptr(r);
 	memset(mem, 0x5a, 0x1000);
 	assert_int_equal(ms_region_add_subregion(root, 0x3000, r), 0);
@@ -1055,10 +1023,10 @@ typedef struct loop_world {
 static void loop_world_init(loop_world *w)
 {
 	w->ctx = new_ctx();
-	assert_int_equal(ms_region_new_container(&w->root, w->ctx, "root", 0x1000), 0);
-	w->ram = ram(w->ctx, "ram", 0x100);
+	w->root = new_container(w->ctx, "root", 0x1000);
+	w->ram = new_ram(w->ctx, "ram", 0x100);
 	assert_int_equal(ms_region_add_subregion(w->root, 0, w->ram), 0);
-	assert_int_equal(ms_as_new(&w->as, w->ctx, w->root, "as"), 0);
+	w->as = new_as(w->ctx, w->root, "as");
 }
 
 static void loop_world_fini(loop_world *w)
@@ -1104,7 +1072,7 @@ static void test_alias_covering_its_own_container_is_eloop(void **state)
 	assert_int_equal(region_refs(al), 1);
 
 	/* The context still works: the next change commits normally. */
-	more = ram(w.ctx, "more", 0x100);
+	more = new_ram(w.ctx, "more", 0x100);
 	assert_int_equal(ms_region_add_subregion(w.root, 0x800, more), 0);
 	assert_string_equal(as_view_str(&sb, w.as), "0000-00ff ram @0\n"
 						    "0800-08ff more @0\n");
@@ -1124,8 +1092,8 @@ static void test_alias_loop_through_flatview_root_is_eloop(void **state)
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x1000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, c, "as"), 0);
+	c = new_container(ctx, "c", 0x1000);
+	as = new_as(ctx, c, "as");
 	assert_int_equal(ms_region_new_alias(&al, ctx, "self", c, 0, 0x1000), 0);
 	assert_int_equal(ms_region_add_subregion(c, 0, al), -ELOOP);
 	assert_int_equal(ms_region_nr_subregions(c), 0);
@@ -1206,7 +1174,7 @@ static void test_alias_loop_outside_any_address_space_is_found_at_as_new(void **
 	uint64_t renders;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x1000), 0);
+	c = new_container(ctx, "c", 0x1000);
 	assert_int_equal(ms_region_new_alias(&al, ctx, "self", c, 0, 0x1000), 0);
 	/* Nothing renders c yet, so nothing can loop. */
 	assert_int_equal(ms_region_add_subregion(c, 0, al), 0);
@@ -1217,7 +1185,7 @@ static void test_alias_loop_outside_any_address_space_is_found_at_as_new(void **
 	assert_int_equal(ms_ctx_render_count(ctx), renders);
 	assert_int_equal(region_refs(c), 1 + 1); /* caller + alias */
 	assert_int_equal(ms_region_del_subregion(c, al), 0);
-	assert_int_equal(ms_as_new(&as, ctx, c, "as"), 0);
+	as = new_as(ctx, c, "as");
 	assert_int_equal(ms_as_free(as), 0);
 	ms_region_unref(al);
 	ms_region_unref(c);
@@ -1241,11 +1209,11 @@ static void test_shifting_alias_onto_its_own_container_renders(void **state)
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&sys, ctx, "system", MS_SIZE_2_64), 0);
-	assert_int_equal(ms_as_new(&as, ctx, sys, "memory"), 0);
-	sram = ram(ctx, "sram", 0x1000);
+	sys = new_container(ctx, "system", MS_SIZE_2_64);
+	as = new_as(ctx, sys, "memory");
+	sram = new_ram(ctx, "sram", 0x1000);
 	assert_int_equal(ms_region_new_io(&uart, ctx, "uart", 0x100, &good_ops, NULL), 0);
-	ssram = ram(ctx, "ssram", 0x80);
+	ssram = new_ram(ctx, "ssram", 0x80);
 	assert_int_equal(ms_region_new_alias(&al, ctx, "alias 1", sys, 0, 0x10000000), 0);
 	assert_int_equal(ms_region_add_subregion(sys, 0, sram), 0);
 	assert_int_equal(ms_region_add_subregion(sys, 0x2000, uart), 0);
@@ -1295,7 +1263,7 @@ static void test_alias_inside_its_own_target_is_a_reference_cycle(void **state)
 	ms_region *c, *al;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x2000), 0);
+	c = new_container(ctx, "c", 0x2000);
 	assert_int_equal(ms_region_new_alias(&al, ctx, "al", c, 0, 0x1000), 0);
 	assert_int_equal(ms_region_add_subregion(c, 0x1000, al), 0);
 	ms_region_unref(al);
@@ -1320,9 +1288,9 @@ static void test_finite_shifting_alias_chain_renders_past_the_depth_bound(void *
 	int rc;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, c, "as"), 0);
-	r = ram(ctx, "r", 0x100);
+	c = new_container(ctx, "c", 0x10000);
+	as = new_as(ctx, c, "as");
+	r = new_ram(ctx, "r", 0x100);
 	assert_int_equal(ms_region_add_subregion(c, 0, r), 0);
 	/* Each level shows c again 0x100 higher: 255 levels, then the window is empty. */
 	assert_int_equal(ms_region_new_alias(&al, ctx, "shift", c, 0, 0xff00), 0);
@@ -1358,18 +1326,18 @@ static void test_deep_nesting_without_aliases_renders(void **state)
 	ms_as *as;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&top, ctx, "top", 0x100000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, top, "as"), 0);
+	top = new_container(ctx, "top", 0x100000);
+	as = new_as(ctx, top, "as");
 	c = ms_region_ref(top);
 	for (i = 0; i < LEVELS && rc == 0; i++) {
-		assert_int_equal(ms_region_new_container(&inner, ctx, "level", 0x100000), 0);
+		inner = new_container(ctx, "level", 0x100000);
 		rc = ms_region_add_subregion(c, 0x10, inner);
 		if (rc != 0)
 			failed_at = i;
 		ms_region_unref(c);
 		c = inner;
 	}
-	r = ram(ctx, "r", 0x100);
+	r = new_ram(ctx, "r", 0x100);
 	if (rc == 0)
 		rc = ms_region_add_subregion(c, 0, r);
 	ms_region_unref(c);
