@@ -318,13 +318,7 @@ static const char *world_snapshot(strbuf *sb, world *w)
 		assert_string_equal(world_snapshot(&(w)->after, (w)), (w)->before.text); \
 	} while (0)
 
-/* ---- ctx.h ---------------------------------------------------------------- */
-
-static void test_ctx_new_without_out_is_einval(void **state)
-{
-	(void)state;
-	assert_int_equal(ms_ctx_new(NULL), -EINVAL);
-}
+/* ---- NULL objects, every header -------------------------------------------- */
 
 /* NULL objects: free/unref/unregister are no-ops, ref returns NULL. */
 static void test_null_objects_are_no_ops(void **state)
@@ -1566,7 +1560,6 @@ static void test_mtree_fprint_reports_a_failed_flush(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ctx_new_without_out_is_einval),
 		cmocka_unit_test(test_null_objects_are_no_ops),
 		cmocka_unit_test(test_constructors_refuse_each_null_argument),
 		cmocka_unit_test(test_rom_device_too_large_is_enomem),
