@@ -1,8 +1,8 @@
 /*
  * test_listener.c: the exact sequence of listener callbacks.
  *
- * A recording listener appends one line per callback to a log shared by all
- * listeners of a test, tagged with the listener's name:
+ * Recording listeners (ms_recorder.h) append one line per callback to a log
+ * shared by all listeners of a test, tagged with the listener's name:
  *
  *   "A begin", "A commit", "A add 0000-0fff ram0 @0", "A del ...", "A nop ...",
  *   "A log_start <range> 0->1", "A log_stop <range> 5->4", "A log_sync <range>",
@@ -22,123 +22,7 @@
 #include <cmocka.h>
 
 #include "ms_unit.h"
-
-typedef struct recorder recorder;
-
-struct recorder {
-	const char *name;
-	strbuf *log;
-	ms_listener_ops ops;
-	ms_listener *l;
-	/* Called after the line of every region_add is logged (may be NULL). */
-	void (*on_add)(recorder *rec, const ms_section *s);
-	void *data;
-};
-
-static void rec_event(recorder *rec, const char *what, const ms_section *s)
-{
-	sb_printf(rec->log, "%s %s", rec->name, what);
-	if (s) {
-		sb_printf(rec->log, " ");
-		section_append(rec->log, s);
-	}
-}
-
-static void on_begin(void *opaque)
-{
-	rec_event(opaque, "begin", NULL);
-	sb_printf(((recorder *)opaque)->log, "\n");
-}
-
-static void on_commit(void *opaque)
-{
-	rec_event(opaque, "commit", NULL);
-	sb_printf(((recorder *)opaque)->log, "\n");
-}
-
-static void on_add(const ms_section *s, void *opaque)
-{
-	recorder *rec = opaque;
-
-	rec_event(rec, "add", s);
-	sb_printf(rec->log, "\n");
-	if (rec->on_add)
-		rec->on_add(rec, s);
-}
-
-static void on_del(const ms_section *s, void *opaque)
-{
-	rec_event(opaque, "del", s);
-	sb_printf(((recorder *)opaque)->log, "\n");
-}
-
-static void on_nop(const ms_section *s, void *opaque)
-{
-	rec_event(opaque, "nop", s);
-	sb_printf(((recorder *)opaque)->log, "\n");
-}
-
-static void on_log_start(const ms_section *s, uint8_t old_mask, uint8_t new_mask, void *opaque)
-{
-	rec_event(opaque, "log_start", s);
-	sb_printf(((recorder *)opaque)->log, " %x->%x\n", old_mask, new_mask);
-}
-
-static void on_log_stop(const ms_section *s, uint8_t old_mask, uint8_t new_mask, void *opaque)
-{
-	rec_event(opaque, "log_stop", s);
-	sb_printf(((recorder *)opaque)->log, " %x->%x\n", old_mask, new_mask);
-}
-
-static void on_log_sync(const ms_section *s, void *opaque)
-{
-	rec_event(opaque, "log_sync", s);
-	sb_printf(((recorder *)opaque)->log, "\n");
-}
-
-static void on_global_start(void *opaque)
-{
-	rec_event(opaque, "log_global_start", NULL);
-	sb_printf(((recorder *)opaque)->log, "\n");
-}
-
-static void on_global_stop(void *opaque)
-{
-	rec_event(opaque, "log_global_stop", NULL);
-	sb_printf(((recorder *)opaque)->log, "\n");
-}
-
-static void recorder_init(recorder *rec, const char *name, strbuf *log, int priority)
-{
-	memset(rec, 0, sizeof(*rec));
-	rec->name = name;
-	rec->log = log;
-	rec->ops = (ms_listener_ops){
-		.begin = on_begin,
-		.commit = on_commit,
-		.region_add = on_add,
-		.region_del = on_del,
-		.region_nop = on_nop,
-		.log_start = on_log_start,
-		.log_stop = on_log_stop,
-		.log_sync = on_log_sync,
-		.log_global_start = on_global_start,
-		.log_global_stop = on_global_stop,
-		.priority = priority,
-	};
-}
-
-static void listen(recorder *rec, ms_as *as)
-{
-	assert_int_equal(ms_listener_register(&rec->l, as, &rec->ops, rec), 0);
-	assert_non_null(rec->l);
-}
-
-static void unlisten(recorder *rec)
-{
-	assert_int_equal(ms_listener_unregister(rec->l), 0);
-	rec->l = NULL;
-}
+#include "ms_recorder.h"
 
 /*
  * The machine: root (container 0x10000, address space "as") with
@@ -205,21 +89,21 @@ static void test_register_replays_the_view_to_the_new_listener_only(void **state
 
 	recorder_init(&a, "A", &f->log, 0);
 	recorder_init(&b, "B", &f->log, -10);
-	listen(&a, f->as);
+	rec_listen(&a, f->as);
 	LOG_IS(f, "A begin\n"
 		  "A add 0000-0fff ram0 @0\n"
 		  "A add 2000-20ff dev @0\n"
 		  "A add 8000-8fff rom @0 ro\n"
 		  "A commit\n");
 	/* B has a lower priority, so it would run first in a commit; still only B. */
-	listen(&b, f->as);
+	rec_listen(&b, f->as);
 	LOG_IS(f, "B begin\n"
 		  "B add 0000-0fff ram0 @0\n"
 		  "B add 2000-20ff dev @0\n"
 		  "B add 8000-8fff rom @0 ro\n"
 		  "B commit\n");
-	unlisten(&b);
-	unlisten(&a);
+	rec_unlisten(&b);
+	rec_unlisten(&a);
 }
 
 static void test_register_inside_a_transaction_replays_the_published_view(void **state)
@@ -230,7 +114,7 @@ static void test_register_inside_a_transaction_replays_the_published_view(void *
 	ms_transaction_begin(f->ctx);
 	assert_int_equal(ms_region_add_subregion(f->root, 0x4000, f->extra), 0);
 	recorder_init(&a, "A", &f->log, 0);
-	listen(&a, f->as);
+	rec_listen(&a, f->as);
 	/* The pending change is not published yet, so it is not replayed ... */
 	LOG_IS(f, "A begin\n"
 		  "A add 0000-0fff ram0 @0\n"
@@ -248,7 +132,7 @@ static void test_register_inside_a_transaction_replays_the_published_view(void *
 	/* Unregistering inside a transaction replays the published view too. */
 	ms_transaction_begin(f->ctx);
 	assert_int_equal(ms_region_del_subregion(f->root, f->extra), 0);
-	unlisten(&a);
+	rec_unlisten(&a);
 	LOG_IS(f, "A begin\n"
 		  "A del 0000-0fff ram0 @0\n"
 		  "A del 2000-20ff dev @0\n"
@@ -266,10 +150,10 @@ static void test_unregister_replays_deletions_to_that_listener_only(void **state
 
 	recorder_init(&a, "A", &f->log, 0);
 	recorder_init(&b, "B", &f->log, 0);
-	listen(&a, f->as);
-	listen(&b, f->as);
+	rec_listen(&a, f->as);
+	rec_listen(&b, f->as);
 	sb_reset(&f->log);
-	unlisten(&a);
+	rec_unlisten(&a);
 	LOG_IS(f, "A begin\n"
 		  "A del 0000-0fff ram0 @0\n"
 		  "A del 2000-20ff dev @0\n"
@@ -282,7 +166,7 @@ static void test_unregister_replays_deletions_to_that_listener_only(void **state
 		  "B nop 0000-0fff ram0 @0\n"
 		  "B nop 8000-8fff rom @0 ro\n"
 		  "B commit\n");
-	unlisten(&b);
+	rec_unlisten(&b);
 }
 
 static void test_register_and_unregister_refuse_bad_input(void **state)
@@ -312,7 +196,7 @@ static void test_adding_a_region_reports_nop_for_the_others_and_add_for_it(void 
 	recorder a;
 
 	recorder_init(&a, "A", &f->log, 0);
-	listen(&a, f->as);
+	rec_listen(&a, f->as);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_add_subregion(f->root, 0x4000, f->extra), 0);
 	LOG_IS(f, "A begin\n"
@@ -321,7 +205,7 @@ static void test_adding_a_region_reports_nop_for_the_others_and_add_for_it(void 
 		  "A add 4000-4fff extra @0\n"
 		  "A nop 8000-8fff rom @0 ro\n"
 		  "A commit\n");
-	unlisten(&a);
+	rec_unlisten(&a);
 	assert_int_equal(ms_region_del_subregion(f->root, f->extra), 0);
 }
 
@@ -331,7 +215,7 @@ static void test_removing_a_region_reports_del_before_the_nops(void **state)
 	recorder a;
 
 	recorder_init(&a, "A", &f->log, 0);
-	listen(&a, f->as);
+	rec_listen(&a, f->as);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_del_subregion(f->root, f->dev), 0);
 	LOG_IS(f, "A begin\n"
@@ -339,7 +223,7 @@ static void test_removing_a_region_reports_del_before_the_nops(void **state)
 		  "A nop 0000-0fff ram0 @0\n"
 		  "A nop 8000-8fff rom @0 ro\n"
 		  "A commit\n");
-	unlisten(&a);
+	rec_unlisten(&a);
 }
 
 static void test_moving_a_region_is_del_then_add(void **state)
@@ -348,7 +232,7 @@ static void test_moving_a_region_is_del_then_add(void **state)
 	recorder a;
 
 	recorder_init(&a, "A", &f->log, 0);
-	listen(&a, f->as);
+	rec_listen(&a, f->as);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_set_address(f->dev, 0x9000), 0);
 	LOG_IS(f, "A begin\n"
@@ -368,7 +252,7 @@ static void test_moving_a_region_is_del_then_add(void **state)
 		  "A add 8800-88ff dev @0\n"
 		  "A add 8900-8fff rom @900 ro\n"
 		  "A commit\n");
-	unlisten(&a);
+	rec_unlisten(&a);
 }
 
 static void test_disable_and_enable(void **state)
@@ -377,7 +261,7 @@ static void test_disable_and_enable(void **state)
 	recorder a;
 
 	recorder_init(&a, "A", &f->log, 0);
-	listen(&a, f->as);
+	rec_listen(&a, f->as);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_set_enabled(f->ram0, false), 0);
 	LOG_IS(f, "A begin\n"
@@ -391,7 +275,7 @@ static void test_disable_and_enable(void **state)
 		  "A nop 2000-20ff dev @0\n"
 		  "A nop 8000-8fff rom @0 ro\n"
 		  "A commit\n");
-	unlisten(&a);
+	rec_unlisten(&a);
 }
 
 static void test_readonly_change_is_del_then_add_not_nop(void **state)
@@ -400,7 +284,7 @@ static void test_readonly_change_is_del_then_add_not_nop(void **state)
 	recorder a;
 
 	recorder_init(&a, "A", &f->log, 0);
-	listen(&a, f->as);
+	rec_listen(&a, f->as);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_set_readonly(f->ram0, true), 0);
 	LOG_IS(f, "A begin\n"
@@ -421,7 +305,7 @@ static void test_readonly_change_is_del_then_add_not_nop(void **state)
 		  "A add 2000-20ff dev @0 nv\n"
 		  "A add 8000-8fff rom @0 ro nv\n"
 		  "A commit\n");
-	unlisten(&a);
+	rec_unlisten(&a);
 }
 
 static void test_romd_change_is_del_then_add(void **state)
@@ -434,7 +318,7 @@ static void test_romd_change_is_del_then_add(void **state)
 			 0);
 	assert_int_equal(ms_region_add_subregion(f->root, 0xc000, flash), 0);
 	recorder_init(&a, "A", &f->log, 0);
-	listen(&a, f->as);
+	rec_listen(&a, f->as);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_set_romd(flash, false), 0);
 	LOG_IS(f, "A begin\n"
@@ -444,7 +328,7 @@ static void test_romd_change_is_del_then_add(void **state)
 		  "A nop 8000-8fff rom @0 ro\n"
 		  "A add c000-cfff flash @0\n"
 		  "A commit\n");
-	unlisten(&a);
+	rec_unlisten(&a);
 	assert_int_equal(ms_region_del_subregion(f->root, flash), 0);
 	ms_region_unref(flash);
 }
@@ -456,8 +340,8 @@ static void test_listener_priorities_order_add_and_del_types(void **state)
 
 	recorder_init(&hi, "H", &f->log, 10);
 	recorder_init(&lo, "L", &f->log, -5);
-	listen(&hi, f->as); /* registered first, runs last for add-type */
-	listen(&lo, f->as);
+	rec_listen(&hi, f->as); /* registered first, runs last for add-type */
+	rec_listen(&lo, f->as);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_set_address(f->dev, 0x3000), 0);
 	LOG_IS(f, "L begin\n"
@@ -472,8 +356,8 @@ static void test_listener_priorities_order_add_and_del_types(void **state)
 		  "H nop 8000-8fff rom @0 ro\n"
 		  "L commit\n"
 		  "H commit\n");
-	unlisten(&lo);
-	unlisten(&hi);
+	rec_unlisten(&lo);
+	rec_unlisten(&hi);
 }
 
 static void test_equal_priorities_run_in_registration_order_reversed_for_del(void **state)
@@ -484,9 +368,9 @@ static void test_equal_priorities_run_in_registration_order_reversed_for_del(voi
 	recorder_init(&a, "A", &f->log, 3);
 	recorder_init(&b, "B", &f->log, 3);
 	recorder_init(&c, "C", &f->log, 3);
-	listen(&a, f->as);
-	listen(&b, f->as);
-	listen(&c, f->as);
+	rec_listen(&a, f->as);
+	rec_listen(&b, f->as);
+	rec_listen(&c, f->as);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_del_subregion(f->root, f->rom), 0);
 	LOG_IS(f, "A begin\n"
@@ -505,7 +389,7 @@ static void test_equal_priorities_run_in_registration_order_reversed_for_del(voi
 		  "B commit\n"
 		  "C commit\n");
 	/* Unregistering B keeps A and C in order. */
-	unlisten(&b);
+	rec_unlisten(&b);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_add_subregion(f->root, 0x8000, f->rom), 0);
 	LOG_IS(f, "A begin\n"
@@ -518,8 +402,8 @@ static void test_equal_priorities_run_in_registration_order_reversed_for_del(voi
 		  "C add 8000-8fff rom @0 ro\n"
 		  "A commit\n"
 		  "C commit\n");
-	unlisten(&c);
-	unlisten(&a);
+	rec_unlisten(&c);
+	rec_unlisten(&a);
 }
 
 static void test_listeners_of_two_address_spaces(void **state)
@@ -540,8 +424,8 @@ static void test_listeners_of_two_address_spaces(void **state)
 	assert_int_equal(ms_as_new(&as2, f->ctx, root2, "as2"), 0);
 	recorder_init(&a, "A", &f->log, 0);
 	recorder_init(&b, "B", &f->log, 1);
-	listen(&a, f->as);
-	listen(&b, as2);
+	rec_listen(&a, f->as);
+	rec_listen(&b, as2);
 	LOG_IS(f, "A begin\n"
 		  "A add 0000-0fff ram0 @0\n"
 		  "A add 2000-20ff dev @0\n"
@@ -573,8 +457,8 @@ static void test_listeners_of_two_address_spaces(void **state)
 		  "B commit\n");
 	assert_int_equal(ms_region_set_enabled(f->dev, true), 0);
 	sb_reset(&f->log);
-	unlisten(&b);
-	unlisten(&a);
+	rec_unlisten(&b);
+	rec_unlisten(&a);
 	assert_int_equal(ms_as_free(as2), 0);
 	ms_region_unref(r2);
 	ms_region_unref(root2);
@@ -589,8 +473,8 @@ static void test_address_spaces_sharing_a_view_each_get_the_difference(void **st
 	assert_int_equal(ms_as_new(&as2, f->ctx, f->root, "as2"), 0);
 	recorder_init(&a, "A", &f->log, 0);
 	recorder_init(&b, "B", &f->log, 0);
-	listen(&a, f->as);
-	listen(&b, as2);
+	rec_listen(&a, f->as);
+	rec_listen(&b, as2);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_del_subregion(f->root, f->ram0), 0);
 	LOG_IS(f, "A begin\n"
@@ -603,8 +487,8 @@ static void test_address_spaces_sharing_a_view_each_get_the_difference(void **st
 		  "B nop 8000-8fff rom @0 ro\n"
 		  "A commit\n"
 		  "B commit\n");
-	unlisten(&b);
-	unlisten(&a);
+	rec_unlisten(&b);
+	rec_unlisten(&a);
 	assert_int_equal(ms_as_free(as2), 0);
 }
 
@@ -617,8 +501,8 @@ static void test_set_dirty_log_is_nop_then_log_start_or_stop_with_masks(void **s
 
 	recorder_init(&a, "A", &f->log, 0);
 	recorder_init(&b, "B", &f->log, 1);
-	listen(&a, f->as);
-	listen(&b, f->as);
+	rec_listen(&a, f->as);
+	rec_listen(&b, f->as);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_set_dirty_log(f->ram0, 0, true), 0);
 	LOG_IS(f, "A begin\n"
@@ -654,14 +538,14 @@ static void test_set_dirty_log_is_nop_then_log_start_or_stop_with_masks(void **s
 		  "B nop 8000-8fff rom @0 ro\n"
 		  "A commit\n"
 		  "B commit\n");
-	unlisten(&b);
+	rec_unlisten(&b);
 	LOG_IS(f, "B begin\n"
 		  "B log_stop 0000-0fff ram0 @0 log=4 4->0\n"
 		  "B del 0000-0fff ram0 @0 log=4\n"
 		  "B del 2000-20ff dev @0\n"
 		  "B del 8000-8fff rom @0 ro\n"
 		  "B commit\n");
-	unlisten(&a);
+	rec_unlisten(&a);
 }
 
 static void test_mask_that_grows_and_shrinks_at_once_gets_start_then_stop(void **state)
@@ -672,8 +556,8 @@ static void test_mask_that_grows_and_shrinks_at_once_gets_start_then_stop(void *
 	assert_int_equal(ms_region_set_dirty_log(f->ram0, 0, true), 0);
 	recorder_init(&a, "A", &f->log, 0);
 	recorder_init(&b, "B", &f->log, 1);
-	listen(&a, f->as);
-	listen(&b, f->as);
+	rec_listen(&a, f->as);
+	rec_listen(&b, f->as);
 	sb_reset(&f->log);
 	ms_transaction_begin(f->ctx);
 	assert_int_equal(ms_region_set_dirty_log(f->ram0, 0, false), 0);
@@ -693,8 +577,8 @@ static void test_mask_that_grows_and_shrinks_at_once_gets_start_then_stop(void *
 		  "B nop 8000-8fff rom @0 ro\n"
 		  "A commit\n"
 		  "B commit\n");
-	unlisten(&b);
-	unlisten(&a);
+	rec_unlisten(&b);
+	rec_unlisten(&a);
 }
 
 static void test_logged_ranges_in_replay_and_add(void **state)
@@ -705,7 +589,7 @@ static void test_logged_ranges_in_replay_and_add(void **state)
 
 	assert_int_equal(ms_region_set_dirty_log(f->ram0, 3, true), 0);
 	recorder_init(&a, "A", &f->log, 0);
-	listen(&a, f->as);
+	rec_listen(&a, f->as);
 	LOG_IS(f, "A begin\n"
 		  "A add 0000-0fff ram0 @0 log=8\n"
 		  "A log_start 0000-0fff ram0 @0 log=8 0->8\n"
@@ -722,7 +606,7 @@ static void test_logged_ranges_in_replay_and_add(void **state)
 		  "A log_start 4000-47ff ram0 @800 log=8 0->8\n"
 		  "A nop 8000-8fff rom @0 ro\n"
 		  "A commit\n");
-	unlisten(&a);
+	rec_unlisten(&a);
 	LOG_IS(f, "A begin\n"
 		  "A log_stop 0000-0fff ram0 @0 log=8 8->0\n"
 		  "A del 0000-0fff ram0 @0 log=8\n"
@@ -743,8 +627,8 @@ static void test_global_dirty_log_start_ascending_stop_descending_idempotent(voi
 	recorder_init(&a, "A", &f->log, 0);
 	recorder_init(&b, "B", &f->log, 5);
 	recorder_init(&c, "C", &f->log, -5);
-	listen(&a, f->as);
-	listen(&b, f->as);
+	rec_listen(&a, f->as);
+	rec_listen(&b, f->as);
 	sb_reset(&f->log);
 	assert_false(ms_ctx_dirty_log_global(f->ctx));
 	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0); /* already stopped */
@@ -756,7 +640,7 @@ static void test_global_dirty_log_start_ascending_stop_descending_idempotent(voi
 	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), 0);
 	LOG_IS(f, "");
 	/* A listener registered while it is on hears about it in its replay. */
-	listen(&c, f->as);
+	rec_listen(&c, f->as);
 	LOG_IS(f, "C begin\n"
 		  "C log_global_start\n"
 		  "C add 0000-0fff ram0 @0\n"
@@ -771,9 +655,9 @@ static void test_global_dirty_log_start_ascending_stop_descending_idempotent(voi
 	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0);
 	LOG_IS(f, "");
 	assert_int_equal(ms_ctx_dirty_log_global_start(NULL), -EINVAL);
-	unlisten(&c);
-	unlisten(&b);
-	unlisten(&a);
+	rec_unlisten(&c);
+	rec_unlisten(&b);
+	rec_unlisten(&a);
 }
 
 static void test_log_sync_visits_only_logged_ranges_of_that_address_space(void **state)
@@ -790,9 +674,9 @@ static void test_log_sync_visits_only_logged_ranges_of_that_address_space(void *
 	recorder_init(&a, "A", &f->log, 2);
 	recorder_init(&b, "B", &f->log, 1);
 	recorder_init(&other, "O", &f->log, 0);
-	listen(&a, f->as);
-	listen(&b, f->as);
-	listen(&other, as2);
+	rec_listen(&a, f->as);
+	rec_listen(&b, f->as);
+	rec_listen(&other, as2);
 	sb_reset(&f->log);
 	assert_int_equal(ms_as_log_sync(f->as), 0);
 	LOG_IS(f, "B log_sync 0000-0fff ram0 @0 log=2\n"
@@ -803,9 +687,9 @@ static void test_log_sync_visits_only_logged_ranges_of_that_address_space(void *
 	sb_reset(&f->log);
 	assert_int_equal(ms_as_log_sync(f->as), 0);
 	LOG_IS(f, "");
-	unlisten(&other);
-	unlisten(&b);
-	unlisten(&a);
+	rec_unlisten(&other);
+	rec_unlisten(&b);
+	rec_unlisten(&a);
 	assert_int_equal(ms_as_free(as2), 0);
 	assert_int_equal(ms_region_del_subregion(f->root, al), 0);
 	ms_region_unref(al);
@@ -820,7 +704,7 @@ static void test_commit_that_renders_nothing_calls_nothing(void **state)
 	recorder a;
 
 	recorder_init(&a, "A", &f->log, 0);
-	listen(&a, f->as);
+	rec_listen(&a, f->as);
 	sb_reset(&f->log);
 	assert_int_equal(ms_region_new_container(&loose, f->ctx, "loose", 0x10000), 0);
 	assert_int_equal(ms_region_add_subregion(loose, 0, f->extra), 0);
@@ -834,7 +718,7 @@ static void test_commit_that_renders_nothing_calls_nothing(void **state)
 	assert_int_equal(ms_transaction_commit(f->ctx), 0);
 	assert_int_equal(ms_region_set_owner(f->ram0, "board"), 0);
 	LOG_IS(f, "");
-	unlisten(&a);
+	rec_unlisten(&a);
 	ms_region_unref(loose);
 }
 
@@ -847,13 +731,13 @@ static void test_new_address_space_sharing_a_view_calls_nothing(void **state)
 	ms_as *as2;
 
 	recorder_init(&a, "A", &f->log, 0);
-	listen(&a, f->as);
+	rec_listen(&a, f->as);
 	sb_reset(&f->log);
 	renders = ms_ctx_render_count(f->ctx);
 	assert_int_equal(ms_as_new(&as2, f->ctx, f->root, "as2"), 0);
 	assert_int_equal(ms_ctx_render_count(f->ctx), renders);
 	assert_int_equal(ms_as_free(as2), 0);
-	unlisten(&a);
+	rec_unlisten(&a);
 	/* Only the unregistration's own replay may be in the log. */
 	assert_string_equal(f->log.text, "A begin\n"
 					 "A del 0000-0fff ram0 @0\n"
@@ -909,12 +793,12 @@ static void test_topology_change_from_a_callback_is_ebusy(void **state)
 	size_t i;
 
 	recorder_init(&victim, "V", &f->log, 9);
-	listen(&victim, f->as);
+	rec_listen(&victim, f->as);
 	recorder_init(&a, "A", &f->log, 0);
 	a.on_add = try_everything;
 	a.data = &re;
 	re.victim = &victim;
-	listen(&a, f->as); /* the replay's first add tries everything */
+	rec_listen(&a, f->as); /* the replay's first add tries everything */
 	assert_true(re.done);
 	for (i = 0; i < 14; i++) {
 		int expected = (i == 7 || i == 13) ? 0 : -EBUSY;
@@ -951,8 +835,8 @@ static void test_topology_change_from_a_callback_is_ebusy(void **state)
 						       "a000-a0ff new @0\n");
 	assert_int_equal(f->ctx->nr_touched, 0);
 	sb_reset(&f->log);
-	unlisten(&a);
-	unlisten(&victim);
+	rec_unlisten(&a);
+	rec_unlisten(&victim);
 	assert_int_equal(ms_region_del_subregion(f->root, r), 0);
 	ms_region_unref(r);
 }
@@ -1005,7 +889,7 @@ static void test_diff_cost_follows_changes_unless_nop_is_wanted(void **state)
 
 	recorder_init(&a, "A", &log_a, 0);
 	a.ops.region_nop = NULL;
-	listen(&a, as);
+	rec_listen(&a, as);
 	sb_reset(&log_a);
 	assert_int_equal(ms_region_add_subregion(root, 150 * 0x2000 + 0x1000, devs[300]), 0);
 	assert_string_equal(log_a.text, "A begin\n"
@@ -1013,7 +897,7 @@ static void test_diff_cost_follows_changes_unless_nop_is_wanted(void **state)
 					"A commit\n");
 
 	recorder_init(&b, "B", &log_b, 1);
-	listen(&b, as);
+	rec_listen(&b, as);
 	sb_reset(&log_a);
 	sb_reset(&log_b);
 	assert_int_equal(ms_region_add_subregion(root, 10 * 0x2000 + 0x1000, devs[301]), 0);
@@ -1022,8 +906,8 @@ static void test_diff_cost_follows_changes_unless_nop_is_wanted(void **state)
 	assert_int_equal(count_lines_starting(log_b.text, "B add"), 1);
 	assert_int_equal(count_lines_starting(log_b.text, "B nop"), 301);
 
-	unlisten(&b);
-	unlisten(&a);
+	rec_unlisten(&b);
+	rec_unlisten(&a);
 	assert_int_equal(ms_as_free(as), 0);
 	for (i = 0; i < 302; i++)
 		ms_region_unref(devs[i]);
