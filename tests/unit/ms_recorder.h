@@ -1,6 +1,6 @@
 /*
- * ms_recorder.h: a listener that writes one line of text per callback, for
- * the unit tests (not a test itself).
+ * ms_recorder.h: a listener that writes one line of text per callback, and
+ * a small machine to listen to, for the unit tests (not a test itself).
  *
  *   "A begin", "A commit", "A add 0000-0fff ram0 @0", "A del ...", "A nop ...",
  *   "A log_start <range> 0->1", "A log_stop <range> 5->4", "A log_sync <range>",
@@ -12,12 +12,18 @@
  * whole log checks order, arguments and the absence of extra calls. A
  * recorder's on_add hook, when set, runs after each region_add is logged.
  *
+ * listen_machine is a cmocka fixture (LISTEN_TEST()): a root container with
+ * RAM, an I/O reservation and a ROM, an address space on it, and a log for
+ * the recorders of the test.
+ *
  * Include after ms_unit.h. Everything is static inline.
  *
  * SPDX-License-Identifier: MIT
  */
 #ifndef MS_RECORDER_H
 #define MS_RECORDER_H
+
+#include <stdlib.h>
 
 typedef struct recorder recorder;
 
@@ -150,5 +156,60 @@ static inline void rec_unlisten(recorder *rec)
 	assert_int_equal(ms_listener_unregister(rec->l), 0);
 	rec->l = NULL;
 }
+
+/*
+ * The machine: root (container 0x10000, address space "as") with
+ *   ram0  RAM 0x1000 at 0
+ *   dev   I/O 0x100 at 0x2000
+ *   rom   ROM 0x1000 at 0x8000
+ * and one loose RAM "extra" (0x1000) in no container. No listener is
+ * registered and the log is empty.
+ */
+typedef struct listen_machine {
+	ms_ctx *ctx;
+	ms_region *root, *ram0, *dev, *rom, *extra;
+	ms_as *as;
+	strbuf log;
+} listen_machine;
+
+static inline int listen_machine_setup(void **state)
+{
+	listen_machine *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->ctx = new_ctx();
+	f->root = new_container(f->ctx, "root", 0x10000);
+	f->ram0 = new_ram(f->ctx, "ram0", 0x1000);
+	f->dev = new_io(f->ctx, "dev", 0x100);
+	f->rom = new_rom(f->ctx, "rom", 0x1000);
+	f->extra = new_ram(f->ctx, "extra", 0x1000);
+	assert_int_equal(ms_region_add_subregion(f->root, 0, f->ram0), 0);
+	assert_int_equal(ms_region_add_subregion(f->root, 0x2000, f->dev), 0);
+	assert_int_equal(ms_region_add_subregion(f->root, 0x8000, f->rom), 0);
+	f->as = new_as(f->ctx, f->root, "as");
+	sb_reset(&f->log);
+	*state = f;
+	return 0;
+}
+
+/* Tests leave the machine as they found it, listeners unregistered. */
+static inline int listen_machine_teardown(void **state)
+{
+	listen_machine *f = *state;
+
+	assert_int_equal(ms_as_free(f->as), 0);
+	ms_region_unref(f->extra);
+	ms_region_unref(f->rom);
+	ms_region_unref(f->dev);
+	ms_region_unref(f->ram0);
+	ms_region_unref(f->root);
+	assert_int_equal(live_regions(f->ctx), 0);
+	ms_ctx_free(f->ctx);
+	free(f);
+	return 0;
+}
+
+#define LISTEN_TEST(t) \
+	cmocka_unit_test_setup_teardown(t, listen_machine_setup, listen_machine_teardown)
 
 #endif /* MS_RECORDER_H */

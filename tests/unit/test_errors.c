@@ -403,7 +403,7 @@ static void test_add_subregion_overlap_refuses_like_add_subregion(void **state)
 	ms_region_unref(self);
 }
 
-/* The calls test_listener.c does not try from inside a callback. */
+/* The calls test_txn.c does not try from inside a callback. */
 typedef struct callback_tries {
 	world *w;
 	bool done; /* the calls are tried once, from the first region_add */

@@ -24,56 +24,6 @@
 #include "ms_unit.h"
 #include "ms_recorder.h"
 
-/*
- * The machine: root (container 0x10000, address space "as") with
- *   ram0  RAM 0x1000 at 0
- *   dev   I/O 0x100 at 0x2000
- *   rom   ROM 0x1000 at 0x8000
- * and one loose RAM "extra" (0x1000) in no container.
- */
-typedef struct fixture {
-	ms_ctx *ctx;
-	ms_region *root, *ram0, *dev, *rom, *extra;
-	ms_as *as;
-	strbuf log;
-} fixture;
-
-static int fixture_setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->ctx = new_ctx();
-	assert_int_equal(ms_region_new_container(&f->root, f->ctx, "root", 0x10000), 0);
-	f->ram0 = new_ram(f->ctx, "ram0", 0x1000);
-	assert_int_equal(ms_region_new_io(&f->dev, f->ctx, "dev", 0x100, NULL, NULL), 0);
-	assert_int_equal(ms_region_new_rom(&f->rom, f->ctx, "rom", 0x1000), 0);
-	f->extra = new_ram(f->ctx, "extra", 0x1000);
-	assert_int_equal(ms_region_add_subregion(f->root, 0, f->ram0), 0);
-	assert_int_equal(ms_region_add_subregion(f->root, 0x2000, f->dev), 0);
-	assert_int_equal(ms_region_add_subregion(f->root, 0x8000, f->rom), 0);
-	assert_int_equal(ms_as_new(&f->as, f->ctx, f->root, "as"), 0);
-	sb_reset(&f->log);
-	*state = f;
-	return 0;
-}
-
-static int fixture_teardown(void **state)
-{
-	fixture *f = *state;
-
-	assert_int_equal(ms_as_free(f->as), 0);
-	ms_region_unref(f->extra);
-	ms_region_unref(f->rom);
-	ms_region_unref(f->dev);
-	ms_region_unref(f->ram0);
-	ms_region_unref(f->root);
-	assert_int_equal(live_regions(f->ctx), 0);
-	ms_ctx_free(f->ctx);
-	free(f);
-	return 0;
-}
-
 #define LOG_IS(f, expected)                                     \
 	do {                                                    \
 		assert_string_equal((f)->log.text, (expected)); \
@@ -84,7 +34,7 @@ static int fixture_teardown(void **state)
 
 static void test_register_replays_the_view_to_the_new_listener_only(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a, b;
 
 	recorder_init(&a, "A", &f->log, 0);
@@ -108,7 +58,7 @@ static void test_register_replays_the_view_to_the_new_listener_only(void **state
 
 static void test_register_inside_a_transaction_replays_the_published_view(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a;
 
 	ms_transaction_begin(f->ctx);
@@ -145,7 +95,7 @@ static void test_register_inside_a_transaction_replays_the_published_view(void *
 
 static void test_unregister_replays_deletions_to_that_listener_only(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a, b;
 
 	recorder_init(&a, "A", &f->log, 0);
@@ -171,7 +121,7 @@ static void test_unregister_replays_deletions_to_that_listener_only(void **state
 
 static void test_register_and_unregister_refuse_bad_input(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	ms_listener *l = (ms_listener *)&l;
 	recorder a;
 
@@ -192,7 +142,7 @@ static void test_register_and_unregister_refuse_bad_input(void **state)
 
 static void test_adding_a_region_reports_nop_for_the_others_and_add_for_it(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a;
 
 	recorder_init(&a, "A", &f->log, 0);
@@ -211,7 +161,7 @@ static void test_adding_a_region_reports_nop_for_the_others_and_add_for_it(void 
 
 static void test_removing_a_region_reports_del_before_the_nops(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a;
 
 	recorder_init(&a, "A", &f->log, 0);
@@ -228,7 +178,7 @@ static void test_removing_a_region_reports_del_before_the_nops(void **state)
 
 static void test_moving_a_region_is_del_then_add(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a;
 
 	recorder_init(&a, "A", &f->log, 0);
@@ -257,7 +207,7 @@ static void test_moving_a_region_is_del_then_add(void **state)
 
 static void test_disable_and_enable(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a;
 
 	recorder_init(&a, "A", &f->log, 0);
@@ -280,7 +230,7 @@ static void test_disable_and_enable(void **state)
 
 static void test_readonly_change_is_del_then_add_not_nop(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a;
 
 	recorder_init(&a, "A", &f->log, 0);
@@ -310,7 +260,7 @@ static void test_readonly_change_is_del_then_add_not_nop(void **state)
 
 static void test_romd_change_is_del_then_add(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	ms_region *flash;
 	recorder a;
 
@@ -335,7 +285,7 @@ static void test_romd_change_is_del_then_add(void **state)
 
 static void test_listener_priorities_order_add_and_del_types(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder hi, lo;
 
 	recorder_init(&hi, "H", &f->log, 10);
@@ -362,7 +312,7 @@ static void test_listener_priorities_order_add_and_del_types(void **state)
 
 static void test_equal_priorities_run_in_registration_order_reversed_for_del(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a, b, c;
 
 	recorder_init(&a, "A", &f->log, 3);
@@ -413,7 +363,7 @@ static void test_listeners_of_two_address_spaces(void **state)
 	 * region callbacks only to the listeners of the re-rendered address
 	 * space, address space by address space.
 	 */
-	fixture *f = *state;
+	listen_machine *f = *state;
 	ms_region *root2, *r2;
 	recorder a, b;
 	ms_as *as2;
@@ -466,7 +416,7 @@ static void test_listeners_of_two_address_spaces(void **state)
 
 static void test_address_spaces_sharing_a_view_each_get_the_difference(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a, b;
 	ms_as *as2;
 
@@ -496,7 +446,7 @@ static void test_address_spaces_sharing_a_view_each_get_the_difference(void **st
 
 static void test_set_dirty_log_is_nop_then_log_start_or_stop_with_masks(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a, b;
 
 	recorder_init(&a, "A", &f->log, 0);
@@ -550,7 +500,7 @@ static void test_set_dirty_log_is_nop_then_log_start_or_stop_with_masks(void **s
 
 static void test_mask_that_grows_and_shrinks_at_once_gets_start_then_stop(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a, b;
 
 	assert_int_equal(ms_region_set_dirty_log(f->ram0, 0, true), 0);
@@ -583,7 +533,7 @@ static void test_mask_that_grows_and_shrinks_at_once_gets_start_then_stop(void *
 
 static void test_logged_ranges_in_replay_and_add(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	ms_region *al;
 	recorder a;
 
@@ -621,7 +571,7 @@ static void test_logged_ranges_in_replay_and_add(void **state)
 
 static void test_global_dirty_log_start_ascending_stop_descending_idempotent(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	recorder a, b, c;
 
 	recorder_init(&a, "A", &f->log, 0);
@@ -662,7 +612,7 @@ static void test_global_dirty_log_start_ascending_stop_descending_idempotent(voi
 
 static void test_log_sync_visits_only_logged_ranges_of_that_address_space(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	ms_region *al;
 	recorder a, b, other;
 	ms_as *as2;
@@ -699,7 +649,7 @@ static void test_log_sync_visits_only_logged_ranges_of_that_address_space(void *
 
 static void test_commit_that_renders_nothing_calls_nothing(void **state)
 {
-	fixture *f = *state;
+	listen_machine *f = *state;
 	ms_region *loose;
 	recorder a;
 
@@ -725,7 +675,7 @@ static void test_commit_that_renders_nothing_calls_nothing(void **state)
 static void test_new_address_space_sharing_a_view_calls_nothing(void **state)
 {
 	/* listener.h: "A commit that re-renders nothing calls nothing." */
-	fixture *f = *state;
+	listen_machine *f = *state;
 	uint64_t renders;
 	recorder a;
 	ms_as *as2;
@@ -745,103 +695,6 @@ static void test_new_address_space_sharing_a_view_calls_nothing(void **state)
 					 "A del 8000-8fff rom @0 ro\n"
 					 "A commit\n");
 }
-
-/* ---- topology changes from inside a callback ------------------------------------ */
-
-typedef struct reentry {
-	fixture *f;
-	recorder *victim; /* another registered listener */
-	bool done;
-	int rc[14];
-} reentry;
-
-static void try_everything(recorder *rec, const ms_section *s)
-{
-	reentry *re = rec->data;
-	fixture *f = re->f;
-	ms_listener *l = (ms_listener *)&l;
-	ms_as *as = (ms_as *)&as;
-	int i = 0;
-
-	(void)s;
-	if (re->done)
-		return;
-	re->done = true;
-	re->rc[i++] = ms_region_set_enabled(f->dev, false);
-	re->rc[i++] = ms_region_add_subregion(f->root, 0x4000, f->extra);
-	re->rc[i++] = ms_region_del_subregion(f->root, f->rom);
-	re->rc[i++] = ms_region_set_address(f->ram0, 0x5000);
-	re->rc[i++] = ms_region_set_readonly(f->ram0, true);
-	re->rc[i++] = ms_region_set_dirty_log(f->ram0, 0, true);
-	re->rc[i++] = ms_as_new(&as, f->ctx, f->root, "nested");
-	re->rc[i++] = as == NULL ? 0 : 1;
-	re->rc[i++] = ms_as_free(f->as);
-	re->rc[i++] = ms_listener_register(&l, f->as, &rec->ops, rec);
-	re->rc[i++] = ms_listener_unregister(re->victim->l);
-	re->rc[i++] = ms_ctx_dirty_log_global_start(f->ctx);
-	re->rc[i++] = ms_as_log_sync(f->as);
-	re->rc[i++] = l == NULL ? 0 : 1;
-}
-
-static void test_topology_change_from_a_callback_is_ebusy(void **state)
-{
-	fixture *f = *state;
-	reentry re = {.f = f};
-	recorder a, victim;
-	strbuf tree, tree_after;
-	ms_region *r;
-	size_t i;
-
-	recorder_init(&victim, "V", &f->log, 9);
-	rec_listen(&victim, f->as);
-	recorder_init(&a, "A", &f->log, 0);
-	a.on_add = try_everything;
-	a.data = &re;
-	re.victim = &victim;
-	rec_listen(&a, f->as); /* the replay's first add tries everything */
-	assert_true(re.done);
-	for (i = 0; i < 14; i++) {
-		int expected = (i == 7 || i == 13) ? 0 : -EBUSY;
-
-		if (re.rc[i] != expected)
-			fail_msg("call %zu from the callback returned %d, expected %d", i, re.rc[i],
-				 expected);
-	}
-	sb_reset(&f->log);
-	tree_str(&tree, f->root);
-	assert_string_equal(tree.text, "root@0/0{rom@8000/0,dev@2000/0,ram0@0/0}");
-	assert_false(ms_ctx_dirty_log_global(f->ctx));
-	assert_int_equal(ms_ctx_nr_as(f->ctx), 1);
-	assert_int_equal(f->ctx->nr_listeners, 2);
-	assert_int_equal(f->ctx->nr_touched, 0);
-
-	/* The same from inside a commit's callbacks. */
-	re.done = false;
-	r = new_ram(f->ctx, "new", 0x100);
-	assert_int_equal(ms_region_add_subregion(f->root, 0xa000, r), 0);
-	assert_true(re.done);
-	for (i = 0; i < 14; i++) {
-		int expected = (i == 7 || i == 13) ? 0 : -EBUSY;
-
-		if (re.rc[i] != expected)
-			fail_msg("call %zu from the commit callback returned %d, expected %d", i,
-				 re.rc[i], expected);
-	}
-	tree_str(&tree_after, f->root);
-	assert_string_equal(tree_after.text, "root@0/0{new@a000/0,rom@8000/0,dev@2000/0,ram0@0/0}");
-	assert_string_equal(as_view_str(&tree, f->as), "0000-0fff ram0 @0\n"
-						       "2000-20ff dev @0\n"
-						       "8000-8fff rom @0 ro\n"
-						       "a000-a0ff new @0\n");
-	assert_int_equal(f->ctx->nr_touched, 0);
-	sb_reset(&f->log);
-	rec_unlisten(&a);
-	rec_unlisten(&victim);
-	assert_int_equal(ms_region_del_subregion(f->root, r), 0);
-	ms_region_unref(r);
-}
-
-#define FIXTURE_TEST(t) cmocka_unit_test_setup_teardown(t, fixture_setup, fixture_teardown)
 
 static size_t count_lines_starting(const char *text, const char *prefix)
 {
@@ -919,28 +772,27 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diff_cost_follows_changes_unless_nop_is_wanted),
-		FIXTURE_TEST(test_register_replays_the_view_to_the_new_listener_only),
-		FIXTURE_TEST(test_register_inside_a_transaction_replays_the_published_view),
-		FIXTURE_TEST(test_unregister_replays_deletions_to_that_listener_only),
-		FIXTURE_TEST(test_register_and_unregister_refuse_bad_input),
-		FIXTURE_TEST(test_adding_a_region_reports_nop_for_the_others_and_add_for_it),
-		FIXTURE_TEST(test_removing_a_region_reports_del_before_the_nops),
-		FIXTURE_TEST(test_moving_a_region_is_del_then_add),
-		FIXTURE_TEST(test_disable_and_enable),
-		FIXTURE_TEST(test_readonly_change_is_del_then_add_not_nop),
-		FIXTURE_TEST(test_romd_change_is_del_then_add),
-		FIXTURE_TEST(test_listener_priorities_order_add_and_del_types),
-		FIXTURE_TEST(test_equal_priorities_run_in_registration_order_reversed_for_del),
-		FIXTURE_TEST(test_listeners_of_two_address_spaces),
-		FIXTURE_TEST(test_address_spaces_sharing_a_view_each_get_the_difference),
-		FIXTURE_TEST(test_set_dirty_log_is_nop_then_log_start_or_stop_with_masks),
-		FIXTURE_TEST(test_mask_that_grows_and_shrinks_at_once_gets_start_then_stop),
-		FIXTURE_TEST(test_logged_ranges_in_replay_and_add),
-		FIXTURE_TEST(test_global_dirty_log_start_ascending_stop_descending_idempotent),
-		FIXTURE_TEST(test_log_sync_visits_only_logged_ranges_of_that_address_space),
-		FIXTURE_TEST(test_commit_that_renders_nothing_calls_nothing),
-		FIXTURE_TEST(test_new_address_space_sharing_a_view_calls_nothing),
-		FIXTURE_TEST(test_topology_change_from_a_callback_is_ebusy),
+		LISTEN_TEST(test_register_replays_the_view_to_the_new_listener_only),
+		LISTEN_TEST(test_register_inside_a_transaction_replays_the_published_view),
+		LISTEN_TEST(test_unregister_replays_deletions_to_that_listener_only),
+		LISTEN_TEST(test_register_and_unregister_refuse_bad_input),
+		LISTEN_TEST(test_adding_a_region_reports_nop_for_the_others_and_add_for_it),
+		LISTEN_TEST(test_removing_a_region_reports_del_before_the_nops),
+		LISTEN_TEST(test_moving_a_region_is_del_then_add),
+		LISTEN_TEST(test_disable_and_enable),
+		LISTEN_TEST(test_readonly_change_is_del_then_add_not_nop),
+		LISTEN_TEST(test_romd_change_is_del_then_add),
+		LISTEN_TEST(test_listener_priorities_order_add_and_del_types),
+		LISTEN_TEST(test_equal_priorities_run_in_registration_order_reversed_for_del),
+		LISTEN_TEST(test_listeners_of_two_address_spaces),
+		LISTEN_TEST(test_address_spaces_sharing_a_view_each_get_the_difference),
+		LISTEN_TEST(test_set_dirty_log_is_nop_then_log_start_or_stop_with_masks),
+		LISTEN_TEST(test_mask_that_grows_and_shrinks_at_once_gets_start_then_stop),
+		LISTEN_TEST(test_logged_ranges_in_replay_and_add),
+		LISTEN_TEST(test_global_dirty_log_start_ascending_stop_descending_idempotent),
+		LISTEN_TEST(test_log_sync_visits_only_logged_ranges_of_that_address_space),
+		LISTEN_TEST(test_commit_that_renders_nothing_calls_nothing),
+		LISTEN_TEST(test_new_address_space_sharing_a_view_calls_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
