@@ -11,7 +11,7 @@
  *
  * runner.h runs programs on the library against this model; progen.h makes
  * random programs. Shared by tests/unit/test_render_property.c (random
- * programs, shrinking) and fuzz/fuzz_topology.c (programs decoded from
+ * programs, shrinking) and tests/fuzz/fuzz_topology.c (programs decoded from
  * fuzzer input).
  *
  * SPDX-License-Identifier: MIT

@@ -21,7 +21,7 @@
  * subregion lists (priority descending, the later added first among equals)
  * and checks the library's lists against them. The model and the reference
  * live in tests/support/refmodel.c, the runner in runner.c and the generator
- * in progen.c; the topology fuzzer (fuzz/fuzz_topology.c) shares the first two.
+ * in progen.c; the topology fuzzer (tests/fuzz/fuzz_topology.c) shares the first two.
  *
  * On a failure the program is shrunk (ops are removed while it still fails)
  * and printed as C code, with the model's tree, both range lists and the
