@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_reader.h"
 #include "internal.h"
 #include "runner.h"
 
@@ -48,35 +49,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define INPUTS_PER_CTX 256
 
 /* ---- Input decoding ------------------------------------------------------- */
-
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t rd8(struct reader *r)
-{
-	if (r->n == 0)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static uint64_t rd16(struct reader *r)
-{
-	uint64_t lo = rd8(r);
-
-	return lo | (uint64_t)rd8(r) << 8;
-}
-
-static uint64_t rd64(struct reader *r)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)rd8(r) << (8 * i);
-	return v;
-}
 
 /* Addresses and offsets: small ones, aligned ones, near 2^64, anything. */
 static uint64_t rd_addr(struct reader *r)
