@@ -209,6 +209,17 @@ static inline int listen_machine_teardown(void **state)
 	return 0;
 }
 
+/*
+ * Register @rec, named @name, on @f's address space and empty the log of its
+ * replay: the test then sees only what follows.
+ */
+static inline void listen_from_now(recorder *rec, listen_machine *f, const char *name, int priority)
+{
+	recorder_init(rec, name, &f->log, priority);
+	rec_listen(rec, f->as);
+	sb_reset(&f->log);
+}
+
 #define LISTEN_TEST(t) \
 	cmocka_unit_test_setup_teardown(t, listen_machine_setup, listen_machine_teardown)
 

@@ -98,11 +98,8 @@ static void test_unregister_replays_deletions_to_that_listener_only(void **state
 	listen_machine *f = *state;
 	recorder a, b;
 
-	recorder_init(&a, "A", &f->log, 0);
-	recorder_init(&b, "B", &f->log, 0);
-	rec_listen(&a, f->as);
-	rec_listen(&b, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
+	listen_from_now(&b, f, "B", 0);
 	rec_unlisten(&a);
 	LOG_IS(f, "A begin\n"
 		  "A del 0000-0fff ram0 @0\n"
@@ -145,9 +142,7 @@ static void test_adding_a_region_reports_nop_for_the_others_and_add_for_it(void 
 	listen_machine *f = *state;
 	recorder a;
 
-	recorder_init(&a, "A", &f->log, 0);
-	rec_listen(&a, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
 	assert_int_equal(ms_region_add_subregion(f->root, 0x4000, f->extra), 0);
 	LOG_IS(f, "A begin\n"
 		  "A nop 0000-0fff ram0 @0\n"
@@ -164,9 +159,7 @@ static void test_removing_a_region_reports_del_before_the_nops(void **state)
 	listen_machine *f = *state;
 	recorder a;
 
-	recorder_init(&a, "A", &f->log, 0);
-	rec_listen(&a, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
 	assert_int_equal(ms_region_del_subregion(f->root, f->dev), 0);
 	LOG_IS(f, "A begin\n"
 		  "A del 2000-20ff dev @0\n"
@@ -181,9 +174,7 @@ static void test_moving_a_region_is_del_then_add(void **state)
 	listen_machine *f = *state;
 	recorder a;
 
-	recorder_init(&a, "A", &f->log, 0);
-	rec_listen(&a, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
 	assert_int_equal(ms_region_set_address(f->dev, 0x9000), 0);
 	LOG_IS(f, "A begin\n"
 		  "A del 2000-20ff dev @0\n"
@@ -210,9 +201,7 @@ static void test_disable_and_enable(void **state)
 	listen_machine *f = *state;
 	recorder a;
 
-	recorder_init(&a, "A", &f->log, 0);
-	rec_listen(&a, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
 	assert_int_equal(ms_region_set_enabled(f->ram0, false), 0);
 	LOG_IS(f, "A begin\n"
 		  "A del 0000-0fff ram0 @0\n"
@@ -233,9 +222,7 @@ static void test_readonly_change_is_del_then_add_not_nop(void **state)
 	listen_machine *f = *state;
 	recorder a;
 
-	recorder_init(&a, "A", &f->log, 0);
-	rec_listen(&a, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
 	assert_int_equal(ms_region_set_readonly(f->ram0, true), 0);
 	LOG_IS(f, "A begin\n"
 		  "A del 0000-0fff ram0 @0\n"
@@ -267,9 +254,7 @@ static void test_romd_change_is_del_then_add(void **state)
 	assert_int_equal(ms_region_new_rom_device(&flash, f->ctx, "flash", 0x1000, nop_ops(), NULL),
 			 0);
 	assert_int_equal(ms_region_add_subregion(f->root, 0xc000, flash), 0);
-	recorder_init(&a, "A", &f->log, 0);
-	rec_listen(&a, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
 	assert_int_equal(ms_region_set_romd(flash, false), 0);
 	LOG_IS(f, "A begin\n"
 		  "A del c000-cfff flash @0 romd\n"
@@ -288,11 +273,8 @@ static void test_listener_priorities_order_add_and_del_types(void **state)
 	listen_machine *f = *state;
 	recorder hi, lo;
 
-	recorder_init(&hi, "H", &f->log, 10);
-	recorder_init(&lo, "L", &f->log, -5);
-	rec_listen(&hi, f->as); /* registered first, runs last for add-type */
-	rec_listen(&lo, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&hi, f, "H", 10);
+	listen_from_now(&lo, f, "L", -5);
 	assert_int_equal(ms_region_set_address(f->dev, 0x3000), 0);
 	LOG_IS(f, "L begin\n"
 		  "H begin\n"
@@ -315,13 +297,9 @@ static void test_equal_priorities_run_in_registration_order_reversed_for_del(voi
 	listen_machine *f = *state;
 	recorder a, b, c;
 
-	recorder_init(&a, "A", &f->log, 3);
-	recorder_init(&b, "B", &f->log, 3);
-	recorder_init(&c, "C", &f->log, 3);
-	rec_listen(&a, f->as);
-	rec_listen(&b, f->as);
-	rec_listen(&c, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 3);
+	listen_from_now(&b, f, "B", 3);
+	listen_from_now(&c, f, "C", 3);
 	assert_int_equal(ms_region_del_subregion(f->root, f->rom), 0);
 	LOG_IS(f, "A begin\n"
 		  "B begin\n"
@@ -449,11 +427,8 @@ static void test_set_dirty_log_is_nop_then_log_start_or_stop_with_masks(void **s
 	listen_machine *f = *state;
 	recorder a, b;
 
-	recorder_init(&a, "A", &f->log, 0);
-	recorder_init(&b, "B", &f->log, 1);
-	rec_listen(&a, f->as);
-	rec_listen(&b, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
+	listen_from_now(&b, f, "B", 1);
 	assert_int_equal(ms_region_set_dirty_log(f->ram0, 0, true), 0);
 	LOG_IS(f, "A begin\n"
 		  "B begin\n"
@@ -504,11 +479,8 @@ static void test_mask_that_grows_and_shrinks_at_once_gets_start_then_stop(void *
 	recorder a, b;
 
 	assert_int_equal(ms_region_set_dirty_log(f->ram0, 0, true), 0);
-	recorder_init(&a, "A", &f->log, 0);
-	recorder_init(&b, "B", &f->log, 1);
-	rec_listen(&a, f->as);
-	rec_listen(&b, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
+	listen_from_now(&b, f, "B", 1);
 	ms_transaction_begin(f->ctx);
 	assert_int_equal(ms_region_set_dirty_log(f->ram0, 0, false), 0);
 	assert_int_equal(ms_region_set_dirty_log(f->ram0, 1, true), 0);
@@ -574,12 +546,9 @@ static void test_global_dirty_log_start_ascending_stop_descending_idempotent(voi
 	listen_machine *f = *state;
 	recorder a, b, c;
 
-	recorder_init(&a, "A", &f->log, 0);
-	recorder_init(&b, "B", &f->log, 5);
+	listen_from_now(&a, f, "A", 0);
+	listen_from_now(&b, f, "B", 5);
 	recorder_init(&c, "C", &f->log, -5);
-	rec_listen(&a, f->as);
-	rec_listen(&b, f->as);
-	sb_reset(&f->log);
 	assert_false(ms_ctx_dirty_log_global(f->ctx));
 	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0); /* already stopped */
 	LOG_IS(f, "");
@@ -653,9 +622,7 @@ static void test_commit_that_renders_nothing_calls_nothing(void **state)
 	ms_region *loose;
 	recorder a;
 
-	recorder_init(&a, "A", &f->log, 0);
-	rec_listen(&a, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
 	assert_int_equal(ms_region_new_container(&loose, f->ctx, "loose", 0x10000), 0);
 	assert_int_equal(ms_region_add_subregion(loose, 0, f->extra), 0);
 	assert_int_equal(ms_region_set_address(f->extra, 0x1000), 0);
@@ -680,9 +647,7 @@ static void test_new_address_space_sharing_a_view_calls_nothing(void **state)
 	recorder a;
 	ms_as *as2;
 
-	recorder_init(&a, "A", &f->log, 0);
-	rec_listen(&a, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
 	renders = ms_ctx_render_count(f->ctx);
 	assert_int_equal(ms_as_new(&as2, f->ctx, f->root, "as2"), 0);
 	assert_int_equal(ms_ctx_render_count(f->ctx), renders);

@@ -227,9 +227,7 @@ static void test_listeners_hear_one_round_per_outermost_commit(void **state)
 	listen_machine *f = *state;
 	recorder a;
 
-	recorder_init(&a, "A", &f->log, 0);
-	rec_listen(&a, f->as);
-	sb_reset(&f->log);
+	listen_from_now(&a, f, "A", 0);
 	ms_transaction_begin(f->ctx);
 	assert_int_equal(ms_region_set_enabled(f->dev, false), 0);
 	ms_transaction_begin(f->ctx);
