@@ -14,7 +14,8 @@
  * and build machines in one line per object: new_ctx(), new_container(),
  * new_io() (a reservation), new_ram(), new_rom(), new_alias() and new_as()
  * fail the test unless the call succeeds; nop_ops() is a device that reads
- * zeros and ignores writes.
+ * zeros and ignores writes; rig_new() a context with a root container and an
+ * address space on it.
  *
  * Include after <cmocka.h>. Everything is static inline so a test that uses
  * only part of it compiles without warnings.
@@ -253,6 +254,36 @@ static inline size_t live_regions(ms_ctx *ctx)
 static inline uint32_t region_refs(const ms_region *r)
 {
 	return __atomic_load_n(&r->refcount, __ATOMIC_RELAXED);
+}
+
+/*
+ * A rig: a context, a root container and an address space "as" on it, the
+ * setting of many tests. rig_free() frees the address space and the root,
+ * checks that no region of the context is left (so a test drops its own
+ * references first) and frees the context.
+ */
+typedef struct rig {
+	ms_ctx *ctx;
+	ms_region *root;
+	ms_as *as;
+} rig;
+
+static inline rig rig_new(uint64_t root_size)
+{
+	rig m;
+
+	m.ctx = new_ctx();
+	m.root = new_container(m.ctx, "root", root_size);
+	m.as = new_as(m.ctx, m.root, "as");
+	return m;
+}
+
+static inline void rig_free(rig *m)
+{
+	assert_int_equal(ms_as_free(m->as), 0);
+	ms_region_unref(m->root);
+	assert_int_equal(live_regions(m->ctx), 0);
+	ms_ctx_free(m->ctx);
 }
 
 #endif /* MS_UNIT_H */

@@ -784,123 +784,105 @@ static void test_subregions_are_sorted_by_priority_descending(void **state)
 
 static void test_equal_priority_later_added_wins_the_overlap(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root, *first, *second, *low;
-	ms_as *as;
+	rig m = rig_new(0x10000);
+	ms_region *first, *second, *low;
 	strbuf sb;
 
 	(void)state;
-	root = new_container(ctx, "root", 0x10000);
-	as = new_as(ctx, root, "as");
-	first = new_ram(ctx, "first", 0x2000);
-	second = new_ram(ctx, "second", 0x1000);
-	low = new_ram(ctx, "low", 0x4000);
-	assert_int_equal(ms_region_add_subregion(root, 0, first), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x1800, second), 0);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0, low, -1), 0);
-	assert_string_equal(subs_str(&sb, root), "second,first,low");
-	assert_string_equal(as_view_str(&sb, as), "0000-17ff first @0\n"
-						  "1800-27ff second @0\n"
-						  "2800-3fff low @2800\n");
-	assert_int_equal(ms_as_free(as), 0);
+	first = new_ram(m.ctx, "first", 0x2000);
+	second = new_ram(m.ctx, "second", 0x1000);
+	low = new_ram(m.ctx, "low", 0x4000);
+	assert_int_equal(ms_region_add_subregion(m.root, 0, first), 0);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x1800, second), 0);
+	assert_int_equal(ms_region_add_subregion_overlap(m.root, 0, low, -1), 0);
+	assert_string_equal(subs_str(&sb, m.root), "second,first,low");
+	assert_string_equal(as_view_str(&sb, m.as), "0000-17ff first @0\n"
+						    "1800-27ff second @0\n"
+						    "2800-3fff low @2800\n");
 	ms_region_unref(first);
 	ms_region_unref(second);
 	ms_region_unref(low);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	rig_free(&m);
 }
 
 static void test_set_address_readds_in_front_of_equal_priorities(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root, *a, *b, *c, *hi;
-	ms_as *as;
+	rig m = rig_new(0x10000);
+	ms_region *a, *b, *c, *hi;
 	strbuf sb;
 
 	(void)state;
-	root = new_container(ctx, "root", 0x10000);
-	as = new_as(ctx, root, "as");
-	a = new_ram(ctx, "a", 0x1000);
-	b = new_ram(ctx, "b", 0x1000);
-	c = new_ram(ctx, "c", 0x1000);
-	hi = new_io(ctx, "hi", 0x10);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0x8000, hi, 1), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x0000, a), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x2000, b), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x4000, c), 0);
-	assert_string_equal(subs_str(&sb, root), "hi,c,b,a");
+	a = new_ram(m.ctx, "a", 0x1000);
+	b = new_ram(m.ctx, "b", 0x1000);
+	c = new_ram(m.ctx, "c", 0x1000);
+	hi = new_io(m.ctx, "hi", 0x10);
+	assert_int_equal(ms_region_add_subregion_overlap(m.root, 0x8000, hi, 1), 0);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x0000, a), 0);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x2000, b), 0);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x4000, c), 0);
+	assert_string_equal(subs_str(&sb, m.root), "hi,c,b,a");
 	/* Moving a onto b: a is re-added, so it is first among equals and wins. */
 	assert_int_equal(ms_region_set_address(a, 0x2800), 0);
 	assert_int_equal(ms_region_addr(a), 0x2800);
-	assert_string_equal(subs_str(&sb, root), "hi,a,c,b");
-	assert_string_equal(as_view_str(&sb, as), "2000-27ff b @0\n"
-						  "2800-37ff a @0\n"
-						  "4000-4fff c @0\n"
-						  "8000-800f hi @0\n");
+	assert_string_equal(subs_str(&sb, m.root), "hi,a,c,b");
+	assert_string_equal(as_view_str(&sb, m.as), "2000-27ff b @0\n"
+						    "2800-37ff a @0\n"
+						    "4000-4fff c @0\n"
+						    "8000-800f hi @0\n");
 	/* The same address is no move: the order stays. */
 	assert_int_equal(ms_region_set_address(b, 0x2000), 0);
-	assert_string_equal(subs_str(&sb, root), "hi,a,c,b");
+	assert_string_equal(subs_str(&sb, m.root), "hi,a,c,b");
 	/* Moving b re-adds it in front of a (never in front of a higher priority). */
 	assert_int_equal(ms_region_set_address(b, 0x3000), 0);
-	assert_string_equal(subs_str(&sb, root), "hi,b,a,c");
-	assert_string_equal(as_view_str(&sb, as), "2800-2fff a @0\n"
-						  "3000-3fff b @0\n"
-						  "4000-4fff c @0\n"
-						  "8000-800f hi @0\n");
+	assert_string_equal(subs_str(&sb, m.root), "hi,b,a,c");
+	assert_string_equal(as_view_str(&sb, m.as), "2800-2fff a @0\n"
+						    "3000-3fff b @0\n"
+						    "4000-4fff c @0\n"
+						    "8000-800f hi @0\n");
 	/* A region without a container just records its address. */
-	assert_int_equal(ms_region_del_subregion(root, c), 0);
+	assert_int_equal(ms_region_del_subregion(m.root, c), 0);
 	assert_int_equal(ms_region_set_address(c, 0x1234), 0);
 	assert_int_equal(ms_region_addr(c), 0x1234);
 	assert_null(ms_region_container(c));
-	assert_int_equal(ms_as_free(as), 0);
 	ms_region_unref(a);
 	ms_region_unref(b);
 	ms_region_unref(c);
 	ms_region_unref(hi);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	rig_free(&m);
 }
 
 static void test_set_priority_reorders_siblings(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root, *a, *b, *c;
-	ms_as *as;
+	rig m = rig_new(0x10000);
+	ms_region *a, *b, *c;
 	strbuf sb;
 
 	(void)state;
-	root = new_container(ctx, "root", 0x10000);
-	as = new_as(ctx, root, "as");
-	a = new_ram(ctx, "a", 0x1000);
-	b = new_ram(ctx, "b", 0x1000);
-	c = new_ram(ctx, "c", 0x1000);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0, a, 2), 0);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0, b, 1), 0);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0, c, 0), 0);
-	assert_string_equal(subs_str(&sb, root), "a,b,c");
-	assert_string_equal(as_view_str(&sb, as), "0000-0fff a @0\n");
+	a = new_ram(m.ctx, "a", 0x1000);
+	b = new_ram(m.ctx, "b", 0x1000);
+	c = new_ram(m.ctx, "c", 0x1000);
+	assert_int_equal(ms_region_add_subregion_overlap(m.root, 0, a, 2), 0);
+	assert_int_equal(ms_region_add_subregion_overlap(m.root, 0, b, 1), 0);
+	assert_int_equal(ms_region_add_subregion_overlap(m.root, 0, c, 0), 0);
+	assert_string_equal(subs_str(&sb, m.root), "a,b,c");
+	assert_string_equal(as_view_str(&sb, m.as), "0000-0fff a @0\n");
 	assert_int_equal(ms_region_set_priority(c, 10), 0);
 	assert_int_equal(ms_region_priority(c), 10);
-	assert_string_equal(subs_str(&sb, root), "c,a,b");
-	assert_string_equal(as_view_str(&sb, as), "0000-0fff c @0\n");
+	assert_string_equal(subs_str(&sb, m.root), "c,a,b");
+	assert_string_equal(as_view_str(&sb, m.as), "0000-0fff c @0\n");
 	/* Equal to a's priority: re-added, so in front of a. */
 	assert_int_equal(ms_region_set_priority(b, 2), 0);
-	assert_string_equal(subs_str(&sb, root), "c,b,a");
+	assert_string_equal(subs_str(&sb, m.root), "c,b,a");
 	assert_int_equal(ms_region_set_priority(c, -3), 0);
-	assert_string_equal(subs_str(&sb, root), "b,a,c");
-	assert_string_equal(as_view_str(&sb, as), "0000-0fff b @0\n");
+	assert_string_equal(subs_str(&sb, m.root), "b,a,c");
+	assert_string_equal(as_view_str(&sb, m.as), "0000-0fff b @0\n");
 	/* Same priority: no change, no reorder. */
 	assert_int_equal(ms_region_set_priority(a, 2), 0);
-	assert_string_equal(subs_str(&sb, root), "b,a,c");
-	assert_int_equal(ms_as_free(as), 0);
+	assert_string_equal(subs_str(&sb, m.root), "b,a,c");
 	ms_region_unref(a);
 	ms_region_unref(b);
 	ms_region_unref(c);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	rig_free(&m);
 }
 
 /* ---- reference counting ------------------------------------------------- */
@@ -948,51 +930,42 @@ static void test_freeing_a_container_releases_its_subregions(void **state)
 
 static void test_alias_keeps_its_target_alive(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root, *r, *al;
-	ms_as *as;
+	rig m = rig_new(0x10000);
+	ms_region *r, *al;
 	strbuf sb;
 
 	(void)state;
-	root = new_container(ctx, "root", 0x10000);
-	as = new_as(ctx, root, "as");
-	r = new_ram(ctx, "r", 0x1000);
-	assert_int_equal(ms_region_new_alias(&al, ctx, "al", r, 0x800, 0x800), 0);
+	r = new_ram(m.ctx, "r", 0x1000);
+	assert_int_equal(ms_region_new_alias(&al, m.ctx, "al", r, 0x800, 0x800), 0);
 	ms_region_unref(r);
-	assert_int_equal(ms_region_add_subregion(root, 0x4000, al), 0);
-	assert_string_equal(as_view_str(&sb, as), "4000-47ff r @800\n");
-	assert_int_equal(ms_region_del_subregion(root, al), 0);
-	assert_int_equal(live_regions(ctx), 3);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x4000, al), 0);
+	assert_string_equal(as_view_str(&sb, m.as), "4000-47ff r @800\n");
+	assert_int_equal(ms_region_del_subregion(m.root, al), 0);
+	assert_int_equal(live_regions(m.ctx), 3);
 	ms_region_unref(al);
-	assert_int_equal(live_regions(ctx), 1);
-	assert_int_equal(ms_as_free(as), 0);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	assert_int_equal(live_regions(m.ctx), 1);
+	rig_free(&m);
 }
 
 static void test_removed_region_stays_readable_through_a_held_view(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root, *r;
+	rig m = rig_new(0x10000);
+	ms_region *r;
 	ms_flatview *old_view;
 	unsigned char *mem;
 	ms_section s;
-	ms_as *as;
 	strbuf sb;
 
 	(void)state;
-	root = new_container(ctx, "root", 0x10000);
-	as = new_as(ctx, root, "as");
-	r = new_ram(ctx, "r", 0x1000);
+	r = new_ram(m.ctx, "r", 0x1000);
 	mem = ms_region_ram_ptr(r);
 	memset(mem, 0x5a, 0x1000);
-	assert_int_equal(ms_region_add_subregion(root, 0x3000, r), 0);
-	old_view = ms_as_get_flatview(as);
-	assert_int_equal(ms_region_del_subregion(root, r), 0);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x3000, r), 0);
+	old_view = ms_as_get_flatview(m.as);
+	assert_int_equal(ms_region_del_subregion(m.root, r), 0);
 	ms_region_unref(r); /* only the held view references it now */
-	assert_string_equal(as_view_str(&sb, as), "");
-	assert_int_equal(live_regions(ctx), 2);
+	assert_string_equal(as_view_str(&sb, m.as), "");
+	assert_int_equal(live_regions(m.ctx), 2);
 
 	assert_int_equal(ms_flatview_find(&s, old_view, 0x3010), 0);
 	assert_string_equal(ms_region_name(s.region), "r");
@@ -1002,12 +975,9 @@ static void test_removed_region_stays_readable_through_a_held_view(void **state)
 	assert_int_equal(mem[0], 0x5a);
 	assert_int_equal(mem[0xfff], 0x5a);
 	ms_flatview_unref(old_view);
-	assert_int_equal(live_regions(ctx), 1);
+	assert_int_equal(live_regions(m.ctx), 1);
 
-	assert_int_equal(ms_as_free(as), 0);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	rig_free(&m);
 }
 
 /* ---- alias cycles through containment ------------------------------------ */

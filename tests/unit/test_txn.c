@@ -22,58 +22,52 @@
 
 static void test_transaction_renders_once_at_commit(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root = new_container(ctx, "root", 0x100000);
+	rig m = rig_new(0x100000);
 	ms_region *r[16];
 	const ms_flatview *v;
 	uint64_t renders;
 	char name[8];
-	ms_as *as;
 	strbuf sb;
 	int i;
 
 	(void)state;
-	as = new_as(ctx, root, "as");
-	v = view_of(as);
-	renders = ms_ctx_render_count(ctx);
-	ms_transaction_begin(ctx);
-	assert_int_equal(ms_ctx_transaction_depth(ctx), 1);
+	v = view_of(m.as);
+	renders = ms_ctx_render_count(m.ctx);
+	ms_transaction_begin(m.ctx);
+	assert_int_equal(ms_ctx_transaction_depth(m.ctx), 1);
 	for (i = 0; i < 16; i++) {
 		snprintf(name, sizeof(name), "r%d", i);
-		r[i] = new_ram(ctx, name, 0x1000);
-		assert_int_equal(ms_region_add_subregion(root, (uint64_t)i * 0x2000, r[i]), 0);
+		r[i] = new_ram(m.ctx, name, 0x1000);
+		assert_int_equal(ms_region_add_subregion(m.root, (uint64_t)i * 0x2000, r[i]), 0);
 		assert_int_equal(ms_region_set_address(r[i], (uint64_t)i * 0x1000), 0);
 	}
 	assert_int_equal(ms_region_set_readonly(r[3], true), 0);
 	assert_int_equal(ms_region_set_enabled(r[5], false), 0);
-	assert_int_equal(ms_region_del_subregion(root, r[15]), 0);
-	assert_int_equal(ms_ctx_render_count(ctx), renders);
-	assert_ptr_equal(view_of(as), v);
-	assert_string_equal(as_view_str(&sb, as), "");
-	assert_int_equal(ms_transaction_commit(ctx), 0);
-	assert_int_equal(ms_ctx_transaction_depth(ctx), 0);
-	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
-	assert_int_equal(ms_flatview_nr_ranges(view_of(as)), 14);
-	assert_string_equal(as_view_str(&sb, as), "0000-0fff r0 @0\n"
-						  "1000-1fff r1 @0\n"
-						  "2000-2fff r2 @0\n"
-						  "3000-3fff r3 @0 ro\n"
-						  "4000-4fff r4 @0\n"
-						  "6000-6fff r6 @0\n"
-						  "7000-7fff r7 @0\n"
-						  "8000-8fff r8 @0\n"
-						  "9000-9fff r9 @0\n"
-						  "a000-afff r10 @0\n"
-						  "b000-bfff r11 @0\n"
-						  "c000-cfff r12 @0\n"
-						  "d000-dfff r13 @0\n"
-						  "e000-efff r14 @0\n");
-	assert_int_equal(ms_as_free(as), 0);
+	assert_int_equal(ms_region_del_subregion(m.root, r[15]), 0);
+	assert_int_equal(ms_ctx_render_count(m.ctx), renders);
+	assert_ptr_equal(view_of(m.as), v);
+	assert_string_equal(as_view_str(&sb, m.as), "");
+	assert_int_equal(ms_transaction_commit(m.ctx), 0);
+	assert_int_equal(ms_ctx_transaction_depth(m.ctx), 0);
+	assert_int_equal(ms_ctx_render_count(m.ctx), renders + 1);
+	assert_int_equal(ms_flatview_nr_ranges(view_of(m.as)), 14);
+	assert_string_equal(as_view_str(&sb, m.as), "0000-0fff r0 @0\n"
+						    "1000-1fff r1 @0\n"
+						    "2000-2fff r2 @0\n"
+						    "3000-3fff r3 @0 ro\n"
+						    "4000-4fff r4 @0\n"
+						    "6000-6fff r6 @0\n"
+						    "7000-7fff r7 @0\n"
+						    "8000-8fff r8 @0\n"
+						    "9000-9fff r9 @0\n"
+						    "a000-afff r10 @0\n"
+						    "b000-bfff r11 @0\n"
+						    "c000-cfff r12 @0\n"
+						    "d000-dfff r13 @0\n"
+						    "e000-efff r14 @0\n");
 	for (i = 0; i < 16; i++)
 		ms_region_unref(r[i]);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	rig_free(&m);
 }
 
 static void test_commit_without_begin_is_eperm(void **state)
@@ -130,38 +124,32 @@ static void test_nested_transactions_publish_at_the_outermost_commit(void **stat
 
 static void test_failed_commit_keeps_the_changes_for_the_next_commit(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root = new_container(ctx, "root", 0x1000);
-	ms_region *r = new_ram(ctx, "r", 0x100);
-	ms_region *self = new_alias(ctx, "self", root, 0, 0x1000);
+	rig m = rig_new(0x1000);
+	ms_region *r = new_ram(m.ctx, "r", 0x100);
+	ms_region *self = new_alias(m.ctx, "self", m.root, 0, 0x1000);
 	const ms_flatview *v;
-	ms_as *as;
 	strbuf sb;
 
 	(void)state;
-	as = new_as(ctx, root, "as");
-	v = view_of(as);
-	ms_transaction_begin(ctx);
-	assert_int_equal(ms_region_add_subregion(root, 0x800, r), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0, self), 0);
-	assert_int_equal(ms_transaction_commit(ctx), -ELOOP);
-	assert_int_equal(ms_ctx_transaction_depth(ctx), 0);
+	v = view_of(m.as);
+	ms_transaction_begin(m.ctx);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x800, r), 0);
+	assert_int_equal(ms_region_add_subregion(m.root, 0, self), 0);
+	assert_int_equal(ms_transaction_commit(m.ctx), -ELOOP);
+	assert_int_equal(ms_ctx_transaction_depth(m.ctx), 0);
 	/* No view changed; the tree kept both changes. */
-	assert_ptr_equal(view_of(as), v);
-	assert_string_equal(as_view_str(&sb, as), "");
-	assert_string_equal(tree_str(&sb, root), "root@0/0{self@0/0,r@800/0}");
+	assert_ptr_equal(view_of(m.as), v);
+	assert_string_equal(as_view_str(&sb, m.as), "");
+	assert_string_equal(tree_str(&sb, m.root), "root@0/0{self@0/0,r@800/0}");
 	/* A mutation that commits while the loop is still there fails and is undone. */
 	assert_int_equal(ms_region_set_address(r, 0x900), -ELOOP);
 	assert_int_equal(ms_region_addr(r), 0x800);
 	/* Removing the loop commits everything that was pending. */
-	assert_int_equal(ms_region_del_subregion(root, self), 0);
-	assert_string_equal(as_view_str(&sb, as), "0800-08ff r @0\n");
-	assert_int_equal(ms_as_free(as), 0);
+	assert_int_equal(ms_region_del_subregion(m.root, self), 0);
+	assert_string_equal(as_view_str(&sb, m.as), "0800-08ff r @0\n");
 	ms_region_unref(self);
 	ms_region_unref(r);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	rig_free(&m);
 }
 
 static void test_empty_transaction_publishes_nothing(void **state)
