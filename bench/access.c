@@ -186,14 +186,15 @@ int bench_access(const bench_opts *opts, bench_json *json)
 	double median[NR_VARIANTS];
 	size_t iters[NR_VARIANTS], nr_offsets = 1 << 16;
 	uint64_t *offsets = malloc(nr_offsets * sizeof(*offsets));
-	uint64_t rng = 0x616363657373u; /* "access" */
+	ms_rng rng;
 	ms_region *system, *ram, *dev;
 	access_env env = {0};
 
 	if (!samples || !offsets)
 		bench_die("out of memory");
+	ms_rng_seed(&rng, 0x616363657373u); /* "access" */
 	for (size_t i = 0; i < nr_offsets; i++)
-		offsets[i] = bench_rand_below(&rng, SMALL_SPAN / 4) * 4;
+		offsets[i] = ms_rng_below(&rng, SMALL_SPAN / 4) * 4;
 	env.offsets = offsets;
 	env.nr_offsets = nr_offsets;
 	env.buf = malloc(1 << 20);
@@ -213,7 +214,7 @@ int bench_access(const bench_opts *opts, bench_json *json)
 	bench_check(ms_transaction_commit(env.ctx), "ms_transaction_commit");
 	env.ram = ms_region_ram_ptr(ram);
 	for (uint64_t i = 0; i < RAM_SIZE; i++)
-		env.ram[i] = (uint8_t)bench_rand(&rng);
+		env.ram[i] = (uint8_t)ms_rng_next(&rng);
 	verify(&env);
 
 	for (int v = 0; v < NR_VARIANTS; v++) {

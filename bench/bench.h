@@ -16,6 +16,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * Random layouts and addresses come from the tests' generator
+ * (tests/support/ms_rng.h), always with fixed seeds, so every run measures
+ * the same layouts.
+ */
+#include "ms_rng.h"
+
 /* Command-line options every subcommand sees. */
 typedef struct bench_opts {
 	bool quick;       /* fewer samples and smaller sizes: a smoke test */
@@ -43,10 +50,6 @@ void bench_json_bool(bench_json *j, const char *key, bool value);
 uint64_t bench_now_ns(void);
 /* Median of @n values (sorts @values in place); NaN when n == 0. */
 double bench_median(double *values, size_t n);
-/* splitmix64: deterministic, so every run measures the same layouts. */
-uint64_t bench_rand(uint64_t *state);
-/* A value in [0, bound) (bound > 0); the tiny modulo bias does not matter here. */
-uint64_t bench_rand_below(uint64_t *state, uint64_t bound);
 
 /* Print "memspace-bench: <message>" on stderr and abort. */
 __attribute__((noreturn, format(printf, 1, 2))) void bench_die(const char *fmt, ...);

@@ -124,10 +124,11 @@ int bench_iommu(const bench_opts *opts, bench_json *json)
 	size_t nr_pages = 1 << 12;
 	uint64_t *pages = malloc(nr_pages * sizeof(*pages));
 	double *samples = malloc(2 * opts->samples * sizeof(*samples));
-	uint64_t rng = 0x696f6d6d75u; /* "iommu" */
+	ms_rng rng;
 
 	if (!pages || !samples)
 		bench_die("out of memory");
+	ms_rng_seed(&rng, 0x696f6d6d75u); /* "iommu" */
 	if (!opts->json)
 		printf("iommu: median ns per ms_iommu_notify() of a one-page UNMAP, n disjoint "
 		       "one-page notifiers\n");
@@ -166,7 +167,7 @@ int bench_iommu(const bench_opts *opts, bench_json *json)
 			list[i] = (linear_notifier){o.flags, o.start, o.end, 0, count_event, &c};
 		}
 		for (size_t i = 0; i < nr_pages; i++)
-			pages[i] = bench_rand_below(&rng, n);
+			pages[i] = ms_rng_below(&rng, n);
 		/* Self-check: each notification reaches exactly its page's notifier. */
 		for (int linear = 0; linear < 2; linear++) {
 			c.calls = 0;
@@ -268,7 +269,7 @@ int bench_cache(const bench_opts *opts, bench_json *json)
 	double *samples = malloc(NR_C * opts->samples * sizeof(*samples));
 	double median[NR_C];
 	size_t iters[NR_C];
-	uint64_t rng = 0x6361636865u; /* "cache" */
+	ms_rng rng;
 	ms_region *root, *ram, *iommu;
 	ms_cache ram_cache, iommu_cache;
 	identity_iommu b;
@@ -278,8 +279,9 @@ int bench_cache(const bench_opts *opts, bench_json *json)
 
 	if (!offsets || !samples)
 		bench_die("out of memory");
+	ms_rng_seed(&rng, 0x6361636865u); /* "cache" */
 	for (size_t i = 0; i < nr_offsets; i++)
-		offsets[i] = bench_rand_below(&rng, SPAN / 4) * 4;
+		offsets[i] = ms_rng_below(&rng, SPAN / 4) * 4;
 	bench_check(ms_ctx_new(&ctx), "ms_ctx_new");
 	bench_check(ms_region_new_container(&root, ctx, "system", MS_SIZE_2_64),
 		    "ms_region_new_container");
@@ -292,7 +294,7 @@ int bench_cache(const bench_opts *opts, bench_json *json)
 	bench_check(ms_region_add_subregion(root, IOMMU_BASE, iommu), "ms_region_add_subregion");
 	mem = ms_region_ram_ptr(ram);
 	for (uint64_t i = 0; i < RAM_SIZE; i++)
-		mem[i] = (uint8_t)bench_rand(&rng);
+		mem[i] = (uint8_t)ms_rng_next(&rng);
 	bench_check(ms_cache_init(&ram_cache, env.as, 0, SPAN, false), "ms_cache_init");
 	bench_check(ms_cache_init(&iommu_cache, env.as, IOMMU_BASE, SPAN, false), "ms_cache_init");
 	if (!ms_cache_is_direct(&ram_cache, false) || !ms_cache_is_direct(&iommu_cache, false))

@@ -62,38 +62,40 @@ static uint64_t align_up(uint64_t value, uint64_t alignment)
  */
 static void make_layout(bench_range *out, size_t n, uint64_t seed)
 {
-	uint64_t rng = seed, cursor = LAYOUT_BASE;
+	uint64_t cursor = LAYOUT_BASE;
+	ms_rng rng;
 
+	ms_rng_seed(&rng, seed);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t start, size;
 
-		if (bench_rand_below(&rng, 4) == 0) {
-			size = 16 * (1 + bench_rand_below(&rng, 64));
-			start = cursor + 16 * bench_rand_below(&rng, 8);
+		if (ms_rng_below(&rng, 4) == 0) {
+			size = 16 * (1 + ms_rng_below(&rng, 64));
+			start = cursor + 16 * ms_rng_below(&rng, 8);
 			if ((start & (PAGE - 1)) + size > PAGE)
-				start = align_up(cursor, PAGE) + 16 * bench_rand_below(&rng, 16);
+				start = align_up(cursor, PAGE) + 16 * ms_rng_below(&rng, 16);
 		} else {
-			uint64_t kind = bench_rand_below(&rng, 100);
+			uint64_t kind = ms_rng_below(&rng, 100);
 
 			start = align_up(cursor, PAGE);
 			if (kind < 10) {
-				start += 256 * (1 + bench_rand_below(&rng, 15));
-				size = PAGE * (1 + bench_rand_below(&rng, 4)) +
-				       256 * bench_rand_below(&rng, 16);
+				start += 256 * (1 + ms_rng_below(&rng, 15));
+				size = PAGE * (1 + ms_rng_below(&rng, 4)) +
+				       256 * ms_rng_below(&rng, 16);
 			} else if (kind < 80) {
-				size = PAGE * (1 + bench_rand_below(&rng, 16));
+				size = PAGE * (1 + ms_rng_below(&rng, 16));
 			} else if (kind < 95) {
-				size = PAGE * (16 + bench_rand_below(&rng, 497));
+				size = PAGE * (16 + ms_rng_below(&rng, 497));
 			} else {
 				start = align_up(start, (uint64_t)2 << 20);
-				size = ((uint64_t)2 << 20) * (1 + bench_rand_below(&rng, 64));
+				size = ((uint64_t)2 << 20) * (1 + ms_rng_below(&rng, 64));
 			}
 		}
 		out[i].start = start;
 		out[i].last = start + size - 1;
 		cursor = start + size;
-		if (bench_rand_below(&rng, 4) == 0)
-			cursor += PAGE * (1 + bench_rand_below(&rng, 16));
+		if (ms_rng_below(&rng, 4) == 0)
+			cursor += PAGE * (1 + ms_rng_below(&rng, 16));
 	}
 	if (n > 0 && out[n - 1].last >= RADIX_ADDR_LIMIT)
 		bench_die("layout of %zu ranges exceeds 48 bits", n);
@@ -108,8 +110,9 @@ static void make_layout(bench_range *out, size_t n, uint64_t seed)
 static void make_addresses(uint64_t *out, size_t count, const bench_range *ranges, size_t n,
 			   int pattern)
 {
-	uint64_t rng = LAYOUT_SEED ^ n ^ ((uint64_t)pattern << 32);
+	ms_rng rng;
 
+	ms_rng_seed(&rng, LAYOUT_SEED ^ n ^ ((uint64_t)pattern << 32));
 	for (size_t k = 0; k < count; k++) {
 		const bench_range *r;
 		uint64_t size;
@@ -119,12 +122,12 @@ static void make_addresses(uint64_t *out, size_t count, const bench_range *range
 			size = r->last - r->start + 1;
 			out[k] = r->start + (size / 4) * (k % 4);
 		} else {
-			r = &ranges[bench_rand_below(&rng, n)];
+			r = &ranges[ms_rng_below(&rng, n)];
 			size = r->last - r->start + 1;
-			if (bench_rand_below(&rng, 20) == 0)
-				out[k] = r->last + 1 + bench_rand_below(&rng, 256);
+			if (ms_rng_below(&rng, 20) == 0)
+				out[k] = r->last + 1 + ms_rng_below(&rng, 256);
 			else
-				out[k] = r->start + bench_rand_below(&rng, size);
+				out[k] = r->start + ms_rng_below(&rng, size);
 		}
 	}
 }

@@ -1,5 +1,5 @@
 /*
- * util.c: timing, statistics, random numbers and the JSON writer of
+ * util.c: timing, statistics and the JSON writer of
  * memspace-bench. The JSON writer streams straight to its FILE and only
  * tracks, per nesting level, whether the next member needs a comma.
  *
@@ -133,20 +133,6 @@ double bench_median(double *values, size_t n)
 	if (n % 2)
 		return values[n / 2];
 	return (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-uint64_t bench_rand(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
-uint64_t bench_rand_below(uint64_t *state, uint64_t bound)
-{
-	return bench_rand(state) % bound;
 }
 
 void bench_die(const char *fmt, ...)

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "memspace.h"
+#include "ms_rng.h"
 #include "mtree_import.h"
 
 #ifndef MTREE_CASES_DIR
@@ -122,39 +123,32 @@ static void truncated_line_reports_its_position(void **state)
 	assert_string_equal(d.message, "unknown kind: expected ram, rom, romd, ramd or i/o");
 }
 
-static uint64_t next_random(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void random_bytes_and_mutations_never_crash(void **state)
 {
-	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	size_t len, i, j;
 	char *text = read_case("x86_64-pc", &len);
 	char *buf = malloc(len);
 	msc_mtree_diag d;
+	ms_rng rng;
 
 	(void)state;
 	assert_non_null(buf);
+	ms_rng_seed(&rng, 0x9e3779b97f4a7c15ull);
 	for (i = 0; i < 200; i++) {
-		size_t n = next_random(&seed) % 512;
+		size_t n = ms_rng_below(&rng, 512);
 
 		for (j = 0; j < n; j++)
-			buf[j] = (char)next_random(&seed);
+			buf[j] = (char)ms_rng_next(&rng);
 		import_once(buf, n, &d);
 	}
 	/* Flip, delete or duplicate single bytes of a real dump. */
 	for (i = 0; i < 300; i++) {
-		size_t at = next_random(&seed) % len;
+		size_t at = ms_rng_below(&rng, len);
 
 		memcpy(buf, text, len);
 		switch (i % 3) {
 		case 0:
-			buf[at] = (char)next_random(&seed);
+			buf[at] = (char)ms_rng_next(&rng);
 			import_once(buf, len, &d);
 			break;
 		case 1:
@@ -162,7 +156,7 @@ static void random_bytes_and_mutations_never_crash(void **state)
 			import_once(buf, len - 1, &d);
 			break;
 		default:
-			buf[at] = text[(at + next_random(&seed) % 64) % len];
+			buf[at] = text[(at + ms_rng_below(&rng, 64)) % len];
 			import_once(buf, len, &d);
 			break;
 		}

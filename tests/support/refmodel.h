@@ -1,17 +1,18 @@
 /*
- * Test support: an independent reference for memspace's rendering.
+ * refmodel.h: an independent reference for memspace's rendering.
  *
- * A tiny model of the region tree kept beside the library (its own
- * subregion lists: priority descending, the later added first among equals),
- * a brute-force per-address resolver that follows the rendering rules R1-R8
- * of qemu-mtree/README.md, the flatview-root rule F4, the range list rule R9
- * promises, and a runner that applies programs of API calls to the library
- * and the model in lockstep and compares every published view with the
- * reference. The model never looks at the library's rendering, and this code
- * uses only the public headers.
+ * Programs (the API calls a case makes, replayable and shrinkable), a tiny
+ * model of the region tree kept beside the library (its own subregion lists:
+ * priority descending, the later added first among equals), a brute-force
+ * per-address resolver that follows the rendering rules R1-R8 of
+ * qemu-mtree/README.md, the flatview-root rule F4, and the range list rule
+ * R9 promises. The model never looks at the library's rendering, and this
+ * code uses only the public headers.
  *
- * Shared by tests/unit/test_render_property.c (random programs, shrinking)
- * and fuzz/fuzz_topology.c (programs decoded from fuzzer input).
+ * runner.h runs programs on the library against this model; progen.h makes
+ * random programs. Shared by tests/unit/test_render_property.c (random
+ * programs, shrinking) and tests/fuzz/fuzz_topology.c (programs decoded from
+ * fuzzer input).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -33,20 +34,6 @@ __extension__ typedef __int128 i128;
 #define MAX_AS 8
 #define MAX_OPS 400
 #define ENUM_VISIT_CAP 20000
-#define RANDOM_POINTS 24
-
-/* ---- PRNG: splitmix64 seeds xoshiro256** --------------------------------- */
-
-struct rng {
-	uint64_t s[4];
-};
-
-uint64_t splitmix64(uint64_t *state);
-void rng_seed(struct rng *g, uint64_t seed);
-uint64_t rng_next(struct rng *g);
-/* Uniform in [0, n); n > 0. */
-uint64_t rng_below(struct rng *g, uint64_t n);
-bool rng_percent(struct rng *g, unsigned percent);
 
 /* ---- Reports: a growable text buffer ------------------------------------- */
 
@@ -177,7 +164,6 @@ void points_add(struct points *p, u128 v);
 void enumerate_edges(const struct model *m, int slot, i128 base, i128 lo, i128 hi,
 		     struct points *p);
 int cmp_u128(const void *a, const void *b);
-int cmp_u64(const void *a, const void *b);
 
 /* One expected range. */
 struct xrange {
@@ -197,84 +183,5 @@ void dump_model(struct report *rp, const struct model *m);
 /* One op as the C call it makes. */
 void dump_op(struct report *rp, const struct op *op);
 void dump_program(struct report *rp, const struct program *p);
-
-/* ---- Running programs against the library --------------------------------- */
-
-struct stats {
-	uint64_t programs, checks, views, addresses, ranges;
-	uint64_t nonempty_views, views_ge5, max_ranges, incomplete, unmergeable_splits;
-	uint64_t shared_across_roots; /* pairs of ASes with different roots, one view */
-	uint64_t failures;            /* with MS_PROP_KEEP_GOING */
-};
-
-struct runner;
-
-/*
- * Optional calls into the user of a runner: right after an address space is
- * created and right before one is freed. Each returns false (after failf())
- * to fail the run.
- */
-struct runner_hooks {
-	bool (*as_created)(struct runner *run, int as_index);
-	bool (*as_freeing)(struct runner *run, int as_index);
-};
-
-struct runner {
-	struct model m;
-	ms_ctx *ctx;
-	bool shared_ctx; /* ctx belongs to the caller */
-	ms_as *as[MAX_AS];
-	ms_flatview *txn_views[MAX_AS]; /* views held across a transaction */
-	int txn_nas;
-	uint64_t check_seed;
-	unsigned check_no;
-	int op_index;
-	int last_rc;        /* what the library call of the last lib_apply() returned */
-	struct report *why; /* failure text, or NULL when shrinking quietly */
-	struct stats *stats;
-	const struct runner_hooks *hooks;
-	void *hook_opaque;
-};
-
-/* Record a failure in run->why ("FAILED at op N ..."); returns false. */
-bool failf(struct runner *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "[slot] name" of a library region, for messages. */
-const char *region_label(const struct runner *run, const ms_region *h, char out[32]);
-int slot_of(const struct runner *run, const ms_region *h);
-void dump_sections(struct report *rp, const struct runner *run, const ms_section *s, size_t n);
-
-/* Compare one view with the reference rendering of @root (-1: none). */
-bool check_view(struct runner *run, ms_flatview *fv, int root, bool full64);
-/* The library's getters and subregion lists against the model. */
-bool check_tree(struct runner *run);
-/* Outside a transaction: the tree, F4, view sharing and every view; inside:
- * that no view changed. */
-bool check_all(struct runner *run, bool full64);
-/* Make the call @op describes; false (with a message) when it fails. */
-bool lib_apply(struct runner *run, const struct op *op);
-
-/*
- * A runner in a new context (or in @shared_ctx, which it leaves as it found
- * it). Aborts when out of memory.
- */
-struct runner *runner_new(ms_ctx *shared_ctx, uint64_t check_seed, struct report *why,
-			  struct stats *stats);
-/* Apply @op when the model says it is valid (else skip it); run OP_CHECK. */
-bool runner_step(struct runner *run, const struct op *op, bool full64);
-/*
- * Commit what is open, check the final state (when @ok), tear everything down
- * and free @run. Returns the overall verdict.
- */
-bool runner_finish(struct runner *run, bool ok, bool full64, bool free_as_first);
-
-/* A whole program: runner_new, runner_step for each op, runner_finish. */
-bool run_program_in(const struct program *p, ms_ctx *shared_ctx, struct report *why,
-		    struct stats *stats);
-bool run_program(const struct program *p, struct report *why, struct stats *stats);
-
-/* ---- Generating programs -------------------------------------------------- */
-
-/* A random program from @seed: a tree, address spaces, mutations, checks. */
-void gen_program(struct program *p, uint64_t seed, bool full64);
 
 #endif /* MS_TEST_REFMODEL_H */

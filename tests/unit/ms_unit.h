@@ -11,6 +11,12 @@
  *   live_regions()  how many regions of a context are still allocated, after
  *               letting pending RCU callbacks (view frees) run.
  *
+ * and build machines in one line per object: new_ctx(), new_container(),
+ * new_io() (a reservation), new_ram(), new_rom(), new_alias() and new_as()
+ * fail the test unless the call succeeds; nop_ops() is a device that reads
+ * zeros and ignores writes; rig_new() a context with a root container and an
+ * address space on it.
+ *
  * Include after <cmocka.h>. Everything is static inline so a test that uses
  * only part of it compiles without warnings.
  *
@@ -60,6 +66,81 @@ static inline ms_ctx *new_ctx(void)
 	return ctx;
 }
 
+static inline ms_region *new_container(ms_ctx *ctx, const char *name, uint64_t size)
+{
+	ms_region *r = NULL;
+
+	assert_int_equal(ms_region_new_container(&r, ctx, name, size), 0);
+	return r;
+}
+
+/* An I/O region without ops: a reservation. */
+static inline ms_region *new_io(ms_ctx *ctx, const char *name, uint64_t size)
+{
+	ms_region *r = NULL;
+
+	assert_int_equal(ms_region_new_io(&r, ctx, name, size, NULL, NULL), 0);
+	return r;
+}
+
+static inline ms_region *new_ram(ms_ctx *ctx, const char *name, uint64_t size)
+{
+	ms_region *r = NULL;
+
+	assert_int_equal(ms_region_new_ram(&r, ctx, name, size), 0);
+	return r;
+}
+
+static inline ms_region *new_rom(ms_ctx *ctx, const char *name, uint64_t size)
+{
+	ms_region *r = NULL;
+
+	assert_int_equal(ms_region_new_rom(&r, ctx, name, size), 0);
+	return r;
+}
+
+static inline ms_region *new_alias(ms_ctx *ctx, const char *name, ms_region *target,
+				   uint64_t offset, uint64_t size)
+{
+	ms_region *r = NULL;
+
+	assert_int_equal(ms_region_new_alias(&r, ctx, name, target, offset, size), 0);
+	return r;
+}
+
+static inline ms_as *new_as(ms_ctx *ctx, ms_region *root, const char *name)
+{
+	ms_as *as = NULL;
+
+	assert_int_equal(ms_as_new(&as, ctx, root, name), 0);
+	assert_non_null(as);
+	return as;
+}
+
+static inline uint64_t nop_read(uint64_t addr, unsigned size, void *opaque)
+{
+	(void)addr;
+	(void)size;
+	(void)opaque;
+	return 0;
+}
+
+static inline void nop_write(uint64_t addr, uint64_t data, unsigned size, void *opaque)
+{
+	(void)addr;
+	(void)data;
+	(void)size;
+	(void)opaque;
+}
+
+/* The ops of a device that reads zeros and ignores writes. */
+static inline const ms_region_ops *nop_ops(void)
+{
+	static const ms_region_ops ops = {.read = nop_read, .write = nop_write};
+
+	return &ops;
+}
+
 /* "0000-0fff ram0 @0" plus " ro", " nv", " um", " romd", " log=N" when set. */
 static inline void section_append(strbuf *sb, const ms_section *s)
 {
@@ -91,6 +172,15 @@ static inline const char *view_str(strbuf *sb, const ms_flatview *fv)
 		sb_printf(sb, "\n");
 	}
 	return sb->text;
+}
+
+/* The current view object, without keeping a reference (for identity checks). */
+static inline const ms_flatview *view_of(ms_as *as)
+{
+	ms_flatview *fv = ms_as_get_flatview(as);
+
+	ms_flatview_unref(fv); /* the address space still holds one */
+	return fv;
 }
 
 /* The current published view of @as as text. */
@@ -164,6 +254,36 @@ static inline size_t live_regions(ms_ctx *ctx)
 static inline uint32_t region_refs(const ms_region *r)
 {
 	return __atomic_load_n(&r->refcount, __ATOMIC_RELAXED);
+}
+
+/*
+ * A rig: a context, a root container and an address space "as" on it, the
+ * setting of many tests. rig_free() frees the address space and the root,
+ * checks that no region of the context is left (so a test drops its own
+ * references first) and frees the context.
+ */
+typedef struct rig {
+	ms_ctx *ctx;
+	ms_region *root;
+	ms_as *as;
+} rig;
+
+static inline rig rig_new(uint64_t root_size)
+{
+	rig m;
+
+	m.ctx = new_ctx();
+	m.root = new_container(m.ctx, "root", root_size);
+	m.as = new_as(m.ctx, m.root, "as");
+	return m;
+}
+
+static inline void rig_free(rig *m)
+{
+	assert_int_equal(ms_as_free(m->as), 0);
+	ms_region_unref(m->root);
+	assert_int_equal(live_regions(m->ctx), 0);
+	ms_ctx_free(m->ctx);
 }
 
 #endif /* MS_UNIT_H */

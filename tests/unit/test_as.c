@@ -1,6 +1,6 @@
 /*
- * test_as.c: address spaces, flat-view sharing, commit cost, transactions,
- * and flat-view lookups at the edges of the 64-bit space.
+ * test_as.c: address spaces, flat-view sharing and commit cost.
+ * Transactions are tested in test_txn.c, flat views in test_flatview.c.
  *
  * Commit cost is observed through ms_ctx_render_count(); view sharing through
  * the identity of the ms_flatview objects that ms_as_get_flatview() returns.
@@ -16,72 +16,21 @@
 
 #include "ms_unit.h"
 
-static ms_region *container(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_container(&r, ctx, name, size), 0);
-	return r;
-}
-
-static ms_region *ram(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_ram(&r, ctx, name, size), 0);
-	return r;
-}
-
-static ms_region *io(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_io(&r, ctx, name, size, NULL, NULL), 0);
-	return r;
-}
-
-static ms_region *alias(ms_ctx *ctx, const char *name, ms_region *target, uint64_t offset,
-			uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_alias(&r, ctx, name, target, offset, size), 0);
-	return r;
-}
-
-static ms_as *as_new(ms_ctx *ctx, ms_region *root, const char *name)
-{
-	ms_as *as;
-
-	assert_int_equal(ms_as_new(&as, ctx, root, name), 0);
-	assert_non_null(as);
-	return as;
-}
-
-/* The current view object, without keeping a reference (for identity checks). */
-static const ms_flatview *view_of(ms_as *as)
-{
-	ms_flatview *fv = ms_as_get_flatview(as);
-
-	ms_flatview_unref(fv); /* the address space still holds one */
-	return fv;
-}
-
 /* ---- creation, names, roots ---------------------------------------------- */
 
 static void test_as_new_records_name_root_and_creation_order(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x1000);
 	char name[] = "cpu-memory";
 	ms_as *a, *b, *c;
 
 	(void)state;
 	assert_int_equal(ms_ctx_nr_as(ctx), 0);
-	a = as_new(ctx, root, name);
+	a = new_as(ctx, root, name);
 	name[0] = 'X';
-	b = as_new(ctx, root, "dma");
-	c = as_new(ctx, root, "io");
+	b = new_as(ctx, root, "dma");
+	c = new_as(ctx, root, "io");
 	assert_string_equal(ms_as_name(a), "cpu-memory");
 	assert_string_equal(ms_as_name(b), "dma");
 	assert_ptr_equal(ms_as_root(a), root);
@@ -107,8 +56,8 @@ static void test_as_new_records_name_root_and_creation_order(void **state)
 static void test_as_new_refuses_bad_arguments(void **state)
 {
 	ms_ctx *ctx = new_ctx(), *other = new_ctx();
-	ms_region *root = container(ctx, "root", 0x1000);
-	ms_region *foreign = container(other, "foreign", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x1000);
+	ms_region *foreign = new_container(other, "foreign", 0x1000);
 	ms_as *as;
 
 	(void)state;
@@ -137,14 +86,14 @@ static void test_as_new_refuses_bad_arguments(void **state)
 static void test_as_keeps_its_root_alive(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *r = new_ram(ctx, "r", 0x1000);
 	ms_as *as;
 	strbuf sb;
 
 	(void)state;
 	assert_int_equal(ms_region_add_subregion(root, 0x1000, r), 0);
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	ms_region_unref(r);
 	ms_region_unref(root);
 	assert_int_equal(live_regions(ctx), 2);
@@ -158,12 +107,12 @@ static void test_as_keeps_its_root_alive(void **state)
 static void test_rcu_view_is_the_published_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
 	ms_flatview *held;
 	ms_as *as;
 
 	(void)state;
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	held = ms_as_get_flatview(as);
 	ms_rcu_read_lock();
 	assert_ptr_equal(ms_as_rcu_view(as), held);
@@ -182,19 +131,19 @@ static void test_rcu_view_is_the_published_view(void **state)
 static void test_address_spaces_with_one_root_share_one_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *r = new_ram(ctx, "r", 0x1000);
 	const ms_flatview *v1;
 	uint64_t renders;
 	ms_as *a, *b;
 
 	(void)state;
 	assert_int_equal(ms_region_add_subregion(root, 0, r), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x8000, io(ctx, "dev", 0x10)), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0x8000, new_io(ctx, "dev", 0x10)), 0);
 	ms_region_unref(ms_region_subregion(root, 0));
-	a = as_new(ctx, root, "a");
+	a = new_as(ctx, root, "a");
 	renders = ms_ctx_render_count(ctx);
-	b = as_new(ctx, root, "b");
+	b = new_as(ctx, root, "b");
 	assert_int_equal(ms_ctx_render_count(ctx), renders); /* shared, not rendered */
 	v1 = view_of(a);
 	assert_ptr_equal(view_of(b), v1);
@@ -217,10 +166,10 @@ static void test_address_spaces_with_one_root_share_one_view(void **state)
 static void test_container_with_one_full_alias_shares_the_targets_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *sysmem = container(ctx, "system", MS_SIZE_2_64);
-	ms_region *pci = container(ctx, "bus master container", MS_SIZE_2_64);
-	ms_region *al = alias(ctx, "bus master", sysmem, 0, MS_SIZE_2_64);
-	ms_region *r = ram(ctx, "ram", 0x1000), *d = io(ctx, "dev", 0x100);
+	ms_region *sysmem = new_container(ctx, "system", MS_SIZE_2_64);
+	ms_region *pci = new_container(ctx, "bus master container", MS_SIZE_2_64);
+	ms_region *al = new_alias(ctx, "bus master", sysmem, 0, MS_SIZE_2_64);
+	ms_region *r = new_ram(ctx, "ram", 0x1000), *d = new_io(ctx, "dev", 0x100);
 	ms_as *sys, *dma;
 	uint64_t renders;
 	strbuf sb;
@@ -229,9 +178,9 @@ static void test_container_with_one_full_alias_shares_the_targets_view(void **st
 	assert_int_equal(ms_region_add_subregion(sysmem, 0, r), 0);
 	assert_int_equal(ms_region_add_subregion(sysmem, 0x10000, d), 0);
 	assert_int_equal(ms_region_add_subregion(pci, 0, al), 0);
-	sys = as_new(ctx, sysmem, "memory");
+	sys = new_as(ctx, sysmem, "memory");
 	renders = ms_ctx_render_count(ctx);
-	dma = as_new(ctx, pci, "pci");
+	dma = new_as(ctx, pci, "pci");
 	assert_int_equal(ms_ctx_render_count(ctx), renders);
 	assert_ptr_equal(ms_as_flatview_root(dma), sysmem);
 	assert_ptr_equal(view_of(dma), view_of(sys));
@@ -267,12 +216,12 @@ static void test_container_with_one_full_alias_shares_the_targets_view(void **st
 static void test_container_whose_only_alias_is_disabled_has_an_empty_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *sysmem = container(ctx, "system", MS_SIZE_2_64);
-	ms_region *pci = container(ctx, "bus master container", MS_SIZE_2_64);
-	ms_region *pci2 = container(ctx, "other container", MS_SIZE_2_64);
-	ms_region *al = alias(ctx, "bus master", sysmem, 0, MS_SIZE_2_64);
-	ms_region *al2 = alias(ctx, "other master", sysmem, 0, MS_SIZE_2_64);
-	ms_region *r = ram(ctx, "ram", 0x1000), *d = io(ctx, "dev", 0x100);
+	ms_region *sysmem = new_container(ctx, "system", MS_SIZE_2_64);
+	ms_region *pci = new_container(ctx, "bus master container", MS_SIZE_2_64);
+	ms_region *pci2 = new_container(ctx, "other container", MS_SIZE_2_64);
+	ms_region *al = new_alias(ctx, "bus master", sysmem, 0, MS_SIZE_2_64);
+	ms_region *al2 = new_alias(ctx, "other master", sysmem, 0, MS_SIZE_2_64);
+	ms_region *r = new_ram(ctx, "ram", 0x1000), *d = new_io(ctx, "dev", 0x100);
 	ms_as *sys, *dma, *dma2;
 	ms_flatview *fv;
 
@@ -283,9 +232,9 @@ static void test_container_whose_only_alias_is_disabled_has_an_empty_view(void *
 	assert_int_equal(ms_region_set_enabled(al2, false), 0);
 	assert_int_equal(ms_region_add_subregion(pci, 0, al), 0);
 	assert_int_equal(ms_region_add_subregion(pci2, 0, al2), 0);
-	sys = as_new(ctx, sysmem, "memory");
-	dma = as_new(ctx, pci, "pci");
-	dma2 = as_new(ctx, pci2, "pci2");
+	sys = new_as(ctx, sysmem, "memory");
+	dma = new_as(ctx, pci, "pci");
+	dma2 = new_as(ctx, pci2, "pci2");
 	assert_null(ms_as_flatview_root(dma));
 	fv = ms_as_get_flatview(dma);
 	assert_int_equal(ms_flatview_nr_ranges(fv), 0);
@@ -319,12 +268,12 @@ static void test_container_whose_only_alias_is_disabled_has_an_empty_view(void *
 static void test_flatview_root_stops_at_containers_that_do_more(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *c = container(ctx, "c", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000), *d = io(ctx, "d", 0x10);
+	ms_region *c = new_container(ctx, "c", 0x10000);
+	ms_region *r = new_ram(ctx, "r", 0x1000), *d = new_io(ctx, "d", 0x10);
 	ms_as *as;
 
 	(void)state;
-	as = as_new(ctx, c, "as");
+	as = new_as(ctx, c, "as");
 	assert_null(ms_as_flatview_root(as)); /* no child at all */
 	assert_int_equal(ms_region_add_subregion(c, 0, r), 0);
 	assert_ptr_equal(ms_as_flatview_root(as), r); /* one child at 0, inside */
@@ -354,13 +303,13 @@ static const ms_listener_ops no_callbacks;
 static void test_as_free_refuses_while_a_listener_is_registered(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x1000);
 	ms_listener *l;
 	ms_as *as, *other;
 
 	(void)state;
-	as = as_new(ctx, root, "as");
-	other = as_new(ctx, root, "other");
+	as = new_as(ctx, root, "as");
+	other = new_as(ctx, root, "other");
 	assert_int_equal(ms_listener_register(&l, as, &no_callbacks, NULL), 0);
 	assert_int_equal(ms_as_free(as), -EBUSY);
 	assert_int_equal(ms_ctx_nr_as(ctx), 2);
@@ -380,18 +329,18 @@ static void test_as_free_refuses_while_a_listener_is_registered(void **state)
 static void test_unreachable_mutations_render_nothing(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *loose = container(ctx, "loose", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000), *d = io(ctx, "d", 0x10);
-	ms_region *al = alias(ctx, "al", loose, 0, 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *loose = new_container(ctx, "loose", 0x10000);
+	ms_region *r = new_ram(ctx, "r", 0x1000), *d = new_io(ctx, "d", 0x10);
+	ms_region *al = new_alias(ctx, "al", loose, 0, 0x1000);
 	const ms_flatview *v;
 	uint64_t renders;
 	ms_as *as;
 
 	(void)state;
-	assert_int_equal(ms_region_add_subregion(root, 0, io(ctx, "dev", 0x10)), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0, new_io(ctx, "dev", 0x10)), 0);
 	ms_region_unref(ms_region_subregion(root, 0));
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	v = view_of(as);
 	renders = ms_ctx_render_count(ctx);
 	assert_int_equal(ms_region_add_subregion(loose, 0x100, r), 0);
@@ -422,9 +371,9 @@ static void test_unreachable_mutations_render_nothing(void **state)
 static void test_change_under_one_root_renders_only_that_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *ra = container(ctx, "a", 0x10000), *rb = container(ctx, "b", 0x10000);
-	ms_region *x = ram(ctx, "x", 0x1000), *y = ram(ctx, "y", 0x1000);
-	ms_region *inner = container(ctx, "inner", 0x2000);
+	ms_region *ra = new_container(ctx, "a", 0x10000), *rb = new_container(ctx, "b", 0x10000);
+	ms_region *x = new_ram(ctx, "x", 0x1000), *y = new_ram(ctx, "y", 0x1000);
+	ms_region *inner = new_container(ctx, "inner", 0x2000);
 	const ms_flatview *va, *vb;
 	uint64_t renders;
 	ms_as *a, *b;
@@ -433,8 +382,8 @@ static void test_change_under_one_root_renders_only_that_view(void **state)
 	(void)state;
 	assert_int_equal(ms_region_add_subregion(ra, 0x4000, inner), 0);
 	assert_int_equal(ms_region_add_subregion(rb, 0, y), 0);
-	a = as_new(ctx, ra, "a");
-	b = as_new(ctx, rb, "b");
+	a = new_as(ctx, ra, "a");
+	b = new_as(ctx, rb, "b");
 	va = view_of(a);
 	vb = view_of(b);
 	renders = ms_ctx_render_count(ctx);
@@ -470,17 +419,18 @@ static void test_change_under_one_root_renders_only_that_view(void **state)
 static void test_change_seen_through_an_alias_renders_the_aliasing_view(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000), *lib = container(ctx, "lib", 0x1000);
-	ms_region *al = alias(ctx, "al", lib, 0, 0x1000), *r = ram(ctx, "r", 0x100);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *lib = new_container(ctx, "lib", 0x1000);
+	ms_region *al = new_alias(ctx, "al", lib, 0, 0x1000), *r = new_ram(ctx, "r", 0x100);
 	uint64_t renders;
 	ms_as *as;
 	strbuf sb;
 
 	(void)state;
 	assert_int_equal(ms_region_add_subregion(root, 0x3000, al), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0, io(ctx, "dev", 0x10)), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0, new_io(ctx, "dev", 0x10)), 0);
 	ms_region_unref(ms_region_subregion(root, 0));
-	as = as_new(ctx, root, "as");
+	as = new_as(ctx, root, "as");
 	renders = ms_ctx_render_count(ctx);
 	/* lib is in no container: only the alias reaches it. */
 	assert_int_equal(ms_region_add_subregion(lib, 0x80, r), 0);
@@ -496,158 +446,14 @@ static void test_change_seen_through_an_alias_renders_the_aliasing_view(void **s
 	ms_ctx_free(ctx);
 }
 
-/* ---- transactions ---------------------------------------------------------------- */
-
-static void test_transaction_renders_once_at_commit(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x100000);
-	ms_region *r[16];
-	const ms_flatview *v;
-	uint64_t renders;
-	char name[8];
-	ms_as *as;
-	strbuf sb;
-	int i;
-
-	(void)state;
-	as = as_new(ctx, root, "as");
-	v = view_of(as);
-	renders = ms_ctx_render_count(ctx);
-	ms_transaction_begin(ctx);
-	assert_int_equal(ms_transaction_depth(ctx), 1);
-	for (i = 0; i < 16; i++) {
-		snprintf(name, sizeof(name), "r%d", i);
-		r[i] = ram(ctx, name, 0x1000);
-		assert_int_equal(ms_region_add_subregion(root, (uint64_t)i * 0x2000, r[i]), 0);
-		assert_int_equal(ms_region_set_address(r[i], (uint64_t)i * 0x1000), 0);
-	}
-	assert_int_equal(ms_region_set_readonly(r[3], true), 0);
-	assert_int_equal(ms_region_set_enabled(r[5], false), 0);
-	assert_int_equal(ms_region_del_subregion(root, r[15]), 0);
-	assert_int_equal(ms_ctx_render_count(ctx), renders);
-	assert_ptr_equal(view_of(as), v);
-	assert_string_equal(as_view_str(&sb, as), "");
-	assert_int_equal(ms_transaction_commit(ctx), 0);
-	assert_int_equal(ms_transaction_depth(ctx), 0);
-	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
-	assert_int_equal(ms_flatview_nr_ranges(view_of(as)), 14);
-	assert_string_equal(as_view_str(&sb, as), "0000-0fff r0 @0\n"
-						  "1000-1fff r1 @0\n"
-						  "2000-2fff r2 @0\n"
-						  "3000-3fff r3 @0 ro\n"
-						  "4000-4fff r4 @0\n"
-						  "6000-6fff r6 @0\n"
-						  "7000-7fff r7 @0\n"
-						  "8000-8fff r8 @0\n"
-						  "9000-9fff r9 @0\n"
-						  "a000-afff r10 @0\n"
-						  "b000-bfff r11 @0\n"
-						  "c000-cfff r12 @0\n"
-						  "d000-dfff r13 @0\n"
-						  "e000-efff r14 @0\n");
-	assert_int_equal(ms_as_free(as), 0);
-	for (i = 0; i < 16; i++)
-		ms_region_unref(r[i]);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
-}
-
-static void test_commit_without_begin_is_eperm(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-
-	(void)state;
-	assert_int_equal(ms_transaction_commit(ctx), -EPERM);
-	ms_transaction_begin(ctx);
-	assert_int_equal(ms_transaction_commit(ctx), 0);
-	assert_int_equal(ms_transaction_commit(ctx), -EPERM);
-	assert_int_equal(ms_transaction_depth(ctx), 0);
-	ms_ctx_free(ctx);
-}
-
-static void test_nested_transactions_publish_at_the_outermost_commit(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *a = ram(ctx, "a", 0x1000), *b = ram(ctx, "b", 0x1000);
-	const ms_flatview *v;
-	uint64_t renders;
-	ms_as *as;
-	strbuf sb;
-
-	(void)state;
-	assert_int_equal(ms_region_add_subregion(root, 0, a), 0);
-	as = as_new(ctx, root, "as");
-	v = view_of(as);
-	renders = ms_ctx_render_count(ctx);
-	ms_transaction_begin(ctx);
-	assert_int_equal(ms_region_set_address(a, 0x1000), 0);
-	ms_transaction_begin(ctx);
-	assert_int_equal(ms_transaction_depth(ctx), 2);
-	assert_int_equal(ms_region_add_subregion(root, 0x4000, b), 0);
-	assert_int_equal(ms_transaction_commit(ctx), 0);
-	assert_int_equal(ms_transaction_depth(ctx), 1);
-	/* The inner commit published nothing. */
-	assert_ptr_equal(view_of(as), v);
-	assert_string_equal(as_view_str(&sb, as), "0000-0fff a @0\n");
-	assert_int_equal(ms_ctx_render_count(ctx), renders);
-	assert_int_equal(ms_transaction_commit(ctx), 0);
-	assert_int_equal(ms_transaction_depth(ctx), 0);
-	assert_string_equal(as_view_str(&sb, as), "1000-1fff a @0\n"
-						  "4000-4fff b @0\n");
-	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
-	assert_int_equal(ms_as_free(as), 0);
-	ms_region_unref(a);
-	ms_region_unref(b);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
-}
-
-static void test_failed_commit_keeps_the_changes_for_the_next_commit(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x1000);
-	ms_region *r = ram(ctx, "r", 0x100);
-	ms_region *self = alias(ctx, "self", root, 0, 0x1000);
-	const ms_flatview *v;
-	ms_as *as;
-	strbuf sb;
-
-	(void)state;
-	as = as_new(ctx, root, "as");
-	v = view_of(as);
-	ms_transaction_begin(ctx);
-	assert_int_equal(ms_region_add_subregion(root, 0x800, r), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0, self), 0);
-	assert_int_equal(ms_transaction_commit(ctx), -ELOOP);
-	assert_int_equal(ms_transaction_depth(ctx), 0);
-	/* No view changed; the tree kept both changes. */
-	assert_ptr_equal(view_of(as), v);
-	assert_string_equal(as_view_str(&sb, as), "");
-	assert_string_equal(tree_str(&sb, root), "root@0/0{self@0/0,r@800/0}");
-	/* A mutation that commits while the loop is still there fails and is undone. */
-	assert_int_equal(ms_region_set_address(r, 0x900), -ELOOP);
-	assert_int_equal(ms_region_addr(r), 0x800);
-	/* Removing the loop commits everything that was pending. */
-	assert_int_equal(ms_region_del_subregion(root, self), 0);
-	assert_string_equal(as_view_str(&sb, as), "0800-08ff r @0\n");
-	assert_int_equal(ms_as_free(as), 0);
-	ms_region_unref(self);
-	ms_region_unref(r);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
-}
+/* ---- ms_as_new inside a transaction ------------------------------------------------ */
 
 static void test_as_new_inside_a_transaction_has_a_view_at_once(void **state)
 {
 	/* as.h: "The address space's view is rendered (or shared) at once." */
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000);
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *r = new_ram(ctx, "r", 0x1000);
 	bool had_view;
 	size_t nr = 0;
 	ms_as *as;
@@ -674,401 +480,6 @@ static void test_as_new_inside_a_transaction_has_a_view_at_once(void **state)
 	assert_int_equal(nr, 1);
 }
 
-/* ---- lookups and the edges of the space ------------------------------------------- */
-
-static void expect_find(const ms_flatview *fv, uint64_t addr, const char *name, uint64_t start,
-			uint64_t last)
-{
-	ms_section s;
-	int rc = ms_flatview_find(&s, fv, addr);
-
-	if (!name) {
-		if (rc != -ENOENT)
-			fail_msg("find(%#" PRIx64 "): rc %d, expected -ENOENT", addr, rc);
-		return;
-	}
-	if (rc != 0)
-		fail_msg("find(%#" PRIx64 "): rc %d, expected %s", addr, rc, name);
-	assert_string_equal(ms_region_name(s.region), name);
-	assert_int_equal(s.start, start);
-	assert_int_equal(s.last, last);
-}
-
-static void test_flatview_find_at_range_edges_and_holes(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
-	ms_region *a = ram(ctx, "a", 0x1000), *b = io(ctx, "b", 0x10), *c = ram(ctx, "c", 0x100);
-	ms_flatview *fv;
-	ms_section s;
-	ms_as *as;
-
-	(void)state;
-	assert_int_equal(ms_region_add_subregion(root, 0x1000, a), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x2000, b), 0); /* adjacent to a */
-	assert_int_equal(ms_region_add_subregion(root, 0x3000, c), 0);
-	as = as_new(ctx, root, "as");
-	fv = ms_as_get_flatview(as);
-	assert_int_equal(ms_flatview_nr_ranges(fv), 3);
-	expect_find(fv, 0, NULL, 0, 0);
-	expect_find(fv, 0xfff, NULL, 0, 0);
-	expect_find(fv, 0x1000, "a", 0x1000, 0x1fff);
-	expect_find(fv, 0x1800, "a", 0x1000, 0x1fff);
-	expect_find(fv, 0x1fff, "a", 0x1000, 0x1fff);
-	expect_find(fv, 0x2000, "b", 0x2000, 0x200f);
-	expect_find(fv, 0x200f, "b", 0x2000, 0x200f);
-	expect_find(fv, 0x2010, NULL, 0, 0);
-	expect_find(fv, 0x2fff, NULL, 0, 0);
-	expect_find(fv, 0x3000, "c", 0x3000, 0x30ff);
-	expect_find(fv, 0x30ff, "c", 0x3000, 0x30ff);
-	expect_find(fv, 0x3100, NULL, 0, 0);
-	expect_find(fv, UINT64_MAX, NULL, 0, 0);
-	assert_int_equal(ms_flatview_range(&s, fv, 2), 0);
-	assert_int_equal(ms_flatview_range(&s, fv, 3), -ERANGE);
-	assert_int_equal(ms_flatview_range(&s, fv, SIZE_MAX), -ERANGE);
-	ms_flatview_unref(fv);
-	/* The empty view finds nothing. */
-	assert_int_equal(ms_region_set_enabled(root, false), 0);
-	fv = ms_as_get_flatview(as);
-	expect_find(fv, 0, NULL, 0, 0);
-	expect_find(fv, UINT64_MAX, NULL, 0, 0);
-	assert_int_equal(ms_flatview_range(&s, fv, 0), -ERANGE);
-	ms_flatview_unref(fv);
-	assert_int_equal(ms_as_free(as), 0);
-	ms_region_unref(a);
-	ms_region_unref(b);
-	ms_region_unref(c);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
-}
-
-static void test_region_at_the_top_of_the_space(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
-	ms_region *top = ram(ctx, "top", 0x1000), *low = ram(ctx, "low", 0x1000);
-	ms_region *over = io(ctx, "over", 0x1000);
-	ms_flatview *fv;
-	ms_section s;
-	ms_as *as;
-	strbuf sb;
-
-	(void)state;
-	assert_int_equal(ms_region_add_subregion(root, 0xfffffffffffff000ull, top), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0, low), 0);
-	as = as_new(ctx, root, "as");
-	assert_string_equal(as_view_str(&sb, as), "0000-0fff low @0\n"
-						  "fffffffffffff000-ffffffffffffffff top @0\n");
-	fv = ms_as_get_flatview(as);
-	expect_find(fv, UINT64_MAX, "top", 0xfffffffffffff000ull, UINT64_MAX);
-	expect_find(fv, 0xfffffffffffff000ull, "top", 0xfffffffffffff000ull, UINT64_MAX);
-	expect_find(fv, 0xffffffffffffefffull, NULL, 0, 0);
-	assert_int_equal(ms_flatview_range(&s, fv, 1), 0);
-	assert_int_equal(s.last - s.start + 1, 0x1000);
-	ms_flatview_unref(fv);
-	/* A region that would cross 2^64 is clipped there. */
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0xfffffffffffff800ull, over, 1), 0);
-	assert_string_equal(as_view_str(&sb, as), "0000-0fff low @0\n"
-						  "fffffffffffff000-fffffffffffff7ff top @0\n"
-						  "fffffffffffff800-ffffffffffffffff over @0\n");
-	assert_int_equal(ms_as_free(as), 0);
-	ms_region_unref(top);
-	ms_region_unref(low);
-	ms_region_unref(over);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
-}
-
-static void test_io_region_of_2_64_bytes_is_one_range(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-	ms_region *whole = io(ctx, "unassigned", MS_SIZE_2_64);
-	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
-	ms_region *whole2 = io(ctx, "io", MS_SIZE_2_64);
-	ms_region *r = ram(ctx, "r", 0x1000);
-	ms_flatview *fv;
-	ms_section s;
-	ms_as *direct, *nested;
-	strbuf sb;
-
-	(void)state;
-	direct = as_new(ctx, whole, "direct");
-	fv = ms_as_get_flatview(direct);
-	assert_int_equal(ms_flatview_nr_ranges(fv), 1);
-	assert_int_equal(ms_flatview_range(&s, fv, 0), 0);
-	assert_ptr_equal(s.region, whole);
-	assert_int_equal(s.start, 0);
-	assert_int_equal(s.last, UINT64_MAX);
-	assert_int_equal(s.offset_in_region, 0);
-	assert_int_equal(s.last - s.start + 1, 0); /* the size wraps to 0 */
-	expect_find(fv, 0, "unassigned", 0, UINT64_MAX);
-	expect_find(fv, UINT64_MAX, "unassigned", 0, UINT64_MAX);
-	expect_find(fv, 0x8000000000000000ull, "unassigned", 0, UINT64_MAX);
-	ms_flatview_unref(fv);
-
-	/* Inside a 2^64 container, with RAM punched in above it. */
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0, whole2, -1), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x1000, r), 0);
-	nested = as_new(ctx, root, "nested");
-	assert_string_equal(as_view_str(&sb, nested), "0000-0fff io @0\n"
-						      "1000-1fff r @0\n"
-						      "2000-ffffffffffffffff io @2000\n");
-	assert_int_equal(ms_region_set_enabled(r, false), 0);
-	assert_string_equal(as_view_str(&sb, nested), "0000-ffffffffffffffff io @0\n");
-	assert_ptr_equal(ms_as_flatview_root(nested), whole2);
-	assert_int_equal(ms_as_free(direct), 0);
-	assert_int_equal(ms_as_free(nested), 0);
-	ms_region_unref(whole);
-	ms_region_unref(whole2);
-	ms_region_unref(r);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
-}
-
-static void test_held_view_is_unchanged_by_later_commits(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_region *r = ram(ctx, "r", 0x1000);
-	ms_flatview *old;
-	ms_as *as;
-	strbuf sb;
-
-	(void)state;
-	assert_int_equal(ms_region_add_subregion(root, 0, r), 0);
-	as = as_new(ctx, root, "as");
-	old = ms_as_get_flatview(as);
-	assert_int_equal(ms_region_set_address(r, 0x2000), 0);
-	assert_int_equal(ms_region_set_readonly(r, true), 0);
-	assert_string_equal(view_str(&sb, old), "0000-0fff r @0\n");
-	assert_ptr_equal(ms_flatview_root(old), r);
-	assert_string_equal(as_view_str(&sb, as), "2000-2fff r @0 ro\n");
-	ms_flatview_unref(old);
-	assert_int_equal(ms_as_free(as), 0);
-	ms_region_unref(r);
-	ms_region_unref(root);
-	ms_ctx_free(ctx);
-}
-
-/* Chunks of @b that are also chunks of @a (same pointer). */
-static size_t shared_chunks(const ms_flatview *a, const ms_flatview *b)
-{
-	size_t i, j, n = 0;
-
-	for (i = 0; i < b->nr_chunks; i++)
-		for (j = 0; j < a->nr_chunks; j++)
-			if (b->chunks[i] == a->chunks[j])
-				n++;
-	return n;
-}
-
-/*
- * A commit re-renders only the windows that changed and shares every other
- * chunk with the previous view; the debug build's checker compares each
- * result with a full render.
- */
-static void test_commit_splices_changed_windows_into_shared_chunks(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", MS_SIZE_2_64);
-	ms_region *devs[1001], *big;
-	ms_flatview *before, *after;
-	uint64_t renders, splices;
-	char name[16];
-	ms_as *as;
-	size_t i;
-
-	(void)state;
-	as = as_new(ctx, root, "as");
-	ms_transaction_begin(ctx);
-	for (i = 0; i < 1001; i++) {
-		snprintf(name, sizeof(name), "d%zu", i);
-		devs[i] = io(ctx, name, 0x1000);
-		if (i < 1000)
-			assert_int_equal(ms_region_add_subregion(root, 0x100000 + i * 0x1000, devs[i]), 0);
-	}
-	assert_int_equal(ms_transaction_commit(ctx), 0);
-	before = ms_as_get_flatview(as);
-	assert_int_equal(ms_flatview_nr_ranges(before), 1000);
-	assert_true(before->nr_chunks >= 10);
-
-	/* One more region: one windowed render, all but two chunks shared. */
-	renders = ms_ctx_render_count(ctx);
-	splices = ctx->splice_count;
-	assert_int_equal(ms_region_add_subregion(root, 0x100000 + 500 * 0x1000 + 0x800000, devs[1000]), 0);
-	after = ms_as_get_flatview(as);
-	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
-	assert_int_equal(ctx->splice_count, splices + 1);
-	assert_int_equal(ms_flatview_nr_ranges(after), 1001);
-	assert_true(shared_chunks(before, after) + 2 >= before->nr_chunks);
-	ms_flatview_unref(after);
-
-	/* A move in the middle, a removal at the start, a disable at the end. */
-	assert_int_equal(ms_region_set_address(devs[300], 0x50000), 0);
-	assert_int_equal(ms_region_del_subregion(root, devs[0]), 0);
-	assert_int_equal(ms_region_set_enabled(devs[999], false), 0);
-	assert_int_equal(ctx->splice_count, splices + 4);
-	after = ms_as_get_flatview(as);
-	assert_int_equal(ms_flatview_nr_ranges(after), 999);
-	assert_true(shared_chunks(before, after) + 8 >= before->nr_chunks);
-	ms_flatview_unref(after);
-
-	/* An overlapping region over everything: one window, the whole view. */
-	big = ram(ctx, "big", 0x10000000);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0, big, 1), 0);
-	after = ms_as_get_flatview(as);
-	assert_int_equal(ms_flatview_nr_ranges(after), 1);
-	assert_int_equal(ctx->splice_count, splices + 5);
-	ms_flatview_unref(after);
-	assert_int_equal(ms_region_del_subregion(root, big), 0);
-	after = ms_as_get_flatview(as);
-	assert_int_equal(ms_flatview_nr_ranges(after), 999);
-	ms_flatview_unref(after);
-
-	ms_flatview_unref(before);
-	assert_int_equal(ms_as_free(as), 0);
-	for (i = 0; i < 1001; i++)
-		ms_region_unref(devs[i]);
-	ms_region_unref(big);
-	ms_region_unref(root);
-	ms_ctx_free(ctx);
-}
-
-/*
- * Where a window edge would split an unmergeable range that a full render
- * keeps whole, the commit renders in full instead (and the result is the
- * full render's: one range).
- */
-static void test_unmergeable_range_at_a_window_edge_renders_in_full(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x100000);
-	ms_region *r = ram(ctx, "r", 0x10000);
-	ms_region *hole = io(ctx, "dev", 0x1000);
-	ms_flatview *fv;
-	uint64_t splices;
-	ms_section s;
-	ms_as *as;
-
-	(void)state;
-	assert_int_equal(ms_region_set_unmergeable(r, true), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0, r), 0);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0x4000, hole, 1), 0);
-	as = as_new(ctx, root, "as");
-	fv = ms_as_get_flatview(as);
-	assert_int_equal(ms_flatview_nr_ranges(fv), 3);
-	ms_flatview_unref(fv);
-	splices = ctx->splice_count;
-	assert_int_equal(ms_region_del_subregion(root, hole), 0);
-	assert_int_equal(ctx->splice_count, splices); /* fell back to a full render */
-	fv = ms_as_get_flatview(as);
-	assert_int_equal(ms_flatview_nr_ranges(fv), 1);
-	assert_int_equal(ms_flatview_range(&s, fv, 0), 0);
-	assert_true(s.start == 0 && s.last == 0xffff && s.unmergeable);
-	ms_flatview_unref(fv);
-	assert_int_equal(ms_as_free(as), 0);
-	ms_region_unref(hole);
-	ms_region_unref(r);
-	ms_region_unref(root);
-	ms_ctx_free(ctx);
-}
-
-/*
- * Each level shows the level below twice (two aliases), so level k renders
- * 2^k ranges of "leaf": 24 levels describe 16 million ranges in 50 regions.
- * A render beyond the context's limit fails with -E2BIG and changes nothing.
- */
-static void test_exponential_alias_tree_hits_the_render_limit(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-	ms_region *level[25], *aliases[48], *root = container(ctx, "root", MS_SIZE_2_64);
-	uint64_t size = 0x10;
-	char name[32];
-	ms_flatview *fv;
-	ms_as *as;
-	int k;
-
-	(void)state;
-	as = as_new(ctx, root, "as");
-	assert_int_equal(ms_ctx_set_render_limit(NULL, 5), -EINVAL);
-	assert_int_equal(ms_ctx_set_render_limit(ctx, 1000), 0);
-	level[0] = io(ctx, "leaf", size);
-	for (k = 1; k <= 24; k++) {
-		snprintf(name, sizeof(name), "level%d", k);
-		level[k] = container(ctx, name, 2 * size);
-		for (int j = 0; j < 2; j++) {
-			snprintf(name, sizeof(name), "a%d.%d", k, j);
-			assert_int_equal(ms_region_new_alias(&aliases[2 * (k - 1) + j], ctx, name,
-							     level[k - 1], 0, size), 0);
-			assert_int_equal(ms_region_add_subregion(level[k], j * size,
-								 aliases[2 * (k - 1) + j]), 0);
-		}
-		size *= 2;
-	}
-	/* 2^9 = 512 ranges: fine; 2^10 ranges would be 1024 > 1000. */
-	assert_int_equal(ms_region_add_subregion(root, 0, level[9]), 0);
-	fv = ms_as_get_flatview(as);
-	assert_int_equal(ms_flatview_nr_ranges(fv), 512);
-	ms_flatview_unref(fv);
-	assert_int_equal(ms_region_add_subregion(root, 1ull << 40, level[10]), -E2BIG);
-	assert_null(ms_region_container(level[10]));
-	fv = ms_as_get_flatview(as);
-	assert_int_equal(ms_flatview_nr_ranges(fv), 512);
-	ms_flatview_unref(fv);
-	/* The whole tree (16 million ranges): refused after 64K, not hours of work. */
-	assert_int_equal(ms_ctx_set_render_limit(ctx, 1 << 16), 0);
-	assert_int_equal(ms_region_del_subregion(root, level[9]), 0);
-	assert_int_equal(ms_region_add_subregion(root, 1ull << 40, level[24]), -E2BIG);
-	assert_null(ms_region_container(level[24]));
-	{
-		ms_as *big;
-
-		big = (ms_as *)&big;
-		assert_int_equal(ms_as_new(&big, ctx, level[24], "big"), -E2BIG);
-		assert_null(big);
-		assert_int_equal(ms_ctx_nr_as(ctx), 1);
-	}
-	/* In a transaction: the commit fails and the change stays pending. */
-	ms_transaction_begin(ctx);
-	assert_int_equal(ms_region_add_subregion(root, 1ull << 40, level[24]), 0);
-	assert_int_equal(ms_transaction_commit(ctx), -E2BIG);
-	assert_ptr_equal(ms_region_container(level[24]), root);
-	assert_int_equal(ms_region_del_subregion(root, level[24]), 0); /* commits the pair */
-	assert_int_equal(ms_region_add_subregion(root, 1ull << 40, level[12]), 0);
-	fv = ms_as_get_flatview(as);
-	assert_int_equal(ms_flatview_nr_ranges(fv), 4096);
-	ms_flatview_unref(fv);
-	assert_int_equal(ms_ctx_set_render_limit(ctx, 0), 0); /* the default again */
-
-	assert_int_equal(ms_as_free(as), 0);
-	for (k = 0; k < 48; k++)
-		ms_region_unref(aliases[k]);
-	for (k = 0; k <= 24; k++)
-		ms_region_unref(level[k]);
-	ms_region_unref(root);
-	ms_ctx_free(ctx);
-}
-
-static void test_ctx_free_releases_live_address_spaces_and_listeners(void **state)
-{
-	ms_ctx *ctx = new_ctx();
-	ms_region *root = container(ctx, "root", 0x10000);
-	ms_listener *l;
-	ms_as *as;
-
-	(void)state;
-	assert_int_equal(ms_region_add_subregion(root, 0, ram(ctx, "r", 0x1000)), 0);
-	as = as_new(ctx, root, "as");
-	as_new(ctx, root, "as2");
-	assert_int_equal(ms_listener_register(&l, as, &no_callbacks, NULL), 0);
-	/* Nothing is released by the caller: ms_ctx_free() frees it all. */
-	ms_ctx_free(ctx);
-	ms_ctx_free(NULL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1084,19 +495,7 @@ int main(void)
 		cmocka_unit_test(test_unreachable_mutations_render_nothing),
 		cmocka_unit_test(test_change_under_one_root_renders_only_that_view),
 		cmocka_unit_test(test_change_seen_through_an_alias_renders_the_aliasing_view),
-		cmocka_unit_test(test_transaction_renders_once_at_commit),
-		cmocka_unit_test(test_commit_without_begin_is_eperm),
-		cmocka_unit_test(test_nested_transactions_publish_at_the_outermost_commit),
-		cmocka_unit_test(test_failed_commit_keeps_the_changes_for_the_next_commit),
 		cmocka_unit_test(test_as_new_inside_a_transaction_has_a_view_at_once),
-		cmocka_unit_test(test_flatview_find_at_range_edges_and_holes),
-		cmocka_unit_test(test_region_at_the_top_of_the_space),
-		cmocka_unit_test(test_io_region_of_2_64_bytes_is_one_range),
-		cmocka_unit_test(test_held_view_is_unchanged_by_later_commits),
-		cmocka_unit_test(test_commit_splices_changed_windows_into_shared_chunks),
-		cmocka_unit_test(test_unmergeable_range_at_a_window_edge_renders_in_full),
-		cmocka_unit_test(test_exponential_alias_tree_hits_the_render_limit),
-		cmocka_unit_test(test_ctx_free_releases_live_address_spaces_and_listeners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,6 +76,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "ms_rng.h"
 
 #define PAGE_SHIFT 12
 #define PAGE ((uint64_t)1 << PAGE_SHIFT)
@@ -236,16 +237,6 @@ static void put_le32(uint8_t *b, uint32_t w)
 {
 	for (unsigned i = 0; i < 4; i++)
 		b[i] = (uint8_t)(w >> (8 * i));
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
 }
 
 /* ---- the oracle ------------------------------------------------------------------------ */
@@ -417,7 +408,7 @@ static void check_buf(shared *sh, const snap *s, unsigned op, uint64_t a, const 
 
 typedef struct reader {
 	shared *sh;
-	uint64_t seed;
+	ms_rng rng;            /* each thread draws from its own */
 	ms_cache cache[2][NV]; /* [window][page] */
 	ms_cache two_pages[2]; /* pages 2-3 of each window: always the slow path */
 } reader;
@@ -430,10 +421,10 @@ static uint64_t window_base(unsigned w)
 static void reader_op(reader *rd, snap *s)
 {
 	shared *sh = rd->sh;
-	unsigned op = (unsigned)(rnd(&rd->seed) % 8);
-	unsigned w = (unsigned)(rnd(&rd->seed) & 1);
-	unsigned v = (unsigned)(rnd(&rd->seed) % NV);
-	uint64_t off = (rnd(&rd->seed) % (PAGE / 4)) * 4;
+	unsigned op = (unsigned)ms_rng_below(&rd->rng, 8);
+	unsigned w = (unsigned)ms_rng_below(&rd->rng, 2);
+	unsigned v = (unsigned)ms_rng_below(&rd->rng, NV);
+	uint64_t off = ms_rng_below(&rd->rng, PAGE / 4) * 4;
 	uint64_t a = window_base(w) + v * PAGE + off;
 	uint8_t buf[64];
 	ms_result res = MS_RESULT_OK;
@@ -449,7 +440,7 @@ static void reader_op(reader *rd, snap *s)
 		break;
 	case 1: {
 		/* Up to 64 bytes, possibly across the next page of the window. */
-		size_t len = 4 * (1 + rnd(&rd->seed) % 16);
+		size_t len = 4 * (1 + ms_rng_below(&rd->rng, 16));
 
 		if (v == NV - 1 && off + len > PAGE)
 			off = PAGE - len;
@@ -510,7 +501,7 @@ static void reader_op(reader *rd, snap *s)
 		check_buf(sh, s, op, a, buf, 4, res, true);
 		break;
 	case 5: {
-		size_t len = 4 * (1 + rnd(&rd->seed) % 16);
+		size_t len = 4 * (1 + ms_rng_below(&rd->rng, 16));
 
 		if (off + len > PAGE)
 			off = PAGE - len;
@@ -522,7 +513,7 @@ static void reader_op(reader *rd, snap *s)
 	}
 	case 6: {
 		/* Offsets 0x1000 - 32 .. 0x1000 + 32 of pages 2-3: across the boundary. */
-		uint64_t o = PAGE - 32 + (rnd(&rd->seed) % 8) * 4;
+		uint64_t o = PAGE - 32 + ms_rng_below(&rd->rng, 8) * 4;
 
 		a = window_base(w) + 2 * PAGE + o;
 		res = ms_cache_read(&rd->two_pages[w], o, buf, 32);
@@ -532,7 +523,7 @@ static void reader_op(reader *rd, snap *s)
 	}
 	default:
 		/* Start over, or drop the translation now; the next access checks it. */
-		if (rnd(&rd->seed) & 1) {
+		if (ms_rng_percent(&rd->rng, 50)) {
 			ms_cache_destroy(&rd->cache[w][v]);
 			if (ms_cache_init(&rd->cache[w][v], sh->dev, window_base(w) + v * PAGE,
 					  PAGE, false) != 0)
@@ -608,13 +599,13 @@ static void notify(shared *sh, tiommu *t, unsigned v, uint32_t target, ms_iommu_
 		report(sh, "ms_iommu_notify: %d", rc);
 }
 
-static void remap(shared *sh, uint64_t *seed)
+static void remap(shared *sh, ms_rng *rng)
 {
-	unsigned i = (unsigned)(rnd(seed) % NR_IOMMUS);
+	unsigned i = (unsigned)ms_rng_below(rng, NR_IOMMUS);
 	tiommu *t = &sh->io[i];
-	unsigned v = (unsigned)(rnd(seed) % t->pages);
-	uint32_t target = (uint32_t)(rnd(seed) % (i == C1 ? NMID : NPH));
-	bool gap = rnd(seed) % 3 == 0;
+	unsigned v = (unsigned)ms_rng_below(rng, t->pages);
+	uint32_t target = (uint32_t)ms_rng_below(rng, i == C1 ? NMID : NPH);
+	bool gap = ms_rng_below(rng, 3) == 0;
 	uint32_t k = t->nr_maps[v];
 	uint32_t old = t->hist[v][k];
 
@@ -632,7 +623,7 @@ static void remap(shared *sh, uint64_t *seed)
 	__atomic_store_n(&t->revoked[v], k + 1, __ATOMIC_RELEASE);
 	if (gap) {
 		/* Let the readers meet the hole now and then. */
-		if (rnd(seed) & 1)
+		if (ms_rng_percent(rng, 50))
 			wait_for_readers(sh, 2);
 		__atomic_store_n(&t->inst[v], k + 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&t->pte[v], PTE_VALID | target, __ATOMIC_RELEASE);
@@ -641,10 +632,10 @@ static void remap(shared *sh, uint64_t *seed)
 	notify(sh, t, v, target, MS_IOMMU_NOTIFIER_MAP);
 }
 
-static void commit(shared *sh, uint64_t *seed)
+static void commit(shared *sh, ms_rng *rng)
 {
 	uint32_t k = sh->lay_started;
-	unsigned what = (unsigned)(rnd(seed) % 4);
+	unsigned what = (unsigned)ms_rng_below(rng, 4);
 	int rc = 0;
 
 	ms_transaction_begin(sh->ctx);
@@ -656,9 +647,9 @@ static void commit(shared *sh, uint64_t *seed)
 		sh->b_enabled = !sh->b_enabled;
 		rc |= ms_region_set_enabled(sh->ram_b, sh->b_enabled);
 	}
-	if (what == 3 || (rnd(seed) & 1))
+	if (what == 3 || ms_rng_percent(rng, 50))
 		rc |= ms_region_set_enabled(sh->dev_churn, !ms_region_enabled(sh->dev_churn));
-	if (what == 3 || (rnd(seed) & 1))
+	if (what == 3 || ms_rng_percent(rng, 50))
 		rc |= ms_region_set_enabled(sh->mid_churn, !ms_region_enabled(sh->mid_churn));
 	sh->lay[k + 1] = sh->b_enabled && sh->b_at_zero;
 	__atomic_store_n(&sh->lay_started, k + 1, __ATOMIC_RELEASE);
@@ -671,22 +662,24 @@ static void commit(shared *sh, uint64_t *seed)
 static void *writer_main(void *arg)
 {
 	shared *sh = arg;
-	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	unsigned remaps = 0, commits = 0;
+	ms_rng rng;
 
+	ms_rng_seed(&rng, 0x9e3779b97f4a7c15ull);
 	/* Start when both readers run (they never wait for the writer). */
 	wait_for_readers(sh, NR_READERS);
 	while (remaps < REMAPS || commits < COMMITS) {
-		bool do_commit = commits < COMMITS && (remaps == REMAPS || rnd(&seed) % 5 == 0);
+		bool do_commit =
+			commits < COMMITS && (remaps == REMAPS || ms_rng_below(&rng, 5) == 0);
 
 		if (do_commit) {
-			commit(sh, &seed);
+			commit(sh, &rng);
 			commits++;
 		} else {
-			remap(sh, &seed);
+			remap(sh, &rng);
 			remaps++;
 		}
-		wait_for_readers(sh, 1 + rnd(&seed) % 3);
+		wait_for_readers(sh, 1 + ms_rng_below(&rng, 3));
 	}
 	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -770,7 +763,7 @@ static void test_readers_through_iommus_see_only_valid_mappings(void **state)
 
 	for (unsigned i = 0; i < NR_READERS; i++) {
 		readers[i].sh = sh;
-		readers[i].seed = 0x243f6a8885a308d3ull * (i + 1);
+		ms_rng_seed(&readers[i].rng, 0x243f6a8885a308d3ull * (i + 1));
 		assert_int_equal(pthread_create(&threads[i], NULL, reader_main, &readers[i]), 0);
 	}
 	assert_int_equal(pthread_create(&threads[NR_READERS], NULL, writer_main, sh), 0);

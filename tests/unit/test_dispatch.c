@@ -1,11 +1,14 @@
 /*
- * test_dispatch.c: the flat-view lookup index against a linear scan, and
- * splicing re-rendered windows into a view against a reference.
+ * test_dispatch.c: the flat-view lookup index (src/dispatch.c) against a
+ * linear scan, and its static index's rank function.
  *
  * Views of every size from 0 to 300 ranges (and a few large ones), with gaps
  * and adjacent ranges, ranges at both ends of the address space, and lookups
- * at every boundary (reference: linear scan, or binary search for big views), in random order and sequentially (so the hint is used
- * and invalidated).
+ * at every boundary (reference: linear scan, or binary search for big
+ * views), in random order and sequentially (so the hint is used and
+ * invalidated). Splicing windows into views is tested in test_flatview.c.
+ *
+ * SPDX-License-Identifier: MIT
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,16 +18,14 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "ms_rng.h"
 
-static uint64_t rng_state;
+/* Each test seeds the file's generator with its own fixed seed. */
+static ms_rng rng;
 
-static uint64_t next_random(void)
+static uint64_t below(uint64_t bound)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return ms_rng_below(&rng, bound);
 }
 
 /* A view together with the ranges it was built from (the reference). */
@@ -62,17 +63,17 @@ static const ms__range *linear_lookup(const ref_view *v, uint64_t addr)
 
 static void fill_ranges(ms__range *ranges, size_t n, ms_region *region, bool touch_ends)
 {
-	uint64_t cur = touch_ends ? 0 : 1 + next_random() % 64;
+	uint64_t cur = touch_ends ? 0 : 1 + below(64);
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		uint64_t len = 1 + next_random() % 5000;
+		uint64_t len = 1 + below(5000);
 
 		ranges[i].start = cur;
 		ranges[i].last = cur + len - 1;
 		ranges[i].region = region;
 		ranges[i].offset_in_region = i * 10000; /* never mergeable */
-		cur += len + ((next_random() & 1) ? next_random() % 300 : 0);
+		cur += len + (ms_rng_percent(&rng, 50) ? below(300) : 0);
 	}
 	if (touch_ends && n > 0)
 		ranges[n - 1].last = UINT64_MAX;
@@ -135,9 +136,9 @@ static void check_view(const ref_view *v)
 		check_addr(v, v->ranges[i].last + 1);
 	}
 	for (i = 0; i < 4 * v->nr + 16; i++) {
-		uint64_t base = v->nr ? v->ranges[next_random() % v->nr].start : 0;
+		uint64_t base = v->nr ? v->ranges[below(v->nr)].start : 0;
 
-		check_addr(v, base + next_random() % 8192);
+		check_addr(v, base + below(8192));
 	}
 }
 
@@ -148,7 +149,7 @@ static void test_lookup_matches_linear_scan_for_every_size(void **state)
 	size_t n;
 
 	(void)state;
-	rng_state = 1;
+	ms_rng_seed(&rng, 1);
 	assert_int_equal(ms_ctx_new(&ctx), 0);
 	assert_int_equal(ms_region_new_io(&region, ctx, "r", 0x1000, NULL, NULL), 0);
 	for (n = 0; n <= 300; n++) {
@@ -169,7 +170,7 @@ static void test_lookup_large_views_and_sequential_walk(void **state)
 	size_t s;
 
 	(void)state;
-	rng_state = 2;
+	ms_rng_seed(&rng, 2);
 	assert_int_equal(ms_ctx_new(&ctx), 0);
 	assert_int_equal(ms_region_new_io(&region, ctx, "r", 0x1000, NULL, NULL), 0);
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
@@ -194,22 +195,24 @@ static void test_static_index_rank(void **state)
 	size_t n, i, k;
 
 	(void)state;
-	rng_state = 3;
+	ms_rng_seed(&rng, 3);
 	assert_int_equal(ms_ctx_new(&ctx), 0);
 	for (n = 0; n <= 600; n += (n < 80 ? 1 : 37)) {
 		uint64_t *keys = calloc(n + 1, sizeof(*keys));
-		uint64_t cur = next_random() % 4;
+		uint64_t cur = below(4);
 		ms__sidx x;
 
 		for (i = 0; i < n; i++) {
 			keys[i] = cur;
-			cur += 1 + next_random() % 3;
+			cur += 1 + below(3);
 		}
 		if (n > 2)
 			keys[n - 1] = UINT64_MAX;
 		assert_int_equal(ms__dispatch_build(&x, ctx, keys, n), 0);
 		for (k = 0; k < 3 * n + 8; k++) {
-			uint64_t probe = k == 0 ? UINT64_MAX : k == 1 ? UINT64_MAX - 1 : next_random() % (cur + 2);
+			uint64_t probe = k == 0   ? UINT64_MAX
+					 : k == 1 ? UINT64_MAX - 1
+						  : below(cur + 2);
 			size_t want = 0;
 
 			for (i = 0; i < n; i++)
@@ -222,161 +225,12 @@ static void test_static_index_rank(void **state)
 	ms_ctx_free(ctx);
 }
 
-/*
- * Splicing windows into a view: reference = old ranges cut at the windows,
- * plus the windows' ranges, sorted, with mergeable neighbours merged.
- */
-static size_t reference_splice(ms__range *out, const ms__range *old, size_t nr_old,
-			       const ms__window *w, size_t nr_w)
-{
-	size_t n = 0, i, j, k;
-
-	for (i = 0; i < nr_old; i++) {
-		ms__range piece = old[i];
-		bool gone = false;
-
-		/* Addresses of this piece inside no window survive. */
-		for (j = 0; j < nr_w && !gone; j++) {
-			if (w[j].hi < piece.start || w[j].lo > piece.last)
-				continue;
-			if (w[j].lo > piece.start) {
-				out[n] = piece;
-				out[n++].last = w[j].lo - 1;
-			}
-			if (w[j].hi >= piece.last) {
-				gone = true;
-			} else {
-				piece.offset_in_region += w[j].hi + 1 - piece.start;
-				piece.start = w[j].hi + 1;
-			}
-		}
-		if (!gone)
-			out[n++] = piece;
-	}
-	for (j = 0; j < nr_w; j++)
-		for (k = 0; k < w[j].nr; k++)
-			out[n++] = w[j].ranges[k];
-	/* Sort (insertion sort is enough here) and merge. */
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && out[j - 1].start > out[j].start; j--) {
-			ms__range t = out[j];
-
-			out[j] = out[j - 1];
-			out[j - 1] = t;
-		}
-	for (i = 0, k = 0; i < n; i++) {
-		if (k > 0 && ms__render_can_merge(&out[k - 1], &out[i]))
-			out[k - 1].last = out[i].last;
-		else
-			out[k++] = out[i];
-	}
-	return k;
-}
-
-static void test_splice_matches_reference(void **state)
-{
-	ms_region *regions[3];
-	ms_ctx *ctx;
-	int iter;
-
-	(void)state;
-	rng_state = 4;
-	assert_int_equal(ms_ctx_new(&ctx), 0);
-	for (int r = 0; r < 3; r++)
-		assert_int_equal(ms_region_new_io(&regions[r], ctx, "r", 0x1000, NULL, NULL), 0);
-	for (iter = 0; iter < 400; iter++) {
-		size_t nr_old = next_random() % (iter < 200 ? 40 : 400);
-		ms__range *old = calloc(nr_old + 1, sizeof(*old));
-		ms__window w[4];
-		size_t nr_w = 1 + next_random() % 4, total_new = 0, j, k, nr_ref;
-		uint64_t span = 1 + nr_old * 8, pos = 0;
-		ms__range *ref;
-		ref_view v;
-		ms_flatview *fv;
-		int rc;
-
-		/* Small ranges over [0, span): mostly adjacent, often mergeable. */
-		for (j = 0, k = 0; j < nr_old; j++) {
-			uint64_t len = 1 + next_random() % 8;
-
-			pos += next_random() % 3 == 0 ? next_random() % 4 : 0;
-			old[k].start = pos;
-			old[k].last = pos + len - 1;
-			old[k].region = regions[next_random() % 3];
-			old[k].offset_in_region = pos;
-			pos += len;
-			if (k > 0 && ms__render_can_merge(&old[k - 1], &old[k]))
-				old[k - 1].last = old[k].last;
-			else
-				k++;
-		}
-		nr_old = k;
-		span = pos + 16;
-		/* Sorted disjoint windows with ranges that stay inside them. */
-		pos = next_random() % 8;
-		for (j = 0; j < nr_w; j++) {
-			uint64_t len = 1 + next_random() % (span / 2 + 1), cur;
-
-			w[j].lo = pos;
-			w[j].hi = pos + len - 1;
-			w[j].ranges = calloc(len, sizeof(ms__range));
-			w[j].nr = 0;
-			for (cur = w[j].lo; cur <= w[j].hi;) {
-				uint64_t piece = 1 + next_random() % 6;
-
-				if (cur + piece - 1 > w[j].hi)
-					piece = w[j].hi - cur + 1;
-				if (next_random() % 4) {
-					ms__range *r = &w[j].ranges[w[j].nr];
-
-					r->start = cur;
-					r->last = cur + piece - 1;
-					r->region = regions[next_random() % 3];
-					r->offset_in_region = cur;
-					if (w[j].nr > 0 && ms__render_can_merge(r - 1, r))
-						(r - 1)->last = r->last;
-					else
-						w[j].nr++;
-				}
-				cur += piece;
-			}
-			total_new += w[j].nr;
-			pos = w[j].hi + 1 + next_random() % 20;
-		}
-		v = (ref_view){NULL, old, nr_old};
-		assert_int_equal(ms__flatview_new(&v.fv, ctx, regions[0], old, nr_old), 0);
-		ref = calloc(nr_old + total_new + 2 * nr_w + 1, sizeof(*ref));
-		nr_ref = reference_splice(ref, old, nr_old, w, nr_w);
-		rc = ms__flatview_splice(&fv, v.fv, regions[0], w, nr_w);
-		assert_int_equal(rc, 0);
-		assert_int_equal(ms__flatview_check(fv), 0);
-		assert_int_equal(ms_flatview_nr_ranges(fv), nr_ref);
-		for (j = 0; j < nr_ref; j++)
-			assert_true(same_range(ms__flatview_at(fv, j), &ref[j]));
-		{
-			ref_view nv = {fv, ref, nr_ref};
-
-			check_view(&nv);
-		}
-		ms_flatview_unref(fv);
-		ms_flatview_unref(v.fv);
-		for (j = 0; j < nr_w; j++)
-			free(w[j].ranges);
-		free(ref);
-		free(old);
-	}
-	for (int r = 0; r < 3; r++)
-		ms_region_unref(regions[r]);
-	ms_ctx_free(ctx);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup_matches_linear_scan_for_every_size),
 		cmocka_unit_test(test_lookup_large_views_and_sequential_walk),
 		cmocka_unit_test(test_static_index_rank),
-		cmocka_unit_test(test_splice_matches_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,98 +32,12 @@
 #include <cmocka.h>
 
 #include "ms_unit.h"
+#include "ms_recorder.h"
 
 #define MAX_FAULT_POINTS 1000
 #define BANK_REGIONS 64 /* enough painted ranges to make the renderer grow its pool */
 
-/* ---- a recording listener (one line per callback) -------------------------- */
-
-typedef struct recorder {
-	const char *name;
-	strbuf *log;
-	ms_listener *l;
-} recorder;
-
-static void rec(void *opaque, const char *what, const ms_section *s)
-{
-	recorder *r = opaque;
-
-	sb_printf(r->log, "%s %s", r->name, what);
-	if (s) {
-		sb_printf(r->log, " ");
-		section_append(r->log, s);
-	}
-	sb_printf(r->log, "\n");
-}
-
-static void on_begin(void *o)
-{
-	rec(o, "begin", NULL);
-}
-
-static void on_commit(void *o)
-{
-	rec(o, "commit", NULL);
-}
-
-static void on_add(const ms_section *s, void *o)
-{
-	rec(o, "add", s);
-}
-
-static void on_del(const ms_section *s, void *o)
-{
-	rec(o, "del", s);
-}
-
-static void on_nop(const ms_section *s, void *o)
-{
-	rec(o, "nop", s);
-}
-
-static void on_log_start(const ms_section *s, uint8_t old_mask, uint8_t new_mask, void *o)
-{
-	(void)old_mask;
-	(void)new_mask;
-	rec(o, "log_start", s);
-}
-
-static void on_log_stop(const ms_section *s, uint8_t old_mask, uint8_t new_mask, void *o)
-{
-	(void)old_mask;
-	(void)new_mask;
-	rec(o, "log_stop", s);
-}
-
-static const ms_listener_ops recorder_ops = {
-	.begin = on_begin,
-	.commit = on_commit,
-	.region_add = on_add,
-	.region_del = on_del,
-	.region_nop = on_nop,
-	.log_start = on_log_start,
-	.log_stop = on_log_stop,
-};
-
 /* ---- the machine -------------------------------------------------------------- */
-
-static uint64_t dev_read(uint64_t addr, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)size;
-	(void)opaque;
-	return 0;
-}
-
-static void dev_write(uint64_t addr, uint64_t data, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)data;
-	(void)size;
-	(void)opaque;
-}
-
-static const ms_region_ops dev_ops = {.read = dev_read, .write = dev_write};
 
 /*
  * system (container 2^64): address spaces "cpu" and "cpu2" (one shared view)
@@ -175,7 +89,7 @@ static world *world_new(void)
 	ctx = w->ctx = new_ctx();
 	assert_int_equal(ms_region_new_container(&w->r[R_SYSTEM], ctx, "system", MS_SIZE_2_64), 0);
 	assert_int_equal(ms_region_new_ram(&w->r[R_RAM0], ctx, "ram0", 0x1000), 0);
-	assert_int_equal(ms_region_new_io(&w->r[R_DEV], ctx, "dev", 0x100, &dev_ops, NULL), 0);
+	assert_int_equal(ms_region_new_io(&w->r[R_DEV], ctx, "dev", 0x100, nop_ops(), NULL), 0);
 	assert_int_equal(ms_region_new_container(&w->r[R_BOX], ctx, "box", 0x1000), 0);
 	assert_int_equal(ms_region_new_ram(&w->r[R_BOXRAM], ctx, "boxram", 0x100), 0);
 	assert_int_equal(ms_region_new_container(&w->r[R_BANK], ctx, "bank", 0x10000), 0);
@@ -206,10 +120,10 @@ static world *world_new(void)
 	assert_int_equal(ms_as_new(&w->cpu, ctx, w->r[R_SYSTEM], "cpu"), 0);
 	assert_int_equal(ms_as_new(&w->cpu2, ctx, w->r[R_SYSTEM], "cpu2"), 0);
 	assert_int_equal(ms_as_new(&w->dma, ctx, w->r[R_DMAROOT], "dma"), 0);
-	w->lcpu = (recorder){"L", &w->log, NULL};
-	w->ldma = (recorder){"D", &w->log, NULL};
-	assert_int_equal(ms_listener_register(&w->lcpu.l, w->cpu, &recorder_ops, &w->lcpu), 0);
-	assert_int_equal(ms_listener_register(&w->ldma.l, w->dma, &recorder_ops, &w->ldma), 0);
+	recorder_init(&w->lcpu, "L", &w->log, 0);
+	recorder_init(&w->ldma, "D", &w->log, 0);
+	rec_listen(&w->lcpu, w->cpu);
+	rec_listen(&w->ldma, w->dma);
 	sb_reset(&w->log);
 	return w;
 }
@@ -422,14 +336,16 @@ static unsigned fault_loop(const char *what, operation op)
 
 FAULT_TEST(new_container, { return ms_region_new_container(&w->created, w->ctx, "new", 0x1000); })
 
-FAULT_TEST(new_io, { return ms_region_new_io(&w->created, w->ctx, "new", 0x1000, &dev_ops, NULL); })
+FAULT_TEST(new_io,
+	   { return ms_region_new_io(&w->created, w->ctx, "new", 0x1000, nop_ops(), NULL); })
 
 FAULT_TEST(new_ram, { return ms_region_new_ram(&w->created, w->ctx, "new", 0x1000); })
 
 FAULT_TEST(new_rom, { return ms_region_new_rom(&w->created, w->ctx, "new", 0x1000); })
 
-FAULT_TEST(new_rom_device,
-	   { return ms_region_new_rom_device(&w->created, w->ctx, "new", 0x1000, &dev_ops, NULL); })
+FAULT_TEST(new_rom_device, {
+	return ms_region_new_rom_device(&w->created, w->ctx, "new", 0x1000, nop_ops(), NULL);
+})
 
 FAULT_TEST(new_ram_device, {
 	return ms_region_new_ram_device(&w->created, w->ctx, "new", sizeof(w->host), w->host);
@@ -501,8 +417,8 @@ FAULT_TEST(as_new_rendered, { return ms_as_new(&w->new_as, w->ctx, w->r[R_BOX], 
 FAULT_TEST(as_new_shared, { return ms_as_new(&w->new_as, w->ctx, w->r[R_SYSTEM], "new"); })
 
 FAULT_TEST(listener_register, {
-	w->lnew = (recorder){"N", &w->log, NULL};
-	return ms_listener_register(&w->lnew.l, w->cpu, &recorder_ops, &w->lnew);
+	recorder_init(&w->lnew, "N", &w->log, 0);
+	return ms_listener_register(&w->lnew.l, w->cpu, &w->lnew.ops, &w->lnew);
 })
 
 /* ---- transactions -------------------------------------------------------------- */

@@ -169,6 +169,20 @@ static uint32_t settled_refs(const ms_region *r)
 	return region_refs(r);
 }
 
+/*
+ * Map @len bytes at @addr, which must be RAM usable in place: the map must
+ * return @want and cover @want_len bytes. Unmapped at once, nothing accessed.
+ */
+static void expect_in_place(fixture *f, uint64_t addr, uint64_t len, bool is_write,
+			    const void *want, uint64_t want_len)
+{
+	uint8_t *p = ms_as_map(f->as, addr, &len, is_write, ATTRS);
+
+	assert_ptr_equal(p, want);
+	assert_int_equal(len, want_len);
+	assert_int_equal(ms_as_unmap(f->as, p, len, is_write, 0), 0);
+}
+
 static bool points_into(const void *p, const ms_region *r)
 {
 	const uint8_t *base = ms_region_ram_ptr(r);
@@ -222,12 +236,9 @@ static void test_ram_map_is_clamped_at_the_end_of_the_ram(void **state)
 {
 	fixture *f = *state;
 	ms_region *ram = add_ram(f, "ram", 0x10000, 0x1000);
-	uint64_t len = 0x10000;
-	uint8_t *p = ms_as_map(f->as, 0x10800, &len, false, ATTRS);
 
-	assert_ptr_equal(p, (uint8_t *)ms_region_ram_ptr(ram) + 0x800);
-	assert_int_equal(len, 0x800);
-	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+	expect_in_place(f, 0x10800, 0x10000, false, (uint8_t *)ms_region_ram_ptr(ram) + 0x800,
+			0x800);
 }
 
 static void test_ram_map_extends_across_adjacent_aliases_of_one_ram(void **state)
@@ -235,8 +246,6 @@ static void test_ram_map_extends_across_adjacent_aliases_of_one_ram(void **state
 	fixture *f = *state;
 	ms_region *ram, *lo, *hi;
 	strbuf sb;
-	uint64_t len = 0x2000;
-	uint8_t *p;
 
 	assert_int_equal(ms_region_new_ram(&ram, f->ctx, "ram", 0x2000), 0);
 	assert_int_equal(ms_region_new_alias(&lo, f->ctx, "lo", ram, 0, 0x1000), 0);
@@ -246,10 +255,7 @@ static void test_ram_map_extends_across_adjacent_aliases_of_one_ram(void **state
 	/* Contiguous windows of one region merge into one range. */
 	assert_string_equal(as_view_str(&sb, f->as), "100000-101fff ram @0\n");
 
-	p = ms_as_map(f->as, 0x100000, &len, true, ATTRS);
-	assert_ptr_equal(p, ms_region_ram_ptr(ram));
-	assert_int_equal(len, 0x2000);
-	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
+	expect_in_place(f, 0x100000, 0x2000, true, ms_region_ram_ptr(ram), 0x2000);
 	ms_region_unref(ram);
 }
 
@@ -271,11 +277,7 @@ static void test_ram_map_extends_across_a_readonly_split_for_reads_only(void **s
 	assert_string_equal(as_view_str(&sb, f->as), "0000-0fff ram @0\n1000-1fff ram @1000 ro\n");
 
 	/* Reads: one region at contiguous offsets, both usable in place. */
-	len = 0x2000;
-	p = ms_as_map(f->as, 0, &len, false, ATTRS);
-	assert_ptr_equal(p, ms_region_ram_ptr(ram));
-	assert_int_equal(len, 0x2000);
-	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+	expect_in_place(f, 0, 0x2000, false, ms_region_ram_ptr(ram), 0x2000);
 
 	/* Writes: the readonly range is not usable in place. */
 	len = 0x2000;
@@ -302,18 +304,9 @@ static void test_ram_map_stops_at_a_different_region(void **state)
 	fixture *f = *state;
 	ms_region *a = add_ram(f, "a", 0, 0x1000);
 	ms_region *b = add_ram(f, "b", 0x1000, 0x1000);
-	uint64_t len = 0x2000;
-	uint8_t *p = ms_as_map(f->as, 0x800, &len, false, ATTRS);
 
-	assert_ptr_equal(p, (uint8_t *)ms_region_ram_ptr(a) + 0x800);
-	assert_int_equal(len, 0x800);
-	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
-
-	len = 0x2000;
-	p = ms_as_map(f->as, 0x1000, &len, false, ATTRS);
-	assert_ptr_equal(p, ms_region_ram_ptr(b));
-	assert_int_equal(len, 0x1000);
-	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+	expect_in_place(f, 0x800, 0x2000, false, (uint8_t *)ms_region_ram_ptr(a) + 0x800, 0x800);
+	expect_in_place(f, 0x1000, 0x2000, false, ms_region_ram_ptr(b), 0x1000);
 }
 
 static void test_ram_map_stops_where_offsets_of_the_same_ram_jump(void **state)
@@ -321,8 +314,6 @@ static void test_ram_map_stops_where_offsets_of_the_same_ram_jump(void **state)
 	fixture *f = *state;
 	ms_region *ram, *lo, *hi;
 	strbuf sb;
-	uint64_t len = 0x2000;
-	uint8_t *p;
 
 	assert_int_equal(ms_region_new_ram(&ram, f->ctx, "ram", 0x4000), 0);
 	assert_int_equal(ms_region_new_alias(&lo, f->ctx, "lo", ram, 0, 0x1000), 0);
@@ -331,10 +322,7 @@ static void test_ram_map_stops_where_offsets_of_the_same_ram_jump(void **state)
 	place(f, 0x1000, hi);
 	assert_string_equal(as_view_str(&sb, f->as), "0000-0fff ram @0\n1000-1fff ram @3000\n");
 
-	p = ms_as_map(f->as, 0, &len, false, ATTRS);
-	assert_ptr_equal(p, ms_region_ram_ptr(ram));
-	assert_int_equal(len, 0x1000);
-	assert_int_equal(ms_as_unmap(f->as, p, len, false, 0), 0);
+	expect_in_place(f, 0, 0x2000, false, ms_region_ram_ptr(ram), 0x1000);
 	ms_region_unref(ram);
 }
 

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "memspace.h"
+#include "ms_unit.h"
 
 /*
  * QEMU 7.2 `info mtree -D` / `info mtree -f` text of x86_64-pc, taken from
@@ -285,87 +286,11 @@
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static ms_ctx *new_ctx(void)
-{
-	ms_ctx *ctx = NULL;
-
-	assert_int_equal(ms_ctx_new(&ctx), 0);
-	assert_non_null(ctx);
-	return ctx;
-}
-
-static ms_region *new_container(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r = NULL;
-
-	assert_int_equal(ms_region_new_container(&r, ctx, name, size), 0);
-	return r;
-}
-
-static ms_region *new_io(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r = NULL;
-
-	assert_int_equal(ms_region_new_io(&r, ctx, name, size, NULL, NULL), 0);
-	return r;
-}
-
-static ms_region *new_ram(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r = NULL;
-
-	assert_int_equal(ms_region_new_ram(&r, ctx, name, size), 0);
-	return r;
-}
-
-static ms_region *new_rom(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r = NULL;
-
-	assert_int_equal(ms_region_new_rom(&r, ctx, name, size), 0);
-	return r;
-}
-
-static ms_region *new_alias(ms_ctx *ctx, const char *name, ms_region *target, uint64_t offset,
-			    uint64_t size)
-{
-	ms_region *r = NULL;
-
-	assert_int_equal(ms_region_new_alias(&r, ctx, name, target, offset, size), 0);
-	return r;
-}
-
-static uint64_t dev_read(uint64_t addr, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)size;
-	(void)opaque;
-	return 0;
-}
-
-static void dev_write(uint64_t addr, uint64_t data, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)data;
-	(void)size;
-	(void)opaque;
-}
-
-static const ms_region_ops dev_ops = {.read = dev_read, .write = dev_write};
-
 /* Place @sub in @container and hand our reference to the container. */
 static void put(ms_region *container, ms_region *sub, uint64_t addr, int priority)
 {
 	assert_int_equal(ms_region_add_subregion_overlap(container, addr, sub, priority), 0);
 	ms_region_unref(sub);
-}
-
-static ms_as *new_as(ms_ctx *ctx, ms_region *root, const char *name)
-{
-	ms_as *as = NULL;
-
-	assert_int_equal(ms_as_new(&as, ctx, root, name), 0);
-	return as;
 }
 
 static char *dump(ms_ctx *ctx, unsigned flags)
@@ -1003,7 +928,7 @@ static ms_ctx *build_kinds_topology(ms_region **flash)
 	assert_int_equal(ms_region_set_readonly(r, true), 0);
 	put(sys, r, 0x4000, 0);
 	ms_region_unref(backing);
-	assert_int_equal(ms_region_new_rom_device(flash, ctx, "flash", 0x1000, &dev_ops, NULL), 0);
+	assert_int_equal(ms_region_new_rom_device(flash, ctx, "flash", 0x1000, nop_ops(), NULL), 0);
 	put(sys, *flash, 0x5000, 0);
 	assert_int_equal(ms_region_new_ram_device(&r, ctx, "bar", sizeof(bar_memory), bar_memory),
 			 0);

@@ -19,22 +19,6 @@
 
 /* ---- a device ------------------------------------------------------------ */
 
-static uint64_t dev_read(uint64_t addr, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)size;
-	(void)opaque;
-	return 0;
-}
-
-static void dev_write(uint64_t addr, uint64_t data, unsigned size, void *opaque)
-{
-	(void)addr;
-	(void)data;
-	(void)size;
-	(void)opaque;
-}
-
 static ms_result dev_read_attrs(uint64_t *data, uint64_t addr, unsigned size, ms_attrs attrs,
 				void *opaque)
 {
@@ -58,8 +42,8 @@ static ms_result dev_write_attrs(uint64_t addr, uint64_t data, unsigned size, ms
 }
 
 static const ms_region_ops good_ops = {
-	.read = dev_read,
-	.write = dev_write,
+	.read = nop_read,
+	.write = nop_write,
 	.endianness = MS_ENDIAN_LITTLE,
 };
 
@@ -105,8 +89,8 @@ static void test_container_and_io_accept_size_zero_and_2_64(void **state)
 	ms_region *c0, *c64, *io0, *io64, *al0, *al64;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c0, ctx, "c0", 0), 0);
-	assert_int_equal(ms_region_new_container(&c64, ctx, "c64", MS_SIZE_2_64), 0);
+	c0 = new_container(ctx, "c0", 0);
+	c64 = new_container(ctx, "c64", MS_SIZE_2_64);
 	assert_int_equal(ms_region_new_io(&io0, ctx, "io0", 0, NULL, NULL), 0);
 	assert_int_equal(ms_region_new_io(&io64, ctx, "io64", MS_SIZE_2_64, &good_ops, NULL), 0);
 	assert_int_equal(ms_region_new_alias(&al0, ctx, "al0", c64, 0, 0), 0);
@@ -174,23 +158,23 @@ typedef struct bad_ops_case {
 } bad_ops_case;
 
 static const bad_ops_case bad_ops_cases[] = {
-	{"no read", {.write = dev_write}},
-	{"no write", {.read = dev_read}},
-	{"valid.min 3", {.read = dev_read, .write = dev_write, .valid.min_access_size = 3}},
-	{"valid.max 16", {.read = dev_read, .write = dev_write, .valid.max_access_size = 16}},
-	{"impl.min 3", {.read = dev_read, .write = dev_write, .impl.min_access_size = 3}},
-	{"impl.max 16", {.read = dev_read, .write = dev_write, .impl.max_access_size = 16}},
+	{"no read", {.write = nop_write}},
+	{"no write", {.read = nop_read}},
+	{"valid.min 3", {.read = nop_read, .write = nop_write, .valid.min_access_size = 3}},
+	{"valid.max 16", {.read = nop_read, .write = nop_write, .valid.max_access_size = 16}},
+	{"impl.min 3", {.read = nop_read, .write = nop_write, .impl.min_access_size = 3}},
+	{"impl.max 16", {.read = nop_read, .write = nop_write, .impl.max_access_size = 16}},
 	{"valid.min 8 > valid.max 4",
-	 {.read = dev_read,
-	  .write = dev_write,
+	 {.read = nop_read,
+	  .write = nop_write,
 	  .valid = {.min_access_size = 8, .max_access_size = 4}}},
 	{"impl.min 4 > impl.max 2",
-	 {.read = dev_read,
-	  .write = dev_write,
+	 {.read = nop_read,
+	  .write = nop_write,
 	  .impl = {.min_access_size = 4, .max_access_size = 2}}},
 	{"valid.min 8 > default max 4",
-	 {.read = dev_read, .write = dev_write, .valid.min_access_size = 8}},
-	{"endianness 3", {.read = dev_read, .write = dev_write, .endianness = (ms_endian)3}},
+	 {.read = nop_read, .write = nop_write, .valid.min_access_size = 8}},
+	{"endianness 3", {.read = nop_read, .write = nop_write, .endianness = (ms_endian)3}},
 };
 
 static void test_invalid_ops_tables_are_rejected(void **state)
@@ -423,7 +407,7 @@ static void test_constructors_refuse_null_arguments(void **state)
 	ms_region *t, *r;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&t, ctx, "t", 0x100), 0);
+	t = new_container(ctx, "t", 0x100);
 	assert_int_equal(ms_region_new_container(NULL, ctx, "x", 1), -EINVAL);
 	assert_int_equal(ms_region_new_ram(NULL, ctx, "x", 1), -EINVAL);
 	assert_int_equal(ms_region_new_io(NULL, ctx, "x", 1, NULL, NULL), -EINVAL);
@@ -473,7 +457,7 @@ static void test_owner_is_copied_and_clearable(void **state)
 	ms_region *r;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&r, ctx, "c", 0x100), 0);
+	r = new_container(ctx, "c", 0x100);
 	assert_int_equal(ms_region_set_owner(r, owner), 0);
 	owner[0] = 'X';
 	assert_string_equal(ms_region_owner(r), "pci-dev");
@@ -511,13 +495,13 @@ static int world_setup(void **state)
 
 	assert_non_null(w);
 	w->ctx = new_ctx();
-	assert_int_equal(ms_region_new_container(&w->root, w->ctx, "root", 0x10000), 0);
+	w->root = new_container(w->ctx, "root", 0x10000);
 	assert_int_equal(ms_region_new_ram(&w->ram0, w->ctx, "ram0", 0x1000), 0);
-	assert_int_equal(ms_region_new_container(&w->box, w->ctx, "box", 0x1000), 0);
+	w->box = new_container(w->ctx, "box", 0x1000);
 	assert_int_equal(ms_region_new_io(&w->dev, w->ctx, "dev", 0x100, &good_ops, NULL), 0);
 	assert_int_equal(ms_region_new_alias(&w->al, w->ctx, "al", w->ram0, 0, 0x1000), 0);
 	assert_int_equal(ms_region_new_io(&w->loose, w->ctx, "loose", 0x100, NULL, NULL), 0);
-	assert_int_equal(ms_as_new(&w->as, w->ctx, w->root, "as"), 0);
+	w->as = new_as(w->ctx, w->root, "as");
 	assert_int_equal(ms_region_add_subregion(w->root, 0, w->ram0), 0);
 	assert_int_equal(ms_region_add_subregion(w->box, 0, w->dev), 0);
 	assert_int_equal(ms_region_add_subregion(w->root, 0x2000, w->box), 0);
@@ -615,9 +599,9 @@ static void test_add_region_into_its_own_descendant_is_eloop(void **state)
 	/* root is the container of box: root into box would be a cycle. */
 	EXPECT_REFUSED(w, ms_region_add_subregion(w->box, 0x10, w->root), -ELOOP);
 	/* A three-level chain outside any address space. */
-	assert_int_equal(ms_region_new_container(&a, w->ctx, "a", 0x100), 0);
-	assert_int_equal(ms_region_new_container(&b, w->ctx, "b", 0x100), 0);
-	assert_int_equal(ms_region_new_container(&c, w->ctx, "c", 0x100), 0);
+	a = new_container(w->ctx, "a", 0x100);
+	b = new_container(w->ctx, "b", 0x100);
+	c = new_container(w->ctx, "c", 0x100);
 	assert_int_equal(ms_region_add_subregion(a, 0, b), 0);
 	assert_int_equal(ms_region_add_subregion(b, 0, c), 0);
 	EXPECT_REFUSED(w, ms_region_add_subregion(c, 0, a), -ELOOP);
@@ -635,7 +619,7 @@ static void test_regions_of_two_contexts_never_mix(void **state)
 	ms_region *foreign, *alias = (ms_region *)&alias;
 	ms_as *as = (ms_as *)&as;
 
-	assert_int_equal(ms_region_new_container(&foreign, other, "foreign", 0x100), 0);
+	foreign = new_container(other, "foreign", 0x100);
 	EXPECT_REFUSED(w, ms_region_add_subregion(w->root, 0x8000, foreign), -EXDEV);
 	EXPECT_REFUSED(w, ms_region_add_subregion(foreign, 0, w->loose), -EXDEV);
 	EXPECT_REFUSED(w, ms_region_add_subregion_overlap(foreign, 0, w->loose, 1), -EXDEV);
@@ -766,22 +750,6 @@ static void test_mutations_refuse_null(void **state)
 
 /* ---- subregion list order ----------------------------------------------- */
 
-static ms_region *io(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_io(&r, ctx, name, size, NULL, NULL), 0);
-	return r;
-}
-
-static ms_region *ram(ms_ctx *ctx, const char *name, uint64_t size)
-{
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_ram(&r, ctx, name, size), 0);
-	return r;
-}
-
 static void test_subregions_are_sorted_by_priority_descending(void **state)
 {
 	ms_ctx *ctx = new_ctx();
@@ -789,12 +757,12 @@ static void test_subregions_are_sorted_by_priority_descending(void **state)
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x1000), 0);
-	a = io(ctx, "a", 0x10);
-	b = io(ctx, "b", 0x10);
-	m = io(ctx, "m", 0x10);
-	d = io(ctx, "d", 0x10);
-	e = io(ctx, "e", 0x10);
+	c = new_container(ctx, "c", 0x1000);
+	a = new_io(ctx, "a", 0x10);
+	b = new_io(ctx, "b", 0x10);
+	m = new_io(ctx, "m", 0x10);
+	d = new_io(ctx, "d", 0x10);
+	e = new_io(ctx, "e", 0x10);
 	assert_int_equal(ms_region_add_subregion_overlap(c, 0x000, a, 0), 0);
 	assert_int_equal(ms_region_add_subregion_overlap(c, 0x100, b, 5), 0);
 	assert_int_equal(ms_region_add_subregion_overlap(c, 0x200, m, -1), 0);
@@ -816,123 +784,105 @@ static void test_subregions_are_sorted_by_priority_descending(void **state)
 
 static void test_equal_priority_later_added_wins_the_overlap(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root, *first, *second, *low;
-	ms_as *as;
+	rig m = rig_new(0x10000);
+	ms_region *first, *second, *low;
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&root, ctx, "root", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
-	first = ram(ctx, "first", 0x2000);
-	second = ram(ctx, "second", 0x1000);
-	low = ram(ctx, "low", 0x4000);
-	assert_int_equal(ms_region_add_subregion(root, 0, first), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x1800, second), 0);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0, low, -1), 0);
-	assert_string_equal(subs_str(&sb, root), "second,first,low");
-	assert_string_equal(as_view_str(&sb, as), "0000-17ff first @0\n"
-						  "1800-27ff second @0\n"
-						  "2800-3fff low @2800\n");
-	assert_int_equal(ms_as_free(as), 0);
+	first = new_ram(m.ctx, "first", 0x2000);
+	second = new_ram(m.ctx, "second", 0x1000);
+	low = new_ram(m.ctx, "low", 0x4000);
+	assert_int_equal(ms_region_add_subregion(m.root, 0, first), 0);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x1800, second), 0);
+	assert_int_equal(ms_region_add_subregion_overlap(m.root, 0, low, -1), 0);
+	assert_string_equal(subs_str(&sb, m.root), "second,first,low");
+	assert_string_equal(as_view_str(&sb, m.as), "0000-17ff first @0\n"
+						    "1800-27ff second @0\n"
+						    "2800-3fff low @2800\n");
 	ms_region_unref(first);
 	ms_region_unref(second);
 	ms_region_unref(low);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	rig_free(&m);
 }
 
 static void test_set_address_readds_in_front_of_equal_priorities(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root, *a, *b, *c, *hi;
-	ms_as *as;
+	rig m = rig_new(0x10000);
+	ms_region *a, *b, *c, *hi;
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&root, ctx, "root", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
-	a = ram(ctx, "a", 0x1000);
-	b = ram(ctx, "b", 0x1000);
-	c = ram(ctx, "c", 0x1000);
-	hi = io(ctx, "hi", 0x10);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0x8000, hi, 1), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x0000, a), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x2000, b), 0);
-	assert_int_equal(ms_region_add_subregion(root, 0x4000, c), 0);
-	assert_string_equal(subs_str(&sb, root), "hi,c,b,a");
+	a = new_ram(m.ctx, "a", 0x1000);
+	b = new_ram(m.ctx, "b", 0x1000);
+	c = new_ram(m.ctx, "c", 0x1000);
+	hi = new_io(m.ctx, "hi", 0x10);
+	assert_int_equal(ms_region_add_subregion_overlap(m.root, 0x8000, hi, 1), 0);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x0000, a), 0);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x2000, b), 0);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x4000, c), 0);
+	assert_string_equal(subs_str(&sb, m.root), "hi,c,b,a");
 	/* Moving a onto b: a is re-added, so it is first among equals and wins. */
 	assert_int_equal(ms_region_set_address(a, 0x2800), 0);
 	assert_int_equal(ms_region_addr(a), 0x2800);
-	assert_string_equal(subs_str(&sb, root), "hi,a,c,b");
-	assert_string_equal(as_view_str(&sb, as), "2000-27ff b @0\n"
-						  "2800-37ff a @0\n"
-						  "4000-4fff c @0\n"
-						  "8000-800f hi @0\n");
+	assert_string_equal(subs_str(&sb, m.root), "hi,a,c,b");
+	assert_string_equal(as_view_str(&sb, m.as), "2000-27ff b @0\n"
+						    "2800-37ff a @0\n"
+						    "4000-4fff c @0\n"
+						    "8000-800f hi @0\n");
 	/* The same address is no move: the order stays. */
 	assert_int_equal(ms_region_set_address(b, 0x2000), 0);
-	assert_string_equal(subs_str(&sb, root), "hi,a,c,b");
+	assert_string_equal(subs_str(&sb, m.root), "hi,a,c,b");
 	/* Moving b re-adds it in front of a (never in front of a higher priority). */
 	assert_int_equal(ms_region_set_address(b, 0x3000), 0);
-	assert_string_equal(subs_str(&sb, root), "hi,b,a,c");
-	assert_string_equal(as_view_str(&sb, as), "2800-2fff a @0\n"
-						  "3000-3fff b @0\n"
-						  "4000-4fff c @0\n"
-						  "8000-800f hi @0\n");
+	assert_string_equal(subs_str(&sb, m.root), "hi,b,a,c");
+	assert_string_equal(as_view_str(&sb, m.as), "2800-2fff a @0\n"
+						    "3000-3fff b @0\n"
+						    "4000-4fff c @0\n"
+						    "8000-800f hi @0\n");
 	/* A region without a container just records its address. */
-	assert_int_equal(ms_region_del_subregion(root, c), 0);
+	assert_int_equal(ms_region_del_subregion(m.root, c), 0);
 	assert_int_equal(ms_region_set_address(c, 0x1234), 0);
 	assert_int_equal(ms_region_addr(c), 0x1234);
 	assert_null(ms_region_container(c));
-	assert_int_equal(ms_as_free(as), 0);
 	ms_region_unref(a);
 	ms_region_unref(b);
 	ms_region_unref(c);
 	ms_region_unref(hi);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	rig_free(&m);
 }
 
 static void test_set_priority_reorders_siblings(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root, *a, *b, *c;
-	ms_as *as;
+	rig m = rig_new(0x10000);
+	ms_region *a, *b, *c;
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&root, ctx, "root", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
-	a = ram(ctx, "a", 0x1000);
-	b = ram(ctx, "b", 0x1000);
-	c = ram(ctx, "c", 0x1000);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0, a, 2), 0);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0, b, 1), 0);
-	assert_int_equal(ms_region_add_subregion_overlap(root, 0, c, 0), 0);
-	assert_string_equal(subs_str(&sb, root), "a,b,c");
-	assert_string_equal(as_view_str(&sb, as), "0000-0fff a @0\n");
+	a = new_ram(m.ctx, "a", 0x1000);
+	b = new_ram(m.ctx, "b", 0x1000);
+	c = new_ram(m.ctx, "c", 0x1000);
+	assert_int_equal(ms_region_add_subregion_overlap(m.root, 0, a, 2), 0);
+	assert_int_equal(ms_region_add_subregion_overlap(m.root, 0, b, 1), 0);
+	assert_int_equal(ms_region_add_subregion_overlap(m.root, 0, c, 0), 0);
+	assert_string_equal(subs_str(&sb, m.root), "a,b,c");
+	assert_string_equal(as_view_str(&sb, m.as), "0000-0fff a @0\n");
 	assert_int_equal(ms_region_set_priority(c, 10), 0);
 	assert_int_equal(ms_region_priority(c), 10);
-	assert_string_equal(subs_str(&sb, root), "c,a,b");
-	assert_string_equal(as_view_str(&sb, as), "0000-0fff c @0\n");
+	assert_string_equal(subs_str(&sb, m.root), "c,a,b");
+	assert_string_equal(as_view_str(&sb, m.as), "0000-0fff c @0\n");
 	/* Equal to a's priority: re-added, so in front of a. */
 	assert_int_equal(ms_region_set_priority(b, 2), 0);
-	assert_string_equal(subs_str(&sb, root), "c,b,a");
+	assert_string_equal(subs_str(&sb, m.root), "c,b,a");
 	assert_int_equal(ms_region_set_priority(c, -3), 0);
-	assert_string_equal(subs_str(&sb, root), "b,a,c");
-	assert_string_equal(as_view_str(&sb, as), "0000-0fff b @0\n");
+	assert_string_equal(subs_str(&sb, m.root), "b,a,c");
+	assert_string_equal(as_view_str(&sb, m.as), "0000-0fff b @0\n");
 	/* Same priority: no change, no reorder. */
 	assert_int_equal(ms_region_set_priority(a, 2), 0);
-	assert_string_equal(subs_str(&sb, root), "b,a,c");
-	assert_int_equal(ms_as_free(as), 0);
+	assert_string_equal(subs_str(&sb, m.root), "b,a,c");
 	ms_region_unref(a);
 	ms_region_unref(b);
 	ms_region_unref(c);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	rig_free(&m);
 }
 
 /* ---- reference counting ------------------------------------------------- */
@@ -943,8 +893,8 @@ static void test_unrefd_region_lives_in_its_container_until_removed(void **state
 	ms_region *c, *r, *inside;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x1000), 0);
-	r = ram(ctx, "r", 0x100);
+	c = new_container(ctx, "c", 0x1000);
+	r = new_ram(ctx, "r", 0x100);
 	assert_int_equal(ms_region_add_subregion(c, 0x100, r), 0);
 	ms_region_unref(r); /* only the container holds it now */
 	assert_int_equal(live_regions(ctx), 2);
@@ -965,9 +915,9 @@ static void test_freeing_a_container_releases_its_subregions(void **state)
 	ms_region *c, *inner, *r;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x1000), 0);
-	assert_int_equal(ms_region_new_container(&inner, ctx, "inner", 0x100), 0);
-	r = ram(ctx, "r", 0x10);
+	c = new_container(ctx, "c", 0x1000);
+	inner = new_container(ctx, "inner", 0x100);
+	r = new_ram(ctx, "r", 0x10);
 	assert_int_equal(ms_region_add_subregion(inner, 0, r), 0);
 	assert_int_equal(ms_region_add_subregion(c, 0, inner), 0);
 	ms_region_unref(r);
@@ -980,51 +930,42 @@ static void test_freeing_a_container_releases_its_subregions(void **state)
 
 static void test_alias_keeps_its_target_alive(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root, *r, *al;
-	ms_as *as;
+	rig m = rig_new(0x10000);
+	ms_region *r, *al;
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&root, ctx, "root", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
-	r = ram(ctx, "r", 0x1000);
-	assert_int_equal(ms_region_new_alias(&al, ctx, "al", r, 0x800, 0x800), 0);
+	r = new_ram(m.ctx, "r", 0x1000);
+	assert_int_equal(ms_region_new_alias(&al, m.ctx, "al", r, 0x800, 0x800), 0);
 	ms_region_unref(r);
-	assert_int_equal(ms_region_add_subregion(root, 0x4000, al), 0);
-	assert_string_equal(as_view_str(&sb, as), "4000-47ff r @800\n");
-	assert_int_equal(ms_region_del_subregion(root, al), 0);
-	assert_int_equal(live_regions(ctx), 3);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x4000, al), 0);
+	assert_string_equal(as_view_str(&sb, m.as), "4000-47ff r @800\n");
+	assert_int_equal(ms_region_del_subregion(m.root, al), 0);
+	assert_int_equal(live_regions(m.ctx), 3);
 	ms_region_unref(al);
-	assert_int_equal(live_regions(ctx), 1);
-	assert_int_equal(ms_as_free(as), 0);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	assert_int_equal(live_regions(m.ctx), 1);
+	rig_free(&m);
 }
 
 static void test_removed_region_stays_readable_through_a_held_view(void **state)
 {
-	ms_ctx *ctx = new_ctx();
-	ms_region *root, *r;
+	rig m = rig_new(0x10000);
+	ms_region *r;
 	ms_flatview *old_view;
 	unsigned char *mem;
 	ms_section s;
-	ms_as *as;
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&root, ctx, "root", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, root, "as"), 0);
-	r = ram(ctx, "r", 0x1000);
+	r = new_ram(m.ctx, "r", 0x1000);
 	mem = ms_region_ram_ptr(r);
 	memset(mem, 0x5a, 0x1000);
-	assert_int_equal(ms_region_add_subregion(root, 0x3000, r), 0);
-	old_view = ms_as_get_flatview(as);
-	assert_int_equal(ms_region_del_subregion(root, r), 0);
+	assert_int_equal(ms_region_add_subregion(m.root, 0x3000, r), 0);
+	old_view = ms_as_get_flatview(m.as);
+	assert_int_equal(ms_region_del_subregion(m.root, r), 0);
 	ms_region_unref(r); /* only the held view references it now */
-	assert_string_equal(as_view_str(&sb, as), "");
-	assert_int_equal(live_regions(ctx), 2);
+	assert_string_equal(as_view_str(&sb, m.as), "");
+	assert_int_equal(live_regions(m.ctx), 2);
 
 	assert_int_equal(ms_flatview_find(&s, old_view, 0x3010), 0);
 	assert_string_equal(ms_region_name(s.region), "r");
@@ -1034,12 +975,9 @@ static void test_removed_region_stays_readable_through_a_held_view(void **state)
 	assert_int_equal(mem[0], 0x5a);
 	assert_int_equal(mem[0xfff], 0x5a);
 	ms_flatview_unref(old_view);
-	assert_int_equal(live_regions(ctx), 1);
+	assert_int_equal(live_regions(m.ctx), 1);
 
-	assert_int_equal(ms_as_free(as), 0);
-	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
-	ms_ctx_free(ctx);
+	rig_free(&m);
 }
 
 /* ---- alias cycles through containment ------------------------------------ */
@@ -1055,10 +993,10 @@ typedef struct loop_world {
 static void loop_world_init(loop_world *w)
 {
 	w->ctx = new_ctx();
-	assert_int_equal(ms_region_new_container(&w->root, w->ctx, "root", 0x1000), 0);
-	w->ram = ram(w->ctx, "ram", 0x100);
+	w->root = new_container(w->ctx, "root", 0x1000);
+	w->ram = new_ram(w->ctx, "ram", 0x100);
 	assert_int_equal(ms_region_add_subregion(w->root, 0, w->ram), 0);
-	assert_int_equal(ms_as_new(&w->as, w->ctx, w->root, "as"), 0);
+	w->as = new_as(w->ctx, w->root, "as");
 }
 
 static void loop_world_fini(loop_world *w)
@@ -1104,7 +1042,7 @@ static void test_alias_covering_its_own_container_is_eloop(void **state)
 	assert_int_equal(region_refs(al), 1);
 
 	/* The context still works: the next change commits normally. */
-	more = ram(w.ctx, "more", 0x100);
+	more = new_ram(w.ctx, "more", 0x100);
 	assert_int_equal(ms_region_add_subregion(w.root, 0x800, more), 0);
 	assert_string_equal(as_view_str(&sb, w.as), "0000-00ff ram @0\n"
 						    "0800-08ff more @0\n");
@@ -1124,8 +1062,8 @@ static void test_alias_loop_through_flatview_root_is_eloop(void **state)
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x1000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, c, "as"), 0);
+	c = new_container(ctx, "c", 0x1000);
+	as = new_as(ctx, c, "as");
 	assert_int_equal(ms_region_new_alias(&al, ctx, "self", c, 0, 0x1000), 0);
 	assert_int_equal(ms_region_add_subregion(c, 0, al), -ELOOP);
 	assert_int_equal(ms_region_nr_subregions(c), 0);
@@ -1206,7 +1144,7 @@ static void test_alias_loop_outside_any_address_space_is_found_at_as_new(void **
 	uint64_t renders;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x1000), 0);
+	c = new_container(ctx, "c", 0x1000);
 	assert_int_equal(ms_region_new_alias(&al, ctx, "self", c, 0, 0x1000), 0);
 	/* Nothing renders c yet, so nothing can loop. */
 	assert_int_equal(ms_region_add_subregion(c, 0, al), 0);
@@ -1217,7 +1155,7 @@ static void test_alias_loop_outside_any_address_space_is_found_at_as_new(void **
 	assert_int_equal(ms_ctx_render_count(ctx), renders);
 	assert_int_equal(region_refs(c), 1 + 1); /* caller + alias */
 	assert_int_equal(ms_region_del_subregion(c, al), 0);
-	assert_int_equal(ms_as_new(&as, ctx, c, "as"), 0);
+	as = new_as(ctx, c, "as");
 	assert_int_equal(ms_as_free(as), 0);
 	ms_region_unref(al);
 	ms_region_unref(c);
@@ -1241,11 +1179,11 @@ static void test_shifting_alias_onto_its_own_container_renders(void **state)
 	strbuf sb;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&sys, ctx, "system", MS_SIZE_2_64), 0);
-	assert_int_equal(ms_as_new(&as, ctx, sys, "memory"), 0);
-	sram = ram(ctx, "sram", 0x1000);
+	sys = new_container(ctx, "system", MS_SIZE_2_64);
+	as = new_as(ctx, sys, "memory");
+	sram = new_ram(ctx, "sram", 0x1000);
 	assert_int_equal(ms_region_new_io(&uart, ctx, "uart", 0x100, &good_ops, NULL), 0);
-	ssram = ram(ctx, "ssram", 0x80);
+	ssram = new_ram(ctx, "ssram", 0x80);
 	assert_int_equal(ms_region_new_alias(&al, ctx, "alias 1", sys, 0, 0x10000000), 0);
 	assert_int_equal(ms_region_add_subregion(sys, 0, sram), 0);
 	assert_int_equal(ms_region_add_subregion(sys, 0x2000, uart), 0);
@@ -1295,7 +1233,7 @@ static void test_alias_inside_its_own_target_is_a_reference_cycle(void **state)
 	ms_region *c, *al;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x2000), 0);
+	c = new_container(ctx, "c", 0x2000);
 	assert_int_equal(ms_region_new_alias(&al, ctx, "al", c, 0, 0x1000), 0);
 	assert_int_equal(ms_region_add_subregion(c, 0x1000, al), 0);
 	ms_region_unref(al);
@@ -1320,9 +1258,9 @@ static void test_finite_shifting_alias_chain_renders_past_the_depth_bound(void *
 	int rc;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&c, ctx, "c", 0x10000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, c, "as"), 0);
-	r = ram(ctx, "r", 0x100);
+	c = new_container(ctx, "c", 0x10000);
+	as = new_as(ctx, c, "as");
+	r = new_ram(ctx, "r", 0x100);
 	assert_int_equal(ms_region_add_subregion(c, 0, r), 0);
 	/* Each level shows c again 0x100 higher: 255 levels, then the window is empty. */
 	assert_int_equal(ms_region_new_alias(&al, ctx, "shift", c, 0, 0xff00), 0);
@@ -1358,18 +1296,18 @@ static void test_deep_nesting_without_aliases_renders(void **state)
 	ms_as *as;
 
 	(void)state;
-	assert_int_equal(ms_region_new_container(&top, ctx, "top", 0x100000), 0);
-	assert_int_equal(ms_as_new(&as, ctx, top, "as"), 0);
+	top = new_container(ctx, "top", 0x100000);
+	as = new_as(ctx, top, "as");
 	c = ms_region_ref(top);
 	for (i = 0; i < LEVELS && rc == 0; i++) {
-		assert_int_equal(ms_region_new_container(&inner, ctx, "level", 0x100000), 0);
+		inner = new_container(ctx, "level", 0x100000);
 		rc = ms_region_add_subregion(c, 0x10, inner);
 		if (rc != 0)
 			failed_at = i;
 		ms_region_unref(c);
 		c = inner;
 	}
-	r = ram(ctx, "r", 0x100);
+	r = new_ram(ctx, "r", 0x100);
 	if (rc == 0)
 		rc = ms_region_add_subregion(c, 0, r);
 	ms_region_unref(c);

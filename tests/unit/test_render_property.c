@@ -19,9 +19,9 @@
  *
  * The model never looks at the library's rendering: it keeps its own
  * subregion lists (priority descending, the later added first among equals)
- * and checks the library's lists against them. The model, the reference, the
- * runner and the generator live in tests/support/refmodel.c, which the
- * topology fuzzer (fuzz/fuzz_topology.c) shares.
+ * and checks the library's lists against them. The model and the reference
+ * live in tests/support/refmodel.c, the runner in runner.c and the generator
+ * in progen.c; the topology fuzzer (tests/fuzz/fuzz_topology.c) shares the first two.
  *
  * On a failure the program is shrunk (ops are removed while it still fails)
  * and printed as C code, with the model's tree, both range lists and the
@@ -56,7 +56,10 @@
 
 #include <memspace.h>
 
+#include "ms_rng.h"
+#include "progen.h"
 #include "refmodel.h"
+#include "runner.h"
 
 #define PROGRAMS_PER_CTX 200
 
@@ -177,7 +180,7 @@ static uint64_t topology_seed(uint64_t seed, uint64_t index)
 {
 	uint64_t s = seed ^ (index * 0xd1342543de82ef95ull);
 
-	return splitmix64(&s);
+	return ms_rng_splitmix64(&s);
 }
 
 /*

@@ -5,10 +5,11 @@
  * MAX_REGIONS regions of every kind: create, place (with priorities and
  * overlap), remove, move, resize, enable/disable, readonly, nonvolatile,
  * unmergeable, alias offsets, romd, address spaces, nested transactions. The
- * calls go to the library and to the reference model of tests/support/
- * refmodel.c in lockstep. After every commit each address space's published
- * view is compared with the brute-force reference (F4 root, sharing, every
- * range, sorted/disjoint/merged) and the library's own checker
+ * runner of tests/support/runner.c makes the calls on the library and on the
+ * reference model of tests/support/refmodel.c in lockstep. After every
+ * commit each address space's published view is compared with the
+ * brute-force reference (F4 root, sharing, every range,
+ * sorted/disjoint/merged) and the library's own checker
  * (ms__as_check) runs. One listener per address space replays region_add /
  * region_del / region_nop onto its own copy of the view, which must equal the
  * new view after every commit.
@@ -22,7 +23,7 @@
  * refuse it with -ELOOP (nothing changes); it is removed again at once.
  *
  * Any call may also run with allocation-failure injection
- * (ms_ctx_test_control): a call that fails with -ENOMEM must change
+ * (ms_ctx_fail_alloc_after): a call that fails with -ENOMEM must change
  * nothing, except that a failed outermost commit keeps the tree's changes
  * unpublished (no view changes, no listener runs) for the next commit.
  *
@@ -37,8 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_reader.h"
 #include "internal.h"
-#include "refmodel.h"
+#include "runner.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,35 +49,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define INPUTS_PER_CTX 256
 
 /* ---- Input decoding ------------------------------------------------------- */
-
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t rd8(struct reader *r)
-{
-	if (r->n == 0)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static uint64_t rd16(struct reader *r)
-{
-	uint64_t lo = rd8(r);
-
-	return lo | (uint64_t)rd8(r) << 8;
-}
-
-static uint64_t rd64(struct reader *r)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)rd8(r) << (8 * i);
-	return v;
-}
 
 /* Addresses and offsets: small ones, aligned ones, near 2^64, anything. */
 static uint64_t rd_addr(struct reader *r)

@@ -1,5 +1,5 @@
 /*
- * test_iommu_index.c: the interval index behind notifier delivery
+ * test_interval.c: the interval index behind notifier delivery
  * (src/interval.c), checked against a brute-force list: random inserts,
  * removals and stabbing queries, visit order, resuming after a stop, and
  * the structural invariants after every operation.
@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "ms_rng.h"
 #include "ms_unit.h"
 
 #define MAX_NODES 512
@@ -22,7 +23,7 @@ typedef struct model {
 	ms__interval_node nodes[MAX_NODES];
 	bool in_tree[MAX_NODES];
 	ms__interval_node *root;
-	uint64_t rng;
+	ms_rng rng;
 } model;
 
 typedef struct visit_log {
@@ -30,15 +31,6 @@ typedef struct visit_log {
 	const ms__interval_node *seen[MAX_NODES];
 	size_t stop_after; /* stop (return 1) after this many visits; 0 = never */
 } visit_log;
-
-static uint64_t next_rand(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
 
 static int record(ms__interval_node *node, void *arg)
 {
@@ -51,8 +43,7 @@ static int record(ms__interval_node *node, void *arg)
 
 static int by_key(const void *a, const void *b)
 {
-	const ms__interval_node *x = *(const ms__interval_node *const *)a,
-				*y = *(const ms__interval_node *const *)b;
+	const ms__interval_node *x = *(const ms__interval_node *const *)a, *y = *(const ms__interval_node *const *)b;
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
@@ -88,7 +79,7 @@ static void check_query(model *m, uint64_t first, uint64_t last, size_t stop_aft
 /* Small coordinates make overlaps, nesting and equal starts common. */
 static uint64_t coord(model *m, unsigned bits)
 {
-	return next_rand(&m->rng) & (((uint64_t)1 << bits) - 1);
+	return ms_rng_next(&m->rng) & (((uint64_t)1 << bits) - 1);
 }
 
 static void run_random(unsigned bits, unsigned rounds, uint64_t seed)
@@ -97,9 +88,9 @@ static void run_random(unsigned bits, unsigned rounds, uint64_t seed)
 	uint64_t seq = 0;
 
 	assert_non_null(m);
-	m->rng = seed;
+	ms_rng_seed(&m->rng, seed);
 	for (unsigned round = 0; round < rounds; round++) {
-		size_t i = (size_t)(next_rand(&m->rng) % MAX_NODES);
+		size_t i = (size_t)ms_rng_below(&m->rng, MAX_NODES);
 
 		if (m->in_tree[i]) {
 			ms__interval_remove(&m->root, &m->nodes[i]);
@@ -180,8 +171,7 @@ static void test_sorted_insertion_keeps_the_tree_shallow(void **state)
 	(void)state;
 	assert_non_null(nodes);
 	for (size_t i = 0; i < N; i++) {
-		nodes[i] = (ms__interval_node){
-			.start = i * 4096, .last = i * 4096 + 4095, .seq = i + 1};
+		nodes[i] = (ms__interval_node){.start = i * 4096, .last = i * 4096 + 4095, .seq = i + 1};
 		ms__interval_insert(&root, &nodes[i]);
 	}
 	assert_int_equal(ms__interval_check(root), N);
@@ -191,8 +181,7 @@ static void test_sorted_insertion_keeps_the_tree_shallow(void **state)
 		depth++;
 	assert_true(depth < 80);
 	assert_int_equal(
-		ms__interval_visit(root, 5000 * 4096 + 10, 5000 * 4096 + 10, &after, record, &log),
-		0);
+		ms__interval_visit(root, 5000 * 4096 + 10, 5000 * 4096 + 10, &after, record, &log), 0);
 	assert_int_equal(log.nr, 1);
 	assert_ptr_equal(log.seen[0], &nodes[5000]);
 	free(nodes);

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Regenerate the hand-made seed inputs of fuzz/corpus/{topology,access}/.
+"""Regenerate the hand-made seed inputs of tests/fuzz/corpus/{topology,access}/.
 
 The files are byte strings in each target's input encoding (see the decoders
 in fuzz_topology.c and fuzz_access.c); every byte string is a valid input,
 these only start the fuzzer from meaningful programs. Run from the source
-tree's root: fuzz/make_seeds.py. Deterministic.
+tree's root: tests/fuzz/make_seeds.py. Deterministic.
 """
 import os
 import random

@@ -34,6 +34,8 @@
 
 #include <memspace.h>
 
+#include "fuzz_reader.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_FUZZ_OPS 200
@@ -877,28 +879,6 @@ static void compare_result(const char *what, ms_result got, ms_result want)
 }
 
 /* ---- Input decoding ---------------------------------------------------------------- */
-
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t rd8(struct reader *r)
-{
-	if (r->n == 0)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static uint64_t rd64(struct reader *r)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)rd8(r) << (8 * i);
-	return v;
-}
 
 /* Near a segment's start or end, anywhere inside it, in a hole, or anything. */
 static uint64_t rd_addr(struct reader *r)
