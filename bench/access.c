@@ -55,6 +55,7 @@ static void write_nothing(uint64_t addr, uint64_t data, unsigned size, void *opa
 }
 
 static const ms_region_ops empty_ops = {
+	.version = MS_REGION_OPS_VERSION,
 	.read = read_zero,
 	.write = write_nothing,
 	.endianness = MS_ENDIAN_NATIVE,
@@ -206,7 +207,9 @@ int bench_access(const bench_opts *opts, bench_json *json)
 		    "ms_region_new_container");
 	bench_check(ms_as_new(&env.as, env.ctx, system, "memory"), "ms_as_new");
 	bench_check(ms_region_new_ram(&ram, env.ctx, "ram", RAM_SIZE), "ms_region_new_ram");
-	bench_check(ms_region_new_io(&dev, env.ctx, "dev", DEV_SIZE, &empty_ops, NULL),
+	bench_check(ms_region_new_io(&dev, env.ctx,
+				     &(ms_region_io_opts){
+					     .name = "dev", .size = DEV_SIZE, .ops = &empty_ops}),
 		    "ms_region_new_io");
 	ms_transaction_begin(env.ctx);
 	bench_check(ms_region_add_subregion(system, RAM_BASE, ram), "ms_region_add_subregion");

@@ -47,7 +47,9 @@ static void env_new(commit_env *env, size_t n)
 		bench_die("out of memory");
 	for (size_t i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "dev%zu", i);
-		bench_check(ms_region_new_io(&env->devs[i], env->ctx, name, PAGE, NULL, NULL),
+		bench_check(ms_region_new_io(
+				    &env->devs[i], env->ctx,
+				    &(ms_region_io_opts){.name = name, .size = PAGE, .ops = NULL}),
 			    "ms_region_new_io");
 	}
 }
@@ -141,7 +143,9 @@ static double run_unreachable(size_t n, uint64_t *renders)
 	bench_check(ms_transaction_commit(env.ctx), "ms_transaction_commit");
 	bench_check(ms_region_new_container(&detached, env.ctx, "detached", MS_SIZE_2_64),
 		    "ms_region_new_container");
-	bench_check(ms_region_new_io(&dev, env.ctx, "unreachable", PAGE, NULL, NULL),
+	bench_check(ms_region_new_io(
+			    &dev, env.ctx,
+			    &(ms_region_io_opts){.name = "unreachable", .size = PAGE, .ops = NULL}),
 		    "ms_region_new_io");
 	bench_check(ms_region_add_subregion(detached, 0, dev), "ms_region_add_subregion");
 

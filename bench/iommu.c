@@ -48,7 +48,8 @@ static void identity_translate(ms_iotlb_entry *out, ms_region *iommu, uint64_t a
 	out->perm = MS_IOMMU_RW;
 }
 
-static const ms_iommu_ops identity_ops = {.translate = identity_translate};
+static const ms_iommu_ops identity_ops = {.version = MS_IOMMU_OPS_VERSION,
+					  .translate = identity_translate};
 
 /* ---- notify: index against linear scan --------------------------------------------- */
 
@@ -152,7 +153,11 @@ int bench_iommu(const bench_opts *opts, bench_json *json)
 		if (!list || !regs)
 			bench_die("out of memory");
 		bench_check(ms_ctx_new(&ctx), "ms_ctx_new");
-		bench_check(ms_iommu_new(&iommu, ctx, "iommu", n * PAGE, &identity_ops, &b),
+		bench_check(ms_iommu_new(&iommu, ctx,
+					 &(ms_iommu_opts){.name = "iommu",
+							  .size = n * PAGE,
+							  .ops = &identity_ops,
+							  .opaque = &b}),
 			    "ms_iommu_new");
 		for (size_t i = 0; i < n; i++) {
 			ms_iommu_notifier_opts o = MS_IOMMU_NOTIFIER_OPTS_INIT;
@@ -288,7 +293,11 @@ int bench_cache(const bench_opts *opts, bench_json *json)
 	bench_check(ms_as_new(&env.as, ctx, root, "memory"), "ms_as_new");
 	b = (identity_iommu){env.as, ((uint64_t)2 << 20) - 1};
 	bench_check(ms_region_new_ram(&ram, ctx, "ram", RAM_SIZE), "ms_region_new_ram");
-	bench_check(ms_iommu_new(&iommu, ctx, "iommu", RAM_SIZE, &identity_ops, &b),
+	bench_check(ms_iommu_new(&iommu, ctx,
+				 &(ms_iommu_opts){.name = "iommu",
+						  .size = RAM_SIZE,
+						  .ops = &identity_ops,
+						  .opaque = &b}),
 		    "ms_iommu_new");
 	bench_check(ms_region_add_subregion(root, 0, ram), "ms_region_add_subregion");
 	bench_check(ms_region_add_subregion(root, IOMMU_BASE, iommu), "ms_region_add_subregion");

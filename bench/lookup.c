@@ -244,8 +244,11 @@ static ms_flatview *build_view(ms_ctx *ctx, const bench_range *layout, size_t n)
 		ms_region *dev;
 
 		snprintf(name, sizeof(name), "dev%zu", i);
-		bench_check(ms_region_new_io(&dev, ctx, name, layout[i].last - layout[i].start + 1,
-					     NULL, NULL),
+		bench_check(ms_region_new_io(&dev, ctx,
+					     &(ms_region_io_opts){.name = name,
+								  .size = layout[i].last -
+									  layout[i].start + 1,
+								  .ops = NULL}),
 			    "ms_region_new_io");
 		bench_check(ms_region_add_subregion(system, layout[i].start, dev),
 			    "ms_region_add_subregion");

@@ -13,6 +13,7 @@
 
 int main(void)
 {
+	const ms_region_io_opts reserved = {.name = "reserved", .size = 4 * 1024};
 	ms_ctx *ctx;
 	ms_region *system, *ram, *io;
 	ms_as *as;
@@ -22,7 +23,7 @@ int main(void)
 	if ((err = ms_ctx_new(&ctx)) ||
 	    (err = ms_region_new_container(&system, ctx, "system", MS_SIZE_2_64)) ||
 	    (err = ms_region_new_ram(&ram, ctx, "ram", 64 * 1024)) ||
-	    (err = ms_region_new_io(&io, ctx, "reserved", 4 * 1024, NULL, NULL)) ||
+	    (err = ms_region_new_io(&io, ctx, &reserved)) ||
 	    (err = ms_region_add_subregion(system, 0, ram)) ||
 	    (err = ms_region_add_subregion(system, 0x10000, io)) ||
 	    (err = ms_as_new(&as, ctx, system, "memory")) ||

@@ -619,12 +619,6 @@ ms_result ms_as_write(ms_as *as, uint64_t addr, ms_attrs attrs, const void *buf,
 	return len ? run(as, addr, &a) : MS_RESULT_OK;
 }
 
-ms_result ms_as_rw(ms_as *as, uint64_t addr, ms_attrs attrs, void *buf, size_t len, bool is_write)
-{
-	return is_write ? ms_as_write(as, addr, attrs, buf, len)
-			: ms_as_read(as, addr, attrs, buf, len);
-}
-
 ms_result ms_as_set(ms_as *as, uint64_t addr, ms_attrs attrs, uint8_t byte, size_t len)
 {
 	access_req a = {.attrs = attrs, .is_write = true, .len = len, .fill = byte};
@@ -754,9 +748,11 @@ ms_result ms_as_stq_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint64_t val)
 	return store(as, addr, attrs, 8, true, val);
 }
 
-int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr, bool is_write,
-		    ms_attrs attrs)
+int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr,
+		    const ms_access_opts *opts)
 {
+	bool is_write = opts ? opts->is_write : false;
+	ms_attrs attrs = opts ? opts->attrs : MS_ATTRS_UNSPECIFIED;
 	ms__resolved res;
 	int rc;
 

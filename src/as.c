@@ -124,8 +124,14 @@ int ms__as_check(ms_ctx *ctx)
 /* Free @as, already out of the context's list; lock held. */
 static void as_destroy(ms_as *as)
 {
-	if (as->map_destroy)
-		as->map_destroy(as);
+	int stage;
+
+	for (stage = 0; stage < MS__AS_FREE_NR_STAGES; stage++) {
+		void (*fn)(ms_as *) = __atomic_load_n(&as->on_free[stage], __ATOMIC_RELAXED);
+
+		if (fn)
+			fn(as);
+	}
 	ms__as_set_fv_root(as, NULL);
 	ms_flatview_unref(as->view);
 	ms_region_unref(as->root);
@@ -235,23 +241,17 @@ int ms_as_new(ms_as **out, ms_ctx *ctx, ms_region *root, const char *name)
 	return 0;
 }
 
-int ms_as_free(ms_as *as)
+void ms__as_on_free(ms_as *as, ms__as_free_stage stage, void (*fn)(ms_as *as))
 {
-	ms_ctx *ctx;
+	__atomic_store_n(&as->on_free[stage], fn, __ATOMIC_RELAXED);
+}
+
+/* Take @as out of the context's list and free it. Lock held. */
+static void as_unlink_and_destroy(ms_as *as)
+{
+	ms_ctx *ctx = as->ctx;
 	size_t i;
 
-	if (!as)
-		return 0;
-	ctx = as->ctx;
-	ms__ctx_lock(ctx);
-	if (ctx->in_listener) {
-		ms__ctx_unlock(ctx);
-		return -EBUSY;
-	}
-	if (as->nr_listeners > 0) {
-		ms__ctx_unlock(ctx);
-		return -EBUSY;
-	}
 	for (i = 0; i < ctx->nr_as; i++) {
 		if (ctx->as[i] == as) {
 			memmove(&ctx->as[i], &ctx->as[i + 1],
@@ -261,8 +261,33 @@ int ms_as_free(ms_as *as)
 		}
 	}
 	as_destroy(as);
+}
+
+void ms__as_reap(ms_ctx *ctx)
+{
+	size_t i = 0;
+
+	while (i < ctx->nr_as) {
+		if (ctx->as[i]->free_pending)
+			as_unlink_and_destroy(ctx->as[i]);
+		else
+			i++;
+	}
+}
+
+void ms_as_free(ms_as *as)
+{
+	ms_ctx *ctx;
+
+	if (!as)
+		return;
+	ctx = as->ctx;
+	ms__ctx_lock(ctx);
+	if (ctx->in_listener)
+		as->free_pending = true; /* ms__as_reap() frees it after the callbacks */
+	else
+		as_unlink_and_destroy(as);
 	ms__ctx_unlock(ctx);
-	return 0;
 }
 
 const char *ms_as_name(const ms_as *as)

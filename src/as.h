@@ -19,18 +19,26 @@
 
 struct ms__map_pool;
 
+/* What modules built on address spaces release when one is freed, in order. */
+typedef enum ms__as_free_stage {
+	MS__AS_FREE_LISTENERS, /* listener.c: unregister what is left */
+	MS__AS_FREE_MAP,       /* map.c: mappings, clients, the bounce pool */
+	MS__AS_FREE_NR_STAGES
+} ms__as_free_stage;
+
 struct ms_as {
 	ms_ctx *ctx;
 	char *name;
 	ms_region *root;     /* reference held */
 	ms_region *fv_root;  /* [lock] flatview root at the last commit */
 	ms_flatview *view;   /* [rcu] reference held */
-	size_t nr_listeners; /* [lock] listeners registered on it (listener.c) */
+	bool free_pending;   /* [lock] ms_as_free() from a listener callback */
+	/* [lock] set by a module when it first hangs state off the space */
+	void (*on_free[MS__AS_FREE_NR_STAGES])(ms_as *as);
 
 	/* DMA map/unmap (map.c): the pool is created on first use (atomic
-	 * pointer) and freed by map_destroy with the space. */
+	 * pointer). */
 	struct ms__map_pool *map_pool;
-	void (*map_destroy)(ms_as *as);
 	size_t bounce_budget; /* atomic; 0 means MS_BOUNCE_BUDGET_DEFAULT */
 };
 
@@ -47,6 +55,17 @@ int ms__as_render_view(ms_flatview **out, ms_ctx *ctx, ms_region *root);
 ms_flatview *ms__as_empty_view(ms_ctx *ctx);
 /* Make @root the flatview root of @as (keeps the regions' user counts). Lock held. */
 void ms__as_set_fv_root(ms_as *as, ms_region *root);
+/*
+ * Have ms_as_free() call @fn at @stage. Lock held, or (map.c's lock-free
+ * pool creation) a relaxed atomic store that only the winner makes.
+ */
+void ms__as_on_free(ms_as *as, ms__as_free_stage stage, void (*fn)(ms_as *as));
+/*
+ * Free the spaces whose ms_as_free() came from a listener callback. Called
+ * with the lock held once ctx->in_listener is clear and nothing of the
+ * caller still indexes ctx->as.
+ */
+void ms__as_reap(ms_ctx *ctx);
 /* Debug checker: every address space's view equals a fresh render. 0 or -EINVAL. */
 int ms__as_check(ms_ctx *ctx);
 

@@ -88,22 +88,26 @@ static ms_region *iommu_region(ms_region *r)
 static int iommu_init(ms_region *r);
 static void iommu_destroy(ms_region *r);
 
-int ms_iommu_new(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
-		 const ms_iommu_ops *ops, void *opaque)
+int ms_iommu_new(ms_region **out, ms_ctx *ctx, const ms_iommu_opts *opts)
 {
+	const ms_iommu_ops *ops = opts ? opts->ops : NULL;
 	struct ms__iommu *st;
 	int rc;
 
 	if (out)
 		*out = NULL;
-	if (!out || !ctx || !name || !ops || !ops->translate || size == 0)
+	if (!out || !ctx || !opts || !opts->name || opts->size == 0)
+		return -EINVAL;
+	if (!ops) /* no class: translates nothing */
+		return ms__region_new_iommu(out, ctx, opts->name, opts->size, NULL, NULL, NULL);
+	if (ops->version != MS_IOMMU_OPS_VERSION || !ops->translate)
 		return -EINVAL;
 	st = ms__ctx_calloc(ctx, 1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	st->ops = ops;
-	st->opaque = opaque;
-	rc = ms__region_new_iommu(out, ctx, name, size, st, iommu_init, iommu_destroy);
+	st->opaque = opts->opaque;
+	rc = ms__region_new_iommu(out, ctx, opts->name, opts->size, st, iommu_init, iommu_destroy);
 	if (rc < 0) {
 		free(st->roots);
 		free(st);

@@ -197,6 +197,51 @@ static void replay(ms_listener *l, const ms_flatview *view, bool adding)
 		ops->commit(l->opaque);
 }
 
+/* Replay the removal of everything to @l, then forget and free it. Lock held. */
+static void unregister(ms_listener *l)
+{
+	ms_ctx *ctx = l->ctx;
+	size_t i;
+
+	ctx->in_listener = true;
+	replay(l, l->as->view, false);
+	for (i = 0; i < ctx->nr_listeners; i++) {
+		if (ctx->listeners[i] == l) {
+			memmove(&ctx->listeners[i], &ctx->listeners[i + 1],
+				(ctx->nr_listeners - i - 1) * sizeof(*ctx->listeners));
+			ctx->nr_listeners--;
+			break;
+		}
+	}
+	free(l);
+}
+
+/* Address-space teardown: unregister the listeners still on @as. */
+static void drop_listeners_of(ms_as *as)
+{
+	ms_ctx *ctx = as->ctx;
+	bool was_in_listener = ctx->in_listener;
+	size_t i = 0;
+
+	while (i < ctx->nr_listeners) {
+		if (ctx->listeners[i]->as == as)
+			unregister(ctx->listeners[i]); /* shifts the rest down */
+		else
+			i++;
+	}
+	ctx->in_listener = was_in_listener;
+}
+
+/*
+ * Callbacks are over: topology changes are allowed again, and address
+ * spaces freed from inside the callbacks go now.
+ */
+static void callbacks_end(ms_ctx *ctx)
+{
+	ctx->in_listener = false;
+	ms__as_reap(ctx);
+}
+
 /* Context teardown: the listeners (their address spaces go next). */
 static void free_all(ms_ctx *ctx)
 {
@@ -229,7 +274,7 @@ int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *op
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (!as || !ops)
+	if (!as || !ops || ops->version != MS_LISTENER_OPS_VERSION)
 		return -EINVAL;
 	ctx = as->ctx;
 	rc = lock_for_callbacks(ctx);
@@ -249,8 +294,8 @@ int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *op
 	l->ops = ops;
 	l->opaque = opaque;
 	l->seq = ctx->listener_seq++;
-	as->nr_listeners++;
 	ms__ctx_on_free(ctx, MS__FREE_LISTENERS, free_all);
+	ms__as_on_free(as, MS__AS_FREE_LISTENERS, drop_listeners_of);
 	for (pos = ctx->nr_listeners; pos > 0; pos--)
 		if (ctx->listeners[pos - 1]->ops->priority <= ops->priority)
 			break;
@@ -261,16 +306,15 @@ int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *op
 
 	ctx->in_listener = true;
 	replay(l, as->view, true);
-	ctx->in_listener = false;
-	ms__ctx_unlock(ctx);
 	*out = l;
+	callbacks_end(ctx);
+	ms__ctx_unlock(ctx);
 	return 0;
 }
 
 int ms_listener_unregister(ms_listener *l)
 {
 	ms_ctx *ctx;
-	size_t i;
 	int rc;
 
 	if (!l)
@@ -279,19 +323,8 @@ int ms_listener_unregister(ms_listener *l)
 	rc = lock_for_callbacks(ctx);
 	if (rc < 0)
 		return rc;
-	ctx->in_listener = true;
-	replay(l, l->as->view, false);
-	ctx->in_listener = false;
-	for (i = 0; i < ctx->nr_listeners; i++) {
-		if (ctx->listeners[i] == l) {
-			memmove(&ctx->listeners[i], &ctx->listeners[i + 1],
-				(ctx->nr_listeners - i - 1) * sizeof(*ctx->listeners));
-			ctx->nr_listeners--;
-			break;
-		}
-	}
-	l->as->nr_listeners--;
-	free(l);
+	unregister(l);
+	callbacks_end(ctx);
 	ms__ctx_unlock(ctx);
 	return 0;
 }
@@ -314,7 +347,7 @@ static int set_global_dirty_log(ms_ctx *ctx, bool on)
 			if (!on && l->ops->log_global_stop)
 				l->ops->log_global_stop(l->opaque);
 		});
-		ctx->in_listener = false;
+		callbacks_end(ctx);
 	}
 	ms__ctx_unlock(ctx);
 	return 0;
@@ -352,7 +385,7 @@ int ms_as_log_sync(ms_as *as)
 	while ((r = ms__flatview_next(as->view, &pos)))
 		if (r->dirty_log_mask)
 			notify_range(as, EV_LOG_SYNC, r, 0, 0);
-	ctx->in_listener = false;
+	callbacks_end(ctx);
 	ms__ctx_unlock(ctx);
 	return 0;
 }

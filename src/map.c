@@ -142,8 +142,7 @@ static struct ms__map_pool *get_pool(ms_as *as)
 		pool_free(pool); /* another thread won the race */
 		return installed;
 	}
-	/* Read only when the space is freed, when nothing else may use it. */
-	__atomic_store_n(&as->map_destroy, map_destroy, __ATOMIC_RELAXED);
+	ms__as_on_free(as, MS__AS_FREE_MAP, map_destroy);
 	return pool;
 }
 

@@ -54,6 +54,8 @@ static bool size_range_ok(unsigned min, unsigned max)
 
 static bool ops_valid(const ms_region_ops *ops)
 {
+	if (ops->version != MS_REGION_OPS_VERSION)
+		return false;
 	if (!ops->read && !ops->read_with_attrs)
 		return false;
 	if (!ops->write && !ops->write_with_attrs)
@@ -189,20 +191,24 @@ int ms_region_new_container(ms_region **out, ms_ctx *ctx, const char *name, uint
 	return rc;
 }
 
-int ms_region_new_io(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
-		     const ms_region_ops *ops, void *opaque)
+/* Refuse the call: *@out = NULL (when there is one) and -EINVAL. */
+static int refuse(ms_region **out)
+{
+	if (out)
+		*out = NULL;
+	return -EINVAL;
+}
+
+int ms_region_new_io(ms_region **out, ms_ctx *ctx, const ms_region_io_opts *opts)
 {
 	int rc;
 
-	if (ops && !ops_valid(ops)) {
-		if (out)
-			*out = NULL;
-		return -EINVAL;
-	}
-	rc = region_alloc(out, ctx, MS_REGION_IO, name, size);
+	if (!opts || (opts->ops && !ops_valid(opts->ops)))
+		return refuse(out);
+	rc = region_alloc(out, ctx, MS_REGION_IO, opts->name, opts->size);
 	if (rc == 0) {
-		(*out)->ops = ops;
-		(*out)->opaque = opaque;
+		(*out)->ops = opts->ops;
+		(*out)->opaque = opts->opaque;
 		region_publish(*out);
 	}
 	return rc;
@@ -218,56 +224,44 @@ int ms_region_new_rom(ms_region **out, ms_ctx *ctx, const char *name, uint64_t s
 	return new_memory_region(out, ctx, MS_REGION_ROM, name, size, NULL, NULL, NULL);
 }
 
-int ms_region_new_rom_device(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
-			     const ms_region_ops *ops, void *opaque)
+int ms_region_new_rom_device(ms_region **out, ms_ctx *ctx, const ms_region_io_opts *opts)
 {
-	if (!ops || !ops_valid(ops)) {
-		if (out)
-			*out = NULL;
-		return -EINVAL;
-	}
-	return new_memory_region(out, ctx, MS_REGION_ROM_DEVICE, name, size, NULL, ops, opaque);
+	if (!opts || !opts->ops || !ops_valid(opts->ops))
+		return refuse(out);
+	return new_memory_region(out, ctx, MS_REGION_ROM_DEVICE, opts->name, opts->size, NULL,
+				 opts->ops, opts->opaque);
 }
 
 int ms_region_new_ram_device(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
 			     void *ptr)
 {
-	if (!ptr) {
-		if (out)
-			*out = NULL;
-		return -EINVAL;
-	}
+	if (!ptr)
+		return refuse(out);
 	return new_memory_region(out, ctx, MS_REGION_RAM_DEVICE, name, size, ptr, NULL, NULL);
 }
 
 int ms_region_new_ram_ptr(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
 			  void *ptr)
 {
-	if (!ptr) {
-		if (out)
-			*out = NULL;
-		return -EINVAL;
-	}
+	if (!ptr)
+		return refuse(out);
 	return new_memory_region(out, ctx, MS_REGION_RAM_PTR, name, size, ptr, NULL, NULL);
 }
 
-int ms_region_new_alias(ms_region **out, ms_ctx *ctx, const char *name, ms_region *target,
-			uint64_t offset, uint64_t size)
+int ms_region_new_alias(ms_region **out, ms_ctx *ctx, const ms_region_alias_opts *opts)
 {
+	ms_region *target = opts ? opts->target : NULL;
 	ms_region *r;
 	int rc;
 
-	if (!target) {
-		if (out)
-			*out = NULL;
-		return -EINVAL;
-	}
+	if (!target)
+		return refuse(out);
 	if (ctx && target->ctx != ctx) {
 		if (out)
 			*out = NULL;
 		return -EXDEV;
 	}
-	rc = region_alloc(out, ctx, MS_REGION_ALIAS, name, size);
+	rc = region_alloc(out, ctx, MS_REGION_ALIAS, opts->name, opts->size);
 	if (rc < 0)
 		return rc;
 	r = *out;
@@ -282,7 +276,7 @@ int ms_region_new_alias(ms_region **out, ms_ctx *ctx, const char *name, ms_regio
 	}
 	target->aliased_by[target->nr_aliased_by++] = r;
 	r->alias = ms_region_ref(target);
-	r->alias_offset = offset;
+	r->alias_offset = opts->offset;
 	ms__ctx_unlock(ctx);
 	region_publish(r);
 	return 0;
@@ -310,11 +304,6 @@ int ms__region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_
 	}
 	region_publish(*out);
 	return 0;
-}
-
-int ms_region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size)
-{
-	return ms__region_new_iommu(out, ctx, name, size, NULL, NULL, NULL);
 }
 
 ms_region *ms_region_ref(ms_region *r)

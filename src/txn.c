@@ -400,6 +400,7 @@ static int commit(ms_ctx *ctx)
 	free(upd);
 	free(old_views);
 	discard_pending(ctx);
+	ms__as_reap(ctx); /* spaces freed by listener callbacks */
 #ifndef NDEBUG
 	assert(ms__as_check(ctx) == 0);
 #endif
@@ -408,10 +409,17 @@ static int commit(ms_ctx *ctx)
 
 /* ---- transactions and mutations -------------------------------------------------- */
 
-void ms_transaction_begin(ms_ctx *ctx)
+int ms_transaction_begin(ms_ctx *ctx)
 {
+	if (!ctx)
+		return -EINVAL;
 	ms__ctx_lock(ctx);
+	if (ctx->in_listener) {
+		ms__ctx_unlock(ctx);
+		return -EBUSY;
+	}
 	ctx->depth++;
+	return 0;
 }
 
 int ms_transaction_commit(ms_ctx *ctx)

@@ -53,6 +53,17 @@
 extern "C" {
 #endif
 
+/**
+ * struct ms_access_opts - the access a query is about (ms_as_translate()).
+ * @is_write: a write rather than a read.
+ * @attrs: transaction attributes.
+ *
+ * Later versions may append fields: zero-initialise the struct.
+ */
+typedef struct ms_access_opts {
+	bool is_write;
+	ms_attrs attrs;
+} ms_access_opts;
 
 /**
  * ms_as_read - read guest memory.
@@ -94,21 +105,6 @@ MS_API ms_result ms_as_read(ms_as *as, uint64_t addr, ms_attrs attrs, void *buf,
  * Context: any thread, including device callbacks.
  */
 MS_API ms_result ms_as_write(ms_as *as, uint64_t addr, ms_attrs attrs, const void *buf, size_t len);
-
-/**
- * ms_as_rw - ms_as_read() or ms_as_write(), chosen by @is_write.
- * @as: the address space.
- * @addr: first address.
- * @attrs: transaction attributes.
- * @buf: the buffer to fill or to write from.
- * @len: number of bytes.
- * @is_write: write @buf when true, fill it when false.
- *
- * Return: as ms_as_read() / ms_as_write().
- * Context: any thread, including device callbacks.
- */
-MS_API ms_result ms_as_rw(ms_as *as, uint64_t addr, ms_attrs attrs, void *buf, size_t len,
-			  bool is_write);
 
 /**
  * ms_as_set - fill guest memory with one byte value.
@@ -189,9 +185,9 @@ MS_API ms_result ms_as_stq_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint64_t
  *       every IOMMU page on the way), or, on -ENOENT, in the hole.
  * @as: the address space.
  * @addr: the address.
- * @is_write: the access the caller means to make; with @attrs, chooses the
- *            permissions and translation regime of IOMMUs.
- * @attrs: transaction attributes.
+ * @opts: the access the caller means to make (direction and attributes
+ *        choose the permissions and translation regime of IOMMUs); NULL
+ *        means a read with MS_ATTRS_UNSPECIFIED.
  *
  * IOMMU regions (iommu.h) are followed into their target address spaces
  * (through chains of them), *@len is clamped to every translated page on
@@ -209,8 +205,8 @@ MS_API ms_result ms_as_stq_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint64_t
  * RCU read-side section (urcu-bp rcu_read_lock()) and use it only until that
  * section ends, or take a reference with ms_region_ref() before it ends.
  */
-MS_API int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr, bool is_write,
-			   ms_attrs attrs);
+MS_API int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr,
+			   const ms_access_opts *opts);
 
 /**
  * ms_as_access_valid - would an access of @len bytes at @addr be accepted?

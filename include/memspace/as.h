@@ -51,11 +51,16 @@ MS_API int ms_as_new(ms_as **out, ms_ctx *ctx, ms_region *root, const char *name
  * ms_as_free - destroy an address space.
  * @as: the address space, or NULL (no-op).
  *
- * Return: 0; -EBUSY when listeners are still registered on @as or when
- * called from a listener callback (nothing changes).
- * Context: any thread; takes the topology lock.
+ * Listeners still registered on @as are unregistered first, as by
+ * ms_listener_unregister() (each sees region_del for every range), and
+ * their handles become invalid. DMA mappings still live are released
+ * without write-back and map clients are dropped. Called from a listener
+ * callback of the same context, the space is freed when the callbacks
+ * return: until then it keeps its view and answers accesses.
+ * Context: any thread; takes the topology lock. Not while another thread
+ * accesses @as.
  */
-MS_API int ms_as_free(ms_as *as);
+MS_API void ms_as_free(ms_as *as);
 
 /** ms_as_name - the name given at creation. Valid while @as lives. */
 MS_API const char *ms_as_name(const ms_as *as);

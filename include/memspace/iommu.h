@@ -181,8 +181,13 @@ typedef struct ms_iommu_notifier ms_iommu_notifier;
  *   fails the access.
  * @num_indexes: how many indexes the IOMMU has, 1 .. MS_IOMMU_MAX_INDEXES;
  *   NULL means 1. Asked once, by ms_iommu_new().
+ * @version: MS_IOMMU_OPS_VERSION (fields of later versions are appended, and
+ *   the library reads only those of the version given).
  */
+#define MS_IOMMU_OPS_VERSION 1u
+
 typedef struct ms_iommu_ops {
+	unsigned int version;
 	void (*translate)(ms_iotlb_entry *out, ms_region *iommu, uint64_t addr, ms_iommu_perm flags,
 			  unsigned iommu_idx, void *opaque);
 	uint64_t (*get_min_page_size)(ms_region *iommu, void *opaque);
@@ -195,26 +200,39 @@ typedef struct ms_iommu_ops {
 } ms_iommu_ops;
 
 /**
- * ms_iommu_new - create an IOMMU region with a translation class.
- * @out: receives the region (one reference, the caller's), or NULL on error.
- * @ctx: the context.
- * @name: copied.
+ * struct ms_iommu_opts - an IOMMU region (ms_iommu_new()).
+ * @name: copied; need not be unique.
  * @size: the input space (MS_SIZE_2_64 convention); not 0.
- * @ops: the class; @ops->translate is required.
+ * @ops: the translation class, or NULL for an IOMMU region that translates
+ *       nothing (it renders like any IOMMU region and answers like an I/O
+ *       reservation: every access behind it is a decode error; dumps of
+ *       machines use it).
  * @opaque: passed to every method.
  *
- * The region is a terminating region like any other (region.h): place it
- * in a container, alias it, give it to an address space. An IOMMU region
- * made with ms_region_new_iommu() has no class: it translates nothing and
- * answers like an I/O reservation.
+ * Later versions may append fields: zero-initialise the struct.
+ */
+typedef struct ms_iommu_opts {
+	const char *name;
+	uint64_t size;
+	const ms_iommu_ops *ops;
+	void *opaque;
+} ms_iommu_opts;
+
+/**
+ * ms_iommu_new - create an IOMMU region.
+ * @out: receives the region (one reference, the caller's), or NULL on error.
+ * @ctx: the context.
+ * @opts: what to create; copied.
  *
- * Return: 0; -EINVAL for a NULL argument (but @opaque), a size of 0, no
- * translate method, or num_indexes() outside 1 .. MS_IOMMU_MAX_INDEXES;
- * -ENOMEM.
+ * The region is a terminating region like any other (region.h): place it
+ * in a container, alias it, give it to an address space.
+ *
+ * Return: 0; -EINVAL for a NULL @out, @ctx, @opts or name, a size of 0, a
+ * class of another version or without a translate method, or num_indexes()
+ * outside 1 .. MS_IOMMU_MAX_INDEXES; -ENOMEM.
  * Context: any thread; takes the topology lock.
  */
-MS_API int ms_iommu_new(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
-			const ms_iommu_ops *ops, void *opaque);
+MS_API int ms_iommu_new(ms_region **out, ms_ctx *ctx, const ms_iommu_opts *opts);
 
 /*
  * The calls below take an IOMMU region made by ms_iommu_new(), or an alias
@@ -300,7 +318,13 @@ typedef int (*ms_iommu_notify_fn)(ms_iommu_notifier *n, const ms_iommu_event *ev
  * @notify: the callback (required).
  * @opaque: passed to @notify.
  *
- * Start from MS_IOMMU_NOTIFIER_OPTS_INIT (the whole 64-bit range).
+ * Start from MS_IOMMU_NOTIFIER_OPTS_INIT (the whole 64-bit range), or put
+ * MS_IOMMU_NOTIFIER_OPTS_DEFAULTS first in a designated initializer:
+ *
+ *	ms_iommu_notifier_opts opts = {MS_IOMMU_NOTIFIER_OPTS_DEFAULTS,
+ *				       .flags = MS_IOMMU_NOTIFIER_MAP, .notify = on_map};
+ *
+ * The defaults set only @end, so every other field may follow them.
  */
 typedef struct ms_iommu_notifier_opts {
 	ms_iommu_notifier_flags flags;
@@ -311,9 +335,10 @@ typedef struct ms_iommu_notifier_opts {
 	void *opaque;
 } ms_iommu_notifier_opts;
 
+#define MS_IOMMU_NOTIFIER_OPTS_DEFAULTS .end = UINT64_MAX
 #define MS_IOMMU_NOTIFIER_OPTS_INIT             \
 	{                                       \
-		0, 0, UINT64_MAX, 0, NULL, NULL \
+		MS_IOMMU_NOTIFIER_OPTS_DEFAULTS \
 	}
 
 /**

@@ -42,12 +42,17 @@ typedef struct ms_listener ms_listener;
 
 /**
  * struct ms_listener_ops - callbacks; any may be NULL.
+ * @version: MS_LISTENER_OPS_VERSION (fields of later versions are appended,
+ *           and the library reads only those of the version given).
  * @priority: ordering among listeners (see above).
  *
  * Sections are borrowed for the duration of the callback; take a reference
  * on section->region to keep it longer.
  */
+#define MS_LISTENER_OPS_VERSION 1u
+
 typedef struct ms_listener_ops {
+	unsigned int version;
 	void (*begin)(void *opaque);
 	void (*commit)(void *opaque);
 	void (*region_add)(const ms_section *section, void *opaque);
@@ -74,8 +79,9 @@ typedef struct ms_listener_ops {
  * when global dirty logging is on; for every range in address order
  * region_add (then log_start when the range is logged); commit.
  *
- * Return: 0; -EINVAL for NULL arguments; -EBUSY from a listener callback;
- * -ENOMEM (no callback is invoked).
+ * Return: 0; -EINVAL for NULL arguments or an ops table of another
+ * version; -EBUSY from a listener callback; -ENOMEM (no callback is
+ * invoked).
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *ops,

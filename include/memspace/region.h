@@ -49,9 +49,16 @@ extern "C" {
  * callbacks accept: the core splits wider accesses and widens narrower ones.
  * A min/max of 0 means the default (1 and 4, as in QEMU).
  *
+ * @version must be MS_REGION_OPS_VERSION: fields added in later versions
+ * are appended, and the library reads only those of the version given, so
+ * a table built against an older header keeps working.
+ *
  * The table is not copied: it must outlive every region that uses it.
  */
+#define MS_REGION_OPS_VERSION 1u
+
 typedef struct ms_region_ops {
+	unsigned int version;
 	uint64_t (*read)(uint64_t addr, unsigned size, void *opaque);
 	void (*write)(uint64_t addr, uint64_t data, unsigned size, void *opaque);
 	ms_result (*read_with_attrs)(uint64_t *data, uint64_t addr, unsigned size,
@@ -90,9 +97,9 @@ typedef enum ms_region_kind {
 /*
  * Constructors. Each returns 0 and stores a new region (one reference, the
  * caller's) in *@out, or a negative errno and stores NULL:
- *   -EINVAL  a NULL argument, an invalid ops table, a size of 0 where the kind
- *            needs memory (RAM, ROM, ROM device, RAM device, RAM pointer,
- *            IOMMU);
+ *   -EINVAL  a NULL argument, an invalid ops table (or one of another
+ *            version), a size of 0 where the kind needs memory (RAM, ROM,
+ *            ROM device, RAM device, RAM pointer, IOMMU);
  *   -EXDEV   (aliases) the target belongs to another context;
  *   -ENOMEM  out of memory (also for RAM too large to allocate).
  * @name is copied; it need not be unique. @size follows MS_SIZE_2_64.
@@ -104,13 +111,26 @@ MS_API int ms_region_new_container(ms_region **out, ms_ctx *ctx, const char *nam
 				   uint64_t size);
 
 /**
- * ms_region_new_io - a terminating I/O region.
- * @ops: the device, or NULL for a reservation where every access is a
- *       decode error.
+ * struct ms_region_io_opts - a device region (ms_region_new_io(),
+ * ms_region_new_rom_device()).
+ * @name: copied; need not be unique.
+ * @size: follows MS_SIZE_2_64.
+ * @ops: the device's callbacks; for an I/O region NULL makes a reservation
+ *       where every access is a decode error.
  * @opaque: passed to every callback.
+ *
+ * Later versions may append fields: zero-initialise the struct (a
+ * designated initializer does) and set what you need.
  */
-MS_API int ms_region_new_io(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
-			    const ms_region_ops *ops, void *opaque);
+typedef struct ms_region_io_opts {
+	const char *name;
+	uint64_t size;
+	const ms_region_ops *ops;
+	void *opaque;
+} ms_region_io_opts;
+
+/** ms_region_new_io - a terminating I/O region (@opts is copied). */
+MS_API int ms_region_new_io(ms_region **out, ms_ctx *ctx, const ms_region_io_opts *opts);
 
 /** ms_region_new_ram - RAM allocated (zeroed) and owned by the region. */
 MS_API int ms_region_new_ram(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size);
@@ -120,11 +140,10 @@ MS_API int ms_region_new_rom(ms_region **out, ms_ctx *ctx, const char *name, uin
 
 /**
  * ms_region_new_rom_device - RAM-backed device: in romd mode (the default)
- * reads come from the RAM, otherwise from @ops; writes always go to @ops.
- * @ops must not be NULL.
+ * reads come from the RAM, otherwise from @opts->ops; writes always go to
+ * @opts->ops, which must not be NULL.
  */
-MS_API int ms_region_new_rom_device(ms_region **out, ms_ctx *ctx, const char *name,
-				    uint64_t size, const ms_region_ops *ops, void *opaque);
+MS_API int ms_region_new_rom_device(ms_region **out, ms_ctx *ctx, const ms_region_io_opts *opts);
 
 /**
  * ms_region_new_ram_device - device memory at @ptr (for example a mapped
@@ -139,23 +158,30 @@ MS_API int ms_region_new_ram_ptr(ms_region **out, ms_ctx *ctx, const char *name,
 				 uint64_t size, void *ptr);
 
 /**
- * ms_region_new_alias - a window of @size bytes onto @target from @offset.
+ * struct ms_region_alias_opts - an alias (ms_region_new_alias()).
+ * @name: copied; need not be unique.
+ * @target: the region shown (a reference is taken).
+ * @offset: where in @target the window starts.
+ * @size: the window's size (MS_SIZE_2_64 convention).
  *
- * The alias holds a reference on @target; the target is fixed for the
+ * Later versions may append fields: zero-initialise the struct.
+ */
+typedef struct ms_region_alias_opts {
+	const char *name;
+	ms_region *target;
+	uint64_t offset;
+	uint64_t size;
+} ms_region_alias_opts;
+
+/**
+ * ms_region_new_alias - a window of @opts->size bytes onto @opts->target
+ * from @opts->offset (@opts is copied).
+ *
+ * The alias holds a reference on the target; the target is fixed for the
  * alias's life (so alias chains cannot form cycles). The window may extend
  * past the target; it renders only what the target renders.
  */
-MS_API int ms_region_new_alias(ms_region **out, ms_ctx *ctx, const char *name,
-			       ms_region *target, uint64_t offset, uint64_t size);
-
-/**
- * ms_region_new_iommu - a terminating IOMMU region without a translation
- * class: it renders like any IOMMU region but translates nothing, so every
- * access behind it is a decode error, like an I/O reservation. Create IOMMUs
- * that translate with ms_iommu_new() (iommu.h).
- */
-MS_API int ms_region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name,
-			       uint64_t size);
+MS_API int ms_region_new_alias(ms_region **out, ms_ctx *ctx, const ms_region_alias_opts *opts);
 
 /**
  * ms_region_ref - take a reference.

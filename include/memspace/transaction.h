@@ -20,14 +20,16 @@ extern "C" {
 /**
  * ms_transaction_begin - open (or nest) a transaction.
  * @ctx: the context.
- *
  * Takes the topology lock (recursively) and defers rendering until the
  * matching outermost ms_transaction_commit(). Every mutation made outside a
- * transaction is its own transaction. Must be paired with
- * ms_transaction_commit() on the same thread.
- * Context: any thread; not from a listener callback.
+ * transaction is its own transaction. A successful call must be paired with
+ * ms_transaction_commit() on the same thread; a refused one must not.
+ * Return: 0; -EINVAL for a NULL @ctx; -EBUSY from a listener callback,
+ * where the topology cannot change (nothing is opened, the lock is not
+ * kept).
+ * Context: any thread.
  */
-MS_API void ms_transaction_begin(ms_ctx *ctx);
+MS_API int ms_transaction_begin(ms_ctx *ctx);
 
 /**
  * ms_transaction_commit - close a transaction; the outermost one publishes.

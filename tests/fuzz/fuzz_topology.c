@@ -277,6 +277,7 @@ static void on_nop(const ms_section *s, void *opaque)
 }
 
 static const ms_listener_ops mirror_ops = {
+	.version = MS_LISTENER_OPS_VERSION,
 	.begin = on_begin,
 	.commit = on_commit,
 	.region_add = on_add,
@@ -484,7 +485,8 @@ static bool refused_call(struct fuzz_state *st, const struct op *op, uint64_t er
 	switch (op->kind) {
 	case OP_NEW:
 		if (op->rkind == MS_REGION_IOMMU)
-			rc = ms_region_new_iommu(&out, run->ctx, "bad", op->value);
+			rc = ms_iommu_new(&out, run->ctx,
+					  &(ms_iommu_opts){.name = "bad", .size = op->value});
 		else if (op->rkind == MS_REGION_ROM)
 			rc = ms_region_new_rom(&out, run->ctx, "bad", op->value);
 		else

@@ -49,7 +49,7 @@ def access():
         n = rng.choice([8, 32, 100, 300, 800])
         put('access', 'random-%02d' % i, [rng.getrandbits(8) for _ in range(n)])
     # Op codes (fuzz_access.c): 0-3 read/write (bit 0 write, bit 1 via
-    # ms_as_rw), 4 set, 5 write_rom, 6/7 load, 8 store, 9 access_valid,
+    # ms_as_rw before 0.2.0, now the same), 4 set, 5 write_rom, 6/7 load, 8 store, 9 access_valid,
     # 10 translate, 11/12 map, 13 toggles.
     seed = []
     for segidx in range(6, 13):

@@ -619,19 +619,28 @@ void dump_op(struct report *rp, const struct op *op)
 			    op->slot, size_api_text(a, op->value));
 			break;
 		case MS_REGION_IO:
-			rep(rp, "ms_region_new_io(&r[%d], ctx, \"io%d\", %s, %s, NULL);", op->slot,
-			    op->slot, size_api_text(a, op->value), op->flag ? "&ops" : "NULL");
+			rep(rp,
+			    "ms_region_new_io(&r[%d], ctx, &(ms_region_io_opts){.name = \"io%d\", "
+			    ".size = %s, .ops = %s});",
+			    op->slot, op->slot, size_api_text(a, op->value),
+			    op->flag ? "&ops" : "NULL");
+			break;
+		case MS_REGION_IOMMU:
+			rep(rp,
+			    "ms_iommu_new(&r[%d], ctx, &(ms_iommu_opts){.name = \"iommu%d\", "
+			    ".size = %s});",
+			    op->slot, op->slot, size_api_text(a, op->value));
 			break;
 		case MS_REGION_RAM:
 		case MS_REGION_ROM:
-		case MS_REGION_IOMMU:
 			rep(rp, "ms_region_new_%s(&r[%d], ctx, \"%s%d\", %s);",
 			    kind_name(op->rkind), op->slot, kind_prefix(op->rkind), op->slot,
 			    size_api_text(a, op->value));
 			break;
 		case MS_REGION_ROM_DEVICE:
 			rep(rp,
-			    "ms_region_new_rom_device(&r[%d], ctx, \"romd%d\", %s, &ops, NULL);",
+			    "ms_region_new_rom_device(&r[%d], ctx, &(ms_region_io_opts){.name = "
+			    "\"romd%d\", .size = %s, .ops = &ops});",
 			    op->slot, op->slot, size_api_text(a, op->value));
 			break;
 		case MS_REGION_RAM_DEVICE:
@@ -642,7 +651,8 @@ void dump_op(struct report *rp, const struct op *op)
 			break;
 		case MS_REGION_ALIAS:
 			rep(rp,
-			    "ms_region_new_alias(&r[%d], ctx, \"a%d\", r[%d], 0x%" PRIx64 ", %s);",
+			    "ms_region_new_alias(&r[%d], ctx, &(ms_region_alias_opts){.name = \"a%d\", "
+			    ".target = r[%d], .offset = 0x%" PRIx64 ", .size = %s});",
 			    op->slot, op->slot, op->other, op->value2, size_api_text(b, op->value));
 			break;
 		}

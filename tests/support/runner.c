@@ -40,6 +40,7 @@ static void dummy_write(uint64_t addr, uint64_t data, unsigned size, void *opaqu
 }
 
 static const ms_region_ops dummy_ops = {
+	.version = MS_REGION_OPS_VERSION,
 	.read = dummy_read,
 	.write = dummy_write,
 };
@@ -583,8 +584,11 @@ bool lib_apply(struct runner *run, const struct op *op)
 			rc = ms_region_new_container(&out, run->ctx, name, op->value);
 			break;
 		case MS_REGION_IO:
-			rc = ms_region_new_io(&out, run->ctx, name, op->value,
-					      op->flag ? &dummy_ops : NULL, NULL);
+			rc = ms_region_new_io(
+				&out, run->ctx,
+				&(ms_region_io_opts){.name = name,
+						     .size = op->value,
+						     .ops = op->flag ? &dummy_ops : NULL});
 			break;
 		case MS_REGION_RAM:
 			rc = ms_region_new_ram(&out, run->ctx, name, op->value);
@@ -593,8 +597,10 @@ bool lib_apply(struct runner *run, const struct op *op)
 			rc = ms_region_new_rom(&out, run->ctx, name, op->value);
 			break;
 		case MS_REGION_ROM_DEVICE:
-			rc = ms_region_new_rom_device(&out, run->ctx, name, op->value, &dummy_ops,
-						      NULL);
+			rc = ms_region_new_rom_device(&out, run->ctx,
+						      &(ms_region_io_opts){.name = name,
+									   .size = op->value,
+									   .ops = &dummy_ops});
 			break;
 		case MS_REGION_RAM_DEVICE:
 			rc = ms_region_new_ram_device(&out, run->ctx, name, op->value, ram_buffer);
@@ -603,11 +609,15 @@ bool lib_apply(struct runner *run, const struct op *op)
 			rc = ms_region_new_ram_ptr(&out, run->ctx, name, op->value, ram_buffer);
 			break;
 		case MS_REGION_ALIAS:
-			rc = ms_region_new_alias(&out, run->ctx, name, other, op->value2,
-						 op->value);
+			rc = ms_region_new_alias(&out, run->ctx,
+						 &(ms_region_alias_opts){.name = name,
+									 .target = other,
+									 .offset = op->value2,
+									 .size = op->value});
 			break;
 		case MS_REGION_IOMMU:
-			rc = ms_region_new_iommu(&out, run->ctx, name, op->value);
+			rc = ms_iommu_new(&out, run->ctx,
+					  &(ms_iommu_opts){.name = name, .size = op->value});
 			break;
 		}
 		if (rc == 0 && !out)
@@ -659,8 +669,9 @@ bool lib_apply(struct runner *run, const struct op *op)
 	case OP_FREE_AS:
 		if (run->hooks && run->hooks->as_freeing && !run->hooks->as_freeing(run, op->slot))
 			return false;
-		rc = ms_as_free(run->as[op->slot]);
+		ms_as_free(run->as[op->slot]);
 		run->as[op->slot] = NULL;
+		rc = 0;
 		break;
 	case OP_BEGIN:
 		if (m->depth == 0) {
@@ -708,8 +719,7 @@ static bool free_address_spaces(struct runner *run, bool ok)
 			continue;
 		if (run->hooks && run->hooks->as_freeing && !run->hooks->as_freeing(run, i))
 			ok = false;
-		if (ms_as_free(run->as[i]) != 0 && ok)
-			ok = failf(run, "ms_as_free(AS%d) failed", i);
+		ms_as_free(run->as[i]);
 	}
 	return ok;
 }

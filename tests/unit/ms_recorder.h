@@ -129,6 +129,7 @@ static inline void recorder_init(recorder *rec, const char *name, strbuf *log, i
 	rec->name = name;
 	rec->log = log;
 	rec->ops = (ms_listener_ops){
+		.version = MS_LISTENER_OPS_VERSION,
 		.begin = rec_begin,
 		.commit = rec_commit,
 		.region_add = rec_add,
@@ -197,7 +198,7 @@ static inline int listen_machine_teardown(void **state)
 {
 	listen_machine *f = *state;
 
-	assert_int_equal(ms_as_free(f->as), 0);
+	ms_as_free(f->as);
 	ms_region_unref(f->extra);
 	ms_region_unref(f->rom);
 	ms_region_unref(f->dev);

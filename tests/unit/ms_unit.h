@@ -79,7 +79,10 @@ static inline ms_region *new_io(ms_ctx *ctx, const char *name, uint64_t size)
 {
 	ms_region *r = NULL;
 
-	assert_int_equal(ms_region_new_io(&r, ctx, name, size, NULL, NULL), 0);
+	assert_int_equal(
+		ms_region_new_io(&r, ctx,
+				 &(ms_region_io_opts){.name = name, .size = size, .ops = NULL}),
+		0);
 	return r;
 }
 
@@ -104,7 +107,12 @@ static inline ms_region *new_alias(ms_ctx *ctx, const char *name, ms_region *tar
 {
 	ms_region *r = NULL;
 
-	assert_int_equal(ms_region_new_alias(&r, ctx, name, target, offset, size), 0);
+	assert_int_equal(ms_region_new_alias(&r, ctx,
+					     &(ms_region_alias_opts){.name = name,
+								     .target = target,
+								     .offset = offset,
+								     .size = size}),
+			 0);
 	return r;
 }
 
@@ -136,7 +144,8 @@ static inline void nop_write(uint64_t addr, uint64_t data, unsigned size, void *
 /* The ops of a device that reads zeros and ignores writes. */
 static inline const ms_region_ops *nop_ops(void)
 {
-	static const ms_region_ops ops = {.read = nop_read, .write = nop_write};
+	static const ms_region_ops ops = {
+		.version = MS_REGION_OPS_VERSION, .read = nop_read, .write = nop_write};
 
 	return &ops;
 }
@@ -280,7 +289,7 @@ static inline rig rig_new(uint64_t root_size)
 
 static inline void rig_free(rig *m)
 {
-	assert_int_equal(ms_as_free(m->as), 0);
+	ms_as_free(m->as);
 	ms_region_unref(m->root);
 	assert_int_equal(live_regions(m->ctx), 0);
 	ms_ctx_free(m->ctx);

@@ -195,6 +195,7 @@ static dev *new_dev(fixture *f, ms_endian endianness)
 
 	assert_true(f->nr_devs < MAX_DEVS);
 	d = &f->devs[f->nr_devs++];
+	d->ops.version = MS_REGION_OPS_VERSION;
 	d->ops.read_with_attrs = dev_read_attrs;
 	d->ops.write_with_attrs = dev_write_attrs;
 	d->ops.endianness = endianness;
@@ -206,7 +207,11 @@ static dev *new_dev(fixture *f, ms_endian endianness)
 
 static dev *map_dev(fixture *f, dev *d, uint64_t addr, uint64_t size)
 {
-	assert_int_equal(ms_region_new_io(&d->region, f->ctx, "dev", size, &d->ops, d), 0);
+	assert_int_equal(
+		ms_region_new_io(&d->region, f->ctx,
+				 &(ms_region_io_opts){
+					 .name = "dev", .size = size, .ops = &d->ops, .opaque = d}),
+		0);
 	d->base = addr;
 	map(f, addr, d->region);
 	return d;
@@ -382,8 +387,16 @@ static void test_readonly_alias_over_ram_ignores_writes(void **state)
 	ms_region *r, *ro, *rw;
 
 	assert_int_equal(ms_region_new_ram(&r, f->ctx, "ram", 0x100), 0);
-	assert_int_equal(ms_region_new_alias(&ro, f->ctx, "ro", r, 0, 0x100), 0);
-	assert_int_equal(ms_region_new_alias(&rw, f->ctx, "rw", r, 0, 0x100), 0);
+	assert_int_equal(
+		ms_region_new_alias(&ro, f->ctx,
+				    &(ms_region_alias_opts){
+					    .name = "ro", .target = r, .offset = 0, .size = 0x100}),
+		0);
+	assert_int_equal(
+		ms_region_new_alias(&rw, f->ctx,
+				    &(ms_region_alias_opts){
+					    .name = "rw", .target = r, .offset = 0, .size = 0x100}),
+		0);
 	ms_region_unref(r); /* the aliases hold it */
 	assert_int_equal(ms_region_set_readonly(ro, true), 0);
 	map(f, 0x1000, ro);
@@ -402,7 +415,12 @@ static void test_readonly_alias_over_ram_ignores_writes(void **state)
 
 static ms_region *add_rom_device(fixture *f, dev *d, uint64_t addr, uint64_t size)
 {
-	assert_int_equal(ms_region_new_rom_device(&d->region, f->ctx, "romd", size, &d->ops, d), 0);
+	assert_int_equal(ms_region_new_rom_device(&d->region, f->ctx,
+						  &(ms_region_io_opts){.name = "romd",
+								       .size = size,
+								       .ops = &d->ops,
+								       .opaque = d}),
+			 0);
 	d->base = addr;
 	map(f, addr, d->region);
 	return d->region;
@@ -873,9 +891,13 @@ static void test_reservation_and_iommu_regions_are_decode_errors(void **state)
 	ms_region *resv, *iommu;
 	ms_result res = 0;
 
-	assert_int_equal(ms_region_new_io(&resv, f->ctx, "resv", 0x100, NULL, NULL), 0);
+	assert_int_equal(
+		ms_region_new_io(&resv, f->ctx,
+				 &(ms_region_io_opts){.name = "resv", .size = 0x100, .ops = NULL}),
+		0);
 	map(f, 0x1000, resv);
-	assert_int_equal(ms_region_new_iommu(&iommu, f->ctx, "iommu", 0x100), 0);
+	assert_int_equal(
+		ms_iommu_new(&iommu, f->ctx, &(ms_iommu_opts){.name = "iommu", .size = 0x100}), 0);
 	map(f, 0x2000, iommu);
 	assert_int_equal(ms_as_ldl_le(f->as, 0x1000, ATTRS, &res), 0);
 	assert_int_equal(res, MS_RESULT_DECODE_ERROR);
@@ -1055,7 +1077,9 @@ static void test_callback_may_change_topology_during_access(void **state)
 
 	/* The next access sees it. */
 	ms_rcu_read_lock();
-	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1010, true, ATTRS), 0);
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1010,
+					 &(ms_access_opts){.is_write = true, .attrs = ATTRS}),
+			 0);
 	assert_string_equal(ms_region_name(s.region), "late");
 	assert_bytes(ms_region_ram_ptr(s.region), 0, 0x10);
 	ms_rcu_read_unlock();
@@ -1089,18 +1113,6 @@ static void test_scalar_across_ranges_is_assembled_from_pieces(void **state)
 	assert_int_equal(res, MS_RESULT_OK);
 }
 
-static void test_rw_reads_or_writes_by_flag(void **state)
-{
-	fixture *f = *state;
-	ms_region *r = add_ram(f, "ram", 0, 0x100);
-	uint8_t buf[4] = {9, 8, 7, 6}, out[4] = {0};
-
-	assert_int_equal(ms_as_rw(f->as, 0x10, ATTRS, buf, sizeof(buf), true), MS_RESULT_OK);
-	assert_memory_equal(ram(r) + 0x10, buf, 4);
-	assert_int_equal(ms_as_rw(f->as, 0x10, ATTRS, out, sizeof(out), false), MS_RESULT_OK);
-	assert_memory_equal(out, buf, 4);
-}
-
 static void test_set_fills_ram_devices_and_reports_holes(void **state)
 {
 	fixture *f = *state;
@@ -1125,7 +1137,9 @@ static void test_translate_clamps_length_to_range(void **state)
 	uint64_t len = 0x2000;
 
 	ms_rcu_read_lock();
-	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1800, false, ATTRS), 0);
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1800,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 0);
 	assert_ptr_equal(s.region, r);
 	assert_int_equal(len, 0x800);
 	assert_int_equal(s.start, 0x1800);
@@ -1134,10 +1148,14 @@ static void test_translate_clamps_length_to_range(void **state)
 	assert_false(s.readonly);
 
 	len = 0x10;
-	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1ff8, true, ATTRS), 0);
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1ff8,
+					 &(ms_access_opts){.is_write = true, .attrs = ATTRS}),
+			 0);
 	assert_int_equal(len, 0x8);
 	len = 4;
-	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1000, true, ATTRS), 0);
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x1000,
+					 &(ms_access_opts){.is_write = true, .attrs = ATTRS}),
+			 0);
 	assert_int_equal(len, 4);
 	assert_int_equal(s.last, 0x1003);
 	ms_rcu_read_unlock();
@@ -1153,24 +1171,38 @@ static void test_translate_reports_holes_and_bad_arguments(void **state)
 	add_ram(f, "ram", 0x8000, 0x1000);
 	rom = add_rom(f, "rom", 0x10000, 0x1000);
 	ms_rcu_read_lock();
-	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x3000, false, ATTRS), -ENOENT);
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x3000,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 -ENOENT);
 	assert_null(s.region);
 	assert_int_equal(len, 0x5000);
 	len = UINT64_MAX;
-	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x11000, false, ATTRS), -ENOENT);
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x11000,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 -ENOENT);
 	assert_int_equal(len, UINT64_MAX - 0x11000 + 1);
 
 	len = 0x100;
-	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x10010, false, ATTRS), 0);
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x10010,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 0);
 	assert_ptr_equal(s.region, rom);
 	assert_true(s.readonly);
 
 	len = 0;
-	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x8000, false, ATTRS), -EINVAL);
+	assert_int_equal(ms_as_translate(&s, &len, f->as, 0x8000,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 -EINVAL);
 	len = 1;
-	assert_int_equal(ms_as_translate(NULL, &len, f->as, 0x8000, false, ATTRS), -EINVAL);
-	assert_int_equal(ms_as_translate(&s, NULL, f->as, 0x8000, false, ATTRS), -EINVAL);
-	assert_int_equal(ms_as_translate(&s, &len, NULL, 0x8000, false, ATTRS), -EINVAL);
+	assert_int_equal(ms_as_translate(NULL, &len, f->as, 0x8000,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 -EINVAL);
+	assert_int_equal(ms_as_translate(&s, NULL, f->as, 0x8000,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 -EINVAL);
+	assert_int_equal(ms_as_translate(&s, &len, NULL, 0x8000,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 -EINVAL);
 	ms_rcu_read_unlock();
 }
 
@@ -1252,7 +1284,6 @@ int main(void)
 		T(test_two_threads_may_access_one_device_at_once),
 		T(test_callback_may_change_topology_during_access),
 		T(test_scalar_across_ranges_is_assembled_from_pieces),
-		T(test_rw_reads_or_writes_by_flag),
 		T(test_set_fills_ram_devices_and_reports_holes),
 		T(test_translate_clamps_length_to_range),
 		T(test_translate_reports_holes_and_bad_arguments),

@@ -40,13 +40,13 @@ static void test_as_new_records_name_root_and_creation_order(void **state)
 	assert_ptr_equal(ms_ctx_as(ctx, 1), b);
 	assert_ptr_equal(ms_ctx_as(ctx, 2), c);
 	assert_null(ms_ctx_as(ctx, 3));
-	assert_int_equal(ms_as_free(b), 0);
+	ms_as_free(b);
 	assert_int_equal(ms_ctx_nr_as(ctx), 2);
 	assert_ptr_equal(ms_ctx_as(ctx, 0), a);
 	assert_ptr_equal(ms_ctx_as(ctx, 1), c);
-	assert_int_equal(ms_as_free(NULL), 0);
-	assert_int_equal(ms_as_free(a), 0);
-	assert_int_equal(ms_as_free(c), 0);
+	ms_as_free(NULL);
+	ms_as_free(a);
+	ms_as_free(c);
 	assert_int_equal(ms_ctx_nr_as(ctx), 0);
 	ms_region_unref(root);
 	assert_int_equal(live_regions(ctx), 0);
@@ -99,7 +99,7 @@ static void test_as_keeps_its_root_alive(void **state)
 	assert_int_equal(live_regions(ctx), 2);
 	assert_string_equal(as_view_str(&sb, as), "1000-1fff r @0\n");
 	assert_ptr_equal(ms_as_root(as), root);
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	assert_int_equal(live_regions(ctx), 0);
 	ms_ctx_free(ctx);
 }
@@ -121,7 +121,7 @@ static void test_rcu_view_is_the_published_view(void **state)
 	ms_flatview_unref(held);
 	ms_flatview_unref(held);
 	ms_flatview_unref(NULL);
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	ms_region_unref(root);
 	ms_ctx_free(ctx);
 }
@@ -155,8 +155,8 @@ static void test_address_spaces_with_one_root_share_one_view(void **state)
 	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
 	assert_ptr_not_equal(view_of(a), v1);
 	assert_ptr_equal(view_of(b), view_of(a));
-	assert_int_equal(ms_as_free(a), 0);
-	assert_int_equal(ms_as_free(b), 0);
+	ms_as_free(a);
+	ms_as_free(b);
 	ms_region_unref(r);
 	ms_region_unref(root);
 	assert_int_equal(live_regions(ctx), 0);
@@ -202,8 +202,8 @@ static void test_container_with_one_full_alias_shares_the_targets_view(void **st
 	assert_ptr_equal(view_of(dma), view_of(sys));
 	assert_string_equal(as_view_str(&sb, dma), "0000-0fff ram @0\n");
 
-	assert_int_equal(ms_as_free(dma), 0);
-	assert_int_equal(ms_as_free(sys), 0);
+	ms_as_free(dma);
+	ms_as_free(sys);
 	ms_region_unref(al);
 	ms_region_unref(pci);
 	ms_region_unref(r);
@@ -251,9 +251,9 @@ static void test_container_whose_only_alias_is_disabled_has_an_empty_view(void *
 	assert_null(ms_as_flatview_root(dma));
 	assert_ptr_equal(view_of(dma), view_of(dma2));
 
-	assert_int_equal(ms_as_free(dma), 0);
-	assert_int_equal(ms_as_free(dma2), 0);
-	assert_int_equal(ms_as_free(sys), 0);
+	ms_as_free(dma);
+	ms_as_free(dma2);
+	ms_as_free(sys);
 	ms_region_unref(al);
 	ms_region_unref(al2);
 	ms_region_unref(pci);
@@ -288,7 +288,7 @@ static void test_flatview_root_stops_at_containers_that_do_more(void **state)
 	assert_ptr_equal(ms_as_flatview_root(as), c); /* the child sticks out */
 	assert_int_equal(ms_region_set_enabled(c, false), 0);
 	assert_null(ms_as_flatview_root(as)); /* the root itself is disabled */
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	ms_region_unref(r);
 	ms_region_unref(d);
 	ms_region_unref(c);
@@ -298,29 +298,99 @@ static void test_flatview_root_stops_at_containers_that_do_more(void **state)
 
 /* ---- ms_as_free ------------------------------------------------------------ */
 
-static const ms_listener_ops no_callbacks;
+/* Counts what a listener hears; frees its own address space on demand. */
+typedef struct as_free_probe {
+	ms_as *as;
+	int adds, dels;
+	bool free_on_add;
+	size_t nr_as_in_callback;
+} as_free_probe;
 
-static void test_as_free_refuses_while_a_listener_is_registered(void **state)
+static void probe_add(const ms_section *s, void *opaque)
+{
+	as_free_probe *p = opaque;
+
+	(void)s;
+	p->adds++;
+	if (p->free_on_add) {
+		p->free_on_add = false;
+		ms_as_free(p->as); /* deferred: callbacks are running */
+		p->nr_as_in_callback = ms_ctx_nr_as(ms_as_ctx(p->as));
+	}
+}
+
+static void probe_del(const ms_section *s, void *opaque)
+{
+	(void)s;
+	((as_free_probe *)opaque)->dels++;
+}
+
+/* RAM of @size at @addr in @root; the container keeps the only reference. */
+static void place_ram(ms_ctx *ctx, ms_region *root, const char *name, uint64_t addr, uint64_t size)
+{
+	ms_region *r = new_ram(ctx, name, size);
+
+	assert_int_equal(ms_region_add_subregion(root, addr, r), 0);
+	ms_region_unref(r);
+}
+
+static const ms_listener_ops probe_ops = {
+	.version = MS_LISTENER_OPS_VERSION,
+	.region_add = probe_add,
+	.region_del = probe_del,
+};
+
+static void test_as_free_unregisters_the_listeners_left_on_it(void **state)
 {
 	ms_ctx *ctx = new_ctx();
-	ms_region *root = new_container(ctx, "root", 0x1000);
-	ms_listener *l;
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	as_free_probe on_as = {0}, on_other = {0};
+	ms_listener *l, *l_other;
 	ms_as *as, *other;
 
 	(void)state;
+	place_ram(ctx, root, "a", 0x0000, 0x1000);
+	place_ram(ctx, root, "b", 0x4000, 0x1000);
 	as = new_as(ctx, root, "as");
 	other = new_as(ctx, root, "other");
-	assert_int_equal(ms_listener_register(&l, as, &no_callbacks, NULL), 0);
-	assert_int_equal(ms_as_free(as), -EBUSY);
-	assert_int_equal(ms_ctx_nr_as(ctx), 2);
-	assert_ptr_equal(ms_ctx_as(ctx, 0), as);
-	assert_string_equal(ms_as_name(as), "as");
-	assert_int_equal(ms_as_free(other), 0); /* no listener there */
-	assert_int_equal(ms_listener_unregister(l), 0);
-	assert_int_equal(ms_as_free(as), 0);
+	assert_int_equal(ms_listener_register(&l, as, &probe_ops, &on_as), 0);
+	assert_int_equal(ms_listener_register(&l_other, other, &probe_ops, &on_other), 0);
+	assert_int_equal(on_as.adds, 2);
+	ms_as_free(as);
+	/* Unregistered as by ms_listener_unregister(): a region_del per range. */
+	assert_int_equal(on_as.dels, 2);
+	assert_int_equal(ms_ctx_nr_as(ctx), 1);
+	assert_ptr_equal(ms_ctx_as(ctx, 0), other);
+	/* The other space's listener is untouched and still follows changes. */
+	assert_int_equal(on_other.dels, 0);
+	place_ram(ctx, root, "c", 0x8000, 0x1000);
+	assert_int_equal(on_other.adds, 3);
+	assert_int_equal(ms_listener_unregister(l_other), 0);
+	ms_as_free(other);
+	ms_as_free(NULL); /* no-op */
 	assert_int_equal(ms_ctx_nr_as(ctx), 0);
 	ms_region_unref(root);
-	assert_int_equal(live_regions(ctx), 0);
+	ms_ctx_free(ctx);
+}
+
+static void test_as_free_from_a_listener_callback_waits_for_the_callbacks(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	as_free_probe probe = {0};
+	ms_listener *l;
+
+	(void)state;
+	probe.as = new_as(ctx, root, "as");
+	assert_int_equal(ms_listener_register(&l, probe.as, &probe_ops, &probe), 0);
+	probe.free_on_add = true;
+	place_ram(ctx, root, "a", 0x1000, 0x1000); /* commits: region_add frees the space */
+	assert_false(probe.free_on_add);
+	assert_int_equal(probe.nr_as_in_callback, 1); /* still there inside the callback */
+	assert_int_equal(ms_ctx_nr_as(ctx), 0);       /* gone once the commit returned */
+	assert_int_equal(probe.dels, 1);              /* its listener was unregistered */
+	assert_int_equal(ms__as_check(ctx), 0);
+	ms_region_unref(root);
 	ms_ctx_free(ctx);
 }
 
@@ -358,7 +428,7 @@ static void test_unreachable_mutations_render_nothing(void **state)
 	assert_int_equal(ms_transaction_commit(ctx), 0);
 	assert_int_equal(ms_ctx_render_count(ctx), renders);
 	assert_ptr_equal(view_of(as), v);
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	ms_region_unref(al);
 	ms_region_unref(r);
 	ms_region_unref(d);
@@ -405,8 +475,8 @@ static void test_change_under_one_root_renders_only_that_view(void **state)
 	assert_int_equal(ms_region_set_nonvolatile(x, true), 0);
 	assert_int_equal(ms_transaction_commit(ctx), 0);
 	assert_int_equal(ms_ctx_render_count(ctx), renders + 4);
-	assert_int_equal(ms_as_free(a), 0);
-	assert_int_equal(ms_as_free(b), 0);
+	ms_as_free(a);
+	ms_as_free(b);
 	ms_region_unref(x);
 	ms_region_unref(y);
 	ms_region_unref(inner);
@@ -437,7 +507,7 @@ static void test_change_seen_through_an_alias_renders_the_aliasing_view(void **s
 	assert_int_equal(ms_ctx_render_count(ctx), renders + 1);
 	assert_string_equal(as_view_str(&sb, as), "0000-000f dev @0\n"
 						  "3080-317f r @0\n");
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	ms_region_unref(r);
 	ms_region_unref(al);
 	ms_region_unref(lib);
@@ -472,7 +542,7 @@ static void test_as_new_inside_a_transaction_has_a_view_at_once(void **state)
 		ms_flatview_unref(fv);
 	}
 	assert_int_equal(ms_transaction_commit(ctx), 0);
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	ms_region_unref(r);
 	ms_region_unref(root);
 	ms_ctx_free(ctx);
@@ -491,7 +561,8 @@ int main(void)
 		cmocka_unit_test(test_container_with_one_full_alias_shares_the_targets_view),
 		cmocka_unit_test(test_container_whose_only_alias_is_disabled_has_an_empty_view),
 		cmocka_unit_test(test_flatview_root_stops_at_containers_that_do_more),
-		cmocka_unit_test(test_as_free_refuses_while_a_listener_is_registered),
+		cmocka_unit_test(test_as_free_unregisters_the_listeners_left_on_it),
+		cmocka_unit_test(test_as_free_from_a_listener_callback_waits_for_the_callbacks),
 		cmocka_unit_test(test_unreachable_mutations_render_nothing),
 		cmocka_unit_test(test_change_under_one_root_renders_only_that_view),
 		cmocka_unit_test(test_change_seen_through_an_alias_renders_the_aliasing_view),

@@ -158,6 +158,7 @@ static uint64_t tio_page_size(ms_region *iommu, void *opaque)
 }
 
 static const ms_iommu_ops tio_ops = {
+	.version = MS_IOMMU_OPS_VERSION,
 	.translate = tio_translate,
 	.get_min_page_size = tio_page_size,
 };
@@ -172,7 +173,12 @@ static void tio_init(tiommu *t, ms_ctx *ctx, const char *name, unsigned pages, m
 		t->hist[v][0] = (first + v * stride) % modulo;
 		t->pte[v] = PTE_VALID | t->hist[v][0];
 	}
-	assert_int_equal(ms_iommu_new(&t->region, ctx, name, pages * PAGE, &tio_ops, t), 0);
+	assert_int_equal(ms_iommu_new(&t->region, ctx,
+				      &(ms_iommu_opts){.name = name,
+						       .size = pages * PAGE,
+						       .ops = &tio_ops,
+						       .opaque = t}),
+			 0);
 }
 
 static ms_iommu_event tio_event(const tiommu *t, unsigned v, uint32_t target,
@@ -456,7 +462,9 @@ static void reader_op(reader *rd, snap *s)
 		int rc;
 
 		ms_rcu_read_lock();
-		rc = ms_as_translate(&sec, &len, sh->dev, a, false, MS_ATTRS_UNSPECIFIED);
+		rc = ms_as_translate(
+			&sec, &len, sh->dev, a,
+			&(ms_access_opts){.is_write = false, .attrs = MS_ATTRS_UNSPECIFIED});
 		ms_rcu_read_unlock();
 		snap_after(sh, s);
 		if (rc == -EACCES) {
@@ -733,9 +741,9 @@ static void setup(shared *sh)
 
 static void teardown(shared *sh)
 {
-	assert_int_equal(ms_as_free(sh->dev), 0);
-	assert_int_equal(ms_as_free(sh->mid), 0);
-	assert_int_equal(ms_as_free(sh->phys), 0);
+	ms_as_free(sh->dev);
+	ms_as_free(sh->mid);
+	ms_as_free(sh->phys);
 	for (unsigned i = 0; i < NR_IOMMUS; i++)
 		ms_region_unref(sh->io[i].region);
 	ms_region_unref(sh->ram_a);

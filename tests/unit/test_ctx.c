@@ -23,7 +23,7 @@ static void test_ctx_new_without_out_is_einval(void **state)
 	assert_int_equal(ms_ctx_new(NULL), -EINVAL);
 }
 
-static const ms_listener_ops no_callbacks;
+static const ms_listener_ops no_callbacks = {.version = MS_LISTENER_OPS_VERSION};
 
 static void test_ctx_free_releases_live_address_spaces_and_listeners(void **state)
 {
@@ -78,7 +78,7 @@ static void test_render_count_starts_at_zero_and_is_per_context(void **state)
 	assert_int_equal(ms_region_set_address(r, 0x2000), 0);
 	assert_int_equal(ms_ctx_render_count(ctx), 2);
 	assert_int_equal(ms_ctx_render_count(other), 0);
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	ms_region_unref(r);
 	ms_region_unref(root);
 	ms_ctx_free(ctx);
@@ -110,9 +110,13 @@ static void test_exponential_alias_tree_hits_the_render_limit(void **state)
 		level[k] = new_container(ctx, name, 2 * size);
 		for (int j = 0; j < 2; j++) {
 			snprintf(name, sizeof(name), "a%d.%d", k, j);
-			assert_int_equal(ms_region_new_alias(&aliases[2 * (k - 1) + j], ctx, name,
-							     level[k - 1], 0, size),
-					 0);
+			assert_int_equal(
+				ms_region_new_alias(&aliases[2 * (k - 1) + j], ctx,
+						    &(ms_region_alias_opts){.name = name,
+									    .target = level[k - 1],
+									    .offset = 0,
+									    .size = size}),
+				0);
 			assert_int_equal(ms_region_add_subregion(level[k], j * size,
 								 aliases[2 * (k - 1) + j]),
 					 0);
@@ -154,7 +158,7 @@ static void test_exponential_alias_tree_hits_the_render_limit(void **state)
 	ms_flatview_unref(fv);
 	assert_int_equal(ms_ctx_set_render_limit(ctx, 0), 0); /* the default again */
 
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	for (k = 0; k < 48; k++)
 		ms_region_unref(aliases[k]);
 	for (k = 0; k <= 24; k++)
@@ -190,6 +194,28 @@ static void test_fail_alloc_after_fails_one_allocation_of_that_context(void **st
 	ms_ctx_free(other);
 }
 
+static void test_test_control_and_begin_refuse_bad_input(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = new_container(ctx, "root", 0x1000);
+	ms_as *as = new_as(ctx, root, "as");
+	int64_t splices;
+
+	(void)state;
+	assert_int_equal(ms_ctx_test_control(NULL, MS_TEST_FAIL_ALLOC_AFTER, 1), -EINVAL);
+	assert_int_equal(ms_ctx_test_control(ctx, (ms_test_op)0, 1), -EINVAL);
+	assert_int_equal(ms_ctx_test_control(ctx, (ms_test_op)99, 1), -EINVAL);
+	/* Nothing was armed: the next allocation succeeds. */
+	assert_non_null(new_ram(ctx, "ram", 0x1000));
+	splices = ms_ctx_test_control(ctx, MS_TEST_SPLICE_COUNT, 0);
+	assert_true(splices >= 0);
+	assert_int_equal(ms_transaction_begin(NULL), -EINVAL);
+	assert_int_equal(ms_transaction_depth(ctx), 0);
+	ms_as_free(as);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_render_count_starts_at_zero_and_is_per_context),
 		cmocka_unit_test(test_exponential_alias_tree_hits_the_render_limit),
 		cmocka_unit_test(test_fail_alloc_after_fails_one_allocation_of_that_context),
+		cmocka_unit_test(test_test_control_and_begin_refuse_bad_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

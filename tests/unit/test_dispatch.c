@@ -151,7 +151,10 @@ static void test_lookup_matches_linear_scan_for_every_size(void **state)
 	(void)state;
 	ms_rng_seed(&rng, 1);
 	assert_int_equal(ms_ctx_new(&ctx), 0);
-	assert_int_equal(ms_region_new_io(&region, ctx, "r", 0x1000, NULL, NULL), 0);
+	assert_int_equal(
+		ms_region_new_io(&region, ctx,
+				 &(ms_region_io_opts){.name = "r", .size = 0x1000, .ops = NULL}),
+		0);
 	for (n = 0; n <= 300; n++) {
 		ref_view v = make_view(ctx, region, n, n % 3 == 0);
 
@@ -172,7 +175,10 @@ static void test_lookup_large_views_and_sequential_walk(void **state)
 	(void)state;
 	ms_rng_seed(&rng, 2);
 	assert_int_equal(ms_ctx_new(&ctx), 0);
-	assert_int_equal(ms_region_new_io(&region, ctx, "r", 0x1000, NULL, NULL), 0);
+	assert_int_equal(
+		ms_region_new_io(&region, ctx,
+				 &(ms_region_io_opts){.name = "r", .size = 0x1000, .ops = NULL}),
+		0);
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		ref_view v = make_view(ctx, region, sizes[s], s & 1);
 		uint64_t addr, end = v.ranges[v.nr - 1].start + 10000;

@@ -89,15 +89,24 @@ static world *world_new(void)
 	ctx = w->ctx = new_ctx();
 	assert_int_equal(ms_region_new_container(&w->r[R_SYSTEM], ctx, "system", MS_SIZE_2_64), 0);
 	assert_int_equal(ms_region_new_ram(&w->r[R_RAM0], ctx, "ram0", 0x1000), 0);
-	assert_int_equal(ms_region_new_io(&w->r[R_DEV], ctx, "dev", 0x100, nop_ops(), NULL), 0);
+	assert_int_equal(ms_region_new_io(&w->r[R_DEV], ctx,
+					  &(ms_region_io_opts){
+						  .name = "dev", .size = 0x100, .ops = nop_ops()}),
+			 0);
 	assert_int_equal(ms_region_new_container(&w->r[R_BOX], ctx, "box", 0x1000), 0);
 	assert_int_equal(ms_region_new_ram(&w->r[R_BOXRAM], ctx, "boxram", 0x100), 0);
 	assert_int_equal(ms_region_new_container(&w->r[R_BANK], ctx, "bank", 0x10000), 0);
 	assert_int_equal(ms_region_new_container(&w->r[R_DMAROOT], ctx, "dmaroot", MS_SIZE_2_64),
 			 0);
-	assert_int_equal(
-		ms_region_new_alias(&w->r[R_WINDOW], ctx, "window", w->r[R_SYSTEM], 0, 0x10000), 0);
-	assert_int_equal(ms_region_new_iommu(&w->r[R_IOMMU], ctx, "iommu", 0x1000), 0);
+	assert_int_equal(ms_region_new_alias(&w->r[R_WINDOW], ctx,
+					     &(ms_region_alias_opts){.name = "window",
+								     .target = w->r[R_SYSTEM],
+								     .offset = 0,
+								     .size = 0x10000}),
+			 0);
+	assert_int_equal(ms_iommu_new(&w->r[R_IOMMU], ctx,
+				      &(ms_iommu_opts){.name = "iommu", .size = 0x1000}),
+			 0);
 	assert_int_equal(ms_region_new_ram(&w->r[R_EXTRA], ctx, "extra", 0x1000), 0);
 
 	ms_transaction_begin(ctx);
@@ -108,7 +117,10 @@ static world *world_new(void)
 	for (i = 0; i < BANK_REGIONS; i++) {
 		ms_region *b;
 
-		assert_int_equal(ms_region_new_io(&b, ctx, "b", 0x10, NULL, NULL), 0);
+		assert_int_equal(ms_region_new_io(&b, ctx,
+						  &(ms_region_io_opts){
+							  .name = "b", .size = 0x10, .ops = NULL}),
+				 0);
 		assert_int_equal(ms_region_add_subregion(w->r[R_BANK], (uint64_t)i * 0x100, b), 0);
 		ms_region_unref(b);
 	}
@@ -143,10 +155,10 @@ static void world_free_checked(world *w, bool check)
 		assert_int_equal(ms_listener_unregister(w->lnew.l), 0);
 	assert_int_equal(ms_listener_unregister(w->lcpu.l), 0);
 	assert_int_equal(ms_listener_unregister(w->ldma.l), 0);
-	assert_int_equal(ms_as_free(w->new_as), 0);
-	assert_int_equal(ms_as_free(w->cpu), 0);
-	assert_int_equal(ms_as_free(w->cpu2), 0);
-	assert_int_equal(ms_as_free(w->dma), 0);
+	ms_as_free(w->new_as);
+	ms_as_free(w->cpu);
+	ms_as_free(w->cpu2);
+	ms_as_free(w->dma);
 	ms_region_unref(w->created);
 	for (i = 0; i < NR_NAMED; i++)
 		ms_region_unref(w->r[i]);
@@ -336,15 +348,20 @@ static unsigned fault_loop(const char *what, operation op)
 
 FAULT_TEST(new_container, { return ms_region_new_container(&w->created, w->ctx, "new", 0x1000); })
 
-FAULT_TEST(new_io,
-	   { return ms_region_new_io(&w->created, w->ctx, "new", 0x1000, nop_ops(), NULL); })
+FAULT_TEST(new_io, {
+	return ms_region_new_io(
+		&w->created, w->ctx,
+		&(ms_region_io_opts){.name = "new", .size = 0x1000, .ops = nop_ops()});
+})
 
 FAULT_TEST(new_ram, { return ms_region_new_ram(&w->created, w->ctx, "new", 0x1000); })
 
 FAULT_TEST(new_rom, { return ms_region_new_rom(&w->created, w->ctx, "new", 0x1000); })
 
 FAULT_TEST(new_rom_device, {
-	return ms_region_new_rom_device(&w->created, w->ctx, "new", 0x1000, nop_ops(), NULL);
+	return ms_region_new_rom_device(
+		&w->created, w->ctx,
+		&(ms_region_io_opts){.name = "new", .size = 0x1000, .ops = nop_ops()});
 })
 
 FAULT_TEST(new_ram_device, {
@@ -355,10 +372,16 @@ FAULT_TEST(new_ram_ptr,
 	   { return ms_region_new_ram_ptr(&w->created, w->ctx, "new", sizeof(w->host), w->host); })
 
 /* ram0 has no alias yet: its back-reference list is allocated. */
-FAULT_TEST(new_alias,
-	   { return ms_region_new_alias(&w->created, w->ctx, "new", w->r[R_RAM0], 0x10, 0x100); })
+FAULT_TEST(new_alias, {
+	return ms_region_new_alias(
+		&w->created, w->ctx,
+		&(ms_region_alias_opts){
+			.name = "new", .target = w->r[R_RAM0], .offset = 0x10, .size = 0x100});
+})
 
-FAULT_TEST(new_iommu, { return ms_region_new_iommu(&w->created, w->ctx, "new", 0x1000); })
+FAULT_TEST(new_iommu, {
+	return ms_iommu_new(&w->created, w->ctx, &(ms_iommu_opts){.name = "new", .size = 0x1000});
+})
 
 /* A failed constructor stores NULL; check that on top of the loop above. */
 static void test_failed_constructors_store_null(void **state)
@@ -377,7 +400,12 @@ static void test_failed_constructors_store_null(void **state)
 	assert_null(r);
 	r = (ms_region *)&r;
 	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 3); /* the target's back-reference list */
-	assert_int_equal(ms_region_new_alias(&r, w->ctx, "x", w->r[R_EXTRA], 0, 0x10), -ENOMEM);
+	assert_int_equal(ms_region_new_alias(&r, w->ctx,
+					     &(ms_region_alias_opts){.name = "x",
+								     .target = w->r[R_EXTRA],
+								     .offset = 0,
+								     .size = 0x10}),
+			 -ENOMEM);
 	assert_null(r);
 	assert_int_equal(w->r[R_EXTRA]->nr_aliased_by, 0);
 	world_free(w);

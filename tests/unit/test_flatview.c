@@ -78,7 +78,7 @@ static void test_flatview_find_at_range_edges_and_holes(void **state)
 	expect_find(fv, UINT64_MAX, NULL, 0, 0);
 	assert_int_equal(ms_flatview_range(&s, fv, 0), -ERANGE);
 	ms_flatview_unref(fv);
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	ms_region_unref(a);
 	ms_region_unref(b);
 	ms_region_unref(c);
@@ -116,7 +116,7 @@ static void test_region_at_the_top_of_the_space(void **state)
 	assert_string_equal(as_view_str(&sb, as), "0000-0fff low @0\n"
 						  "fffffffffffff000-fffffffffffff7ff top @0\n"
 						  "fffffffffffff800-ffffffffffffffff over @0\n");
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	ms_region_unref(top);
 	ms_region_unref(low);
 	ms_region_unref(over);
@@ -162,8 +162,8 @@ static void test_io_region_of_2_64_bytes_is_one_range(void **state)
 	assert_int_equal(ms_region_set_enabled(r, false), 0);
 	assert_string_equal(as_view_str(&sb, nested), "0000-ffffffffffffffff io @0\n");
 	assert_ptr_equal(ms_as_flatview_root(nested), whole2);
-	assert_int_equal(ms_as_free(direct), 0);
-	assert_int_equal(ms_as_free(nested), 0);
+	ms_as_free(direct);
+	ms_as_free(nested);
 	ms_region_unref(whole);
 	ms_region_unref(whole2);
 	ms_region_unref(r);
@@ -191,7 +191,7 @@ static void test_held_view_is_unchanged_by_later_commits(void **state)
 	assert_ptr_equal(ms_flatview_root(old), r);
 	assert_string_equal(as_view_str(&sb, as), "2000-2fff r @0 ro\n");
 	ms_flatview_unref(old);
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	ms_region_unref(r);
 	ms_region_unref(root);
 	ms_ctx_free(ctx);
@@ -277,7 +277,7 @@ static void test_commit_splices_changed_windows_into_shared_chunks(void **state)
 	ms_flatview_unref(after);
 
 	ms_flatview_unref(before);
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	for (i = 0; i < 1001; i++)
 		ms_region_unref(devs[i]);
 	ms_region_unref(big);
@@ -317,7 +317,7 @@ static void test_unmergeable_range_at_a_window_edge_renders_in_full(void **state
 	assert_int_equal(ms_flatview_range(&s, fv, 0), 0);
 	assert_true(s.start == 0 && s.last == 0xffff && s.unmergeable);
 	ms_flatview_unref(fv);
-	assert_int_equal(ms_as_free(as), 0);
+	ms_as_free(as);
 	ms_region_unref(hole);
 	ms_region_unref(r);
 	ms_region_unref(root);

@@ -133,7 +133,9 @@ static void test_translate_reports_the_final_region_clamped_to_the_page(void **s
 
 	f->t.table[0][4] = (pte){0x7000, MS_IOMMU_RW};
 	ms_rcu_read_lock();
-	assert_int_equal(ms_as_translate(&s, &len, f->dma, 4 * PAGE + 0x100, false, ATTRS), 0);
+	assert_int_equal(ms_as_translate(&s, &len, f->dma, 4 * PAGE + 0x100,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 0);
 	assert_ptr_equal(s.region, f->ram);
 	assert_int_equal(s.offset_in_region, 0x7100);
 	assert_int_equal(s.start, 4 * PAGE + 0x100);
@@ -141,7 +143,9 @@ static void test_translate_reports_the_final_region_clamped_to_the_page(void **s
 	assert_int_equal(s.last, 5 * PAGE - 1);
 	ms_rcu_read_unlock();
 	len = 4;
-	assert_int_equal(ms_as_translate(&s, &len, f->dma, 5 * PAGE, false, ATTRS), -EACCES);
+	assert_int_equal(ms_as_translate(&s, &len, f->dma, 5 * PAGE,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 -EACCES);
 	assert_null(s.region);
 	assert_int_equal(len, 4);
 }
@@ -209,7 +213,11 @@ static void test_index_out_of_range_fails_the_access(void **state)
 
 	ops.attrs_to_index = bad_index;
 	f->t.table[0][0] = (pte){0, MS_IOMMU_RW};
-	assert_int_equal(ms_iommu_new(&bad, f->ctx, "bad", PAGE, &ops, &f->t), 0);
+	assert_int_equal(
+		ms_iommu_new(&bad, f->ctx,
+			     &(ms_iommu_opts){
+				     .name = "bad", .size = PAGE, .ops = &ops, .opaque = &f->t}),
+		0);
 	assert_int_equal(ms_region_add_subregion(f->dmaroot, 0x100000, bad), 0);
 	(void)ms_as_ldub(f->dma, 0x100000, ATTRS, &r);
 	assert_int_equal(r, MS_RESULT_ACCESS_ERROR);
@@ -286,13 +294,16 @@ static void test_iommu_without_class_is_still_a_reservation(void **state)
 	uint64_t len = 8;
 	ms_result r;
 
-	assert_int_equal(ms_region_new_iommu(&plain, f->ctx, "plain", PAGE), 0);
+	assert_int_equal(
+		ms_iommu_new(&plain, f->ctx, &(ms_iommu_opts){.name = "plain", .size = PAGE}), 0);
 	assert_int_equal(ms_region_add_subregion(f->dmaroot, 0x200000, plain), 0);
 	(void)ms_as_ldub(f->dma, 0x200000, ATTRS, &r);
 	assert_int_equal(r, MS_RESULT_DECODE_ERROR);
 	assert_int_equal(ms_as_get_iotlb_entry(&e, f->dma, 0x200000, false, ATTRS), -ENOENT);
 	ms_rcu_read_lock();
-	assert_int_equal(ms_as_translate(&s, &len, f->dma, 0x200000, false, ATTRS), 0);
+	assert_int_equal(ms_as_translate(&s, &len, f->dma, 0x200000,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 0);
 	assert_ptr_equal(s.region, plain);
 	ms_rcu_read_unlock();
 	assert_int_equal(ms_iommu_num_indexes(plain), 0);
@@ -339,7 +350,8 @@ static void test_chain_of_two_iommus(void **state)
 			 -EACCES);
 
 	ms_rcu_read_lock();
-	assert_int_equal(ms_as_translate(&s, &len, bus, (3u << 21) + 5 * PAGE + 7, false, ATTRS),
+	assert_int_equal(ms_as_translate(&s, &len, bus, (3u << 21) + 5 * PAGE + 7,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
 			 0);
 	assert_ptr_equal(s.region, f->ram);
 	assert_int_equal(s.offset_in_region, 0xa007);
@@ -348,7 +360,7 @@ static void test_chain_of_two_iommus(void **state)
 
 	assert_int_equal(ms_region_del_subregion(root2, outer->region), 0);
 	ms_region_unref(outer->region);
-	assert_int_equal(ms_as_free(bus), 0);
+	ms_as_free(bus);
 	ms_region_unref(root2);
 	free(outer);
 }
@@ -374,7 +386,9 @@ static void test_iommu_cycle_is_detected(void **state)
 	assert_int_equal(ms_as_stb(f->dma, 0x10, ATTRS, 1), MS_RESULT_ACCESS_ERROR);
 	assert_false(ms_as_access_valid(f->dma, 0x10, 1, false, ATTRS));
 	assert_int_equal(ms_as_get_iotlb_entry(&e, f->dma, 0x10, false, ATTRS), -ELOOP);
-	assert_int_equal(ms_as_translate(&s, &len, f->dma, 0x10, false, ATTRS), -ELOOP);
+	assert_int_equal(ms_as_translate(&s, &len, f->dma, 0x10,
+					 &(ms_access_opts){.is_write = false, .attrs = ATTRS}),
+			 -ELOOP);
 	len = 16;
 	assert_null(ms_as_map(f->dma, 0x10, &len, false, ATTRS));
 	/* Each IOMMU was asked once per lap, and the loop stopped after one lap. */
@@ -433,7 +447,11 @@ static void test_get_attr_defaults_to_einval(void **state)
 	assert_int_equal(ms_iommu_get_attr(f->t.region, MS_IOMMU_ATTR_SPAPR_TCE_FD, &fd), -EINVAL);
 	assert_int_equal(fd, -1);
 	ops.get_attr = attr_fd;
-	assert_int_equal(ms_iommu_new(&with_attr, f->ctx, "attr", PAGE, &ops, &f->t), 0);
+	assert_int_equal(
+		ms_iommu_new(&with_attr, f->ctx,
+			     &(ms_iommu_opts){
+				     .name = "attr", .size = PAGE, .ops = &ops, .opaque = &f->t}),
+		0);
 	assert_int_equal(ms_iommu_get_attr(with_attr, MS_IOMMU_ATTR_SPAPR_TCE_FD, &fd), 0);
 	assert_int_equal(fd, 42);
 	assert_int_equal(ms_iommu_get_attr(with_attr, MS_IOMMU_ATTR_SPAPR_TCE_FD, NULL), -EINVAL);
@@ -455,23 +473,50 @@ static void test_iommu_new_rejects_bad_input(void **state)
 	ms_region *r = (ms_region *)1;
 	size_t live = live_regions(f->ctx);
 
-	assert_int_equal(ms_iommu_new(NULL, f->ctx, "x", PAGE, &pt_ops, NULL), -EINVAL);
-	assert_int_equal(ms_iommu_new(&r, NULL, "x", PAGE, &pt_ops, NULL), -EINVAL);
+	assert_int_equal(ms_iommu_new(NULL, f->ctx,
+				      &(ms_iommu_opts){.name = "x", .size = PAGE, .ops = &pt_ops}),
+			 -EINVAL);
+	assert_int_equal(
+		ms_iommu_new(&r, NULL, &(ms_iommu_opts){.name = "x", .size = PAGE, .ops = &pt_ops}),
+		-EINVAL);
 	assert_null(r);
-	assert_int_equal(ms_iommu_new(&r, f->ctx, NULL, PAGE, &pt_ops, NULL), -EINVAL);
-	assert_int_equal(ms_iommu_new(&r, f->ctx, "x", 0, &pt_ops, NULL), -EINVAL);
-	assert_int_equal(ms_iommu_new(&r, f->ctx, "x", PAGE, NULL, NULL), -EINVAL);
+	assert_int_equal(ms_iommu_new(&r, f->ctx,
+				      &(ms_iommu_opts){.name = NULL, .size = PAGE, .ops = &pt_ops}),
+			 -EINVAL);
+	assert_int_equal(
+		ms_iommu_new(&r, f->ctx, &(ms_iommu_opts){.name = "x", .size = 0, .ops = &pt_ops}),
+		-EINVAL);
+	ops.version = 0;
+	assert_int_equal(
+		ms_iommu_new(&r, f->ctx, &(ms_iommu_opts){.name = "x", .size = PAGE, .ops = &ops}),
+		-EINVAL);
+	ops.version = MS_IOMMU_OPS_VERSION + 1;
+	assert_int_equal(
+		ms_iommu_new(&r, f->ctx, &(ms_iommu_opts){.name = "x", .size = PAGE, .ops = &ops}),
+		-EINVAL);
+	ops = pt_ops;
 	ops.translate = NULL;
-	assert_int_equal(ms_iommu_new(&r, f->ctx, "x", PAGE, &ops, NULL), -EINVAL);
+	assert_int_equal(
+		ms_iommu_new(&r, f->ctx, &(ms_iommu_opts){.name = "x", .size = PAGE, .ops = &ops}),
+		-EINVAL);
 	ops = pt_ops;
 	ops.num_indexes = zero_indexes;
-	assert_int_equal(ms_iommu_new(&r, f->ctx, "x", PAGE, &ops, NULL), -EINVAL);
+	assert_int_equal(
+		ms_iommu_new(&r, f->ctx, &(ms_iommu_opts){.name = "x", .size = PAGE, .ops = &ops}),
+		-EINVAL);
 	f->t.nr_indexes = MS_IOMMU_MAX_INDEXES + 1;
-	assert_int_equal(ms_iommu_new(&r, f->ctx, "x", PAGE, &pt_ops, &f->t), -EINVAL);
+	assert_int_equal(
+		ms_iommu_new(&r, f->ctx,
+			     &(ms_iommu_opts){
+				     .name = "x", .size = PAGE, .ops = &pt_ops, .opaque = &f->t}),
+		-EINVAL);
 	f->t.nr_indexes = 2;
 	for (uint64_t n = 1; n < 8; n++) {
 		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, n);
-		int rc = ms_iommu_new(&r, f->ctx, "x", PAGE, &pt_ops, &f->t);
+		int rc = ms_iommu_new(
+			&r, f->ctx,
+			&(ms_iommu_opts){
+				.name = "x", .size = PAGE, .ops = &pt_ops, .opaque = &f->t});
 
 		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
 		if (rc == 0) {
@@ -638,7 +683,8 @@ static void test_register_rejects_bad_input(void **state)
 	opts.opaque = &f->rec[0];
 	opts.flags = MS_IOMMU_NOTIFIER_MAP;
 	uint32_t refs = settled_refs(f->t.region);
-	assert_int_equal(ms_region_new_iommu(&plain, f->ctx, "plain", PAGE), 0);
+	assert_int_equal(
+		ms_iommu_new(&plain, f->ctx, &(ms_iommu_opts){.name = "plain", .size = PAGE}), 0);
 	assert_int_equal(ms_iommu_register_notifier(NULL, f->t.region, &opts), -EINVAL);
 	assert_int_equal(ms_iommu_register_notifier(&n, f->t.region, NULL), -EINVAL);
 	assert_null(n);
@@ -725,8 +771,17 @@ static void test_register_through_an_alias(void **state)
 	ms_region *alias, *alias2;
 	ms_iommu_notifier *n;
 
-	assert_int_equal(ms_region_new_alias(&alias, f->ctx, "a", f->t.region, 0, PAGE), 0);
-	assert_int_equal(ms_region_new_alias(&alias2, f->ctx, "a2", alias, 0, PAGE), 0);
+	assert_int_equal(ms_region_new_alias(&alias, f->ctx,
+					     &(ms_region_alias_opts){.name = "a",
+								     .target = f->t.region,
+								     .offset = 0,
+								     .size = PAGE}),
+			 0);
+	assert_int_equal(ms_region_new_alias(
+				 &alias2, f->ctx,
+				 &(ms_region_alias_opts){
+					 .name = "a2", .target = alias, .offset = 0, .size = PAGE}),
+			 0);
 	n = watch(alias2, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
 	assert_int_equal(ms_iommu_notify_flags(f->t.region), MS_IOMMU_NOTIFIER_MAP);
 	assert_int_equal(ms_iommu_notify_flags(alias), MS_IOMMU_NOTIFIER_MAP);
@@ -814,7 +869,12 @@ static void test_replay_through_an_alias_and_its_rules(void **state)
 
 	assert_non_null(other);
 	f->t.table[0][7] = (pte){0x4000, MS_IOMMU_RW};
-	assert_int_equal(ms_region_new_alias(&alias, f->ctx, "a", f->t.region, 0, PAGE), 0);
+	assert_int_equal(ms_region_new_alias(&alias, f->ctx,
+					     &(ms_region_alias_opts){.name = "a",
+								     .target = f->t.region,
+								     .offset = 0,
+								     .size = PAGE}),
+			 0);
 	n = watch(alias, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
 	assert_int_equal(ms_iommu_replay(alias, n), 0);
 	assert_string_equal(f->rec[0].log.text, "map 7000+fff->4000 rw;");
@@ -884,7 +944,12 @@ static void test_replay_uses_the_class_method(void **state)
 	ms_iommu_notifier *n;
 
 	ops.replay = class_replay;
-	assert_int_equal(ms_iommu_new(&r, f->ctx, "replaying", MS_SIZE_2_64, &ops, &f->t), 0);
+	assert_int_equal(ms_iommu_new(&r, f->ctx,
+				      &(ms_iommu_opts){.name = "replaying",
+						       .size = MS_SIZE_2_64,
+						       .ops = &ops,
+						       .opaque = &f->t}),
+			 0);
 	n = watch(r, &f->rec[0], MS_IOMMU_NOTIFIER_MAP, 0, UINT64_MAX, 0);
 	f->t.translations = 0;
 	assert_int_equal(ms_iommu_replay(r, n), 0);

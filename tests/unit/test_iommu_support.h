@@ -98,6 +98,7 @@ static inline unsigned pt_num_indexes(ms_region *iommu, void *opaque)
 }
 
 static const ms_iommu_ops pt_ops = {
+	.version = MS_IOMMU_OPS_VERSION,
 	.translate = pt_translate,
 	.get_min_page_size = pt_page_size,
 	.notify_flag_changed = pt_flag_changed,
@@ -114,7 +115,11 @@ static inline void pt_init(test_iommu *t, ms_ctx *ctx, const char *name, uint64_
 	t->nr_indexes = nr_indexes;
 	t->target[0] = t->target[1] = target;
 	sb_reset(&t->flag_log);
-	assert_int_equal(ms_iommu_new(&t->region, ctx, name, size, &pt_ops, t), 0);
+	assert_int_equal(
+		ms_iommu_new(
+			&t->region, ctx,
+			&(ms_iommu_opts){.name = name, .size = size, .ops = &pt_ops, .opaque = t}),
+		0);
 }
 
 static inline ms_iommu_event pt_event(const test_iommu *t, unsigned idx, uint64_t page,

@@ -928,7 +928,11 @@ static ms_ctx *build_kinds_topology(ms_region **flash)
 	assert_int_equal(ms_region_set_readonly(r, true), 0);
 	put(sys, r, 0x4000, 0);
 	ms_region_unref(backing);
-	assert_int_equal(ms_region_new_rom_device(flash, ctx, "flash", 0x1000, nop_ops(), NULL), 0);
+	assert_int_equal(
+		ms_region_new_rom_device(
+			flash, ctx,
+			&(ms_region_io_opts){.name = "flash", .size = 0x1000, .ops = nop_ops()}),
+		0);
 	put(sys, *flash, 0x5000, 0);
 	assert_int_equal(ms_region_new_ram_device(&r, ctx, "bar", sizeof(bar_memory), bar_memory),
 			 0);

@@ -172,7 +172,9 @@ int msc_do_translate(msc_session *s, msc_call *c)
 	if (len == 0)
 		return msc_error(s, c->pos[1]->col, "translate: the length must be at least 1");
 	ms_rcu_read_lock();
-	rc = ms_as_translate(&sec, &len, as, addr, msc_opt_word(c, "write") != NULL, attrs);
+	rc = ms_as_translate(
+		&sec, &len, as, addr,
+		&(ms_access_opts){.is_write = msc_opt_word(c, "write") != NULL, .attrs = attrs});
 	if (rc == 0) {
 		fprintf(s->o.out,
 			"translate 0x%" PRIx64 " -> %s +0x%" PRIx64 ", 0x%" PRIx64 " bytes (%s",

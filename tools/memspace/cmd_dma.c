@@ -49,7 +49,8 @@ int msc_do_map(msc_session *s, msc_call *c)
 	fprintf(s->o.out, "map %lu: 0x%" PRIx64 " %" PRIu64 " %s", m->id, addr, got,
 		is_write ? "write" : "read");
 	ms_rcu_read_lock();
-	if (ms_as_translate(&sec, &tlen, as, addr, is_write, attrs) == 0) {
+	if (ms_as_translate(&sec, &tlen, as, addr,
+			    &(ms_access_opts){.is_write = is_write, .attrs = attrs}) == 0) {
 		uint8_t *ram = ms_region_ram_ptr(sec.region);
 
 		direct = ram && (uint8_t *)p == ram + sec.offset_in_region;

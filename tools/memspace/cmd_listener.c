@@ -110,6 +110,7 @@ int msc_do_listen(msc_session *s, msc_call *c)
 	e->s = s;
 	e->as = as;
 	e->show_nop = nop;
+	e->ops.version = MS_LISTENER_OPS_VERSION;
 	e->ops.begin = on_begin;
 	e->ops.commit = on_commit;
 	e->ops.region_add = on_add;

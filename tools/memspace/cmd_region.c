@@ -262,8 +262,11 @@ int msc_do_region(msc_session *s, msc_call *c)
 		rc = ms_region_new_container(&r, s->ctx, c->pos[0]->text, size);
 		break;
 	case MS_REGION_IO:
-		rc = ms_region_new_io(&r, s->ctx, c->pos[0]->text, size,
-				      dev ? msc_device_ops(dev) : NULL, dev);
+		rc = ms_region_new_io(&r, s->ctx,
+				      &(ms_region_io_opts){.name = c->pos[0]->text,
+							   .size = size,
+							   .ops = dev ? msc_device_ops(dev) : NULL,
+							   .opaque = dev});
 		break;
 	case MS_REGION_RAM:
 		rc = ms_region_new_ram(&r, s->ctx, c->pos[0]->text, size);
@@ -272,8 +275,11 @@ int msc_do_region(msc_session *s, msc_call *c)
 		rc = ms_region_new_rom(&r, s->ctx, c->pos[0]->text, size);
 		break;
 	case MS_REGION_ROM_DEVICE:
-		rc = ms_region_new_rom_device(&r, s->ctx, c->pos[0]->text, size,
-					      msc_device_ops(dev), dev);
+		rc = ms_region_new_rom_device(&r, s->ctx,
+					      &(ms_region_io_opts){.name = c->pos[0]->text,
+								   .size = size,
+								   .ops = msc_device_ops(dev),
+								   .opaque = dev});
 		break;
 	case MS_REGION_RAM_DEVICE:
 		rc = ms_region_new_ram_device(&r, s->ctx, c->pos[0]->text, size, block.p);
@@ -282,7 +288,8 @@ int msc_do_region(msc_session *s, msc_call *c)
 		rc = ms_region_new_ram_ptr(&r, s->ctx, c->pos[0]->text, size, block.p);
 		break;
 	default:
-		rc = ms_region_new_iommu(&r, s->ctx, c->pos[0]->text, size);
+		rc = ms_iommu_new(&r, s->ctx,
+				  &(ms_iommu_opts){.name = c->pos[0]->text, .size = size});
 		break;
 	}
 	if (rc) {
@@ -317,7 +324,11 @@ int msc_do_alias(msc_session *s, msc_call *c)
 	    msc_arg_number(s, c->pos[2], "offset", false, &offset) ||
 	    msc_arg_number(s, c->pos[3], "size", true, &size) || msc_parse_placement(s, c, &place))
 		return 1;
-	rc = ms_region_new_alias(&r, s->ctx, c->pos[0]->text, target->r, offset, size);
+	rc = ms_region_new_alias(&r, s->ctx,
+				 &(ms_region_alias_opts){.name = c->pos[0]->text,
+							 .target = target->r,
+							 .offset = offset,
+							 .size = size});
 	if (rc)
 		return msc_lib_error(s, c->word->col, "alias", rc, NULL);
 	return msc_finish_region(s, c, r, NULL, &place, NULL);

@@ -264,6 +264,7 @@ int msc_device_new(msc_device **out, const msc_device_config *cfg, const char **
 		if (!d->storage)
 			goto nomem;
 	}
+	d->ops.version = MS_REGION_OPS_VERSION;
 	d->ops.read_with_attrs = dev_read;
 	d->ops.write_with_attrs = dev_write;
 	d->ops.endianness = cfg->endianness ? cfg->endianness : MS_ENDIAN_LITTLE;

@@ -191,6 +191,7 @@ static int model_replay(ms_region *iommu, ms_iommu_notifier *n, void *opaque)
 }
 
 static const ms_iommu_ops model_ops = {
+	.version = MS_IOMMU_OPS_VERSION,
 	.translate = model_translate,
 	.get_min_page_size = model_page,
 	.replay = model_replay,
@@ -217,7 +218,10 @@ int msc_iommu_new(msc_iommu **out, ms_region **region, ms_ctx *ctx, const msc_io
 	m->nr_indexes = cfg->nr_indexes;
 	m->notifier_index = cfg->notifier_index;
 	m->arg = cfg->arg;
-	rc = ms_iommu_new(region, ctx, cfg->name, cfg->size, &model_ops, m);
+	rc = ms_iommu_new(
+		region, ctx,
+		&(ms_iommu_opts){
+			.name = cfg->name, .size = cfg->size, .ops = &model_ops, .opaque = m});
 	if (rc) {
 		free(m->name);
 		free(m);

@@ -1335,6 +1335,7 @@ static void romd_write(uint64_t addr, uint64_t data, unsigned size, void *opaque
 
 /* ROM devices of a dump: reads come from their RAM (romd mode), writes are dropped. */
 static const ms_region_ops romd_ops = {
+	.version = MS_REGION_OPS_VERSION,
 	.read = romd_read,
 	.write = romd_write,
 	.endianness = MS_ENDIAN_LITTLE,
@@ -1376,8 +1377,11 @@ static int create_one(struct importer *im, size_t idx)
 	memcpy(name, p->name, p->name_len);
 	name[p->name_len] = '\0';
 	if (p->is_alias) {
-		rc = ms_region_new_alias(&r->mr, im->ctx, name, im->rg[r->target].mr,
-					 p->alias_offset, p->size);
+		rc = ms_region_new_alias(&r->mr, im->ctx,
+					 &(ms_region_alias_opts){.name = name,
+								 .target = im->rg[r->target].mr,
+								 .offset = p->alias_offset,
+								 .size = p->size});
 	} else {
 		switch (p->kind) {
 		case KIND_RAM:
@@ -1387,8 +1391,10 @@ static int create_one(struct importer *im, size_t idx)
 			rc = ms_region_new_rom(&r->mr, im->ctx, name, p->size);
 			break;
 		case KIND_ROMD:
-			rc = ms_region_new_rom_device(&r->mr, im->ctx, name, p->size, &romd_ops,
-						      NULL);
+			rc = ms_region_new_rom_device(&r->mr, im->ctx,
+						      &(ms_region_io_opts){.name = name,
+									   .size = p->size,
+									   .ops = &romd_ops});
 			break;
 		case KIND_RAMD:
 			rc = ms_region_new_ram(&backing, im->ctx, name, p->size);
@@ -1403,7 +1409,10 @@ static int create_one(struct importer *im, size_t idx)
 			    (!(r->flags & ANN_IO) && p->nr_children > 0))
 				rc = ms_region_new_container(&r->mr, im->ctx, name, p->size);
 			else
-				rc = ms_region_new_io(&r->mr, im->ctx, name, p->size, NULL, NULL);
+				rc = ms_region_new_io(&r->mr, im->ctx,
+						      &(ms_region_io_opts){.name = name,
+									   .size = p->size,
+									   .ops = NULL});
 			break;
 		}
 	}
