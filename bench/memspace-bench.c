@@ -19,6 +19,7 @@
 #include "memspace.h"
 
 #include "bench.h"
+#include "tce.h"
 
 static void usage(FILE *out)
 {
@@ -32,6 +33,7 @@ static void usage(FILE *out)
 #endif
 	      "  iommu    ns per IOMMU notification: notifier index vs linear scan\n"
 	      "  cache    ns per 4-byte load: region cache vs uncached, plain and via an IOMMU\n"
+	      "  tce      sPAPR TCE model: H_PUT_TCE rate with a container, replay by occupancy\n"
 	      "  all      everything above\n"
 	      "\n"
 	      "options:\n"
@@ -69,7 +71,7 @@ int main(int argc, char **argv)
 	bench_opts opts = {.samples = 0};
 	bench_json json = {.out = NULL};
 	const char *command = NULL;
-	bool run_lookup, run_commit, run_access, run_iommu, run_cache;
+	bool run_lookup, run_commit, run_access, run_iommu, run_cache, run_tce;
 	char cpu[128];
 
 	for (int i = 1; i < argc; i++) {
@@ -110,7 +112,8 @@ int main(int argc, char **argv)
 #endif
 	run_iommu = strcmp(command, "iommu") == 0 || strcmp(command, "all") == 0;
 	run_cache = strcmp(command, "cache") == 0 || strcmp(command, "all") == 0;
-	if (!run_lookup && !run_commit && !run_access && !run_iommu && !run_cache) {
+	run_tce = strcmp(command, "tce") == 0 || strcmp(command, "all") == 0;
+	if (!run_lookup && !run_commit && !run_access && !run_iommu && !run_cache && !run_tce) {
 		fprintf(stderr, "memspace-bench: unknown subcommand '%s'\n", command);
 		usage(stderr);
 		return 2;
@@ -157,8 +160,13 @@ int main(int argc, char **argv)
 		if (!opts.json)
 			putchar('\n');
 	}
-	if (run_cache)
+	if (run_cache) {
 		bench_cache(&opts, &json);
+		if (!opts.json && run_tce)
+			putchar('\n');
+	}
+	if (run_tce)
+		bench_tce(&opts, &json);
 	bench_json_close(&json);
 	return 0;
 }
