@@ -24,12 +24,6 @@
 
 #include "internal.h"
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define HOST_BIG_ENDIAN true
-#else
-#define HOST_BIG_ENDIAN false
-#endif
-
 /* Device memory may be any object; these types may alias it. */
 typedef uint16_t __attribute__((may_alias)) alias_u16;
 typedef uint32_t __attribute__((may_alias)) alias_u32;
@@ -50,26 +44,6 @@ typedef struct access_req {
 
 /* ---- bytes and values ---------------------------------------------------- */
 
-/* The value of @size bytes read in the given byte order. */
-static uint64_t load_value(const uint8_t *bytes, unsigned size, bool big_endian)
-{
-	uint64_t value = 0;
-
-	/* Host order first: the bytes sit at the low-order end of @value. */
-	memcpy((uint8_t *)&value + (HOST_BIG_ENDIAN ? 8 - size : 0), bytes, size);
-	if (big_endian != HOST_BIG_ENDIAN)
-		value = __builtin_bswap64(value) >> (64 - 8 * size);
-	return value;
-}
-
-/* Stores the low @size bytes of @value (the rest is masked off). */
-static void store_value(uint8_t *bytes, unsigned size, uint64_t value, bool big_endian)
-{
-	if (big_endian != HOST_BIG_ENDIAN)
-		value = __builtin_bswap64(value << (64 - 8 * size));
-	memcpy(bytes, (const uint8_t *)&value + (HOST_BIG_ENDIAN ? 8 - size : 0), size);
-}
-
 static bool device_big_endian(const ms_region_ops *ops)
 {
 	switch (ops->endianness) {
@@ -78,7 +52,7 @@ static bool device_big_endian(const ms_region_ops *ops)
 	case MS_ENDIAN_LITTLE:
 		return false;
 	default:
-		return HOST_BIG_ENDIAN;
+		return MS__HOST_BIG_ENDIAN;
 	}
 }
 
@@ -97,12 +71,6 @@ static ms_result fail(const access_req *a, uint64_t pos, uint64_t n, ms_result r
 	if (!a->is_write && a->dst)
 		memset(a->dst + pos, 0, (size_t)n);
 	return result;
-}
-
-/* want >= 1 bytes wanted, avail_minus_1 + 1 available (may be 2^64). */
-static uint64_t clamp_len(uint64_t want, uint64_t avail_minus_1)
-{
-	return want - 1 <= avail_minus_1 ? want : avail_minus_1 + 1;
 }
 
 /* ---- reentrancy and depth guard ------------------------------------------ */
@@ -264,11 +232,11 @@ static ms_result device_rw(const ms_region *mr, uint64_t offset, unsigned size, 
 		in_bytes = (size_t)(lo - offset);
 		if (is_write) {
 			memcpy(lane + in_lane, bytes + in_bytes, (size_t)(hi - lo));
-			value = load_value(lane, width, big_endian);
+			value = ms__bytes_to_value(lane, width, big_endian);
 			result |= call_write(mr, start, value, width, attrs);
 		} else {
 			result |= call_read(mr, start, width, attrs, &value);
-			store_value(lane, width, value, big_endian);
+			ms__value_to_bytes(lane, width, value, big_endian);
 			memcpy(bytes + in_bytes, lane + in_lane, (size_t)(hi - lo));
 		}
 		pos = (ms__u128)start + width;
@@ -412,12 +380,6 @@ static void ram_device_copy(const access_req *a, uint8_t *mem, uint64_t pos, uin
 	}
 }
 
-static bool kind_is_ram(ms_region_kind kind)
-{
-	return kind == MS_REGION_RAM || kind == MS_REGION_ROM || kind == MS_REGION_RAM_PTR ||
-	       kind == MS_REGION_RAM_DEVICE;
-}
-
 bool ms__range_is_direct(const ms__range *r, bool is_write)
 {
 	switch (r->region->kind) {
@@ -483,7 +445,7 @@ static ms_result iommu_access(const access_req *a, const ms_region *mr, uint64_t
 			break;
 		}
 		xlat = ms__iotlb_xlat(&e, offset);
-		l = clamp_len(n, e.addr_mask - (xlat & e.addr_mask));
+		l = ms__clamp_len(n, e.addr_mask - (xlat & e.addr_mask));
 		result |= walk(ms__deref(e.target_as->view), xlat, a, pos, l, &hop);
 		offset += l;
 		pos += l;
@@ -511,7 +473,7 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 		load_range(a, r, mem, pos, n);
 		return MS_RESULT_OK;
 	}
-	if (a->attrs.memory && !kind_is_ram(mr->kind))
+	if (a->attrs.memory && !ms__region_kind_is_ram(mr->kind))
 		return fail(a, pos, n, MS_RESULT_ACCESS_ERROR);
 	if (ms__range_is_direct(r, a->is_write)) {
 		ram_copy(a, mem, pos, n);
@@ -575,10 +537,10 @@ static ms_result walk(const ms_flatview *view, uint64_t addr, const access_req *
 		}
 		r = ms__flatview_lookup(view, cur);
 		if (r) {
-			n = clamp_len(len - done, r->last - cur);
+			n = ms__clamp_len(len - done, r->last - cur);
 			result |= access_range(a, r, cur, pos + done, n, hops);
 		} else {
-			n = clamp_len(len - done, ms__hole_last(view, cur) - cur);
+			n = ms__clamp_len(len - done, ms__hole_last(view, cur) - cur);
 			if (!a->loader)
 				result |= fail(a, pos + done, n, MS_RESULT_DECODE_ERROR);
 		}
@@ -659,7 +621,7 @@ static uint64_t load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bo
 
 	if (as) {
 		res = run(as, addr, &a);
-		value = load_value(bytes, size, big_endian);
+		value = ms__bytes_to_value(bytes, size, big_endian);
 	}
 	if (result)
 		*result = res;
@@ -680,7 +642,7 @@ static ms_result store(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, 
 
 	if (!as)
 		return MS_RESULT_ACCESS_ERROR;
-	store_value(bytes, size, value, big_endian);
+	ms__value_to_bytes(bytes, size, value, big_endian);
 	return run(as, addr, &a);
 }
 
@@ -768,7 +730,7 @@ int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr, bo
 		const ms__range *r = res.range;
 
 		ms__section_from_range(out, r);
-		*len = clamp_len(res.len, r->last - res.addr);
+		*len = ms__clamp_len(res.len, r->last - res.addr);
 		out->offset_in_region += res.addr - r->start;
 		out->start = addr;
 		out->last = addr + (*len - 1);

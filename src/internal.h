@@ -21,6 +21,8 @@
 
 #include "memspace.h"
 
+#include "base.h"
+
 /* 128-bit integers for region sizes (up to 2^64) and render arithmetic. */
 __extension__ typedef unsigned __int128 ms__u128;
 __extension__ typedef __int128 ms__i128;

@@ -64,12 +64,6 @@ struct ms_iommu_notifier {
 #define NOTIFIER_OF(nodep) \
 	((ms_iommu_notifier *)((char *)(nodep)-offsetof(ms_iommu_notifier, node)))
 
-/* want >= 1 bytes wanted, avail_minus_1 + 1 available (may be 2^64). */
-static uint64_t clamp_len(uint64_t want, uint64_t avail_minus_1)
-{
-	return want - 1 <= avail_minus_1 ? want : avail_minus_1 + 1;
-}
-
 static bool is_mask(uint64_t mask)
 {
 	return (mask & (mask + 1)) == 0;
@@ -255,14 +249,14 @@ int ms__resolve(ms__resolved *out, ms_as *as, const ms_flatview *view, uint64_t 
 						    iommu ? ms__iommu_notify_gen(mr) : 0};
 		n++;
 		if (!r) {
-			len = clamp_len(len, ms__hole_last(view, addr) - addr);
+			len = ms__clamp_len(len, ms__hole_last(view, addr) - addr);
 			break;
 		}
 		if (!iommu) {
 			out->range = r;
 			break;
 		}
-		len = clamp_len(len, r->last - addr);
+		len = ms__clamp_len(len, r->last - addr);
 		offset = r->offset_in_region + (addr - r->start);
 		/*
 		 * Hop k goes to chain[k - 1]; ms__iommu_translate_hop() refuses a hop past
@@ -275,7 +269,7 @@ int ms__resolve(ms__resolved *out, ms_as *as, const ms_flatview *view, uint64_t 
 			break;
 		outer = chain + (outer ? outer->depth : 0);
 		xlat = ms__iotlb_xlat(&e, offset);
-		len = clamp_len(len, e.addr_mask - (xlat & e.addr_mask));
+		len = ms__clamp_len(len, e.addr_mask - (xlat & e.addr_mask));
 		out->mask &= e.addr_mask;
 		out->perm &= e.perm;
 		out->translated = true;

@@ -75,19 +75,6 @@ struct ms__map_pool {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* want >= 1 bytes wanted, avail_minus_1 + 1 available (may be 2^64). */
-static uint64_t clamp_len(uint64_t want, uint64_t avail_minus_1)
-{
-	return want - 1 <= avail_minus_1 ? want : avail_minus_1 + 1;
-}
-
-/* attrs.memory admits these kinds only (the rule of access.c). */
-static bool kind_is_ram(ms_region_kind kind)
-{
-	return kind == MS_REGION_RAM || kind == MS_REGION_ROM || kind == MS_REGION_RAM_PTR ||
-	       kind == MS_REGION_RAM_DEVICE;
-}
-
 static size_t budget_of(const ms_as *as)
 {
 	size_t budget = __atomic_load_n(&as->bounce_budget, __ATOMIC_SEQ_CST);
@@ -284,11 +271,12 @@ static void find_target(map_target *t, ms_as *as, uint64_t addr, uint64_t want, 
 	/* An IOMMU region without a class, or a reservation: nothing answers. */
 	if (mr->kind == MS_REGION_IOMMU || (mr->kind == MS_REGION_IO && !mr->ops))
 		return;
-	if (mr->kind != MS_REGION_IO && mr->kind != MS_REGION_ROM_DEVICE && !kind_is_ram(mr->kind))
+	if (mr->kind != MS_REGION_IO && mr->kind != MS_REGION_ROM_DEVICE &&
+	    !ms__region_kind_is_ram(mr->kind))
 		return; /* containers and aliases never render */
-	if (attrs.memory && !kind_is_ram(mr->kind))
+	if (attrs.memory && !ms__region_kind_is_ram(mr->kind))
 		return; /* access.c answers ACCESS_ERROR; nothing to map */
-	t->len = clamp_len(want, r->last - addr);
+	t->len = ms__clamp_len(want, r->last - addr);
 	if (!ms__range_is_direct(r, is_write)) {
 		t->kind = MAP_BOUNCE;
 		return;
@@ -310,7 +298,7 @@ static void find_target(map_target *t, ms_as *as, uint64_t addr, uint64_t want, 
 		    next->offset_in_region != r->offset_in_region + (r->last - r->start + 1) ||
 		    !ms__range_is_direct(next, is_write))
 			break;
-		t->len += clamp_len(want - t->len, next->last - next->start);
+		t->len += ms__clamp_len(want - t->len, next->last - next->start);
 		r = next;
 	}
 	t->region = ms_region_ref(mr);
