@@ -14,14 +14,15 @@
  * o is the w bytes at o..o+w-1, i.e. the callback's value stored in the
  * device's byte order. Scalar loads and stores convert at the edge.
  *
- * Per-thread state: the chain of device callbacks running on this thread
- * (frames on the callers' stacks), for the reentrancy and depth guard.
+ * No state of its own: the reentrancy and depth guard is the per-thread
+ * access chain of chain.c, which a device access enters around its callbacks.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
 #include <string.h>
 
+#include "chain.h"
 #include "internal.h"
 
 /* Device memory may be any object; these types may alias it. */
@@ -71,60 +72,6 @@ static ms_result fail(const access_req *a, uint64_t pos, uint64_t n, ms_result r
 	if (!a->is_write && a->dst)
 		memset(a->dst + pos, 0, (size_t)n);
 	return result;
-}
-
-/* ---- reentrancy and depth guard ------------------------------------------ */
-
-/*
- * One device access running on this thread. Frames live on the stack of
- * dispatch() and are linked innermost first, so the chain is exactly the
- * devices whose callbacks are running below the current point of this thread.
- */
-typedef struct call_frame {
-	const ms_region *region;
-	const struct call_frame *outer;
-	unsigned depth; /* 1 for the outermost */
-} call_frame;
-
-/*
- * initial-exec: one pointer of static TLS, so the access path reads it
- * without a __tls_get_addr() call.
- */
-static _Thread_local const call_frame *innermost_call __attribute__((tls_model("initial-exec")));
-
-static ms_result chain_enter(call_frame *frame, const ms_region *mr)
-{
-	unsigned max = __atomic_load_n(&mr->ctx->max_access_depth, __ATOMIC_RELAXED);
-	const call_frame *f;
-
-	if (max == 0)
-		max = MS_ACCESS_DEPTH_DEFAULT;
-	if (innermost_call && innermost_call->depth >= max)
-		return MS_RESULT_ACCESS_ERROR;
-	for (f = innermost_call; f; f = f->outer)
-		if (f->region == mr)
-			return MS_RESULT_ACCESS_ERROR;
-	frame->region = mr;
-	frame->outer = innermost_call;
-	frame->depth = innermost_call ? innermost_call->depth + 1 : 1;
-	innermost_call = frame;
-	return MS_RESULT_OK;
-}
-
-static void chain_leave(const call_frame *frame)
-{
-	innermost_call = frame->outer;
-}
-
-bool ms__access_chain_run(const ms_region *mr, void (*fn)(void *arg), void *arg)
-{
-	call_frame frame;
-
-	if (chain_enter(&frame, mr) != MS_RESULT_OK)
-		return false;
-	fn(arg);
-	chain_leave(&frame);
-	return true;
 }
 
 /* ---- devices -------------------------------------------------------------- */
@@ -249,7 +196,7 @@ static ms_result dispatch(const access_req *a, const ms_region *mr, uint64_t off
 			  unsigned size)
 {
 	uint8_t bytes[8];
-	call_frame frame;
+	ms__chain_frame frame;
 	ms_result result;
 
 	/* QEMU answers an access its valid rules refuse with a decode error. */
@@ -257,9 +204,9 @@ static ms_result dispatch(const access_req *a, const ms_region *mr, uint64_t off
 		return fail(a, pos, size, MS_RESULT_DECODE_ERROR);
 	if (a->probe)
 		return MS_RESULT_OK;
-	result = chain_enter(&frame, mr);
-	if (result != MS_RESULT_OK)
-		return fail(a, pos, size, result);
+	/* Reentrancy and depth guard (chain.c). */
+	if (!ms__chain_enter(&frame, mr))
+		return fail(a, pos, size, MS_RESULT_ACCESS_ERROR);
 	if (a->is_write) {
 		source_copy(a, bytes, pos, size);
 		result = device_rw(mr, offset, size, a->attrs, true, bytes);
@@ -267,7 +214,7 @@ static ms_result dispatch(const access_req *a, const ms_region *mr, uint64_t off
 		result = device_rw(mr, offset, size, a->attrs, false, bytes);
 		memcpy(a->dst + pos, bytes, size);
 	}
-	chain_leave(&frame);
+	ms__chain_leave(&frame);
 	return result;
 }
 
@@ -752,12 +699,4 @@ bool ms_as_access_valid(ms_as *as, uint64_t addr, size_t len, bool is_write, ms_
 	if (!as)
 		return false;
 	return len == 0 || run(as, addr, &a) == MS_RESULT_OK;
-}
-
-int ms_ctx_set_max_access_depth(ms_ctx *ctx, unsigned depth)
-{
-	if (!ctx || depth == 0)
-		return -EINVAL;
-	__atomic_store_n(&ctx->max_access_depth, depth, __ATOMIC_RELAXED);
-	return 0;
 }

@@ -573,13 +573,6 @@ int ms__resolve(ms__resolved *out, ms_as *as, const ms_flatview *view, uint64_t 
 /* Last address of the hole of @fv that contains @addr (access.c). */
 uint64_t ms__hole_last(const ms_flatview *fv, uint64_t addr);
 
-/*
- * Run @fn(@arg) with @mr on the calling thread's access chain (access.c):
- * false, without calling it, when @mr is already on the chain or the chain
- * is as deep as @mr's context allows.
- */
-bool ms__access_chain_run(const ms_region *mr, void (*fn)(void *arg), void *arg);
-
 /* Create an IOMMU region owning @state (NULL: no class) (region.c). */
 int ms__region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
 			 struct ms__iommu *state);

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain.h"
 #include "internal.h"
 
 struct ms__iommu {
@@ -171,7 +172,7 @@ static bool translate(ms_iotlb_entry *out, ms_region *mr, uint64_t addr, ms_iomm
 	translate_call c = {out, mr, addr, flags, idx};
 
 	memset(out, 0, sizeof(*out));
-	return ms__access_chain_run(mr, call_translate, &c);
+	return ms__chain_run(mr, call_translate, &c);
 }
 
 /* 0 for a usable mapping of @offset; -EACCES for no mapping; -EIO if malformed. */
