@@ -2,10 +2,13 @@
  * access.c: reads, writes, loads and stores through an address space.
  *
  * An access takes one RCU read-side section and the one flat view published
- * at its start, walks the view range by range, and gives each piece to the
- * handler of its region kind: host memory is copied, RAM devices get
- * exact-width loads and stores, devices get their callbacks through
- * dispatch() (valid check, reentrancy and depth guard, impl split/widen).
+ * at its start, and gives each piece of it to the handler of its region
+ * kind: host memory is copied, RAM devices get exact-width loads and
+ * stores, devices get their callbacks through dispatch() (valid check,
+ * reentrancy and depth guard, impl split/widen). The pieces come from the
+ * resolve walk (resolve.c), which follows IOMMUs into their target address
+ * spaces; an access that lies in one range without an IOMMU, the common
+ * case, skips the walk and goes to its handler directly.
  * The access path never takes the topology lock and never looks at the
  * address space again after reading its view, so device callbacks may change
  * the topology (or free the address space) under a running access.
@@ -24,6 +27,7 @@
 
 #include "chain.h"
 #include "internal.h"
+#include "resolve.h"
 
 /* Device memory may be any object; these types may alias it. */
 typedef uint16_t __attribute__((may_alias)) alias_u16;
@@ -41,6 +45,7 @@ typedef struct access_req {
 	uint8_t *dst;       /* reads: len bytes */
 	const uint8_t *src; /* writes: len bytes, or NULL to write @fill */
 	uint8_t fill;
+	ms_result result; /* run(): what the pieces so far answered, ORed */
 } access_req;
 
 /* ---- bytes and values ---------------------------------------------------- */
@@ -341,7 +346,7 @@ bool ms__range_is_direct(const ms__range *r, bool is_write)
 	}
 }
 
-/* ---- the walk --------------------------------------------------------------- */
+/* ---- pieces ------------------------------------------------------------------- */
 
 /* ms_as_write_rom(): host memory only, whatever the readonly flags say. */
 static void load_range(const access_req *a, const ms__range *r, uint8_t *mem, uint64_t pos,
@@ -365,45 +370,14 @@ static void load_range(const access_req *a, const ms__range *r, uint8_t *mem, ui
 	}
 }
 
-static ms_result walk(const ms_flatview *view, uint64_t addr, const access_req *a, uint64_t pos,
-		      uint64_t len, const ms__iommu_hop *hops);
-
 /*
- * Bytes [pos, pos + n) of @a reach IOMMU region @mr at @offset: translate
- * page by page (the permission and index come from @a) and continue each
- * page in its target address space, where every rule applies again to
- * whatever answers there (attrs.memory included). A translation that fails
- * is an access error; the loader skips it silently.
+ * Bytes [pos, pos + n) of @a go to range @r from address @addr on. IOMMU
+ * regions with a class never get here: the walk (resolve.c) translates them
+ * and hands over what answers behind them, where every rule applies again
+ * (attrs.memory included).
  */
-static ms_result iommu_access(const access_req *a, const ms_region *mr, uint64_t offset,
-			      uint64_t pos, uint64_t n, const ms__iommu_hop *hops)
-{
-	ms_result result = MS_RESULT_OK;
-
-	while (n > 0) {
-		ms__iommu_hop hop;
-		ms_iotlb_entry e;
-		uint64_t xlat, l;
-
-		if (ms__iommu_translate_hop(&e, &hop, mr, offset, a->is_write, a->attrs, hops) <
-		    0) {
-			if (!a->loader)
-				result |= fail(a, pos, n, MS_RESULT_ACCESS_ERROR);
-			break;
-		}
-		xlat = ms__iotlb_xlat(&e, offset);
-		l = ms__clamp_len(n, e.addr_mask - (xlat & e.addr_mask));
-		result |= walk(ms__deref(e.target_as->view), xlat, a, pos, l, &hop);
-		offset += l;
-		pos += l;
-		n -= l;
-	}
-	return result;
-}
-
-/* Bytes [pos, pos + n) of @a go to range @r from address @addr on. */
 static ms_result access_range(const access_req *a, const ms__range *r, uint64_t addr, uint64_t pos,
-			      uint64_t n, const ms__iommu_hop *hops)
+			      uint64_t n)
 {
 	const ms_region *mr = r->region;
 	uint64_t offset = r->offset_in_region + (addr - r->start);
@@ -411,8 +385,6 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 	bool readonly = r->flags & MS__RANGE_READONLY;
 
 	if (mr->kind == MS_REGION_IOMMU) {
-		if (mr->iommu)
-			return iommu_access(a, mr, offset, pos, n, hops);
 		/* No class (ms_region_new_iommu()): nothing answers behind it. */
 		return a->loader ? MS_RESULT_OK : fail(a, pos, n, MS_RESULT_DECODE_ERROR);
 	}
@@ -453,59 +425,55 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 	}
 }
 
-/* Last address of the hole that contains @addr (nothing of @fv maps it). */
-uint64_t ms__hole_last(const ms_flatview *fv, uint64_t addr)
-{
-	const ms__range *next = ms__flatview_next_after(fv, addr);
-
-	return next ? next->start - 1 : UINT64_MAX;
-}
-
 /*
- * Bytes [pos, pos + len) of @a at addresses @addr.. of @view; @hops are the
- * IOMMU translations that led here (NULL at the top).
+ * One piece of the walk. A hole (or the addresses past the top of the
+ * address space) is a decode error, a failed IOMMU translation an access
+ * error; the loader skips both silently.
  */
-static ms_result walk(const ms_flatview *view, uint64_t addr, const access_req *a, uint64_t pos,
-		      uint64_t len, const ms__iommu_hop *hops)
+static int access_piece(const ms__piece *p, void *arg)
 {
-	ms_result result = MS_RESULT_OK;
-	uint64_t done = 0;
+	access_req *a = arg;
 
-	while (done < len) {
-		uint64_t cur = addr + done;
-		const ms__range *r;
-		uint64_t n;
-
-		if (cur < addr) {
-			/* Past the top of the address space: no wrap to 0. */
-			if (!a->loader)
-				result |= fail(a, pos + done, len - done, MS_RESULT_DECODE_ERROR);
-			break;
-		}
-		r = ms__flatview_lookup(view, cur);
-		if (r) {
-			n = ms__clamp_len(len - done, r->last - cur);
-			result |= access_range(a, r, cur, pos + done, n, hops);
-		} else {
-			n = ms__clamp_len(len - done, ms__hole_last(view, cur) - cur);
-			if (!a->loader)
-				result |= fail(a, pos + done, n, MS_RESULT_DECODE_ERROR);
-		}
-		done += n;
+	switch (p->kind) {
+	case MS__PIECE_RANGE:
+		a->result |= access_range(a, p->range, p->addr, p->pos, p->len);
+		break;
+	case MS__PIECE_HOLE:
+		if (!a->loader)
+			a->result |= fail(a, p->pos, p->len, MS_RESULT_DECODE_ERROR);
+		break;
+	case MS__PIECE_FAULT:
+		if (!a->loader)
+			a->result |= fail(a, p->pos, p->len, MS_RESULT_ACCESS_ERROR);
+		break;
 	}
-	return result;
+	return 0;
 }
 
-static ms_result run(ms_as *as, uint64_t addr, const access_req *a)
+/* An access of a->len >= 1 bytes at @addr of @as. */
+static ms_result run(ms_as *as, uint64_t addr, access_req *a)
 {
 	const ms_flatview *view;
-	ms_result result;
+	const ms__range *r;
 
 	ms__rcu_read_lock();
 	view = ms__deref(as->view);
-	result = walk(view, addr, a, 0, a->len, NULL);
+	/*
+	 * The common case first: one range that is no IOMMU holds the whole
+	 * access, so it is the walk's only piece. Anything else (IOMMUs, holes,
+	 * several ranges) takes the walk, which starts from the range found.
+	 */
+	r = ms__flatview_lookup(view, addr);
+	if (r && r->region->kind != MS_REGION_IOMMU && a->len - 1 <= r->last - addr) {
+		a->result = access_range(a, r, addr, 0, a->len);
+	} else {
+		ms__walk w = {a->is_write, a->attrs, false, r, access_piece, a};
+
+		a->result = MS_RESULT_OK;
+		ms__resolve_walk(&w, as, view, addr, a->len);
+	}
 	ms__rcu_read_unlock();
-	return result;
+	return a->result;
 }
 
 /* ---- public entry points ------------------------------------------------------ */

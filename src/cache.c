@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "resolve.h"
 
 static void release(ms_cache *c)
 {

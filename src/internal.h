@@ -534,45 +534,6 @@ static inline uint64_t ms__iotlb_xlat(const ms_iotlb_entry *e, uint64_t offset)
 /* The IOMMU's notification count (atomic), for region caches; 0 without a class. */
 uint64_t ms__iommu_notify_gen(const ms_region *mr);
 
-/* One address space passed on the way to a final range (ms__resolve()). */
-typedef struct ms__resolve_hop {
-	ms_as *as;
-	const ms_flatview *view;
-	const ms_region *iommu; /* the IOMMU translated in this view, or NULL at the end */
-	uint64_t gen;           /* its notification count, read before translating */
-} ms__resolve_hop;
-
-/*
- * What an access of @len bytes at @addr of @as (view @view) reaches first,
- * through every IOMMU: the final range (NULL in a hole), the address in
- * the final view, how many of the @len bytes get there contiguously
- * (clamped to every IOMMU page on the path, and in a hole to the hole; not
- * to the final range, so callers can extend over following ranges), the
- * smallest page mask and the intersection of the permissions on the path.
- * An IOMMU region without a class is a final range like any other.
- * When @hops is not NULL, up to @max_hops address spaces passed are stored
- * there (the last one is where the path ends) and their number in @nr_hops
- * (which may exceed @max_hops). Inside an RCU read-side section.
- * Return: 0 (also in a hole: range NULL); the errors of ms__iommu_translate_hop().
- */
-typedef struct ms__resolved {
-	const ms__range *range;
-	ms_as *as;
-	const ms_flatview *view;
-	uint64_t addr;
-	uint64_t len;
-	uint64_t mask;
-	ms_iommu_perm perm;
-	bool translated; /* at least one IOMMU on the path */
-} ms__resolved;
-
-int ms__resolve(ms__resolved *out, ms_as *as, const ms_flatview *view, uint64_t addr, uint64_t len,
-		bool is_write, ms_attrs attrs, ms__resolve_hop *hops, size_t max_hops,
-		size_t *nr_hops);
-
-/* Last address of the hole of @fv that contains @addr (access.c). */
-uint64_t ms__hole_last(const ms_flatview *fv, uint64_t addr);
-
 /* Create an IOMMU region owning @state (NULL: no class) (region.c). */
 int ms__region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_t size,
 			 struct ms__iommu *state);

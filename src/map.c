@@ -30,6 +30,7 @@
 #include <urcu/list.h>
 
 #include "internal.h"
+#include "resolve.h"
 
 /* One live mapping. */
 typedef struct map_entry {
