@@ -467,10 +467,12 @@ static ms_result run(ms_as *as, uint64_t addr, access_req *a)
 	if (r && r->region->kind != MS_REGION_IOMMU && a->len - 1 <= r->last - addr) {
 		a->result = access_range(a, r, addr, 0, a->len);
 	} else {
-		ms__walk w = {a->is_write, a->attrs, false, r, access_piece, a};
+		ms__piece last;
+		ms__walk w = {a->is_write, a->attrs, false, r, access_piece, a, &last};
 
 		a->result = MS_RESULT_OK;
-		ms__resolve_walk(&w, as, view, addr, a->len);
+		if (ms__resolve_walk(&w, as, view, addr, a->len) == 0)
+			access_piece(&last, a);
 	}
 	ms__rcu_read_unlock();
 	return a->result;

@@ -10,9 +10,12 @@
  * hole or an IOMMU page of its path, pieces come out in address order, and
  * each translation is made just before the pieces it leads to. Recursion is
  * at most MS_IOMMU_MAX_CHAIN deep: ms__iommu_translate_hop() refuses deeper.
- * The loops keep their state in arguments and locals, and the path is
- * written into the levels only when the caller asks (w->record): the access
- * path through an IOMMU is a few dozen instructions, and each one shows.
+ * Cost matters on the uncached IOMMU access path, where every store and
+ * indirect call shows: the loops keep their state in arguments and locals,
+ * the path is written into the levels only when the caller asks
+ * (w->record), and the last piece can go back to the caller instead of
+ * through the callback (w->last), so a one-piece walk calls nothing
+ * indirectly.
  *
  * Locking: none. Runs inside the caller's RCU read-side section and reads
  * each view once it is reached; piece callbacks may run device callbacks,
@@ -33,33 +36,47 @@ static uint64_t hole_last(const ms_flatview *fv, uint64_t addr)
 	return next ? next->start - 1 : UINT64_MAX;
 }
 
+/* A walk in progress: the caller's request and where the walk ends. */
+typedef struct walker {
+	const ms__walk *w;
+	uint64_t end; /* the walk's length: a piece ending there is the last */
+} walker;
+
 /*
  * Hand one piece that ends in @level's view to the caller. The piece is
  * built here, not by the loops, so that their state stays in registers.
  */
-static int emit(const ms__walk *w, ms__resolve_level *level, ms__piece_kind kind, int error,
+static int emit(const walker *wk, ms__resolve_level *level, ms__piece_kind kind, int error,
 		const ms__range *r, uint64_t addr, uint64_t pos, uint64_t len, uint64_t stretch)
 {
-	ms__piece p = {kind, error, r, w->record ? level : NULL, addr, pos, len, stretch};
+	const ms__walk *w = wk->w;
 
+	if (w->last && pos + len == wk->end) {
+		/* Nothing happens in the walk after its last piece: hand it back. */
+		*w->last = (ms__piece){kind, error, r, NULL, addr, pos, len, stretch};
+		return 0;
+	}
 	if (w->record && kind != MS__PIECE_FAULT) {
 		/* The path ends here: nothing is translated in this view. */
 		level->iommu = NULL;
 		level->gen = 0;
 	}
-	return w->fn(&p, w->arg);
+	return w->fn(
+		&(ms__piece){kind, error, r, w->record ? level : NULL, addr, pos, len, stretch},
+		w->arg);
 }
 
-static int walk_view(const ms__walk *w, ms__resolve_level *level, const ms_flatview *view,
+static int walk_view(const walker *wk, ms__resolve_level *level, const ms_flatview *view,
 		     uint64_t addr, uint64_t len, uint64_t pos, const ms__range *first);
 
 /*
  * The @n bytes at @addr of @level's view lie in IOMMU range @r (its region
  * has a class): translate page by page, walking each page in its target.
  */
-static int walk_iommu(const ms__walk *w, ms__resolve_level *level, const ms__range *r,
-		      uint64_t addr, uint64_t n, uint64_t pos)
+static int walk_iommu(const walker *wk, ms__resolve_level *level, const ms__range *r, uint64_t addr,
+		      uint64_t n, uint64_t pos)
 {
+	const ms__walk *w = wk->w;
 	const ms_region *mr = r->region;
 	uint64_t offset = r->offset_in_region + (addr - r->start);
 	int stop = 0;
@@ -79,7 +96,7 @@ static int walk_iommu(const ms__walk *w, ms__resolve_level *level, const ms__ran
 		rc = ms__iommu_translate_hop(&e, &hop, mr, offset, w->is_write, w->attrs,
 					     level->hops);
 		if (rc < 0) /* the rest of the range fails with it */
-			return emit(w, level, MS__PIECE_FAULT, rc, r, addr, pos, n, n);
+			return emit(wk, level, MS__PIECE_FAULT, rc, r, addr, pos, n, n);
 		xlat = ms__iotlb_xlat(&e, offset);
 		l = ms__clamp_len(n, e.addr_mask - (xlat & e.addr_mask));
 		view = ms__deref(e.target_as->view);
@@ -94,7 +111,7 @@ static int walk_iommu(const ms__walk *w, ms__resolve_level *level, const ms__ran
 			inner.depth = level->depth + 1;
 			inner.outer = level;
 		}
-		stop = walk_view(w, &inner, view, xlat, l, pos, NULL);
+		stop = walk_view(wk, &inner, view, xlat, l, pos, NULL);
 		offset += l;
 		addr += l;
 		pos += l;
@@ -108,7 +125,7 @@ static int walk_iommu(const ms__walk *w, ms__resolve_level *level, const ms__ran
  * records the path (only hops is set unless w->record). @first, when not
  * NULL, is the range at @addr.
  */
-static int walk_view(const ms__walk *w, ms__resolve_level *level, const ms_flatview *view,
+static int walk_view(const walker *wk, ms__resolve_level *level, const ms_flatview *view,
 		     uint64_t addr, uint64_t len, uint64_t pos, const ms__range *first)
 {
 	uint64_t done = 0;
@@ -119,18 +136,19 @@ static int walk_view(const ms__walk *w, ms__resolve_level *level, const ms_flatv
 		const ms__range *r;
 
 		if (cur < addr) /* past the top of the address space: no wrap to 0 */
-			return emit(w, level, MS__PIECE_HOLE, 0, NULL, cur, pos + done, rest, rest);
+			return emit(wk, level, MS__PIECE_HOLE, 0, NULL, cur, pos + done, rest,
+				    rest);
 		r = first ? first : ms__flatview_lookup(view, cur);
 		first = NULL;
 		if (!r) {
 			n = ms__clamp_len(rest, hole_last(view, cur) - cur);
-			stop = emit(w, level, MS__PIECE_HOLE, 0, NULL, cur, pos + done, n, rest);
+			stop = emit(wk, level, MS__PIECE_HOLE, 0, NULL, cur, pos + done, n, rest);
 		} else if (r->region->kind == MS_REGION_IOMMU && r->region->iommu) {
 			n = ms__clamp_len(rest, r->last - cur);
-			stop = walk_iommu(w, level, r, cur, n, pos + done);
+			stop = walk_iommu(wk, level, r, cur, n, pos + done);
 		} else {
 			n = ms__clamp_len(rest, r->last - cur);
-			stop = emit(w, level, MS__PIECE_RANGE, 0, r, cur, pos + done, n, rest);
+			stop = emit(wk, level, MS__PIECE_RANGE, 0, r, cur, pos + done, n, rest);
 		}
 		done += n;
 	}
@@ -140,14 +158,21 @@ static int walk_view(const ms__walk *w, ms__resolve_level *level, const ms_flatv
 int ms__resolve_walk(const ms__walk *w, ms_as *as, const ms_flatview *view, uint64_t addr,
 		     uint64_t len)
 {
-	ms__resolve_level top = {
-		.as = as,
-		.view = view,
-		.mask = UINT64_MAX,
-		.perm = MS_IOMMU_RW,
-	};
+	walker wk = {w, len};
+	ms__resolve_level top;
 
-	return walk_view(w, &top, view, addr, len, 0, w->first);
+	top.hops = NULL;
+	if (w->record) {
+		top.as = as;
+		top.view = view;
+		top.iommu = NULL;
+		top.gen = 0;
+		top.mask = UINT64_MAX;
+		top.perm = MS_IOMMU_RW;
+		top.depth = 0;
+		top.outer = NULL;
+	}
+	return walk_view(&wk, &top, view, addr, len, 0, w->first);
 }
 
 /* ---- the first piece -------------------------------------------------------- */
@@ -188,7 +213,7 @@ int ms__resolve(ms__resolved *out, ms_as *as, const ms_flatview *view, uint64_t 
 		size_t *nr_hops)
 {
 	first_piece f = {out, hops, max_hops, 0, 0};
-	ms__walk w = {is_write, attrs, true, NULL, take_first, &f};
+	ms__walk w = {is_write, attrs, true, NULL, take_first, &f, NULL};
 
 	memset(out, 0, sizeof(*out));
 	ms__resolve_walk(&w, as, view, addr, len);

@@ -76,18 +76,25 @@ typedef struct ms__walk {
 	const ms__range *first;
 	ms__piece_fn fn;
 	void *arg;
+	/* Optional: where the last piece goes, instead of to @fn (with level
+	 * NULL). Nothing happens in the walk after its last piece, so the
+	 * caller may as well handle it after the walk returns 0; then a walk
+	 * of one piece, as nearly every access is, makes no indirect call. */
+	ms__piece *last;
 } ms__walk;
 
 /*
- * Resolve the @len bytes at @addr of @as (view @view) for @w: hand every
- * piece, in address order, to w->fn. An IOMMU region with a class is
+ * Resolve the @len (>= 1) bytes at @addr of @as (view @view) for @w: hand
+ * every piece, in address order, to w->fn (the last one to *w->last when
+ * w->last is not NULL). An IOMMU region with a class is
  * translated page by page (cycles and chains that are too long fail) and
  * each page continues in its target address space, where the walk starts
  * over; the translation of a page happens after w->fn has had every piece
  * before it. A translation that fails makes one FAULT piece of the rest of
  * that IOMMU's range. Inside an RCU read-side section; w->fn may make
  * accesses of its own.
- * Return: 0, or the first non-zero value of w->fn (the walk stopped there).
+ * Return: 0 (every piece handed out), or the first non-zero value of w->fn
+ * (the walk stopped there, *w->last untouched).
  */
 int ms__resolve_walk(const ms__walk *w, ms_as *as, const ms_flatview *view, uint64_t addr,
 		     uint64_t len);

@@ -1,8 +1,9 @@
 /*
  * test_resolve.c: the resolve walk (src/resolve.c) on its own: the pieces
  * it hands out and their order across ranges, IOMMU pages and holes, when
- * it translates, what it records of the path, stopping early, failed
- * translations, the top of the address space, and ms__resolve().
+ * it translates, what it records of the path, stopping early, the last
+ * piece handed back, failed translations, the top of the address space,
+ * and ms__resolve().
  *
  * Layout of the fixture: address space "mem" is RAM at 0 (1 MiB). Address
  * space "dma" has the test IOMMU (test_iommu_support.h: 64 pages of 4 KiB,
@@ -113,7 +114,7 @@ static const char *walk_str(fixture *f, uint64_t addr, uint64_t len, bool record
 			    unsigned stop_after, int *rc)
 {
 	recording rec = {f, &f->sb, 0, stop_after};
-	ms__walk w = {false, ATTRS, record, NULL, record_piece, &rec};
+	ms__walk w = {false, ATTRS, record, NULL, record_piece, &rec, NULL};
 	int ret;
 
 	sb_reset(&f->sb);
@@ -200,7 +201,7 @@ static void test_walk_uses_the_range_the_caller_found(void **state)
 {
 	fixture *f = *state;
 	recording rec = {f, &f->sb, 0, 0};
-	ms__walk w = {false, ATTRS, false, NULL, record_piece, &rec};
+	ms__walk w = {false, ATTRS, false, NULL, record_piece, &rec, NULL};
 	const ms_flatview *view;
 
 	sb_reset(&f->sb);
@@ -211,6 +212,48 @@ static void test_walk_uses_the_range_the_caller_found(void **state)
 	assert_int_equal(ms__resolve_walk(&w, f->dma, view, TAIL, 4), 0);
 	ms__rcu_read_unlock();
 	assert_string_equal(f->sb.text, "range tail 50000+4 @0 s4 t0\n");
+}
+
+static void test_walk_hands_the_last_piece_back(void **state)
+{
+	fixture *f = *state;
+	recording rec = {f, &f->sb, 0, 0};
+	ms__piece last = {.kind = MS__PIECE_FAULT};
+	ms__walk w = {false, ATTRS, true, NULL, record_piece, &rec, &last};
+
+	f->t.table[0][1] = (pte){0x5000, MS_IOMMU_RW};
+	f->t.table[0][2] = (pte){0x9000, MS_IOMMU_RW};
+	sb_reset(&f->sb);
+	f->t.translations = 0;
+	ms__rcu_read_lock();
+	assert_int_equal(ms__resolve_walk(&w, f->dma, ms__deref(f->dma->view), 2 * PAGE - 4, 8), 0);
+	ms__rcu_read_unlock();
+	/* The callback had the first piece; the second came back, without levels. */
+	assert_string_equal(f->sb.text, "range d1 ram 5ffc+4 @0 s4 t1\n");
+	assert_int_equal(last.kind, MS__PIECE_RANGE);
+	assert_ptr_equal(last.range->region, f->ram);
+	assert_null(last.level);
+	assert_int_equal(last.addr, 0x9000);
+	assert_int_equal(last.pos, 4);
+	assert_int_equal(last.len, 4);
+	assert_int_equal(f->t.translations, 2);
+}
+
+static void test_walk_stopped_early_leaves_the_last_piece_alone(void **state)
+{
+	fixture *f = *state;
+	recording rec = {f, &f->sb, 0, 1};
+	ms__piece last = {.kind = MS__PIECE_FAULT, .len = 0x1234};
+	ms__walk w = {false, ATTRS, false, NULL, record_piece, &rec, &last};
+
+	f->t.table[0][1] = (pte){0x5000, MS_IOMMU_RW};
+	sb_reset(&f->sb);
+	ms__rcu_read_lock();
+	assert_int_equal(ms__resolve_walk(&w, f->dma, ms__deref(f->dma->view), 2 * PAGE - 4, 8), 1);
+	ms__rcu_read_unlock();
+	assert_int_equal(rec.pieces, 1);
+	assert_int_equal(last.kind, MS__PIECE_FAULT);
+	assert_int_equal(last.len, 0x1234);
 }
 
 /* ---- the recorded path -------------------------------------------------------------- */
@@ -252,7 +295,7 @@ static void test_walk_records_the_path_of_each_piece(void **state)
 {
 	fixture *f = *state;
 	path_check c = {f, NULL, NULL, 0, 0};
-	ms__walk w = {false, ATTRS, true, NULL, check_path, &c};
+	ms__walk w = {false, ATTRS, true, NULL, check_path, &c, NULL};
 
 	f->t.table[0][1] = (pte){0x5000, MS_IOMMU_RO};
 	f->t.table[0][2] = (pte){0x9000, MS_IOMMU_RO};
@@ -385,6 +428,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_uses_the_range_the_caller_found, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_walk_hands_the_last_piece_back, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_walk_stopped_early_leaves_the_last_piece_alone,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_records_the_path_of_each_piece, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_walk_without_recording_gives_no_levels, setup,
