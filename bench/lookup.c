@@ -24,7 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "map.h"
+#include "txn.h"
 
 #include "bench.h"
 #include "radix.h"

@@ -2,10 +2,13 @@
  * access.c: reads, writes, loads and stores through an address space.
  *
  * An access takes one RCU read-side section and the one flat view published
- * at its start, walks the view range by range, and gives each piece to the
- * handler of its region kind: host memory is copied, RAM devices get
- * exact-width loads and stores, devices get their callbacks through
- * dispatch() (valid check, reentrancy and depth guard, impl split/widen).
+ * at its start, and gives each piece of it to the handler of its region
+ * kind: host memory is copied, RAM devices get exact-width loads and
+ * stores, devices get their callbacks through dispatch() (valid check,
+ * reentrancy and depth guard, impl split/widen). The pieces come from the
+ * resolve walk (resolve.c), which follows IOMMUs into their target address
+ * spaces; an access that lies in one range without an IOMMU, the common
+ * case, skips the walk and goes to its handler directly.
  * The access path never takes the topology lock and never looks at the
  * address space again after reading its view, so device callbacks may change
  * the topology (or free the address space) under a running access.
@@ -14,21 +17,16 @@
  * o is the w bytes at o..o+w-1, i.e. the callback's value stored in the
  * device's byte order. Scalar loads and stores convert at the edge.
  *
- * Per-thread state: the chain of device callbacks running on this thread
- * (frames on the callers' stacks), for the reentrancy and depth guard.
+ * No state of its own: the reentrancy and depth guard is the per-thread
+ * access chain of chain.c, which a device access enters around its callbacks.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define HOST_BIG_ENDIAN true
-#else
-#define HOST_BIG_ENDIAN false
-#endif
+#include "access.h"
+#include "chain.h"
 
 /* Device memory may be any object; these types may alias it. */
 typedef uint16_t __attribute__((may_alias)) alias_u16;
@@ -46,29 +44,10 @@ typedef struct access_req {
 	uint8_t *dst;       /* reads: len bytes */
 	const uint8_t *src; /* writes: len bytes, or NULL to write @fill */
 	uint8_t fill;
+	ms_result result; /* run(): what the pieces so far answered, ORed */
 } access_req;
 
 /* ---- bytes and values ---------------------------------------------------- */
-
-/* The value of @size bytes read in the given byte order. */
-static uint64_t load_value(const uint8_t *bytes, unsigned size, bool big_endian)
-{
-	uint64_t value = 0;
-
-	/* Host order first: the bytes sit at the low-order end of @value. */
-	memcpy((uint8_t *)&value + (HOST_BIG_ENDIAN ? 8 - size : 0), bytes, size);
-	if (big_endian != HOST_BIG_ENDIAN)
-		value = __builtin_bswap64(value) >> (64 - 8 * size);
-	return value;
-}
-
-/* Stores the low @size bytes of @value (the rest is masked off). */
-static void store_value(uint8_t *bytes, unsigned size, uint64_t value, bool big_endian)
-{
-	if (big_endian != HOST_BIG_ENDIAN)
-		value = __builtin_bswap64(value << (64 - 8 * size));
-	memcpy(bytes, (const uint8_t *)&value + (HOST_BIG_ENDIAN ? 8 - size : 0), size);
-}
 
 static bool device_big_endian(const ms_region_ops *ops)
 {
@@ -78,7 +57,7 @@ static bool device_big_endian(const ms_region_ops *ops)
 	case MS_ENDIAN_LITTLE:
 		return false;
 	default:
-		return HOST_BIG_ENDIAN;
+		return MS__HOST_BIG_ENDIAN;
 	}
 }
 
@@ -97,66 +76,6 @@ static ms_result fail(const access_req *a, uint64_t pos, uint64_t n, ms_result r
 	if (!a->is_write && a->dst)
 		memset(a->dst + pos, 0, (size_t)n);
 	return result;
-}
-
-/* want >= 1 bytes wanted, avail_minus_1 + 1 available (may be 2^64). */
-static uint64_t clamp_len(uint64_t want, uint64_t avail_minus_1)
-{
-	return want - 1 <= avail_minus_1 ? want : avail_minus_1 + 1;
-}
-
-/* ---- reentrancy and depth guard ------------------------------------------ */
-
-/*
- * One device access running on this thread. Frames live on the stack of
- * dispatch() and are linked innermost first, so the chain is exactly the
- * devices whose callbacks are running below the current point of this thread.
- */
-typedef struct call_frame {
-	const ms_region *region;
-	const struct call_frame *outer;
-	unsigned depth; /* 1 for the outermost */
-} call_frame;
-
-/*
- * initial-exec: one pointer of static TLS, so the access path reads it
- * without a __tls_get_addr() call.
- */
-static _Thread_local const call_frame *innermost_call __attribute__((tls_model("initial-exec")));
-
-static ms_result chain_enter(call_frame *frame, const ms_region *mr)
-{
-	unsigned max = __atomic_load_n(&mr->ctx->max_access_depth, __ATOMIC_RELAXED);
-	const call_frame *f;
-
-	if (max == 0)
-		max = MS_ACCESS_DEPTH_DEFAULT;
-	if (innermost_call && innermost_call->depth >= max)
-		return MS_RESULT_ACCESS_ERROR;
-	for (f = innermost_call; f; f = f->outer)
-		if (f->region == mr)
-			return MS_RESULT_ACCESS_ERROR;
-	frame->region = mr;
-	frame->outer = innermost_call;
-	frame->depth = innermost_call ? innermost_call->depth + 1 : 1;
-	innermost_call = frame;
-	return MS_RESULT_OK;
-}
-
-static void chain_leave(const call_frame *frame)
-{
-	innermost_call = frame->outer;
-}
-
-bool ms__access_chain_run(const ms_region *mr, void (*fn)(void *arg), void *arg)
-{
-	call_frame frame;
-
-	if (chain_enter(&frame, mr) != MS_RESULT_OK)
-		return false;
-	fn(arg);
-	chain_leave(&frame);
-	return true;
 }
 
 /* ---- devices -------------------------------------------------------------- */
@@ -264,11 +183,11 @@ static ms_result device_rw(const ms_region *mr, uint64_t offset, unsigned size, 
 		in_bytes = (size_t)(lo - offset);
 		if (is_write) {
 			memcpy(lane + in_lane, bytes + in_bytes, (size_t)(hi - lo));
-			value = load_value(lane, width, big_endian);
+			value = ms__bytes_to_value(lane, width, big_endian);
 			result |= call_write(mr, start, value, width, attrs);
 		} else {
 			result |= call_read(mr, start, width, attrs, &value);
-			store_value(lane, width, value, big_endian);
+			ms__value_to_bytes(lane, width, value, big_endian);
 			memcpy(bytes + in_bytes, lane + in_lane, (size_t)(hi - lo));
 		}
 		pos = (ms__u128)start + width;
@@ -281,7 +200,7 @@ static ms_result dispatch(const access_req *a, const ms_region *mr, uint64_t off
 			  unsigned size)
 {
 	uint8_t bytes[8];
-	call_frame frame;
+	ms__chain_frame frame;
 	ms_result result;
 
 	/* QEMU answers an access its valid rules refuse with a decode error. */
@@ -289,9 +208,9 @@ static ms_result dispatch(const access_req *a, const ms_region *mr, uint64_t off
 		return fail(a, pos, size, MS_RESULT_DECODE_ERROR);
 	if (a->probe)
 		return MS_RESULT_OK;
-	result = chain_enter(&frame, mr);
-	if (result != MS_RESULT_OK)
-		return fail(a, pos, size, result);
+	/* Reentrancy and depth guard (chain.c). */
+	if (!ms__chain_enter(&frame, mr))
+		return fail(a, pos, size, MS_RESULT_ACCESS_ERROR);
 	if (a->is_write) {
 		source_copy(a, bytes, pos, size);
 		result = device_rw(mr, offset, size, a->attrs, true, bytes);
@@ -299,7 +218,7 @@ static ms_result dispatch(const access_req *a, const ms_region *mr, uint64_t off
 		result = device_rw(mr, offset, size, a->attrs, false, bytes);
 		memcpy(a->dst + pos, bytes, size);
 	}
-	chain_leave(&frame);
+	ms__chain_leave(&frame);
 	return result;
 }
 
@@ -412,13 +331,7 @@ static void ram_device_copy(const access_req *a, uint8_t *mem, uint64_t pos, uin
 	}
 }
 
-static bool kind_is_ram(ms_region_kind kind)
-{
-	return kind == MS_REGION_RAM || kind == MS_REGION_ROM || kind == MS_REGION_RAM_PTR ||
-	       kind == MS_REGION_RAM_DEVICE;
-}
-
-bool ms__range_is_direct(const ms__range *r, bool is_write)
+bool ms__access_is_direct(const ms__range *r, bool is_write)
 {
 	switch (r->region->kind) {
 	case MS_REGION_RAM:
@@ -432,7 +345,7 @@ bool ms__range_is_direct(const ms__range *r, bool is_write)
 	}
 }
 
-/* ---- the walk --------------------------------------------------------------- */
+/* ---- pieces ------------------------------------------------------------------- */
 
 /* ms_as_write_rom(): host memory only, whatever the readonly flags say. */
 static void load_range(const access_req *a, const ms__range *r, uint8_t *mem, uint64_t pos,
@@ -456,45 +369,14 @@ static void load_range(const access_req *a, const ms__range *r, uint8_t *mem, ui
 	}
 }
 
-static ms_result walk(const ms_flatview *view, uint64_t addr, const access_req *a, uint64_t pos,
-		      uint64_t len, const ms__iommu_hop *hops);
-
 /*
- * Bytes [pos, pos + n) of @a reach IOMMU region @mr at @offset: translate
- * page by page (the permission and index come from @a) and continue each
- * page in its target address space, where every rule applies again to
- * whatever answers there (attrs.memory included). A translation that fails
- * is an access error; the loader skips it silently.
+ * Bytes [pos, pos + n) of @a go to range @r from address @addr on. IOMMU
+ * regions with a class never get here: the walk (resolve.c) translates them
+ * and hands over what answers behind them, where every rule applies again
+ * (attrs.memory included).
  */
-static ms_result iommu_access(const access_req *a, const ms_region *mr, uint64_t offset,
-			      uint64_t pos, uint64_t n, const ms__iommu_hop *hops)
-{
-	ms_result result = MS_RESULT_OK;
-
-	while (n > 0) {
-		ms__iommu_hop hop;
-		ms_iotlb_entry e;
-		uint64_t xlat, l;
-
-		if (ms__iommu_translate_hop(&e, &hop, mr, offset, a->is_write, a->attrs, hops) <
-		    0) {
-			if (!a->loader)
-				result |= fail(a, pos, n, MS_RESULT_ACCESS_ERROR);
-			break;
-		}
-		xlat = ms__iotlb_xlat(&e, offset);
-		l = clamp_len(n, e.addr_mask - (xlat & e.addr_mask));
-		result |= walk(ms__deref(e.target_as->view), xlat, a, pos, l, &hop);
-		offset += l;
-		pos += l;
-		n -= l;
-	}
-	return result;
-}
-
-/* Bytes [pos, pos + n) of @a go to range @r from address @addr on. */
 static ms_result access_range(const access_req *a, const ms__range *r, uint64_t addr, uint64_t pos,
-			      uint64_t n, const ms__iommu_hop *hops)
+			      uint64_t n)
 {
 	const ms_region *mr = r->region;
 	uint64_t offset = r->offset_in_region + (addr - r->start);
@@ -502,8 +384,6 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 	bool readonly = r->flags & MS__RANGE_READONLY;
 
 	if (mr->kind == MS_REGION_IOMMU) {
-		if (mr->iommu)
-			return iommu_access(a, mr, offset, pos, n, hops);
 		/* No class (ms_region_new_iommu()): nothing answers behind it. */
 		return a->loader ? MS_RESULT_OK : fail(a, pos, n, MS_RESULT_DECODE_ERROR);
 	}
@@ -511,9 +391,9 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 		load_range(a, r, mem, pos, n);
 		return MS_RESULT_OK;
 	}
-	if (a->attrs.memory && !kind_is_ram(mr->kind))
+	if (a->attrs.memory && !ms__region_kind_is_ram(mr->kind))
 		return fail(a, pos, n, MS_RESULT_ACCESS_ERROR);
-	if (ms__range_is_direct(r, a->is_write)) {
+	if (ms__access_is_direct(r, a->is_write)) {
 		ram_copy(a, mem, pos, n);
 		return MS_RESULT_OK;
 	}
@@ -544,59 +424,57 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 	}
 }
 
-/* Last address of the hole that contains @addr (nothing of @fv maps it). */
-uint64_t ms__hole_last(const ms_flatview *fv, uint64_t addr)
-{
-	const ms__range *next = ms__dispatch_next_after(fv, addr);
-
-	return next ? next->start - 1 : UINT64_MAX;
-}
-
 /*
- * Bytes [pos, pos + len) of @a at addresses @addr.. of @view; @hops are the
- * IOMMU translations that led here (NULL at the top).
+ * One piece of the walk. A hole (or the addresses past the top of the
+ * address space) is a decode error, a failed IOMMU translation an access
+ * error; the loader skips both silently.
  */
-static ms_result walk(const ms_flatview *view, uint64_t addr, const access_req *a, uint64_t pos,
-		      uint64_t len, const ms__iommu_hop *hops)
+static int access_piece(const ms__piece *p, void *arg)
 {
-	ms_result result = MS_RESULT_OK;
-	uint64_t done = 0;
+	access_req *a = arg;
 
-	while (done < len) {
-		uint64_t cur = addr + done;
-		const ms__range *r;
-		uint64_t n;
-
-		if (cur < addr) {
-			/* Past the top of the address space: no wrap to 0. */
-			if (!a->loader)
-				result |= fail(a, pos + done, len - done, MS_RESULT_DECODE_ERROR);
-			break;
-		}
-		r = ms__dispatch_lookup(view, cur);
-		if (r) {
-			n = clamp_len(len - done, r->last - cur);
-			result |= access_range(a, r, cur, pos + done, n, hops);
-		} else {
-			n = clamp_len(len - done, ms__hole_last(view, cur) - cur);
-			if (!a->loader)
-				result |= fail(a, pos + done, n, MS_RESULT_DECODE_ERROR);
-		}
-		done += n;
+	switch (p->kind) {
+	case MS__PIECE_RANGE:
+		a->result |= access_range(a, p->range, p->addr, p->pos, p->len);
+		break;
+	case MS__PIECE_HOLE:
+		if (!a->loader)
+			a->result |= fail(a, p->pos, p->len, MS_RESULT_DECODE_ERROR);
+		break;
+	case MS__PIECE_FAULT:
+		if (!a->loader)
+			a->result |= fail(a, p->pos, p->len, MS_RESULT_ACCESS_ERROR);
+		break;
 	}
-	return result;
+	return 0;
 }
 
-static ms_result run(ms_as *as, uint64_t addr, const access_req *a)
+/* An access of a->len >= 1 bytes at @addr of @as. */
+static ms_result run(ms_as *as, uint64_t addr, access_req *a)
 {
 	const ms_flatview *view;
-	ms_result result;
+	const ms__range *r;
 
 	ms__rcu_read_lock();
 	view = ms__deref(as->view);
-	result = walk(view, addr, a, 0, a->len, NULL);
+	/*
+	 * The common case first: one range that is no IOMMU holds the whole
+	 * access, so it is the walk's only piece. Anything else (IOMMUs, holes,
+	 * several ranges) takes the walk, which starts from the range found.
+	 */
+	r = ms__dispatch_lookup(view, addr);
+	if (r && r->region->kind != MS_REGION_IOMMU && a->len - 1 <= r->last - addr) {
+		a->result = access_range(a, r, addr, 0, a->len);
+	} else {
+		ms__piece last;
+		ms__walk w = {a->is_write, a->attrs, false, r, access_piece, a, &last};
+
+		a->result = MS_RESULT_OK;
+		if (ms__resolve_walk(&w, as, view, addr, a->len) == 0)
+			access_piece(&last, a);
+	}
 	ms__rcu_read_unlock();
-	return result;
+	return a->result;
 }
 
 /* ---- public entry points ------------------------------------------------------ */
@@ -653,7 +531,7 @@ static uint64_t load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bo
 
 	if (as) {
 		res = run(as, addr, &a);
-		value = load_value(bytes, size, big_endian);
+		value = ms__bytes_to_value(bytes, size, big_endian);
 	}
 	if (result)
 		*result = res;
@@ -674,7 +552,7 @@ static ms_result store(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, 
 
 	if (!as)
 		return MS_RESULT_ACCESS_ERROR;
-	store_value(bytes, size, value, big_endian);
+	ms__value_to_bytes(bytes, size, value, big_endian);
 	return run(as, addr, &a);
 }
 
@@ -764,7 +642,7 @@ int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr,
 		const ms__range *r = res.range;
 
 		ms__flatview_section(out, r);
-		*len = clamp_len(res.len, r->last - res.addr);
+		*len = ms__clamp_len(res.len, r->last - res.addr);
 		out->offset_in_region += res.addr - r->start;
 		out->start = addr;
 		out->last = addr + (*len - 1);
@@ -786,12 +664,4 @@ bool ms_as_access_valid(ms_as *as, uint64_t addr, size_t len, bool is_write, ms_
 	if (!as)
 		return false;
 	return len == 0 || run(as, addr, &a) == MS_RESULT_OK;
-}
-
-int ms_ctx_set_max_access_depth(ms_ctx *ctx, unsigned depth)
-{
-	if (!ctx || depth == 0)
-		return -EINVAL;
-	__atomic_store_n(&ctx->max_access_depth, depth, __ATOMIC_RELAXED);
-	return 0;
 }

@@ -1,10 +1,11 @@
 /*
- * base.h: helpers every module of the library may use, with no state.
- *
- * 128-bit arithmetic for region sizes (which go up to 2^64 inclusive), the
- * conversions between the API's size convention and exact sizes, and the
- * RCU wrappers through which views are published and read. Nothing here
- * knows about contexts, regions or views.
+ * base.h: helpers every module of the library may use, with no state: the
+ * 128-bit arithmetic of region sizes (which go up to 2^64 inclusive) and
+ * the conversions between the API's size convention and exact sizes, the
+ * RCU wrappers through which views are published and read, length
+ * clamping, and the host byte order with conversions between scalar
+ * values and their bytes. Nothing here knows about contexts, regions or
+ * views; everything is safe in any context.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -14,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <urcu-bp.h>
 
@@ -78,6 +80,43 @@ static inline void ms__rcu_read_unlock(void)
 {
 	ms__rcu_released();
 	rcu_read_unlock_bp();
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define MS__HOST_BIG_ENDIAN true
+#else
+#define MS__HOST_BIG_ENDIAN false
+#endif
+
+/*
+ * @want (at least 1) bytes clamped to the @avail_minus_1 + 1 bytes
+ * available. Passing the count minus one lets "everything up to 2^64 - 1",
+ * i.e. 2^64 bytes, be expressed without overflow.
+ */
+static inline uint64_t ms__clamp_len(uint64_t want, uint64_t avail_minus_1)
+{
+	return want - 1 <= avail_minus_1 ? want : avail_minus_1 + 1;
+}
+
+/* The value of the @size (1 to 8) bytes at @bytes, read in the given byte order. */
+static inline uint64_t ms__bytes_to_value(const uint8_t *bytes, unsigned size, bool big_endian)
+{
+	uint64_t value = 0;
+
+	/* Host order first: the bytes sit at the low-order end of @value. */
+	memcpy((uint8_t *)&value + (MS__HOST_BIG_ENDIAN ? 8 - size : 0), bytes, size);
+	if (big_endian != MS__HOST_BIG_ENDIAN)
+		value = __builtin_bswap64(value) >> (64 - 8 * size);
+	return value;
+}
+
+/* Store the low @size (1 to 8) bytes of @value at @bytes in the given byte order. */
+static inline void ms__value_to_bytes(uint8_t *bytes, unsigned size, uint64_t value,
+				      bool big_endian)
+{
+	if (big_endian != MS__HOST_BIG_ENDIAN)
+		value = __builtin_bswap64(value << (64 - 8 * size));
+	memcpy(bytes, (const uint8_t *)&value + (MS__HOST_BIG_ENDIAN ? 8 - size : 0), size);
 }
 
 #endif /* MEMSPACE_BASE_H */

@@ -27,13 +27,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define HOST_BIG_ENDIAN true
-#else
-#define HOST_BIG_ENDIAN false
-#endif
+#include "map.h"
 
 static void release(ms_cache *c)
 {
@@ -81,8 +75,8 @@ static void translate(ms_cache *c)
 		const ms__range *r = res.range;
 		bool readable = !res.translated || (res.perm & MS_IOMMU_RO);
 
-		c->direct_read = readable && ms__range_is_direct(r, false);
-		c->direct_write = c->is_write && ms__range_is_direct(r, true);
+		c->direct_read = readable && ms__access_is_direct(r, false);
+		c->direct_write = c->is_write && ms__access_is_direct(r, true);
 		if (c->direct_read || c->direct_write) {
 			c->region = r->region;
 			c->region_offset = r->offset_in_region + (res.addr - r->start);
@@ -198,30 +192,13 @@ ms_result ms_cache_write(ms_cache *cache, uint64_t offset, const void *buf, size
 	p = direct(cache, offset, true);
 	if (p) {
 		memcpy(p, buf, len);
-		ms__ram_mark_dirty(cache->region, cache->region_offset + offset, len);
+		ms__map_mark_dirty(cache->region, cache->region_offset + offset, len);
 		return MS_RESULT_OK;
 	}
 	return ms_as_write(cache->as, cache->addr + offset, MS_ATTRS_UNSPECIFIED, buf, len);
 }
 
 /* ---- scalars ------------------------------------------------------------------ */
-
-static uint64_t from_bytes(const uint8_t *bytes, unsigned size, bool big_endian)
-{
-	uint64_t value = 0;
-
-	memcpy((uint8_t *)&value + (HOST_BIG_ENDIAN ? 8 - size : 0), bytes, size);
-	if (big_endian != HOST_BIG_ENDIAN)
-		value = __builtin_bswap64(value) >> (64 - 8 * size);
-	return value;
-}
-
-static void to_bytes(uint8_t *bytes, unsigned size, uint64_t value, bool big_endian)
-{
-	if (big_endian != HOST_BIG_ENDIAN)
-		value = __builtin_bswap64(value << (64 - 8 * size));
-	memcpy(bytes, (const uint8_t *)&value + (HOST_BIG_ENDIAN ? 8 - size : 0), size);
-}
 
 /*
  * One scalar: the fast path copies straight from host memory; the slow
@@ -240,7 +217,7 @@ static uint64_t load(ms_cache *c, uint64_t offset, unsigned size, bool big_endia
 		p = direct(c, offset, false);
 		if (p) {
 			memcpy(bytes, p, size);
-			value = from_bytes(bytes, size, big_endian);
+			value = ms__bytes_to_value(bytes, size, big_endian);
 			res = MS_RESULT_OK;
 		} else {
 			uint64_t addr = c->addr + offset;
@@ -282,9 +259,9 @@ static ms_result store(ms_cache *c, uint64_t offset, unsigned size, bool big_end
 	if (p) {
 		uint8_t bytes[8];
 
-		to_bytes(bytes, size, value, big_endian);
+		ms__value_to_bytes(bytes, size, value, big_endian);
 		memcpy(p, bytes, size);
-		ms__ram_mark_dirty(c->region, c->region_offset + offset, size);
+		ms__map_mark_dirty(c->region, c->region_offset + offset, size);
 		return MS_RESULT_OK;
 	}
 	addr = c->addr + offset;

@@ -173,6 +173,14 @@ uint64_t ms_ctx_render_count(const ms_ctx *ctx)
 	return __atomic_load_n(&ctx->render_count, __ATOMIC_RELAXED);
 }
 
+int ms_ctx_set_max_access_depth(ms_ctx *ctx, unsigned depth)
+{
+	if (!ctx || depth == 0)
+		return -EINVAL;
+	__atomic_store_n(&ctx->max_access_depth, depth, __ATOMIC_RELAXED);
+	return 0;
+}
+
 int64_t ms_ctx_test_control(ms_ctx *ctx, ms_test_op op, uint64_t arg)
 {
 	if (!ctx)

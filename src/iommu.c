@@ -1,15 +1,16 @@
 /*
  * iommu.c: IOMMU regions - the class, translation hops, notifiers, replay.
  *
- * Translation: ms__iommu_translate_hop() makes one translation for the access
- * engine, DMA mapping, region caches and ms_as_get_iotlb_entry(): index
- * from attrs, the class's translate (with the IOMMU on the thread's access
- * chain, so a page-table read that comes back to it fails instead of
- * recursing), entry checks, the permission check, and cycle detection
- * against the hops already made on the path (the same IOMMU, offset and
- * index again is a cycle: translate depends on nothing else). ms__resolve()
- * follows hops to the final range. Lock-free, inside the caller's RCU
- * read-side section.
+ * Translation: ms__iommu_translate_hop() makes one translation for the
+ * resolve walk (resolve.c), which every access, DMA mapping, region cache
+ * and ms_as_get_iotlb_entry() goes through: index from attrs, the class's
+ * translate (with the IOMMU on the thread's access chain, chain.c, so a
+ * page-table read that comes back to it fails instead of recursing), entry
+ * checks, the permission check, and cycle detection against the hops
+ * already made on the path (the same IOMMU, offset and index again is a
+ * cycle: translate depends on nothing else). Lock-free, inside the caller's
+ * RCU read-side section. This file calls no module above it (access,
+ * resolve, map, cache).
  *
  * Notifiers: one interval index (interval.c) per translation index, keyed
  * by range start and registration number. A delivery walks the index of
@@ -35,7 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "chain.h"
+#include "interval.h"
+#include "iommu.h"
 
 struct ms__iommu {
 	const ms_iommu_ops *ops;
@@ -63,12 +66,6 @@ struct ms_iommu_notifier {
 
 #define NOTIFIER_OF(nodep) \
 	((ms_iommu_notifier *)((char *)(nodep)-offsetof(ms_iommu_notifier, node)))
-
-/* want >= 1 bytes wanted, avail_minus_1 + 1 available (may be 2^64). */
-static uint64_t clamp_len(uint64_t want, uint64_t avail_minus_1)
-{
-	return want - 1 <= avail_minus_1 ? want : avail_minus_1 + 1;
-}
 
 static bool is_mask(uint64_t mask)
 {
@@ -186,7 +183,7 @@ static bool translate(ms_iotlb_entry *out, ms_region *mr, uint64_t addr, ms_iomm
 	translate_call c = {out, mr, addr, flags, idx};
 
 	memset(out, 0, sizeof(*out));
-	return ms__access_chain_run(mr, call_translate, &c);
+	return ms__chain_run(mr, call_translate, &c);
 }
 
 /* 0 for a usable mapping of @offset; -EACCES for no mapping; -EIO if malformed. */
@@ -238,97 +235,6 @@ int ms__iommu_translate_hop(ms_iotlb_entry *entry, ms__iommu_hop *hop, const ms_
 		return -EACCES;
 	*hop = (ms__iommu_hop){mr, offset, idx, depth, outer};
 	return 0;
-}
-
-int ms__resolve(ms__resolved *out, ms_as *as, const ms_flatview *view, uint64_t addr, uint64_t len,
-		bool is_write, ms_attrs attrs, ms__resolve_hop *hops, size_t max_hops,
-		size_t *nr_hops)
-{
-	ms__iommu_hop chain[MS_IOMMU_MAX_CHAIN];
-	const ms__iommu_hop *outer = NULL;
-	size_t n = 0;
-	int rc = 0;
-
-	memset(out, 0, sizeof(*out));
-	out->mask = UINT64_MAX;
-	out->perm = MS_IOMMU_RW;
-	for (;;) {
-		const ms__range *r = ms__dispatch_lookup(view, addr);
-		const ms_region *mr = r ? r->region : NULL;
-		bool iommu = mr && mr->kind == MS_REGION_IOMMU && mr->iommu;
-		uint64_t offset, xlat;
-		ms_iotlb_entry e;
-
-		if (hops && n < max_hops)
-			hops[n] = (ms__resolve_hop){as, view, iommu ? mr : NULL,
-						    iommu ? ms__iommu_notify_gen(mr) : 0};
-		n++;
-		if (!r) {
-			len = clamp_len(len, ms__hole_last(view, addr) - addr);
-			break;
-		}
-		if (!iommu) {
-			out->range = r;
-			break;
-		}
-		len = clamp_len(len, r->last - addr);
-		offset = r->offset_in_region + (addr - r->start);
-		/*
-		 * Hop k goes to chain[k - 1]; ms__iommu_translate_hop() refuses a hop past
-		 * MS_IOMMU_MAX_CHAIN before writing it, so the one-past-the-end
-		 * pointer it may get is never written.
-		 */
-		rc = ms__iommu_translate_hop(&e, chain + (outer ? outer->depth : 0), mr, offset,
-					     is_write, attrs, outer);
-		if (rc < 0)
-			break;
-		outer = chain + (outer ? outer->depth : 0);
-		xlat = ms__iotlb_xlat(&e, offset);
-		len = clamp_len(len, e.addr_mask - (xlat & e.addr_mask));
-		out->mask &= e.addr_mask;
-		out->perm &= e.perm;
-		out->translated = true;
-		as = e.target_as;
-		view = ms__deref(as->view);
-		addr = xlat;
-	}
-	out->as = as;
-	out->view = view;
-	out->addr = addr;
-	out->len = len;
-	if (nr_hops)
-		*nr_hops = n;
-	return rc;
-}
-
-int ms_as_get_iotlb_entry(ms_iotlb_entry *out, ms_as *as, uint64_t addr, bool is_write,
-			  ms_attrs attrs)
-{
-	ms__resolved res;
-	uint64_t mask;
-	int rc;
-
-	if (!out)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	if (!as)
-		return -EINVAL;
-	ms__rcu_read_lock();
-	rc = ms__resolve(&res, as, ms__deref(as->view), addr, 1, is_write, attrs, NULL, 0, NULL);
-	if (rc == 0 && (!res.range || res.range->region->kind == MS_REGION_IOMMU))
-		rc = -ENOENT; /* a hole, or an IOMMU region without a class */
-	if (rc == 0) {
-		mask = res.translated ? res.mask : MS_IOMMU_PAGE_SIZE_DEFAULT - 1;
-		*out = (ms_iotlb_entry){
-			.target_as = res.as,
-			.iova = addr & ~mask,
-			.translated_addr = res.addr & ~mask,
-			.addr_mask = mask,
-			.perm = res.perm,
-		};
-	}
-	ms__rcu_read_unlock();
-	return rc;
 }
 
 int ms_iommu_translate(ms_iotlb_entry *out, ms_region *iommu, uint64_t addr, ms_iommu_perm flags,

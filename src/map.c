@@ -10,7 +10,7 @@
  * address space's pool, so ms_as_unmap() knows what a pointer is and refuses
  * one it never handed out. Map clients wait in the pool for budget.
  *
- * Invariants, pool lock held (checked by ms__as_map_check()): used is the
+ * Invariants, pool lock held (checked by ms__map_check()): used is the
  * sum of the lengths of the live bounce entries; the waiting list holds
  * exactly the clients in state WAITING, in increasing registration order;
  * every other client is on the done list.
@@ -29,7 +29,7 @@
 
 #include <urcu/list.h>
 
-#include "internal.h"
+#include "map.h"
 
 /* One live mapping. */
 typedef struct map_entry {
@@ -74,19 +74,6 @@ struct ms__map_pool {
 };
 
 /* ---- helpers ------------------------------------------------------------- */
-
-/* want >= 1 bytes wanted, avail_minus_1 + 1 available (may be 2^64). */
-static uint64_t clamp_len(uint64_t want, uint64_t avail_minus_1)
-{
-	return want - 1 <= avail_minus_1 ? want : avail_minus_1 + 1;
-}
-
-/* attrs.memory admits these kinds only (the rule of access.c). */
-static bool kind_is_ram(ms_region_kind kind)
-{
-	return kind == MS_REGION_RAM || kind == MS_REGION_ROM || kind == MS_REGION_RAM_PTR ||
-	       kind == MS_REGION_RAM_DEVICE;
-}
 
 static size_t budget_of(const ms_as *as)
 {
@@ -287,12 +274,13 @@ static void find_target(map_target *t, ms_as *as, uint64_t addr, uint64_t want, 
 	/* An IOMMU region without a class, or a reservation: nothing answers. */
 	if (mr->kind == MS_REGION_IOMMU || (mr->kind == MS_REGION_IO && !mr->ops))
 		return;
-	if (mr->kind != MS_REGION_IO && mr->kind != MS_REGION_ROM_DEVICE && !kind_is_ram(mr->kind))
+	if (mr->kind != MS_REGION_IO && mr->kind != MS_REGION_ROM_DEVICE &&
+	    !ms__region_kind_is_ram(mr->kind))
 		return; /* containers and aliases never render */
-	if (attrs.memory && !kind_is_ram(mr->kind))
+	if (attrs.memory && !ms__region_kind_is_ram(mr->kind))
 		return; /* access.c answers ACCESS_ERROR; nothing to map */
-	t->len = clamp_len(want, r->last - addr);
-	if (!ms__range_is_direct(r, is_write)) {
+	t->len = ms__clamp_len(want, r->last - addr);
+	if (!ms__access_is_direct(r, is_write)) {
 		t->kind = MAP_BOUNCE;
 		return;
 	}
@@ -311,9 +299,9 @@ static void find_target(map_target *t, ms_as *as, uint64_t addr, uint64_t want, 
 
 		if (!next || next->region != mr ||
 		    next->offset_in_region != r->offset_in_region + (r->last - r->start + 1) ||
-		    !ms__range_is_direct(next, is_write))
+		    !ms__access_is_direct(next, is_write))
 			break;
-		t->len += clamp_len(want - t->len, next->last - next->start);
+		t->len += ms__clamp_len(want - t->len, next->last - next->start);
 		r = next;
 	}
 	t->region = ms_region_ref(mr);
@@ -418,7 +406,7 @@ void *ms_as_map(ms_as *as, uint64_t addr, uint64_t *len, bool is_write, ms_attrs
  * mask, as QEMU's unmap does). Until then such writes are recorded nowhere,
  * and this deliberately does nothing.
  */
-void ms__ram_mark_dirty(ms_region *r, uint64_t offset, uint64_t len)
+void ms__map_mark_dirty(ms_region *r, uint64_t offset, uint64_t len)
 {
 	(void)r;
 	(void)offset;
@@ -450,7 +438,7 @@ int ms_as_unmap(ms_as *as, void *buffer, uint64_t len, bool is_write, uint64_t a
 
 	if (found->region) {
 		if (is_write && access_len > 0)
-			ms__ram_mark_dirty(found->region, found->offset, access_len);
+			ms__map_mark_dirty(found->region, found->offset, access_len);
 		ms_region_unref(found->region);
 		free(found);
 		return 0;
@@ -518,7 +506,7 @@ static void map_destroy(ms_as *as)
  * Debug checker (tests call it after operations): the pool invariants of
  * the header comment. Return: 0, or -EINVAL when one is broken.
  */
-int ms__as_map_check(ms_as *as)
+int ms__map_check(ms_as *as)
 {
 	struct ms__map_pool *pool = __atomic_load_n(&as->map_pool, __ATOMIC_ACQUIRE);
 	const map_entry *e;

@@ -83,6 +83,16 @@ static inline bool ms__region_terminates(const ms_region *r)
 	return r->kind != MS_REGION_CONTAINER && r->kind != MS_REGION_ALIAS;
 }
 
+/*
+ * RAM-backed kinds, RAM devices included: the only ones an access with
+ * attrs.memory may reach. ROM devices are not RAM even in romd mode.
+ */
+static inline bool ms__region_kind_is_ram(ms_region_kind kind)
+{
+	return kind == MS_REGION_RAM || kind == MS_REGION_ROM || kind == MS_REGION_RAM_PTR ||
+	       kind == MS_REGION_RAM_DEVICE;
+}
+
 /* Kinds backed by host memory (RAM, ROM, ROM device, RAM device, caller's pointer). */
 bool ms__region_kind_has_memory(ms_region_kind kind);
 

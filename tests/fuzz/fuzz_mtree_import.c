@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "map.h"
+#include "txn.h"
 #include "mtree_import.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -39,7 +39,8 @@
 #include <string.h>
 
 #include "fuzz_reader.h"
-#include "internal.h"
+#include "map.h"
+#include "txn.h"
 #include "runner.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -31,7 +31,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+/* Unit tests may use every module's internals. */
+#include "flatview_int.h"
+#include "interval.h"
+#include "map.h"
+#include "txn.h"
 
 /* Fixed-size text buffer; overflowing it fails the test. */
 typedef struct strbuf {

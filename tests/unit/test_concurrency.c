@@ -15,7 +15,8 @@
 #include <pthread.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "map.h"
+#include "txn.h"
 
 #define COMMITS 3000
 

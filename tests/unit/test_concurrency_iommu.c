@@ -75,7 +75,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "map.h"
+#include "txn.h"
 #include "ms_rng.h"
 
 #define PAGE_SHIFT 12

@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "map.h"
+#include "txn.h"
+#include "flatview_int.h"
 #include "ms_rng.h"
 
 /* Each test seeds the file's generator with its own fixed seed. */

@@ -126,7 +126,7 @@ static int teardown(void **state)
 	fixture *f = *state;
 
 	if (f->as) {
-		assert_int_equal(ms__as_map_check(f->as), 0);
+		assert_int_equal(ms__map_check(f->as), 0);
 		ms_as_free(f->as);
 	}
 	ms_region_unref(f->sys);
@@ -588,7 +588,7 @@ static void test_failed_read_fill_returns_null_and_gives_the_budget_back(void **
 	f->dev->result = MS_RESULT_ERROR;
 	assert_null(ms_as_map(f->as, 0, &len, false, ATTRS));
 	assert_int_equal(len, 0);
-	assert_int_equal(ms__as_map_check(f->as), 0);
+	assert_int_equal(ms__map_check(f->as), 0);
 	f->dev->result = MS_RESULT_OK;
 	write_through_map(f, 0, MS_BOUNCE_BUDGET_DEFAULT, 1); /* the whole budget is free */
 }
@@ -616,7 +616,7 @@ static void test_unassigned_space_maps_nothing(void **state)
 			assert_int_equal(len, 0);
 		}
 	}
-	assert_int_equal(ms__as_map_check(f->as), 0);
+	assert_int_equal(ms__map_check(f->as), 0);
 }
 
 /* ---- the budget ------------------------------------------------------------------------- */
@@ -647,7 +647,7 @@ static void test_bounce_budget_defaults_to_64k_and_partial_map_clamps(void **sta
 	q = ms_as_map(f->as, 0x10000, &len, true, ATTRS);
 	assert_non_null(q);
 	assert_int_equal(len, 16 * KIB);
-	assert_int_equal(ms__as_map_check(f->as), 0);
+	assert_int_equal(ms__map_check(f->as), 0);
 	assert_int_equal(ms_as_unmap(f->as, p, 48 * KIB, true, 0), 0);
 	assert_int_equal(ms_as_unmap(f->as, q, 16 * KIB, true, 0), 0);
 }
@@ -670,7 +670,7 @@ static void test_several_bounce_maps_are_live_at_once_up_to_the_budget(void **st
 	len = 1;
 	assert_null(ms_as_map(f->as, 0, &len, true, ATTRS));
 	assert_int_equal(len, 0);
-	assert_int_equal(ms__as_map_check(f->as), 0);
+	assert_int_equal(ms__map_check(f->as), 0);
 
 	/* Direct maps do not use the budget. */
 	add_ram(f, "ram", 0x100000, 0x1000);
@@ -765,7 +765,7 @@ static void test_unmap_frees_budget_and_fires_a_map_client_exactly_once(void **s
 	assert_non_null(q);
 	assert_int_equal(ms_as_unmap(f->as, q, len, true, 0), 0);
 	assert_int_equal(s.calls, 1); /* once, then done */
-	assert_int_equal(ms__as_map_check(f->as), 0);
+	assert_int_equal(ms__map_check(f->as), 0);
 	ms_as_unregister_map_client(s.handle);
 }
 
@@ -836,7 +836,7 @@ static void test_unregistered_map_client_never_fires(void **state)
 	p = ms_as_map(f->as, 0, &len, true, ATTRS);
 	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
 	ms_as_unregister_map_client(s.handle);
-	assert_int_equal(ms__as_map_check(f->as), 0);
+	assert_int_equal(ms__map_check(f->as), 0);
 	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
 	assert_int_equal(s.calls, 0);
 	ms_as_unregister_map_client(NULL); /* no-op */
@@ -855,7 +855,7 @@ static void test_map_client_may_unregister_itself_from_its_callback(void **state
 	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
 	assert_int_equal(s.calls, 1);
 	assert_null(s.handle); /* freed when the callback returned (ASan checks) */
-	assert_int_equal(ms__as_map_check(f->as), 0);
+	assert_int_equal(ms__map_check(f->as), 0);
 }
 
 static void test_raising_the_budget_fires_waiting_map_clients(void **state)
@@ -910,7 +910,7 @@ static void test_unmap_refuses_unknown_buffers_and_mismatched_arguments(void **s
 	assert_int_equal(ms_as_unmap(f->as, p, len, true, len + 1), -EINVAL);
 	assert_int_equal(ms_as_unmap(NULL, p, len, true, 0), -EINVAL);
 	assert_int_equal(ms_as_unmap(f->as, NULL, len, true, 0), -EINVAL);
-	assert_int_equal(ms__as_map_check(f->as), 0);
+	assert_int_equal(ms__map_check(f->as), 0);
 	/* Still mapped after all that; released exactly once. */
 	assert_int_equal(ms_as_unmap(f->as, p, len, true, len), 0);
 	assert_int_equal(ms_as_unmap(f->as, p, len, true, len), -EINVAL);
@@ -1004,13 +1004,13 @@ static void map_under_fault_injection(fixture *f, uint64_t addr, bool is_write,
 		if (p) {
 			assert_int_equal(len, 32);
 			assert_int_equal(ms_as_unmap(as, p, len, is_write, len), 0);
-			assert_int_equal(ms__as_map_check(as), 0);
+			assert_int_equal(ms__map_check(as), 0);
 			ms_as_free(as);
 			break;
 		}
 		failures++;
 		assert_int_equal(len, 0);
-		assert_int_equal(ms__as_map_check(as), 0);
+		assert_int_equal(ms__map_check(as), 0);
 		assert_int_equal(settled_refs(target), refs);
 		/* Nothing of the budget was kept. */
 		len = MS_BOUNCE_BUDGET_DEFAULT;
@@ -1138,7 +1138,7 @@ static void test_threads_map_and_unmap_concurrently(void **state)
 	}
 	assert_int_equal(bounced + refused, THREADS * ROUNDS);
 	assert_true(bounced > 0);
-	assert_int_equal(ms__as_map_check(f->as), 0);
+	assert_int_equal(ms__map_check(f->as), 0);
 	/* Everything was given back. */
 	write_through_map(f, 0, MS_BOUNCE_BUDGET_MIN, 0);
 }
