@@ -27,9 +27,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "map.h"
+#include "cache.h"
 
-static void release(ms_cache *c)
+static void release(ms__cache_priv *c)
 {
 	for (unsigned i = 0; i < c->nr_hops; i++)
 		ms_flatview_unref(c->hops[i].view);
@@ -43,7 +43,7 @@ static void release(ms_cache *c)
 }
 
 /* Translate the stretch again and record the path. */
-static void translate(ms_cache *c)
+static void translate(ms__cache_priv *c)
 {
 	ms__resolve_hop hops[MS_CACHE_MAX_HOPS];
 	ms__resolved res;
@@ -64,8 +64,8 @@ static void translate(ms_cache *c)
 				ms__rcu_read_unlock();
 				return;
 			}
-			c->hops[i] = (ms_cache_hop){hops[i].as, (ms_flatview *)hops[i].view,
-						    hops[i].iommu, hops[i].gen};
+			c->hops[i] = (ms__cache_hop){hops[i].as, (ms_flatview *)hops[i].view,
+						     hops[i].iommu, hops[i].gen};
 			c->nr_hops = (unsigned)i + 1;
 		}
 		c->tracked = true;
@@ -86,10 +86,10 @@ static void translate(ms_cache *c)
 	ms__rcu_read_unlock();
 }
 
-static bool fresh(const ms_cache *c)
+static bool fresh(const ms__cache_priv *c)
 {
 	for (unsigned i = 0; i < c->nr_hops; i++) {
-		const ms_cache_hop *h = &c->hops[i];
+		const ms__cache_hop *h = &c->hops[i];
 
 		if (ms__deref(h->as->view) != h->view)
 			return false;
@@ -103,7 +103,7 @@ static bool fresh(const ms_cache *c)
  * Host memory for [offset, offset + len) of the stretch in direction
  * @is_write, or NULL for the slow path. Translates again when stale.
  */
-static uint8_t *direct(ms_cache *c, uint64_t offset, bool is_write)
+static uint8_t *direct(ms__cache_priv *c, uint64_t offset, bool is_write)
 {
 	if (c->stale || (c->tracked && !fresh(c)))
 		translate(c);
@@ -113,7 +113,7 @@ static uint8_t *direct(ms_cache *c, uint64_t offset, bool is_write)
 	return c->ptr + offset;
 }
 
-static bool inside(const ms_cache *c, uint64_t offset, uint64_t len)
+static bool inside(const ms__cache_priv *c, uint64_t offset, uint64_t len)
 {
 	return c->as && len <= c->len && offset <= c->len - len;
 }
@@ -125,11 +125,11 @@ int ms_cache_init(ms_cache *cache, ms_as *as, uint64_t addr, uint64_t len, bool 
 	memset(cache, 0, sizeof(*cache));
 	if (!as || len == 0 || addr + (len - 1) < addr)
 		return -EINVAL;
-	cache->as = as;
-	cache->addr = addr;
-	cache->len = len;
-	cache->is_write = is_write;
-	translate(cache);
+	ms__cache_state(cache)->as = as;
+	ms__cache_state(cache)->addr = addr;
+	ms__cache_state(cache)->len = len;
+	ms__cache_state(cache)->is_write = is_write;
+	translate(ms__cache_state(cache));
 	return 0;
 }
 
@@ -137,21 +137,22 @@ void ms_cache_destroy(ms_cache *cache)
 {
 	if (!cache)
 		return;
-	release(cache);
+	release(ms__cache_state(cache));
 	memset(cache, 0, sizeof(*cache));
 }
 
 void ms_cache_invalidate(ms_cache *cache)
 {
-	if (!cache || !cache->as)
+	if (!cache || !ms__cache_state(cache)->as)
 		return;
-	release(cache);
-	cache->stale = true;
+	release(ms__cache_state(cache));
+	ms__cache_state(cache)->stale = true;
 }
 
 bool ms_cache_is_direct(const ms_cache *cache, bool is_write)
 {
-	return cache && (is_write ? cache->direct_write : cache->direct_read);
+	return cache && (is_write ? ms__cache_cstate(cache)->direct_write
+				  : ms__cache_cstate(cache)->direct_read);
 }
 
 ms_result ms_cache_read(ms_cache *cache, uint64_t offset, void *buf, size_t len)
@@ -167,16 +168,17 @@ ms_result ms_cache_read(ms_cache *cache, uint64_t offset, void *buf, size_t len)
 	}
 	if (len == 0)
 		return MS_RESULT_OK;
-	if (!inside(cache, offset, len)) {
+	if (!inside(ms__cache_state(cache), offset, len)) {
 		memset(buf, 0, len);
 		return MS_RESULT_ACCESS_ERROR;
 	}
-	p = direct(cache, offset, false);
+	p = direct(ms__cache_state(cache), offset, false);
 	if (p) {
 		memcpy(buf, p, len);
 		return MS_RESULT_OK;
 	}
-	return ms_as_read(cache->as, cache->addr + offset, MS_ATTRS_UNSPECIFIED, buf, len);
+	return ms_as_read(ms__cache_state(cache)->as, ms__cache_state(cache)->addr + offset,
+			  MS_ATTRS_UNSPECIFIED, buf, len);
 }
 
 ms_result ms_cache_write(ms_cache *cache, uint64_t offset, const void *buf, size_t len)
@@ -187,15 +189,17 @@ ms_result ms_cache_write(ms_cache *cache, uint64_t offset, const void *buf, size
 		return MS_RESULT_ACCESS_ERROR;
 	if (len == 0)
 		return MS_RESULT_OK;
-	if (!inside(cache, offset, len))
+	if (!inside(ms__cache_state(cache), offset, len))
 		return MS_RESULT_ACCESS_ERROR;
-	p = direct(cache, offset, true);
+	p = direct(ms__cache_state(cache), offset, true);
 	if (p) {
 		memcpy(p, buf, len);
-		ms__map_mark_dirty(cache->region, cache->region_offset + offset, len);
+		ms__map_mark_dirty(ms__cache_state(cache)->region,
+				   ms__cache_state(cache)->region_offset + offset, len);
 		return MS_RESULT_OK;
 	}
-	return ms_as_write(cache->as, cache->addr + offset, MS_ATTRS_UNSPECIFIED, buf, len);
+	return ms_as_write(ms__cache_state(cache)->as, ms__cache_state(cache)->addr + offset,
+			   MS_ATTRS_UNSPECIFIED, buf, len);
 }
 
 /* ---- scalars ------------------------------------------------------------------ */
@@ -205,7 +209,7 @@ ms_result ms_cache_write(ms_cache *cache, uint64_t offset, const void *buf, size
  * path is the address space's own scalar access, so a device in one range
  * sees one access of that width.
  */
-static uint64_t load(ms_cache *c, uint64_t offset, unsigned size, bool big_endian,
+static uint64_t load(ms__cache_priv *c, uint64_t offset, unsigned size, bool big_endian,
 		     ms_result *result)
 {
 	uint8_t bytes[8] = {0};
@@ -247,7 +251,8 @@ static uint64_t load(ms_cache *c, uint64_t offset, unsigned size, bool big_endia
 	return value;
 }
 
-static ms_result store(ms_cache *c, uint64_t offset, unsigned size, bool big_endian, uint64_t value)
+static ms_result store(ms__cache_priv *c, uint64_t offset, unsigned size, bool big_endian,
+		       uint64_t value)
 {
 	uint64_t addr;
 	ms_attrs attrs = MS_ATTRS_UNSPECIFIED;
@@ -282,70 +287,70 @@ static ms_result store(ms_cache *c, uint64_t offset, unsigned size, bool big_end
 
 uint8_t ms_cache_ldub(ms_cache *cache, uint64_t offset, ms_result *result)
 {
-	return (uint8_t)load(cache, offset, 1, false, result);
+	return (uint8_t)load(ms__cache_state(cache), offset, 1, false, result);
 }
 
 uint16_t ms_cache_lduw_le(ms_cache *cache, uint64_t offset, ms_result *result)
 {
-	return (uint16_t)load(cache, offset, 2, false, result);
+	return (uint16_t)load(ms__cache_state(cache), offset, 2, false, result);
 }
 
 uint16_t ms_cache_lduw_be(ms_cache *cache, uint64_t offset, ms_result *result)
 {
-	return (uint16_t)load(cache, offset, 2, true, result);
+	return (uint16_t)load(ms__cache_state(cache), offset, 2, true, result);
 }
 
 uint32_t ms_cache_ldl_le(ms_cache *cache, uint64_t offset, ms_result *result)
 {
-	return (uint32_t)load(cache, offset, 4, false, result);
+	return (uint32_t)load(ms__cache_state(cache), offset, 4, false, result);
 }
 
 uint32_t ms_cache_ldl_be(ms_cache *cache, uint64_t offset, ms_result *result)
 {
-	return (uint32_t)load(cache, offset, 4, true, result);
+	return (uint32_t)load(ms__cache_state(cache), offset, 4, true, result);
 }
 
 uint64_t ms_cache_ldq_le(ms_cache *cache, uint64_t offset, ms_result *result)
 {
-	return load(cache, offset, 8, false, result);
+	return load(ms__cache_state(cache), offset, 8, false, result);
 }
 
 uint64_t ms_cache_ldq_be(ms_cache *cache, uint64_t offset, ms_result *result)
 {
-	return load(cache, offset, 8, true, result);
+	return load(ms__cache_state(cache), offset, 8, true, result);
 }
 
 ms_result ms_cache_stb(ms_cache *cache, uint64_t offset, uint8_t val)
 {
-	return store(cache, offset, 1, false, val);
+	return store(ms__cache_state(cache), offset, 1, false, val);
 }
 
 ms_result ms_cache_stw_le(ms_cache *cache, uint64_t offset, uint16_t val)
 {
-	return store(cache, offset, 2, false, val);
+	return store(ms__cache_state(cache), offset, 2, false, val);
 }
 
 ms_result ms_cache_stw_be(ms_cache *cache, uint64_t offset, uint16_t val)
 {
-	return store(cache, offset, 2, true, val);
+	return store(ms__cache_state(cache), offset, 2, true, val);
 }
 
 ms_result ms_cache_stl_le(ms_cache *cache, uint64_t offset, uint32_t val)
 {
-	return store(cache, offset, 4, false, val);
+	return store(ms__cache_state(cache), offset, 4, false, val);
 }
 
 ms_result ms_cache_stl_be(ms_cache *cache, uint64_t offset, uint32_t val)
 {
-	return store(cache, offset, 4, true, val);
+	return store(ms__cache_state(cache), offset, 4, true, val);
 }
 
 ms_result ms_cache_stq_le(ms_cache *cache, uint64_t offset, uint64_t val)
 {
-	return store(cache, offset, 8, false, val);
+	return store(ms__cache_state(cache), offset, 8, false, val);
 }
 
 ms_result ms_cache_stq_be(ms_cache *cache, uint64_t offset, uint64_t val)
 {
-	return store(cache, offset, 8, true, val);
+	return store(ms__cache_state(cache), offset, 8, true, val);
 }

@@ -52,32 +52,20 @@ extern "C" {
  */
 #define MS_CACHE_MAX_HOPS 4
 
-/** struct ms_cache_hop - private to the library. */
-typedef struct ms_cache_hop {
-	ms_as *as;
-	ms_flatview *view;
-	const ms_region *iommu;
-	uint64_t gen;
-} ms_cache_hop;
+/**
+ * MS_CACHE_SIZE - the size of struct ms_cache in bytes. Fixed, so that the
+ * library's private state can change without changing the ABI.
+ */
+#define MS_CACHE_SIZE 256
 
 /**
- * struct ms_cache - a region cache. Every field is private: use the calls
- * below. A zero-filled object is a destroyed cache.
+ * struct ms_cache - a region cache, embedded where the caller keeps its
+ * state (a device model's struct, say), so that a cached access needs no
+ * allocation and no pointer chase. Every byte is private to the library:
+ * use the calls below. A zero-filled object is a destroyed cache.
  */
 typedef struct ms_cache {
-	ms_as *as;
-	uint64_t addr;
-	uint64_t len;
-	bool is_write;
-	bool tracked;      /* hops[] describe the last translation */
-	bool stale;        /* invalidated: translate before the next access */
-	bool direct_read;  /* ptr may be read */
-	bool direct_write; /* ptr may be written */
-	uint8_t *ptr;
-	ms_region *region;
-	uint64_t region_offset;
-	unsigned nr_hops;
-	ms_cache_hop hops[MS_CACHE_MAX_HOPS];
+	uint64_t private_[MS_CACHE_SIZE / 8];
 } ms_cache;
 
 /**
@@ -119,6 +107,9 @@ MS_API void ms_cache_invalidate(ms_cache *cache);
  * ms_cache_is_direct - whether the cache's current translation lets an
  * access of that direction use host memory directly (for tests and
  * statistics; it does not re-check freshness).
+ * @cache: the cache (NULL: false).
+ * @is_write: the direction asked about.
+ * Context: any thread (one at a time per cache).
  */
 MS_API bool ms_cache_is_direct(const ms_cache *cache, bool is_write);
 
@@ -138,6 +129,7 @@ MS_API ms_result ms_cache_write(ms_cache *cache, uint64_t offset, const void *bu
  * Scalar loads and stores at @offset, as the ms_as_ld* and ms_as_st* calls (access.h):
  * loads return the value (0 in failed bytes) and store the result in
  * *@result unless it is NULL. Out of the stretch: MS_RESULT_ACCESS_ERROR.
+ * Context: any thread, including device callbacks (one at a time per cache).
  */
 MS_API uint8_t ms_cache_ldub(ms_cache *cache, uint64_t offset, ms_result *result);
 MS_API uint16_t ms_cache_lduw_le(ms_cache *cache, uint64_t offset, ms_result *result);

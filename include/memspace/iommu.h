@@ -95,9 +95,16 @@ typedef struct ms_iommu_event {
 	ms_iotlb_entry entry;
 } ms_iommu_event;
 
-/** enum ms_iommu_attr - attributes an IOMMU class may answer (get_attr). */
+/**
+ * enum ms_iommu_attr - attributes an IOMMU class may answer (get_attr).
+ * @MS_IOMMU_ATTR_SPAPR_TCE_FD: int: fd of an in-kernel TCE table.
+ * @MS_IOMMU_ATTR_MODEL_BASE: the first of the numbers left to IOMMU models
+ *	for attributes of their own (MS_IOMMU_ATTR_MODEL_BASE + n); the
+ *	library never defines one there.
+ */
 typedef enum ms_iommu_attr {
-	MS_IOMMU_ATTR_SPAPR_TCE_FD = 0, /* int: fd of an in-kernel TCE table */
+	MS_IOMMU_ATTR_SPAPR_TCE_FD = 0,
+	MS_IOMMU_ATTR_MODEL_BASE = 0x10000,
 } ms_iommu_attr;
 
 /** struct ms_iommu_notifier - a notifier registration (opaque). */

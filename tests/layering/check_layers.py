@@ -31,7 +31,7 @@ LAYERS = [
     ("resolve", ["resolve.h", "resolve.c"]),
     ("access", ["access.h", "access.c"]),
     ("map", ["map.h", "map.c"]),
-    ("cache", ["cache.c"]),
+    ("cache", ["cache.h", "cache.c"]),
     ("mtree", ["mtree.c"]),
 ]
 

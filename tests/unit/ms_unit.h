@@ -32,6 +32,7 @@
 #include <string.h>
 
 /* Unit tests may use every module's internals. */
+#include "cache.h"
 #include "flatview_int.h"
 #include "interval.h"
 #include "map.h"

@@ -75,6 +75,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cache.h"
 #include "map.h"
 #include "txn.h"
 #include "ms_rng.h"
@@ -827,8 +828,8 @@ static void test_cache_translating_across_a_commit_keeps_no_freed_view(void **st
 	assert_true((uintptr_t)ms_as_rcu_view(sh->dev) != old_view);
 	/* Let call_rcu free every view whose count dropped to 0. */
 	rcu_barrier_bp();
-	for (unsigned i = 0; i < c.nr_hops; i++)
-		assert_true((uintptr_t)c.hops[i].view != old_view);
+	for (unsigned i = 0; i < ms__cache_state(&c)->nr_hops; i++)
+		assert_true((uintptr_t)ms__cache_state(&c)->hops[i].view != old_view);
 
 	assert_int_equal(ms_cache_ldl_le(&c, 8, &res), TAG_A << 28 | 3 << PAGE_SHIFT | 8);
 	assert_int_equal(res, MS_RESULT_OK);

@@ -76,7 +76,7 @@ extern "C" {
  * of ms_iommu_get_attr() with a struct ms_tce_table_info. A value outside
  * the core's enum ms_iommu_attr, owned by this model.
  */
-#define MS_TCE_ATTR_TABLE_INFO ((ms_iommu_attr)0x5443)
+#define MS_TCE_ATTR_TABLE_INFO ((ms_iommu_attr)(MS_IOMMU_ATTR_MODEL_BASE + 0x5443))
 
 /** struct ms_tce_table - the TCE windows of one host bridge (opaque). */
 typedef struct ms_tce_table ms_tce_table;
