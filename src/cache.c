@@ -32,7 +32,7 @@
 static void release(ms__cache_priv *c)
 {
 	for (unsigned i = 0; i < c->nr_hops; i++)
-		ms_flatview_unref(c->hops[i].view);
+		ms_flatview_unref((ms_flatview *)c->hops[i].view); /* the reference taken */
 	memset(c->hops, 0, sizeof(c->hops));
 	c->nr_hops = 0;
 	c->tracked = false;
@@ -64,8 +64,7 @@ static void translate(ms__cache_priv *c)
 				ms__rcu_read_unlock();
 				return;
 			}
-			c->hops[i] = (ms__cache_hop){hops[i].as, (ms_flatview *)hops[i].view,
-						     hops[i].iommu, hops[i].gen};
+			c->hops[i] = hops[i];
 			c->nr_hops = (unsigned)i + 1;
 		}
 		c->tracked = true;
@@ -89,7 +88,7 @@ static void translate(ms__cache_priv *c)
 static bool fresh(const ms__cache_priv *c)
 {
 	for (unsigned i = 0; i < c->nr_hops; i++) {
-		const ms__cache_hop *h = &c->hops[i];
+		const ms__resolve_hop *h = &c->hops[i];
 
 		if (ms__deref(h->as->view) != h->view)
 			return false;

@@ -9,14 +9,6 @@
 
 #include "map.h"
 
-/* One address space of the cached path (see cache.c). */
-typedef struct ms__cache_hop {
-	ms_as *as;
-	ms_flatview *view;
-	const ms_region *iommu;
-	uint64_t gen;
-} ms__cache_hop;
-
 /* may_alias: the storage is the caller's ms_cache, declared with another type. */
 typedef struct __attribute__((may_alias)) ms__cache_priv {
 	ms_as *as;
@@ -31,7 +23,7 @@ typedef struct __attribute__((may_alias)) ms__cache_priv {
 	ms_region *region;
 	uint64_t region_offset;
 	unsigned nr_hops;
-	ms__cache_hop hops[MS_CACHE_MAX_HOPS];
+	ms__resolve_hop hops[MS_CACHE_MAX_HOPS]; /* each view referenced while tracked */
 } ms__cache_priv;
 
 _Static_assert(sizeof(ms__cache_priv) <= sizeof(ms_cache), "ms_cache is too small");
