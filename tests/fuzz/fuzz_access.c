@@ -1,27 +1,14 @@
 /*
- * Fuzz target: accesses against a reference byte model.
+ * Fuzz target: accesses against the reference byte model of fuzz_access_model.c.
  *
- * One machine, built once: RAM, ROM, a readonly alias onto the RAM, a ROM
- * device (romd on and off), a RAM device, RAM at a pointer, six MMIO devices
- * with different valid/impl rules, endianness and callback forms, an alias
- * onto a device at an odd offset, an I/O reservation, an IOMMU region, holes
- * and RAM just below 2^64. Every input starts from the same memory contents
- * and decodes into a sequence of reads, writes, fills, loader writes, scalar
- * loads and stores of every width and byte order, access_valid and
- * translate probes, DMA map/unmap (direct and bounce), romd switches and
- * enable/disable of some regions, with random addresses, lengths, alignment
- * and attributes (memory, debug, user, secure).
- *
- * The model below is written from docs/access.md and docs/map.md, not from
- * the code: it knows the machine's layout itself, keeps its own copy of every
- * byte of memory and every device register, and predicts for each call the
- * data, the ms_result, and the exact list of device callbacks (offset, size,
- * value) that the valid/impl rules produce. The devices are byte arrays: a
- * callback reads or writes its register bytes in the device's byte order, so
- * the bus bytes of a correct access equal the register bytes, and a widened
- * write's zero lanes land in the registers where the model expects them.
- * After every call the library's memory, the devices' registers and the
- * callback log must equal the model's; any difference aborts with a report.
+ * One machine, built once from the model's layout tables: RAM, ROM, aliases, ROM and RAM
+ * devices, six MMIO devices with different valid/impl rules, a DMA device, a reservation, an
+ * IOMMU region, holes and RAM below 2^64. Every input starts from the same state and decodes
+ * into reads, writes, fills, loader writes, scalar loads and stores, access_valid and translate
+ * probes, DMA map/unmap, romd switches and enable/disable, with random addresses, lengths,
+ * alignment and attributes. The devices are byte arrays read and written in their byte order.
+ * After every call the library's memory, the devices' registers and the callback log must
+ * equal the model's; any difference aborts with a report.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -34,62 +21,15 @@
 
 #include <memspace.h>
 
+#include "fuzz_access.h"
 #include "fuzz_reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_FUZZ_OPS 200
-#define MAX_LEN 0x120   /* longest byte access */
-#define REG_BYTES 0x410 /* device registers: the largest device plus room for widening */
-#define LOG_CAP 1024
-
-static bool host_big_endian(void)
-{
-	const uint16_t one = 1;
-
-	return *(const uint8_t *)&one == 0;
-}
+#define MAX_LEN 0x120 /* longest byte access */
 
 /* ---- Devices ------------------------------------------------------------------ */
-
-enum {
-	D0,
-	D1,
-	D2,
-	D3,
-	D4,
-	D5,
-	DROMD,
-	DDMA,
-	NDEV
-};
-
-/*
- * The DMA device: a write callback at offset 0 starts a DMA of regs[0x10] % 33
- * bytes between regs[0x20...] and the address in regs[0x08..0x0f] (little
- * endian), a bus write when regs[0x11] & 1, else a read; its result lands in
- * regs[0x12]. Accesses that reach the DMA device from its own DMA are
- * reentrant and refused.
- */
-#define DMA_ADDR 0x08
-#define DMA_LEN 0x10
-#define DMA_DIR 0x11
-#define DMA_RESULT 0x12
-#define DMA_DATA 0x20
-
-struct call {
-	int dev;
-	bool is_write;
-	uint64_t addr;
-	unsigned size;
-	uint64_t value;
-};
-
-struct calls {
-	struct call c[LOG_CAP];
-	size_t n;
-	bool overflow;
-};
 
 struct device {
 	int index;
@@ -102,36 +42,6 @@ struct device {
 static struct device devs[NDEV];
 static struct calls lib_log;
 static ms_as *dma_as;
-
-static bool dev_big_endian(ms_endian e)
-{
-	return e == MS_ENDIAN_BIG || (e == MS_ENDIAN_NATIVE && host_big_endian());
-}
-
-static uint64_t get_value(const uint8_t *p, unsigned size, bool big)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)p[big ? size - 1 - i : i] << (8 * i);
-	return v;
-}
-
-static void put_value(uint8_t *p, unsigned size, uint64_t v, bool big)
-{
-	for (unsigned i = 0; i < size; i++)
-		p[big ? size - 1 - i : i] = (uint8_t)(v >> (8 * i));
-}
-
-static void log_call(struct calls *log, int dev, bool is_write, uint64_t addr, unsigned size,
-		     uint64_t value)
-{
-	if (log->n == LOG_CAP) {
-		log->overflow = true;
-		return;
-	}
-	log->c[log->n++] = (struct call){dev, is_write, addr, size, value};
-}
 
 /* Register bytes a callback covers; out of bounds would be a library bug. */
 static uint8_t *dev_regs(struct device *d, uint64_t addr, unsigned size)
@@ -202,23 +112,6 @@ static bool dev_accepts(uint64_t addr, unsigned size, bool is_write, ms_attrs at
 	return !(is_write && attrs.user && (addr & 0x40));
 }
 
-struct dev_config {
-	ms_endian endian;
-	unsigned vmin, vmax, imin, imax;
-	bool vunaligned, iunaligned, with_attrs, error_window, veto;
-};
-
-static const struct dev_config configs[NDEV] = {
-	[D0] = {MS_ENDIAN_LITTLE, 0, 0, 0, 0, false, false, false, false, false},
-	[D1] = {MS_ENDIAN_BIG, 1, 8, 4, 4, false, false, true, false, false},
-	[D2] = {MS_ENDIAN_LITTLE, 1, 8, 2, 8, true, true, false, false, false},
-	[D3] = {MS_ENDIAN_NATIVE, 2, 4, 1, 2, false, false, true, true, true},
-	[D4] = {MS_ENDIAN_BIG, 1, 8, 1, 8, true, false, true, true, false},
-	[D5] = {MS_ENDIAN_LITTLE, 4, 8, 8, 8, false, false, false, false, false},
-	[DROMD] = {MS_ENDIAN_LITTLE, 0, 0, 0, 0, false, false, false, false, false},
-	[DDMA] = {MS_ENDIAN_LITTLE, 1, 8, 1, 8, false, false, false, false, false},
-};
-
 static void device_init(int i)
 {
 	const struct dev_config *c = &configs[i];
@@ -247,92 +140,6 @@ static void device_init(int i)
 
 /* ---- The machine ---------------------------------------------------------------- */
 
-enum seg_kind {
-	S_RAM,   /* RAM, ROM, RAM at a pointer: memory */
-	S_ROMD,  /* ROM device: RAM in romd mode, device D_ROMD otherwise */
-	S_RAMD,  /* RAM device */
-	S_DEV,   /* I/O device */
-	S_RESV,  /* I/O reservation */
-	S_IOMMU, /* IOMMU region */
-};
-
-enum {
-	R_RAM,
-	R_ROM,
-	R_RAMRO,
-	R_ROMD,
-	R_RAMD,
-	R_RAMP,
-	R_D0,
-	R_D5 = R_D0 + 5,
-	R_D4A,
-	R_RESV,
-	R_IOMMU,
-	R_TOP,
-	R_RAMNV,
-	R_PATCH,
-	R_RAMDRO,
-	R_DMA,
-	NSEG
-};
-
-struct seg {
-	const char *name;
-	uint64_t start, size;
-	enum seg_kind kind;
-	int mem;       /* index of the memory block (RAM-backed kinds) */
-	int dev;       /* device (S_DEV, S_ROMD) */
-	uint64_t base; /* offset in the region of start (aliases) */
-	bool readonly;
-	bool toggled; /* may be disabled by the fuzzer */
-	bool over;    /* placed with priority 1 over the others */
-};
-
-enum {
-	M_RAM,
-	M_ROM,
-	M_ROMD,
-	M_RAMD,
-	M_RAMP,
-	M_TOP,
-	M_PATCH,
-	NMEM
-};
-
-static const uint64_t mem_size[NMEM] = {0x1000, 0x800, 0x400, 0x200, 0x100, 0x1000, 0x10};
-
-#define SEG(n, st, sz, k, m, d, b, ro, tog, ov)                                                \
-	{                                                                                      \
-		.name = (n), .start = (st), .size = (sz), .kind = (k), .mem = (m), .dev = (d), \
-		.base = (b), .readonly = (ro), .toggled = (tog), .over = (ov)                  \
-	}
-
-static const struct seg segs[NSEG] = {
-	[R_RAM] = SEG("ram", 0x0, 0x1000, S_RAM, M_RAM, -1, 0, false, false, false),
-	[R_ROM] = SEG("rom", 0x2000, 0x800, S_RAM, M_ROM, -1, 0, true, false, false),
-	[R_RAMRO] = SEG("ram-ro", 0x2800, 0x400, S_RAM, M_RAM, -1, 0x800, true, true, false),
-	[R_ROMD] = SEG("romd", 0x3000, 0x400, S_ROMD, M_ROMD, DROMD, 0, false, false, false),
-	[R_RAMD] = SEG("ramd", 0x3800, 0x200, S_RAMD, M_RAMD, -1, 0, false, false, false),
-	[R_RAMP] = SEG("ramp", 0x3c00, 0x100, S_RAM, M_RAMP, -1, 0, false, true, false),
-	[R_D0 + 0] = SEG("d0", 0x4000, 0x100, S_DEV, -1, D0, 0, false, false, false),
-	[R_D0 + 1] = SEG("d1", 0x4100, 0x100, S_DEV, -1, D1, 0, false, false, false),
-	[R_D0 + 2] = SEG("d2", 0x4200, 0x100, S_DEV, -1, D2, 0, false, true, false),
-	[R_D0 + 3] = SEG("d3", 0x4300, 0x100, S_DEV, -1, D3, 0, false, false, false),
-	[R_D0 + 4] = SEG("d4", 0x4400, 0x100, S_DEV, -1, D4, 0, false, false, false),
-	[R_D0 + 5] = SEG("d5", 0x4500, 0x100, S_DEV, -1, D5, 0, false, false, false),
-	[R_D4A] = SEG("d4-alias", 0x4600, 0x80, S_DEV, -1, D4, 0x1, false, true, false),
-	[R_RESV] = SEG("resv", 0x4800, 0x100, S_RESV, -1, -1, 0, false, true, false),
-	[R_IOMMU] = SEG("iommu", 0x4900, 0x100, S_IOMMU, -1, -1, 0, false, false, false),
-	[R_TOP] =
-		SEG("top", 0xfffffffffffff000ull, 0x1000, S_RAM, M_TOP, -1, 0, false, false, false),
-	/* The RAM again at its own place, nonvolatile: one region, split ranges. */
-	[R_RAMNV] = SEG("ram-nv", 0x400, 0x100, S_RAM, M_RAM, -1, 0x400, false, true, true),
-	/* RAM over the middle of d0: the device is split into two ranges. */
-	[R_PATCH] = SEG("patch", 0x4040, 0x10, S_RAM, M_PATCH, -1, 0, false, true, true),
-	[R_RAMDRO] = SEG("ramd-ro", 0x3a00, 0x80, S_RAMD, M_RAMD, -1, 0x100, true, false, false),
-	[R_DMA] = SEG("dma", 0x4a00, 0x100, S_DEV, -1, DDMA, 0, false, false, false),
-};
-
 struct machine {
 	ms_ctx *ctx;
 	ms_as *as;
@@ -345,20 +152,6 @@ struct machine {
 };
 
 static struct machine mach;
-
-/* The model's state. */
-struct model {
-	uint8_t mem[NMEM][0x1000];
-	uint8_t regs[NDEV][REG_BYTES];
-	bool romd;
-	bool enabled[NSEG];
-	unsigned max_depth; /* ms_ctx_set_max_access_depth() */
-	unsigned depth;     /* device callbacks running (the access chain) */
-	bool dev_busy[NDEV];
-	struct calls log;
-};
-
-static struct model model;
 
 static void check_rc(int rc, const char *what)
 {
@@ -509,305 +302,6 @@ static void reset(void)
 	model.log.overflow = false;
 	lib_log.n = 0;
 	lib_log.overflow = false;
-}
-
-/* ---- The reference model -------------------------------------------------------- */
-
-struct req {
-	uint64_t addr, len;
-	bool is_write, single, loader, probe;
-	ms_attrs attrs;
-	uint8_t *data; /* reads: filled; writes: the bytes */
-};
-
-static bool seg_has(int i, uint64_t addr)
-{
-	return model.enabled[i] && addr >= segs[i].start && addr - segs[i].start < segs[i].size;
-}
-
-/* What answers at @addr: segments placed over the others first. */
-static const struct seg *seg_at(uint64_t addr, int *index)
-{
-	for (int pass = 1; pass >= 0; pass--)
-		for (int i = 0; i < NSEG; i++)
-			if (segs[i].over == pass && seg_has(i, addr)) {
-				if (index)
-					*index = i;
-				return &segs[i];
-			}
-	return NULL;
-}
-
-/* The last address of the piece of @s that answers from @addr on. */
-static uint64_t piece_last(const struct seg *s, uint64_t addr)
-{
-	uint64_t last = s->start + (s->size - 1);
-
-	if (!s->over)
-		for (int i = 0; i < NSEG; i++)
-			if (segs[i].over && model.enabled[i] && segs[i].start > addr &&
-			    segs[i].start <= last)
-				last = segs[i].start - 1;
-	return last;
-}
-
-/* How many of @want bytes from @addr (inside @s) fall in its piece. */
-static uint64_t piece_len(const struct seg *s, uint64_t addr, uint64_t want)
-{
-	uint64_t left = piece_last(s, addr) - addr + 1; /* 0 means 2^64 */
-
-	return left == 0 || left > want ? want : left;
-}
-
-/* First mapped address above @addr, or 0 when none (the hole runs to 2^64). */
-static uint64_t next_start(uint64_t addr)
-{
-	uint64_t best = 0;
-
-	for (int i = 0; i < NSEG; i++)
-		if (model.enabled[i] && segs[i].start > addr && (best == 0 || segs[i].start < best))
-			best = segs[i].start;
-	return best;
-}
-
-static unsigned or_default(unsigned v, unsigned d)
-{
-	return v ? v : d;
-}
-
-static bool m_valid(int dev, uint64_t offset, unsigned size, const struct req *q)
-{
-	const struct dev_config *c = &configs[dev];
-
-	if (size < or_default(c->vmin, 1) || size > or_default(c->vmax, 4))
-		return false;
-	if (!c->vunaligned && offset % size)
-		return false;
-	if (c->veto && q->is_write && q->attrs.user && (offset & 0x40))
-		return false;
-	return true;
-}
-
-static ms_result m_access(const struct req *q);
-
-/* The DMA device's DMA, started by a write callback at offset 0. */
-static void m_dma(void)
-{
-	uint8_t *regs = model.regs[DDMA];
-	struct req q = {
-		.addr = get_value(regs + DMA_ADDR, 8, false),
-		.len = regs[DMA_LEN] % 33,
-		.is_write = regs[DMA_DIR] & 1,
-		.attrs = MS_ATTRS_UNSPECIFIED,
-		.data = regs + DMA_DATA,
-	};
-
-	regs[DMA_RESULT] = (uint8_t)m_access(&q);
-}
-
-/* One valid guest access carried out by callbacks (docs/access.md, "impl"). */
-static ms_result m_device_rw(int dev, uint64_t offset, unsigned size, const struct req *q,
-			     uint8_t *bytes)
-{
-	const struct dev_config *c = &configs[dev];
-	unsigned imin = or_default(c->imin, 1), imax = or_default(c->imax, 4);
-	bool big = dev_big_endian(c->endian);
-	uint64_t end = offset + size, pos = offset;
-	ms_result result = MS_RESULT_OK;
-
-	while (pos < end) {
-		uint64_t start;
-		unsigned w;
-
-		if (c->iunaligned) {
-			w = size < imin ? imin : size > imax ? imax : size;
-			start = pos;
-		} else {
-			w = imax;
-			while (w > 1 && (pos % w || pos + w > end))
-				w /= 2;
-			start = pos;
-			if (w < imin) {
-				w = imin;
-				start = pos - pos % imin;
-			}
-		}
-		uint64_t lo = start > offset ? start : offset;
-		uint64_t hi = start + w < end ? start + w : end;
-		uint8_t *regs = &model.regs[dev][start];
-
-		if (q->is_write) {
-			uint8_t lane[8] = {0};
-
-			memcpy(lane + (lo - start), bytes + (lo - offset), hi - lo);
-			log_call(&model.log, dev, true, start, w, get_value(lane, w, big));
-			memcpy(regs, lane, w);
-			if (dev == DDMA && start == 0)
-				m_dma();
-		} else {
-			log_call(&model.log, dev, false, start, w, get_value(regs, w, big));
-			memcpy(bytes + (lo - offset), regs + (lo - start), hi - lo);
-		}
-		if (c->error_window && start >= 0xf0)
-			result |= MS_RESULT_ERROR;
-		pos = start + w;
-	}
-	return result;
-}
-
-static ms_result m_dispatch(int dev, uint64_t offset, unsigned size, const struct req *q,
-			    uint64_t pos)
-{
-	uint8_t bytes[8];
-	ms_result result;
-
-	if (!m_valid(dev, offset, size, q)) {
-		if (!q->is_write && !q->probe)
-			memset(q->data + pos, 0, size);
-		return MS_RESULT_DECODE_ERROR;
-	}
-	if (q->probe)
-		return MS_RESULT_OK;
-	/* The access chain: no reentry into a running device, bounded depth. */
-	if (model.dev_busy[dev] || model.depth >= model.max_depth) {
-		if (!q->is_write)
-			memset(q->data + pos, 0, size);
-		return MS_RESULT_ACCESS_ERROR;
-	}
-	model.dev_busy[dev] = true;
-	model.depth++;
-	if (q->is_write)
-		memcpy(bytes, q->data + pos, size);
-	result = m_device_rw(dev, offset, size, q, bytes);
-	if (!q->is_write)
-		memcpy(q->data + pos, bytes, size);
-	model.depth--;
-	model.dev_busy[dev] = false;
-	return result;
-}
-
-/* Bytes [pos, pos + n) to device @dev from @offset: one access or bulk pieces. */
-static ms_result m_device(int dev, uint64_t offset, uint64_t pos, uint64_t n, const struct req *q)
-{
-	const struct dev_config *c = &configs[dev];
-	ms_result result = MS_RESULT_OK;
-
-	if (q->single && n == q->len)
-		return m_dispatch(dev, offset, (unsigned)n, q, pos);
-	while (n > 0) {
-		unsigned l = or_default(c->vmax, 4);
-
-		if (!(c->vunaligned && c->iunaligned))
-			while (l > 1 && offset % l)
-				l /= 2;
-		while (l > n)
-			l /= 2;
-		result |= m_dispatch(dev, offset, l, q, pos);
-		offset += l;
-		pos += l;
-		n -= l;
-	}
-	return result;
-}
-
-static void m_fail_read(const struct req *q, uint64_t pos, uint64_t n)
-{
-	if (!q->is_write && !q->probe)
-		memset(q->data + pos, 0, n);
-}
-
-static void m_copy(const struct req *q, uint8_t *mem, uint64_t pos, uint64_t n)
-{
-	if (q->probe)
-		return;
-	if (q->is_write)
-		memcpy(mem, q->data + pos, n);
-	else
-		memcpy(q->data + pos, mem, n);
-}
-
-static bool is_ram_target(const struct seg *s)
-{
-	return s->kind == S_RAM || s->kind == S_RAMD;
-}
-
-static ms_result m_piece(const struct seg *s, uint64_t addr, uint64_t pos, uint64_t n,
-			 const struct req *q)
-{
-	uint64_t offset = s->base + (addr - s->start);
-	uint8_t *mem = s->mem >= 0 ? &model.mem[s->mem][offset] : NULL;
-
-	if (s->kind == S_IOMMU) {
-		if (q->loader)
-			return MS_RESULT_OK;
-		m_fail_read(q, pos, n);
-		return MS_RESULT_DECODE_ERROR;
-	}
-	if (q->loader) {
-		/* Host memory only, whatever readonly says; devices are skipped. */
-		if (s->kind == S_RAM || s->kind == S_RAMD || (s->kind == S_ROMD && model.romd))
-			m_copy(q, mem, pos, n);
-		return MS_RESULT_OK;
-	}
-	if (q->attrs.memory && !is_ram_target(s)) {
-		m_fail_read(q, pos, n);
-		return MS_RESULT_ACCESS_ERROR;
-	}
-	switch (s->kind) {
-	case S_RAM:
-		if (!q->is_write || !s->readonly || q->attrs.debug)
-			m_copy(q, mem, pos, n);
-		return MS_RESULT_OK;
-	case S_RAMD:
-		if (!q->is_write || !s->readonly || q->attrs.debug)
-			m_copy(q, mem, pos, n);
-		return MS_RESULT_OK;
-	case S_ROMD:
-		if (model.romd && (!q->is_write || q->attrs.debug)) {
-			m_copy(q, mem, pos, n);
-			return MS_RESULT_OK;
-		}
-		return m_device(s->dev, offset, pos, n, q);
-	case S_DEV:
-		return m_device(s->dev, offset, pos, n, q);
-	default:
-		m_fail_read(q, pos, n);
-		return MS_RESULT_DECODE_ERROR;
-	}
-}
-
-static ms_result m_access(const struct req *q)
-{
-	ms_result result = MS_RESULT_OK;
-	uint64_t pos = 0;
-
-	while (pos < q->len) {
-		uint64_t cur = q->addr + pos, n;
-		const struct seg *s;
-
-		if (cur < q->addr) { /* past 2^64 - 1 */
-			if (!q->loader) {
-				m_fail_read(q, pos, q->len - pos);
-				result |= MS_RESULT_DECODE_ERROR;
-			}
-			break;
-		}
-		s = seg_at(cur, NULL);
-		if (s) {
-			n = piece_len(s, cur, q->len - pos);
-			result |= m_piece(s, cur, pos, n, q);
-		} else {
-			uint64_t next = next_start(cur);
-
-			n = next == 0 || next - cur > q->len - pos ? q->len - pos : next - cur;
-			if (!q->loader) {
-				m_fail_read(q, pos, n);
-				result |= MS_RESULT_DECODE_ERROR;
-			}
-		}
-		pos += n;
-	}
-	return result;
 }
 
 /* ---- Comparing ------------------------------------------------------------------- */

@@ -40,7 +40,7 @@ def topology():
     put('topology', 'machine-00', seed)
 
 
-R_DMA = 19  # index of the DMA device's segment in fuzz_access.c
+R_DMA = 19  # index of the DMA device's segment (R_DMA in fuzz_access.h)
 
 
 def access():
