@@ -212,6 +212,7 @@ void msc_session_free(msc_session *s)
 
 	if (!s)
 		return;
+	s->closing = true;
 	while (s->txn_depth) {
 		ms_transaction_commit(s->ctx);
 		s->txn_depth--;

@@ -128,6 +128,7 @@ struct msc_session {
 	unsigned long txn_line;
 	bool quit;
 	bool had_heading; /* every heading but the first follows an empty line */
+	bool closing;     /* msc_session_free() runs: listeners print nothing */
 };
 
 /* ---- commands and their parameters -------------------------------------- */
