@@ -11,13 +11,17 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buffer.h"
 #include "script_int.h"
 
+/*
+ * The index notifier @n follows, for replay. The library has no getter for
+ * it, so the session answers for the notifiers it made; any other is a
+ * VFIO container's, which follows index 0 (vfio.h).
+ */
 static unsigned notifier_index(ms_iommu_notifier *n, void *arg)
 {
 	msc_session *s = arg;
@@ -28,7 +32,7 @@ static unsigned notifier_index(ms_iommu_notifier *n, void *arg)
 		if (e->n == n)
 			return e->idx;
 	}
-	return UINT_MAX;
+	return 0;
 }
 
 /* iommu NAME SIZE: with target=AS a translating IOMMU (iommu_model.c), else class-less. */

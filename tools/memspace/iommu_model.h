@@ -37,7 +37,7 @@ typedef struct msc_iommu_config {
 	ms_as *target;       /* where translated addresses live; must outlive the model */
 	uint64_t page;       /* minimum page size, a power of two */
 	unsigned nr_indexes; /* 1 .. MS_IOMMU_MAX_INDEXES */
-	/* replay asks which index a notifier follows; UINT_MAX when unknown. */
+	/* replay asks which index a notifier follows; UINT_MAX when unknown (-EINVAL). */
 	unsigned (*notifier_index)(ms_iommu_notifier *n, void *arg);
 	void *arg;
 } msc_iommu_config;
