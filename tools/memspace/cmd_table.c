@@ -445,6 +445,11 @@ int msc_print_help(FILE *out, const char *topic)
 	char usage[256];
 
 	if (!topic) {
+		int width = 0;
+
+		for (size_t i = 0; i < NR_COMMANDS; i++)
+			if ((int)strlen(commands[i].name) > width)
+				width = (int)strlen(commands[i].name);
 		fputs("Commands (help COMMAND for its usage; docs/script.md has the details):\n",
 		      out);
 		for (size_t i = 0; i < NR_COMMANDS; i++)
