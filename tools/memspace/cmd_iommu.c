@@ -176,6 +176,14 @@ int msc_do_iommu_range(msc_session *s, msc_call *c)
 		return msc_error(s, c->word->col,
 				 "%s: too many page-table entries (the limit is %u per session)",
 				 name, MSC_MAX_IOMMU_ENTRIES);
+	/* Conservatively, as if nothing were mapped there yet (script.h). */
+	if (map && msc_any_attached(s) &&
+	    msc_session_iommu_pages(s) + size / page > MSC_MAX_PINNABLE)
+		return msc_error(
+			s, size_w->col,
+			"%s: with a container attached, the IOMMUs may map at most %u pages "
+			"(it pins each)",
+			name, MSC_MAX_PINNABLE);
 	rc = msc_iommu_update(e->mmu, idx, iova, size, addr, (ms_iommu_perm)perm);
 	if (rc == -ENOMEM && msc_iommu_nr_entries(e->mmu) == cur)
 		return msc_lib_error(s, c->word->col, name, rc, NULL);
@@ -184,7 +192,10 @@ int msc_do_iommu_range(msc_session *s, msc_call *c)
 		return msc_lib_error(s, c->word->col, name, rc,
 				     rc == -EIO ? "a notifier refused an event (the table has "
 						  "changed; every notifier was told)"
-						: NULL);
+				     : rc == -EFAULT
+					     ? "a VFIO container cannot pin a page: it is not RAM "
+					       "(the table has changed; every notifier was told)"
+					     : NULL);
 	return 0;
 }
 

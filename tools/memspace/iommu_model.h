@@ -69,6 +69,12 @@ unsigned msc_iommu_nr_indexes(const msc_iommu *m);
 size_t msc_iommu_nr_entries(const msc_iommu *m);
 
 /**
+ * msc_iommu_pages - pages (of the model's page size) its mappings cover,
+ * over every index: what a container shadowing it would pin.
+ */
+uint64_t msc_iommu_pages(const msc_iommu *m);
+
+/**
  * msc_iommu_entries_after - how many mappings the table would hold after
  * msc_iommu_update() with these arguments (nothing changes).
  */
