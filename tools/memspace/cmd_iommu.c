@@ -11,13 +11,17 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buffer.h"
 #include "script_int.h"
 
+/*
+ * The index notifier @n follows, for replay. The library has no getter for
+ * it, so the session answers for the notifiers it made; any other is a
+ * VFIO container's, which follows index 0 (vfio.h).
+ */
 static unsigned notifier_index(ms_iommu_notifier *n, void *arg)
 {
 	msc_session *s = arg;
@@ -28,7 +32,7 @@ static unsigned notifier_index(ms_iommu_notifier *n, void *arg)
 		if (e->n == n)
 			return e->idx;
 	}
-	return UINT_MAX;
+	return 0;
 }
 
 /* iommu NAME SIZE: with target=AS a translating IOMMU (iommu_model.c), else class-less. */
@@ -172,6 +176,14 @@ int msc_do_iommu_range(msc_session *s, msc_call *c)
 		return msc_error(s, c->word->col,
 				 "%s: too many page-table entries (the limit is %u per session)",
 				 name, MSC_MAX_IOMMU_ENTRIES);
+	/* Conservatively, as if nothing were mapped there yet (script.h). */
+	if (map && msc_any_attached(s) &&
+	    msc_session_iommu_pages(s) + size / page > MSC_MAX_PINNABLE)
+		return msc_error(
+			s, size_w->col,
+			"%s: with a container attached, the IOMMUs may map at most %u pages "
+			"(it pins each)",
+			name, MSC_MAX_PINNABLE);
 	rc = msc_iommu_update(e->mmu, idx, iova, size, addr, (ms_iommu_perm)perm);
 	if (rc == -ENOMEM && msc_iommu_nr_entries(e->mmu) == cur)
 		return msc_lib_error(s, c->word->col, name, rc, NULL);
@@ -180,7 +192,10 @@ int msc_do_iommu_range(msc_session *s, msc_call *c)
 		return msc_lib_error(s, c->word->col, name, rc,
 				     rc == -EIO ? "a notifier refused an event (the table has "
 						  "changed; every notifier was told)"
-						: NULL);
+				     : rc == -EFAULT
+					     ? "a VFIO container cannot pin a page: it is not RAM "
+					       "(the table has changed; every notifier was told)"
+					     : NULL);
 	return 0;
 }
 

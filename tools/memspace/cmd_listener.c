@@ -4,7 +4,8 @@
  *
  * A listener entry owns the ops table the library holds, so it is freed
  * only after it is unregistered (or after the context, at the end of the
- * session). Callbacks print to the session's output stream.
+ * session). Callbacks print to the session's output stream, except while
+ * the session is being freed: what the teardown changes is not the script's.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -20,6 +21,8 @@ static void print_section(msc_listener_ent *e, const char *what, const ms_sectio
 {
 	FILE *o = e->s->o.out;
 
+	if (e->s->closing)
+		return;
 	fprintf(o, "[%s] %s %016" PRIx64 "-%016" PRIx64 " %s %s", e->name, what, sec->start,
 		sec->last, msc_section_type(sec), ms_region_name(sec->region));
 	if (sec->offset_in_region)
@@ -33,6 +36,8 @@ static void print_section(msc_listener_ent *e, const char *what, const ms_sectio
 /* A callback without a section: "[NAME] EVENT". */
 static void print_event(msc_listener_ent *e, const char *what)
 {
+	if (e->s->closing)
+		return;
 	fprintf(e->s->o.out, "[%s] %s\n", e->name, what);
 }
 

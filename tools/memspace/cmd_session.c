@@ -35,6 +35,8 @@ int msc_do_list(msc_session *s, msc_call *c)
 	list_names(s, "map clients", &s->clients);
 	list_names(s, "notifiers", &s->notifiers);
 	list_names(s, "caches", &s->caches);
+	list_names(s, "TCE tables", &s->tces);
+	list_names(s, "containers", &s->containers);
 	return 0;
 }
 

@@ -43,6 +43,15 @@ const msc_name msc_perm_names[] = {
 	{NULL, 0},
 };
 
+/* What perm= of the TCE commands takes: the TCE's permission bits. */
+const msc_name msc_tce_perm_names[] = {
+	{"ro", (int)MS_TCE_READ},
+	{"wo", (int)MS_TCE_WRITE},
+	{"rw", (int)MS_TCE_RW},
+	{"none", 0},
+	{NULL, 0},
+};
+
 static const msc_name notifier_flag_names[] = {
 	{"map", MS_IOMMU_NOTIFIER_MAP},
 	{"unmap", MS_IOMMU_NOTIFIER_UNMAP},
@@ -109,6 +118,8 @@ static const msc_param set_params[] = {
 #define ENDIAN_OPTIONS FLAG("be"), FLAG("le", .layout = MSC_L_ALT)
 /* [index=N] */
 #define INDEX_OPTION VALUE("index", "N", MSC_V_NUMBER, .what = "index")
+/* [perm=ro|wo|rw|none] of the TCE commands */
+#define TCE_PERM_OPTION VALUE("perm", "ro|wo|rw|none", MSC_V_KEYWORD, .names = msc_tce_perm_names)
 /* No arguments, no options. */
 #define NO_PARAMS ((const msc_param[]){END})
 
@@ -250,6 +261,45 @@ static const msc_command commands[] = {
 	    "announce the IOMMU's current mappings to a notifier"),
 	CMD("iotlb", msc_do_iotlb, PARAMS(ARG("ADDR"), FLAG("write"), ATTRS, AS_OPTION),
 	    "the translation an access would use, through every IOMMU"),
+	CMD("tce-table", msc_do_tce_table,
+	    PARAMS(ARG("NAME"), ARG("TARGET"), INCLUDE(place_params)),
+	    "an sPAPR TCE table translating into TARGET; its root is the region NAME"),
+	CMD("tce-window", msc_do_tce_window,
+	    PARAMS(ARG("TABLE"), ARG("BUS_OFFSET"), ARG("SIZE"),
+		   VALUE("page", "4K|64K|2M|16M", MSC_V_NUMBER, .what = "page size")),
+	    "create a DMA window (default or DDW); prints its number"),
+	CMD("tce-window-remove", msc_do_tce_window_remove, PARAMS(ARG("TABLE"), ARG("WINDOW")),
+	    "remove a window (every entry is cleared first)"),
+	CMD("tce-info", msc_do_tce_info, PARAMS(ARG("TABLE")),
+	    "print a table's windows and their present entries"),
+	CMD("tce-put", msc_do_tce_put,
+	    PARAMS(ARG("TABLE"), ARG("IOBA"), ARG("ADDR"), TCE_PERM_OPTION),
+	    "H_PUT_TCE: map the page at IOBA to ADDR (perm=none clears it)"),
+	CMD("tce-stuff", msc_do_tce_stuff,
+	    PARAMS(ARG("TABLE"), ARG("IOBA"), ARG("ADDR"), ARG("NPAGES"), TCE_PERM_OPTION),
+	    "H_STUFF_TCE: set NPAGES entries from IOBA to the same TCE"),
+	CMD("tce-put-indirect", msc_do_tce_put_indirect,
+	    PARAMS(ARG("TABLE"), ARG("IOBA"), ARG("LIST"), ARG("NPAGES")),
+	    "H_PUT_TCE_INDIRECT: set NPAGES entries from big-endian TCEs at LIST"),
+	CMD("tce-get", msc_do_tce_get, PARAMS(ARG("TABLE"), ARG("IOBA")),
+	    "H_GET_TCE: print the entry of the page at IOBA"),
+	CMD("vfio-container", msc_do_vfio_container, PARAMS(ARG("NAME")),
+	    "create a VFIO-like container (a shadow of a group's IOMMU mappings)"),
+	CMD("vfio-container-free", msc_do_vfio_container_free, PARAMS(ARG("NAME")),
+	    "detach the group, unpin everything and destroy the container"),
+	CMD("vfio-attach", msc_do_vfio_attach, PARAMS(ARG("CONTAINER"), ARG("GROUP")),
+	    "attach a device's DMA address space: shadow and pin its IOMMU mappings"),
+	CMD("vfio-detach", msc_do_vfio_detach, PARAMS(ARG("CONTAINER"), ARG("GROUP")),
+	    "detach the group: unpin every page"),
+	CMD("vfio-info", msc_do_vfio_info, PARAMS(ARG("CONTAINER")),
+	    "print the group, windows, page sizes and pins of a container"),
+	CMD("vfio-read", msc_do_vfio_rw, PARAMS(ARG("CONTAINER"), ARG("IOVA"), ARG("LEN")),
+	    "device DMA read through the container's shadow only", .arg = false),
+	CMD("vfio-write", msc_do_vfio_rw,
+	    PARAMS(ARG("CONTAINER"), ARG("IOVA"), ARG("DATA", .layout = MSC_L_REPEAT)),
+	    "device DMA write through the container's shadow only", .arg = true),
+	CMD("vfio-check", msc_do_vfio_check, PARAMS(ARG("CONTAINER")),
+	    "check that the shadow equals a fresh replay of the IOMMUs"),
 	CMD("cache", msc_do_cache,
 	    PARAMS(ARG("NAME"), ARG("ADDR"), ARG("LEN"), FLAG("write"), AS_OPTION),
 	    "set up a region cache over ADDR..+LEN"),
@@ -445,10 +495,15 @@ int msc_print_help(FILE *out, const char *topic)
 	char usage[256];
 
 	if (!topic) {
+		int width = 0;
+
+		for (size_t i = 0; i < NR_COMMANDS; i++)
+			if ((int)strlen(commands[i].name) > width)
+				width = (int)strlen(commands[i].name);
 		fputs("Commands (help COMMAND for its usage; docs/script.md has the details):\n",
 		      out);
 		for (size_t i = 0; i < NR_COMMANDS; i++)
-			fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].help);
+			fprintf(out, "  %-*s %s\n", width, commands[i].name, commands[i].help);
 		fputs("Numbers: 4096, 0x1000, 0b101, 64K, 4G, 2^64. ATTRS:", out);
 		print_options(out, msc_attr_params);
 		fputs(".\nModels: regs, const value=N, error, dma as=AS; options endian= "

@@ -4,7 +4,8 @@
  * transactions (begin, commit).
  *
  * set checks every value before it applies any; as-free refuses while a
- * device, an IOMMU model or a cache still works in the address space, and
+ * device, an IOMMU model, a TCE table, a container or a cache still works
+ * in the address space, and
  * forgets the mappings and map clients ms_as_free() released.
  *
  * SPDX-License-Identifier: MIT
@@ -307,6 +308,20 @@ int msc_do_as_free(msc_session *s, msc_call *c)
 					 "as-free: cache %s works in address space %s",
 					 msc_quote_str(s, msc_table_name(&s->caches, i)),
 					 msc_quote_word(s, c->pos[0]));
+	for (i = 0; i < s->tces.nr; i++)
+		if (((msc_tce_ent *)msc_table_item(&s->tces, i))->target == as)
+			return msc_error(s, c->pos[0]->col,
+					 "as-free: TCE table %s translates into address space %s",
+					 msc_quote_str(s, msc_table_name(&s->tces, i)),
+					 msc_quote_word(s, c->pos[0]));
+	for (i = 0; i < s->containers.nr; i++)
+		if (((msc_container_ent *)msc_table_item(&s->containers, i))->group == as)
+			return msc_error(
+				s, c->pos[0]->col,
+				"as-free: container %s holds address space %s (vfio-detach "
+				"it first)",
+				msc_quote_str(s, msc_table_name(&s->containers, i)),
+				msc_quote_word(s, c->pos[0]));
 	/* The library would unregister them; the script makes that explicit. */
 	for (i = 0; i < s->listeners.nr; i++)
 		if (((msc_listener_ent *)msc_table_item(&s->listeners, i))->as == as)

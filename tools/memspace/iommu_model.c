@@ -266,6 +266,15 @@ size_t msc_iommu_nr_entries(const msc_iommu *m)
 	return m->nr_maps;
 }
 
+uint64_t msc_iommu_pages(const msc_iommu *m)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < m->nr_maps; i++)
+		n += m->maps[i].size / m->page;
+	return n;
+}
+
 static bool overlaps(const struct mapping *e, unsigned idx, uint64_t iova, uint64_t size)
 {
 	if (e->idx != idx)

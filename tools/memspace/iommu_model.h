@@ -37,7 +37,7 @@ typedef struct msc_iommu_config {
 	ms_as *target;       /* where translated addresses live; must outlive the model */
 	uint64_t page;       /* minimum page size, a power of two */
 	unsigned nr_indexes; /* 1 .. MS_IOMMU_MAX_INDEXES */
-	/* replay asks which index a notifier follows; UINT_MAX when unknown. */
+	/* replay asks which index a notifier follows; UINT_MAX when unknown (-EINVAL). */
 	unsigned (*notifier_index)(ms_iommu_notifier *n, void *arg);
 	void *arg;
 } msc_iommu_config;
@@ -67,6 +67,12 @@ uint64_t msc_iommu_page(const msc_iommu *m);
 unsigned msc_iommu_nr_indexes(const msc_iommu *m);
 /** msc_iommu_nr_entries - mappings in the table (all indexes). */
 size_t msc_iommu_nr_entries(const msc_iommu *m);
+
+/**
+ * msc_iommu_pages - pages (of the model's page size) its mappings cover,
+ * over every index: what a container shadowing it would pin.
+ */
+uint64_t msc_iommu_pages(const msc_iommu *m);
 
 /**
  * msc_iommu_entries_after - how many mappings the table would hold after

@@ -5,9 +5,10 @@
  * handler runs. Limits from script.h bound the work of every line; the
  * region count and RAM-backed bytes are counted over the whole session.
  * msc_session_free() closes transactions, releases caches, notifiers, map
- * clients and mappings, frees the context (address spaces, listeners,
- * regions), and only then the device models, IOMMU models and memory
- * blocks the regions pointed at.
+ * clients and mappings, frees the VFIO containers (their pins) and the TCE
+ * tables (their windows, while the context lives), then the context
+ * (address spaces, listeners, regions), and only then the device models,
+ * IOMMU models and memory blocks the regions pointed at.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -212,6 +213,7 @@ void msc_session_free(msc_session *s)
 
 	if (!s)
 		return;
+	s->closing = true;
 	while (s->txn_depth) {
 		ms_transaction_commit(s->ctx);
 		s->txn_depth--;
@@ -237,6 +239,19 @@ void msc_session_free(msc_session *s)
 	for (i = 0; i < s->nr_mappings; i++)
 		ms_as_unmap(s->mappings[i].as, s->mappings[i].p, s->mappings[i].len,
 			    s->mappings[i].is_write, 0);
+	for (i = 0; i < s->containers.nr; i++) {
+		msc_container_ent *e = msc_table_item(&s->containers, i);
+
+		ms_vfio_container_free(e->c);
+		free(e);
+	}
+	/* Nothing accesses memory from here on, as ms_tce_free() requires. */
+	for (i = 0; i < s->tces.nr; i++) {
+		msc_tce_ent *e = msc_table_item(&s->tces, i);
+
+		ms_tce_free(e->t);
+		free(e);
+	}
 	ms_ctx_free(s->ctx);
 	for (i = 0; i < s->listeners.nr; i++)
 		free(msc_table_item(&s->listeners, i));
@@ -248,6 +263,8 @@ void msc_session_free(msc_session *s)
 	msc_table_free(&s->clients);
 	msc_table_free(&s->notifiers);
 	msc_table_free(&s->caches);
+	msc_table_free(&s->tces);
+	msc_table_free(&s->containers);
 	for (i = 0; i < s->nr_devices; i++)
 		msc_device_free(s->devices[i]);
 	free(s->devices);
@@ -269,8 +286,8 @@ unsigned long msc_session_errors(const msc_session *s)
 /* The tables whose names the shell completes, in the order it offers them. */
 static const msc_table *named(const msc_session *s, size_t i)
 {
-	const msc_table *tables[] = {&s->regions, &s->spaces,    &s->listeners,
-				     &s->clients, &s->notifiers, &s->caches};
+	const msc_table *tables[] = {&s->regions,   &s->spaces, &s->listeners, &s->clients,
+				     &s->notifiers, &s->caches, &s->tces,      &s->containers};
 
 	return i < sizeof(tables) / sizeof(tables[0]) ? tables[i] : NULL;
 }

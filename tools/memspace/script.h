@@ -31,12 +31,24 @@
 #define MSC_MAX_CACHES 64                 /* region caches alive at once */
 #define MSC_MAX_IOMMU_ENTRIES 1024        /* IOMMU page-table mappings, all IOMMUs together */
 #define MSC_MAX_IOMMU_BLOCKS 64           /* aligned blocks one IOMMU mapping falls into */
+#define MSC_MAX_TCE_TABLES 16             /* TCE tables a session may create */
+#define MSC_MAX_TCE_ENTRIES (1u << 22)    /* TCEs of every window a session creates */
+#define MSC_MAX_CONTAINERS 8              /* VFIO containers alive at once */
+#define MSC_MAX_PINNABLE 1024             /* pages containers may be asked to pin (below) */
 #define MSC_MAX_MEMORY (8ull << 30)       /* bytes of RAM-backed regions in total */
 #define MSC_MAX_BYTES (1u << 20)          /* bytes one access, fill, map, cache or DMA covers */
 #define MSC_MAX_PRINT (64u << 10)         /* bytes one read or map-read prints */
 #define MSC_MAX_REGS (64u << 10)          /* size of a regs device's register file */
 #define MSC_MAX_BOUNCE_BUDGET (16u << 20) /* bounce-budget bound */
 #define MSC_MAX_VIEW_RANGES (1u << 20)    /* ranges one render may produce (library render limit) */
+
+/*
+ * A VFIO container pins every page it shadows with one ms_as_map(), and
+ * each unpin looks its mapping up among the live ones, so MSC_MAX_PINNABLE
+ * bounds the sources of pins: the TCEs set at once, over every table; and,
+ * while a container is attached, the pages (of their page size) that the
+ * page-table IOMMUs (iommu target=) map.
+ */
 
 /** struct msc_options - how a session runs. */
 typedef struct msc_options {
@@ -85,7 +97,8 @@ unsigned long msc_session_errors(const msc_session *s);
 /*
  * Completion support for the shell: the command names (NULL-terminated,
  * static) and the names the session knows (regions, address spaces,
- * listeners, map clients, notifiers, caches), valid until the next line runs.
+ * listeners, map clients, notifiers, caches, TCE tables, containers), valid
+ * until the next line runs.
  */
 const char *const *msc_command_names(void);
 /*

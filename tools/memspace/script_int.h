@@ -24,6 +24,8 @@
 #include <stdio.h>
 
 #include <memspace.h>
+#include <memspace/models/tce.h>
+#include <memspace/models/vfio.h>
 
 #include "devices.h"
 #include "iommu_model.h"
@@ -85,6 +87,23 @@ typedef struct msc_cache_ent {
 	ms_cache c;
 } msc_cache_ent;
 
+/*
+ * An sPAPR TCE table (models/tce.h). Its root region is also in the
+ * regions table, under the same name, with a reference of the session.
+ */
+typedef struct msc_tce_ent {
+	const char *name;
+	ms_tce_table *t;
+	ms_as *target;
+} msc_tce_ent;
+
+/* A VFIO-like container (models/vfio.h) and the group it holds, if any. */
+typedef struct msc_container_ent {
+	const char *name;
+	ms_vfio_container *c;
+	ms_as *group;
+} msc_container_ent;
+
 /* Memory a ramdevice or ramptr region points at (mmap()ed by the session). */
 typedef struct msc_memory_block {
 	void *p;
@@ -106,7 +125,7 @@ struct msc_session {
 	unsigned next_name;
 
 	/* Named things: the items are msc_region_ent, ms_as, msc_listener_ent, ... */
-	msc_table regions, spaces, listeners, clients, notifiers, caches;
+	msc_table regions, spaces, listeners, clients, notifiers, caches, tces, containers;
 
 	size_t created_regions;
 	uint64_t memory_used;
@@ -117,6 +136,7 @@ struct msc_session {
 	msc_iommu **models;
 	size_t nr_models, cap_models;
 	size_t iommu_entries; /* page-table entries of every model */
+	uint64_t tce_entries; /* TCEs of every window created (kept until the end) */
 
 	ms_as *current;
 
@@ -128,6 +148,7 @@ struct msc_session {
 	unsigned long txn_line;
 	bool quit;
 	bool had_heading; /* every heading but the first follows an empty line */
+	bool closing;     /* msc_session_free() runs: listeners print nothing */
 };
 
 /* ---- commands and their parameters -------------------------------------- */
@@ -235,7 +256,7 @@ struct msc_command {
 
 /* cmd_table.c: the command table and what it knows. */
 extern const msc_param msc_attr_params[], msc_model_params[];
-extern const msc_name msc_perm_names[];
+extern const msc_name msc_perm_names[], msc_tce_perm_names[];
 const msc_command *msc_find_command(const char *name, size_t len);
 const char *msc_suggest_command(const char *text, size_t len);
 const char *msc_usage(char *buf, size_t size, const msc_command *cmd);
@@ -453,6 +474,29 @@ int msc_do_cache_ld(msc_session *s, msc_call *c);
 int msc_do_cache_st(msc_session *s, msc_call *c);
 int msc_do_cache_invalidate(msc_session *s, msc_call *c);
 int msc_do_cache_free(msc_session *s, msc_call *c);
+/* cmd_tce.c: sPAPR TCE tables and their windows. */
+int msc_do_tce_table(msc_session *s, msc_call *c);
+int msc_do_tce_window(msc_session *s, msc_call *c);
+int msc_do_tce_window_remove(msc_session *s, msc_call *c);
+int msc_do_tce_info(msc_session *s, msc_call *c);
+int msc_do_tce_put(msc_session *s, msc_call *c);
+int msc_do_tce_stuff(msc_session *s, msc_call *c);
+int msc_do_tce_put_indirect(msc_session *s, msc_call *c);
+int msc_do_tce_get(msc_session *s, msc_call *c);
+/* msc_tce_present - TCEs set now, over every table of the session. */
+uint64_t msc_tce_present(msc_session *s);
+/* cmd_vfio.c: VFIO-like containers. */
+int msc_do_vfio_container(msc_session *s, msc_call *c);
+int msc_do_vfio_container_free(msc_session *s, msc_call *c);
+int msc_do_vfio_attach(msc_session *s, msc_call *c);
+int msc_do_vfio_detach(msc_session *s, msc_call *c);
+int msc_do_vfio_info(msc_session *s, msc_call *c);
+int msc_do_vfio_rw(msc_session *s, msc_call *c);
+int msc_do_vfio_check(msc_session *s, msc_call *c);
+/* msc_any_attached - is a container of the session holding a group? */
+bool msc_any_attached(msc_session *s);
+/* msc_session_iommu_pages - pages the page-table IOMMUs of the session map (every index). */
+uint64_t msc_session_iommu_pages(msc_session *s);
 /* cmd_session.c: the session itself: list, mtree, echo, heading, help, quit. */
 int msc_do_list(msc_session *s, msc_call *c);
 int msc_do_mtree(msc_session *s, msc_call *c);

@@ -42,7 +42,19 @@ static char *complete_command(const char *text, int state)
 	return NULL;
 }
 
-/* Candidates: names the session knows, then the command's options ("in=", "write"). */
+/* Does a name before @index equal @name? (A TCE table is also a region of its name.) */
+static bool named_before(const char *name, size_t index)
+{
+	for (size_t i = 0; i < index; i++) {
+		const char *n = msc_session_name(completing, i);
+
+		if (n && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Candidates: names the session knows (each once), then the command's options ("in="). */
 static char *complete_argument(const char *text, int state)
 {
 	static size_t next, next_option;
@@ -56,7 +68,7 @@ static char *complete_argument(const char *text, int state)
 	while (next < nr) {
 		const char *n = msc_session_name(completing, next++);
 
-		if (n && strncmp(n, text, len) == 0)
+		if (n && strncmp(n, text, len) == 0 && !named_before(n, next - 1))
 			return strdup(n);
 	}
 	while (msc_command_option(first_word, next_option++, &key, &takes_value)) {
