@@ -413,17 +413,24 @@ void ms_iommu_unregister_notifier(ms_iommu_notifier *n)
 	ms_region_unref(mr);
 }
 
-static bool event_ok(const ms_iommu_event *event)
+/*
+ * What iommu.h promises of an event: one type bit; a mask 2^n - 1 with the
+ * iova aligned to it; a MAP with a permission and a target address space of
+ * @ctx (an entry without one is a failed translation, not a mapping); an
+ * unmap without permissions.
+ */
+static bool event_ok(const ms_iommu_event *event, const ms_ctx *ctx)
 {
 	const ms_iotlb_entry *e = &event->entry;
 
 	if (event->type != MS_IOMMU_NOTIFIER_MAP && event->type != MS_IOMMU_NOTIFIER_UNMAP &&
 	    event->type != MS_IOMMU_NOTIFIER_DEVIOTLB_UNMAP)
 		return false;
-	if ((unsigned)e->perm > MS_IOMMU_RW || e->addr_mask > UINT64_MAX - e->iova)
+	if ((unsigned)e->perm > MS_IOMMU_RW || !is_mask(e->addr_mask) || (e->iova & e->addr_mask))
 		return false;
-	return event->type == MS_IOMMU_NOTIFIER_MAP ? e->perm != MS_IOMMU_NONE
-						    : e->perm == MS_IOMMU_NONE;
+	if (event->type == MS_IOMMU_NOTIFIER_MAP)
+		return e->perm != MS_IOMMU_NONE && e->target_as && e->target_as->ctx == ctx;
+	return e->perm == MS_IOMMU_NONE;
 }
 
 /*
@@ -480,7 +487,7 @@ int ms_iommu_notify(ms_region *iommu, unsigned iommu_idx, const ms_iommu_event *
 	ms__interval_key after = {0, 0}; /* registration numbers start at 1 */
 	uint64_t first, last;
 
-	if (!mr || !event || iommu_idx >= mr->iommu->nr_indexes || !event_ok(event))
+	if (!mr || !event || iommu_idx >= mr->iommu->nr_indexes || !event_ok(event, mr->ctx))
 		return -EINVAL;
 	st = mr->iommu;
 	__atomic_add_fetch(&st->notify_gen, 1, __ATOMIC_SEQ_CST);
@@ -495,20 +502,26 @@ int ms_iommu_notify(ms_region *iommu, unsigned iommu_idx, const ms_iommu_event *
 	return d.first_error;
 }
 
-int ms_iommu_notify_one(ms_iommu_notifier *n, const ms_iommu_event *event)
+/* Deliver @event to @n alone; the lock is taken here. */
+static int notify_one(ms_iommu_notifier *n, const ms_iommu_event *event)
 {
-	ms_ctx *ctx;
+	ms_ctx *ctx = n->iommu->ctx;
 	int rc;
 
-	if (!n || !event || !event_ok(event))
-		return -EINVAL;
-	ctx = n->iommu->ctx;
 	ms__ctx_lock(ctx);
 	rc = call_notifier(n, event);
 	ms__ctx_unlock(ctx);
 	return rc;
 }
 
+int ms_iommu_notify_one(ms_iommu_notifier *n, const ms_iommu_event *event)
+{
+	if (!n || !event || !event_ok(event, n->iommu->ctx))
+		return -EINVAL;
+	return notify_one(n, event);
+}
+
+/* The notifier's whole range, which need not be a power of two: not through event_ok(). */
 int ms_iommu_unmap_notifier_range(ms_iommu_notifier *n)
 {
 	ms_iommu_event event = {.type = MS_IOMMU_NOTIFIER_UNMAP};
@@ -518,7 +531,7 @@ int ms_iommu_unmap_notifier_range(ms_iommu_notifier *n)
 	event.entry.iova = n->node.start;
 	event.entry.addr_mask = n->node.last - n->node.start;
 	event.entry.perm = MS_IOMMU_NONE;
-	return ms_iommu_notify_one(n, &event);
+	return notify_one(n, &event);
 }
 
 /* ---- replay ------------------------------------------------------------------------ */

@@ -261,11 +261,16 @@ int ms__render(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root)
 	return ms__render_window(out, nr, ctx, root, 0, UINT64_MAX);
 }
 
+uint64_t ms__render_limit(const ms_ctx *ctx)
+{
+	return ctx->render_limit ? ctx->render_limit : MS_RENDER_MAX_RANGES_DEFAULT;
+}
+
 int ms__render_window(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root, uint64_t lo,
 		      uint64_t hi)
 {
 	painter p = {.ctx = ctx};
-	uint64_t limit = ctx->render_limit ? ctx->render_limit : MS_RENDER_MAX_RANGES_DEFAULT;
+	uint64_t limit = ms__render_limit(ctx);
 	path_flags flags = {false, false, false};
 	ms__range *ranges = NULL;
 	int rc;

@@ -35,6 +35,8 @@ int ms__render(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root);
  * at lo and hi (rendering is pointwise), merged inside the window. */
 int ms__render_window(ms__range **out, size_t *nr, ms_ctx *ctx, ms_region *root, uint64_t lo,
 		      uint64_t hi);
+/* The most ranges a view of @ctx may have (ms_ctx_set_render_limit()). */
+uint64_t ms__render_limit(const ms_ctx *ctx);
 bool ms__render_range_equal(const ms__range *a, const ms__range *b);
 /* R9: @next directly follows @prev and continues it (same region, offsets, flags). */
 bool ms__render_can_merge(const ms__range *prev, const ms__range *next);

@@ -271,6 +271,12 @@ static int update_view(ms_flatview **out, ms_ctx *ctx, ms_flatview *old, ms__win
 				       w[i].hi);
 	if (rc == 0)
 		rc = ms__flatview_splice(out, old, ms_flatview_root(old), w, nr);
+	/* The limit bounds the view, as for a full render, not each window. */
+	if (rc == 0 && ms_flatview_nr_ranges(*out) > ms__render_limit(ctx)) {
+		ms_flatview_unref(*out);
+		*out = NULL;
+		rc = -E2BIG;
+	}
 	for (i = 0; i < nr; i++) {
 		free(w[i].ranges);
 		w[i].ranges = NULL;

@@ -405,7 +405,11 @@ MS_API void ms_iommu_unregister_notifier(ms_iommu_notifier *n);
  * event; one unregistered during it is not called after that.
  *
  * Return: 0; the first error a callback returned; -EINVAL for a bad region,
- * index or event (nothing is delivered).
+ * index or event (nothing is delivered). A bad event: not exactly one type
+ * bit; an addr_mask that is not 2^n - 1, or an iova not aligned to it; a
+ * MAP without a permission or without a target address space of this
+ * context (such an entry is a failed translation, not a mapping); an
+ * unmap with a permission.
  * Context: any thread, including translate and notifier callbacks; takes
  * the topology lock.
  */
@@ -416,7 +420,7 @@ MS_API int ms_iommu_notify(ms_region *iommu, unsigned iommu_idx, const ms_iommu_
  * flags as ms_iommu_notify() does; the index is not checked). For replay
  * implementations.
  * Return: 0 (also when filtered out); the callback's error; -EINVAL for a
- * NULL argument or a bad event.
+ * NULL argument or a bad event (as for ms_iommu_notify()).
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_iommu_notify_one(ms_iommu_notifier *n, const ms_iommu_event *event);
