@@ -23,9 +23,10 @@
  * or RAM reached through a readonly region) are ignored and succeed.
  *
  * Concurrency: accesses take no lock. Each runs inside an RCU read-side
- * section (liburcu bulletproof flavour, urcu-bp) and uses the one flat view
- * it found at its start from beginning to end, even if a device callback
- * changes the topology meanwhile (the change shows in the next access).
+ * section of its own (the kind ms_rcu_read_lock() opens) and uses the one
+ * flat view it found at its start from beginning to end, even if a device
+ * callback changes the topology meanwhile (the change shows in the next
+ * access).
  * Any number of threads may access one address space, and one device,
  * at the same time.
  *
@@ -202,7 +203,7 @@ MS_API ms_result ms_as_stq_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint64_t
  * mapping or a missing permission; a malformed entry or index; a cycle or
  * a chain longer than MS_IOMMU_MAX_CHAIN): @out is cleared, *@len unchanged.
  * Context: any thread. @out->region is borrowed from the view: call inside an
- * RCU read-side section (urcu-bp rcu_read_lock()) and use it only until that
+ * RCU read-side section (ms_rcu_read_lock(), as.h) and use it only until that
  * section ends, or take a reference with ms_region_ref() before it ends.
  */
 MS_API int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr,

@@ -92,9 +92,10 @@ MS_API ms_flatview *ms_as_get_flatview(ms_as *as);
  * Inside a section, views found through ms_as_rcu_view() and the regions
  * they map stay valid. Sections nest and are cheap; they must not block for
  * long (reclamation of old views waits for them), and a thread must not
- * free its context or wait for a grace period inside one. Sections opened
- * directly with liburcu's rcu_read_lock_bp() work too, but only these calls
- * are visible to ThreadSanitizer builds of the library.
+ * free its context or wait for a grace period inside one. Use these calls
+ * rather than liburcu's own: a program needs no liburcu header or library
+ * of its own for them, and only they are visible to ThreadSanitizer builds
+ * of the library.
  * Context: any thread.
  */
 MS_API void ms_rcu_read_lock(void);

@@ -1,12 +1,12 @@
 /*
  * memspace: `info mtree`-compatible dumps.
  *
- * The text forms are byte-for-byte QEMU 7.2's `info mtree` output (see
- * ../shared/qemu-mtree/README.md in the project tree): the region tree of every
- * address space followed by the alias targets ("memory-region:" trailers),
- * optionally with disabled regions (-D) and owners (-o); or the flat views
- * (-f). Blocks are printed in address-space creation order (QEMU uses hash
- * order); lines within a block are exactly QEMU's. The JSON forms carry the
+ * The text forms are byte-for-byte the output of QEMU 7.2's monitor command
+ * `info mtree`: the region tree of every address space followed by the alias
+ * targets ("memory-region:" trailers), optionally with disabled regions (-D)
+ * and owners (-o); or the flat views (-f). Blocks are printed in
+ * address-space creation order (QEMU uses hash order); lines within a block
+ * are exactly QEMU's. The JSON forms carry the
  * same information in a machine-readable shape documented in docs/mtree.md.
  *
  * SPDX-License-Identifier: MIT

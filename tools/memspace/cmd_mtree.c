@@ -20,6 +20,7 @@
 
 #include "buffer.h"
 #include "cli.h"
+#include "lex.h"
 #include "memspace.h"
 #include "mtree_import.h"
 
@@ -37,8 +38,9 @@ static const char usage_text[] =
 	"  -D           include disabled regions in the tree form (`info mtree -D`)\n"
 	"  -o           print region owners (`info mtree -o`)\n"
 	"  --json       print JSON instead of text\n"
-	"  --at ADDR    say which region answers at ADDR (0x-prefixed hex or decimal),\n"
-	"               through which aliases, and at which offset in that region\n"
+	"  --at ADDR    say which region answers at ADDR, through which aliases, and\n"
+	"               at which offset in that region; ADDR is written as in scripts:\n"
+	"               4096, 0x1000, 0b101, 64K, 4G, 2^32\n"
 	"  --as NAME    the address space for --at (default: \"memory\", else the first)\n"
 	"  -h, --help   print this help\n"
 	"\n"
@@ -65,42 +67,6 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	return MSC_EXIT_USAGE;
 }
 
-static bool parse_addr(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		for (i = 2; s[i]; i++) {
-			char c = s[i];
-			unsigned d;
-
-			if (c >= '0' && c <= '9')
-				d = (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				d = (unsigned)(c - 'a' + 10);
-			else if (c >= 'A' && c <= 'F')
-				d = (unsigned)(c - 'A' + 10);
-			else
-				return false;
-			if (v >> 60)
-				return false;
-			v = v << 4 | d;
-		}
-		*out = v;
-		return i > 2;
-	}
-	for (i = 0; s[i]; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return i > 0;
-}
-
 /* Return -1 to go on, else the exit status. */
 static int parse_args(struct opts *o, int argc, char **argv)
 {
@@ -122,13 +88,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		} else if (strcmp(a, "--json") == 0) {
 			o->json = true;
 		} else if (strcmp(a, "--at") == 0 || strncmp(a, "--at=", 5) == 0) {
+			const char *why;
 			const char *v = a[4] == '=' ? a + 5 : (i + 1 < argc ? argv[++i] : NULL);
 
 			if (!v)
 				return usage_error("%s needs an address", "--at");
-			if (!parse_addr(v, &o->at))
-				return usage_error(
-					"invalid address '%s' (0x-prefixed hex or decimal)", v);
+			/* The same numbers as in scripts, so 4G means what it does there. */
+			if (msc_parse_u64(v, strlen(v), false, &o->at, &why) < 0)
+				return usage_error("invalid address '%s': %s", v, why);
 			o->at_given = true;
 		} else if (strcmp(a, "--as") == 0 || strncmp(a, "--as=", 5) == 0) {
 			const char *v = a[4] == '=' ? a + 5 : (i + 1 < argc ? argv[++i] : NULL);

@@ -338,7 +338,8 @@ static const msc_command commands[] = {
 	    "print == TEXT ==", .flags = MSC_CMD_RAW),
 	CMD("help", msc_do_help, PARAMS(ARG("COMMAND", .layout = MSC_L_OPTIONAL)),
 	    "list commands, or show one command's usage"),
-	CMD("quit", msc_do_quit, NO_PARAMS, "stop here (successfully)"),
+	CMD("quit", msc_do_quit, NO_PARAMS,
+	    "stop reading commands; the exit status is 1 if any command failed, else 0"),
 	CMD("exit", msc_do_quit, NO_PARAMS, "same as quit"),
 };
 

@@ -413,8 +413,8 @@ int msc_mtree_build_regions(struct importer *im)
 			if (stamp[r] == i) {
 				rc = msc_mtree_fail(
 					im, im->pr[ch].line, im->pr[ch].name_col,
-					"region %s appears twice in %s (identical printings that "
-					"are one region by rule I3)",
+					"region %s appears twice in %s (printings with identical "
+					"subtrees are one region)",
 					msc_mtree_qname(im, 0, &im->pr[ch]),
 					msc_mtree_qname(im, 1, &im->pr[i]));
 				goto out;

@@ -54,30 +54,42 @@ const char *msc_name_list(char *buf, size_t size, const msc_name *names, const c
 	return buf;
 }
 
-/* Edit distance of two short strings (both at most 64 bytes). */
+/*
+ * Edit distance of two short strings (both at most 64 bytes): the optimal
+ * string alignment distance, where inserting, deleting or replacing a letter
+ * and swapping two neighbouring letters each cost 1. Counting a swap as one
+ * edit matters for typing mistakes: "wirte" is one edit from "write", as
+ * "wrte" is. Three rows suffice: a swap looks two rows back.
+ */
 static size_t distance(const char *a, size_t la, const char *b, size_t lb)
 {
-	size_t row[65], i, j;
+	size_t rows[3][65];
+	size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
 
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t *t;
 
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
 
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
 		}
+		t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
 	}
-	return row[lb];
+	return prev[lb];
 }
 
 void msc_suggest(msc_suggestion *sg, const char *text, size_t len, const char *cand,
