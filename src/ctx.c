@@ -195,6 +195,41 @@ int64_t ms_ctx_test_control(ms_ctx *ctx, ms_test_op op, uint64_t arg)
 	return -EINVAL;
 }
 
+const char *ms_strerror(int err)
+{
+	static const struct {
+		int err;
+		const char *text;
+	} table[] = {
+		{0, "0: success"},
+		{EINVAL,
+		 "EINVAL: invalid argument: a NULL or out-of-range argument, a region of the "
+		 "wrong kind, or a callback table of another version"},
+		{ENOMEM, "ENOMEM: out of memory; nothing changed"},
+		{EBUSY, "EBUSY: busy: the region already has a container, or a listener callback "
+			"is running (the topology cannot change there)"},
+		{EXDEV, "EXDEV: the objects belong to different contexts"},
+		{ELOOP, "ELOOP: a loop: the region would contain itself, an alias leads back into "
+			"itself, or IOMMUs translate in a cycle"},
+		{E2BIG, "E2BIG: a view would exceed the context's render limit"},
+		{ENOENT, "ENOENT: not found: nothing is mapped there, or the region is not in that "
+			 "container"},
+		{EPERM, "EPERM: no transaction is open"},
+		{ERANGE, "ERANGE: out of range: an index past the end, or more pages than a "
+			 "default replay walks"},
+		{EACCES,
+		 "EACCES: access refused: an IOMMU gives no mapping or not this permission"},
+		{EIO, "EIO: an IOMMU class returned a malformed entry or index"},
+		{EFAULT, "EFAULT: the memory cannot be used that way (not RAM)"},
+	};
+	int code = err < 0 ? -err : err;
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].err == code)
+			return table[i].text;
+	return "unknown error";
+}
+
 unsigned int ms_version(void)
 {
 	return MS_VERSION_HEX;

@@ -495,6 +495,8 @@ void ms__flatview_section(ms_section *s, const ms__range *r)
 	s->unmergeable = r->flags & MS__RANGE_UNMERGEABLE;
 	s->romd = r->flags & MS__RANGE_ROMD;
 	s->dirty_log_mask = r->dirty_log_mask;
+	s->size = r->last - r->start == UINT64_MAX ? MS_SIZE_2_64 : r->last - r->start + 1;
+	s->as = NULL;
 }
 
 int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index)

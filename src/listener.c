@@ -51,6 +51,7 @@ static void notify_range(ms_as *as, section_event ev, const ms__range *range, ui
 	ms_section s;
 
 	ms__flatview_section(&s, range);
+	s.as = as;
 	FOR_EACH_LISTENER(ctx, as, dir, l, {
 		const ms_listener_ops *ops = l->ops;
 
@@ -181,6 +182,7 @@ static void replay(ms_listener *l, const ms_flatview *view, bool adding)
 		ms_section s;
 
 		ms__flatview_section(&s, r);
+		s.as = l->as;
 		if (adding) {
 			if (ops->region_add)
 				ops->region_add(&s, l->opaque);

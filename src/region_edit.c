@@ -108,7 +108,8 @@ static void undo_del(void *state)
 	ms__region_sub_insert_at(pl->container, pl->index, sub);
 }
 
-int ms_region_del_subregion(ms_region *container, ms_region *sub)
+/* Remove @sub from @container; the container's reference goes to the caller. */
+static int remove_subregion(ms_region *container, ms_region *sub)
 {
 	placement old;
 	ms_ctx *ctx;
@@ -137,10 +138,21 @@ int ms_region_del_subregion(ms_region *container, ms_region *sub)
 	old = (placement){sub, container, index, sub->addr, sub->priority};
 	ms__region_sub_remove_at(container, index);
 	sub->container = NULL;
-	rc = ms__txn_mutation_end(&m, undo_del, &old);
+	return ms__txn_mutation_end(&m, undo_del, &old);
+}
+
+int ms_region_del_subregion(ms_region *container, ms_region *sub)
+{
+	int rc = remove_subregion(container, sub);
+
 	if (rc == 0)
 		ms_region_unref(sub); /* the container's reference */
 	return rc;
+}
+
+int ms_region_take_subregion(ms_region *container, ms_region *sub)
+{
+	return remove_subregion(container, sub);
 }
 
 /* Re-insert @r in its container as if added now (QEMU's re-add on move). */

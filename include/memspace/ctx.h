@@ -125,6 +125,21 @@ MS_API int ms_ctx_dirty_log_global_stop(ms_ctx *ctx);
 MS_API bool ms_ctx_dirty_log_global(const ms_ctx *ctx);
 
 /**
+ * ms_strerror - what an error code of this library means.
+ * @err: a code a call returned, negative (-EBUSY) or positive (EBUSY).
+ *
+ * The library returns a handful of errno values, each with one meaning
+ * across the API; the header of each call says which it returns when.
+ * This gives the symbolic name and that meaning, as the memspace command
+ * prints them ("EBUSY: busy: the region already has a container, or a
+ * listener callback is running").
+ * Return: a static string, never NULL; "0: success" for 0 and
+ * "unknown error" for a code the library does not use.
+ * Context: any thread.
+ */
+MS_API const char *ms_strerror(int err);
+
+/**
  * enum ms_test_op - operations of ms_ctx_test_control().
  * @MS_TEST_FAIL_ALLOC_AFTER: fail the N-th allocation made for the context
  *	from now on (1 = the next one); 0 disables injection. Every

@@ -22,14 +22,18 @@ extern "C" {
  * @region: the terminating region that answers there (never an alias or
  *          a container). Borrowed: valid as long as the view is held.
  * @start: first address of the range in the address space.
- * @last: last address (inclusive), so a range may cover all 2^64 bytes;
- *        the size is last - start + 1, which wraps to 0 only for that range.
+ * @last: last address (inclusive), so a range may cover all 2^64 bytes.
+ * @size: the range's bytes, last - start + 1; MS_SIZE_2_64 for the range
+ *        that covers all 2^64 bytes (the convention of region sizes).
  * @offset_in_region: offset inside @region that @start maps to.
  * @readonly: writes are ignored (inherited from the path to the region).
  * @nonvolatile: inherited nonvolatile flag.
  * @unmergeable: inherited unmergeable flag.
  * @romd: the region was a ROM device in romd mode when rendered.
  * @dirty_log_mask: the region's dirty-logging clients when rendered.
+ * @as: in listener callbacks, the address space the section belongs to (the
+ *      one the listener follows); NULL from the flat-view calls, since one
+ *      view may be shared by several address spaces.
  */
 typedef struct ms_section {
 	ms_region *region;
@@ -41,6 +45,8 @@ typedef struct ms_section {
 	bool unmergeable;
 	bool romd;
 	uint8_t dirty_log_mask;
+	uint64_t size;
+	ms_as *as;
 } ms_section;
 
 /** ms_flatview_ref - take another reference. Return: @fv. Context: any thread. */

@@ -233,9 +233,27 @@ MS_API int ms_region_add_subregion_overlap(ms_region *container, uint64_t addr,
 
 /**
  * ms_region_del_subregion - remove @sub from @container.
+ *
+ * The container's reference on @sub is dropped. If it was the last one
+ * (you gave yours up after adding, as the guide's "the container keeps it"
+ * pattern does), @sub is freed once no published view shows it any more:
+ * do not add it again later. To unplug a device you mean to plug back,
+ * use ms_region_take_subregion(), or keep a reference of your own.
  * Errors: -ENOENT when @sub is not a subregion of @container.
  */
 MS_API int ms_region_del_subregion(ms_region *container, ms_region *sub);
+
+/**
+ * ms_region_take_subregion - remove @sub from @container and hand the
+ * container's reference on @sub to the caller.
+ *
+ * The hot-unplug call: after it the caller owns one reference more, so
+ * @sub stays alive (and can be added again, here or elsewhere) until the
+ * caller drops it with ms_region_unref(). Otherwise as
+ * ms_region_del_subregion(): the same errors, and a failed call changes
+ * nothing and hands over nothing.
+ */
+MS_API int ms_region_take_subregion(ms_region *container, ms_region *sub);
 
 /** ms_region_set_address - move @r inside its container (or set its address). */
 MS_API int ms_region_set_address(ms_region *r, uint64_t addr);
