@@ -137,7 +137,9 @@ MS_API ms_result ms_as_set(ms_as *as, uint64_t addr, ms_attrs attrs, uint8_t byt
  * devices outside romd mode, reservations, IOMMU regions without a class or
  * whose translation refuses the write, holes, bytes past
  * the top of the address space) is skipped silently, as QEMU's
- * address_space_write_rom() does. No device callback is ever called.
+ * address_space_write_rom() does. When an IOMMU refuses one page, the rest
+ * of that IOMMU region's range in this write is skipped with it, not just
+ * the page. No device callback is ever called.
  *
  * Return: MS_RESULT_OK; MS_RESULT_ACCESS_ERROR with nothing written when @as
  * is NULL, or @buf is NULL and @len is not 0.

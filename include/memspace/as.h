@@ -38,8 +38,13 @@ extern "C" {
  * @name: copied; shown in dumps.
  *
  * The address space's view is rendered (or shared with an address space of
- * the same flatview root) at once, even inside a transaction. Creating an
- * address space is not a topology change: no listener is called.
+ * the same flatview root) at once, even inside a transaction: it shows the
+ * tree as it is, changes still pending in the transaction included. Creating
+ * an address space is not a topology change: no listener is called.
+ *
+ * A root that is also placed in a container at a non-zero address shifts
+ * the address space's view by that address (as in QEMU): the root's offset
+ * x appears at address addr + x.
  * Return: 0; -EINVAL for NULL arguments; -EXDEV when @root belongs to
  * another context; -EBUSY from a listener callback; -ENOMEM; -ELOOP (see
  * MS_RENDER_MAX_DEPTH).

@@ -75,7 +75,9 @@ MS_API int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t inde
 MS_API ms_region *ms_flatview_root(const ms_flatview *fv);
 
 /**
- * ms_flatview_find - the range containing @addr.
+ * ms_flatview_find - the range containing @addr, whole: @out->start may lie
+ * below @addr (ms_as_translate() instead clips the section to start at the
+ * address it was asked about).
  * Return: 0 and fills @out, -ENOENT when nothing is mapped there, or -EINVAL
  * when @out or @fv is NULL.
  * Context: any thread.

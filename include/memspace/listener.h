@@ -17,6 +17,8 @@
  *              and region_add (followed by log_start when logged) for a new
  *              one, listeners in ascending priority;
  *   3. commit, on every listener of the context, ascending priority.
+ * The ranges are the outer loop and the listeners the inner one: every
+ * listener hears about one range before any hears about the next.
  * A commit that re-renders nothing calls nothing. "Add-type" callbacks run in
  * ascending priority, "del-type" ones (region_del, log_stop, log_global_stop)
  * in descending priority; listeners of equal priority run in registration
@@ -24,6 +26,7 @@
  *
  * Callbacks run with the topology lock held, in the committing thread. They
  * must not change the topology (such calls fail with -EBUSY) and cannot fail.
+ * Each section names the address space it belongs to (@section->as).
  *
  * SPDX-License-Identifier: MIT
  */

@@ -268,7 +268,17 @@ MS_API int ms_region_set_size(ms_region *r, uint64_t size);
 /** ms_region_set_enabled - show or hide @r (a disabled region renders nothing). */
 MS_API int ms_region_set_enabled(ms_region *r, bool enabled);
 
-/** ms_region_set_readonly - set @r's own readonly flag (inherited downwards). */
+/**
+ * ms_region_set_readonly - set @r's own readonly flag.
+ *
+ * The flag is inherited down the rendering path, through containers and
+ * aliases, with two exceptions that QEMU shares, both where an address
+ * space's view is the view of another region: the flag of an address
+ * space's root is not inherited when the root only passes through (a
+ * container whose one enabled child sits at 0 and fits, or a full-size
+ * alias at offset 0 used as a root); the view is then the child's or the
+ * target's own, shared with every space that renders it.
+ */
 MS_API int ms_region_set_readonly(ms_region *r, bool readonly);
 
 /** ms_region_set_nonvolatile - set @r's own nonvolatile flag (inherited). */
@@ -288,6 +298,11 @@ MS_API int ms_region_set_romd(ms_region *r, bool romd);
 
 /**
  * ms_region_set_priority - change @r's priority among its siblings.
+ *
+ * @r counts as added again (as in QEMU): among the siblings of its new
+ * priority it goes first, so it wins their overlaps. ms_region_set_address()
+ * re-adds it the same way. Setting the priority (or address) it already
+ * has changes nothing.
  * Errors: -EINVAL when @r has no container.
  */
 MS_API int ms_region_set_priority(ms_region *r, int priority);
