@@ -520,6 +520,41 @@ int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
 	return 0;
 }
 
+/*
+ * QEMU's memory_region_find(): what answers at @addr of @mr's tree, seen
+ * from the top of the tree @mr is in. Only the one window is rendered.
+ */
+int ms_region_find(ms_section *out, ms_region *mr, uint64_t addr, uint64_t len)
+{
+	ms__u128 abs = addr, end;
+	ms__range *ranges = NULL;
+	ms_region *top;
+	size_t nr = 0;
+	int rc;
+
+	if (!out || !mr || len == 0)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	ms__ctx_lock(mr->ctx);
+	for (top = mr; top->container; top = top->container)
+		abs += top->addr;
+	end = abs + len - 1;
+	rc = abs >= MS__2_64 ? -ENOENT : 0;
+	if (rc == 0)
+		rc = ms__render_window(&ranges, &nr, mr->ctx, top, (uint64_t)abs,
+				       end >= MS__2_64 ? UINT64_MAX : (uint64_t)end);
+	/* The first range of the window, clipped to it, when it starts at abs. */
+	if (rc == 0 && (nr == 0 || ranges[0].start != (uint64_t)abs))
+		rc = -ENOENT;
+	if (rc == 0) {
+		ms__flatview_section(out, &ranges[0]);
+		ms_region_ref(out->region);
+	}
+	free(ranges);
+	ms__ctx_unlock(mr->ctx);
+	return rc;
+}
+
 int ms__flatview_check(const ms_flatview *fv)
 {
 	const ms__range *prev = NULL, *r;

@@ -26,6 +26,7 @@
 #ifndef MEMSPACE_REGION_H
 #define MEMSPACE_REGION_H
 
+#include "flatview.h"
 #include "types.h"
 
 #ifdef __cplusplus
@@ -343,6 +344,26 @@ MS_API ms_region *ms_region_container(const ms_region *r);
 /** An alias's target (NULL for other kinds) and window offset. */
 MS_API ms_region *ms_region_alias_target(const ms_region *r);
 MS_API uint64_t ms_region_alias_offset(const ms_region *r);
+/**
+ * ms_region_find - what answers at @addr of @mr (QEMU's memory_region_find()).
+ * @out: receives the section, with a reference on @out->region that the
+ *       caller drops with ms_region_unref().
+ * @mr: the region; @addr is an offset in it.
+ * @addr: the offset.
+ * @len: bytes of interest (at least 1): @out is clipped to [@addr, @addr +
+ *       @len) and its size says how many of them answer there.
+ *
+ * The answer is seen from the top of the tree @mr is in (its container's
+ * container, and so on), as QEMU sees it from the root: a higher-priority
+ * sibling that overlaps @mr answers instead of @mr. @out->start and
+ * @out->last are addresses of that top region; @out->offset_in_region is
+ * the offset of @out->start in @out->region. Only that window is rendered.
+ * Return: 0; -ENOENT when nothing answers at @addr (a hole); -EINVAL for a
+ * NULL argument or @len 0; -ENOMEM, -ELOOP, -E2BIG from rendering.
+ * Context: any thread; takes the topology lock.
+ */
+MS_API int ms_region_find(ms_section *out, ms_region *mr, uint64_t addr, uint64_t len);
+
 /**
  * ms_region_ram_ptr - host memory behind a RAM, ROM, ROM device, RAM device
  * or RAM pointer region; NULL for other kinds. Valid while @r lives.

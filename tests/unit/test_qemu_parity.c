@@ -263,6 +263,55 @@ static void test_unplug_and_replug_across_a_grace_period(void **state)
 	ms_ctx_free(ctx);
 }
 
+/* memory_region_find(): the answer as the top of the tree sees it, with a reference. */
+static void test_region_find_answers_from_the_top_of_the_tree(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *sys = new_container(ctx, "system", 0x100000);
+	ms_region *pci = new_container(ctx, "pci", 0x10000);
+	ms_region *bar = new_ram(ctx, "bar", 0x2000);
+	ms_region *over = new_io(ctx, "over", 0x100);
+	ms_section sec;
+	uint32_t refs;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(pci, 0x1000, bar), 0);
+	assert_int_equal(ms_region_add_subregion(sys, 0x40000, pci), 0);
+	/* A sibling of pci above it in priority hides part of the BAR. */
+	assert_int_equal(ms_region_add_subregion_overlap(sys, 0x41800, over, 1), 0);
+	refs = region_refs(bar);
+	assert_int_equal(ms_region_find(&sec, pci, 0x1400, 0x1000), 0);
+	assert_ptr_equal(sec.region, bar);
+	assert_int_equal(sec.start, 0x41400); /* an address of the top region */
+	assert_int_equal(sec.offset_in_region, 0x400);
+	assert_int_equal(sec.size, 0x400); /* up to "over", which wins there */
+	assert_int_equal(region_refs(bar), refs + 1);
+	ms_region_unref(sec.region);
+	assert_int_equal(ms_region_find(&sec, bar, 0x800, 4), 0);
+	assert_ptr_equal(sec.region, over);
+	assert_int_equal(sec.offset_in_region, 0);
+	ms_region_unref(sec.region);
+	/* Holes, bad arguments. */
+	assert_int_equal(ms_region_find(&sec, pci, 0x8000, 1), -ENOENT);
+	assert_null(sec.region);
+	assert_int_equal(ms_region_find(&sec, pci, 0x1000, 0), -EINVAL);
+	assert_int_equal(ms_region_find(NULL, pci, 0x1000, 1), -EINVAL);
+	assert_int_equal(ms_region_find(&sec, NULL, 0x1000, 1), -EINVAL);
+	/* Rendering the window can fail; nothing changes and no reference is taken. */
+	refs = region_refs(bar);
+	ms_ctx_test_control(ctx, MS_TEST_FAIL_ALLOC_AFTER, 1);
+	assert_int_equal(ms_region_find(&sec, pci, 0x1400, 0x1000), -ENOMEM);
+	ms_ctx_test_control(ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
+	assert_int_equal(ms_ctx_set_render_limit(ctx, 1), 0);
+	assert_int_equal(ms_region_find(&sec, pci, 0x1400, 0x1000), -E2BIG);
+	assert_int_equal(region_refs(bar), refs);
+	ms_region_unref(bar);
+	ms_region_unref(over);
+	ms_region_unref(pci);
+	ms_region_unref(sys);
+	ms_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_listener_sections_carry_their_address_space_and_size),
 		cmocka_unit_test(test_strerror_explains_every_code_the_library_returns),
 		cmocka_unit_test(test_unplug_and_replug_across_a_grace_period),
+		cmocka_unit_test(test_region_find_answers_from_the_top_of_the_tree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
