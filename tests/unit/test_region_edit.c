@@ -105,13 +105,6 @@ static const char *world_snapshot(strbuf *sb, world *w)
 	return sb->text;
 }
 
-#define EXPECT_REFUSED(w, call, err)                                                     \
-	do {                                                                             \
-		world_snapshot(&(w)->before, (w));                                       \
-		assert_int_equal((call), (err));                                         \
-		assert_string_equal(world_snapshot(&(w)->after, (w)), (w)->before.text); \
-	} while (0)
-
 static void test_world_tree_and_view(void **state)
 {
 	world *w = *state;
