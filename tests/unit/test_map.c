@@ -242,10 +242,10 @@ static void test_freeing_the_address_space_releases_live_mappings_and_clients(vo
 	ms_as *second;
 
 	add_dev(f, 0);
-	assert_int_equal(ms_as_register_map_client(&done.handle, f->as, client_cb, &done), 0);
+	register_client(&done);
 	assert_non_null(ms_as_map(f->as, 0, &len, true, ATTRS));
 	assert_non_null(ms_as_map(f->as, 0x100000, &rlen, true, ATTRS));
-	assert_int_equal(ms_as_register_map_client(&waiting.handle, f->as, client_cb, &waiting), 0);
+	register_client(&waiting);
 	assert_int_equal(settled_refs(ram), 3); /* tree, view, mapping */
 
 	/* A second address space with mappings of its own. */

@@ -7,7 +7,8 @@
  * the register file's bytes; every callback is counted. The fixture's
  * teardown frees the address space and root and checks that no region is
  * left alive, so a leaked mapping reference fails the test. client_cb()
- * counts its calls and can map the whole budget or unregister itself.
+ * counts its calls and can map the whole budget or unregister itself;
+ * register_client() registers it.
  *
  * The machine and the byte helpers come from test_bus_support.h.
  *
@@ -218,6 +219,12 @@ static inline void client_cb(void *opaque)
 		ms_as_unregister_map_client(s->handle);
 		s->handle = NULL;
 	}
+}
+
+/* Register @s (with client_cb) as a map client of its fixture's address space. */
+static inline void register_client(client_state *s)
+{
+	assert_int_equal(ms_as_register_map_client(&s->handle, s->f->as, client_cb, s), 0);
 }
 
 #endif /* TEST_MAP_SUPPORT_H */
