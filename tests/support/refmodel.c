@@ -108,54 +108,34 @@ bool kind_resizable(ms_region_kind k)
 	return !kind_has_ram(k);
 }
 
+/* Each kind's name in the API (ms_region_new_<name>) and the prefix of its regions' names. */
+static const struct {
+	const char *name, *prefix;
+} kind_text[] = {
+	[MS_REGION_CONTAINER] = {"container", "c"},
+	[MS_REGION_IO] = {"io", "io"},
+	[MS_REGION_RAM] = {"ram", "ram"},
+	[MS_REGION_ROM] = {"rom", "rom"},
+	[MS_REGION_ROM_DEVICE] = {"rom_device", "romd"},
+	[MS_REGION_RAM_DEVICE] = {"ram_device", "ramd"},
+	[MS_REGION_RAM_PTR] = {"ram_ptr", "ramp"},
+	[MS_REGION_ALIAS] = {"alias", "a"},
+	[MS_REGION_IOMMU] = {"iommu", "iommu"},
+};
+
+static bool kind_known(ms_region_kind k)
+{
+	return (unsigned)k < sizeof(kind_text) / sizeof(kind_text[0]) && kind_text[k].name;
+}
+
 const char *kind_name(ms_region_kind k)
 {
-	switch (k) {
-	case MS_REGION_CONTAINER:
-		return "container";
-	case MS_REGION_IO:
-		return "io";
-	case MS_REGION_RAM:
-		return "ram";
-	case MS_REGION_ROM:
-		return "rom";
-	case MS_REGION_ROM_DEVICE:
-		return "rom_device";
-	case MS_REGION_RAM_DEVICE:
-		return "ram_device";
-	case MS_REGION_RAM_PTR:
-		return "ram_ptr";
-	case MS_REGION_ALIAS:
-		return "alias";
-	case MS_REGION_IOMMU:
-		return "iommu";
-	}
-	return "?";
+	return kind_known(k) ? kind_text[k].name : "?";
 }
 
 const char *kind_prefix(ms_region_kind k)
 {
-	switch (k) {
-	case MS_REGION_CONTAINER:
-		return "c";
-	case MS_REGION_IO:
-		return "io";
-	case MS_REGION_RAM:
-		return "ram";
-	case MS_REGION_ROM:
-		return "rom";
-	case MS_REGION_ROM_DEVICE:
-		return "romd";
-	case MS_REGION_RAM_DEVICE:
-		return "ramd";
-	case MS_REGION_RAM_PTR:
-		return "ramp";
-	case MS_REGION_ALIAS:
-		return "a";
-	case MS_REGION_IOMMU:
-		return "iommu";
-	}
-	return "?";
+	return kind_known(k) ? kind_text[k].prefix : "?";
 }
 
 void model_init(struct model *m)
