@@ -161,6 +161,15 @@ static void check_rc(int rc, const char *what)
 	}
 }
 
+/* Segment @s as an alias of @target, starting at the segment's base in @target. */
+static int new_seg_alias(ms_region **r, const struct seg *s, ms_region *target)
+{
+	return ms_region_new_alias(
+		r, mach.ctx,
+		&(ms_region_alias_opts){
+			.name = s->name, .target = target, .offset = s->base, .size = s->size});
+}
+
 static void build_machine(void)
 {
 	ms_region *r;
@@ -185,22 +194,12 @@ static void build_machine(void)
 			rc = ms_region_new_ram(&r, mach.ctx, s->name, s->size);
 			break;
 		case R_RAMNV:
-			rc = ms_region_new_alias(
-				&r, mach.ctx,
-				&(ms_region_alias_opts){.name = s->name,
-							.target = mach.regions[R_RAM],
-							.offset = s->base,
-							.size = s->size});
+			rc = new_seg_alias(&r, s, mach.regions[R_RAM]);
 			if (rc == 0)
 				rc = ms_region_set_nonvolatile(r, true);
 			break;
 		case R_RAMDRO:
-			rc = ms_region_new_alias(
-				&r, mach.ctx,
-				&(ms_region_alias_opts){.name = s->name,
-							.target = mach.regions[R_RAMD],
-							.offset = s->base,
-							.size = s->size});
+			rc = new_seg_alias(&r, s, mach.regions[R_RAMD]);
 			if (rc == 0)
 				rc = ms_region_set_readonly(r, true);
 			break;
@@ -208,12 +207,7 @@ static void build_machine(void)
 			rc = ms_region_new_rom(&r, mach.ctx, s->name, s->size);
 			break;
 		case R_RAMRO:
-			rc = ms_region_new_alias(
-				&r, mach.ctx,
-				&(ms_region_alias_opts){.name = s->name,
-							.target = mach.regions[R_RAM],
-							.offset = s->base,
-							.size = s->size});
+			rc = new_seg_alias(&r, s, mach.regions[R_RAM]);
 			if (rc == 0)
 				rc = ms_region_set_readonly(r, true);
 			break;
@@ -232,12 +226,7 @@ static void build_machine(void)
 			rc = ms_region_new_ram_ptr(&r, mach.ctx, s->name, s->size, mach.ramp_mem);
 			break;
 		case R_D4A:
-			rc = ms_region_new_alias(
-				&r, mach.ctx,
-				&(ms_region_alias_opts){.name = s->name,
-							.target = mach.regions[R_D0 + D4],
-							.offset = s->base,
-							.size = s->size});
+			rc = new_seg_alias(&r, s, mach.regions[R_D0 + D4]);
 			break;
 		case R_RESV:
 			rc = ms_region_new_io(&r, mach.ctx,

@@ -499,23 +499,12 @@ static bool refused_call(struct fuzz_state *st, const struct op *op, uint64_t er
 		}
 		break;
 	case OP_ADD:
-		rc = op->flag ? ms_region_add_subregion(other, op->value, h)
-			      : ms_region_add_subregion_overlap(other, op->value, h, op->priority);
-		break;
 	case OP_DEL:
-		rc = ms_region_del_subregion(other, h);
-		break;
 	case OP_SET_SIZE:
-		rc = ms_region_set_size(h, op->value);
-		break;
 	case OP_SET_ALIAS_OFFSET:
-		rc = ms_region_set_alias_offset(h, op->value);
-		break;
 	case OP_SET_PRIORITY:
-		rc = ms_region_set_priority(h, op->priority);
-		break;
 	case OP_SET_ROMD:
-		rc = ms_region_set_romd(h, op->flag);
+		rc = lib_region_call(h, other, op);
 		break;
 	case OP_COMMIT:
 		rc = ms_transaction_commit(run->ctx);

@@ -108,54 +108,34 @@ bool kind_resizable(ms_region_kind k)
 	return !kind_has_ram(k);
 }
 
+/* Each kind's name in the API (ms_region_new_<name>) and the prefix of its regions' names. */
+static const struct {
+	const char *name, *prefix;
+} kind_text[] = {
+	[MS_REGION_CONTAINER] = {"container", "c"},
+	[MS_REGION_IO] = {"io", "io"},
+	[MS_REGION_RAM] = {"ram", "ram"},
+	[MS_REGION_ROM] = {"rom", "rom"},
+	[MS_REGION_ROM_DEVICE] = {"rom_device", "romd"},
+	[MS_REGION_RAM_DEVICE] = {"ram_device", "ramd"},
+	[MS_REGION_RAM_PTR] = {"ram_ptr", "ramp"},
+	[MS_REGION_ALIAS] = {"alias", "a"},
+	[MS_REGION_IOMMU] = {"iommu", "iommu"},
+};
+
+static bool kind_known(ms_region_kind k)
+{
+	return (unsigned)k < sizeof(kind_text) / sizeof(kind_text[0]) && kind_text[k].name;
+}
+
 const char *kind_name(ms_region_kind k)
 {
-	switch (k) {
-	case MS_REGION_CONTAINER:
-		return "container";
-	case MS_REGION_IO:
-		return "io";
-	case MS_REGION_RAM:
-		return "ram";
-	case MS_REGION_ROM:
-		return "rom";
-	case MS_REGION_ROM_DEVICE:
-		return "rom_device";
-	case MS_REGION_RAM_DEVICE:
-		return "ram_device";
-	case MS_REGION_RAM_PTR:
-		return "ram_ptr";
-	case MS_REGION_ALIAS:
-		return "alias";
-	case MS_REGION_IOMMU:
-		return "iommu";
-	}
-	return "?";
+	return kind_known(k) ? kind_text[k].name : "?";
 }
 
 const char *kind_prefix(ms_region_kind k)
 {
-	switch (k) {
-	case MS_REGION_CONTAINER:
-		return "c";
-	case MS_REGION_IO:
-		return "io";
-	case MS_REGION_RAM:
-		return "ram";
-	case MS_REGION_ROM:
-		return "rom";
-	case MS_REGION_ROM_DEVICE:
-		return "romd";
-	case MS_REGION_RAM_DEVICE:
-		return "ramd";
-	case MS_REGION_RAM_PTR:
-		return "ramp";
-	case MS_REGION_ALIAS:
-		return "a";
-	case MS_REGION_IOMMU:
-		return "iommu";
-	}
-	return "?";
+	return kind_known(k) ? kind_text[k].prefix : "?";
 }
 
 void model_init(struct model *m)
@@ -607,6 +587,25 @@ void dump_model(struct report *rp, const struct model *m)
 	}
 }
 
+/* The property an OP_SET_<flag> op sets, as in its ms_region_set_<flag>() call. */
+static const char *flag_setter_name(enum op_kind kind)
+{
+	switch (kind) {
+	case OP_SET_ENABLED:
+		return "enabled";
+	case OP_SET_READONLY:
+		return "readonly";
+	case OP_SET_NONVOLATILE:
+		return "nonvolatile";
+	case OP_SET_UNMERGEABLE:
+		return "unmergeable";
+	case OP_SET_ROMD:
+		return "romd";
+	default:
+		return "?";
+	}
+}
+
 void dump_op(struct report *rp, const struct op *op)
 {
 	char a[24], b[24];
@@ -619,11 +618,14 @@ void dump_op(struct report *rp, const struct op *op)
 			    op->slot, size_api_text(a, op->value));
 			break;
 		case MS_REGION_IO:
+		case MS_REGION_ROM_DEVICE:
+			/* A ROM device always has ops; an I/O region may be a reservation. */
 			rep(rp,
-			    "ms_region_new_io(&r[%d], ctx, &(ms_region_io_opts){.name = \"io%d\", "
+			    "ms_region_new_%s(&r[%d], ctx, &(ms_region_io_opts){.name = \"%s%d\", "
 			    ".size = %s, .ops = %s});",
-			    op->slot, op->slot, size_api_text(a, op->value),
-			    op->flag ? "&ops" : "NULL");
+			    kind_name(op->rkind), op->slot, kind_prefix(op->rkind), op->slot,
+			    size_api_text(a, op->value),
+			    op->flag || op->rkind == MS_REGION_ROM_DEVICE ? "&ops" : "NULL");
 			break;
 		case MS_REGION_IOMMU:
 			rep(rp,
@@ -633,21 +635,15 @@ void dump_op(struct report *rp, const struct op *op)
 			break;
 		case MS_REGION_RAM:
 		case MS_REGION_ROM:
-			rep(rp, "ms_region_new_%s(&r[%d], ctx, \"%s%d\", %s);",
-			    kind_name(op->rkind), op->slot, kind_prefix(op->rkind), op->slot,
-			    size_api_text(a, op->value));
-			break;
-		case MS_REGION_ROM_DEVICE:
-			rep(rp,
-			    "ms_region_new_rom_device(&r[%d], ctx, &(ms_region_io_opts){.name = "
-			    "\"romd%d\", .size = %s, .ops = &ops});",
-			    op->slot, op->slot, size_api_text(a, op->value));
-			break;
 		case MS_REGION_RAM_DEVICE:
 		case MS_REGION_RAM_PTR:
-			rep(rp, "ms_region_new_%s(&r[%d], ctx, \"%s%d\", %s, buf);",
+			/* The last two wrap the caller's buffer. */
+			rep(rp, "ms_region_new_%s(&r[%d], ctx, \"%s%d\", %s%s);",
 			    kind_name(op->rkind), op->slot, kind_prefix(op->rkind), op->slot,
-			    size_api_text(a, op->value));
+			    size_api_text(a, op->value),
+			    op->rkind == MS_REGION_RAM_DEVICE || op->rkind == MS_REGION_RAM_PTR
+				    ? ", buf"
+				    : "");
 			break;
 		case MS_REGION_ALIAS:
 			rep(rp,
@@ -675,18 +671,11 @@ void dump_op(struct report *rp, const struct op *op)
 		rep(rp, "ms_region_set_size(r[%d], %s);", op->slot, size_api_text(a, op->value));
 		break;
 	case OP_SET_ENABLED:
-		rep(rp, "ms_region_set_enabled(r[%d], %s);", op->slot, op->flag ? "true" : "false");
-		break;
 	case OP_SET_READONLY:
-		rep(rp, "ms_region_set_readonly(r[%d], %s);", op->slot,
-		    op->flag ? "true" : "false");
-		break;
 	case OP_SET_NONVOLATILE:
-		rep(rp, "ms_region_set_nonvolatile(r[%d], %s);", op->slot,
-		    op->flag ? "true" : "false");
-		break;
 	case OP_SET_UNMERGEABLE:
-		rep(rp, "ms_region_set_unmergeable(r[%d], %s);", op->slot,
+	case OP_SET_ROMD:
+		rep(rp, "ms_region_set_%s(r[%d], %s);", flag_setter_name(op->kind), op->slot,
 		    op->flag ? "true" : "false");
 		break;
 	case OP_SET_ALIAS_OFFSET:
@@ -694,9 +683,6 @@ void dump_op(struct report *rp, const struct op *op)
 		break;
 	case OP_SET_PRIORITY:
 		rep(rp, "ms_region_set_priority(r[%d], %d);", op->slot, op->priority);
-		break;
-	case OP_SET_ROMD:
-		rep(rp, "ms_region_set_romd(r[%d], %s);", op->slot, op->flag ? "true" : "false");
 		break;
 	case OP_NEW_AS:
 		rep(rp, "ms_as_new(&as[n++], ctx, r[%d], \"as\");", op->slot);

@@ -565,6 +565,38 @@ bool check_all(struct runner *run, bool full64)
 	return ok;
 }
 
+int lib_region_call(ms_region *h, ms_region *other, const struct op *op)
+{
+	switch (op->kind) {
+	case OP_ADD:
+		return op->flag
+			       ? ms_region_add_subregion(other, op->value, h)
+			       : ms_region_add_subregion_overlap(other, op->value, h, op->priority);
+	case OP_DEL:
+		return ms_region_del_subregion(other, h);
+	case OP_SET_ADDR:
+		return ms_region_set_address(h, op->value);
+	case OP_SET_SIZE:
+		return ms_region_set_size(h, op->value);
+	case OP_SET_ENABLED:
+		return ms_region_set_enabled(h, op->flag);
+	case OP_SET_READONLY:
+		return ms_region_set_readonly(h, op->flag);
+	case OP_SET_NONVOLATILE:
+		return ms_region_set_nonvolatile(h, op->flag);
+	case OP_SET_UNMERGEABLE:
+		return ms_region_set_unmergeable(h, op->flag);
+	case OP_SET_ALIAS_OFFSET:
+		return ms_region_set_alias_offset(h, op->value);
+	case OP_SET_PRIORITY:
+		return ms_region_set_priority(h, op->priority);
+	case OP_SET_ROMD:
+		return ms_region_set_romd(h, op->flag);
+	default:
+		return -ENOSYS;
+	}
+}
+
 bool lib_apply(struct runner *run, const struct op *op)
 {
 	struct model *m = &run->m;
@@ -626,38 +658,17 @@ bool lib_apply(struct runner *run, const struct op *op)
 		break;
 	}
 	case OP_ADD:
-		rc = op->flag ? ms_region_add_subregion(other, op->value, h)
-			      : ms_region_add_subregion_overlap(other, op->value, h, op->priority);
-		break;
 	case OP_DEL:
-		rc = ms_region_del_subregion(other, h);
-		break;
 	case OP_SET_ADDR:
-		rc = ms_region_set_address(h, op->value);
-		break;
 	case OP_SET_SIZE:
-		rc = ms_region_set_size(h, op->value);
-		break;
 	case OP_SET_ENABLED:
-		rc = ms_region_set_enabled(h, op->flag);
-		break;
 	case OP_SET_READONLY:
-		rc = ms_region_set_readonly(h, op->flag);
-		break;
 	case OP_SET_NONVOLATILE:
-		rc = ms_region_set_nonvolatile(h, op->flag);
-		break;
 	case OP_SET_UNMERGEABLE:
-		rc = ms_region_set_unmergeable(h, op->flag);
-		break;
 	case OP_SET_ALIAS_OFFSET:
-		rc = ms_region_set_alias_offset(h, op->value);
-		break;
 	case OP_SET_PRIORITY:
-		rc = ms_region_set_priority(h, op->priority);
-		break;
 	case OP_SET_ROMD:
-		rc = ms_region_set_romd(h, op->flag);
+		rc = lib_region_call(h, other, op);
 		break;
 	case OP_NEW_AS:
 		snprintf(name, sizeof(name), "as%d", m->nas);

@@ -58,6 +58,12 @@ bool check_tree(struct runner *run);
 bool check_all(struct runner *run, bool full64);
 /* Make the call @op describes; false (with a message) when it fails. */
 bool lib_apply(struct runner *run, const struct op *op);
+/*
+ * The call of an op on existing regions (OP_ADD, OP_DEL, OP_SET_*), with @h
+ * the region in op->slot and @other the one in op->other; returns what the
+ * library returns. -ENOSYS for the other kinds, which are not such a call.
+ */
+int lib_region_call(ms_region *h, ms_region *other, const struct op *op);
 
 /*
  * A runner in a new context (or in @shared_ctx, which it leaves as it found

@@ -15,7 +15,8 @@
  * new_io() (a reservation), new_ram(), new_rom(), new_alias() and new_as()
  * fail the test unless the call succeeds; nop_ops() is a device that reads
  * zeros and ignores writes; rig_new() a context with a root container and an
- * address space on it.
+ * address space on it. EXPECT_REFUSED() checks that a call fails and leaves
+ * a test's world as it was.
  *
  * Include after <cmocka.h>. Everything is static inline so a test that uses
  * only part of it compiles without warnings.
@@ -269,6 +270,19 @@ static inline uint32_t region_refs(const ms_region *r)
 {
 	return __atomic_load_n(&r->refcount, __ATOMIC_RELAXED);
 }
+
+/*
+ * @call must return @err and change nothing. For tests of a "world" whose
+ * file defines world_snapshot(strbuf *, world *), writing all the state the
+ * test cares about as text, and whose world holds strbufs "before" and
+ * "after": the two snapshots are compared whole, so a change prints both.
+ */
+#define EXPECT_REFUSED(w, call, err)                                                     \
+	do {                                                                             \
+		world_snapshot(&(w)->before, (w));                                       \
+		assert_int_equal((call), (err));                                         \
+		assert_string_equal(world_snapshot(&(w)->after, (w)), (w)->before.text); \
+	} while (0)
 
 /*
  * A rig: a context, a root container and an address space "as" on it, the

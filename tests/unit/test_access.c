@@ -163,19 +163,10 @@ static void test_debug_attr_writes_rom(void **state)
 static void test_readonly_alias_over_ram_ignores_writes(void **state)
 {
 	fixture *f = *state;
-	ms_region *r, *ro, *rw;
+	ms_region *r = new_ram(f->ctx, "ram", 0x100);
+	ms_region *ro = new_alias(f->ctx, "ro", r, 0, 0x100);
+	ms_region *rw = new_alias(f->ctx, "rw", r, 0, 0x100);
 
-	assert_int_equal(ms_region_new_ram(&r, f->ctx, "ram", 0x100), 0);
-	assert_int_equal(
-		ms_region_new_alias(&ro, f->ctx,
-				    &(ms_region_alias_opts){
-					    .name = "ro", .target = r, .offset = 0, .size = 0x100}),
-		0);
-	assert_int_equal(
-		ms_region_new_alias(&rw, f->ctx,
-				    &(ms_region_alias_opts){
-					    .name = "rw", .target = r, .offset = 0, .size = 0x100}),
-		0);
 	ms_region_unref(r); /* the aliases hold it */
 	assert_int_equal(ms_region_set_readonly(ro, true), 0);
 	map(f, 0x1000, ro);

@@ -10,6 +10,8 @@
  * space "memory" on it; add_ram(), add_rom(), add_dev(), add_rom_device()
  * place regions in it and leave the reference to the container.
  *
+ * The machine and the byte helpers come from test_bus_support.h.
+ *
  * Include after <cmocka.h> and ms_unit.h. Everything is static inline so a
  * test that uses only part of it compiles without warnings.
  *
@@ -18,7 +20,8 @@
 #ifndef TEST_ACCESS_SUPPORT_H
 #define TEST_ACCESS_SUPPORT_H
 
-#define ATTRS MS_ATTRS_UNSPECIFIED
+#include "test_bus_support.h"
+
 #define MAX_LOG 64
 #define MAX_DEVS 8
 
@@ -68,21 +71,6 @@ static inline bool dev_big_endian(const dev *d)
 {
 	return d->ops.endianness == MS_ENDIAN_BIG ||
 	       (d->ops.endianness == MS_ENDIAN_NATIVE && host_big_endian());
-}
-
-static inline uint64_t get_bytes(const uint8_t *p, unsigned size, bool big_endian)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)p[i] << 8 * (big_endian ? size - 1 - i : i);
-	return v;
-}
-
-static inline void put_bytes(uint8_t *p, unsigned size, uint64_t v, bool big_endian)
-{
-	for (unsigned i = 0; i < size; i++)
-		p[i] = (uint8_t)(v >> 8 * (big_endian ? size - 1 - i : i));
 }
 
 static inline const call *log_call(dev *d, bool is_write, uint64_t addr, unsigned size,
@@ -143,9 +131,7 @@ static inline int setup(void **state)
 	fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->ctx = new_ctx();
-	assert_int_equal(ms_region_new_container(&f->sys, f->ctx, "system", MS_SIZE_2_64), 0);
-	assert_int_equal(ms_as_new(&f->as, f->ctx, f->sys, "memory"), 0);
+	bus_new(&f->ctx, &f->sys, &f->as);
 	*state = f;
 	return 0;
 }
@@ -161,26 +147,17 @@ static inline int teardown(void **state)
 
 static inline void map(fixture *f, uint64_t addr, ms_region *r)
 {
-	assert_int_equal(ms_region_add_subregion(f->sys, addr, r), 0);
-	ms_region_unref(r); /* the container holds it */
+	bus_place(f->sys, addr, r);
 }
 
 static inline ms_region *add_ram(fixture *f, const char *name, uint64_t addr, uint64_t size)
 {
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_ram(&r, f->ctx, name, size), 0);
-	map(f, addr, r);
-	return r;
+	return bus_place(f->sys, addr, new_ram(f->ctx, name, size));
 }
 
 static inline ms_region *add_rom(fixture *f, const char *name, uint64_t addr, uint64_t size)
 {
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_rom(&r, f->ctx, name, size), 0);
-	map(f, addr, r);
-	return r;
+	return bus_place(f->sys, addr, new_rom(f->ctx, name, size));
 }
 
 /* A device with *_with_attrs callbacks; adjust d->ops before map_dev(). */

@@ -166,13 +166,6 @@ static const char *world_snapshot(strbuf *sb, world *w)
 	return sb->text;
 }
 
-#define EXPECT_REFUSED(w, call, err)                                                     \
-	do {                                                                             \
-		world_snapshot(&(w)->before, (w));                                       \
-		assert_int_equal((call), (err));                                         \
-		assert_string_equal(world_snapshot(&(w)->after, (w)), (w)->before.text); \
-	} while (0)
-
 /* ---- NULL objects, every header -------------------------------------------- */
 
 /* NULL objects: free/unref/unregister are no-ops, ref returns NULL. */

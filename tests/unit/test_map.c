@@ -63,23 +63,11 @@ static void test_ram_map_is_clamped_at_the_end_of_the_ram(void **state)
 static void test_ram_map_extends_across_adjacent_aliases_of_one_ram(void **state)
 {
 	fixture *f = *state;
-	ms_region *ram, *lo, *hi;
+	ms_region *ram = new_ram(f->ctx, "ram", 0x2000);
 	strbuf sb;
 
-	assert_int_equal(ms_region_new_ram(&ram, f->ctx, "ram", 0x2000), 0);
-	assert_int_equal(ms_region_new_alias(
-				 &lo, f->ctx,
-				 &(ms_region_alias_opts){
-					 .name = "lo", .target = ram, .offset = 0, .size = 0x1000}),
-			 0);
-	assert_int_equal(ms_region_new_alias(&hi, f->ctx,
-					     &(ms_region_alias_opts){.name = "hi",
-								     .target = ram,
-								     .offset = 0x1000,
-								     .size = 0x1000}),
-			 0);
-	place(f, 0x100000, lo);
-	place(f, 0x101000, hi);
+	place(f, 0x100000, new_alias(f->ctx, "lo", ram, 0, 0x1000));
+	place(f, 0x101000, new_alias(f->ctx, "hi", ram, 0x1000, 0x1000));
 	/* Contiguous windows of one region merge into one range. */
 	assert_string_equal(as_view_str(&sb, f->as), "100000-101fff ram @0\n");
 
@@ -98,12 +86,7 @@ static void test_ram_map_extends_across_a_readonly_split_for_reads_only(void **s
 	uint8_t *p;
 
 	/* A readonly window over the upper half splits the RAM in two ranges. */
-	assert_int_equal(ms_region_new_alias(&ro, f->ctx,
-					     &(ms_region_alias_opts){.name = "ro",
-								     .target = ram,
-								     .offset = 0x1000,
-								     .size = 0x1000}),
-			 0);
+	ro = new_alias(f->ctx, "ro", ram, 0x1000, 0x1000);
 	assert_int_equal(ms_region_set_readonly(ro, true), 0);
 	assert_int_equal(ms_region_add_subregion_overlap(f->sys, 0x1000, ro, 1), 0);
 	ms_region_unref(ro);
@@ -145,23 +128,11 @@ static void test_ram_map_stops_at_a_different_region(void **state)
 static void test_ram_map_stops_where_offsets_of_the_same_ram_jump(void **state)
 {
 	fixture *f = *state;
-	ms_region *ram, *lo, *hi;
+	ms_region *ram = new_ram(f->ctx, "ram", 0x4000);
 	strbuf sb;
 
-	assert_int_equal(ms_region_new_ram(&ram, f->ctx, "ram", 0x4000), 0);
-	assert_int_equal(ms_region_new_alias(
-				 &lo, f->ctx,
-				 &(ms_region_alias_opts){
-					 .name = "lo", .target = ram, .offset = 0, .size = 0x1000}),
-			 0);
-	assert_int_equal(ms_region_new_alias(&hi, f->ctx,
-					     &(ms_region_alias_opts){.name = "hi",
-								     .target = ram,
-								     .offset = 0x3000,
-								     .size = 0x1000}),
-			 0);
-	place(f, 0, lo);
-	place(f, 0x1000, hi);
+	place(f, 0, new_alias(f->ctx, "lo", ram, 0, 0x1000));
+	place(f, 0x1000, new_alias(f->ctx, "hi", ram, 0x3000, 0x1000));
 	assert_string_equal(as_view_str(&sb, f->as), "0000-0fff ram @0\n1000-1fff ram @3000\n");
 
 	expect_in_place(f, 0, 0x2000, false, ms_region_ram_ptr(ram), 0x1000);
@@ -198,14 +169,11 @@ static void test_ram_pointer_region_maps_to_the_callers_memory(void **state)
 static void test_mapped_region_stays_alive_after_removal_and_unref(void **state)
 {
 	fixture *f = *state;
-	ms_region *ram;
+	ms_region *ram = add_ram(f, "ram", 0, 0x1000);
 	uint64_t len = 0x1000;
 	size_t before;
 	uint8_t *p;
 
-	assert_int_equal(ms_region_new_ram(&ram, f->ctx, "ram", 0x1000), 0);
-	assert_int_equal(ms_region_add_subregion(f->sys, 0, ram), 0);
-	ms_region_unref(ram);
 	p = ms_as_map(f->as, 0, &len, true, ATTRS);
 	assert_ptr_equal(p, ms_region_ram_ptr(ram));
 	assert_int_equal(len, 0x1000);
@@ -274,10 +242,10 @@ static void test_freeing_the_address_space_releases_live_mappings_and_clients(vo
 	ms_as *second;
 
 	add_dev(f, 0);
-	assert_int_equal(ms_as_register_map_client(&done.handle, f->as, client_cb, &done), 0);
+	register_client(&done);
 	assert_non_null(ms_as_map(f->as, 0, &len, true, ATTRS));
 	assert_non_null(ms_as_map(f->as, 0x100000, &rlen, true, ATTRS));
-	assert_int_equal(ms_as_register_map_client(&waiting.handle, f->as, client_cb, &waiting), 0);
+	register_client(&waiting);
 	assert_int_equal(settled_refs(ram), 3); /* tree, view, mapping */
 
 	/* A second address space with mappings of its own. */
@@ -306,9 +274,7 @@ static void test_freeing_the_context_releases_live_mappings(void **state)
 	assert_non_null(ms_as_map(f->as, 0x100000, &rlen, true, ATTRS));
 	/* ms_ctx_free() with everything live: ASan and valgrind see no leak. */
 	ms_ctx_free(f->ctx);
-	f->ctx = new_ctx();
-	assert_int_equal(ms_region_new_container(&f->sys, f->ctx, "system", MS_SIZE_2_64), 0);
-	assert_int_equal(ms_as_new(&f->as, f->ctx, f->sys, "memory"), 0);
+	bus_new(&f->ctx, &f->sys, &f->as);
 }
 
 /* ---- allocation failures ----------------------------------------------------------------- */

@@ -337,7 +337,7 @@ static void test_unmap_frees_budget_and_fires_a_map_client_exactly_once(void **s
 	add_dev(f, 0);
 	p = ms_as_map(f->as, 0, &len, true, ATTRS);
 	assert_int_equal(len, 64 * KIB);
-	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	register_client(&s);
 	assert_non_null(s.handle);
 	assert_int_equal(s.calls, 0); /* no budget: it waits */
 
@@ -358,7 +358,7 @@ static void test_map_client_registered_while_budget_is_free_fires_immediately(vo
 	fixture *f = *state;
 	client_state s = {.f = f};
 
-	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	register_client(&s);
 	assert_int_equal(s.calls, 1);
 	ms_as_unregister_map_client(s.handle);
 }
@@ -375,7 +375,7 @@ static void test_direct_unmap_does_not_fire_map_clients(void **state)
 	p = ms_as_map(f->as, 0, &len, true, ATTRS);
 	r = ms_as_map(f->as, 0x100000, &rlen, true, ATTRS);
 	assert_non_null(r);
-	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	register_client(&s);
 	assert_int_equal(ms_as_unmap(f->as, r, rlen, true, rlen), 0);
 	assert_int_equal(s.calls, 0);
 	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
@@ -393,8 +393,8 @@ static void test_map_clients_fire_oldest_first_while_budget_remains(void **state
 
 	add_dev(f, 0);
 	p = ms_as_map(f->as, 0, &len, true, ATTRS);
-	assert_int_equal(ms_as_register_map_client(&first.handle, f->as, client_cb, &first), 0);
-	assert_int_equal(ms_as_register_map_client(&second.handle, f->as, client_cb, &second), 0);
+	register_client(&first);
+	register_client(&second);
 
 	/* The first takes the whole budget back: the second keeps waiting. */
 	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
@@ -418,7 +418,7 @@ static void test_unregistered_map_client_never_fires(void **state)
 
 	add_dev(f, 0);
 	p = ms_as_map(f->as, 0, &len, true, ATTRS);
-	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	register_client(&s);
 	ms_as_unregister_map_client(s.handle);
 	assert_int_equal(ms__map_check(f->as), 0);
 	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
@@ -435,7 +435,7 @@ static void test_map_client_may_unregister_itself_from_its_callback(void **state
 
 	add_dev(f, 0);
 	p = ms_as_map(f->as, 0, &len, true, ATTRS);
-	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	register_client(&s);
 	assert_int_equal(ms_as_unmap(f->as, p, len, true, 0), 0);
 	assert_int_equal(s.calls, 1);
 	assert_null(s.handle); /* freed when the callback returned (ASan checks) */
@@ -451,7 +451,7 @@ static void test_raising_the_budget_fires_waiting_map_clients(void **state)
 
 	add_dev(f, 0);
 	p = ms_as_map(f->as, 0, &len, true, ATTRS);
-	assert_int_equal(ms_as_register_map_client(&s.handle, f->as, client_cb, &s), 0);
+	register_client(&s);
 	assert_int_equal(ms_as_set_bounce_budget(f->as, 32 * KIB), 0);
 	assert_int_equal(s.calls, 0); /* still over budget */
 	assert_int_equal(ms_as_set_bounce_budget(f->as, 128 * KIB), 0);

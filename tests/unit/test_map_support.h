@@ -7,7 +7,10 @@
  * the register file's bytes; every callback is counted. The fixture's
  * teardown frees the address space and root and checks that no region is
  * left alive, so a leaked mapping reference fails the test. client_cb()
- * counts its calls and can map the whole budget or unregister itself.
+ * counts its calls and can map the whole budget or unregister itself;
+ * register_client() registers it.
+ *
+ * The machine and the byte helpers come from test_bus_support.h.
  *
  * Include after <cmocka.h> and ms_unit.h. Everything is static inline so a
  * test that uses only part of it compiles without warnings.
@@ -17,7 +20,8 @@
 #ifndef TEST_MAP_SUPPORT_H
 #define TEST_MAP_SUPPORT_H
 
-#define ATTRS MS_ATTRS_UNSPECIFIED
+#include "test_bus_support.h"
+
 #define KIB ((uint64_t)1024)
 #define DEV_SIZE (256 * KIB)
 
@@ -48,13 +52,10 @@ static inline ms_result dev_read(uint64_t *data, uint64_t addr, unsigned size, m
 				 void *opaque)
 {
 	dev *d = opaque;
-	uint64_t v = 0;
 
 	(void)attrs;
 	assert_true(addr + size <= DEV_SIZE);
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)d->mem[addr + i] << 8 * i;
-	*data = v;
+	*data = get_bytes(d->mem + addr, size, false);
 	__atomic_fetch_add(&d->reads, 1, __ATOMIC_RELAXED);
 	return d->result;
 }
@@ -65,8 +66,7 @@ static inline ms_result dev_write(uint64_t addr, uint64_t data, unsigned size, m
 	dev *d = opaque;
 
 	assert_true(addr + size <= DEV_SIZE);
-	for (unsigned i = 0; i < size; i++)
-		d->mem[addr + i] = (uint8_t)(data >> 8 * i);
+	put_bytes(d->mem + addr, size, data, false);
 	__atomic_fetch_add(&d->writes, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&d->bytes_written, size, __ATOMIC_RELAXED);
 	if (d->concurrent)
@@ -106,9 +106,7 @@ static inline int setup(void **state)
 		.impl = {.min_access_size = 1, .max_access_size = 8},
 	};
 	dev_reset_counts(f->dev);
-	f->ctx = new_ctx();
-	assert_int_equal(ms_region_new_container(&f->sys, f->ctx, "system", MS_SIZE_2_64), 0);
-	assert_int_equal(ms_as_new(&f->as, f->ctx, f->sys, "memory"), 0);
+	bus_new(&f->ctx, &f->sys, &f->as);
 	*state = f;
 	return 0;
 }
@@ -132,17 +130,12 @@ static inline int teardown(void **state)
 
 static inline void place(fixture *f, uint64_t addr, ms_region *r)
 {
-	assert_int_equal(ms_region_add_subregion(f->sys, addr, r), 0);
-	ms_region_unref(r); /* the container holds it */
+	bus_place(f->sys, addr, r);
 }
 
 static inline ms_region *add_ram(fixture *f, const char *name, uint64_t addr, uint64_t size)
 {
-	ms_region *r;
-
-	assert_int_equal(ms_region_new_ram(&r, f->ctx, name, size), 0);
-	place(f, addr, r);
-	return r;
+	return bus_place(f->sys, addr, new_ram(f->ctx, name, size));
 }
 
 static inline ms_region *add_dev(fixture *f, uint64_t addr)
@@ -226,6 +219,12 @@ static inline void client_cb(void *opaque)
 		ms_as_unregister_map_client(s->handle);
 		s->handle = NULL;
 	}
+}
+
+/* Register @s (with client_cb) as a map client of its fixture's address space. */
+static inline void register_client(client_state *s)
+{
+	assert_int_equal(ms_as_register_map_client(&s->handle, s->f->as, client_cb, s), 0);
 }
 
 #endif /* TEST_MAP_SUPPORT_H */

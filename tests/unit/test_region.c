@@ -15,7 +15,6 @@
 #include <cmocka.h>
 
 #include "ms_unit.h"
-#include "test_region_support.h"
 
 /* ---- a device ------------------------------------------------------------ */
 
@@ -92,7 +91,7 @@ static void test_container_and_io_accept_size_zero_and_2_64(void **state)
 	assert_int_equal(ms_region_new_io(&io64, ctx,
 					  &(ms_region_io_opts){.name = "io64",
 							       .size = MS_SIZE_2_64,
-							       .ops = &good_ops}),
+							       .ops = nop_ops()}),
 			 0);
 	assert_int_equal(
 		ms_region_new_alias(&al0, ctx,
@@ -158,10 +157,10 @@ static void test_io_with_ops_keeps_ops_and_opaque(void **state)
 	assert_int_equal(ms_region_new_io(&a, ctx,
 					  &(ms_region_io_opts){.name = "a",
 							       .size = 0x100,
-							       .ops = &good_ops,
+							       .ops = nop_ops(),
 							       .opaque = &cookie}),
 			 0);
-	assert_ptr_equal(a->ops, &good_ops);
+	assert_ptr_equal(a->ops, nop_ops());
 	assert_ptr_equal(a->opaque, &cookie);
 	assert_int_equal(ms_region_new_io(&b, ctx,
 					  &(ms_region_io_opts){
@@ -306,14 +305,14 @@ static void test_rom_device_defaults_to_romd_mode(void **state)
 	assert_int_equal(ms_region_new_rom_device(&r, ctx,
 						  &(ms_region_io_opts){.name = "flash",
 								       .size = 0x1000,
-								       .ops = &good_ops,
+								       .ops = nop_ops(),
 								       .opaque = &cookie}),
 			 0);
 	assert_int_equal(ms_region_get_kind(r), MS_REGION_ROM_DEVICE);
 	assert_true(ms_region_romd(r));
 	assert_false(ms_region_readonly(r));
 	assert_non_null(ms_region_ram_ptr(r));
-	assert_ptr_equal(r->ops, &good_ops);
+	assert_ptr_equal(r->ops, nop_ops());
 	assert_ptr_equal(r->opaque, &cookie);
 	assert_string_equal(ms__region_type_name(r), "romd");
 	assert_int_equal(ms_region_set_romd(r, false), 0);
@@ -448,7 +447,7 @@ static void test_memory_kinds_refuse_size_zero(void **state)
 	r = (ms_region *)&r;
 	assert_int_equal(
 		ms_region_new_rom_device(
-			&r, ctx, &(ms_region_io_opts){.name = "romd", .size = 0, .ops = &good_ops}),
+			&r, ctx, &(ms_region_io_opts){.name = "romd", .size = 0, .ops = nop_ops()}),
 		-EINVAL);
 	assert_null(r);
 	r = (ms_region *)&r;
@@ -507,7 +506,7 @@ static void test_constructors_refuse_null_arguments(void **state)
 	r = (ms_region *)&r;
 	assert_int_equal(
 		ms_region_new_io(&r, ctx,
-				 &(ms_region_io_opts){.name = NULL, .size = 1, .ops = &good_ops}),
+				 &(ms_region_io_opts){.name = NULL, .size = 1, .ops = nop_ops()}),
 		-EINVAL);
 	assert_null(r);
 	r = (ms_region *)&r;
