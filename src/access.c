@@ -139,7 +139,7 @@ static ms_result call_read(const ms_region *mr, uint64_t addr, unsigned width, m
 
 	*value = 0;
 	if (ops->read_with_attrs)
-		return ops->read_with_attrs(value, addr, width, attrs, mr->opaque);
+		return ops->read_with_attrs(addr, value, width, attrs, mr->opaque);
 	*value = ops->read(addr, width, mr->opaque);
 	return MS_RESULT_OK;
 }

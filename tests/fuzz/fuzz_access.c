@@ -89,7 +89,7 @@ static void dev_write(uint64_t addr, uint64_t data, unsigned size, void *opaque)
 	}
 }
 
-static ms_result dev_read_attrs(uint64_t *data, uint64_t addr, unsigned size, ms_attrs attrs,
+static ms_result dev_read_attrs(uint64_t addr, uint64_t *data, unsigned size, ms_attrs attrs,
 				void *opaque)
 {
 	(void)attrs;

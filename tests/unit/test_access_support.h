@@ -83,7 +83,7 @@ static inline const call *log_call(dev *d, bool is_write, uint64_t addr, unsigne
 	return &d->log[i];
 }
 
-static inline ms_result dev_read_attrs(uint64_t *data, uint64_t addr, unsigned size, ms_attrs attrs,
+static inline ms_result dev_read_attrs(uint64_t addr, uint64_t *data, unsigned size, ms_attrs attrs,
 				       void *opaque)
 {
 	dev *d = opaque;
@@ -115,7 +115,7 @@ static inline uint64_t dev_read_plain(uint64_t addr, unsigned size, void *opaque
 {
 	uint64_t data = 0;
 
-	(void)dev_read_attrs(&data, addr, size, ATTRS, opaque);
+	(void)dev_read_attrs(addr, &data, size, ATTRS, opaque);
 	return data;
 }
 

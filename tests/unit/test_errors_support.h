@@ -27,7 +27,7 @@ struct dev {
 	void *hook_data;
 };
 
-static inline ms_result dev_read(uint64_t *data, uint64_t addr, unsigned size, ms_attrs attrs,
+static inline ms_result dev_read(uint64_t addr, uint64_t *data, unsigned size, ms_attrs attrs,
 				 void *opaque)
 {
 	dev *d = opaque;

@@ -18,7 +18,7 @@
 
 /* ---- a device ------------------------------------------------------------ */
 
-static ms_result dev_read_attrs(uint64_t *data, uint64_t addr, unsigned size, ms_attrs attrs,
+static ms_result dev_read_attrs(uint64_t addr, uint64_t *data, unsigned size, ms_attrs attrs,
 				void *opaque)
 {
 	(void)addr;

@@ -162,7 +162,7 @@ static void dma_transfer(msc_device *d, ms_attrs attrs)
 	}
 }
 
-static ms_result dev_read(uint64_t *data, uint64_t addr, unsigned size, ms_attrs attrs,
+static ms_result dev_read(uint64_t addr, uint64_t *data, unsigned size, ms_attrs attrs,
 			  void *opaque)
 {
 	msc_device *d = opaque;
