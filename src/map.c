@@ -2,10 +2,11 @@
  * map.c: DMA map/unmap - direct RAM pointers and bounce buffers.
  *
  * ms_as_map() looks the address up in the address space's current view
- * inside an RCU read-side section, like an access. RAM usable in place is
- * handed out directly, extended over following ranges of the same region at
- * contiguous offsets, and the mapping takes a reference on the region (it is
- * dropped at unmap). Anything else that answers gets a bounce buffer charged
+ * inside an RCU read-side section, like an access, through every IOMMU on
+ * the way. RAM usable in place is handed out directly, extended over
+ * following ranges and IOMMU pages that reach the same region at contiguous
+ * offsets, and the mapping takes one reference on the region (it is dropped
+ * at unmap). Anything else that answers gets a bounce buffer charged
  * to the address space's budget. Every live mapping has an entry in its
  * address space's pool, so ms_as_unmap() knows what a pointer is and refuses
  * one it never handed out. Map clients wait in the pool for budget.
@@ -245,66 +246,92 @@ typedef struct map_target {
 	void *ptr;         /* direct: host address of addr */
 } map_target;
 
+/* Where the walk of find_target() is: what it found so far, and for what. */
+typedef struct target_walk {
+	map_target *t;
+	bool is_write;
+	ms_attrs attrs;
+	ms_region *mr; /* direct: the region mapped (no reference yet) */
+} target_walk;
+
+/*
+ * Take the piece of ms__resolve_walk() at byte p->pos of the map. The first
+ * decides the kind of mapping; each following one extends a direct mapping
+ * when it is the same region at the next offset and usable in place, and
+ * stops the walk otherwise. Return: 0 to go on, 1 to stop.
+ */
+static int take_piece(const ms__piece *p, void *arg)
+{
+	target_walk *tw = arg;
+	map_target *t = tw->t;
+	const ms__range *r = p->range;
+	uint64_t offset;
+	ms_region *mr;
+
+	if (p->kind != MS__PIECE_RANGE)
+		return 1; /* a hole or a failed translation: nothing, or the end */
+	mr = r->region;
+	offset = r->offset_in_region + (p->addr - r->start);
+	if (p->pos > 0) {
+		/* Loop invariant: the t->len bytes before this piece map directly
+		 * and contiguously onto tw->mr, ending just before t->offset + t->len. */
+		if (mr != tw->mr || offset != t->offset + t->len ||
+		    !ms__access_is_direct(r, tw->is_write))
+			return 1;
+		t->len += p->len;
+		return 0;
+	}
+	/* An IOMMU region without a class, or a reservation: nothing answers. */
+	if (mr->kind == MS_REGION_IOMMU || (mr->kind == MS_REGION_IO && !mr->ops))
+		return 1;
+	if (mr->kind != MS_REGION_IO && mr->kind != MS_REGION_ROM_DEVICE &&
+	    !ms__region_kind_is_ram(mr->kind))
+		return 1; /* containers and aliases never render */
+	if (tw->attrs.memory && !ms__region_kind_is_ram(mr->kind))
+		return 1; /* access.c answers ACCESS_ERROR; nothing to map */
+	t->len = p->len;
+	if (!ms__access_is_direct(r, tw->is_write)) {
+		/* QEMU's rule: a bounce buffer covers the one range (and IOMMU page). */
+		t->kind = MAP_BOUNCE;
+		return 1;
+	}
+	t->kind = MAP_DIRECT;
+	t->offset = offset;
+	t->ptr = (uint8_t *)mr->ram + offset;
+	tw->mr = mr;
+	return 0;
+}
+
 /*
  * Decide how [addr, addr + want) of @as is mapped. Inside an RCU read-side
  * section; a direct target takes its region reference here, while the view
- * still holds one. IOMMUs on the way are translated (ms__resolve()), so
- * the range found is the final one and @want is clamped to every IOMMU
- * page on the path; a failed translation maps nothing.
+ * still holds one.
+ *
+ * The range is walked piece by piece (ms__resolve_walk()), through every
+ * IOMMU on the way: a piece never crosses a range or an IOMMU page, and each
+ * page is translated with the map's direction and attrs just before its
+ * pieces. A direct mapping extends over following pieces while each is the
+ * same region at the next offset and usable in place for this direction,
+ * whatever view it was found in: pieces of one region's memory that the view
+ * keeps apart (a readonly window, different flags), or consecutive IOMMU
+ * pages that translate to contiguous offsets (QEMU's
+ * flatview_extend_translation()). A page whose translation fails (no
+ * mapping, a missing permission) ends it. The walk stops at the first piece
+ * that does not extend, so nothing after it is translated.
  */
 static void find_target(map_target *t, ms_as *as, uint64_t addr, uint64_t want, bool is_write,
 			ms_attrs attrs)
 {
-	const ms_flatview *view;
-	const ms__range *r;
-	ms__resolved res;
-	ms_region *mr;
+	target_walk tw = {t, is_write, attrs, NULL};
+	ms__piece last;
+	ms__walk w = {is_write, attrs, false, NULL, take_piece, &tw, &last};
 
 	memset(t, 0, sizeof(*t));
-	view = ms__deref(as->view);
-	if (ms__resolve(&res, as, view, addr, want, is_write, attrs, NULL, 0, NULL) < 0)
-		return; /* a failed translation */
-	if (!res.range)
-		return; /* a hole */
-	view = res.view;
-	r = res.range;
-	addr = res.addr;
-	want = res.len;
-	mr = r->region;
-	/* An IOMMU region without a class, or a reservation: nothing answers. */
-	if (mr->kind == MS_REGION_IOMMU || (mr->kind == MS_REGION_IO && !mr->ops))
-		return;
-	if (mr->kind != MS_REGION_IO && mr->kind != MS_REGION_ROM_DEVICE &&
-	    !ms__region_kind_is_ram(mr->kind))
-		return; /* containers and aliases never render */
-	if (attrs.memory && !ms__region_kind_is_ram(mr->kind))
-		return; /* access.c answers ACCESS_ERROR; nothing to map */
-	t->len = ms__clamp_len(want, r->last - addr);
-	if (!ms__access_is_direct(r, is_write)) {
-		t->kind = MAP_BOUNCE;
-		return;
-	}
-	t->kind = MAP_DIRECT;
-	t->offset = r->offset_in_region + (addr - r->start);
-	t->ptr = (uint8_t *)mr->ram + t->offset;
-	/*
-	 * Extend over following ranges of the same region at contiguous
-	 * offsets: the view may split one region into several ranges (a
-	 * readonly window, different flags), and its memory is contiguous.
-	 * Loop invariant: [addr, addr + t->len) maps directly and contiguously
-	 * onto mr, and r is the range holding its last byte.
-	 */
-	while (t->len < want && r->last != UINT64_MAX) {
-		const ms__range *next = ms__dispatch_lookup(view, r->last + 1);
-
-		if (!next || next->region != mr ||
-		    next->offset_in_region != r->offset_in_region + (r->last - r->start + 1) ||
-		    !ms__access_is_direct(next, is_write))
-			break;
-		t->len += ms__clamp_len(want - t->len, next->last - next->start);
-		r = next;
-	}
-	t->region = ms_region_ref(mr);
+	/* The last piece comes back here rather than through take_piece(). */
+	if (ms__resolve_walk(&w, as, ms__deref(as->view), addr, want) == 0)
+		take_piece(&last, &tw);
+	if (t->kind == MAP_DIRECT)
+		t->region = ms_region_ref(tw.mr);
 }
 
 static void *map_direct(ms_as *as, struct ms__map_pool *pool, const map_target *t, bool is_write,

@@ -88,9 +88,13 @@ typedef struct ms_map_client ms_map_client;
  * filled by ms_as_read() before this call returns (device callbacks run in
  * this thread); if that read reports anything but MS_RESULT_OK the map fails.
  *
- * IOMMUs (iommu.h) on the way are translated with @is_write and @attrs, and
- * the mapping is clamped to the translated page: a map never spans two IOMMU
- * pages (the caller maps the rest afterwards).
+ * IOMMUs (iommu.h) on the way are translated with @is_write and @attrs, page
+ * by page. A direct mapping goes on across IOMMU pages for as long as each
+ * next page translates to the same region at the next offset, usable in
+ * place, and grants the mapping's permission (a write mapping stops before a
+ * read-only page); a page whose translation fails, or that leads elsewhere,
+ * ends it there (the caller maps the rest afterwards). A bounce buffer
+ * covers at most the one IOMMU page at @addr.
  * A write mapping starts zeroed and reaches memory only at ms_as_unmap().
  *
  * Nothing is mapped (NULL, *@len = 0) at a hole, an I/O reservation, an
