@@ -224,6 +224,44 @@ int ms__resolve(ms__resolved *out, ms_as *as, const ms_flatview *view, uint64_t 
 
 /* ---- public ------------------------------------------------------------------ */
 
+int ms_iotlb_ram_ptr(void **out, ms_region **region, bool *readonly, const ms_iotlb_entry *e)
+{
+	bool is_write = e && (e->perm & MS_IOMMU_WO);
+	uint64_t base, offset;
+	ms__resolved res;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (region)
+		*region = NULL;
+	if (!out || !e || !e->target_as)
+		return -EINVAL;
+	if (e->addr_mask == UINT64_MAX)
+		return -EFAULT; /* no memory covers 2^64 bytes */
+	base = e->translated_addr & ~e->addr_mask;
+	ms__rcu_read_lock();
+	rc = ms__resolve(&res, e->target_as, ms__deref(e->target_as->view), base, e->addr_mask + 1,
+			 is_write, MS_ATTRS_UNSPECIFIED, NULL, 0, NULL);
+	if (rc == 0 && !res.range)
+		rc = -ENOENT;
+	if (rc == 0 && (!ms__region_kind_is_ram(res.range->region->kind) ||
+			res.len <= e->addr_mask || res.range->last - res.addr < e->addr_mask))
+		rc = -EFAULT; /* not RAM, or the entry runs past it */
+	if (rc == 0) {
+		const ms__range *r = res.range;
+
+		offset = r->offset_in_region + (res.addr - r->start);
+		*out = (uint8_t *)r->region->ram + offset + (e->translated_addr & e->addr_mask);
+		if (readonly)
+			*readonly = (r->flags & MS__RANGE_READONLY) != 0;
+		if (region)
+			*region = ms_region_ref(r->region);
+	}
+	ms__rcu_read_unlock();
+	return rc;
+}
+
 int ms_as_get_iotlb_entry(ms_iotlb_entry *out, ms_as *as, uint64_t addr, bool is_write,
 			  ms_attrs attrs)
 {

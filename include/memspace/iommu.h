@@ -483,6 +483,34 @@ MS_API int ms_iommu_replay(ms_region *iommu, ms_iommu_notifier *n);
 MS_API int ms_as_get_iotlb_entry(ms_iotlb_entry *out, ms_as *as, uint64_t addr, bool is_write,
 				 ms_attrs attrs);
 
+/**
+ * ms_iotlb_ram_ptr - the host memory behind an IOTLB entry, for a consumer
+ * that maps it (QEMU's memory_get_xlat_addr(), what VFIO and vhost do with
+ * a MAP notification).
+ * @out: receives the host address of @e->translated_addr.
+ * @region: receives the RAM region, with a reference the caller drops with
+ *          ms_region_unref(); NULL when not wanted.
+ * @readonly: receives whether writes to that memory are ignored (ROM, a
+ *            readonly path); NULL when not wanted.
+ * @e: the entry (from translate, a MAP notification or
+ *     ms_as_get_iotlb_entry()).
+ *
+ * @e->translated_addr is followed in @e->target_as (through IOMMUs there
+ * too, with the permission @e grants), and all @e->addr_mask + 1 bytes must
+ * land contiguously in one RAM-backed region (RAM, ROM, RAM at a pointer or
+ * a RAM device).
+ * Return: 0; -EINVAL for a NULL @out or @e, or an entry without a target
+ * address space; -ENOENT when nothing answers there; -EFAULT when what
+ * answers is not RAM-backed (an I/O device, a ROM device), or the entry is
+ * larger than the memory behind it; a translation error of an IOMMU on the
+ * way (-EACCES, -EIO, -ELOOP). *@out is NULL on error.
+ * Context: any thread. Without @region, the pointer is valid only inside
+ * the caller's RCU read-side section (ms_rcu_read_lock()); with it, while
+ * the reference is held.
+ */
+MS_API int ms_iotlb_ram_ptr(void **out, ms_region **region, bool *readonly,
+			    const ms_iotlb_entry *e);
+
 #ifdef __cplusplus
 }
 #endif

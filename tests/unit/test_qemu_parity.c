@@ -312,6 +312,50 @@ static void test_region_find_answers_from_the_top_of_the_tree(void **state)
 	ms_ctx_free(ctx);
 }
 
+/* memory_get_xlat_addr(): host memory behind an IOTLB entry, RAM only. */
+static void test_iotlb_entry_gives_its_ram_or_a_clear_error(void **state)
+{
+	fixture *f = *state;
+	ms_region *dev = new_io(f->ctx, "dev", 0x1000), *got = NULL;
+	ms_iotlb_entry e = {.target_as = f->mem,
+			    .iova = 0x4000,
+			    .translated_addr = 0x7000,
+			    .addr_mask = PAGE - 1,
+			    .perm = MS_IOMMU_RW};
+	bool ro = true;
+	void *p = (void *)1;
+	uint32_t refs;
+
+	assert_int_equal(ms_region_add_subregion(f->memroot, 0x200000, dev), 0);
+	rcu_barrier_bp(); /* the view the commit replaced lets go of its references */
+	refs = region_refs(f->ram);
+	assert_int_equal(ms_iotlb_ram_ptr(&p, &got, &ro, &e), 0);
+	assert_ptr_equal(p, f->ramp + 0x7000);
+	assert_ptr_equal(got, f->ram);
+	assert_false(ro);
+	assert_int_equal(region_refs(f->ram), refs + 1);
+	ms_region_unref(got);
+	e.translated_addr = 0x7123; /* an unaligned address keeps its offset */
+	assert_int_equal(ms_iotlb_ram_ptr(&p, NULL, NULL, &e), 0);
+	assert_ptr_equal(p, f->ramp + 0x7123);
+	/* Not RAM, larger than the RAM, a hole, no target: clear errors. */
+	e.translated_addr = 0x200000;
+	assert_int_equal(ms_iotlb_ram_ptr(&p, &got, NULL, &e), -EFAULT);
+	assert_null(p);
+	assert_null(got);
+	e.translated_addr = 0;
+	e.addr_mask = 2 * RAM_SIZE - 1;
+	assert_int_equal(ms_iotlb_ram_ptr(&p, NULL, NULL, &e), -EFAULT);
+	e.addr_mask = PAGE - 1;
+	e.translated_addr = 0x100000; /* just past the RAM */
+	assert_int_equal(ms_iotlb_ram_ptr(&p, NULL, NULL, &e), -ENOENT);
+	e.target_as = NULL;
+	assert_int_equal(ms_iotlb_ram_ptr(&p, NULL, NULL, &e), -EINVAL);
+	assert_int_equal(ms_iotlb_ram_ptr(NULL, NULL, NULL, &e), -EINVAL);
+	assert_int_equal(region_refs(f->ram), refs);
+	ms_region_unref(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +366,8 @@ int main(void)
 		cmocka_unit_test(test_strerror_explains_every_code_the_library_returns),
 		cmocka_unit_test(test_unplug_and_replug_across_a_grace_period),
 		cmocka_unit_test(test_region_find_answers_from_the_top_of_the_tree),
+		cmocka_unit_test_setup_teardown(test_iotlb_entry_gives_its_ram_or_a_clear_error,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
