@@ -85,16 +85,21 @@ static unsigned size_or(unsigned size, unsigned dflt)
 	return size ? size : dflt;
 }
 
-/* @valid: may the guest make this access? Sizes first, then the veto. */
+/*
+ * @valid: may the guest make this access? The offset must be aligned to the
+ * size unless valid.unaligned; the sizes apply only when valid.max is set,
+ * since QEMU reads a valid.max of 0 as "every size" and then ignores
+ * valid.min too (a valid.min of 0 is no lower bound); the veto comes last.
+ */
 static bool device_accepts(const ms_region *mr, uint64_t offset, unsigned size, bool is_write,
 			   ms_attrs attrs)
 {
 	const ms_region_ops *ops = mr->ops;
 
-	if (size < size_or(ops->valid.min_access_size, 1) ||
-	    size > size_or(ops->valid.max_access_size, 4))
-		return false;
 	if (!ops->valid.unaligned && (offset & (size - 1)))
+		return false;
+	if (ops->valid.max_access_size &&
+	    (size < ops->valid.min_access_size || size > ops->valid.max_access_size))
 		return false;
 	return !ops->valid.accepts || ops->valid.accepts(offset, size, is_write, attrs, mr->opaque);
 }

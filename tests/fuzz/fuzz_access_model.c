@@ -163,9 +163,10 @@ static bool m_valid(int dev, uint64_t offset, unsigned size, const struct req *q
 {
 	const struct dev_config *c = &configs[dev];
 
-	if (size < or_default(c->vmin, 1) || size > or_default(c->vmax, 4))
-		return false;
 	if (!c->vunaligned && offset % size)
+		return false;
+	/* A valid.max of 0 takes every size, whatever valid.min says. */
+	if (c->vmax && (size < c->vmin || size > c->vmax))
 		return false;
 	if (c->veto && q->is_write && q->attrs.user && (offset & 0x40))
 		return false;
