@@ -228,16 +228,18 @@ static ms_result dispatch(const access_req *a, const ms_region *mr, uint64_t off
 }
 
 /*
- * Bulk pieces: the largest power of two up to valid.max that fits, naturally
- * aligned unless the device takes unaligned accesses both as valid and in
- * its implementation (QEMU looks only at impl.unaligned here; then an
- * unaligned piece could be refused by valid.unaligned).
+ * Bulk pieces, as QEMU's memory_access_size(): the largest power of two that
+ * fits in @n and in valid.max (4 when it is 0: this path never makes a piece
+ * wider than 4 for a device that did not ask for more), naturally aligned
+ * unless impl.unaligned. That flag alone decides, as in QEMU, so with
+ * impl.unaligned and without valid.unaligned an unaligned piece is made and
+ * then refused by the valid check.
  */
 static unsigned bulk_size(const ms_region_ops *ops, uint64_t offset, uint64_t n)
 {
 	unsigned max = size_or(ops->valid.max_access_size, 4);
 
-	if (!ops->valid.unaligned || !ops->impl.unaligned) {
+	if (!ops->impl.unaligned) {
 		uint64_t align = offset & -offset;
 
 		if (align != 0 && align < max)

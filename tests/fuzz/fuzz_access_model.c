@@ -280,7 +280,8 @@ static ms_result m_device(int dev, uint64_t offset, uint64_t pos, uint64_t n, co
 	while (n > 0) {
 		unsigned l = or_default(c->vmax, 4);
 
-		if (!(c->vunaligned && c->iunaligned))
+		/* Only impl.unaligned lifts the alignment (an unaligned piece may then be refused). */
+		if (!c->iunaligned)
 			while (l > 1 && offset % l)
 				l /= 2;
 		while (l > n)
