@@ -85,16 +85,21 @@ static unsigned size_or(unsigned size, unsigned dflt)
 	return size ? size : dflt;
 }
 
-/* @valid: may the guest make this access? Sizes first, then the veto. */
+/*
+ * @valid: may the guest make this access? The offset must be aligned to the
+ * size unless valid.unaligned; the sizes apply only when valid.max is set,
+ * since QEMU reads a valid.max of 0 as "every size" and then ignores
+ * valid.min too (a valid.min of 0 is no lower bound); the veto comes last.
+ */
 static bool device_accepts(const ms_region *mr, uint64_t offset, unsigned size, bool is_write,
 			   ms_attrs attrs)
 {
 	const ms_region_ops *ops = mr->ops;
 
-	if (size < size_or(ops->valid.min_access_size, 1) ||
-	    size > size_or(ops->valid.max_access_size, 4))
-		return false;
 	if (!ops->valid.unaligned && (offset & (size - 1)))
+		return false;
+	if (ops->valid.max_access_size &&
+	    (size < ops->valid.min_access_size || size > ops->valid.max_access_size))
 		return false;
 	return !ops->valid.accepts || ops->valid.accepts(offset, size, is_write, attrs, mr->opaque);
 }
@@ -223,16 +228,18 @@ static ms_result dispatch(const access_req *a, const ms_region *mr, uint64_t off
 }
 
 /*
- * Bulk pieces: the largest power of two up to valid.max that fits, naturally
- * aligned unless the device takes unaligned accesses both as valid and in
- * its implementation (QEMU looks only at impl.unaligned here; then an
- * unaligned piece could be refused by valid.unaligned).
+ * Bulk pieces, as QEMU's memory_access_size(): the largest power of two that
+ * fits in @n and in valid.max (4 when it is 0: this path never makes a piece
+ * wider than 4 for a device that did not ask for more), naturally aligned
+ * unless impl.unaligned. That flag alone decides, as in QEMU, so with
+ * impl.unaligned and without valid.unaligned an unaligned piece is made and
+ * then refused by the valid check.
  */
 static unsigned bulk_size(const ms_region_ops *ops, uint64_t offset, uint64_t n)
 {
 	unsigned max = size_or(ops->valid.max_access_size, 4);
 
-	if (!ops->valid.unaligned || !ops->impl.unaligned) {
+	if (!ops->impl.unaligned) {
 		uint64_t align = offset & -offset;
 
 		if (align != 0 && align < max)

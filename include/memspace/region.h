@@ -46,9 +46,15 @@ extern "C" {
  *
  * @valid says what the guest may do: an access outside it fails with
  * MS_RESULT_DECODE_ERROR (as in QEMU) before any callback runs, and a read
- * returns 0. @impl says what the
- * callbacks accept: the core splits wider accesses and widens narrower ones.
- * A min/max of 0 means the default (1 and 4, as in QEMU).
+ * returns 0. As in QEMU, a valid.max_access_size of 0 accepts every size
+ * (valid.min_access_size is then not looked at), a valid.min_access_size of
+ * 0 is no lower bound, and the alignment rule (valid.unaligned) applies
+ * either way. Byte accesses (ms_as_read(), ms_as_write()) are cut into
+ * pieces of at most valid.max_access_size, or 4 bytes when it is 0. @impl
+ * says what the callbacks accept: the core splits wider accesses and widens
+ * narrower ones; an impl min/max of 0 means 1 and 4 (as in QEMU). So an
+ * 8-byte load from a device whose @valid and @impl are all 0 is two 4-byte
+ * callbacks.
  *
  * @version must be MS_REGION_OPS_VERSION: fields added in later versions
  * are appended, and the library reads only those of the version given, so

@@ -163,9 +163,10 @@ static bool m_valid(int dev, uint64_t offset, unsigned size, const struct req *q
 {
 	const struct dev_config *c = &configs[dev];
 
-	if (size < or_default(c->vmin, 1) || size > or_default(c->vmax, 4))
-		return false;
 	if (!c->vunaligned && offset % size)
+		return false;
+	/* A valid.max of 0 takes every size, whatever valid.min says. */
+	if (c->vmax && (size < c->vmin || size > c->vmax))
 		return false;
 	if (c->veto && q->is_write && q->attrs.user && (offset & 0x40))
 		return false;
@@ -279,7 +280,8 @@ static ms_result m_device(int dev, uint64_t offset, uint64_t pos, uint64_t n, co
 	while (n > 0) {
 		unsigned l = or_default(c->vmax, 4);
 
-		if (!(c->vunaligned && c->iunaligned))
+		/* Only impl.unaligned lifts the alignment (an unaligned piece may then be refused). */
+		if (!c->iunaligned)
 			while (l > 1 && offset % l)
 				l /= 2;
 		while (l > n)

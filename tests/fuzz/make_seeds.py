@@ -89,6 +89,22 @@ def access():
     seed += stb(R_DMA, 0, 1)
     put('access', 'dma-00', seed)
 
+    # Device access sizes on d0, whose valid and impl rules are all 0: a
+    # valid.max of 0 takes 8-byte loads and stores (two 4-byte callbacks),
+    # alignment is still checked, byte accesses are cut into pieces of 4.
+    R_D0 = 6
+    value = list(range(0x21, 0x29))
+    seed = []
+    seed += [6, 3, 0, R_D0, 0] + value + [0x80]   # ldq_le at +0
+    seed += [6, 7, 0, R_D0, 8] + value + [0x80]   # ldq_be at +8
+    seed += [8, 3, 0, R_D0, 8] + value + [0x80]   # stq_le at +8
+    seed += [8, 7, 0, R_D0, 0] + value + [0x80]   # stq_be at +0
+    seed += [6, 3, 0, R_D0, 4] + value + [0x80]   # ldq_le at +4: unaligned
+    seed += [8, 3, 0, 3, 0] + value + [0x80]      # stq_le to the ROM device
+    seed += [0, 0, R_D0, 3, 0, 3, 0x80]           # read 8 bytes at +3
+    seed += [9, 0, R_D0, 0, 0, 3, 0x80, 0]        # access_valid, 8 bytes at +0
+    put('access', 'sizes-00', seed)
+
 
 if __name__ == '__main__':
     topology()

@@ -28,7 +28,9 @@ static void test_mmio_valid_min_size_refuses_narrow_access(void **state)
 	dev *d = new_dev(f, MS_ENDIAN_LITTLE);
 	ms_result res = 0;
 
+	/* valid.min counts only with a valid.max: QEMU ignores it when max is 0. */
 	d->ops.valid.min_access_size = 4;
+	d->ops.valid.max_access_size = 4;
 	map_dev(f, d, 0x1000, 0x40);
 	assert_int_equal(ms_as_ldub(f->as, 0x1000, ATTRS, &res), 0);
 	assert_int_equal(res, MS_RESULT_DECODE_ERROR);
@@ -41,16 +43,19 @@ static void test_mmio_valid_min_size_refuses_narrow_access(void **state)
 static void test_mmio_valid_max_size_refuses_wide_access(void **state)
 {
 	fixture *f = *state;
-	dev *dflt = add_dev(f, 0x1000, MS_ENDIAN_LITTLE); /* valid 1..4 */
+	dev *narrow = new_dev(f, MS_ENDIAN_LITTLE);
 	dev *wide = new_dev(f, MS_ENDIAN_LITTLE);
 	ms_result res = 0;
 
+	/* A valid.max of 0 would take every size (test_access_sizes.c). */
+	narrow->ops.valid.max_access_size = 4;
+	map_dev(f, narrow, 0x1000, 0x40);
 	wide->ops.valid.max_access_size = 8;
 	map_dev(f, wide, 0x2000, 0x40);
 	assert_int_equal(ms_as_ldq_le(f->as, 0x1000, ATTRS, &res), 0);
 	assert_int_equal(res, MS_RESULT_DECODE_ERROR);
 	assert_int_equal(ms_as_stq_le(f->as, 0x1000, ATTRS, 1), MS_RESULT_DECODE_ERROR);
-	assert_int_equal(dflt->nr_log, 0);
+	assert_int_equal(narrow->nr_log, 0);
 	assert_int_equal(ms_as_ldq_le(f->as, 0x2000, ATTRS, &res), 0x1716151413121110);
 	assert_int_equal(res, MS_RESULT_OK);
 }
