@@ -45,6 +45,16 @@ static void undo_add(void *state)
 	ms_region_unref(sub);
 }
 
+/* Check a container/subregion pair, then begin a mutation of their context. */
+static int begin_pair(ms__txn_mutation *m, ms_region *container, ms_region *sub)
+{
+	if (!container || !sub)
+		return -EINVAL;
+	if (container->ctx != sub->ctx)
+		return -EXDEV;
+	return ms__txn_mutation_begin(m, container->ctx);
+}
+
 int ms_region_add_subregion_overlap(ms_region *container, uint64_t addr, ms_region *sub,
 				    int priority)
 {
@@ -54,14 +64,10 @@ int ms_region_add_subregion_overlap(ms_region *container, uint64_t addr, ms_regi
 	ms__txn_mutation m;
 	int rc;
 
-	if (!container || !sub)
-		return -EINVAL;
-	if (container->ctx != sub->ctx)
-		return -EXDEV;
-	ctx = container->ctx;
-	rc = ms__txn_mutation_begin(&m, ctx);
+	rc = begin_pair(&m, container, sub);
 	if (rc < 0)
 		return rc;
+	ctx = container->ctx;
 	if (container->kind == MS_REGION_ALIAS || sub == container)
 		rc = -EINVAL;
 	else if (sub->container)
@@ -112,17 +118,11 @@ static void undo_del(void *state)
 static int remove_subregion(ms_region *container, ms_region *sub)
 {
 	placement old;
-	ms_ctx *ctx;
 	ms__txn_mutation m;
 	size_t index;
 	int rc;
 
-	if (!container || !sub)
-		return -EINVAL;
-	if (container->ctx != sub->ctx)
-		return -EXDEV;
-	ctx = container->ctx;
-	rc = ms__txn_mutation_begin(&m, ctx);
+	rc = begin_pair(&m, container, sub);
 	if (rc < 0)
 		return rc;
 	index = sub->container == container ? ms__region_sub_index(container, sub) : SIZE_MAX;
