@@ -283,10 +283,12 @@ void ms_as_free(ms_as *as)
 		return;
 	ctx = as->ctx;
 	ms__ctx_lock(ctx);
-	if (ctx->in_listener)
+	if (ctx->in_listener) {
 		as->free_pending = true; /* ms__as_reap() frees it after the callbacks */
-	else
+	} else {
 		as_unlink_and_destroy(as);
+		ms__as_reap(ctx); /* spaces its listeners' last callbacks freed */
+	}
 	ms__ctx_unlock(ctx);
 }
 

@@ -308,10 +308,12 @@ int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *op
 
 	ctx->in_listener = true;
 	replay(l, as->view, true);
-	*out = l;
+	/* A callback may have freed @as, and with it this registration. */
+	rc = as->free_pending ? -ENOENT : 0;
+	*out = rc ? NULL : l;
 	callbacks_end(ctx);
 	ms__ctx_unlock(ctx);
-	return 0;
+	return rc;
 }
 
 int ms_listener_unregister(ms_listener *l)

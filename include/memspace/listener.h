@@ -84,7 +84,8 @@ typedef struct ms_listener_ops {
  *
  * Return: 0; -EINVAL for NULL arguments or an ops table of another
  * version; -EBUSY from a listener callback; -ENOMEM (no callback is
- * invoked).
+ * invoked); -ENOENT when one of the replay's callbacks freed @as
+ * (ms_as_free()): the registration went with it and *@out is NULL.
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *ops,

@@ -356,6 +356,36 @@ static void test_iotlb_entry_gives_its_ram_or_a_clear_error(void **state)
 	ms_region_unref(dev);
 }
 
+/* A listener whose registration replay frees its own address space. */
+static void free_own_space(const ms_section *sec, void *opaque)
+{
+	(void)opaque;
+	ms_as_free(sec->as);
+}
+
+static const ms_listener_ops free_own_space_ops = {
+	.version = MS_LISTENER_OPS_VERSION,
+	.region_add = free_own_space,
+};
+
+static void test_register_whose_replay_frees_the_space_reports_it(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_listener *l = (ms_listener *)&l;
+	ms_as *as;
+
+	(void)state;
+	place_ram(ctx, root, "ram", 0, 0x1000);
+	as = new_as(ctx, root, "as");
+	assert_int_equal(ms_listener_register(&l, as, &free_own_space_ops, NULL), -ENOENT);
+	assert_null(l);
+	assert_int_equal(ms_ctx_nr_as(ctx), 0);
+	assert_int_equal(ctx->nr_listeners, 0);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_strerror_explains_every_code_the_library_returns),
 		cmocka_unit_test(test_unplug_and_replug_across_a_grace_period),
 		cmocka_unit_test(test_region_find_answers_from_the_top_of_the_tree),
+		cmocka_unit_test(test_register_whose_replay_frees_the_space_reports_it),
 		cmocka_unit_test_setup_teardown(test_iotlb_entry_gives_its_ram_or_a_clear_error,
 						setup, teardown),
 	};
