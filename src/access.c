@@ -633,6 +633,70 @@ ms_result ms_as_stq_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint64_t val)
 	return store(as, addr, attrs, 8, true, val);
 }
 
+/*
+ * QEMU's memory_region_dispatch_read/write(): one access of @size bytes at
+ * @offset of @mr itself, with no address space. Devices get it through
+ * their valid and impl rules and the reentrancy guard; RAM-backed kinds
+ * read and write their memory (RAM devices with an exact-width access;
+ * writes to ROM are ignored). @bytes hold the access in memory order.
+ */
+static ms_result region_dispatch(ms_region *mr, uint64_t offset, uint8_t *bytes, unsigned size,
+				 ms_attrs attrs, bool is_write)
+{
+	access_req a = {.attrs = attrs, .is_write = is_write, .single = true, .len = size};
+	uint8_t *mem;
+
+	a.dst = bytes;
+	a.src = bytes;
+	if (!mr || (size != 1 && size != 2 && size != 4 && size != 8))
+		return fail(&a, 0, size ? size : 1, MS_RESULT_ACCESS_ERROR);
+	if ((ms__u128)offset + size > mr->size)
+		return fail(&a, 0, size, MS_RESULT_DECODE_ERROR);
+	if ((mr->kind == MS_REGION_IO && mr->ops) || mr->kind == MS_REGION_ROM_DEVICE)
+		return dispatch(&a, mr, offset, 0, size);
+	if (!ms__region_kind_is_ram(mr->kind))
+		return fail(&a, 0, size, MS_RESULT_DECODE_ERROR); /* reservation, container, ... */
+	mem = (uint8_t *)mr->ram + offset;
+	if (mr->kind == MS_REGION_RAM_DEVICE)
+		ram_device_copy(&a, mem, 0, size);
+	else if (!is_write || !mr->readonly)
+		ram_copy(&a, mem, 0, size);
+	return MS_RESULT_OK;
+}
+
+/* The byte order of a value of @mr: its device's, else the host's. */
+static bool value_big_endian(const ms_region *mr)
+{
+	return mr && mr->ops && (mr->kind == MS_REGION_IO || mr->kind == MS_REGION_ROM_DEVICE)
+		       ? device_big_endian(mr->ops)
+		       : MS__HOST_BIG_ENDIAN;
+}
+
+ms_result ms_region_dispatch_read(ms_region *mr, uint64_t offset, uint64_t *data, unsigned size,
+				  ms_attrs attrs)
+{
+	uint8_t bytes[8] = {0};
+	ms_result result;
+
+	if (!data)
+		return MS_RESULT_ACCESS_ERROR;
+	*data = 0;
+	result = region_dispatch(mr, offset, bytes, size, attrs, false);
+	if (size == 1 || size == 2 || size == 4 || size == 8)
+		*data = ms__bytes_to_value(bytes, size, value_big_endian(mr));
+	return result;
+}
+
+ms_result ms_region_dispatch_write(ms_region *mr, uint64_t offset, uint64_t data, unsigned size,
+				   ms_attrs attrs)
+{
+	uint8_t bytes[8] = {0};
+
+	if (size == 1 || size == 2 || size == 4 || size == 8)
+		ms__value_to_bytes(bytes, size, data, value_big_endian(mr));
+	return region_dispatch(mr, offset, bytes, size, attrs, true);
+}
+
 int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t addr,
 		    const ms_access_opts *opts)
 {

@@ -212,6 +212,33 @@ MS_API int ms_as_translate(ms_section *out, uint64_t *len, ms_as *as, uint64_t a
 			   const ms_access_opts *opts);
 
 /**
+ * ms_region_dispatch_read / ms_region_dispatch_write - one access of @size
+ * bytes at @offset of @mr itself, without an address space (QEMU's
+ * memory_region_dispatch_read/write()).
+ * @mr: the region.
+ * @offset: the offset in @mr.
+ * @data: the value read (0 where nothing answers) / the value to write.
+ * @size: 1, 2, 4 or 8.
+ * @attrs: transaction attributes, passed to the device.
+ *
+ * An I/O device or a ROM device (in or out of romd mode) gets the access
+ * through its ops, with its valid rules (a refusal is a decode error and
+ * calls nothing), its impl splitting and the reentrancy guard of access.h;
+ * the value is the device's, in its endianness. RAM-backed regions read and
+ * write their memory in host byte order (a RAM device with one access of
+ * that width; writes to ROM are ignored).
+ * Return: the device's result; MS_RESULT_DECODE_ERROR past the end of @mr
+ * or for regions where nothing answers (reservations, containers, aliases,
+ * IOMMUs); MS_RESULT_ACCESS_ERROR for a NULL @mr or @data or another
+ * @size.
+ * Context: any thread, including device callbacks.
+ */
+MS_API ms_result ms_region_dispatch_read(ms_region *mr, uint64_t offset, uint64_t *data,
+					 unsigned size, ms_attrs attrs);
+MS_API ms_result ms_region_dispatch_write(ms_region *mr, uint64_t offset, uint64_t data,
+					  unsigned size, ms_attrs attrs);
+
+/**
  * ms_as_access_valid - would an access of @len bytes at @addr be accepted?
  * @as: the address space.
  * @addr: first address.

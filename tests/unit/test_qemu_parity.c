@@ -386,6 +386,123 @@ static void test_register_whose_replay_frees_the_space_reports_it(void **state)
 	ms_ctx_free(ctx);
 }
 
+/* A device that answers 0x1000 + offset and counts its callbacks. */
+typedef struct probe_dev {
+	int reads, writes;
+	unsigned last_size;
+	uint64_t last_written;
+} probe_dev;
+
+static uint64_t probe_read(uint64_t addr, unsigned size, void *opaque)
+{
+	probe_dev *d = opaque;
+
+	d->reads++;
+	d->last_size = size;
+	return 0x1000 + addr;
+}
+
+static void probe_write(uint64_t addr, uint64_t data, unsigned size, void *opaque)
+{
+	probe_dev *d = opaque;
+
+	(void)addr;
+	d->writes++;
+	d->last_size = size;
+	d->last_written = data;
+}
+
+static const ms_region_ops probe_ops = {
+	.version = MS_REGION_OPS_VERSION,
+	.read = probe_read,
+	.write = probe_write,
+	.endianness = MS_ENDIAN_LITTLE,
+	.valid.min_access_size = 2,
+	.valid.max_access_size = 4,
+};
+
+static const ms_region_ops wide_ops = {
+	.version = MS_REGION_OPS_VERSION,
+	.read = probe_read,
+	.write = probe_write,
+	.endianness = MS_ENDIAN_LITTLE,
+}; /* valid.max 0: every size; impl 1..4 */
+
+/* memory_region_dispatch_read/write(): one region, its own rules, no address space. */
+static void test_region_dispatch_reaches_one_region_by_its_rules(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	probe_dev pd = {0}, wd = {0};
+	ms_region *dev, *wide, *ram = new_ram(ctx, "ram", 0x100), *rom = new_rom(ctx, "rom", 0x100);
+	ms_region *box = new_container(ctx, "box", 0x100);
+	uint64_t v = 1;
+
+	(void)state;
+	assert_int_equal(ms_region_new_io(&dev, ctx,
+					  &(ms_region_io_opts){.name = "dev",
+							       .size = 0x100,
+							       .ops = &probe_ops,
+							       .opaque = &pd}),
+			 0);
+	assert_int_equal(ms_region_new_io(&wide, ctx,
+					  &(ms_region_io_opts){.name = "wide",
+							       .size = 0x100,
+							       .ops = &wide_ops,
+							       .opaque = &wd}),
+			 0);
+	/* A device: its value, one callback. */
+	assert_int_equal(ms_region_dispatch_read(dev, 0x10, &v, 4, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_OK);
+	assert_int_equal(v, 0x1010);
+	assert_int_equal(pd.reads, 1);
+	assert_int_equal(ms_region_dispatch_write(dev, 0x20, 0xbeef, 2, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_OK);
+	assert_int_equal(pd.last_written, 0xbeef);
+	assert_int_equal(pd.last_size, 2);
+	/* Its valid rules refuse: a decode error, no callback. */
+	assert_int_equal(ms_region_dispatch_read(dev, 0x10, &v, 1, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_DECODE_ERROR);
+	assert_int_equal(v, 0);
+	assert_int_equal(ms_region_dispatch_read(dev, 0x10, &v, 8, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_DECODE_ERROR);
+	assert_int_equal(pd.reads, 1);
+	/* valid.max 0 takes 8 bytes; impl splits them into two 4-byte callbacks. */
+	assert_int_equal(ms_region_dispatch_read(wide, 0x10, &v, 8, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_OK);
+	assert_int_equal(wd.reads, 2);
+	assert_int_equal(wd.last_size, 4);
+	assert_int_equal(v, ((uint64_t)0x1014 << 32) | 0x1010);
+	/* Memory: host order, ROM ignores writes. */
+	assert_int_equal(
+		ms_region_dispatch_write(ram, 8, 0x1122334455667788ull, 8, MS_ATTRS_UNSPECIFIED),
+		MS_RESULT_OK);
+	assert_int_equal(ms_region_dispatch_read(ram, 8, &v, 8, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_OK);
+	assert_int_equal(v, 0x1122334455667788ull);
+	assert_int_equal(ms_region_dispatch_write(rom, 0, 0xff, 1, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_OK);
+	assert_int_equal(ms_region_dispatch_read(rom, 0, &v, 1, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_OK);
+	assert_int_equal(v, 0);
+	/* Where nothing answers, and bad arguments. */
+	assert_int_equal(ms_region_dispatch_read(ram, 0xfc, &v, 8, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_DECODE_ERROR);
+	assert_int_equal(ms_region_dispatch_read(box, 0, &v, 4, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_DECODE_ERROR);
+	assert_int_equal(ms_region_dispatch_read(ram, 0, &v, 3, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_region_dispatch_read(ram, 0, NULL, 4, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_region_dispatch_write(NULL, 0, 0, 4, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_ACCESS_ERROR);
+	ms_region_unref(dev);
+	ms_region_unref(wide);
+	ms_region_unref(ram);
+	ms_region_unref(rom);
+	ms_region_unref(box);
+	ms_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_unplug_and_replug_across_a_grace_period),
 		cmocka_unit_test(test_region_find_answers_from_the_top_of_the_tree),
 		cmocka_unit_test(test_register_whose_replay_frees_the_space_reports_it),
+		cmocka_unit_test(test_region_dispatch_reaches_one_region_by_its_rules),
 		cmocka_unit_test_setup_teardown(test_iotlb_entry_gives_its_ram_or_a_clear_error,
 						setup, teardown),
 	};
