@@ -564,3 +564,40 @@ int ms__map_check(ms_as *as)
 	pthread_mutex_unlock(&pool->lock);
 	return rc;
 }
+
+/* ---- DMA helpers ------------------------------------------------------------------ */
+
+/* What the device's doorbell write did before the DMA is visible to it. */
+static void dma_barrier(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+ms_result ms_as_dma_read(ms_as *as, uint64_t addr, void *buf, size_t len, ms_attrs attrs)
+{
+	dma_barrier();
+	return ms_as_read(as, addr, attrs, buf, len);
+}
+
+ms_result ms_as_dma_write(ms_as *as, uint64_t addr, const void *buf, size_t len, ms_attrs attrs)
+{
+	dma_barrier();
+	return ms_as_write(as, addr, attrs, buf, len);
+}
+
+ms_result ms_as_dma_set(ms_as *as, uint64_t addr, uint8_t byte, size_t len, ms_attrs attrs)
+{
+	dma_barrier();
+	return ms_as_set(as, addr, attrs, byte, len);
+}
+
+ms_result ms_as_dma_rw(ms_as *as, uint64_t addr, void *buf, size_t len, ms_dma_direction dir)
+{
+	switch (dir) {
+	case MS_DMA_TO_DEVICE:
+		return ms_as_dma_read(as, addr, buf, len, MS_ATTRS_UNSPECIFIED);
+	case MS_DMA_FROM_DEVICE:
+		return ms_as_dma_write(as, addr, buf, len, MS_ATTRS_UNSPECIFIED);
+	}
+	return MS_RESULT_ACCESS_ERROR;
+}

@@ -218,6 +218,43 @@ MS_API int ms_as_register_map_client(ms_map_client **out, ms_as *as, void (*call
  */
 MS_API void ms_as_unregister_map_client(ms_map_client *client);
 
+/** enum ms_dma_direction - which way a device's DMA goes (QEMU's DMADirection). */
+typedef enum ms_dma_direction {
+	MS_DMA_TO_DEVICE = 0,   /* the device reads memory */
+	MS_DMA_FROM_DEVICE = 1, /* the device writes memory */
+} ms_dma_direction;
+
+/**
+ * ms_as_dma_rw - a device's DMA of @len bytes at @addr of @as, in direction
+ * @dir (QEMU's dma_memory_rw()).
+ * @as: the device's DMA address space.
+ * @addr: first bus address.
+ * @buf: what the device reads into (MS_DMA_TO_DEVICE) or writes from
+ *       (MS_DMA_FROM_DEVICE).
+ * @len: bytes; 0 does nothing.
+ * @dir: the direction.
+ *
+ * A full memory barrier comes first, as QEMU's DMA helpers do, so the
+ * device sees what the thread that started it wrote before. Then it is
+ * ms_as_read() or ms_as_write() with MS_ATTRS_UNSPECIFIED.
+ * Return: what those return; MS_RESULT_ACCESS_ERROR for a NULL @as, a NULL
+ * @buf with @len not 0, or another @dir (nothing is accessed).
+ * Context: any thread, including device callbacks.
+ */
+MS_API ms_result ms_as_dma_rw(ms_as *as, uint64_t addr, void *buf, size_t len,
+			      ms_dma_direction dir);
+
+/**
+ * ms_as_dma_read / ms_as_dma_write / ms_as_dma_set - the same with @attrs,
+ * one direction each (QEMU's dma_memory_read/write/set()): the barrier, then
+ * ms_as_read(), ms_as_write() or ms_as_set().
+ * Return: what those return. Context: any thread, including device callbacks.
+ */
+MS_API ms_result ms_as_dma_read(ms_as *as, uint64_t addr, void *buf, size_t len, ms_attrs attrs);
+MS_API ms_result ms_as_dma_write(ms_as *as, uint64_t addr, const void *buf, size_t len,
+				 ms_attrs attrs);
+MS_API ms_result ms_as_dma_set(ms_as *as, uint64_t addr, uint8_t byte, size_t len, ms_attrs attrs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -503,6 +503,39 @@ static void test_region_dispatch_reaches_one_region_by_its_rules(void **state)
 	ms_ctx_free(ctx);
 }
 
+/* dma_memory_rw/read/write/set(): a direction, a result. */
+static void test_dma_helpers_take_a_direction_and_return_the_result(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	ms_region *ram = place_ram(ctx, root, "ram", 0x1000, 0x1000);
+	uint8_t *mem = ms_region_ram_ptr(ram);
+	uint8_t buf[4] = {1, 2, 3, 4}, got[4] = {0};
+	ms_as *as;
+
+	(void)state;
+	as = new_as(ctx, root, "dma");
+	assert_int_equal(ms_as_dma_rw(as, 0x1010, buf, 4, MS_DMA_FROM_DEVICE), MS_RESULT_OK);
+	assert_memory_equal(mem + 0x10, buf, 4);
+	assert_int_equal(ms_as_dma_rw(as, 0x1010, got, 4, MS_DMA_TO_DEVICE), MS_RESULT_OK);
+	assert_memory_equal(got, buf, 4);
+	assert_int_equal(ms_as_dma_set(as, 0x1010, 0xab, 2, MS_ATTRS_UNSPECIFIED), MS_RESULT_OK);
+	assert_int_equal(mem[0x10], 0xab);
+	assert_int_equal(mem[0x12], 3);
+	assert_int_equal(ms_as_dma_write(as, 0x1ffe, buf, 4, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_DECODE_ERROR); /* runs into a hole */
+	assert_int_equal(ms_as_dma_read(as, 0x1ffe, got, 4, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_DECODE_ERROR);
+	assert_int_equal(got[2], 0);
+	assert_int_equal(ms_as_dma_rw(as, 0x1010, got, 4, (ms_dma_direction)7),
+			 MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_dma_rw(NULL, 0x1010, got, 4, MS_DMA_TO_DEVICE),
+			 MS_RESULT_ACCESS_ERROR);
+	ms_as_free(as);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -515,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_region_find_answers_from_the_top_of_the_tree),
 		cmocka_unit_test(test_register_whose_replay_frees_the_space_reports_it),
 		cmocka_unit_test(test_region_dispatch_reaches_one_region_by_its_rules),
+		cmocka_unit_test(test_dma_helpers_take_a_direction_and_return_the_result),
 		cmocka_unit_test_setup_teardown(test_iotlb_entry_gives_its_ram_or_a_clear_error,
 						setup, teardown),
 	};
