@@ -6,7 +6,11 @@
  * targets ("memory-region:" trailers), optionally with disabled regions (-D)
  * and owners (-o); or the flat views (-f). Blocks are printed in
  * address-space creation order (QEMU uses hash order); lines within a block
- * are exactly QEMU's. The JSON forms carry the
+ * are QEMU's, and the `AS "..."` lines of a -f block come in address-space
+ * creation order, as QEMU lists them. A machine rebuilt from a dump (the
+ * memspace command's `mtree`) has the dump's order, which need not be the
+ * order QEMU created the spaces in, so those lines may differ there. The
+ * JSON forms carry the
  * same information in a machine-readable shape documented in docs/mtree.md.
  *
  * SPDX-License-Identifier: MIT
