@@ -567,10 +567,14 @@ int ms__map_check(ms_as *as)
 
 /* ---- DMA helpers ------------------------------------------------------------------ */
 
-/* What the device's doorbell write did before the DMA is visible to it. */
+/*
+ * What the device's doorbell write did before the DMA is visible to it:
+ * liburcu's full barrier (GCC's ThreadSanitizer refuses
+ * __atomic_thread_fence()).
+ */
 static void dma_barrier(void)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	cmm_smp_mb();
 }
 
 ms_result ms_as_dma_read(ms_as *as, uint64_t addr, void *buf, size_t len, ms_attrs attrs)
