@@ -29,10 +29,10 @@ typedef enum ms__as_free_stage {
 struct ms_as {
 	ms_ctx *ctx;
 	char *name;
-	ms_region *root;     /* reference held */
-	ms_region *fv_root;  /* [lock] flatview root at the last commit */
-	ms_flatview *view;   /* [rcu] reference held */
-	bool free_pending;   /* [lock] ms_as_free() from a listener callback */
+	ms_region *root;    /* reference held */
+	ms_region *fv_root; /* [lock] flatview root at the last commit */
+	ms_flatview *view;  /* [rcu] reference held */
+	bool free_pending;  /* [lock] ms_as_free() from a listener callback */
 	/* [lock] set by a module when it first hangs state off the space */
 	void (*on_free[MS__AS_FREE_NR_STAGES])(ms_as *as);
 

@@ -102,8 +102,6 @@ MS_API int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_
  */
 MS_API int ms_listener_unregister(ms_listener *l);
 
-
-
 /**
  * ms_as_log_sync - ask @as's listeners to sync dirty state: log_sync for
  * every logged range of the current view, in address order, listeners in

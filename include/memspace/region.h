@@ -68,8 +68,8 @@ typedef struct ms_region_ops {
 	unsigned int version;
 	uint64_t (*read)(uint64_t addr, unsigned size, void *opaque);
 	void (*write)(uint64_t addr, uint64_t data, unsigned size, void *opaque);
-	ms_result (*read_with_attrs)(uint64_t addr, uint64_t *data, unsigned size,
-				     ms_attrs attrs, void *opaque);
+	ms_result (*read_with_attrs)(uint64_t addr, uint64_t *data, unsigned size, ms_attrs attrs,
+				     void *opaque);
 	ms_result (*write_with_attrs)(uint64_t addr, uint64_t data, unsigned size,
 				      ms_attrs attrs, void *opaque);
 	ms_endian endianness;

@@ -17,8 +17,8 @@
 #define MS_VERSION_PATCH 0
 #define MS__VERSION_STR(x) #x
 #define MS__VERSION_XSTR(x) MS__VERSION_STR(x)
-#define MS_VERSION_STRING                                                                \
-	MS__VERSION_XSTR(MS_VERSION_MAJOR)                                               \
+#define MS_VERSION_STRING                  \
+	MS__VERSION_XSTR(MS_VERSION_MAJOR) \
 	"." MS__VERSION_XSTR(MS_VERSION_MINOR) "." MS__VERSION_XSTR(MS_VERSION_PATCH)
 /* (major << 16) | (minor << 8) | patch, for compile-time comparisons. */
 #define MS_VERSION_HEX ((MS_VERSION_MAJOR << 16) | (MS_VERSION_MINOR << 8) | MS_VERSION_PATCH)

@@ -207,9 +207,9 @@ static const char *fingerprint(strbuf *sb, world *w)
 
 	sb_reset(sb);
 	/* Let deferred view frees run, so reference counts are settled. */
-	sb_printf(sb, "live=%zu depth=%u touched=%zu listeners=%zu global=%d\n",
-		  live_regions(ctx), ms_transaction_depth(ctx), ctx->nr_touched,
-		  ctx->nr_listeners, (int)ms_ctx_dirty_log_global(ctx));
+	sb_printf(sb, "live=%zu depth=%u touched=%zu listeners=%zu global=%d\n", live_regions(ctx),
+		  ms_transaction_depth(ctx), ctx->nr_touched, ctx->nr_listeners,
+		  (int)ms_ctx_dirty_log_global(ctx));
 	for (i = 0; i < ms_ctx_nr_as(ctx); i++) {
 		ms_as *as = ms_ctx_as(ctx, i);
 		ms_region *root = ms_as_flatview_root(as);
@@ -399,7 +399,8 @@ static void test_failed_constructors_store_null(void **state)
 	assert_int_equal(ms_region_new_ram(&r, w->ctx, "x", 0x1000), -ENOMEM);
 	assert_null(r);
 	r = (ms_region *)&r;
-	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER, 3); /* the target's back-reference list */
+	ms_ctx_test_control(w->ctx, MS_TEST_FAIL_ALLOC_AFTER,
+			    3); /* the target's back-reference list */
 	assert_int_equal(ms_region_new_alias(&r, w->ctx,
 					     &(ms_region_alias_opts){.name = "x",
 								     .target = w->r[R_EXTRA],

@@ -43,7 +43,8 @@ static int record(ms__interval_node *node, void *arg)
 
 static int by_key(const void *a, const void *b)
 {
-	const ms__interval_node *x = *(const ms__interval_node *const *)a, *y = *(const ms__interval_node *const *)b;
+	const ms__interval_node *x = *(const ms__interval_node *const *)a,
+				*y = *(const ms__interval_node *const *)b;
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
@@ -171,7 +172,8 @@ static void test_sorted_insertion_keeps_the_tree_shallow(void **state)
 	(void)state;
 	assert_non_null(nodes);
 	for (size_t i = 0; i < N; i++) {
-		nodes[i] = (ms__interval_node){.start = i * 4096, .last = i * 4096 + 4095, .seq = i + 1};
+		nodes[i] = (ms__interval_node){
+			.start = i * 4096, .last = i * 4096 + 4095, .seq = i + 1};
 		ms__interval_insert(&root, &nodes[i]);
 	}
 	assert_int_equal(ms__interval_check(root), N);
@@ -181,7 +183,8 @@ static void test_sorted_insertion_keeps_the_tree_shallow(void **state)
 		depth++;
 	assert_true(depth < 80);
 	assert_int_equal(
-		ms__interval_visit(root, 5000 * 4096 + 10, 5000 * 4096 + 10, &after, record, &log), 0);
+		ms__interval_visit(root, 5000 * 4096 + 10, 5000 * 4096 + 10, &after, record, &log),
+		0);
 	assert_int_equal(log.nr, 1);
 	assert_ptr_equal(log.seen[0], &nodes[5000]);
 	free(nodes);
