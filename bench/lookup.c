@@ -6,7 +6,7 @@
  * reservations, all added in one transaction, and an address space on it).
  * The view's ranges then feed three implementations that answer the same
  * question, "which range holds this address":
- *   index    the library's ms__dispatch_lookup() (src/internal.h);
+ *   index    the library's ms__dispatch_lookup() (src/flatview.h);
  *   bsearch  a plain binary search over a sorted {start, last} array;
  *   radix    the QEMU-style page table of radix.c.
  * Before any timing, all three must agree on every address of the run (the

@@ -391,7 +391,7 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 	bool readonly = r->flags & MS__RANGE_READONLY;
 
 	if (mr->kind == MS_REGION_IOMMU) {
-		/* No class (ms_region_new_iommu()): nothing answers behind it. */
+		/* No class (ms_iommu_new() without ops): nothing answers behind it. */
 		return a->loader ? MS_RESULT_OK : fail(a, pos, n, MS_RESULT_DECODE_ERROR);
 	}
 	if (a->loader) {

@@ -23,7 +23,7 @@
  * refuse it with -ELOOP (nothing changes); it is removed again at once.
  *
  * Any call may also run with allocation-failure injection
- * (ms_ctx_fail_alloc_after): a call that fails with -ENOMEM must change
+ * (ms_ctx_test_control(MS_TEST_FAIL_ALLOC_AFTER)): a call that fails with -ENOMEM must change
  * nothing, except that a failed outermost commit keeps the tree's changes
  * unpublished (no view changes, no listener runs) for the next commit.
  *
