@@ -122,6 +122,17 @@ static inline ms_region *new_alias(ms_ctx *ctx, const char *name, ms_region *tar
 	return r;
 }
 
+/* RAM of @size placed at @addr in @root; the container keeps the only reference. */
+static inline ms_region *place_ram(ms_ctx *ctx, ms_region *root, const char *name, uint64_t addr,
+				   uint64_t size)
+{
+	ms_region *r = new_ram(ctx, name, size);
+
+	assert_int_equal(ms_region_add_subregion(root, addr, r), 0);
+	ms_region_unref(r);
+	return r;
+}
+
 static inline ms_as *new_as(ms_ctx *ctx, ms_region *root, const char *name)
 {
 	ms_as *as = NULL;

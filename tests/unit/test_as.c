@@ -325,15 +325,6 @@ static void probe_del(const ms_section *s, void *opaque)
 	((as_free_probe *)opaque)->dels++;
 }
 
-/* RAM of @size at @addr in @root; the container keeps the only reference. */
-static void place_ram(ms_ctx *ctx, ms_region *root, const char *name, uint64_t addr, uint64_t size)
-{
-	ms_region *r = new_ram(ctx, name, size);
-
-	assert_int_equal(ms_region_add_subregion(root, addr, r), 0);
-	ms_region_unref(r);
-}
-
 static const ms_listener_ops probe_ops = {
 	.version = MS_LISTENER_OPS_VERSION,
 	.region_add = probe_add,

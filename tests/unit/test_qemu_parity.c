@@ -22,17 +22,6 @@
 #include "test_iommu_support.h"
 #include "test_iommu_fixture.h"
 
-/* RAM of @size at @addr in @root; the container keeps the only reference. */
-static ms_region *place_ram(ms_ctx *ctx, ms_region *root, const char *name, uint64_t addr,
-			    uint64_t size)
-{
-	ms_region *r = new_ram(ctx, name, size);
-
-	assert_int_equal(ms_region_add_subregion(root, addr, r), 0);
-	ms_region_unref(r);
-	return r;
-}
-
 /*
  * With a limit of 2 ranges and a view of 2, adding a third range used to
  * commit: only the re-rendered window was checked. A fresh render of the
