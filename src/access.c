@@ -640,6 +640,17 @@ ms_result ms_as_stq_be(ms_as *as, uint64_t addr, ms_attrs attrs, uint64_t val)
  * read and write their memory (RAM devices with an exact-width access;
  * writes to ROM are ignored). @bytes hold the access in memory order.
  */
+/* A region whose accesses go to callbacks (ms_region_dispatch_*()). */
+static bool is_device(const ms_region *mr)
+{
+	return (mr->kind == MS_REGION_IO && mr->ops) || mr->kind == MS_REGION_ROM_DEVICE;
+}
+
+static bool scalar_size(unsigned size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
 static ms_result region_dispatch(ms_region *mr, uint64_t offset, uint8_t *bytes, unsigned size,
 				 ms_attrs attrs, bool is_write)
 {
@@ -648,11 +659,9 @@ static ms_result region_dispatch(ms_region *mr, uint64_t offset, uint8_t *bytes,
 
 	a.dst = bytes;
 	a.src = bytes;
-	if (!mr || (size != 1 && size != 2 && size != 4 && size != 8))
-		return fail(&a, 0, size ? size : 1, MS_RESULT_ACCESS_ERROR);
 	if ((ms__u128)offset + size > mr->size)
 		return fail(&a, 0, size, MS_RESULT_DECODE_ERROR);
-	if ((mr->kind == MS_REGION_IO && mr->ops) || mr->kind == MS_REGION_ROM_DEVICE)
+	if (is_device(mr))
 		return dispatch(&a, mr, offset, 0, size);
 	if (!ms__region_kind_is_ram(mr->kind))
 		return fail(&a, 0, size, MS_RESULT_DECODE_ERROR); /* reservation, container, ... */
@@ -667,9 +676,7 @@ static ms_result region_dispatch(ms_region *mr, uint64_t offset, uint8_t *bytes,
 /* The byte order of a value of @mr: its device's, else the host's. */
 static bool value_big_endian(const ms_region *mr)
 {
-	return mr && mr->ops && (mr->kind == MS_REGION_IO || mr->kind == MS_REGION_ROM_DEVICE)
-		       ? device_big_endian(mr->ops)
-		       : MS__HOST_BIG_ENDIAN;
+	return is_device(mr) && mr->ops ? device_big_endian(mr->ops) : MS__HOST_BIG_ENDIAN;
 }
 
 ms_result ms_region_dispatch_read(ms_region *mr, uint64_t offset, uint64_t *data, unsigned size,
@@ -681,19 +688,21 @@ ms_result ms_region_dispatch_read(ms_region *mr, uint64_t offset, uint64_t *data
 	if (!data)
 		return MS_RESULT_ACCESS_ERROR;
 	*data = 0;
+	if (!mr || !scalar_size(size))
+		return MS_RESULT_ACCESS_ERROR;
 	result = region_dispatch(mr, offset, bytes, size, attrs, false);
-	if (size == 1 || size == 2 || size == 4 || size == 8)
-		*data = ms__bytes_to_value(bytes, size, value_big_endian(mr));
+	*data = ms__bytes_to_value(bytes, size, value_big_endian(mr));
 	return result;
 }
 
 ms_result ms_region_dispatch_write(ms_region *mr, uint64_t offset, uint64_t data, unsigned size,
 				   ms_attrs attrs)
 {
-	uint8_t bytes[8] = {0};
+	uint8_t bytes[8];
 
-	if (size == 1 || size == 2 || size == 4 || size == 8)
-		ms__value_to_bytes(bytes, size, data, value_big_endian(mr));
+	if (!mr || !scalar_size(size))
+		return MS_RESULT_ACCESS_ERROR;
+	ms__value_to_bytes(bytes, size, data, value_big_endian(mr));
 	return region_dispatch(mr, offset, bytes, size, attrs, true);
 }
 

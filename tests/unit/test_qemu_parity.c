@@ -480,6 +480,10 @@ static void test_region_dispatch_reaches_one_region_by_its_rules(void **state)
 			 MS_RESULT_DECODE_ERROR);
 	assert_int_equal(ms_region_dispatch_read(ram, 0, &v, 3, MS_ATTRS_UNSPECIFIED),
 			 MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_region_dispatch_read(ram, 0, &v, 100, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_ACCESS_ERROR); /* once overflowed the 8-byte scratch */
+	assert_int_equal(ms_region_dispatch_write(ram, 0, 0, 16, MS_ATTRS_UNSPECIFIED),
+			 MS_RESULT_ACCESS_ERROR);
 	assert_int_equal(ms_region_dispatch_read(ram, 0, NULL, 4, MS_ATTRS_UNSPECIFIED),
 			 MS_RESULT_ACCESS_ERROR);
 	assert_int_equal(ms_region_dispatch_write(NULL, 0, 0, 4, MS_ATTRS_UNSPECIFIED),
