@@ -536,8 +536,12 @@ int ms_region_find(ms_section *out, ms_region *mr, uint64_t addr, uint64_t len)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	ms__ctx_lock(mr->ctx);
-	for (top = mr; top->container; top = top->container)
+	/* Every region on the way up, the top one too, renders at its address. */
+	for (top = mr;; top = top->container) {
 		abs += top->addr;
+		if (!top->container)
+			break;
+	}
 	end = abs + len - 1;
 	rc = abs >= MS__2_64 ? -ENOENT : 0;
 	if (rc == 0)

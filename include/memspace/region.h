@@ -362,7 +362,8 @@ MS_API uint64_t ms_region_alias_offset(const ms_region *r);
  * The answer is seen from the top of the tree @mr is in (its container's
  * container, and so on), as QEMU sees it from the root: a higher-priority
  * sibling that overlaps @mr answers instead of @mr. @out->start and
- * @out->last are addresses of that top region; @out->offset_in_region is
+ * @out->last are addresses as that top region renders them (shifted by its
+ * own address, as an address space's root is); @out->offset_in_region is
  * the offset of @out->start in @out->region. Only that window is rendered.
  * Return: 0; -ENOENT when nothing answers at @addr (a hole); -EINVAL for a
  * NULL argument or @len 0; -ENOMEM, -ELOOP, -E2BIG from rendering.

@@ -280,6 +280,12 @@ static void test_region_find_answers_from_the_top_of_the_tree(void **state)
 	assert_ptr_equal(sec.region, over);
 	assert_int_equal(sec.offset_in_region, 0);
 	ms_region_unref(sec.region);
+	/* The top region's own address shifts what it renders, as for a root. */
+	assert_int_equal(ms_region_set_address(sys, 0x100000), 0);
+	assert_int_equal(ms_region_find(&sec, pci, 0x1400, 4), 0);
+	assert_ptr_equal(sec.region, bar);
+	assert_int_equal(sec.start, 0x141400);
+	ms_region_unref(sec.region);
 	/* Holes, bad arguments. */
 	assert_int_equal(ms_region_find(&sec, pci, 0x8000, 1), -ENOENT);
 	assert_null(sec.region);
