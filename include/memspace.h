@@ -11,6 +11,8 @@
 #include "memspace/ctx.h"
 #include "memspace/transaction.h"
 #include "memspace/region.h"
+#include "memspace/backend.h"
+#include "memspace/dirty.h"
 #include "memspace/flatview.h"
 #include "memspace/as.h"
 #include "memspace/listener.h"
@@ -19,5 +21,6 @@
 #include "memspace/iommu.h"
 #include "memspace/cache.h"
 #include "memspace/mtree.h"
+#include "memspace/migrate.h"
 
 #endif /* MEMSPACE_H */

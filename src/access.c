@@ -270,14 +270,26 @@ static ms_result device_access(const access_req *a, const ms_region *mr, uint64_
 
 /* ---- host memory ---------------------------------------------------------- */
 
-static void ram_copy(const access_req *a, uint8_t *mem, uint64_t pos, uint64_t n)
+/*
+ * Bytes [pos, pos + n) of @a to or from @mr's memory at @offset. A write
+ * marks its pages dirty for the clients logging @mr, after the bytes are in
+ * place; memory the backend mapped read-only is never written.
+ */
+static void ram_copy(const access_req *a, const ms_region *mr, uint64_t offset, uint64_t pos,
+		     uint64_t n)
 {
+	uint8_t *mem = (uint8_t *)mr->ram + offset;
+
 	if (a->probe)
 		return;
-	if (a->is_write)
-		source_copy(a, mem, pos, (size_t)n);
-	else
+	if (!a->is_write) {
 		memcpy(a->dst + pos, mem, (size_t)n);
+		return;
+	}
+	if (mr->rb->readonly)
+		return;
+	source_copy(a, mem, pos, (size_t)n);
+	ms__ramblock_written(mr->rb, offset, n);
 }
 
 /* The widest of 8, 4, 2, 1 bytes that is aligned at @p and fits in @n. */
@@ -355,21 +367,23 @@ bool ms__access_is_direct(const ms__range *r, bool is_write)
 /* ---- pieces ------------------------------------------------------------------- */
 
 /* ms_as_write_rom(): host memory only, whatever the readonly flags say. */
-static void load_range(const access_req *a, const ms__range *r, uint8_t *mem, uint64_t pos,
+static void load_range(const access_req *a, const ms__range *r, uint64_t offset, uint64_t pos,
 		       uint64_t n)
 {
+	uint8_t *mem = (uint8_t *)r->region->ram + offset;
+
 	switch (r->region->kind) {
 	case MS_REGION_RAM:
 	case MS_REGION_ROM:
 	case MS_REGION_RAM_PTR:
-		ram_copy(a, mem, pos, n);
+		ram_copy(a, r->region, offset, pos, n);
 		break;
 	case MS_REGION_RAM_DEVICE:
 		ram_device_copy(a, mem, pos, n);
 		break;
 	case MS_REGION_ROM_DEVICE:
 		if (r->flags & MS__RANGE_ROMD)
-			ram_copy(a, mem, pos, n);
+			ram_copy(a, r->region, offset, pos, n);
 		break;
 	default:
 		break; /* devices, ROM devices outside romd mode, reservations: skipped */
@@ -387,21 +401,25 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 {
 	const ms_region *mr = r->region;
 	uint64_t offset = r->offset_in_region + (addr - r->start);
-	uint8_t *mem = mr->ram ? (uint8_t *)mr->ram + offset : NULL;
+	uint8_t *mem = (uint8_t *)mr->ram + offset;
 	bool readonly = r->flags & MS__RANGE_READONLY;
 
 	if (mr->kind == MS_REGION_IOMMU) {
 		/* No class (ms_iommu_new() without ops): nothing answers behind it. */
 		return a->loader ? MS_RESULT_OK : fail(a, pos, n, MS_RESULT_DECODE_ERROR);
 	}
+	if (mr->rb && !mr->ram) {
+		/* Layout only (MS_RAM_NONE): there is no memory to reach. */
+		return a->loader ? MS_RESULT_OK : fail(a, pos, n, MS_RESULT_ACCESS_ERROR);
+	}
 	if (a->loader) {
-		load_range(a, r, mem, pos, n);
+		load_range(a, r, offset, pos, n);
 		return MS_RESULT_OK;
 	}
 	if (a->attrs.memory && !ms__region_kind_is_ram(mr->kind))
 		return fail(a, pos, n, MS_RESULT_ACCESS_ERROR);
 	if (ms__access_is_direct(r, a->is_write)) {
-		ram_copy(a, mem, pos, n);
+		ram_copy(a, r->region, offset, pos, n);
 		return MS_RESULT_OK;
 	}
 	switch (mr->kind) {
@@ -410,7 +428,7 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 	case MS_REGION_RAM_PTR:
 		/* A write to readonly RAM: ignored, except by a debugger. */
 		if (a->attrs.debug)
-			ram_copy(a, mem, pos, n);
+			ram_copy(a, r->region, offset, pos, n);
 		return MS_RESULT_OK;
 	case MS_REGION_RAM_DEVICE:
 		if (!a->is_write || !readonly || a->attrs.debug)
@@ -418,7 +436,7 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 		return MS_RESULT_OK;
 	case MS_REGION_ROM_DEVICE:
 		if (a->is_write && a->attrs.debug && (r->flags & MS__RANGE_ROMD)) {
-			ram_copy(a, mem, pos, n);
+			ram_copy(a, r->region, offset, pos, n);
 			return MS_RESULT_OK;
 		}
 		return device_access(a, mr, offset, pos, n);
@@ -665,11 +683,13 @@ static ms_result region_dispatch(ms_region *mr, uint64_t offset, uint8_t *bytes,
 		return dispatch(&a, mr, offset, 0, size);
 	if (!ms__region_kind_is_ram(mr->kind))
 		return fail(&a, 0, size, MS_RESULT_DECODE_ERROR); /* reservation, container, ... */
+	if (!mr->ram)
+		return fail(&a, 0, size, MS_RESULT_ACCESS_ERROR); /* layout only */
 	mem = (uint8_t *)mr->ram + offset;
 	if (mr->kind == MS_REGION_RAM_DEVICE)
 		ram_device_copy(&a, mem, 0, size);
 	else if (!is_write || !mr->readonly)
-		ram_copy(&a, mem, 0, size);
+		ram_copy(&a, mr, offset, 0, size);
 	return MS_RESULT_OK;
 }
 

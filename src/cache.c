@@ -74,8 +74,10 @@ static void translate(ms__cache_priv *c)
 		const ms__range *r = res.range;
 		bool readable = !res.translated || (res.perm & MS_IOMMU_RO);
 
-		c->direct_read = readable && ms__access_is_direct(r, false);
-		c->direct_write = c->is_write && ms__access_is_direct(r, true);
+		bool memory = r->region->ram != NULL; /* not layout-only RAM */
+
+		c->direct_read = memory && readable && ms__access_is_direct(r, false);
+		c->direct_write = memory && c->is_write && ms__access_is_direct(r, true);
 		if (c->direct_read || c->direct_write) {
 			c->region = r->region;
 			c->region_offset = r->offset_in_region + (res.addr - r->start);

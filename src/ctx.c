@@ -127,6 +127,7 @@ int ms_ctx_new(ms_ctx **out)
 		return -rc;
 	}
 	ctx->touch_epoch = 1;
+	ctx->dirty_page_shift = 12;
 	*out = ctx;
 	return 0;
 }

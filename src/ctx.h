@@ -48,6 +48,8 @@ struct ms_ctx {
 
 	/* region.c */
 	ms_region *regions; /* [lock] all live regions (doubly linked) */
+	unsigned dirty_page_shift; /* [lock] of new RAM blocks' dirty bitmaps */
+	bool made_ramblock;        /* [lock] a RAM block was created: the shift is fixed */
 
 	/* as.c */
 	ms_as **as; /* [lock] address spaces in creation order */

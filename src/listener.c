@@ -167,8 +167,14 @@ void ms__listener_diff(ms_as *as, const ms_flatview *old_view, const ms_flatview
 	diff_pass(as, old_view, new_view, true, skip_shared);
 }
 
-/* Replay @view to the single listener @l (registration or unregistration). */
-static void replay(ms_listener *l, const ms_flatview *view, bool adding)
+static int global_start_one(ms_listener *l);
+
+/*
+ * Replay @view to the single listener @l (registration or unregistration).
+ * Return: 0, or the error of a listener that refused global logging (then
+ * begin and commit were its only other callbacks).
+ */
+static int replay(ms_listener *l, const ms_flatview *view, bool adding)
 {
 	const ms_listener_ops *ops = l->ops;
 	ms__fvpos pos = {0, 0};
@@ -176,8 +182,15 @@ static void replay(ms_listener *l, const ms_flatview *view, bool adding)
 
 	if (ops->begin)
 		ops->begin(l->opaque);
-	if (adding && l->ctx->global_dirty_log && ops->log_global_start)
-		ops->log_global_start(l->opaque);
+	if (adding && l->ctx->global_dirty_log) {
+		int rc = global_start_one(l);
+
+		if (rc < 0) {
+			if (ops->commit)
+				ops->commit(l->opaque);
+			return rc;
+		}
+	}
 	while ((r = ms__flatview_next(view, &pos))) {
 		ms_section s;
 
@@ -197,24 +210,32 @@ static void replay(ms_listener *l, const ms_flatview *view, bool adding)
 	}
 	if (ops->commit)
 		ops->commit(l->opaque);
+	return 0;
+}
+
+/* Take @l out of the context's sorted array (lock held). */
+static void unlink_listener(ms_listener *l)
+{
+	ms_ctx *ctx = l->ctx;
+
+	for (size_t i = 0; i < ctx->nr_listeners; i++) {
+		if (ctx->listeners[i] == l) {
+			memmove(&ctx->listeners[i], &ctx->listeners[i + 1],
+				(ctx->nr_listeners - i - 1) * sizeof(*ctx->listeners));
+			ctx->nr_listeners--;
+			return;
+		}
+	}
 }
 
 /* Replay the removal of everything to @l, then forget and free it. Lock held. */
 static void unregister(ms_listener *l)
 {
 	ms_ctx *ctx = l->ctx;
-	size_t i;
 
 	ctx->in_listener = true;
-	replay(l, l->as->view, false);
-	for (i = 0; i < ctx->nr_listeners; i++) {
-		if (ctx->listeners[i] == l) {
-			memmove(&ctx->listeners[i], &ctx->listeners[i + 1],
-				(ctx->nr_listeners - i - 1) * sizeof(*ctx->listeners));
-			ctx->nr_listeners--;
-			break;
-		}
-	}
+	(void)replay(l, l->as->view, false);
+	unlink_listener(l);
 	free(l);
 }
 
@@ -276,7 +297,7 @@ int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *op
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (!as || !ops || ops->version != MS_LISTENER_OPS_VERSION)
+	if (!as || !ops || ops->version < 1 || ops->version > MS_LISTENER_OPS_VERSION)
 		return -EINVAL;
 	ctx = as->ctx;
 	rc = lock_for_callbacks(ctx);
@@ -307,9 +328,15 @@ int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *op
 	ctx->nr_listeners++;
 
 	ctx->in_listener = true;
-	replay(l, as->view, true);
-	/* A callback may have freed @as, and with it this registration. */
-	rc = as->free_pending ? -ENOENT : 0;
+	rc = replay(l, as->view, true);
+	if (rc < 0) {
+		/* It refused global dirty logging: no registration. */
+		unlink_listener(l);
+		free(l);
+	} else if (as->free_pending) {
+		/* A callback freed @as, and with it this registration. */
+		rc = -ENOENT;
+	}
 	*out = rc ? NULL : l;
 	callbacks_end(ctx);
 	ms__ctx_unlock(ctx);
@@ -333,6 +360,68 @@ int ms_listener_unregister(ms_listener *l)
 	return 0;
 }
 
+/* Version 2 fields of @ops, or NULL for a version 1 table. */
+static int (*try_start_of(const ms_listener_ops *ops))(void *)
+{
+	return ops->version >= 2 ? ops->log_global_try_start : NULL;
+}
+
+/*
+ * Start global logging at @l; with try_start, the listener may refuse.
+ * Return: 0 or the listener's negative errno.
+ */
+static int global_start_one(ms_listener *l)
+{
+	int (*try_start)(void *) = try_start_of(l->ops);
+	int rc;
+
+	if (try_start) {
+		rc = try_start(l->opaque);
+		return rc < 0 ? rc : 0;
+	}
+	if (l->ops->log_global_start)
+		l->ops->log_global_start(l->opaque);
+	return 0;
+}
+
+/* Every RAM block of @ctx logs MIGRATION or not, as ctx->global_dirty_log says. */
+static int update_blocks(ms_ctx *ctx)
+{
+	for (ms_region *r = ctx->regions; r; r = r->next) {
+		int rc = ms__region_update_log(r);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int global_start(ms_ctx *ctx)
+{
+	size_t started;
+	int rc;
+
+	ctx->global_dirty_log = true;
+	rc = update_blocks(ctx);
+	for (started = 0; rc == 0 && started < ctx->nr_listeners; started++) {
+		rc = global_start_one(ctx->listeners[started]);
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0)
+		return 0;
+	/* Roll back: stop the listeners that started, newest first. */
+	while (started-- > 0) {
+		ms_listener *l = ctx->listeners[started];
+
+		if (l->ops->log_global_stop)
+			l->ops->log_global_stop(l->opaque);
+	}
+	ctx->global_dirty_log = false;
+	(void)update_blocks(ctx); /* fewer clients: allocates nothing */
+	return rc;
+}
+
 static int set_global_dirty_log(ms_ctx *ctx, bool on)
 {
 	int rc;
@@ -343,18 +432,21 @@ static int set_global_dirty_log(ms_ctx *ctx, bool on)
 	if (rc < 0)
 		return rc;
 	if (ctx->global_dirty_log != on) {
-		ctx->global_dirty_log = on;
 		ctx->in_listener = true;
-		FOR_EACH_LISTENER(ctx, (ms_as *)NULL, on ? FORWARD : REVERSE, l, {
-			if (on && l->ops->log_global_start)
-				l->ops->log_global_start(l->opaque);
-			if (!on && l->ops->log_global_stop)
-				l->ops->log_global_stop(l->opaque);
-		});
+		if (on) {
+			rc = global_start(ctx);
+		} else {
+			ctx->global_dirty_log = false;
+			(void)update_blocks(ctx);
+			FOR_EACH_LISTENER(ctx, (ms_as *)NULL, REVERSE, l, {
+				if (l->ops->log_global_stop)
+					l->ops->log_global_stop(l->opaque);
+			});
+		}
 		callbacks_end(ctx);
 	}
 	ms__ctx_unlock(ctx);
-	return 0;
+	return rc;
 }
 
 int ms_ctx_dirty_log_global_start(ms_ctx *ctx)
@@ -389,6 +481,59 @@ int ms_as_log_sync(ms_as *as)
 	while ((r = ms__flatview_next(as->view, &pos)))
 		if (r->dirty_log_mask)
 			notify_range(as, EV_LOG_SYNC, r, 0, 0);
+	callbacks_end(ctx);
+	ms__ctx_unlock(ctx);
+	return 0;
+}
+
+/*
+ * log_clear to @as's listeners for every logged range of its view that
+ * shows [offset, last] of @mr, cropped to that part (lock held, in_listener).
+ */
+static void clear_in(ms_as *as, const ms_region *mr, uint64_t offset, uint64_t last)
+{
+	ms__fvpos pos = {0, 0};
+	const ms__range *r;
+
+	while ((r = ms__flatview_next(as->view, &pos))) {
+		uint64_t lo, hi;
+		ms_section s;
+
+		if (r->region != mr || !r->dirty_log_mask)
+			continue;
+		lo = r->offset_in_region > offset ? r->offset_in_region : offset;
+		hi = r->offset_in_region + (r->last - r->start);
+		if (hi > last)
+			hi = last;
+		if (lo > hi)
+			continue;
+		ms__flatview_section(&s, r);
+		s.as = as;
+		s.start = r->start + (lo - r->offset_in_region);
+		s.last = s.start + (hi - lo);
+		s.offset_in_region = lo;
+		s.size = hi - lo + 1;
+		FOR_EACH_LISTENER(as->ctx, as, FORWARD, l, {
+			if (l->ops->version >= 2 && l->ops->log_clear)
+				l->ops->log_clear(&s, l->opaque);
+		});
+	}
+}
+
+int ms_region_clear_dirty(ms_region *r, uint64_t offset, uint64_t size)
+{
+	ms_ctx *ctx;
+	int rc;
+
+	if (!r || !r->ram || size == 0 || offset >= r->size || size > r->size - offset)
+		return -EINVAL;
+	ctx = r->ctx;
+	rc = lock_for_callbacks(ctx);
+	if (rc < 0)
+		return rc;
+	ctx->in_listener = true;
+	for (size_t i = 0; i < ctx->nr_as; i++)
+		clear_in(ctx->as[i], r, offset, offset + size - 1);
 	callbacks_end(ctx);
 	ms__ctx_unlock(ctx);
 	return 0;

@@ -289,6 +289,8 @@ static int take_piece(const ms__piece *p, void *arg)
 		return 1; /* containers and aliases never render */
 	if (tw->attrs.memory && !ms__region_kind_is_ram(mr->kind))
 		return 1; /* access.c answers ACCESS_ERROR; nothing to map */
+	if (mr->rb && !mr->ram)
+		return 1; /* layout-only RAM: no memory to map */
 	t->len = p->len;
 	if (!ms__access_is_direct(r, tw->is_write)) {
 		/* QEMU's rule: a bounce buffer covers the one range (and IOMMU page). */
@@ -426,18 +428,13 @@ void *ms_as_map(ms_as *as, uint64_t addr, uint64_t *len, bool is_write, ms_attrs
 /* ---- unmap ----------------------------------------------------------------------- */
 
 /*
- * Dirty-tracking hook: [offset, offset + len) of @r's memory was written
- * through a direct mapping, behind the access path's back. memspace has no
- * dirty bitmaps yet (DESIGN.md §2, src/dirty.c); the dirty-tracking issue
- * fills this in (set the bits of every client in the region's dirty log
- * mask, as QEMU's unmap does). Until then such writes are recorded nowhere,
- * and this deliberately does nothing.
+ * [offset, offset + len) of @r's memory was written through a direct
+ * mapping or a cache, behind the access path's back: mark it dirty for the
+ * clients logging @r, as a write through the access path would.
  */
 void ms__map_mark_dirty(ms_region *r, uint64_t offset, uint64_t len)
 {
-	(void)r;
-	(void)offset;
-	(void)len;
+	ms__ramblock_written(r->rb, offset, len);
 }
 
 int ms_as_unmap(ms_as *as, void *buffer, uint64_t len, bool is_write, uint64_t access_len)

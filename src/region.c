@@ -115,19 +115,11 @@ static void region_publish(ms_region *r)
 	ms__ctx_unlock(ctx);
 }
 
-static void region_release_memory(ms_region *r)
-{
-	if (r->ram_mapped)
-		munmap(r->ram, r->ram_len);
-	r->ram = NULL;
-	r->ram_mapped = false;
-}
-
 static void region_free_fields(ms_region *r)
 {
 	if (r->iommu_destroy)
 		r->iommu_destroy(r);
-	region_release_memory(r);
+	ms__ramblock_free(r->rb);
 	free(r->subs);
 	free(r->sub_ext);
 	free(r->aliased_by);
@@ -136,49 +128,107 @@ static void region_free_fields(ms_region *r)
 	free(r);
 }
 
-/* Anonymous, zeroed, lazily committed memory for RAM-like regions. */
-static int region_map_memory(ms_region *r)
+uint8_t ms__region_log_mask(const ms_region *r, bool global)
 {
-	void *p;
+	uint8_t mask = r->dirty_log_mask;
 
-	if (r->size > (ms__u128)(SIZE_MAX / 2) || ms__ctx_inject_failure(r->ctx))
-		return -ENOMEM;
-	p = mmap(NULL, (size_t)r->size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -ENOMEM;
-	r->ram = p;
-	r->ram_len = (size_t)r->size;
-	r->ram_mapped = true;
-	return 0;
+	if (global)
+		mask |= 1u << MS_DIRTY_MIGRATION;
+	return r->rb && r->rb->host ? mask : 0;
 }
 
-static int new_memory_region(ms_region **out, ms_ctx *ctx, ms_region_kind kind,
-			     const char *name, uint64_t size, void *ptr,
-			     const ms_region_ops *ops, void *opaque)
+int ms__region_update_log(ms_region *r)
+{
+	uint8_t mask = ms__region_log_mask(r, r->ctx->global_dirty_log);
+	int rc;
+
+	if (!r->rb)
+		return 0;
+	rc = ms__bitmap_alloc(r->rb, r->ctx, mask);
+	if (rc == 0)
+		ms__bitmap_set_log_mask(r->rb, mask);
+	return rc;
+}
+
+int ms__region_new_memory(ms_region **out, ms_ctx *ctx, ms_region_kind kind,
+			  const ms_ram_opts *opts, const ms_region_ops *ops, void *opaque)
 {
 	ms_region *r;
 	int rc;
 
-	rc = region_alloc(out, ctx, kind, name, size);
+	rc = region_alloc(out, ctx, kind, opts->name, opts->size);
 	if (rc < 0)
 		return rc;
 	r = *out;
 	r->ops = ops;
 	r->opaque = opaque;
-	r->readonly = kind == MS_REGION_ROM;
+	r->readonly = kind == MS_REGION_ROM || (opts->flags & (MS_RAM_ROM | MS_RAM_READONLY));
 	r->romd = kind == MS_REGION_ROM_DEVICE;
-	if (ptr) {
-		r->ram = ptr;
-	} else {
-		rc = region_map_memory(r);
-		if (rc < 0) {
-			region_free_fields(r);
-			*out = NULL;
-			return rc;
+	rc = ms__ramblock_new(&r->rb, ctx, opts);
+	if (rc == 0) {
+		r->ram = r->rb->host;
+		/* One locked section: global logging cannot start in between. */
+		ms__ctx_lock(ctx);
+		ms__bitmap_init(r->rb, ctx->dirty_page_shift);
+		rc = ms__region_update_log(r);
+		if (rc == 0) {
+			ctx->made_ramblock = true;
+			region_publish(r); /* the lock is recursive */
 		}
+		ms__ctx_unlock(ctx);
 	}
-	region_publish(r);
+	if (rc < 0) {
+		region_free_fields(r);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* The options of the plain creators: anonymous memory, or @ptr. */
+static int new_memory_region(ms_region **out, ms_ctx *ctx, ms_region_kind kind,
+			     const char *name, uint64_t size, void *ptr,
+			     const ms_region_ops *ops, void *opaque)
+{
+	ms_ram_opts opts = {
+		.name = name,
+		.size = size,
+		.backend = ptr ? MS_RAM_PTR : MS_RAM_ANON,
+		.ptr = ptr,
+		.fd = -1,
+	};
+
+	if (!out)
+		return -EINVAL;
+	if (!ctx || !name) {
+		*out = NULL;
+		return -EINVAL;
+	}
+	return ms__region_new_memory(out, ctx, kind, &opts, ops, opaque);
+}
+
+int ms_region_new_ram_with(ms_region **out, ms_ctx *ctx, const ms_ram_opts *opts)
+{
+	ms_region_kind kind;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!ctx || !opts || !opts->name)
+		return -EINVAL;
+	if (opts->backend == MS_RAM_PTR)
+		kind = MS_REGION_RAM_PTR;
+	else
+		kind = opts->flags & MS_RAM_ROM ? MS_REGION_ROM : MS_REGION_RAM;
+	return ms__region_new_memory(out, ctx, kind, opts, NULL, NULL);
+}
+
+int ms_region_ram_info(const ms_region *r, ms_ram_info *info)
+{
+	if (!r || !info || !r->rb)
+		return -EINVAL;
+	ms__ramblock_info(r->rb, info);
+	info->size = (uint64_t)r->size;
+	info->resizeable = r->rb->resizeable;
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 #ifndef MEMSPACE_REGION_INT_H
 #define MEMSPACE_REGION_INT_H
 
-#include "ctx.h"
+#include "ramblock.h"
 
 struct ms__iommu;
 
@@ -57,9 +57,9 @@ struct ms_region {
 
 	const ms_region_ops *ops;
 	void *opaque;
-	void *ram;       /* host memory, or NULL */
-	bool ram_mapped; /* ram was mmap()ed by us (size ram_len) */
-	size_t ram_len;
+	void *ram; /* host memory, or NULL (== rb->host) */
+	/* The RAM block (ramblock.h) of every kind with memory; fixed at creation. */
+	struct ms__ramblock *rb;
 
 	/* txn.c: commit bookkeeping */
 	uint64_t mark;    /* [lock] epoch at which it was marked during commit */
@@ -95,6 +95,24 @@ static inline bool ms__region_kind_is_ram(ms_region_kind kind)
 
 /* Kinds backed by host memory (RAM, ROM, ROM device, RAM device, caller's pointer). */
 bool ms__region_kind_has_memory(ms_region_kind kind);
+
+/*
+ * Create a region of @kind (RAM, ROM, ROM device, RAM device or RAM at a
+ * pointer) whose memory the backend options @opts describe; @ops and
+ * @opaque for ROM devices. Return: 0 or ms_region_new_ram_with()'s errors.
+ */
+int ms__region_new_memory(ms_region **out, ms_ctx *ctx, ms_region_kind kind,
+			  const ms_ram_opts *opts, const ms_region_ops *ops, void *opaque);
+
+/*
+ * Bring @r's RAM block's logging clients up to date: the region's own
+ * dirty_log_mask plus MIGRATION while global logging is on (lock held).
+ * Return: 0, or -ENOMEM when a bitmap could not be allocated (the clients
+ * then stay as they were). A region without a block: 0.
+ */
+int ms__region_update_log(ms_region *r);
+/* The mask ms__region_update_log() would give @r's block, for @global. */
+uint8_t ms__region_log_mask(const ms_region *r, bool global);
 
 /* Printed kind: "ram", "rom", "romd", "ramd" or "i/o" (QEMU's rule). */
 const char *ms__region_type_name(const ms_region *r);

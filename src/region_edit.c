@@ -294,6 +294,8 @@ static void prop_set(ms_region *r, prop which, ms__u128 value)
 		break;
 	case PROP_DIRTY_LOG_MASK:
 		r->dirty_log_mask = (uint8_t)value;
+		/* The bitmaps were allocated before (ms_region_set_dirty_log()). */
+		(void)ms__region_update_log(r);
 		break;
 	}
 }
@@ -353,7 +355,9 @@ int ms_region_set_enabled(ms_region *r, bool enabled)
 
 int ms_region_set_readonly(ms_region *r, bool readonly)
 {
-	return r ? set_prop(r, PROP_READONLY, readonly) : -EINVAL;
+	if (!r || (!readonly && r->rb && r->rb->readonly))
+		return -EINVAL; /* memory mapped read-only stays read-only */
+	return set_prop(r, PROP_READONLY, readonly);
 }
 
 int ms_region_set_nonvolatile(ms_region *r, bool nonvolatile)
@@ -383,12 +387,51 @@ int ms_region_set_romd(ms_region *r, bool romd)
 int ms_region_set_dirty_log(ms_region *r, unsigned client, bool enable)
 {
 	uint8_t mask;
+	int rc;
 
 	if (!r || client > 7 || !ms__region_kind_has_memory(r->kind))
 		return -EINVAL;
 	mask = enable ? (uint8_t)(r->dirty_log_mask | (1u << client))
 		      : (uint8_t)(r->dirty_log_mask & ~(1u << client));
+	if (r->rb && r->rb->host) {
+		/* Allocate the client's bitmap now, so the change cannot fail later. */
+		ms__ctx_lock(r->ctx);
+		rc = ms__bitmap_alloc(r->rb, r->ctx,
+				      mask | ms__region_log_mask(r, r->ctx->global_dirty_log));
+		ms__ctx_unlock(r->ctx);
+		if (rc < 0)
+			return rc;
+	}
 	return set_prop(r, PROP_DIRTY_LOG_MASK, mask);
+}
+
+int ms_region_ram_resize(ms_region *r, uint64_t new_size)
+{
+	ms__ramblock *rb;
+	uint64_t old_size;
+	int rc;
+
+	if (!r || !r->rb || !r->rb->resizeable || new_size == 0 || new_size > r->rb->max_size)
+		return -EINVAL;
+	rb = r->rb;
+	ms__ctx_lock(r->ctx);
+	old_size = (uint64_t)r->size;
+	if (r->ctx->depth > 0)
+		rc = -EBUSY; /* the callback would run before the change is seen */
+	else if (new_size == old_size)
+		rc = 1;
+	else
+		rc = set_prop(r, PROP_SIZE, new_size);
+	if (rc == 0) {
+		if (new_size < old_size)
+			ms__ramblock_discard(rb, new_size, old_size - new_size);
+		/* The used range changed meaning: every client sees all of it. */
+		ms__bitmap_mark(rb, 0xff, 0, new_size);
+	}
+	ms__ctx_unlock(r->ctx);
+	if (rc == 0 && rb->resized)
+		rb->resized(r, old_size, new_size, rb->opaque);
+	return rc < 0 ? rc : 0;
 }
 
 int ms_region_set_owner(ms_region *r, const char *owner)

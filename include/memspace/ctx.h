@@ -114,10 +114,15 @@ MS_API int ms_ctx_set_max_access_depth(ms_ctx *ctx, unsigned depth);
 
 /**
  * ms_ctx_dirty_log_global_start / _stop - turn global dirty logging on or
- * off: log_global_start on every listener (ascending priority) or
- * log_global_stop (descending). Starting when started, or stopping when
- * stopped, calls nothing.
- * Return: 0, -EINVAL when @ctx is NULL, or -EBUSY from a listener callback.
+ * off: log_global_start (or log_global_try_start) on every listener
+ * (ascending priority) or log_global_stop (descending). While it is on,
+ * the MIGRATION client logs every RAM block (dirty.h). Starting when
+ * started, or stopping when stopped, calls nothing. When a listener
+ * refuses the start, the listeners that had started are stopped again
+ * (descending) and logging stays off.
+ * Return: 0, -EINVAL when @ctx is NULL, -EBUSY from a listener callback,
+ * -ENOMEM when a bitmap could not be allocated, or the refusing listener's
+ * error (nothing changed).
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_ctx_dirty_log_global_start(ms_ctx *ctx);

@@ -25,7 +25,8 @@
  * order (reversed for del-type).
  *
  * Callbacks run with the topology lock held, in the committing thread. They
- * must not change the topology (such calls fail with -EBUSY) and cannot fail.
+ * must not change the topology (such calls fail with -EBUSY) and cannot
+ * fail, except log_global_try_start (version 2), which may refuse.
  * Each section names the address space it belongs to (@section->as).
  *
  * SPDX-License-Identifier: MIT
@@ -51,8 +52,23 @@ typedef struct ms_listener ms_listener;
  *
  * Sections are borrowed for the duration of the callback; take a reference
  * on section->region to keep it longer.
+ *
+ * Version 2 adds:
+ * @log_global_try_start: global dirty logging starts, and this listener may
+ *     refuse it (return a negative errno, 0 to accept). Used instead of
+ *     @log_global_start when set. When one listener refuses,
+ *     ms_ctx_dirty_log_global_start() rolls back: log_global_stop on the
+ *     listeners that had started (in reverse), logging stays off and the
+ *     refusal is returned. At registration while global logging is on, a
+ *     refusal fails the registration (begin and commit were called).
+ * @log_clear: ms_region_clear_dirty() asks the listener to clear its own
+ *     dirty state of @section (the part of a logged range the call covers),
+ *     as a hypervisor that tracks dirty pages itself must (QEMU's
+ *     log_clear).
+ * Tables of version 1 are still accepted; their version 2 fields are never
+ * read.
  */
-#define MS_LISTENER_OPS_VERSION 1u
+#define MS_LISTENER_OPS_VERSION 2u
 
 typedef struct ms_listener_ops {
 	unsigned int version;
@@ -69,6 +85,9 @@ typedef struct ms_listener_ops {
 	void (*log_global_start)(void *opaque);
 	void (*log_global_stop)(void *opaque);
 	int priority;
+	/* version 2 */
+	int (*log_global_try_start)(void *opaque);
+	void (*log_clear)(const ms_section *section, void *opaque);
 } ms_listener_ops;
 
 /**

@@ -23,8 +23,8 @@
  * removed from the tree and its last other reference dropped meanwhile; the
  * memory is freed at the unmap. (QEMU has the same rule: unmap before the
  * region goes away, and until then it is kept alive.) What a device writes
- * through a direct pointer is not an access: no device callback, no listener
- * and, today, no dirty bitmap sees it (memspace has no dirty tracking yet).
+ * through a direct pointer is not an access: no device callback or listener
+ * sees it, and dirty bitmaps only see it at the unmap (@access_len).
  *
  * Concurrency: every call here may run on any thread at the same time as
  * any other call on the same or another address space, including from device
@@ -127,9 +127,9 @@ MS_API void *ms_as_map(ms_as *as, uint64_t addr, uint64_t *len, bool is_write, m
  * budget is available.
  *
  * Direct mapping: a write mapping marks [offset, offset + @access_len) of the
- * region dirty. Dirty bitmaps do not exist yet, so this records nothing
- * today; the dirty-tracking work fills it in. Then the region reference the
- * mapping held is dropped, which may free the region.
+ * region dirty for the clients logging it (dirty.h), as QEMU's unmap does.
+ * Then the region reference the mapping held is dropped, which may free the
+ * region.
  *
  * Unlike QEMU, which asserts, an unknown mapping is refused: the pair
  * (@buffer, @len) must be a live mapping of @as made with the same

@@ -18,6 +18,7 @@ import sys
 # Bottom to top. Files of one layer may use each other.
 LAYERS = [
     ("ctx", ["base.h", "ctx.h", "ctx.c"]),
+    ("ramblock", ["ramblock.h", "ramblock.c", "bitmap.c"]),
     ("region", ["region.h", "region.c"]),
     ("render", ["render.h", "render.c"]),
     ("flatview", ["flatview.h", "flatview_int.h", "dispatch.c", "flatview.c"]),
@@ -25,6 +26,7 @@ LAYERS = [
     ("listener", ["listener.h", "listener.c"]),
     ("txn", ["txn.h", "txn.c"]),
     ("region_edit", ["region_edit.c"]),
+    ("dirty", ["dirty.c"]),
     ("interval", ["interval.h", "interval.c"]),
     ("chain", ["chain.h", "chain.c"]),
     ("iommu", ["iommu.h", "iommu.c"]),
