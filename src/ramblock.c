@@ -57,8 +57,9 @@ static int check_opts(const ms_ram_opts *o)
 		return -EINVAL;
 	if (o->align && !is_pow2(o->align))
 		return -EINVAL;
-	if (max > (uint64_t)(SIZE_MAX / 2) - o->align)
-		return -ENOMEM;
+	if (o->backend != MS_RAM_NONE && o->backend != MS_RAM_PTR &&
+	    max > (uint64_t)(SIZE_MAX / 2) - o->align)
+		return -ENOMEM; /* more than this host can map */
 	switch (o->backend) {
 	case MS_RAM_ANON:
 		return o->flags & MS_RAM_SHARED ? -EINVAL : 0;
