@@ -13,7 +13,7 @@
  * lines, and MS_VERSION_STRING is derived from them.
  */
 #define MS_VERSION_MAJOR 0
-#define MS_VERSION_MINOR 2
+#define MS_VERSION_MINOR 3
 #define MS_VERSION_PATCH 0
 #define MS__VERSION_STR(x) #x
 #define MS__VERSION_XSTR(x) MS__VERSION_STR(x)
