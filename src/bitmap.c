@@ -74,10 +74,17 @@ static void bits_update(uint64_t *bm, uint64_t first, uint64_t last, bool clear)
 	for (; w <= lw; w++) {
 		uint64_t m = word_mask(w, first, last);
 
+		/*
+		 * Setting is always a read-modify-write, even when the bits look
+		 * set already: its release order is what puts the written bytes
+		 * before the bit for a snapshot's exchange (acquire). Skipping it
+		 * would let a snapshot clear the bit and copy the page before
+		 * those bytes are visible, and the write would be lost.
+		 */
 		if (clear) {
 			if (__atomic_load_n(&bm[w], __ATOMIC_RELAXED) & m)
 				__atomic_fetch_and(&bm[w], ~m, __ATOMIC_ACQ_REL);
-		} else if ((__atomic_load_n(&bm[w], __ATOMIC_RELAXED) & m) != m) {
+		} else {
 			__atomic_fetch_or(&bm[w], m, __ATOMIC_RELEASE);
 		}
 	}
@@ -92,8 +99,6 @@ void ms__bitmap_mark(ms__ramblock *rb, uint8_t mask, uint64_t offset, uint64_t l
 		return;
 	if (last >= rb->nr_pages)
 		last = rb->nr_pages - 1;
-	/* The bytes are in memory before any bit says so. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 	for (unsigned c = 0; c < MS_DIRTY_CLIENTS; c++) {
 		uint64_t *bm;
 
