@@ -205,27 +205,40 @@ typedef struct ms_ram_share {
  * @sock: a connected AF_UNIX socket (stream or seqpacket).
  * @r: a region whose backend is shared (memfd, or a shared file or fd).
  *
- * One message: a fixed little-endian header (magic, version, offset, size,
- * page size, flags, name) with the fd attached (SCM_RIGHTS). The receiver
- * maps the same pages: writes on either side are seen by the other.
- * Return: 0; -EINVAL for a bad argument; -ENOTSUP for a region whose memory
- * is not shared (anonymous, private file, pointer, layout only); a negative
- * errno from sendmsg() (-EPIPE, ...).
- * Context: any thread.
+ * One message of 96 bytes: a fixed little-endian header (magic, version,
+ * flags (readonly), offset, size, page size, name cut to 63 bytes) with the
+ * fd attached (SCM_RIGHTS); docs/sharing.md has the table. The size is the
+ * region's size now (the used length of resizeable RAM). The receiver maps
+ * the same pages: writes on either side are seen by the other. Sent with
+ * MSG_NOSIGNAL: a closed peer is -EPIPE, never SIGPIPE. @r keeps its fd;
+ * the receiver gets its own.
+ * Return: 0; -EINVAL for a negative @sock, a NULL @r or a region without
+ * memory of its own (container, alias, I/O, IOMMU); -ENOTSUP for a region
+ * whose memory is not shared (anonymous, private file, pointer, layout
+ * only); a negative errno from sendmsg() (-EPIPE, -ENOTSOCK, ...); -EIO
+ * when a stream socket took only part of the header.
+ * Context: any thread; takes the topology lock briefly.
  */
 MS_API int ms_ram_share_send(int sock, const ms_region *r);
 
 /**
  * ms_ram_share_recv - receive what ms_ram_share_send() sent.
  * @sock: the other end of the socket.
- * @out: filled in; @out->fd is -1 on failure.
+ * @out: filled in; @out->fd is -1 (and the rest zero) on failure.
  *
- * Everything in the message is checked: the magic and version, exactly one
- * fd attached, a name that is terminated, a size that is not 0, an offset
- * and size that do not overflow. A message that fails a check is consumed
- * and every fd it carried is closed.
- * Return: 0; -EINVAL for bad arguments; -EPROTO for a malformed message;
- * -ECONNRESET when the peer closed the socket first; a negative errno from
+ * The message is taken whole, in one recvmsg(), and everything in it is
+ * checked: its exact length, the magic and version, no unknown flag bits,
+ * exactly one fd attached and no truncated control data, a name that is
+ * terminated (and zero after its end), a size that is not 0, a page size
+ * that is a power of two dividing the offset, an offset and size whose sum
+ * does not pass INT64_MAX, and an fd that is a regular file (or block
+ * device) at least offset + size long. A message that fails a check is
+ * consumed and every fd it carried is closed. On a stream socket a
+ * malformed message may leave the stream out of step: close it then.
+ * The received fd has FD_CLOEXEC set.
+ * Return: 0; -EINVAL for a NULL @out or a negative @sock; -EPROTO for a
+ * malformed message; -ECONNRESET when the peer closed the socket first (or,
+ * on a seqpacket socket, sent an empty message); a negative errno from
  * recvmsg().
  * Context: any thread.
  */
@@ -244,34 +257,66 @@ typedef struct ms_remap ms_remap;
 
 /**
  * ms_as_remap - map guest RAM ranges into one contiguous host range.
- * @out: receives the mapping.
+ * @out: receives the mapping (NULL on failure).
  * @as: the address space the addresses are in.
  * @ranges: the ranges, in the order they appear in the host range; each
- *          starts and ends on a page boundary and may span several RAM
- *          regions of @as.
+ *          starts and ends on a host page boundary and may span several
+ *          RAM regions of @as. Read during the call only.
  * @n: how many (at least 1).
  *
- * The host range shares its pages with the regions: a write through either
- * view is seen in the other. Every byte of every range must be RAM (not
- * ROM, not a device, not a hole, not behind an IOMMU) whose backend is
- * shared (memfd, or a shared file or fd): a private mapping cannot share
- * its pages. The regions stay referenced until ms_remap_free(), so they
- * cannot disappear under the host range; a topology change afterwards does
- * not move the host range.
- * Return: 0; -EINVAL for bad arguments or unaligned ranges; -EFAULT when a
- * range touches something that is not RAM; -ENOTSUP when it touches RAM
- * that is not shared; -ENOMEM.
- * Context: any thread.
+ * Each range is resolved in @as's current view. The host range shares its
+ * pages with the regions: a write through either view is seen in the
+ * other. Every byte of every range must be writable RAM (not ROM, not
+ * readonly, not a ROM or RAM device, not I/O, not a hole, not an IOMMU
+ * region) whose backend is shared (memfd, or a shared file or fd): a
+ * private mapping cannot share its pages. Every piece must start at a
+ * multiple of its backend's page size in the backend's file and be a
+ * multiple of it long (an alias at an odd offset is refused).
+ *
+ * The regions stay referenced until ms_remap_free(), so they cannot
+ * disappear under the host range, even when removed from the tree; a
+ * topology change afterwards does not move the host range (it keeps
+ * showing the memory it was made from). Free every remap before
+ * ms_ctx_free(), which frees regions whatever their references.
+ *
+ * Writes through the host range are not seen by dirty logging (dirty.h):
+ * the library does not make them. A caller that writes there marks what
+ * it wrote with ms_region_set_dirty().
+ * Return: 0; -EINVAL for a NULL argument, @n of 0, a range that is empty,
+ * not page aligned or past 2^64, lengths whose sum overflows, or a piece
+ * not aligned to its backend's page size; -EFAULT when a range touches
+ * something that is not writable RAM (the first such byte decides);
+ * -ENOTSUP when it touches RAM that is not shared; -ENOMEM (also when the
+ * total length cannot be mapped); another negative errno from mmap().
+ * On failure nothing is mapped and no reference is kept.
+ * Context: any thread; not inside an RCU read-side section of the caller
+ * (a failure drops region references).
  */
 MS_API int ms_as_remap(ms_remap **out, ms_as *as, const ms_ram_range *ranges, size_t n);
 
-/** ms_remap_ptr / ms_remap_len - the host range. */
+/**
+ * ms_remap_ptr - the start of the host range (page aligned).
+ * @m: a mapping, or NULL.
+ * Return: the host address, valid until ms_remap_free(@m); NULL for NULL.
+ * Context: any thread.
+ */
 MS_API void *ms_remap_ptr(const ms_remap *m);
+
+/**
+ * ms_remap_len - the length of the host range: the sum of the ranges' lengths.
+ * @m: a mapping, or NULL.
+ * Return: the length in bytes; 0 for NULL.
+ * Context: any thread.
+ */
 MS_API uint64_t ms_remap_len(const ms_remap *m);
 
 /**
  * ms_remap_free - unmap the host range and drop the region references.
  * @m: the mapping, or NULL (no-op).
+ *
+ * A region whose last reference was the mapping's is freed here.
+ * Context: any thread; not inside an RCU read-side section; before
+ * ms_ctx_free() of the mapping's context.
  */
 MS_API void ms_remap_free(ms_remap *m);
 

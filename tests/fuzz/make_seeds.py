@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Regenerate the hand-made seed inputs of tests/fuzz/corpus/{topology,access}/.
+"""Regenerate the hand-made seed inputs of tests/fuzz/corpus/{topology,access,ram_share}/.
 
 The files are byte strings in each target's input encoding (see the decoders
 in fuzz_topology.c and fuzz_access.c); every byte string is a valid input,
@@ -106,6 +106,33 @@ def access():
     put('access', 'sizes-00', seed)
 
 
+def share_header(name=b'ram', offset=0, size=0x10000, page=4096, flags=0, magic=0x4853534d,
+                 version=1):
+    """The 96-byte message of ms_ram_share_send() (src/share.h)."""
+    return struct.pack('<IHHQQQ64s', magic, version, flags, offset, size, page, name)
+
+
+def ram_share():
+    # Accepted by the decoder; the last two are refused by the receive (the
+    # fuzz target's memfd is 1 MiB).
+    put('ram_share', 'valid-memfd', share_header(b'guest-ram'))
+    put('ram_share', 'valid-readonly-offset', share_header(b'file-ro', 8192, 16384, flags=1))
+    put('ram_share', 'valid-larger-than-file', share_header(size=2 << 20))
+    put('ram_share', 'valid-max-extent', share_header(offset=4096, size=(1 << 63) - 1 - 4096))
+    # Refused by the decoder.
+    put('ram_share', 'bad-magic', share_header(magic=0x4853534e))
+    put('ram_share', 'bad-version', share_header(version=2))
+    put('ram_share', 'bad-flags', share_header(flags=2))
+    put('ram_share', 'bad-size-zero', share_header(size=0))
+    put('ram_share', 'bad-page-size', share_header(offset=12288, page=12288))
+    put('ram_share', 'bad-name-unterminated', share_header(name=b'x' * 64))
+    put('ram_share', 'bad-name-trailing', share_header(name=b'ram\0x'))
+    put('ram_share', 'bad-short', share_header()[:95])
+    put('ram_share', 'bad-long', share_header() + b'\0')
+    put('ram_share', 'empty', b'')
+
+
 if __name__ == '__main__':
     topology()
     access()
+    ram_share()
