@@ -66,6 +66,7 @@
 
 #include "access.h"
 #include "as.h"
+#include "backend.h"
 #include "ctx.h"
 #include "dirty.h"
 #include "flatview.h"
@@ -383,6 +384,7 @@ struct MemoryRegion {
 	ms_region_ops priv_ms_ops;
 	MemoryRegion *priv_next;
 	bool priv_iommu; /* the first member of an IOMMUMemoryRegion */
+	void (*priv_resized)(const char *name, uint64_t length, void *host);
 };
 
 #define MEMORY_REGION(obj) ((MemoryRegion *)(obj))
@@ -557,41 +559,173 @@ static inline void memory_region_init_io(MemoryRegion *mr, Object *owner,
 	qemu_compat__region_created(mr, owner, r, err, NULL, call);
 }
 
-/** memory_region_init_ram - zeroed RAM owned by the region (not registered for migration). */
-static inline void memory_region_init_ram(MemoryRegion *mr, Object *owner, const char *name,
+/*
+ * The RAM constructors return true on success, as QEMU's do since 9.1
+ * (callers that ignore the result, as older QEMU code does, work too).
+ */
+
+/**
+ * memory_region_init_ram - zeroed RAM owned by the region. memspace's RAM
+ * stream (migrate.h) includes it; QEMU's vmstate registration has no
+ * counterpart.
+ */
+static inline bool memory_region_init_ram(MemoryRegion *mr, Object *owner, const char *name,
 					  uint64_t size, Error **errp)
 {
 	static const char call[] = "memory_region_init_ram";
 	QemuCompat *qc = qemu_compat__region_begin(mr, owner, name, errp, call);
 	ms_region *r = NULL;
+	int err;
 
-	if (qc) {
-		int err = ms_region_new_ram(&r, qc->ctx, name, size);
-
-		qemu_compat__region_created(mr, owner, r, err, errp, call);
-	}
+	if (!qc)
+		return false;
+	err = ms_region_new_ram(&r, qc->ctx, name, size);
+	return !qemu_compat__region_created(mr, owner, r, err, errp, call);
 }
 
 /** memory_region_init_rom - ROM: RAM that ignores guest writes. */
-static inline void memory_region_init_rom(MemoryRegion *mr, Object *owner, const char *name,
+static inline bool memory_region_init_rom(MemoryRegion *mr, Object *owner, const char *name,
 					  uint64_t size, Error **errp)
 {
 	static const char call[] = "memory_region_init_rom";
 	QemuCompat *qc = qemu_compat__region_begin(mr, owner, name, errp, call);
 	ms_region *r = NULL;
+	int err;
 
-	if (qc) {
-		int err = ms_region_new_rom(&r, qc->ctx, name, size);
+	if (!qc)
+		return false;
+	err = ms_region_new_rom(&r, qc->ctx, name, size);
+	return !qemu_compat__region_created(mr, owner, r, err, errp, call);
+}
 
-		qemu_compat__region_created(mr, owner, r, err, errp, call);
+typedef uint64_t ram_addr_t;
+
+/*
+ * RAM flags of the backend constructors (QEMU's values). Only these are
+ * taken; RAM_READONLY_FD only together with RAM_READONLY (memspace maps a
+ * file opened read-only read-only). Others (RAM_NORESERVE, RAM_PMEM, ...)
+ * are refused with -EINVAL.
+ */
+#define RAM_PREALLOC (1u << 0)
+#define RAM_SHARED (1u << 1)
+#define RAM_READONLY (1u << 10)
+#define RAM_READONLY_FD (1u << 11)
+
+static inline int qemu_compat__ram_flags(uint32_t ram_flags, unsigned *out)
+{
+	if (ram_flags & ~(RAM_PREALLOC | RAM_SHARED | RAM_READONLY | RAM_READONLY_FD))
+		return -EINVAL;
+	if ((ram_flags & RAM_READONLY_FD) && !(ram_flags & RAM_READONLY))
+		return -EINVAL;
+	*out = (ram_flags & RAM_PREALLOC ? MS_RAM_PREALLOC : 0u) |
+	       (ram_flags & RAM_SHARED ? MS_RAM_SHARED : 0u) |
+	       (ram_flags & RAM_READONLY ? MS_RAM_READONLY : 0u);
+	return 0;
+}
+
+/* Create RAM with @opts (name and size already set) for the constructors below. */
+static inline bool qemu_compat__ram_with(MemoryRegion *mr, Object *owner, ms_ram_opts *opts,
+					 uint32_t ram_flags, Error **errp, const char *call)
+{
+	QemuCompat *qc = qemu_compat__region_begin(mr, owner, opts->name, errp, call);
+	ms_region *r = NULL;
+	int err;
+
+	if (!qc)
+		return false;
+	err = qemu_compat__ram_flags(ram_flags, &opts->flags);
+	if (err)
+		return !qemu_compat__fail(qc, errp, call, err);
+	err = ms_region_new_ram_with(&r, qc->ctx, opts);
+	return !qemu_compat__region_created(mr, owner, r, err, errp, call);
+}
+
+/** memory_region_init_ram_from_file - RAM mapped from the file at @path. */
+static inline bool memory_region_init_ram_from_file(MemoryRegion *mr, Object *owner,
+						    const char *name, uint64_t size, uint64_t align,
+						    uint32_t ram_flags, const char *path,
+						    ram_addr_t offset, Error **errp)
+{
+	ms_ram_opts opts;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.name = name;
+	opts.size = size;
+	opts.backend = MS_RAM_FILE;
+	opts.path = path;
+	opts.offset = offset;
+	opts.align = align;
+	return qemu_compat__ram_with(mr, owner, &opts, ram_flags, errp,
+				     "memory_region_init_ram_from_file");
+}
+
+/** memory_region_init_ram_from_fd - RAM mapped from @fd (duplicated, as memspace does). */
+static inline bool memory_region_init_ram_from_fd(MemoryRegion *mr, Object *owner, const char *name,
+						  uint64_t size, uint32_t ram_flags, int fd,
+						  ram_addr_t offset, Error **errp)
+{
+	ms_ram_opts opts;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.name = name;
+	opts.size = size;
+	opts.backend = MS_RAM_FD;
+	opts.fd = fd;
+	opts.offset = offset;
+	return qemu_compat__ram_with(mr, owner, &opts, ram_flags, errp,
+				     "memory_region_init_ram_from_fd");
+}
+
+static inline void qemu_compat__resized(ms_region *r, uint64_t old_size, uint64_t new_size,
+					void *opaque)
+{
+	MemoryRegion *mr = (MemoryRegion *)opaque;
+
+	(void)old_size;
+	mr->priv_resized(ms_region_name(r), new_size, ms_region_ram_ptr(r));
+}
+
+/**
+ * memory_region_init_resizeable_ram - RAM of @size bytes that
+ * memory_region_ram_resize() may grow up to @max_size. @resized (may be
+ * NULL) is called after every resize with the name, the new length and the
+ * host memory; @mr is its context, so it must stay where it is.
+ */
+static inline bool memory_region_init_resizeable_ram(
+	MemoryRegion *mr, Object *owner, const char *name, uint64_t size, uint64_t max_size,
+	void (*resized)(const char *, uint64_t length, void *host), Error **errp)
+{
+	ms_ram_opts opts;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.name = name;
+	opts.size = size;
+	opts.max_size = max_size;
+	opts.backend = MS_RAM_ANON;
+	if (resized) {
+		opts.resized = qemu_compat__resized;
+		opts.opaque = mr;
 	}
+	if (!qemu_compat__ram_with(mr, owner, &opts, 0, errp, "memory_region_init_resizeable_ram"))
+		return false;
+	mr->priv_resized = resized;
+	return true;
+}
+
+/** memory_region_ram_resize - change the used length of resizeable RAM. */
+static inline void memory_region_ram_resize(MemoryRegion *mr, ram_addr_t newsize, Error **errp)
+{
+	int err = mr && mr->priv_region ? ms_region_ram_resize(mr->priv_region, newsize) : -EINVAL;
+
+	if (err)
+		qemu_compat__fail(qemu_compat__qc(mr), errp, "memory_region_ram_resize", err);
 }
 
 /**
  * memory_region_init_rom_device - RAM read in romd mode, writes through
  * @ops (which must not be NULL).
  */
-static inline void memory_region_init_rom_device(MemoryRegion *mr, Object *owner,
+static inline bool memory_region_init_rom_device(MemoryRegion *mr, Object *owner,
 						 const MemoryRegionOps *ops, void *opaque,
 						 const char *name, uint64_t size, Error **errp)
 {
@@ -602,11 +736,9 @@ static inline void memory_region_init_rom_device(MemoryRegion *mr, Object *owner
 	int err;
 
 	if (!qc)
-		return;
-	if (!ops) {
-		qemu_compat__fail(qc, errp, call, -EINVAL);
-		return;
-	}
+		return false;
+	if (!ops)
+		return !qemu_compat__fail(qc, errp, call, -EINVAL);
 	qemu_compat__set_ops(mr, ops, opaque);
 	memset(&opts, 0, sizeof(opts));
 	opts.name = name;
@@ -614,7 +746,7 @@ static inline void memory_region_init_rom_device(MemoryRegion *mr, Object *owner
 	opts.ops = &mr->priv_ms_ops;
 	opts.opaque = mr;
 	err = ms_region_new_rom_device(&r, qc->ctx, &opts);
-	qemu_compat__region_created(mr, owner, r, err, errp, call);
+	return !qemu_compat__region_created(mr, owner, r, err, errp, call);
 }
 
 /** memory_region_init_ram_ptr - RAM at the caller's @ptr. */
@@ -943,6 +1075,18 @@ static inline bool memory_region_snapshot_get_dirty(MemoryRegion *mr, DirtyBitma
 static inline void dirty_bitmap_snapshot_free(DirtyBitmapSnapshot *snap)
 {
 	ms_dirty_snapshot_free(snap);
+}
+
+/**
+ * memory_region_clear_dirty_bitmap - ask the listeners where @mr is
+ * visible to clear their own dirty state of the range (log_clear).
+ */
+static inline void memory_region_clear_dirty_bitmap(MemoryRegion *mr, hwaddr start, hwaddr len)
+{
+	qemu_compat__check(mr, NULL, "memory_region_clear_dirty_bitmap",
+			   mr && mr->priv_region
+				   ? ms_region_clear_dirty(mr->priv_region, start, len)
+				   : -EINVAL);
 }
 
 /* ------------------------------------------------------------------------
@@ -1667,6 +1811,23 @@ static inline int qemu_compat__event_to_ms(ms_iommu_event *out, const IOMMUTLBEv
 }
 
 /**
+ * memory_region_unmap_iommu_notifier_range - tell @notifier that its whole
+ * range is unmapped (the IOMMU's mappings do not change).
+ */
+static inline void memory_region_unmap_iommu_notifier_range(IOMMUNotifier *notifier)
+{
+	int err = notifier && notifier->priv_handle
+			  ? ms_iommu_unmap_notifier_range(notifier->priv_handle)
+			  : -EINVAL;
+
+	if (err)
+		qemu_compat__fail(notifier && notifier->priv_iommu
+					  ? qemu_compat__qc(&notifier->priv_iommu->parent_obj)
+					  : NULL,
+				  NULL, "memory_region_unmap_iommu_notifier_range", err);
+}
+
+/**
  * memory_region_notify_iommu - announce a change of @iommu_mr's mappings
  * to its notifiers (and to memspace's region caches). A malformed event
  * or a consumer's error is recorded (QEMU asserts, or ignores the error).
@@ -1978,6 +2139,23 @@ static inline void memory_global_dirty_log_stop(QemuCompat *qc)
 
 	if (err)
 		qemu_compat__fail(qc, NULL, "memory_global_dirty_log_stop", err);
+}
+
+/**
+ * memory_global_dirty_log_sync - log_sync on the listeners of every address
+ * space of the machine made with address_space_init(). @last_stage is not
+ * modelled.
+ */
+static inline void memory_global_dirty_log_sync(QemuCompat *qc, bool last_stage)
+{
+	AddressSpace *as;
+	int err = qc ? 0 : -EINVAL;
+
+	(void)last_stage;
+	for (as = qc ? qc->priv_spaces : NULL; as && !err; as = as->priv_next)
+		err = ms_as_log_sync(as->priv_as);
+	if (err)
+		qemu_compat__fail(qc, NULL, "memory_global_dirty_log_sync", err);
 }
 
 #ifdef __cplusplus

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -323,6 +325,92 @@ static void test_rom_device_switches_between_ram_and_callbacks(void **state)
 	assert_int_equal(take_error(f, NULL), -EINVAL);
 }
 
+/* ---- RAM backends --------------------------------------------------------------- */
+
+static uint64_t resized_to;
+static void *resized_host;
+
+static void on_resized(const char *name, uint64_t length, void *host)
+{
+	assert_string_equal(name, "hotplug");
+	resized_to = length;
+	resized_host = host;
+}
+
+static void test_resizeable_ram_and_backend_constructors(void **state)
+{
+	fixture *f = (fixture *)*state;
+	MemoryRegion grow, shared, file, bad;
+	char path[] = "/tmp/test_qemu_compat_XXXXXX";
+	Error *err = NULL;
+	int fd;
+
+	assert_true(memory_region_init_resizeable_ram(&grow, &f->machine, "hotplug", 8 * KIB,
+						      64 * KIB, on_resized, &err));
+	memory_region_add_subregion(&f->sysmem, 0x100000, &grow);
+	memory_region_ram_resize(&grow, 16 * KIB, &err);
+	assert_null(err);
+	assert_int_equal(resized_to, 16 * KIB);
+	assert_ptr_equal(resized_host, memory_region_get_ram_ptr(&grow));
+	stl_le_phys(&f->as, 0x100000 + 12 * KIB, 3);
+	assert_int_equal(ldl_le_phys(&f->as, 0x100000 + 12 * KIB), 3);
+	/* Past the maximum: refused with an Error, the size stays. */
+	memory_region_ram_resize(&grow, 128 * KIB, &err);
+	assert_non_null(err);
+	assert_int_equal(err->err, -EINVAL);
+	error_free(err);
+	err = NULL;
+	assert_int_equal(memory_region_size(&grow), 16 * KIB);
+	assert_int_equal(take_error(f, NULL), -EINVAL);
+
+	/* A shared fd: what the device writes shows in the other mapping. */
+	fd = memfd_create("test_qemu_compat", 0);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4 * KIB), 0);
+	assert_true(memory_region_init_ram_from_fd(&shared, &f->machine, "shared", 4 * KIB,
+						   RAM_SHARED, fd, 0, &err));
+	memory_region_add_subregion(&f->sysmem, 0x200000, &shared);
+	stl_le_phys(&f->as, 0x200010, 0xabcd);
+	uint32_t v = 0;
+	assert_int_equal(pread(fd, &v, sizeof(v), 0x10), (ssize_t)sizeof(v));
+	assert_int_equal(v, 0xabcd);
+	close(fd); /* the region holds its own duplicate */
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4 * KIB), 0);
+	assert_int_equal(pwrite(fd, "rom!", 4, 0), 4);
+	close(fd);
+	assert_true(memory_region_init_ram_from_file(&file, &f->machine, "image", 4 * KIB, 0,
+						     RAM_READONLY | RAM_READONLY_FD, path, 0,
+						     &err));
+	memory_region_add_subregion(&f->sysmem, 0x300000, &file);
+	assert_int_equal(ldl_be_phys(&f->as, 0x300000), 0x726f6d21); /* "rom!" */
+	stl_le_phys(&f->as, 0x300000, 0);
+	assert_int_equal(ldl_be_phys(&f->as, 0x300000), 0x726f6d21);
+	assert_null(err);
+	assert_int_equal(take_error(f, NULL), 0);
+
+	/* Flags memspace does not model are refused; so is READONLY_FD alone. */
+	assert_false(memory_region_init_ram_from_file(&bad, &f->machine, "bad", 4 * KIB, 0,
+						      1u << 7 /* RAM_NORESERVE */, path, 0, &err));
+	assert_non_null(err);
+	assert_int_equal(err->err, -EINVAL);
+	error_free(err);
+	err = NULL;
+	assert_false(memory_region_init_ram_from_file(&bad, &f->machine, "bad", 4 * KIB, 0,
+						      RAM_READONLY_FD, path, 0, NULL));
+	assert_null(qemu_compat_region(&bad));
+	/* A missing file: the library's error. */
+	assert_false(memory_region_init_ram_from_file(&bad, &f->machine, "bad", 4 * KIB, 0, 0,
+						      "/nonexistent/dir/file", 0, &err));
+	assert_non_null(err);
+	assert_int_equal(err->err, -ENOENT);
+	error_free(err);
+	assert_int_equal(take_error(f, NULL), -EINVAL);
+	unlink(path);
+}
+
 /* ---- tree edits ----------------------------------------------------------------- */
 
 static void test_subregions_aliases_and_setters(void **state)
@@ -459,6 +547,8 @@ typedef struct recorder {
 	MemoryRegion *last_add_mr;
 	int refuse_errno;
 	int global_starts, global_stops;
+	int syncs, clears, log_starts;
+	uint64_t last_clear_start, last_clear_size;
 } recorder;
 
 #define REC(l) ((recorder *)(void *)((char *)(l)-offsetof(recorder, listener)))
@@ -507,6 +597,29 @@ static void rec_global_stop(MemoryListener *l)
 	REC(l)->global_stops++;
 }
 
+static void rec_log_start(MemoryListener *l, MemoryRegionSection *s, int old_val, int new_val)
+{
+	(void)s;
+	assert_int_equal(old_val, 0);
+	assert_int_equal(new_val, 1 << DIRTY_MEMORY_VGA);
+	REC(l)->log_starts++;
+}
+
+static void rec_log_sync(MemoryListener *l, MemoryRegionSection *s)
+{
+	(void)s;
+	REC(l)->syncs++;
+}
+
+static void rec_log_clear(MemoryListener *l, MemoryRegionSection *s)
+{
+	recorder *r = REC(l);
+
+	r->clears++;
+	r->last_clear_start = s->offset_within_address_space;
+	r->last_clear_size = int128_get64(s->size);
+}
+
 static void recorder_init(recorder *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -516,6 +629,9 @@ static void recorder_init(recorder *r)
 	r->listener.region_del = rec_del;
 	r->listener.log_global_start = rec_global_start;
 	r->listener.log_global_stop = rec_global_stop;
+	r->listener.log_start = rec_log_start;
+	r->listener.log_sync = rec_log_sync;
+	r->listener.log_clear = rec_log_clear;
 	r->listener.name = "rec";
 	r->listener.priority = 10;
 }
@@ -598,8 +714,20 @@ static void test_dirty_log_get_set_reset_and_snapshot(void **state)
 
 	memory_region_init_ram(&vram, &f->machine, "vram", 64 * KIB, NULL);
 	memory_region_add_subregion(&f->sysmem, 0x100000, &vram);
+	recorder rec;
+	recorder_init(&rec);
+	memory_listener_register(&rec.listener, &f->as);
 	memory_region_set_log(&vram, true, DIRTY_MEMORY_VGA);
+	assert_int_equal(rec.log_starts, 1);
 	assert_false(memory_region_get_dirty(&vram, 0, 64 * KIB, DIRTY_MEMORY_VGA));
+	/* Sync and clear reach the listener for the logged range. */
+	memory_global_dirty_log_sync(&f->qc, false);
+	assert_int_equal(rec.syncs, 1);
+	memory_region_clear_dirty_bitmap(&vram, 8 * KIB, 4 * KIB);
+	assert_int_equal(rec.clears, 1);
+	assert_int_equal(rec.last_clear_start, 0x100000 + 8 * KIB);
+	assert_int_equal(rec.last_clear_size, 4 * KIB);
+	memory_listener_unregister(&rec.listener);
 
 	stl_le_phys(&f->as, 0x100000 + 5 * 4096 + 8, 1);
 	assert_true(memory_region_get_dirty(&vram, 5 * 4096, 4096, DIRTY_MEMORY_VGA));
@@ -879,6 +1007,13 @@ static void test_iommu_class_translates_and_notifies_in_qemu_terms(void **state)
 		memory_region_register_iommu_notifier(MEMORY_REGION(&p.iommu), &s2.n, NULL),
 		-EINVAL);
 	assert_int_equal(take_error(f, NULL), -EINVAL);
+	/* A consumer dropping its state hears of one unmap of its whole range. */
+	memory_region_unmap_iommu_notifier_range(&s2.n);
+	assert_int_equal(s2.unmaps, 1);
+	assert_int_equal(s2.last.iova, 0x8000);
+	assert_int_equal(s2.last.addr_mask, 0x7fff);
+	s2.unmaps = 0;
+
 	/* Left alone, the UNMAP-only notifier gets unmaps in its range only. */
 	memory_region_unregister_iommu_notifier(&iommu_alias, &s.n);
 	assert_int_equal(p.flags_seen, IOMMU_NOTIFIER_UNMAP);
@@ -935,6 +1070,7 @@ int main(void)
 		T(test_big_endian_device_and_reservation),
 		T(test_ram_rom_pointer_and_device_memory),
 		T(test_rom_device_switches_between_ram_and_callbacks),
+		T(test_resizeable_ram_and_backend_constructors),
 		T(test_subregions_aliases_and_setters),
 		T(test_failed_edits_are_recorded_and_change_nothing),
 		T(test_destroy_and_wrap),
