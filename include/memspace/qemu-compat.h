@@ -560,7 +560,7 @@ static inline void memory_region_init_io(MemoryRegion *mr, Object *owner,
 }
 
 /*
- * The RAM constructors return true on success, as QEMU's do since 9.1
+ * The RAM constructors return true on success, as recent QEMU versions do
  * (callers that ignore the result, as older QEMU code does, work too).
  */
 
