@@ -437,7 +437,25 @@ static inline int qemu_compat__region_created(MemoryRegion *mr, Object *owner, m
 }
 
 /*
- * Check a constructor's common arguments; clears @mr. Return: the machine,
+ * Is @mr a created region of @qc? A constructor must not overwrite one
+ * (QEMU forbids it too): the struct is linked into the machine's list.
+ * Looking it up in the list, not at its fields, works for uninitialised
+ * storage. O(regions).
+ */
+static inline bool qemu_compat__region_live(const QemuCompat *qc, const MemoryRegion *mr)
+{
+	const MemoryRegion *it;
+
+	for (it = qc->priv_regions; it; it = it->priv_next)
+		if (it == mr)
+			return true;
+	return false;
+}
+
+/*
+ * Check a constructor's common arguments; clears @mr. A struct that is
+ * already a created region of the machine is refused with -EBUSY and left
+ * alone. Return: the machine,
  * or NULL after recording -EINVAL (nowhere when @owner has no machine).
  */
 static inline QemuCompat *qemu_compat__region_begin(MemoryRegion *mr, Object *owner,
@@ -446,6 +464,10 @@ static inline QemuCompat *qemu_compat__region_begin(MemoryRegion *mr, Object *ow
 {
 	QemuCompat *qc = owner ? owner->compat : NULL;
 
+	if (qc && qemu_compat__region_live(qc, mr)) {
+		qemu_compat__fail(qc, errp, call, -EBUSY);
+		return NULL;
+	}
 	if (!mr || !qc || !qc->ctx || !name) {
 		if (mr)
 			memset(mr, 0, sizeof(*mr));
@@ -807,7 +829,8 @@ static inline void memory_region_init_alias(MemoryRegion *mr, Object *owner, con
 /**
  * qemu_compat_wrap_region - make @mr stand for a region created with the
  * memspace API (a model's region, say), taking a reference on @r.
- * Return: 0; -EINVAL for a NULL argument or an @r of another context.
+ * Return: 0; -EINVAL for a NULL argument or an @r of another context;
+ * -EBUSY when @mr is a created region.
  */
 static inline int qemu_compat_wrap_region(MemoryRegion *mr, QemuCompat *qc, ms_region *r)
 {
@@ -815,36 +838,13 @@ static inline int qemu_compat_wrap_region(MemoryRegion *mr, QemuCompat *qc, ms_r
 
 	if (!mr || !qc || !r || ms_region_ctx(r) != qc->ctx)
 		return qemu_compat__fail(qc, NULL, "qemu_compat_wrap_region", -EINVAL);
+	if (qemu_compat__region_live(qc, mr))
+		return qemu_compat__fail(qc, NULL, "qemu_compat_wrap_region", -EBUSY);
 	owner.compat = qc;
 	owner.id = NULL;
 	memset(mr, 0, sizeof(*mr));
 	return qemu_compat__region_created(mr, &owner, ms_region_ref(r), 0, NULL,
 					   "qemu_compat_wrap_region");
-}
-
-/**
- * memory_region_destroy - give the region up: @mr leaves its machine's list
- * and drops its reference (QEMU: object_unparent(OBJECT(mr)); QEMU before
- * 2.2 had this very call). The memspace region lives on while a container,
- * an alias, an address space or a published view still holds it. Unregister
- * IOMMU notifiers of the region first. @mr is zeroed; NULL or a zeroed
- * struct is a no-op.
- */
-static inline void memory_region_destroy(MemoryRegion *mr)
-{
-	QemuCompat *qc = qemu_compat__qc(mr);
-	MemoryRegion **p;
-
-	if (!qc)
-		return;
-	for (p = &qc->priv_regions; *p; p = &(*p)->priv_next) {
-		if (*p == mr) {
-			*p = mr->priv_next;
-			break;
-		}
-	}
-	ms_region_unref(mr->priv_region);
-	memset(mr, 0, sizeof(*mr));
 }
 
 /* Record the result of a void call on @mr: the error of @err, or -EINVAL
@@ -1104,6 +1104,7 @@ struct AddressSpace {
 	QemuCompat *priv_compat;
 	MemoryRegion *priv_root;
 	AddressSpace *priv_next;
+	struct MemoryListener *priv_listeners;
 };
 
 /** qemu_compat_as - the memspace address space behind @as (NULL when not created). */
@@ -1129,6 +1130,13 @@ static inline void address_space_init(AddressSpace *as, MemoryRegion *root, cons
 	ms_as *a = NULL;
 	int err;
 
+	/* Refuse to overwrite a live address space (looked up, not read). */
+	for (AddressSpace *it = qc ? qc->priv_spaces : NULL; it; it = it->priv_next) {
+		if (it == as) {
+			qemu_compat__fail(qc, NULL, "address_space_init", -EBUSY);
+			return;
+		}
+	}
 	if (!as || !qc) {
 		if (as)
 			memset(as, 0, sizeof(*as));
@@ -1146,26 +1154,6 @@ static inline void address_space_init(AddressSpace *as, MemoryRegion *root, cons
 	as->priv_root = root;
 	as->priv_next = qc->priv_spaces;
 	qc->priv_spaces = as;
-}
-
-/**
- * address_space_destroy - free the address space (its listeners are
- * unregistered first, as ms_as_free() does). @as is zeroed.
- */
-static inline void address_space_destroy(AddressSpace *as)
-{
-	AddressSpace **p;
-
-	if (!as || !as->priv_as)
-		return;
-	for (p = &as->priv_compat->priv_spaces; *p; p = &(*p)->priv_next) {
-		if (*p == as) {
-			*p = as->priv_next;
-			break;
-		}
-	}
-	ms_as_free(as->priv_as);
-	memset(as, 0, sizeof(*as));
 }
 
 static inline MemTxResult address_space_read(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
@@ -1669,7 +1657,8 @@ static inline void memory_region_init_iommu(void *iommu_mr, size_t instance_size
 	ms_region *r = NULL;
 	int err;
 
-	if (im && instance_size >= sizeof(*im))
+	if (im && instance_size >= sizeof(*im) &&
+	    !(owner && owner->compat && qemu_compat__region_live(owner->compat, &im->parent_obj)))
 		memset(im, 0, sizeof(*im));
 	qc = qemu_compat__region_begin(im ? &im->parent_obj : NULL, owner, name, NULL, call);
 	if (!qc)
@@ -1900,6 +1889,53 @@ static inline int memory_region_iommu_get_attr(IOMMUMemoryRegion *iommu_mr,
 			: -EINVAL;
 }
 
+/**
+ * memory_region_destroy - give the region up: @mr leaves its machine's list
+ * and drops its reference (QEMU: object_unparent(OBJECT(mr)); QEMU before
+ * 2.2 had this very call). Remove it from its container first, as QEMU
+ * requires: a region still in a container, or the root of an address space
+ * made here, is refused with -EBUSY (QEMU asserts). Notifiers still
+ * registered on an IOMMU region are unregistered. The memspace region
+ * lives on while an alias or a published view still holds it, and an
+ * access that found it before may still call its callbacks: the struct's
+ * callback fields are kept (only its identity is cleared, and calls on it
+ * then fail as on one never created), so free the struct's storage only
+ * when nothing can reach the region any more (at the latest, after
+ * ms_ctx_free()). NULL or a struct not created is a no-op.
+ */
+static inline void memory_region_destroy(MemoryRegion *mr)
+{
+	QemuCompat *qc = qemu_compat__qc(mr);
+	MemoryRegion **p;
+	AddressSpace *as;
+
+	if (!qc)
+		return;
+	for (as = qc->priv_spaces; as; as = as->priv_next)
+		if (as->priv_root == mr)
+			break;
+	if (as || ms_region_container(mr->priv_region)) {
+		qemu_compat__fail(qc, NULL, "memory_region_destroy", -EBUSY);
+		return;
+	}
+	if (mr->priv_iommu) {
+		IOMMUMemoryRegion *im = (IOMMUMemoryRegion *)mr;
+
+		while (im->priv_notifiers)
+			memory_region_unregister_iommu_notifier(mr, im->priv_notifiers);
+	}
+	for (p = &qc->priv_regions; *p; p = &(*p)->priv_next) {
+		if (*p == mr) {
+			*p = mr->priv_next;
+			break;
+		}
+	}
+	ms_region_unref(mr->priv_region);
+	mr->priv_region = NULL;
+	mr->priv_compat = NULL;
+	mr->priv_next = NULL;
+}
+
 /* ------------------------------------------------------------------------
  * Memory listeners.
  */
@@ -1950,6 +1986,7 @@ struct MemoryListener {
 	AddressSpace *address_space;
 	ms_listener *priv_handle;
 	ms_listener_ops priv_ms_ops;
+	MemoryListener *priv_next;
 };
 
 static inline MemoryRegionSection qemu_compat__section(const MemoryListener *l, const ms_section *s)
@@ -2099,12 +2136,16 @@ static inline void memory_listener_register(MemoryListener *listener, AddressSpa
 		listener->priv_handle = NULL;
 		listener->address_space = NULL;
 		qemu_compat__fail(filter->priv_compat, NULL, call, err);
+		return;
 	}
+	listener->priv_next = filter->priv_listeners;
+	filter->priv_listeners = listener;
 }
 
 /** memory_listener_unregister - stop following (the view is replayed as deletions). */
 static inline void memory_listener_unregister(MemoryListener *listener)
 {
+	MemoryListener **p;
 	int err;
 
 	if (!listener || !listener->priv_handle)
@@ -2115,8 +2156,42 @@ static inline void memory_listener_unregister(MemoryListener *listener)
 				  "memory_listener_unregister", err);
 		return;
 	}
+	for (p = &listener->address_space->priv_listeners; *p; p = &(*p)->priv_next) {
+		if (*p == listener) {
+			*p = listener->priv_next;
+			break;
+		}
+	}
 	listener->priv_handle = NULL;
 	listener->address_space = NULL;
+	listener->priv_next = NULL;
+}
+
+/**
+ * address_space_destroy - free the address space. Its listeners are
+ * unregistered first (each sees region_del for every range, as
+ * ms_as_free() does) and may be registered again later. @as is zeroed;
+ * NULL or a zeroed struct is a no-op.
+ */
+static inline void address_space_destroy(AddressSpace *as)
+{
+	AddressSpace **p;
+	MemoryListener *l;
+
+	if (!as || !as->priv_as)
+		return;
+	for (p = &as->priv_compat->priv_spaces; *p; p = &(*p)->priv_next) {
+		if (*p == as) {
+			*p = as->priv_next;
+			break;
+		}
+	}
+	ms_as_free(as->priv_as);
+	for (l = as->priv_listeners; l; l = l->priv_next) {
+		l->priv_handle = NULL;
+		l->address_space = NULL;
+	}
+	memset(as, 0, sizeof(*as));
 }
 
 /**

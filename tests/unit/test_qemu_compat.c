@@ -515,25 +515,48 @@ static void test_destroy_and_wrap(void **state)
 {
 	fixture *f = (fixture *)*state;
 	MemoryRegion ram, wrapped;
+	regdev d;
 	ms_region *r;
 
-	memory_region_init_ram(&ram, &f->machine, "ram", 4 * KIB, NULL);
-	memory_region_add_subregion(&f->sysmem, 0, &ram);
-	r = qemu_compat_region(&ram);
-	/* Destroying the struct leaves the region in its container. */
-	memory_region_destroy(&ram);
-	assert_null(qemu_compat_region(&ram));
+	regdev_init(&d, &f->qc, "regdev", &regdev_le_ops);
+	memory_region_add_subregion(&f->sysmem, 0, &d.mmio);
+	/* Still in its container (or a root): refused, as QEMU asserts. */
+	memory_region_destroy(&d.mmio);
+	assert_int_equal(take_error(f, NULL), -EBUSY);
+	assert_non_null(qemu_compat_region(&d.mmio));
 	stl_le_phys(&f->as, 0, 5);
-	assert_int_equal(ldl_le_phys(&f->as, 0), 5);
-	memory_region_destroy(&ram); /* a no-op now */
+	assert_int_equal(d.regs[0], 5);
+	memory_region_destroy(&f->sysmem);
+	assert_int_equal(take_error(f, NULL), -EBUSY);
 
-	/* A memspace region can be used through a MemoryRegion again. */
+	/* Removed, then destroyed: the struct is "not created" again. */
+	memory_region_del_subregion(&f->sysmem, &d.mmio);
+	memory_region_destroy(&d.mmio);
+	assert_null(qemu_compat_region(&d.mmio));
+	assert_int_equal(memory_region_size(&d.mmio), 0);
+	memory_region_add_subregion(&f->sysmem, 0, &d.mmio);
+	assert_int_equal(take_error(f, NULL), -EINVAL);
+	memory_region_destroy(&d.mmio); /* a no-op now */
+	assert_int_equal(take_error(f, NULL), 0);
+
+	/* Constructors refuse to overwrite a live struct. */
+	memory_region_init_ram(&ram, &f->machine, "ram", 4 * KIB, NULL);
+	r = qemu_compat_region(&ram);
+	memory_region_init_ram(&ram, &f->machine, "again", 8 * KIB, NULL);
+	assert_int_equal(take_error(f, NULL), -EBUSY);
+	assert_ptr_equal(qemu_compat_region(&ram), r);
+	assert_string_equal(memory_region_name(&ram), "ram");
+	address_space_init(&f->as, &ram, "again");
+	assert_int_equal(take_error(f, NULL), -EBUSY);
+
+	/* A memspace region can be used through a MemoryRegion. */
+	assert_int_equal(ms_region_new_ram(&r, f->ctx, "native", 4 * KIB), 0);
 	assert_int_equal(qemu_compat_wrap_region(&wrapped, &f->qc, r), 0);
+	ms_region_unref(r); /* the struct holds its own reference */
 	assert_int_equal(memory_region_size(&wrapped), 4 * KIB);
-	memory_region_del_subregion(&f->sysmem, &wrapped);
-	assert_int_equal(ldl_le_phys(&f->as, 0), 0);
 	memory_region_add_subregion(&f->sysmem, 0x1000, &wrapped);
-	assert_int_equal(ldl_le_phys(&f->as, 0x1000), 5);
+	stl_le_phys(&f->as, 0x1000, 9);
+	assert_int_equal(*(uint32_t *)ms_region_ram_ptr(r), 9);
 	assert_int_equal(qemu_compat_wrap_region(&wrapped, &f->qc, NULL), -EINVAL);
 	assert_int_equal(take_error(f, NULL), -EINVAL);
 }
@@ -673,6 +696,23 @@ static void test_listener_sees_sections_with_their_memory_regions(void **state)
 	assert_int_equal(rec.dels, 3);
 	assert_null(rec.listener.address_space);
 	memory_listener_unregister(&rec.listener); /* a no-op */
+
+	/* Destroying an address space unregisters its listeners. */
+	MemoryRegion other_root;
+	AddressSpace other;
+	memory_region_init_ram(&other_root, &f->machine, "other", 4 * KIB, NULL);
+	address_space_init(&other, &other_root, "other");
+	int dels = rec.dels;
+	memory_listener_register(&rec.listener, &other);
+	assert_int_equal(rec.adds, 4);
+	address_space_destroy(&other);
+	assert_int_equal(rec.dels, dels + 1);
+	assert_null(rec.listener.address_space);
+	memory_listener_unregister(&rec.listener); /* a no-op */
+	memory_listener_register(&rec.listener, &f->as);
+	assert_ptr_equal(rec.listener.address_space, &f->as);
+	memory_listener_unregister(&rec.listener);
+	assert_int_equal(take_error(f, NULL), 0);
 
 	/* A commit with no transaction open is reported. */
 	memory_region_transaction_commit(&f->qc);
@@ -1028,6 +1068,20 @@ static void test_iommu_class_translates_and_notifies_in_qemu_terms(void **state)
 	/* Unregistered twice: refused. */
 	memory_region_unregister_iommu_notifier(MEMORY_REGION(&p.iommu), &s2.n);
 	assert_int_equal(take_error(f, NULL), -EINVAL);
+
+	/* Destroying the IOMMU region unregisters what is left on it. */
+	pager p2;
+	memset(&p2, 0, sizeof(p2));
+	p2.target = &f->as;
+	memory_region_init_iommu(&p2.iommu, sizeof(p2.iommu), &pager_class, &f->machine, "p2",
+				 64 * KIB);
+	iommu_notifier_init(&s2.n, shadow_notify, IOMMU_NOTIFIER_UNMAP, 0, 0xffff, 0);
+	assert_int_equal(
+		memory_region_register_iommu_notifier(MEMORY_REGION(&p2.iommu), &s2.n, NULL), 0);
+	assert_int_equal(p2.flags_seen, IOMMU_NOTIFIER_UNMAP);
+	memory_region_destroy(MEMORY_REGION(&p2.iommu));
+	assert_null(s2.n.priv_handle);
+	assert_int_equal(p2.flags_seen, IOMMU_NOTIFIER_NONE);
 
 	/* The class refuses MAP notifiers: registration fails with its errno. */
 	p.refuse_map = true;
