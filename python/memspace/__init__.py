@@ -631,10 +631,10 @@ class Context:
             st = self._st
 
             def tr(out, rp, addr, flags, idx, opaque):
-                e = translate(addr, Perm(flags), idx)
                 o = out[0]
+                o.target_as, o.perm = None, 0  # no mapping, also when translate raises
+                e = translate(addr, Perm(flags), idx)
                 if e is None:
-                    o.target_as, o.perm = None, 0
                     return
                 o.target_as = e.target_as._p() if e.target_as is not None else None
                 o.iova = e.iova
