@@ -11,6 +11,7 @@
 import ctypes
 import ctypes.util
 import os
+import sys
 
 from ctypes import (
     CFUNCTYPE,
@@ -452,14 +453,20 @@ def _candidates():
     for build in ("build", "build-test"):
         for name in _NAMES:
             out.append(os.path.join(top, build, name))
-    # Installed next to the package: PREFIX/lib/pythonX.Y/site-packages/memspace
-    # -> PREFIX/lib/libmemspace.so.0 (and lib64, lib/<multiarch>).
-    for up in (3, 4):
-        prefix = here
-        for _ in range(up):
-            prefix = os.path.dirname(prefix)
+    # Installed under the same prefix as the package:
+    # PREFIX/LIBDIR/pythonX.Y/site-packages/memspace -> PREFIX/LIBDIR/libmemspace.so.0,
+    # and PREFIX/lib/pythonX.Y/... -> PREFIX/lib64 or PREFIX/lib/<multiarch>.
+    dirs = []
+    if os.path.basename(os.path.dirname(here)) in ("site-packages", "dist-packages"):
+        libdir = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+        prefix = os.path.dirname(libdir)
+        dirs = [libdir, os.path.join(prefix, "lib64")]
+        multiarch = getattr(sys.implementation, "_multiarch", None)
+        if multiarch:
+            dirs.append(os.path.join(prefix, "lib", multiarch))
+    for d in dirs:
         for name in _NAMES:
-            out.append(os.path.join(prefix, name))
+            out.append(os.path.join(d, name))
     found = ctypes.util.find_library("memspace")
     if found:
         out.append(found)
