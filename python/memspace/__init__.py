@@ -18,6 +18,7 @@ See docs/python.md for the whole API, error handling and lifetimes.
 
 import ctypes
 import enum
+import os
 import errno as _errno
 import threading
 import weakref
@@ -354,6 +355,7 @@ class _Child:
         self._ctx = ctx  # keeps the context (and its callbacks) alive
         self._st = ctx._st
         self._ptr = ptr
+        self._hash = hash(ptr)  # stays the same after close()
         self._st.children.add(self)
 
     def _p(self):
@@ -381,10 +383,12 @@ class _Child:
         return False
 
     def __eq__(self, other):
+        if other is self:
+            return True
         return type(other) is type(self) and other._ptr is not None and other._ptr == self._ptr
 
     def __hash__(self):
-        return hash(self._ptr)
+        return self._hash
 
 
 # ---- context ---------------------------------------------------------------
@@ -595,8 +599,7 @@ class Context:
         opts.align = align
         keep = []
         if path is not None:
-            opts.path = _name(path) if not hasattr(path, "__fspath__") else \
-                _name(path.__fspath__())
+            opts.path = os.fsencode(path)
         if buffer is not None or backend == Backend.PTR:
             arr = self._buffer(size, buffer)
             opts.ptr = ctypes.addressof(arr)
@@ -1151,10 +1154,11 @@ class DirtySnapshot(_Child):
         p = self._p()
         nxt = ctypes.c_uint64()
         start, size = self.range
+        page = _lib.ms_ctx_dirty_page_size(self._st.ptr)
         at = start
         while at < start + size and _lib.ms_dirty_snapshot_next(p, at, ctypes.byref(nxt)):
             yield nxt.value
-            at = nxt.value + 1
+            at = nxt.value + page
 
 
 # ---- address spaces, accesses and listeners -------------------------------

@@ -290,12 +290,14 @@ class IOMMUTest(CtxTest):
             threading.get_ident()) or a)
         self.system.add_subregion(0x100000, dev)
         errors = []
+        alive = threading.Barrier(4)  # no thread ends (and frees its id) before all ran
 
         def worker():
             for i in range(200):
                 if self.mem.ldub(0x100000 + (i & 0xff)) != (i & 0xff, Result.OK) or \
                         self.dma.stb(i, i & 0xff) != Result.OK:
                     errors.append(i)
+            alive.wait()
 
         threads = [threading.Thread(target=worker) for _ in range(4)]
         for t in threads:
