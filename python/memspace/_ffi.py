@@ -502,8 +502,10 @@ def load():
 
 
 def load_libc():
-    """The C library, for free() of strings the library allocated."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    """free(), for the strings the library allocates: the one the process's
+    global symbol lookup finds, as the library's own calls do (an interposed
+    allocator, a sanitizer's, is then the right one)."""
+    libc = ctypes.CDLL(None)
     libc.free.restype = None
     libc.free.argtypes = [c_void_p]
     return libc
