@@ -20,25 +20,34 @@
 #define FIELD(T, f) printf("%s.%s %zu\n", #T, #f, offsetof(T, f))
 
 /* The bits of the first word of an ms_attrs that @a sets. */
-static void attr_bits(const char *field, ms_attrs a)
+static void attr_bits(const char *field, const ms_attrs *a)
 {
 	uint32_t word;
 
-	memcpy(&word, &a, sizeof(word));
+	memcpy(&word, a, sizeof(word));
 	printf("ms_attrs.bits.%s 0x%" PRIx32 "\n", field, word);
 }
+
+/* Set one bit-field to @value in an otherwise zero struct (padding bits included). */
+#define ATTR_BITS(field, value)             \
+	do {                                \
+		ms_attrs a_;                \
+		memset(&a_, 0, sizeof(a_)); \
+		a_.field = (value);         \
+		attr_bits(#field, &a_);     \
+	} while (0)
 
 int main(void)
 {
 	SIZE(ms_attrs);
 	FIELD(ms_attrs, pasid);
-	attr_bits("unspecified", (ms_attrs){.unspecified = 1});
-	attr_bits("secure", (ms_attrs){.secure = 1});
-	attr_bits("user", (ms_attrs){.user = 1});
-	attr_bits("memory", (ms_attrs){.memory = 1});
-	attr_bits("debug", (ms_attrs){.debug = 1});
-	attr_bits("requester_id", (ms_attrs){.requester_id = 0xffff});
-	attr_bits("pasid_valid", (ms_attrs){.pasid_valid = 1});
+	ATTR_BITS(unspecified, 1);
+	ATTR_BITS(secure, 1);
+	ATTR_BITS(user, 1);
+	ATTR_BITS(memory, 1);
+	ATTR_BITS(debug, 1);
+	ATTR_BITS(requester_id, 0xffff);
+	ATTR_BITS(pasid_valid, 1);
 
 	SIZE(ms_section);
 	FIELD(ms_section, region);

@@ -24,6 +24,15 @@ class CtxTest(unittest.TestCase):
         return system, ram, self.ctx.address_space(system, "memory")
 
 
+def tool_env():
+    """The environment for the C programs the tests run: without the sanitizer
+    runtime that an ASan build preloads for the interpreter (those programs
+    carry their own)."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
 def tool(env_name):
     """The path of a built program given through the environment, or skip."""
     path = os.environ.get(env_name)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import unittest
 
-from support import tool
+from support import tool, tool_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLE = os.path.join(os.path.dirname(HERE), "examples", "pc.py")
@@ -82,11 +82,11 @@ class ExampleTest(unittest.TestCase):
     def test_dumps_match_the_demo(self):
         cli = tool("MEMSPACE_CLI")
         script = subprocess.run([cli, "demo", "--script"], capture_output=True, text=True,
-                                check=True).stdout.splitlines()
+                                check=True, env=tool_env()).stdout.splitlines()
         machine = script[script.index("begin"):script.index("commit") + 1]
         machine += ["mtree", "echo == split", "mtree -f"]
         out = subprocess.run([cli, "run", "-"], input="\n".join(machine) + "\n",
-                             capture_output=True, text=True, check=True).stdout
+                             capture_output=True, text=True, check=True, env=tool_env()).stdout
         tree, flat = out.split("== split\n")
         self.assertEqual(self.sections["info mtree"], tree)
         self.assertEqual(self.sections["info mtree -f"], flat)

@@ -12,11 +12,12 @@ import unittest
 import memspace
 from memspace import _ffi
 
-from support import tool
+from support import tool, tool_env
 
 
 def c_layout():
-    out = subprocess.run([tool("MS_PY_LAYOUT")], check=True, capture_output=True, text=True)
+    out = subprocess.run([tool("MS_PY_LAYOUT")], check=True, capture_output=True, text=True,
+                         env=tool_env())
     values = {}
     for line in out.stdout.splitlines():
         key, value = line.rsplit(" ", 1)
