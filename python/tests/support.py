@@ -4,9 +4,13 @@
 """Test helpers: a context with a 2^64 system container and RAM at 0."""
 
 import os
+import sys
 import unittest
 
-import memspace
+# The package next to the tests, whatever directory the tests run from.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import memspace  # noqa: E402
 
 
 class CtxTest(unittest.TestCase):

@@ -9,8 +9,8 @@ import os
 import subprocess
 import sys
 import unittest
-
 from support import tool, tool_env
+
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLE = os.path.join(os.path.dirname(HERE), "examples", "pc.py")

@@ -9,10 +9,9 @@ import ctypes
 import subprocess
 import unittest
 
+from support import tool, tool_env  # first: it puts the package on sys.path
 import memspace
 from memspace import _ffi
-
-from support import tool, tool_env
 
 
 def c_layout():

@@ -8,10 +8,9 @@ import errno
 import threading
 import unittest
 
+from support import CtxTest  # first: it puts the package on sys.path
 import memspace
 from memspace import Result, Perm, NotifierFlag, IOTLBEntry, IOMMUEvent
-
-from support import CtxTest
 
 
 class Recorder:

@@ -9,10 +9,10 @@ import os
 import tempfile
 import unittest
 
+from support import CtxTest  # first: it puts the package on sys.path
 import memspace
 from memspace import Backend, RamFlag, Result, DIRTY_MIGRATION, DIRTY_VGA
 
-from support import CtxTest
 
 PAGE = 4096
 

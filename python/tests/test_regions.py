@@ -7,15 +7,15 @@ transactions, the errors raised and the lifetime rules of the objects."""
 import ctypes
 import errno
 import gc
+import os
 import subprocess
 import sys
 import textwrap
 import unittest
 
+from support import CtxTest  # first: it puts the package on sys.path
 import memspace
 from memspace import Result, Kind, Endian, UNSPECIFIED
-
-from support import CtxTest
 
 
 class Regs:
@@ -382,8 +382,12 @@ class LifetimeTest(unittest.TestCase):
             dev.cycle = ctx
             print("ok")
             """)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [os.path.dirname(os.path.dirname(memspace.__file__))] +
+            ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             timeout=60)
+                             timeout=60, env=env)
         self.assertEqual((out.returncode, out.stdout, out.stderr), (0, "ok\n", ""))
 
     def test_context_cannot_close_from_callback(self):
