@@ -200,7 +200,7 @@ class _State:
         self.ptr = ptr
         self.keep = []  # alive until ms_ctx_free(): the library may still call them
         self.pending = []  # (function, pointer) releases deferred out of callbacks
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # a finaliser may run while it is held
         self.children = weakref.WeakSet()
         self.regions = weakref.WeakValueDictionary()
         self.spaces = weakref.WeakValueDictionary()
