@@ -91,6 +91,14 @@ class Result(enum.IntFlag):
     ACCESS_ERROR = 4
 
 
+_RESULTS = tuple(Result(i) for i in range(8))
+
+
+def _result(r):
+    """Result(r), without the enum machinery for the 8 values the library returns."""
+    return _RESULTS[r] if r < 8 else Result(r)
+
+
 class Kind(enum.IntEnum):
     CONTAINER = 0
     IO = 1
@@ -151,18 +159,22 @@ class RamFlag(enum.IntFlag):
 # References dropped while a callback runs on this thread are released only
 # after the outermost call returns, never under the library's feet.
 
-_tls = threading.local()
+class _Local(threading.local):
+    depth = 0  # callbacks of the bindings running on this thread
+    errors = None  # exceptions they raised, not yet re-raised
+
+
+_tls = _Local()
 
 
 def _depth():
-    return getattr(_tls, "depth", 0)
+    return _tls.depth
 
 
 def _stash(exc):
-    errors = getattr(_tls, "errors", None)
-    if errors is None:
-        errors = _tls.errors = []
-    errors.append(exc)
+    if _tls.errors is None:
+        _tls.errors = []
+    _tls.errors.append(exc)
 
 
 def _guard(default, fn, refusal=False):
@@ -174,7 +186,7 @@ def _guard(default, fn, refusal=False):
     """
 
     def wrapper(*args):
-        _tls.depth = _depth() + 1
+        _tls.depth += 1
         try:
             return fn(*args)
         except Error as exc:
@@ -219,11 +231,10 @@ def _after(st):
         if st.ptr is not None:
             for fn, ptr in pending:
                 fn(ptr)
-    errors = getattr(_tls, "errors", None)
+    errors = _tls.errors
     if errors:
-        _tls.errors = []
-        exc = errors[0]
-        raise exc
+        _tls.errors = None
+        raise errors[0]
 
 
 def _release(st, fn, ptr):
@@ -276,12 +287,23 @@ class Attrs:
 
     @classmethod
     def _from_c(cls, a):
-        kw = {field: (a.bits >> shift) & ((1 << width) - 1)
+        key = (a.bits & _ATTR_MASK, a.pasid)  # the padding bits may be anything
+        found = _attrs_seen.get(key)
+        if found is not None:
+            return found
+        kw = {field: (key[0] >> shift) & ((1 << width) - 1)
               for field, (shift, width) in _ffi.ATTR_BITS.items()}
         for field, (_, width) in _ffi.ATTR_BITS.items():
             if width == 1:
                 kw[field] = bool(kw[field])
-        return cls(pasid=a.pasid, **kw)
+        found = cls(pasid=a.pasid, **kw)
+        if len(_attrs_seen) < 4096:  # callbacks see few distinct attributes
+            _attrs_seen[key] = found
+        return found
+
+
+_ATTR_MASK = sum(((1 << width) - 1) << shift for shift, width in _ffi.ATTR_BITS.values())
+_attrs_seen = {}
 
 
 UNSPECIFIED = Attrs(unspecified=True)
@@ -960,12 +982,12 @@ class Region(_Child):
         v = ctypes.c_uint64()
         r = _lib.ms_region_dispatch_read(self._p(), offset, ctypes.byref(v), size, _attrs(attrs))
         _after(self._st)
-        return v.value, Result(r)
+        return v.value, _result(r)
 
     def dispatch_write(self, offset, value, size, attrs=UNSPECIFIED):
         r = _lib.ms_region_dispatch_write(self._p(), offset, value, size, _attrs(attrs))
         _after(self._st)
-        return Result(r)
+        return _result(r)
 
     @property
     def host_address(self):
@@ -1173,14 +1195,14 @@ def _scalar_methods(cls):
             r = ctypes.c_uint32()
             v = _fn(self._p(), addr, _attrs(attrs), ctypes.byref(r))
             _after(self._st)
-            return v, Result(r.value)
+            return v, _result(r.value)
 
         def store(self, addr, value, attrs=UNSPECIFIED, _fn=stfn, _mask=(1 << 8 * width) - 1):
             if value < 0 or value > _mask:
                 raise ValueError("value 0x%x does not fit in %d bytes" % (value, _mask.bit_length() // 8))
             r = _fn(self._p(), addr, _attrs(attrs), value)
             _after(self._st)
-            return Result(r)
+            return _result(r)
 
         load.__name__ = ldname
         load.__doc__ = "%s(): load %d bytes; returns (value, Result)." % (ld, width)
@@ -1234,27 +1256,27 @@ class AddressSpace(_Child):
         buf = ctypes.create_string_buffer(length)
         r = _lib.ms_as_read(self._p(), addr, _attrs(attrs), buf, length)
         _after(self._st)
-        return buf.raw[:length], Result(r)
+        return buf.raw[:length], _result(r)
 
     def write(self, addr, data, attrs=UNSPECIFIED):
         """ms_as_write() of a bytes-like object: the Result."""
         data = bytes(data)
         r = _lib.ms_as_write(self._p(), addr, _attrs(attrs), data, len(data))
         _after(self._st)
-        return Result(r)
+        return _result(r)
 
     def fill(self, addr, byte, length, attrs=UNSPECIFIED):
         """ms_as_set(): @length bytes of value @byte."""
         r = _lib.ms_as_set(self._p(), addr, _attrs(attrs), byte, length)
         _after(self._st)
-        return Result(r)
+        return _result(r)
 
     def write_rom(self, addr, data):
         """ms_as_write_rom(): the loader's write into RAM and ROM."""
         data = bytes(data)
         r = _lib.ms_as_write_rom(self._p(), addr, data, len(data))
         _after(self._st)
-        return Result(r)
+        return _result(r)
 
     def access_valid(self, addr, length, is_write=False, attrs=UNSPECIFIED):
         v = _lib.ms_as_access_valid(self._p(), addr, length, bool(is_write), _attrs(attrs))
