@@ -1199,7 +1199,8 @@ def _scalar_methods(cls):
 
         def store(self, addr, value, attrs=UNSPECIFIED, _fn=stfn, _mask=(1 << 8 * width) - 1):
             if value < 0 or value > _mask:
-                raise ValueError("value 0x%x does not fit in %d bytes" % (value, _mask.bit_length() // 8))
+                raise ValueError("value 0x%x does not fit in %d bytes" %
+                                 (value, _mask.bit_length() // 8))
             r = _fn(self._p(), addr, _attrs(attrs), value)
             _after(self._st)
             return _result(r)

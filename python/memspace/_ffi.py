@@ -18,10 +18,8 @@ from ctypes import (
     POINTER,
     Structure,
     c_bool,
-    c_char,
     c_char_p,
     c_int,
-    c_int64,
     c_size_t,
     c_uint,
     c_uint8,
@@ -509,6 +507,3 @@ def load_libc():
     libc.free.restype = None
     libc.free.argtypes = [c_void_p]
     return libc
-
-
-__all__ = ["load", "load_libc", "STRUCTS", "ATTR_BITS", "SCALARS", "c_char", "c_int64"]
