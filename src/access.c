@@ -370,8 +370,6 @@ bool ms__access_is_direct(const ms__range *r, bool is_write)
 static void load_range(const access_req *a, const ms__range *r, uint64_t offset, uint64_t pos,
 		       uint64_t n)
 {
-	uint8_t *mem = (uint8_t *)r->region->ram + offset;
-
 	switch (r->region->kind) {
 	case MS_REGION_RAM:
 	case MS_REGION_ROM:
@@ -379,7 +377,7 @@ static void load_range(const access_req *a, const ms__range *r, uint64_t offset,
 		ram_copy(a, r->region, offset, pos, n);
 		break;
 	case MS_REGION_RAM_DEVICE:
-		ram_device_copy(a, mem, pos, n);
+		ram_device_copy(a, (uint8_t *)r->region->ram + offset, pos, n);
 		break;
 	case MS_REGION_ROM_DEVICE:
 		if (r->flags & MS__RANGE_ROMD)
