@@ -850,6 +850,14 @@ static void on_resized(ms_region *r, uint64_t old_size, uint64_t new_size, void 
 	lg->beyond = ms_as_read(lg->as, new_size, any, &b, 1);
 }
 
+static int resize_rc;
+
+static void resize_from_listener(recorder *rec, const ms_section *s)
+{
+	(void)s;
+	resize_rc = ms_region_ram_resize(rec->data, 4096);
+}
+
 static void resize_one(ms_ram_backend backend)
 {
 	mach m;
@@ -949,6 +957,34 @@ static void resize_one(ms_ram_backend backend)
 	assert_int_equal(ms_transaction_commit(m.ctx), 0);
 	assert_int_equal(ms_region_size(r), 1 * MiB);
 	assert_int_equal(lg.calls, 3);
+	/* From a listener callback. */
+	rec.on_add = resize_from_listener;
+	rec.data = r;
+	resize_rc = 0;
+	assert_int_equal(ms_region_set_address(r, 0x100000), 0);
+	assert_int_equal(resize_rc, -EBUSY);
+	rec.on_add = NULL;
+	assert_int_equal(ms_region_size(r), 1 * MiB);
+	assert_int_equal(lg.calls, 3);
+	/* Every allocation of the implicit commit fails in turn: nothing changes. */
+	for (uint64_t n = 1;; n++) {
+		int rc;
+
+		assert_true(n < 200);
+		ms_ctx_test_control(m.ctx, MS_TEST_FAIL_ALLOC_AFTER, n);
+		rc = ms_region_ram_resize(r, 512 * KiB);
+		ms_ctx_test_control(m.ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
+		if (rc == 0) {
+			assert_true(n > 1);
+			break;
+		}
+		assert_int_equal(rc, -ENOMEM);
+		assert_int_equal(ms_region_size(r), 1 * MiB);
+		assert_int_equal(lg.calls, 3);
+		assert_int_equal(read_byte(&m, 0x100000 + 1 * MiB - 1), 0);
+	}
+	assert_int_equal(lg.calls, 4);
+	assert_int_equal(ms_region_size(r), 512 * KiB);
 	rec_unlisten(&rec);
 	unplace(&m, r);
 	ms_region_unref(r);
