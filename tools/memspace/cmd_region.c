@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <memspace/backend.h>
 
@@ -306,10 +307,13 @@ static const char *ram_error(int rc, const ms_ram_opts *o)
 {
 	switch (-rc) {
 	case EINVAL:
-		if (o->offset)
+		if (o->offset % (uint64_t)sysconf(_SC_PAGESIZE))
 			return "offset= must be a multiple of the file's page size";
 		if (o->backend == MS_RAM_FILE && (o->flags & MS_RAM_READONLY))
-			return "a readonly file must exist and hold offset + size bytes";
+			return "a readonly file must hold offset + size bytes (it cannot grow)";
+		if (o->backend == MS_RAM_FILE)
+			return "the path is not a regular file, or offset= is not a multiple of its "
+			       "page size";
 		return NULL;
 	case ENOMEM:
 		return "this host cannot reserve that much memory (backend=none loads the layout "
