@@ -6,8 +6,8 @@
  * align is made first, and the memory is mapped over its aligned part with
  * MAP_FIXED, so the slack stays reserved with the block (and is unmapped
  * with it). Files are grown to offset + max_size when they are shorter;
- * preallocation uses fallocate() for files (so a full file system is an
- * error now, not a SIGBUS later) and MADV_POPULATE_WRITE for memory.
+ * preallocation uses fallocate() for shared files (so a full file system
+ * is an error now, not a SIGBUS later) and MADV_POPULATE_WRITE for memory.
  *
  * SPDX-License-Identifier: MIT
  */

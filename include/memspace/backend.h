@@ -57,8 +57,9 @@ typedef enum ms_ram_backend {
 /** Map read-only (PROT_READ): the region is a ROM that even loaders and
  *  debug writes cannot change; for FILE, an existing file opened O_RDONLY. */
 #define MS_RAM_READONLY (1u << 1)
-/** Commit every page now (fallocate() for files, populate for memory); an
- *  impossible preallocation fails the creation (-ENOMEM, -ENOSPC, -EFBIG). */
+/** Commit every page now (fallocate() for shared files, then populate the
+ *  mapping); an impossible preallocation fails the creation (-ENOMEM,
+ *  -ENOSPC, -EFBIG). */
 #define MS_RAM_PREALLOC (1u << 2)
 /** Skipped by the RAM stream (migrate.h): device memory, scratch. */
 #define MS_RAM_NOT_MIGRATABLE (1u << 3)
