@@ -370,8 +370,6 @@ bool ms__access_is_direct(const ms__range *r, bool is_write)
 static void load_range(const access_req *a, const ms__range *r, uint64_t offset, uint64_t pos,
 		       uint64_t n)
 {
-	uint8_t *mem = (uint8_t *)r->region->ram + offset;
-
 	switch (r->region->kind) {
 	case MS_REGION_RAM:
 	case MS_REGION_ROM:
@@ -379,7 +377,8 @@ static void load_range(const access_req *a, const ms__range *r, uint64_t offset,
 		ram_copy(a, r->region, offset, pos, n);
 		break;
 	case MS_REGION_RAM_DEVICE:
-		ram_device_copy(a, mem, pos, n);
+		/* Devices have no host address: NULL + offset would be undefined. */
+		ram_device_copy(a, (uint8_t *)r->region->ram + offset, pos, n);
 		break;
 	case MS_REGION_ROM_DEVICE:
 		if (r->flags & MS__RANGE_ROMD)
@@ -401,7 +400,6 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 {
 	const ms_region *mr = r->region;
 	uint64_t offset = r->offset_in_region + (addr - r->start);
-	uint8_t *mem = (uint8_t *)mr->ram + offset;
 	bool readonly = r->flags & MS__RANGE_READONLY;
 
 	if (mr->kind == MS_REGION_IOMMU) {
@@ -431,8 +429,9 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 			ram_copy(a, r->region, offset, pos, n);
 		return MS_RESULT_OK;
 	case MS_REGION_RAM_DEVICE:
+		/* Here only: devices have no host address, NULL + offset is undefined. */
 		if (!a->is_write || !readonly || a->attrs.debug)
-			ram_device_copy(a, mem, pos, n);
+			ram_device_copy(a, (uint8_t *)mr->ram + offset, pos, n);
 		return MS_RESULT_OK;
 	case MS_REGION_ROM_DEVICE:
 		if (a->is_write && a->attrs.debug && (r->flags & MS__RANGE_ROMD)) {
