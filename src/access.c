@@ -377,6 +377,7 @@ static void load_range(const access_req *a, const ms__range *r, uint64_t offset,
 		ram_copy(a, r->region, offset, pos, n);
 		break;
 	case MS_REGION_RAM_DEVICE:
+		/* Devices have no host address: NULL + offset would be undefined. */
 		ram_device_copy(a, (uint8_t *)r->region->ram + offset, pos, n);
 		break;
 	case MS_REGION_ROM_DEVICE:
@@ -428,6 +429,7 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 			ram_copy(a, r->region, offset, pos, n);
 		return MS_RESULT_OK;
 	case MS_REGION_RAM_DEVICE:
+		/* Here only: devices have no host address, NULL + offset is undefined. */
 		if (!a->is_write || !readonly || a->attrs.debug)
 			ram_device_copy(a, (uint8_t *)mr->ram + offset, pos, n);
 		return MS_RESULT_OK;

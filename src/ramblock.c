@@ -6,13 +6,14 @@
  * align is made first, and the memory is mapped over its aligned part with
  * MAP_FIXED, so the slack stays reserved with the block (and is unmapped
  * with it). Files are grown to offset + max_size when they are shorter;
- * preallocation uses fallocate() for files (so a full file system is an
- * error now, not a SIGBUS later) and MADV_POPULATE_WRITE for memory.
+ * preallocation uses fallocate() for shared files (so a full file system
+ * is an error now, not a SIGBUS later) and MADV_POPULATE_WRITE for memory.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -46,10 +47,11 @@ static int neg_errno(void)
 	return errno ? -errno : -EIO;
 }
 
-/* Which options each backend takes; 0 or -EINVAL. */
+/* Which options each backend takes; 0 or -EINVAL (-ENOMEM: too big to reserve). */
 static int check_opts(const ms_ram_opts *o)
 {
 	uint64_t max = o->max_size ? o->max_size : o->size;
+	bool file = o->backend == MS_RAM_FILE || o->backend == MS_RAM_FD;
 
 	if (o->flags & ~MS_RAM_FLAGS_ALL)
 		return -EINVAL;
@@ -57,18 +59,27 @@ static int check_opts(const ms_ram_opts *o)
 		return -EINVAL;
 	if (o->align && !is_pow2(o->align))
 		return -EINVAL;
-	if (o->backend != MS_RAM_NONE && o->backend != MS_RAM_PTR &&
-	    max > (uint64_t)(SIZE_MAX / 2) - o->align)
-		return -ENOMEM; /* more than this host can map */
+	/* What only some backends take (@fd cannot be told apart from 0). */
+	if ((o->path && o->backend != MS_RAM_FILE) || (o->ptr && o->backend != MS_RAM_PTR) ||
+	    (o->offset && !file))
+		return -EINVAL;
 	switch (o->backend) {
 	case MS_RAM_ANON:
-		return o->flags & MS_RAM_SHARED ? -EINVAL : 0;
+		if (o->flags & MS_RAM_SHARED)
+			return -EINVAL;
+		break;
 	case MS_RAM_MEMFD:
-		return o->flags & MS_RAM_READONLY ? -EINVAL : 0;
+		if (o->flags & MS_RAM_READONLY)
+			return -EINVAL;
+		break;
 	case MS_RAM_FILE:
-		return o->path && *o->path ? 0 : -EINVAL;
+		if (!o->path || !*o->path)
+			return -EINVAL;
+		break;
 	case MS_RAM_FD:
-		return o->fd >= 0 ? 0 : -EINVAL;
+		if (o->fd < 0)
+			return -EINVAL;
+		break;
 	case MS_RAM_PTR:
 		if (!o->ptr || o->max_size || o->align)
 			return -EINVAL;
@@ -76,10 +87,14 @@ static int check_opts(const ms_ram_opts *o)
 	case MS_RAM_NONE:
 		if (o->align)
 			return -EINVAL;
-		return o->flags & ~MS_RAM_ROM ? -EINVAL : 0;
+		return o->flags & ~MS_RAM_ROM ? -EINVAL : 0; /* no memory: any size */
 	default:
 		return -EINVAL;
 	}
+	/* The reservation (max + alignment slack) must fit a size_t and mmap(). */
+	if (max > (uint64_t)(SIZE_MAX / 2) - o->align)
+		return -ENOMEM;
+	return 0;
 }
 
 /* The page size of the file system @fd is on (hugetlbfs: its huge page). */
@@ -150,7 +165,8 @@ static int map_aligned(ms__ramblock *rb, size_t len, uint64_t align, int prot, i
 /* Commit every page of the mapping, or say why it cannot be done. */
 static int populate(ms__ramblock *rb, size_t len)
 {
-	if (rb->fd >= 0 && !rb->readonly) {
+	if (rb->fd >= 0 && rb->shared && !rb->readonly) {
+		/* A private copy never writes the file: only shared pages need blocks. */
 		int err = posix_fallocate(rb->fd, (off_t)rb->fd_offset, (off_t)len);
 
 		if (err)
@@ -176,9 +192,14 @@ static int open_backing(ms__ramblock *rb, const ms_ram_opts *o, bool *created)
 {
 	*created = false;
 	switch (o->backend) {
-	case MS_RAM_MEMFD:
-		rb->fd = memfd_create(o->name ? o->name : "memspace", MFD_CLOEXEC);
+	case MS_RAM_MEMFD: {
+		/* memfd_create() refuses names over 249 bytes: keep a prefix. */
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s", o->name ? o->name : "memspace");
+		rb->fd = memfd_create(name, MFD_CLOEXEC);
 		return rb->fd < 0 ? neg_errno() : 0;
+	}
 	case MS_RAM_FD:
 		rb->fd = fcntl(o->fd, F_DUPFD_CLOEXEC, 0);
 		return rb->fd < 0 ? neg_errno() : 0;
@@ -209,8 +230,8 @@ static int create_memory(ms__ramblock *rb, const ms_ram_opts *o, size_t len)
 	if (rc < 0)
 		return rc;
 	if (rb->fd < 0) { /* anonymous */
-		rc = map_aligned(rb, len, rb->align, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-				 -1, 0);
+		rc = map_aligned(rb, len, rb->align, prot,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	} else {
 		rb->page_size = fd_page_size(rb->fd);
 		if (rb->fd_offset % rb->page_size || len % rb->page_size) {
@@ -332,7 +353,7 @@ int ms__ramblock_discard(ms__ramblock *rb, uint64_t offset, uint64_t len)
 		return 0;
 	}
 	if (rb->fd < 0 && madvise(host + lo, (size_t)(hi - lo), MADV_DONTNEED) == 0)
-		return 0; /* anonymous private: fresh zero pages */
+		return 0;                        /* anonymous private: fresh zero pages */
 	memset(host + lo, 0, (size_t)(hi - lo)); /* private file copy: zero it */
 	return 0;
 }

@@ -57,8 +57,9 @@ typedef enum ms_ram_backend {
 /** Map read-only (PROT_READ): the region is a ROM that even loaders and
  *  debug writes cannot change; for FILE, an existing file opened O_RDONLY. */
 #define MS_RAM_READONLY (1u << 1)
-/** Commit every page now (fallocate() for files, populate for memory); an
- *  impossible preallocation fails the creation (-ENOMEM, -ENOSPC, -EFBIG). */
+/** Commit every page now (fallocate() for shared files, then populate the
+ *  mapping); an impossible preallocation fails the creation (-ENOMEM,
+ *  -ENOSPC, -EFBIG). */
 #define MS_RAM_PREALLOC (1u << 2)
 /** Skipped by the RAM stream (migrate.h): device memory, scratch. */
 #define MS_RAM_NOT_MIGRATABLE (1u << 3)
@@ -111,9 +112,12 @@ typedef struct ms_ram_opts {
  * Return: 0; -EINVAL for NULL arguments, a size of 0, unknown flags, a
  * @max_size below @size, an @align that is not a power of two, an @offset
  * that is not page aligned, a missing @path/@fd/@ptr, or a combination the
- * backend does not take (MS_RAM_PTR with @max_size or @align, MS_RAM_NONE
- * with anything but @name, @size, @max_size and MS_RAM_ROM, MS_RAM_MEMFD
- * with MS_RAM_READONLY); -ENOMEM when the memory cannot be reserved;
+ * backend does not take (@path but MS_RAM_FILE, @offset but MS_RAM_FILE or
+ * MS_RAM_FD, @ptr but MS_RAM_PTR; MS_RAM_PTR with @max_size, @align or
+ * flags other than MS_RAM_ROM and MS_RAM_NOT_MIGRATABLE; MS_RAM_NONE with
+ * anything but @name, @size, @max_size and MS_RAM_ROM; MS_RAM_ANON with
+ * MS_RAM_SHARED; MS_RAM_MEMFD with MS_RAM_READONLY); -ENOMEM when the
+ * memory cannot be reserved (layout only has no size limit);
  * -ENOENT, -EACCES, -EBADF, -EFBIG, -ENOSPC and the like from the file
  * system. On failure nothing is created and no file is left behind that
  * was not there before.

@@ -11,6 +11,8 @@
 #   # stdin           feed NAME.ms on standard input (default ARGS: run -)
 #   # stdout-full     standard output is /dev/full (writes fail); only
 #                     standard error is compared
+#   # tmpdir          run in a fresh empty directory holding a copy of NAME.ms
+#                     (files the script makes land there; removed after)
 # Environment:
 #   MS_CLI_WRAPPER    words put before MEMSPACE, e.g. a valgrind command line
 #   MS_CLI_UPDATE=1   rewrite NAME.out with what the command printed
@@ -38,6 +40,14 @@ read -r -a wrapper <<<"${MS_CLI_WRAPPER:-}"
 
 actual=$(mktemp)
 trap 'rm -f "$actual"' EXIT
+if grep -q '^# tmpdir *$' "$script"; then
+	exe=$(cd "$(dirname "$exe")" && pwd)/$(basename "$exe")
+	expected=$PWD/$expected
+	workdir=$(mktemp -d)
+	trap 'rm -f "$actual"; rm -rf "$workdir"' EXIT
+	cp "$script" "$workdir/"
+	cd "$workdir" || exit 1
+fi
 if grep -q '^# stdout-full *$' "$script"; then
 	env -u NO_COLOR "${wrapper[@]}" "$exe" "${argv[@]}" <"$input" >/dev/full 2>"$actual"
 	rc=$?

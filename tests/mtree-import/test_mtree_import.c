@@ -21,6 +21,7 @@
 
 #include "memspace.h"
 #include "ms_rng.h"
+#include <memspace/backend.h>
 #include "mtree_import.h"
 
 #ifndef MTREE_CASES_DIR
@@ -295,6 +296,78 @@ static void bad_arguments_are_einval(void **state)
 	ms_ctx_free(ctx);
 }
 
+/* Warnings of one import, as "LINE:COL: message" lines. */
+static void collect_warning(const msc_mtree_diag *d, void *payload)
+{
+	char *log = payload;
+	size_t n = strlen(log);
+
+	snprintf(log + n, 1024 - n, "%lu:%lu: %s\n", d->line, d->col, d->message);
+}
+
+/*
+ * RAM the host cannot map (rules/layout-only-huge-ram, its pc.ram made 2^60 bytes):
+ * without flags the import fails and leaves nothing; MSC_MTREE_LAYOUT_ONLY
+ * loads every RAM and ROM without memory; MSC_MTREE_LAYOUT_FALLBACK backs
+ * what it can and warns about what it loads layout only.
+ */
+static void ram_the_host_cannot_map_loads_layout_only(void **state)
+{
+	char path[512], log[1024], *text, *at;
+	msc_mtree *imp = NULL;
+	msc_mtree_diag d;
+	uint8_t b[4];
+	ms_ctx *ctx;
+	ms_as *as;
+	size_t len;
+
+	(void)state;
+	snprintf(path, sizeof(path), "../rules/layout-only-huge-ram");
+	text = read_case(path, &len);
+	/* 2^60 bytes: more than even a 57-bit (5-level paging) host can map. */
+	at = memmem(text, len, "0000ffffffffffff (prio 0, ram): pc.ram", 38);
+	assert_non_null(at);
+	memcpy(at, "0fff", 4);
+	assert_int_equal(ms_ctx_new(&ctx), 0);
+
+	assert_int_equal(msc_mtree_import(&imp, &d, ctx, text, len, NULL, NULL), -ENOMEM);
+	assert_null(imp);
+	assert_int_equal(d.line, 202);
+	assert_string_equal(d.message, "cannot create region 'pc.ram': out of memory");
+	assert_int_equal(ms_ctx_nr_as(ctx), 0);
+	assert_int_equal(msc_mtree_import_with(&imp, &d, ctx, text, len, 1u << 5, NULL, NULL),
+			 -EINVAL);
+
+	log[0] = '\0';
+	assert_int_equal(msc_mtree_import_with(&imp, &d, ctx, text, len, MSC_MTREE_LAYOUT_FALLBACK,
+					       collect_warning, log),
+			 0);
+	assert_string_equal(log, "202:52: region 'pc.ram': this host cannot back its "
+				 "0x1000000000000000 bytes of memory; loaded layout only (accesses "
+				 "to it fail)\n");
+	as = msc_mtree_import_find_as(imp, "memory");
+	assert_non_null(as);
+	/* pc.ram (through ram-below-4g) has no memory; the BIOS ROM has. */
+	assert_int_equal(ms_as_read(as, 0x1000, MS_ATTRS_UNSPECIFIED, b, 4),
+			 MS_RESULT_ACCESS_ERROR);
+	assert_int_equal(ms_as_read(as, 0xfffffff0, MS_ATTRS_UNSPECIFIED, b, 4), MS_RESULT_OK);
+	msc_mtree_import_free(imp);
+	ms_ctx_free(ctx);
+
+	assert_int_equal(ms_ctx_new(&ctx), 0);
+	log[0] = '\0';
+	assert_int_equal(msc_mtree_import_with(&imp, &d, ctx, text, len, MSC_MTREE_LAYOUT_ONLY,
+					       collect_warning, log),
+			 0);
+	assert_string_equal(log, ""); /* asked for: no warning */
+	as = msc_mtree_import_find_as(imp, "memory");
+	assert_int_equal(ms_as_read(as, 0xfffffff0, MS_ATTRS_UNSPECIFIED, b, 4),
+			 MS_RESULT_ACCESS_ERROR);
+	msc_mtree_import_free(imp);
+	ms_ctx_free(ctx);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +378,7 @@ int main(void)
 		cmocka_unit_test(nesting_deeper_than_the_render_limit_is_refused),
 		cmocka_unit_test(handle_lists_address_spaces_in_file_order),
 		cmocka_unit_test(bad_arguments_are_einval),
+		cmocka_unit_test(ram_the_host_cannot_map_loads_layout_only),
 	};
 
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -504,7 +504,9 @@ int msc_cmd_mtree(int argc, char **argv)
 		fprintf(stderr, "memspace mtree: out of memory\n");
 		return MSC_EXIT_INPUT;
 	}
-	rc = msc_mtree_import(&imp, &diag, ctx, text, len, on_warning, (void *)name);
+	/* Printing and --at need the layout only: any amount of RAM loads. */
+	rc = msc_mtree_import_with(&imp, &diag, ctx, text, len, MSC_MTREE_LAYOUT_ONLY, on_warning,
+				   (void *)name);
 	free(text);
 	if (rc < 0) {
 		print_diag(name, &diag, "");

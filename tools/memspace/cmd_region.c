@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <memspace/backend.h>
 
 #include "buffer.h"
 #include "script_int.h"
@@ -203,6 +206,175 @@ static bool needs_memory(ms_region_kind kind)
 	}
 }
 
+/* ---- RAM backends (ram and rom options, raminfo, resize) ----------------- */
+
+/* How raminfo prints backends. */
+static const msc_name backend_names[] = {
+	{"anon", MS_RAM_ANON},
+	{"memfd", MS_RAM_MEMFD},
+	{"file", MS_RAM_FILE},
+	{"fd", MS_RAM_FD},
+	{"ptr", MS_RAM_PTR},
+	{"none", MS_RAM_NONE},
+	{NULL, 0},
+};
+
+/* Is any backend option of ram / rom given? */
+static bool has_backend_options(msc_call *c)
+{
+	static const char *const keys[] = {"backend", "path",     "offset",   "max",       "align",
+					   "shared",  "readonly", "prealloc", "nomigrate", NULL};
+
+	for (size_t i = 0; keys[i]; i++)
+		if (msc_opt_word(c, keys[i]))
+			return true;
+	return false;
+}
+
+/* Option @key is given but does not apply: say so at its column. */
+static int not_for(msc_session *s, msc_call *c, const char *key, const char *why)
+{
+	msc_word *w = msc_opt_word(c, key);
+
+	return w ? msc_error(s, w->col, "%s%s %s", key, w->eq >= 0 ? "=" : "", why) : 0;
+}
+
+/*
+ * Read the backend options into @o (name and size set by the caller), with
+ * a message at the option's column for each combination backend.h refuses.
+ */
+static int ram_options(msc_session *s, msc_call *c, bool rom, ms_ram_opts *o)
+{
+	int backend = MS_RAM_ANON;
+	msc_word *w;
+
+	if (msc_opt_keyword(s, c, "backend", &backend) ||
+	    msc_opt_number(s, c, "offset", &o->offset) ||
+	    msc_opt_number(s, c, "max", &o->max_size) || msc_opt_number(s, c, "align", &o->align))
+		return 1;
+	o->backend = (ms_ram_backend)backend;
+	o->fd = -1;
+	o->flags = rom ? MS_RAM_ROM : 0;
+	if (msc_opt_word(c, "shared"))
+		o->flags |= MS_RAM_SHARED;
+	if (msc_opt_word(c, "readonly"))
+		o->flags |= MS_RAM_READONLY;
+	if (msc_opt_word(c, "prealloc"))
+		o->flags |= MS_RAM_PREALLOC;
+	if (msc_opt_word(c, "nomigrate"))
+		o->flags |= MS_RAM_NOT_MIGRATABLE;
+	if ((w = msc_opt_word(c, "path")) != NULL) {
+		msc_word v = msc_value_of(w);
+
+		if (!v.len || memchr(v.text, '\0', v.len))
+			return msc_error(s, w->col, "path= needs a file name");
+		o->path = v.text;
+	}
+	if (o->backend == MS_RAM_NONE) {
+		static const char *const keys[] = {"path",     "offset",   "align",     "shared",
+						   "readonly", "prealloc", "nomigrate", NULL};
+
+		for (size_t i = 0; keys[i]; i++)
+			if (not_for(s, c, keys[i],
+				    "does not apply to backend=none (layout only: no memory)"))
+				return 1;
+	}
+	if (o->backend != MS_RAM_FILE && (not_for(s, c, "path", "applies only to backend=file") ||
+					  not_for(s, c, "offset", "applies only to backend=file")))
+		return 1;
+	if (o->backend == MS_RAM_FILE && !o->path)
+		return msc_error(s, msc_opt_word(c, "backend")->col,
+				 "backend=file needs path=FILE");
+	if (o->backend == MS_RAM_ANON &&
+	    not_for(s, c, "shared",
+		    "needs backend=memfd or backend=file (anonymous memory is private)"))
+		return 1;
+	if (o->backend == MS_RAM_MEMFD &&
+	    not_for(s, c, "readonly", "does not apply to backend=memfd (a new memfd is empty)"))
+		return 1;
+	if (o->max_size && o->max_size < o->size)
+		return msc_error(s, msc_opt_word(c, "max")->col,
+				 "max=0x%" PRIx64 " is below the size 0x%" PRIx64, o->max_size,
+				 o->size);
+	if (o->align & (o->align - 1))
+		return msc_error(s, msc_opt_word(c, "align")->col,
+				 "align=0x%" PRIx64 " is not a power of two", o->align);
+	return 0;
+}
+
+/* Why ms_region_new_ram_with() refused, for the errors scripts can make. */
+static const char *ram_error(int rc, const ms_ram_opts *o)
+{
+	switch (-rc) {
+	case EINVAL:
+		if (o->offset % (uint64_t)sysconf(_SC_PAGESIZE))
+			return "offset= must be a multiple of the file's page size";
+		if (o->backend == MS_RAM_FILE && (o->flags & MS_RAM_READONLY))
+			return "a readonly file must hold offset + size bytes (it cannot grow)";
+		if (o->backend == MS_RAM_FILE)
+			return "the path is not a regular file, or offset= is not a multiple of its "
+			       "page size";
+		return NULL;
+	case ENOMEM:
+		return "this host cannot reserve that much memory (backend=none loads the layout "
+		       "only)";
+	case EFBIG:
+		return "the file cannot grow that large";
+	case ENOSPC:
+		return "no space left for the file";
+	default:
+		return NULL;
+	}
+}
+
+int msc_do_raminfo(msc_session *s, msc_call *c)
+{
+	msc_region_ent *e;
+	ms_ram_info info;
+	FILE *o = s->o.out;
+
+	if (msc_arg_region(s, c->pos[0], &e))
+		return 1;
+	if (ms_region_ram_info(e->r, &info) < 0)
+		return msc_error(s, c->pos[0]->col,
+				 "raminfo: %s has no memory backend (not RAM, ROM or a RAM device)",
+				 e->name);
+	fprintf(o,
+		"raminfo %s: backend %s, fd %s, page 0x%" PRIx64 ", shared %s, readonly %s, "
+		"migratable %s, size 0x%" PRIx64 ", max 0x%" PRIx64 "%s%s\n",
+		e->name, msc_name_text(backend_names, (int)info.backend, "?"),
+		info.fd >= 0 ? "yes" : "no", info.page_size, info.shared ? "yes" : "no",
+		info.readonly ? "yes" : "no", info.migratable ? "yes" : "no", info.size,
+		info.max_size, info.resizeable ? ", resizeable" : "",
+		info.host ? "" : ", no memory (layout only)");
+	return 0;
+}
+
+int msc_do_resize(msc_session *s, msc_call *c)
+{
+	msc_region_ent *e;
+	ms_ram_info info;
+	uint64_t size;
+	int rc;
+
+	if (msc_arg_region(s, c->pos[0], &e) || msc_arg_number(s, c->pos[1], "size", false, &size))
+		return 1;
+	if (ms_region_ram_info(e->r, &info) < 0 || !info.resizeable)
+		return msc_error(s, c->pos[0]->col,
+				 "resize: %s is not resizeable RAM (create it with max=SIZE)",
+				 e->name);
+	if (size == 0 || size > info.max_size)
+		return msc_error(s, c->pos[1]->col,
+				 "resize: size 0x%" PRIx64 " is not in 1..max (0x%" PRIx64 ")",
+				 size, info.max_size);
+	rc = ms_region_ram_resize(e->r, size);
+	if (rc)
+		return msc_lib_error(s, c->word->col, "resize", rc,
+				     rc == -EBUSY ? "not inside a transaction (commit first)"
+						  : NULL);
+	return 0;
+}
+
 /* container, io, ram, rom, romdevice, ramdevice, ramptr and iommu (without target=). */
 int msc_do_region(msc_session *s, msc_call *c)
 {
@@ -213,25 +385,35 @@ int msc_do_region(msc_session *s, msc_call *c)
 	msc_placement place;
 	msc_device *dev = NULL;
 	ms_region *r = NULL;
+	ms_ram_opts ram = {.backend = MS_RAM_ANON, .fd = -1};
 	const char *why;
-	uint64_t size;
-	bool has_model = c->npos > 2;
+	uint64_t size, reserved;
+	bool has_model = c->npos > 2, backend;
 	int rc;
 
 	if (msc_check_region_budget(s, c) ||
 	    msc_check_new_name(s, c->pos[0], "region", &s->regions) ||
 	    msc_arg_number(s, c->pos[1], "size", true, &size))
 		return 1;
-	if (needs_memory(kind)) {
-		if (size == 0)
-			return msc_error(s, c->pos[1]->col, "%s: the size cannot be 0", what);
-		if (size > MSC_MAX_MEMORY - s->memory_used)
-			return msc_error(s, c->pos[1]->col,
-					 "%s: size 0x%" PRIx64 " is over the memory limit (%" PRIu64
-					 " MiB left of 8 GiB per session)",
-					 what, size,
-					 (uint64_t)((MSC_MAX_MEMORY - s->memory_used) >> 20));
+	if (needs_memory(kind) && size == 0)
+		return msc_error(s, c->pos[1]->col, "%s: the size cannot be 0", what);
+	backend = (kind == MS_REGION_RAM || kind == MS_REGION_ROM) && has_backend_options(c);
+	if (backend) {
+		ram.name = c->pos[0]->text;
+		ram.size = size;
+		if (ram_options(s, c, kind == MS_REGION_ROM, &ram))
+			return 1;
 	}
+	/* What counts against the session's memory: the reservation, none for layout only. */
+	reserved = !needs_memory(kind) || ram.backend == MS_RAM_NONE ? 0
+		   : ram.max_size                                    ? ram.max_size
+								     : size;
+	if (reserved > MSC_MAX_MEMORY - s->memory_used)
+		return msc_error(s, c->pos[1]->col,
+				 "%s: size 0x%" PRIx64 " is over the memory limit (%" PRIu64
+				 " MiB left of 8 GiB per session)",
+				 what, reserved,
+				 (uint64_t)((MSC_MAX_MEMORY - s->memory_used) >> 20));
 	if (kind == MS_REGION_ROM_DEVICE && !has_model)
 		return msc_error(s, c->word->col,
 				 "romdevice needs a device model: romdevice NAME SIZE MODEL");
@@ -269,10 +451,13 @@ int msc_do_region(msc_session *s, msc_call *c)
 							   .opaque = dev});
 		break;
 	case MS_REGION_RAM:
-		rc = ms_region_new_ram(&r, s->ctx, c->pos[0]->text, size);
-		break;
 	case MS_REGION_ROM:
-		rc = ms_region_new_rom(&r, s->ctx, c->pos[0]->text, size);
+		if (backend)
+			rc = ms_region_new_ram_with(&r, s->ctx, &ram);
+		else if (kind == MS_REGION_RAM)
+			rc = ms_region_new_ram(&r, s->ctx, c->pos[0]->text, size);
+		else
+			rc = ms_region_new_rom(&r, s->ctx, c->pos[0]->text, size);
 		break;
 	case MS_REGION_ROM_DEVICE:
 		rc = ms_region_new_rom_device(&r, s->ctx,
@@ -296,15 +481,16 @@ int msc_do_region(msc_session *s, msc_call *c)
 		msc_device_free(dev);
 		if (blockp)
 			munmap(block.p, block.len);
-		return msc_lib_error(s, c->word->col, what, rc, NULL);
+		return msc_lib_error(s, c->word->col, what, rc,
+				     backend ? ram_error(rc, &ram) : NULL);
 	}
-	if (!blockp && needs_memory(kind)) {
+	if (!blockp) {
 		/* Library-owned memory counts against the budget too. */
-		s->memory_used += size;
+		s->memory_used += reserved;
 	}
 	if (msc_finish_region(s, c, r, dev, &place, blockp)) {
-		if (!blockp && needs_memory(kind))
-			s->memory_used -= size;
+		if (!blockp)
+			s->memory_used -= reserved;
 		return 1;
 	}
 	return 0;

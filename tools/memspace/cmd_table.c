@@ -59,6 +59,28 @@ static const msc_name notifier_flag_names[] = {
 	{NULL, 0},
 };
 
+/* The backend options of ram and rom (backend.h). fd and ptr are not for scripts. */
+static const msc_name ram_backend_names[] = {
+	{"anon", MS_RAM_ANON},
+	{"memfd", MS_RAM_MEMFD},
+	{"file", MS_RAM_FILE},
+	{"none", MS_RAM_NONE},
+	{NULL, 0},
+};
+
+static const msc_param ram_params[] = {
+	VALUE("backend", "anon|memfd|file|none", MSC_V_KEYWORD, .names = ram_backend_names),
+	VALUE("path", "FILE", MSC_V_TEXT),
+	VALUE("offset", "N", MSC_V_NUMBER, .what = "offset"),
+	VALUE("max", "SIZE", MSC_V_NUMBER, .what = "size"),
+	VALUE("align", "SIZE", MSC_V_NUMBER, .what = "alignment"),
+	FLAG("shared"),
+	FLAG("readonly"),
+	FLAG("prealloc"),
+	FLAG("nomigrate"),
+	END,
+};
+
 /* The memory transaction attributes of an access (ATTRS). */
 const msc_param msc_attr_params[] = {
 	FLAG("secure"),
@@ -126,9 +148,11 @@ static const msc_param set_params[] = {
 static const msc_command commands[] = {
 	CMD("container", msc_do_region, PARAMS(ARG("NAME"), ARG("SIZE"), INCLUDE(place_params)),
 	    "a pure container: renders only its subregions", .arg = MS_REGION_CONTAINER),
-	CMD("ram", msc_do_region, PARAMS(ARG("NAME"), ARG("SIZE"), INCLUDE(place_params)),
-	    "RAM (zeroed)", .arg = MS_REGION_RAM),
-	CMD("rom", msc_do_region, PARAMS(ARG("NAME"), ARG("SIZE"), INCLUDE(place_params)),
+	CMD("ram", msc_do_region,
+	    PARAMS(ARG("NAME"), ARG("SIZE"), INCLUDE(ram_params), INCLUDE(place_params)),
+	    "RAM (zeroed), on a backend (docs/ram.md)", .arg = MS_REGION_RAM),
+	CMD("rom", msc_do_region,
+	    PARAMS(ARG("NAME"), ARG("SIZE"), INCLUDE(ram_params), INCLUDE(place_params)),
 	    "ROM: readonly RAM, filled with load", .arg = MS_REGION_ROM),
 	CMD("io", msc_do_region,
 	    PARAMS(ARG("NAME"), ARG("SIZE"), ARG("MODEL", .layout = MSC_L_OPTIONAL),
@@ -172,6 +196,10 @@ static const msc_command commands[] = {
 	CMD("drop", msc_do_drop, PARAMS(ARG("NAME")),
 	    "forget a region and drop the script's reference"),
 	CMD("show", msc_do_show, PARAMS(ARG("NAME")), "print a region's properties and subregions"),
+	CMD("raminfo", msc_do_raminfo, PARAMS(ARG("NAME")),
+	    "print a RAM-backed region's backend (docs/ram.md)"),
+	CMD("resize", msc_do_resize, PARAMS(ARG("NAME"), ARG("SIZE")),
+	    "change the used size of resizeable RAM (ram ... max=SIZE)"),
 	CMD("list", msc_do_list, NO_PARAMS, "list regions, address spaces, listeners, mappings"),
 	CMD("as", msc_do_as, PARAMS(ARG("NAME"), ARG("ROOT")),
 	    "create an address space (the first becomes current)"),

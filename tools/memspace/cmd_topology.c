@@ -96,6 +96,8 @@ static const char *set_einval(int arg)
 		return "the region is not in a container";
 	case MSC_SET_ROMD:
 		return "the region is not a ROM device";
+	case MSC_SET_READONLY:
+		return "the region's memory is mapped read-only (ram/rom ... readonly)";
 	case MSC_SET_ALIAS_OFFSET:
 		return "the region is not an alias";
 	default:

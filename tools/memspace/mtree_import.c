@@ -114,6 +114,12 @@ static void importer_free(struct importer *im)
 int msc_mtree_import(msc_mtree **out, msc_mtree_diag *err, ms_ctx *ctx, const char *text,
 		     size_t len, msc_mtree_warn_fn warn_fn, void *payload)
 {
+	return msc_mtree_import_with(out, err, ctx, text, len, 0, warn_fn, payload);
+}
+
+int msc_mtree_import_with(msc_mtree **out, msc_mtree_diag *err, ms_ctx *ctx, const char *text,
+			  size_t len, unsigned flags, msc_mtree_warn_fn warn_fn, void *payload)
+{
 	struct importer im;
 	msc_mtree *imp = NULL;
 	int rc;
@@ -127,7 +133,9 @@ int msc_mtree_import(msc_mtree **out, msc_mtree_diag *err, ms_ctx *ctx, const ch
 	im.err = err;
 	im.warn = warn_fn;
 	im.payload = payload;
-	if (!out || !ctx || (!text && len))
+	im.flags = flags;
+	if (!out || !ctx || (!text && len) ||
+	    (flags & ~(MSC_MTREE_LAYOUT_ONLY | MSC_MTREE_LAYOUT_FALLBACK)))
 		return msc_mtree_fail(&im, 0, 0, "invalid arguments");
 	rc = msc_mtree_parse(&im);
 	if (rc == 0)

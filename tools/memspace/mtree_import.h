@@ -76,6 +76,30 @@ typedef struct msc_mtree msc_mtree;
 int msc_mtree_import(msc_mtree **out, msc_mtree_diag *err, ms_ctx *ctx, const char *text,
 		     size_t len, msc_mtree_warn_fn warn, void *payload);
 
+/*
+ * Flags of msc_mtree_import_with(): how RAM and ROM regions (`ram`, `rom`)
+ * get memory. ROM devices and RAM devices (`romd`, `ramd`) always have some.
+ */
+/* No memory at all (MS_RAM_NONE): any size loads, accesses fail. */
+#define MSC_MTREE_LAYOUT_ONLY (1u << 0)
+/* Memory where the host can map it; a region it cannot back is loaded
+ * layout only and a warning says so. */
+#define MSC_MTREE_LAYOUT_FALLBACK (1u << 1)
+
+/**
+ * msc_mtree_import_with - msc_mtree_import() with @flags.
+ * @flags: 0 (every RAM and ROM region has memory, or the import fails with
+ *         -ENOMEM), MSC_MTREE_LAYOUT_ONLY or MSC_MTREE_LAYOUT_FALLBACK.
+ *
+ * msc_mtree_import() is msc_mtree_import_with(0). `memspace mtree`, which
+ * only prints and answers --at, uses MSC_MTREE_LAYOUT_ONLY. With
+ * MSC_MTREE_LAYOUT_FALLBACK, any -ENOMEM from creating a RAM or ROM region
+ * (an injected allocation failure too) makes it layout only.
+ * Return: as msc_mtree_import(); -EINVAL for unknown @flags.
+ */
+int msc_mtree_import_with(msc_mtree **out, msc_mtree_diag *err, ms_ctx *ctx, const char *text,
+			  size_t len, unsigned flags, msc_mtree_warn_fn warn, void *payload);
+
 /**
  * msc_mtree_import_free - drop an import handle.
  * @imp: the handle, or NULL (no-op).

@@ -12,6 +12,8 @@
 #include "mtree_import_int.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +63,42 @@ static int add_extra(struct importer *im, ms_region *r)
 	return 0;
 }
 
+/*
+ * A `ram` or `rom` region of the dump: with memory, or layout only
+ * (MSC_MTREE_LAYOUT_ONLY, or MSC_MTREE_LAYOUT_FALLBACK when the host
+ * cannot back it, with a warning).
+ */
+static int new_ram(struct importer *im, const struct printing *p, ms_region **out, const char *name)
+{
+	ms_ram_opts opts = {
+		.name = name,
+		.size = p->size,
+		.backend = MS_RAM_ANON,
+		.flags = p->kind == KIND_ROM ? MS_RAM_ROM : 0,
+		.fd = -1,
+	};
+	char size[24];
+	int rc;
+
+	if (p->size == MS_SIZE_2_64)
+		snprintf(size, sizeof(size), "2^64");
+	else
+		snprintf(size, sizeof(size), "0x%" PRIx64, p->size);
+	if (!(im->flags & MSC_MTREE_LAYOUT_ONLY)) {
+		rc = ms_region_new_ram_with(out, im->ctx, &opts);
+		if (rc != -ENOMEM || !(im->flags & MSC_MTREE_LAYOUT_FALLBACK))
+			return rc;
+	}
+	opts.backend = MS_RAM_NONE;
+	rc = ms_region_new_ram_with(out, im->ctx, &opts);
+	if (rc == 0 && !(im->flags & MSC_MTREE_LAYOUT_ONLY))
+		msc_mtree_warn(im, p->line, p->name_col,
+			       "region %s: this host cannot back its %s bytes of memory; "
+			       "loaded layout only (accesses to it fail)",
+			       msc_mtree_qname(im, 0, p), size);
+	return rc;
+}
+
 static int create_one(struct importer *im, size_t idx)
 {
 	struct region *r = &im->rg[idx];
@@ -82,10 +120,8 @@ static int create_one(struct importer *im, size_t idx)
 	} else {
 		switch (p->kind) {
 		case KIND_RAM:
-			rc = ms_region_new_ram(&r->mr, im->ctx, name, p->size);
-			break;
 		case KIND_ROM:
-			rc = ms_region_new_rom(&r->mr, im->ctx, name, p->size);
+			rc = new_ram(im, p, &r->mr, name);
 			break;
 		case KIND_ROMD:
 			rc = ms_region_new_rom_device(&r->mr, im->ctx,

@@ -114,6 +114,7 @@ struct importer {
 	msc_mtree_diag *err;
 	msc_mtree_warn_fn warn;
 	void *payload;
+	unsigned flags; /* MSC_MTREE_LAYOUT_* */
 
 	struct printing *pr;
 	size_t nr_pr, cap_pr;

@@ -423,6 +423,8 @@ const char *msc_add_error(int rc, ms_region *container, ms_region *sub);
 
 /* cmd_region.c: making regions. */
 int msc_do_region(msc_session *s, msc_call *c);
+int msc_do_resize(msc_session *s, msc_call *c);
+int msc_do_raminfo(msc_session *s, msc_call *c);
 int msc_do_alias(msc_session *s, msc_call *c);
 /* cmd_topology.c: changing the region tree, address spaces, transactions. */
 int msc_do_add(msc_session *s, msc_call *c);
