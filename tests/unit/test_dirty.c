@@ -1143,6 +1143,84 @@ static void test_registration_refused_while_global_logging_is_on(void **state)
 	assert_int_equal(ms_listener_unregister(l), 0);
 }
 
+static void test_global_start_out_of_memory_changes_nothing(void **state)
+{
+	fixture *f = *state;
+	hook_log h = {.name = "M"};
+	ms_listener *l = NULL;
+
+	sb_reset(&h.sb);
+	assert_int_equal(ms_listener_register(&l, f->as, &v2_ops, &h), 0);
+	assert_int_equal(ms_region_set_dirty_log(f->ram, MS_DIRTY_VGA, true), 0);
+	/*
+	 * Each block needs a MIGRATION bitmap: the second allocation fails
+	 * after one block was switched (it is switched back), then the first.
+	 */
+	for (unsigned n = 2; n >= 1; n--) {
+		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, n);
+		assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), -ENOMEM);
+		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
+		assert_false(ms_ctx_dirty_log_global(f->ctx));
+		assert_string_equal(h.sb.text, ""); /* no listener was started */
+		assert_int_equal(ms_region_dirty_log_mask(f->ram), 1u << MS_DIRTY_VGA);
+		assert_int_equal(ms_region_dirty_log_mask(f->other), 0);
+		assert_int_equal(ms_region_dirty_log_mask(f->rom), 0);
+		assert_int_equal(ms_as_stb(f->as, OTHER_BASE, ATTRS, 1), MS_RESULT_OK);
+		assert_int_equal(ms_as_stb(f->as, 0, ATTRS, 1), MS_RESULT_OK);
+		assert_false(ms_region_get_dirty(f->other, 0, RAM_SIZE, MS_DIRTY_MIGRATION));
+		assert_false(ms_region_get_dirty(f->ram, 0, RAM_SIZE, MS_DIRTY_MIGRATION));
+	}
+	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), 0);
+	assert_int_equal(ms_region_dirty_log_mask(f->other), 1u << MS_DIRTY_MIGRATION);
+	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0);
+	assert_int_equal(ms_listener_unregister(l), 0);
+}
+
+static void test_snapshot_out_of_memory_takes_nothing(void **state)
+{
+	fixture *f = *state;
+	ms_dirty_snapshot *snap = (ms_dirty_snapshot *)f;
+
+	assert_int_equal(ms_region_set_dirty_log(f->ram, MS_DIRTY_VGA, true), 0);
+	assert_int_equal(ms_region_set_dirty(f->ram, PAGE, 1), 0);
+	ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, 1);
+	assert_int_equal(ms_region_snapshot_and_clear_dirty(&snap, f->ram, 0, RAM_SIZE, 0),
+			 -ENOMEM);
+	ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
+	assert_null(snap);
+	assert_string_equal(dirty_str(f, f->ram, MS_DIRTY_VGA), "0100000000000000");
+}
+
+/* Calls from inside a listener callback are refused. */
+static ms_region *inner_region;
+static int inner_clear_rc, inner_start_rc;
+
+static int clearing_try_start(void *opaque)
+{
+	(void)opaque;
+	inner_clear_rc = ms_region_clear_dirty(inner_region, 0, PAGE);
+	inner_start_rc = ms_ctx_dirty_log_global_stop(ms_region_ctx(inner_region));
+	return 0;
+}
+
+static const ms_listener_ops clearing_ops = {.version = 2,
+					     .log_global_try_start = clearing_try_start};
+
+static void test_clear_dirty_from_a_callback_is_ebusy(void **state)
+{
+	fixture *f = *state;
+	ms_listener *l = NULL;
+
+	inner_region = f->ram;
+	assert_int_equal(ms_listener_register(&l, f->as, &clearing_ops, NULL), 0);
+	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), 0);
+	assert_int_equal(inner_clear_rc, -EBUSY);
+	assert_int_equal(inner_start_rc, -EBUSY);
+	assert_true(ms_ctx_dirty_log_global(f->ctx));
+	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0);
+	assert_int_equal(ms_listener_unregister(l), 0);
+}
+
 /* ---- property test -------------------------------------------------------------------- */
 
 #define PROP_PAGES 150u
@@ -1317,6 +1395,9 @@ int main(void)
 		T(test_global_start_rolls_back_when_a_listener_refuses),
 		T(test_global_start_rollback_runs_in_reverse),
 		T(test_registration_refused_while_global_logging_is_on),
+		T(test_global_start_out_of_memory_changes_nothing),
+		T(test_snapshot_out_of_memory_takes_nothing),
+		T(test_clear_dirty_from_a_callback_is_ebusy),
 		T(test_random_operations_match_a_reference_model),
 	};
 
