@@ -61,6 +61,7 @@ int bench_lookup(const bench_opts *opts, bench_json *json);
 int bench_commit(const bench_opts *opts, bench_json *json);
 int bench_iommu(const bench_opts *opts, bench_json *json);
 int bench_cache(const bench_opts *opts, bench_json *json);
+int bench_dirty(const bench_opts *opts, bench_json *json);
 #ifdef MS_BENCH_HAVE_ACCESS
 int bench_access(const bench_opts *opts, bench_json *json);
 #endif

@@ -7,7 +7,8 @@
  * QEMU-style radix table), commit (transaction and per-commit costs),
  * access (when built with access.h), iommu (notifier delivery: interval index
  * against a linear scan), cache (region-cache loads against uncached ones),
- * all. Every figure is a median over
+ * dirty (the cost of dirty logging on stores and writes, and of a snapshot
+ * against a plain atomic bitmap), all. Every figure is a median over
  * repeated samples; docs/bench.md explains each one.
  *
  * SPDX-License-Identifier: MIT
@@ -34,6 +35,7 @@ static void usage(FILE *out)
 	      "  iommu    ns per IOMMU notification: notifier index vs linear scan\n"
 	      "  cache    ns per 4-byte load: region cache vs uncached, plain and via an IOMMU\n"
 	      "  tce      sPAPR TCE model: H_PUT_TCE rate with a container, replay by occupancy\n"
+	      "  dirty    dirty logging: stores and writes off/on, snapshot vs a plain atomic bitmap\n"
 	      "  all      everything above\n"
 	      "\n"
 	      "options:\n"
@@ -71,7 +73,7 @@ int main(int argc, char **argv)
 	bench_opts opts = {.samples = 0};
 	bench_json json = {.out = NULL};
 	const char *command = NULL;
-	bool run_lookup, run_commit, run_access, run_iommu, run_cache, run_tce;
+	bool run_lookup, run_commit, run_access, run_iommu, run_cache, run_tce, run_dirty;
 	char cpu[128];
 
 	for (int i = 1; i < argc; i++) {
@@ -113,7 +115,9 @@ int main(int argc, char **argv)
 	run_iommu = strcmp(command, "iommu") == 0 || strcmp(command, "all") == 0;
 	run_cache = strcmp(command, "cache") == 0 || strcmp(command, "all") == 0;
 	run_tce = strcmp(command, "tce") == 0 || strcmp(command, "all") == 0;
-	if (!run_lookup && !run_commit && !run_access && !run_iommu && !run_cache && !run_tce) {
+	run_dirty = strcmp(command, "dirty") == 0 || strcmp(command, "all") == 0;
+	if (!run_lookup && !run_commit && !run_access && !run_iommu && !run_cache && !run_tce &&
+	    !run_dirty) {
 		fprintf(stderr, "memspace-bench: unknown subcommand '%s'\n", command);
 		usage(stderr);
 		return 2;
@@ -165,8 +169,13 @@ int main(int argc, char **argv)
 		if (!opts.json && run_tce)
 			putchar('\n');
 	}
-	if (run_tce)
+	if (run_tce) {
 		bench_tce(&opts, &json);
+		if (!opts.json && run_dirty)
+			putchar('\n');
+	}
+	if (run_dirty)
+		bench_dirty(&opts, &json);
 	bench_json_close(&json);
 	return 0;
 }

@@ -8,7 +8,9 @@
  * A present slot holds a live ms_as_map() mapping of one whole page of the
  * target address space, which is RAM used in place: the pointer is the
  * pin (the mapping holds a reference on the RAM region) and ms_as_unmap()
- * is the release (marking the page dirty for a writable slot).
+ * is the release. Dirty tracking uses ms_region_set_dirty() (the device's
+ * accesses bypass the library): ms_vfio_dma_rw() marks the bytes it writes,
+ * and a writable slot marks its whole page when released.
  * Invariants: a slot is present iff perm != NONE, iff it holds a mapping
  * of exactly one page; window->nr_mapped counts present slots; windows are
  * sorted by bus address and disjoint (they are ranges of one view).
@@ -33,6 +35,8 @@ typedef struct shadow_slot {
 	void *host;         /* the page's host pointer (the ms_as_map() result) */
 	uint64_t gpa;       /* its address in the target */
 	ms_as *target;      /* the address space it was mapped in */
+	ms_region *region;  /* the RAM region (the mapping holds a reference) */
+	uint64_t offset;    /* the page's offset in @region */
 	ms_iommu_perm perm; /* NONE: empty slot */
 } shadow_slot;
 
@@ -71,7 +75,8 @@ static bool is_pow2(uint64_t v)
  * Refuse what cannot be used in place: the page must be RAM (RAM, RAM at a
  * pointer; ROM and a ROM device in romd mode for a read-only mapping).
  */
-static int check_target(ms_as *as, uint64_t gpa, bool is_write, void **expect)
+static int check_target(ms_as *as, uint64_t gpa, bool is_write, void **expect, ms_region **region,
+			uint64_t *offset)
 {
 	ms_section sec;
 	uint64_t len = 1;
@@ -102,17 +107,27 @@ static int check_target(ms_as *as, uint64_t gpa, bool is_write, void **expect)
 		break;
 	}
 	*expect = ok ? (uint8_t *)ms_region_ram_ptr(sec.region) + sec.offset_in_region : NULL;
+	*region = sec.region;
+	*offset = sec.offset_in_region;
 	ms_rcu_read_unlock();
 	return ok ? 0 : -EFAULT;
 }
 
+/*
+ * Release a page. A writable page is dirty on release: the device may have
+ * written it at any time through its own pointer (as a real VFIO device
+ * does by DMA), so the whole page is marked for the clients logging its
+ * region, while the mapping's reference still keeps the region alive.
+ */
 static void unpin(vfio_window *w, shadow_slot *s)
 {
 	bool is_write = (s->perm & MS_IOMMU_WO) != 0;
 
-	(void)ms_as_unmap(s->target, s->host, w->page_size, is_write, is_write ? w->page_size : 0);
-	if (is_write)
+	if (is_write) {
+		(void)ms_region_set_dirty(s->region, s->offset, w->page_size);
 		w->container->dirty_bytes += w->page_size;
+	}
+	(void)ms_as_unmap(s->target, s->host, w->page_size, is_write, 0);
 	memset(s, 0, sizeof(*s));
 	w->nr_mapped--;
 }
@@ -122,9 +137,11 @@ static int pin(vfio_window *w, shadow_slot *s, ms_as *as, uint64_t gpa, ms_iommu
 	bool is_write = (perm & MS_IOMMU_WO) != 0;
 	uint64_t len = w->page_size;
 	void *expect, *host;
+	ms_region *region;
+	uint64_t offset;
 	int rc;
 
-	rc = check_target(as, gpa, is_write, &expect);
+	rc = check_target(as, gpa, is_write, &expect, &region, &offset);
 	if (rc < 0)
 		return rc;
 	host = ms_as_map(as, gpa, &len, is_write, MS_ATTRS_UNSPECIFIED);
@@ -138,6 +155,8 @@ static int pin(vfio_window *w, shadow_slot *s, ms_as *as, uint64_t gpa, ms_iommu
 	s->host = host;
 	s->gpa = gpa;
 	s->target = as;
+	s->region = region;
+	s->offset = offset;
 	s->perm = perm;
 	w->nr_mapped++;
 	return 0;
@@ -457,9 +476,12 @@ int ms_vfio_dma_rw(ms_vfio_container *c, uint64_t iova, void *buf, size_t len, b
 			if (pass == 1) {
 				uint8_t *host = (uint8_t *)s->host + in_page;
 
-				if (is_write)
+				if (is_write) {
+					/* Bytes first, then the bits (dirty.h). */
 					memcpy(host, (const uint8_t *)buf + done, (size_t)chunk);
-				else
+					(void)ms_region_set_dirty(s->region, s->offset + in_page,
+								  chunk);
+				} else
 					memcpy((uint8_t *)buf + done, host, (size_t)chunk);
 			}
 			done += (size_t)chunk;

@@ -51,8 +51,9 @@ extern "C" {
 /**
  * ms_ctx_set_dirty_page_size - the granularity of dirty bitmaps.
  * @size: a power of two from 512 to 1 GiB (4096 by default).
- * Return: 0; -EINVAL for a bad size; -EBUSY once a RAM block (a region
- * with memory) was created in @ctx.
+ * Return: 0; -EINVAL for a NULL @ctx or a bad size; -EBUSY once a RAM
+ * block (a region with memory) was created in @ctx and @size is not the
+ * current size (setting the current size again succeeds).
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_ctx_set_dirty_page_size(ms_ctx *ctx, uint64_t size);
@@ -140,23 +141,35 @@ MS_API bool ms_dirty_snapshot_get_dirty(const ms_dirty_snapshot *snap, uint64_t 
 					uint64_t size);
 
 /**
- * ms_dirty_snapshot_next - the first dirty page of @snap at or after @from.
- * @next: receives the page's offset in the region.
+ * ms_dirty_snapshot_next - the first dirty page of @snap that starts at or
+ * after @from (a @from inside a page starts the search at the next page,
+ * so `from = *next + 1` walks on).
+ * @next: receives the page's offset in the region; untouched at the end.
  * Return: true when there is one; false at the end (or for NULL).
+ * Context: any thread.
  */
 MS_API bool ms_dirty_snapshot_next(const ms_dirty_snapshot *snap, uint64_t from, uint64_t *next);
 
-/** ms_dirty_snapshot_count - how many pages of @snap are dirty. */
+/**
+ * ms_dirty_snapshot_count - how many pages of @snap are dirty (0 for NULL).
+ * Context: any thread.
+ */
 MS_API uint64_t ms_dirty_snapshot_count(const ms_dirty_snapshot *snap);
 
 /**
  * ms_dirty_snapshot_range - the range the snapshot covers (the rounded one),
- * as a region offset and a size in bytes (clipped to the region).
+ * as a region offset and a size in bytes (clipped to the region); 0 and 0
+ * for NULL. Either out-pointer may be NULL.
+ * Context: any thread.
  */
 MS_API void ms_dirty_snapshot_range(const ms_dirty_snapshot *snap, uint64_t *offset,
 				    uint64_t *size);
 
-/** ms_dirty_snapshot_free - free @snap (NULL: no-op). */
+/**
+ * ms_dirty_snapshot_free - free @snap and drop its reference on the region
+ * (NULL: no-op).
+ * Context: any thread.
+ */
 MS_API void ms_dirty_snapshot_free(ms_dirty_snapshot *snap);
 
 #ifdef __cplusplus

@@ -208,18 +208,58 @@ static void writable_mapping_is_dirty_when_released(void **state)
 {
 	fixture *f = *state;
 
+	assert_int_equal(ms_region_set_dirty_log(f->ram, MS_DIRTY_VGA, true), 0);
+	assert_int_equal(ms_region_set_dirty_log(f->ram, 4, true), 0);
 	assert_int_equal(ms_tce_put(f->t, 0, 0x5000 | MS_TCE_READ), 0);
 	assert_int_equal(ms_tce_put(f->t, 0, 0), 0);
 	assert_int_equal(ms_vfio_dirty_bytes(f->c), 0);
+	assert_false(ms_region_get_dirty(f->ram, 0, RAM_SIZE, MS_DIRTY_VGA));
 	assert_int_equal(ms_tce_put(f->t, 0, 0x5000 | MS_TCE_RW), 0);
 	assert_int_equal(ms_tce_put(f->t, PAGE, 0x6000 | MS_TCE_WRITE), 0);
+	assert_int_equal(ms_tce_put(f->t, 2 * PAGE, 0x8000 | MS_TCE_RW), 0);
+	/* Mapping marks nothing: the device has not written yet. */
+	assert_false(ms_region_get_dirty(f->ram, 0, RAM_SIZE, MS_DIRTY_VGA));
 	assert_int_equal(ms_tce_stuff(f->t, 0, 0, 2), 0);
-	/*
-	 * Released through ms_as_unmap() with the whole page written, the
-	 * library's dirty hook. Once dirty bitmaps exist, also check that pages
-	 * 0x5000 and 0x6000 of "ram" read back dirty here.
-	 */
+	/* Released: the two whole pages are dirty for every logging client. */
 	assert_int_equal(ms_vfio_dirty_bytes(f->c), 2 * PAGE);
+	for (unsigned c = 0; c < MS_DIRTY_CLIENTS; c++)
+		for (uint64_t p = 0; p < 16; p++)
+			assert_int_equal(ms_region_get_dirty(f->ram, p * PAGE, PAGE, c),
+					 (c == MS_DIRTY_VGA || c == 4) && (p == 5 || p == 6));
+	/* Page 0x8000 is still pinned, and clean. */
+	assert_false(ms_region_get_dirty(f->ram, 0x8000, PAGE, MS_DIRTY_VGA));
+}
+
+static void device_writes_mark_the_bytes_they_write(void **state)
+{
+	fixture *f = *state;
+	uint8_t buf[PAGE + 16];
+	ms_dirty_snapshot *snap = NULL;
+	uint64_t next;
+
+	memset(buf, 0x3c, sizeof(buf));
+	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), 0);
+	/* Bus pages 3 and 4 are "ram" pages 0x20 and 0x11 (not contiguous). */
+	assert_int_equal(ms_tce_put(f->t, 3 * PAGE, 0x20000 | MS_TCE_RW), 0);
+	assert_int_equal(ms_tce_put(f->t, 4 * PAGE, 0x11000 | MS_TCE_RW), 0);
+	assert_int_equal(ms_vfio_dma_rw(f->c, 4 * PAGE - 8, buf, 16, true), 0);
+	assert_int_equal(
+		ms_region_snapshot_and_clear_dirty(&snap, f->ram, 0, 0x40000, MS_DIRTY_MIGRATION),
+		0);
+	assert_int_equal(ms_dirty_snapshot_count(snap), 2);
+	assert_true(ms_dirty_snapshot_next(snap, 0, &next));
+	assert_int_equal(next, 0x11000);
+	assert_true(ms_dirty_snapshot_next(snap, next + 1, &next));
+	assert_int_equal(next, 0x20000);
+	ms_dirty_snapshot_free(snap);
+	/* Reads mark nothing; a refused write copies and marks nothing. */
+	assert_int_equal(ms_vfio_dma_rw(f->c, 3 * PAGE, buf, sizeof(buf), false), 0);
+	assert_int_equal(ms_vfio_dma_rw(f->c, 4 * PAGE, buf, 2 * PAGE, true), -EFAULT);
+	assert_false(ms_region_get_dirty(f->ram, 0, RAM_SIZE, MS_DIRTY_MIGRATION));
+	/* The bytes landed. */
+	assert_int_equal(ms_as_ldub(f->mem, 0x20ff8, ATTRS, NULL), 0x3c);
+	assert_int_equal(ms_as_ldub(f->mem, 0x11007, ATTRS, NULL), 0x3c);
+	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0);
 }
 
 static void non_ram_targets_are_refused_and_nothing_changes(void **state)
@@ -459,6 +499,7 @@ int main(void)
 		T(one_group_per_container),
 		T(mapping_pins_the_ram_region),
 		T(writable_mapping_is_dirty_when_released),
+		T(device_writes_mark_the_bytes_they_write),
 		T(non_ram_targets_are_refused_and_nothing_changes),
 		T(attach_fails_when_a_mapping_cannot_be_shadowed),
 		T(info_follows_ddw_windows),

@@ -153,30 +153,35 @@ int msc_do_unlisten(msc_session *s, msc_call *c)
 int msc_do_dirty_log(msc_session *s, msc_call *c)
 {
 	msc_region_ent *e;
-	uint64_t client;
+	unsigned client;
 	bool on;
 	int rc;
 
-	if (msc_arg_region(s, c->pos[0], &e) ||
-	    msc_arg_number(s, c->pos[1], "client", false, &client) ||
+	if (msc_arg_region(s, c->pos[0], &e) || msc_arg_dirty_client(s, c->pos[1], &client) ||
 	    msc_arg_bool(s, c->pos[2], &on))
 		return 1;
-	if (client > 7)
-		return msc_error(s, c->pos[1]->col, "dirty-log: the client is 0 to 7");
-	rc = ms_region_set_dirty_log(e->r, (unsigned)client, on);
+	rc = ms_region_set_dirty_log(e->r, client, on);
 	if (rc)
 		return msc_lib_error(s, c->word->col, "dirty-log", rc,
 				     rc == -EINVAL ? "the region has no RAM" : NULL);
 	return 0;
 }
 
+static const msc_name log_global_names[] = {
+	{"start", true}, {"stop", false}, {"on", true}, {"off", false}, {NULL, 0},
+};
+
 int msc_do_log_global(msc_session *s, msc_call *c)
 {
+	const msc_word *w = c->pos[0];
+	int value, rc;
 	bool on;
-	int rc;
 
-	if (msc_arg_bool(s, c->pos[0], &on))
-		return 1;
+	/* start|stop, or on|off as before. */
+	if (msc_name_value(log_global_names, w->text, w->len, &value))
+		return msc_error(s, w->col, "log-global: expected start or stop, not %s",
+				 msc_quote_word(s, w));
+	on = value;
 	rc = on ? ms_ctx_dirty_log_global_start(s->ctx) : ms_ctx_dirty_log_global_stop(s->ctx);
 	return rc ? msc_lib_error(s, c->word->col, "log-global", rc, NULL) : 0;
 }

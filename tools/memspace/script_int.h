@@ -461,6 +461,14 @@ int msc_do_unlisten(msc_session *s, msc_call *c);
 int msc_do_dirty_log(msc_session *s, msc_call *c);
 int msc_do_log_global(msc_session *s, msc_call *c);
 int msc_do_log_sync(msc_session *s, msc_call *c);
+/* cmd_dirty.c: dirty bitmaps and snapshots. */
+int msc_do_dirty(msc_session *s, msc_call *c);
+int msc_do_dirty_set(msc_session *s, msc_call *c);
+int msc_do_dirty_reset(msc_session *s, msc_call *c);
+int msc_do_snapshot(msc_session *s, msc_call *c);
+int msc_do_dirty_page_size(msc_session *s, msc_call *c);
+/* A dirty-logging client: 0-7, or vga, code, migration. 0, or 1 after reporting. */
+int msc_arg_dirty_client(msc_session *s, const msc_word *w, unsigned *out);
 /* cmd_iommu.c: IOMMU regions, their page tables, notifiers and IOTLB lookups. */
 int msc_do_iommu(msc_session *s, msc_call *c);
 int msc_do_iommu_range(msc_session *s, msc_call *c);

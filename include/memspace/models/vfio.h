@@ -13,8 +13,11 @@
  * registers a MAP|UNMAP notifier and replays the IOMMU, and it drops the
  * window when the range goes away. Each MAP event pins its pages with
  * ms_as_map() on the IOMMU's target address space and keeps the host
- * pointers; each UNMAP releases them with ms_as_unmap(), which marks a
- * writable mapping's pages dirty. Only RAM can be shadowed: a MAP whose
+ * pointers; each UNMAP releases them with ms_as_unmap(). Since the device
+ * reaches RAM behind the library's back, the container marks dirty pages
+ * itself with ms_region_set_dirty() (dirty.h): the bytes ms_vfio_dma_rw()
+ * writes, and every page of a writable mapping when it is released ("dirty
+ * on release": the device may have written it at any time). Only RAM can be shadowed: a MAP whose
  * target is anything else (MMIO, a RAM device, a ROM device outside romd
  * mode, a write mapping of ROM, a page that is not one RAM region) is
  * refused with -EFAULT returned to the notifier, and the container keeps
@@ -164,8 +167,10 @@ MS_API int ms_vfio_dma_rw(ms_vfio_container *c, uint64_t iova, void *buf, size_t
 MS_API uint64_t ms_vfio_nr_mapped(ms_vfio_container *c);
 
 /**
- * ms_vfio_dirty_bytes - bytes of writable mappings released so far, each
- * marked dirty through ms_as_unmap() (the "dirty on release" rule).
+ * ms_vfio_dirty_bytes - bytes of writable mappings released so far; each
+ * released page was marked dirty with ms_region_set_dirty() for the
+ * clients logging its region (the "dirty on release" rule). Bytes written
+ * by ms_vfio_dma_rw() are marked as they are written and not counted here.
  * Context: any thread.
  */
 MS_API uint64_t ms_vfio_dirty_bytes(ms_vfio_container *c);
