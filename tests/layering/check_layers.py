@@ -34,6 +34,7 @@ LAYERS = [
     ("access", ["access.h", "access.c"]),
     ("map", ["map.h", "map.c"]),
     ("cache", ["cache.h", "cache.c"]),
+    ("migrate", ["migrate.c"]),
     ("mtree", ["mtree.c"]),
 ]
 
