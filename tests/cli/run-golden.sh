@@ -11,6 +11,10 @@
 #   # stdin           feed NAME.ms on standard input (default ARGS: run -)
 #   # stdout-full     standard output is /dev/full (writes fail); only
 #                     standard error is compared
+#   # tmpdir          run in a fresh temporary directory (removed after), into
+#                     which the files of NAME.data/ are copied first: the
+#                     script may write files there (use with # stdin, so
+#                     messages name <stdin>, not a temporary path)
 # Environment:
 #   MS_CLI_WRAPPER    words put before MEMSPACE, e.g. a valgrind command line
 #   MS_CLI_UPDATE=1   rewrite NAME.out with what the command printed
@@ -37,12 +41,20 @@ read -r -a argv <<<"${args//@/$script}"
 read -r -a wrapper <<<"${MS_CLI_WRAPPER:-}"
 
 actual=$(mktemp)
-trap 'rm -f "$actual"' EXIT
+rundir=.
+if grep -q '^# tmpdir *$' "$script"; then
+	rundir=$(mktemp -d)
+	if [[ -d $name.data ]]; then
+		cp -R "$name.data/." "$rundir"
+	fi
+	[[ $input == /* || $input == /dev/null ]] || input=$PWD/$input
+fi
+trap 'rm -f "$actual"; [[ $rundir == . ]] || rm -rf "$rundir"' EXIT
 if grep -q '^# stdout-full *$' "$script"; then
-	env -u NO_COLOR "${wrapper[@]}" "$exe" "${argv[@]}" <"$input" >/dev/full 2>"$actual"
+	(cd "$rundir" && env -u NO_COLOR "${wrapper[@]}" "$exe" "${argv[@]}" <"$input" >/dev/full 2>"$actual")
 	rc=$?
 else
-	env -u NO_COLOR "${wrapper[@]}" "$exe" "${argv[@]}" <"$input" >"$actual" 2>&1
+	(cd "$rundir" && env -u NO_COLOR "${wrapper[@]}" "$exe" "${argv[@]}" <"$input" >"$actual" 2>&1)
 	rc=$?
 fi
 

@@ -459,6 +459,9 @@ int msc_do_unlisten(msc_session *s, msc_call *c);
 int msc_do_dirty_log(msc_session *s, msc_call *c);
 int msc_do_log_global(msc_session *s, msc_call *c);
 int msc_do_log_sync(msc_session *s, msc_call *c);
+/* cmd_migrate.c: the RAM stream. */
+int msc_do_ram_save(msc_session *s, msc_call *c);
+int msc_do_ram_load(msc_session *s, msc_call *c);
 /* cmd_iommu.c: IOMMU regions, their page tables, notifiers and IOTLB lookups. */
 int msc_do_iommu(msc_session *s, msc_call *c);
 int msc_do_iommu_range(msc_session *s, msc_call *c);

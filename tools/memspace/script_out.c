@@ -94,7 +94,8 @@ static const msc_name errno_names[] = {
 	{"EINVAL", -EINVAL}, {"EBUSY", -EBUSY}, {"ENOMEM", -ENOMEM}, {"ELOOP", -ELOOP},
 	{"E2BIG", -E2BIG},   {"EXDEV", -EXDEV}, {"ENOENT", -ENOENT}, {"EPERM", -EPERM},
 	{"ERANGE", -ERANGE}, {"EIO", -EIO},     {"EACCES", -EACCES}, {"EFAULT", -EFAULT},
-	{"ENOSPC", -ENOSPC}, {NULL, 0},
+	{"ENOSPC", -ENOSPC}, {"EBADMSG", -EBADMSG}, {"ENODATA", -ENODATA}, {"ENOTUNIQ", -ENOTUNIQ},
+	{"EPIPE", -EPIPE},   {"EBADF", -EBADF},     {NULL, 0},
 };
 
 const char *msc_errno_name(int rc)
