@@ -273,6 +273,28 @@ static void rec_header(uint8_t *p, uint32_t type, uint32_t block, uint64_t page,
 	put64(p + 16, count);
 }
 
+/*
+ * Copy guest memory that the guest may be writing meanwhile. The race is
+ * intended (a torn page is sent again: its dirty bit was set after the
+ * write), so TSan builds copy without instrumentation, through volatile
+ * loads that the compiler cannot turn into an intercepted memcpy().
+ */
+#ifdef MS__TSAN
+__attribute__((no_sanitize("thread"))) static void guest_copy(uint8_t *dst, const uint8_t *src,
+							     size_t len)
+{
+	const volatile uint8_t *s = src;
+
+	for (size_t i = 0; i < len; i++)
+		dst[i] = s[i];
+}
+#else
+static void guest_copy(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	memcpy(dst, src, len);
+}
+#endif
+
 /* A chunk of pages [page, page + count) of block @bi, copied then sent. */
 static int send_chunk(ms_precopy *m, uint32_t bi, uint64_t page, uint64_t count)
 {
@@ -283,7 +305,7 @@ static int send_chunk(ms_precopy *m, uint32_t bi, uint64_t page, uint64_t count)
 	if (len > b->size - off)
 		len = b->size - off;
 	rec_header(m->buf, REC_CHUNK, bi, page, count);
-	memcpy(m->buf + REC_HDR, b->host + off, len);
+	guest_copy(m->buf + REC_HDR, b->host + off, len);
 	put32(m->buf + REC_HDR + len, crc_update(0, m->buf, REC_HDR + len));
 	if (emit(m, m->buf, REC_HDR + len + 4) < 0)
 		return m->error;
