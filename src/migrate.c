@@ -281,7 +281,7 @@ static void rec_header(uint8_t *p, uint32_t type, uint32_t block, uint64_t page,
  */
 #ifdef MS__TSAN
 __attribute__((no_sanitize("thread"))) static void guest_copy(uint8_t *dst, const uint8_t *src,
-							     size_t len)
+							      size_t len)
 {
 	const volatile uint8_t *s = src;
 
@@ -394,7 +394,8 @@ static uint64_t count_dirty(const ms_precopy *m)
 
 	for (size_t i = 0; i < m->nr_blocks; i++) {
 		ms__ramblock *rb = m->blocks[i].r->rb;
-		const uint64_t *bm = __atomic_load_n(&rb->bitmap[MS_DIRTY_MIGRATION], __ATOMIC_ACQUIRE);
+		const uint64_t *bm =
+			__atomic_load_n(&rb->bitmap[MS_DIRTY_MIGRATION], __ATOMIC_ACQUIRE);
 		uint64_t n = blk_pages(m, &m->blocks[i]);
 
 		if (!bm)
@@ -436,8 +437,8 @@ static int send_round_dirty(ms_precopy *m)
 	for (size_t i = 0; i < m->nr_blocks; i++) {
 		ms_dirty_snapshot *snap;
 
-		rc = ms_region_snapshot_and_clear_dirty(&snap, m->blocks[i].r, 0,
-							m->blocks[i].size, MS_DIRTY_MIGRATION);
+		rc = ms_region_snapshot_and_clear_dirty(&snap, m->blocks[i].r, 0, m->blocks[i].size,
+							MS_DIRTY_MIGRATION);
 		if (rc < 0)
 			return rc;
 		rc = send_dirty(m, (uint32_t)i, snap);
@@ -614,9 +615,9 @@ void ms_precopy_free(ms_precopy *m)
 struct stage {
 	char *name;
 	uint64_t size, page_size;
-	struct blk *dst;  /* the destination block of that name */
-	uint8_t *mem;     /* staging: anonymous, size bytes */
-	uint64_t *got;    /* pages received */
+	struct blk *dst; /* the destination block of that name */
+	uint8_t *mem;    /* staging: anonymous, size bytes */
+	uint64_t *got;   /* pages received */
 	uint64_t pages;
 };
 
@@ -842,8 +843,7 @@ static int check_complete(const struct loader *l)
 		for (uint64_t w = 0; w < s->pages / 64; w++)
 			if (s->got[w] != ~(uint64_t)0)
 				return -EBADMSG;
-		if (s->pages % 64 &&
-		    s->got[s->pages / 64] != ((uint64_t)1 << (s->pages % 64)) - 1)
+		if (s->pages % 64 && s->got[s->pages / 64] != ((uint64_t)1 << (s->pages % 64)) - 1)
 			return -EBADMSG;
 	}
 	return 0;

@@ -33,7 +33,7 @@ typedef struct machine {
 	ms_as *as;
 	ms_region *blk[MAX_BLOCKS]; /* not referenced: the root holds them */
 	size_t nr;
-	char path[64]; /* the file backend's file, removed at teardown */
+	char path[64];                /* the file backend's file, removed at teardown */
 	uint64_t dev[512], ptr[1024]; /* behind the RAM device and the pointer RAM */
 } machine;
 
@@ -74,16 +74,21 @@ static void machine_new(machine *m, unsigned layout)
 		add_block(m, &(ms_ram_opts){.name = "b", .size = 5000}, 0x10000, true);
 		return;
 	}
-	add_block(m,
-		  &(ms_ram_opts){.name = "ram0", .size = (layout & L_RAM0_SMALL) ? 0x3f000 : 0x40000},
-		  0, true);
+	add_block(
+		m,
+		&(ms_ram_opts){.name = "ram0", .size = (layout & L_RAM0_SMALL) ? 0x3f000 : 0x40000},
+		0, true);
 	if (!(layout & L_NO_MEMFD))
-		add_block(m, &(ms_ram_opts){.name = "memfd", .size = 0x10000, .backend = MS_RAM_MEMFD},
+		add_block(m,
+			  &(ms_ram_opts){.name = "memfd", .size = 0x10000, .backend = MS_RAM_MEMFD},
 			  0x100000, true);
 	snprintf(m->path, sizeof(m->path), "/tmp/ms-test-migrate-%d-%u", (int)getpid(), seq++);
 	add_block(m,
-		  &(ms_ram_opts){.name = "file", .size = 0x8000, .backend = MS_RAM_FILE,
-				 .path = m->path, .flags = MS_RAM_SHARED},
+		  &(ms_ram_opts){.name = "file",
+				 .size = 0x8000,
+				 .backend = MS_RAM_FILE,
+				 .path = m->path,
+				 .flags = MS_RAM_SHARED},
 		  0x200000, true);
 	add_block(m, &(ms_ram_opts){.name = "rom", .size = 0x4000, .flags = MS_RAM_ROM}, 0x300000,
 		  true);
@@ -96,13 +101,12 @@ static void machine_new(machine *m, unsigned layout)
 	assert_int_equal(ms_region_ram_resize(m->blk[m->nr - 1], 0x6801), 0);
 	/* RAM at the caller's pointer is migrated; a RAM device and layout-only
 	 * RAM are not. */
-	assert_int_equal(ms_region_new_ram_ptr(&m->blk[m->nr], m->ctx, "ptr", sizeof(m->ptr), m->ptr),
-			 0);
+	assert_int_equal(
+		ms_region_new_ram_ptr(&m->blk[m->nr], m->ctx, "ptr", sizeof(m->ptr), m->ptr), 0);
 	assert_int_equal(ms_region_add_subregion(m->root, 0x580000, m->blk[m->nr]), 0);
 	ms_region_unref(m->blk[m->nr++]);
-	assert_int_equal(ms_region_new_ram_device(&m->blk[m->nr], m->ctx, "dev", sizeof(m->dev),
-						  m->dev),
-			 0);
+	assert_int_equal(
+		ms_region_new_ram_device(&m->blk[m->nr], m->ctx, "dev", sizeof(m->dev), m->dev), 0);
 	assert_int_equal(ms_region_add_subregion(m->root, 0x590000, m->blk[m->nr]), 0);
 	ms_region_unref(m->blk[m->nr++]);
 	add_block(m, &(ms_ram_opts){.name = "layout", .size = 0x10000, .backend = MS_RAM_NONE},
