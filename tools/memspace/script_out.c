@@ -90,27 +90,18 @@ __attribute__((format(printf, 3, 4))) int msc_error(msc_session *s, unsigned col
 	return 1;
 }
 
+/* clang-format off */
 static const msc_name errno_names[] = {
-	{"EINVAL", -EINVAL},
-	{"EBUSY", -EBUSY},
-	{"ENOMEM", -ENOMEM},
-	{"ELOOP", -ELOOP},
-	{"E2BIG", -E2BIG},
-	{"EXDEV", -EXDEV},
-	{"ENOENT", -ENOENT},
-	{"EPERM", -EPERM},
-	{"ERANGE", -ERANGE},
-	{"EIO", -EIO},
-	{"EACCES", -EACCES},
-	{"EFAULT", -EFAULT},
+	{"EINVAL", -EINVAL}, {"EBUSY", -EBUSY}, {"ENOMEM", -ENOMEM}, {"ELOOP", -ELOOP},
+	{"E2BIG", -E2BIG},   {"EXDEV", -EXDEV}, {"ENOENT", -ENOENT}, {"EPERM", -EPERM},
+	{"ERANGE", -ERANGE}, {"EIO", -EIO},     {"EACCES", -EACCES}, {"EFAULT", -EFAULT},
 	{"ENOSPC", -ENOSPC},
-	{"EBADMSG", -EBADMSG},
-	{"ENODATA", -ENODATA},
-	{"ENOTUNIQ", -ENOTUNIQ},
-	{"EPIPE", -EPIPE},
+	/* the RAM stream (cmd_migrate.c) */
+	{"EBADMSG", -EBADMSG}, {"ENODATA", -ENODATA}, {"ENOTUNIQ", -ENOTUNIQ}, {"EPIPE", -EPIPE},
 	{"EBADF", -EBADF},
 	{NULL, 0},
 };
+/* clang-format on */
 
 const char *msc_errno_name(int rc)
 {
