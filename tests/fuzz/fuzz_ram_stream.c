@@ -103,6 +103,8 @@ struct buf {
 
 static void put(struct buf *b, const void *src, size_t len)
 {
+	if (len == 0)
+		return;
 	if (b->len + len > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
 
