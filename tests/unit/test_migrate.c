@@ -308,6 +308,40 @@ static void test_loaded_pages_are_marked_dirty(void **state)
 	machine_free(&dst);
 }
 
+/* Page numbers are in the stream's dirty page size, whatever the destination's. */
+static void test_another_dirty_page_size_loads(void **state)
+{
+	machine src, dst;
+	ms_region *r = NULL;
+	stream s;
+
+	(void)state;
+	memset(&src, 0, sizeof(src));
+	src.ctx = new_ctx();
+	assert_int_equal(ms_ctx_set_dirty_page_size(src.ctx, 512), 0);
+	src.root = new_container(src.ctx, "root", 1ull << 32);
+	src.as = new_as(src.ctx, src.root, "mem");
+	assert_int_equal(ms_region_new_ram(&r, src.ctx, "a", 4096), 0);
+	src.blk[src.nr++] = r;
+	assert_int_equal(ms_region_add_subregion(src.root, 0, r), 0);
+	ms_region_unref(r);
+	assert_int_equal(ms_region_new_ram(&r, src.ctx, "b", 5000), 0);
+	src.blk[src.nr++] = r;
+	assert_int_equal(ms_region_add_subregion(src.root, 0x10000, r), 0);
+	ms_region_unref(r);
+	machine_new(&dst, L_SMALL);
+	machine_fill(&src, 20);
+	machine_fill(&dst, 21);
+	save(&s, &src);
+	assert_int_equal(le32(s.data + 12), 512);
+	assert_int_equal(load(&dst, s.data, s.len), 0);
+	assert_true(same_block(&src, &dst, "a"));
+	assert_true(same_block(&src, &dst, "b"));
+	free(s.data);
+	machine_free(&src);
+	machine_free(&dst);
+}
+
 static void *save_thread(void *arg)
 {
 	machine *m = arg;
@@ -748,6 +782,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_save_and_load_round_trip_every_backend),
 		cmocka_unit_test(test_loaded_pages_are_marked_dirty),
+		cmocka_unit_test(test_another_dirty_page_size_loads),
 		cmocka_unit_test(test_stream_through_a_pipe),
 		cmocka_unit_test(test_mismatched_destinations_are_refused_unchanged),
 		cmocka_unit_test(test_other_page_size_is_refused),
