@@ -138,7 +138,9 @@ MS_API int ms_precopy_complete(ms_precopy *m, ms_precopy_stats *stats);
 
 /**
  * ms_precopy_free - end the migration (complete or not) and free it; turns
- * global dirty logging off if still on. NULL: no-op.
+ * global dirty logging off if ms_precopy_start() turned it on and it is
+ * still on, and drops the references on the blocks. NULL: no-op. Free a
+ * migration before its context.
  */
 MS_API void ms_precopy_free(ms_precopy *m);
 
