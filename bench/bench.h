@@ -28,6 +28,7 @@ typedef struct bench_opts {
 	bool quick;       /* fewer samples and smaller sizes: a smoke test */
 	bool json;        /* figures go to the JSON object, not to a table */
 	unsigned samples; /* samples per figure (median reported) */
+	unsigned dirty_rate; /* precopy: pages the writer dirties per ms (0: default) */
 } bench_opts;
 
 /* Minimal streaming JSON writer: keys are literals, nesting up to 16. */
@@ -62,6 +63,7 @@ int bench_commit(const bench_opts *opts, bench_json *json);
 int bench_iommu(const bench_opts *opts, bench_json *json);
 int bench_cache(const bench_opts *opts, bench_json *json);
 int bench_dirty(const bench_opts *opts, bench_json *json);
+int bench_precopy(const bench_opts *opts, bench_json *json);
 #ifdef MS_BENCH_HAVE_ACCESS
 int bench_access(const bench_opts *opts, bench_json *json);
 #endif

@@ -7,8 +7,7 @@
  * QEMU-style radix table), commit (transaction and per-commit costs),
  * access (when built with access.h), iommu (notifier delivery: interval index
  * against a linear scan), cache (region-cache loads against uncached ones),
- * dirty (the cost of dirty logging on stores and writes, and of a snapshot
- * against a plain atomic bitmap), all. Every figure is a median over
+ * precopy (RAM pre-copy under a dirtying writer), all. Every figure is a median over
  * repeated samples; docs/bench.md explains each one.
  *
  * SPDX-License-Identifier: MIT
@@ -36,12 +35,14 @@ static void usage(FILE *out)
 	      "  cache    ns per 4-byte load: region cache vs uncached, plain and via an IOMMU\n"
 	      "  tce      sPAPR TCE model: H_PUT_TCE rate with a container, replay by occupancy\n"
 	      "  dirty    dirty logging: stores and writes off/on, snapshot vs a plain atomic bitmap\n"
+	      "  precopy  RAM pre-copy of 1 GiB while a writer dirties pages: rounds, sent, downtime\n"
 	      "  all      everything above\n"
 	      "\n"
 	      "options:\n"
 	      "  --json        print one JSON object with every figure instead of tables\n"
 	      "  --quick       fewer samples and smaller sizes (a smoke test, not a measurement)\n"
 	      "  --samples N   samples per figure, median reported (default 7; 3 with --quick)\n"
+	      "  --rate N      precopy: pages the writer dirties per millisecond (default 16)\n"
 	      "  --help        this text\n",
 	      out);
 }
@@ -68,12 +69,30 @@ static void cpu_model(char *buf, size_t size)
 	fclose(f);
 }
 
+/* The subcommands, in the order `all` runs them. */
+static const struct subcommand {
+	const char *name;
+	int (*run)(const bench_opts *opts, bench_json *json);
+} subcommands[] = {
+	{"lookup", bench_lookup},
+	{"commit", bench_commit},
+#ifdef MS_BENCH_HAVE_ACCESS
+	{"access", bench_access},
+#endif
+	{"iommu", bench_iommu},
+	{"cache", bench_cache},
+	{"tce", bench_tce},
+	{"dirty", bench_dirty},
+	{"precopy", bench_precopy},
+};
+#define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
 int main(int argc, char **argv)
 {
 	bench_opts opts = {.samples = 0};
 	bench_json json = {.out = NULL};
 	const char *command = NULL;
-	bool run_lookup, run_commit, run_access, run_iommu, run_cache, run_tce, run_dirty;
+	bool run[NR_SUBCOMMANDS], any = false, first = true;
 	char cpu[128];
 
 	for (int i = 1; i < argc; i++) {
@@ -90,6 +109,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			opts.samples = (unsigned)value;
+		} else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc) {
+			char *end;
+			long value = strtol(argv[++i], &end, 10);
+
+			if (*end || value < 1 || value > 1000000) {
+				fprintf(stderr, "memspace-bench: --rate wants 1..1000000\n");
+				return 2;
+			}
+			opts.dirty_rate = (unsigned)value;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return 0;
@@ -105,19 +133,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	run_lookup = strcmp(command, "lookup") == 0 || strcmp(command, "all") == 0;
-	run_commit = strcmp(command, "commit") == 0 || strcmp(command, "all") == 0;
-#ifdef MS_BENCH_HAVE_ACCESS
-	run_access = strcmp(command, "access") == 0 || strcmp(command, "all") == 0;
-#else
-	run_access = false;
-#endif
-	run_iommu = strcmp(command, "iommu") == 0 || strcmp(command, "all") == 0;
-	run_cache = strcmp(command, "cache") == 0 || strcmp(command, "all") == 0;
-	run_tce = strcmp(command, "tce") == 0 || strcmp(command, "all") == 0;
-	run_dirty = strcmp(command, "dirty") == 0 || strcmp(command, "all") == 0;
-	if (!run_lookup && !run_commit && !run_access && !run_iommu && !run_cache && !run_tce &&
-	    !run_dirty) {
+	for (size_t i = 0; i < NR_SUBCOMMANDS; i++) {
+		run[i] = strcmp(command, subcommands[i].name) == 0 || strcmp(command, "all") == 0;
+		any |= run[i];
+	}
+	if (!any) {
 		fprintf(stderr, "memspace-bench: unknown subcommand '%s'\n", command);
 		usage(stderr);
 		return 2;
@@ -142,40 +162,14 @@ int main(int argc, char **argv)
 		       sysconf(_SC_NPROCESSORS_ONLN));
 	}
 
-	if (run_lookup) {
-		bench_lookup(&opts, &json);
-		if (!opts.json)
+	for (size_t i = 0; i < NR_SUBCOMMANDS; i++) {
+		if (!run[i])
+			continue;
+		if (!opts.json && !first)
 			putchar('\n');
+		first = false;
+		subcommands[i].run(&opts, &json);
 	}
-	if (run_commit) {
-		bench_commit(&opts, &json);
-		if (!opts.json)
-			putchar('\n');
-	}
-#ifdef MS_BENCH_HAVE_ACCESS
-	if (run_access) {
-		bench_access(&opts, &json);
-		if (!opts.json)
-			putchar('\n');
-	}
-#endif
-	if (run_iommu) {
-		bench_iommu(&opts, &json);
-		if (!opts.json)
-			putchar('\n');
-	}
-	if (run_cache) {
-		bench_cache(&opts, &json);
-		if (!opts.json && run_tce)
-			putchar('\n');
-	}
-	if (run_tce) {
-		bench_tce(&opts, &json);
-		if (!opts.json && run_dirty)
-			putchar('\n');
-	}
-	if (run_dirty)
-		bench_dirty(&opts, &json);
 	bench_json_close(&json);
 	return 0;
 }

@@ -8,8 +8,9 @@ set -euo pipefail
 # headers as C++ too; python3 drives the shell's pseudo-terminal test.
 # libclang-rt-dev (clang's sanitizer and libFuzzer runtimes) is only a
 # Recommends of clang; the fuzzers and clang's ASan builds need it.
-packages=(cmake make gcc g++ libc6-dev clang libclang-rt-dev pkg-config liburcu-dev libcmocka-dev
-	libedit-dev valgrind python3)
+# zlib1g-dev: zlib's crc32() checksums the RAM stream (src/migrate.c).
+packages=(cmake make gcc g++ libc6-dev clang libclang-rt-dev pkg-config liburcu-dev zlib1g-dev
+	libcmocka-dev libedit-dev valgrind python3)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -75,6 +75,9 @@ struct ms_ctx {
 	struct ms__dirty *dirty;
 	size_t nr_dirty, cap_dirty;
 	bool dirty_all;
+
+	/* migrate.c */
+	bool precopy_running; /* [lock] an ms_precopy of this context is alive */
 };
 
 /* Allocation through the context, so tests can inject failures. */

@@ -11,8 +11,10 @@
 #   # stdin           feed NAME.ms on standard input (default ARGS: run -)
 #   # stdout-full     standard output is /dev/full (writes fail); only
 #                     standard error is compared
-#   # tmpdir          run in a fresh empty directory holding a copy of NAME.ms
-#                     (files the script makes land there; removed after)
+#   # tmpdir          run in a fresh temporary directory (removed after), into
+#                     which NAME.ms and the files of NAME.data/ are copied
+#                     first: the script may write files there, and messages
+#                     name the script as it is named here
 # Environment:
 #   MS_CLI_WRAPPER    words put before MEMSPACE, e.g. a valgrind command line
 #   MS_CLI_UPDATE=1   rewrite NAME.out with what the command printed
@@ -39,20 +41,21 @@ read -r -a argv <<<"${args//@/$script}"
 read -r -a wrapper <<<"${MS_CLI_WRAPPER:-}"
 
 actual=$(mktemp)
-trap 'rm -f "$actual"' EXIT
+rundir=.
 if grep -q '^# tmpdir *$' "$script"; then
-	exe=$(cd "$(dirname "$exe")" && pwd)/$(basename "$exe")
-	expected=$PWD/$expected
-	workdir=$(mktemp -d)
-	trap 'rm -f "$actual"; rm -rf "$workdir"' EXIT
-	cp "$script" "$workdir/"
-	cd "$workdir" || exit 1
+	rundir=$(mktemp -d)
+	if [[ -d $name.data ]]; then
+		cp -R "$name.data/." "$rundir"
+	fi
+	cp "$script" "$rundir/"
+	[[ $input == /* || $input == /dev/null ]] || input=$PWD/$input
 fi
+trap 'rm -f "$actual"; [[ $rundir == . ]] || rm -rf "$rundir"' EXIT
 if grep -q '^# stdout-full *$' "$script"; then
-	env -u NO_COLOR "${wrapper[@]}" "$exe" "${argv[@]}" <"$input" >/dev/full 2>"$actual"
+	(cd "$rundir" && env -u NO_COLOR "${wrapper[@]}" "$exe" "${argv[@]}" <"$input" >/dev/full 2>"$actual")
 	rc=$?
 else
-	env -u NO_COLOR "${wrapper[@]}" "$exe" "${argv[@]}" <"$input" >"$actual" 2>&1
+	(cd "$rundir" && env -u NO_COLOR "${wrapper[@]}" "$exe" "${argv[@]}" <"$input" >"$actual" 2>&1)
 	rc=$?
 fi
 

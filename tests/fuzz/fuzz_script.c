@@ -22,6 +22,7 @@ static FILE *null_out;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	msc_options o = {0};
 	int rc;
 
 	if (!null_out) {
@@ -29,7 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!null_out)
 			abort();
 	}
-	rc = msc_run_text((const char *)data, size, "fuzz.ms", null_out, null_out, true);
+	/* No files: ram-save would write wherever the input says. */
+	o.out = o.err = null_out;
+	o.keep_going = true;
+	o.no_files = true;
+	rc = msc_run_text_opts((const char *)data, size, "fuzz.ms", &o);
 	if (rc != 0 && rc != 1) {
 		fprintf(stderr, "fuzz_script: msc_run_text returned %d\n", rc);
 		abort();

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Regenerate the hand-made seed inputs of tests/fuzz/corpus/{topology,access,ram_share}/.
+"""Regenerate the hand-made seed inputs of tests/fuzz/corpus/{topology,access,ram_share,ram_stream}/.
 
 The files are byte strings in each target's input encoding (see the decoders
 in fuzz_topology.c and fuzz_access.c); every byte string is a valid input,
@@ -132,7 +132,54 @@ def ram_share():
     put('ram_share', 'empty', b'')
 
 
+def ram_stream():
+    # fuzz_ram_stream.c: byte 0 even = the rest is a stream as is; odd = a
+    # program that builds one. The machine: "a" 4096, "b" 5000, "c" 8192
+    # bytes, backend page size 4096 (the host's). Format: docs/migration.md.
+    import zlib
+    blocks = [(b'a', 4096), (b'b', 5000), (b'c', 8192)]
+
+    def stream(chunks, rounds=False, order=(0, 1, 2)):
+        out = bytearray(b'MSRAMSTR' + struct.pack('<IQI', 1, 4096, len(order)))
+        for i in order:
+            name, size = blocks[i]
+            out += struct.pack('<H', len(name)) + name + struct.pack('<QQ', size, 4096)
+        out += struct.pack('<I', zlib.crc32(out))
+        n = 0
+        for rnd, recs in enumerate(chunks):
+            if rounds:
+                rec = struct.pack('<IIQQ', 2, 0, rnd + 1, 0)
+                out += rec + struct.pack('<I', zlib.crc32(rec))
+            for bi, first, count, fill in recs:
+                size = blocks[order[bi]][1]
+                length = min(count * 4096, size - first * 4096)
+                data = bytes((fill + k * 13) & 0xff for k in range(length))
+                rec = struct.pack('<IIQQ', 1, bi, first, count) + data
+                out += rec + struct.pack('<I', zlib.crc32(rec))
+                n += 1
+        out += struct.pack('<IIQQ', 3, 0, 0, n)
+        out += struct.pack('<I', zlib.crc32(out))
+        return out
+
+    full = [(0, 0, 1, 1), (1, 0, 2, 2), (2, 0, 2, 3)]
+    put('ram_stream', 'save-00', b'\0' + stream([full]))
+    put('ram_stream', 'precopy-00',
+        b'\0' + stream([full, [(1, 1, 1, 9), (2, 0, 1, 7)], [(0, 0, 1, 5)]], rounds=True))
+    put('ram_stream', 'order-00', b'\0' + stream([[(2, 0, 1, 4), (0, 0, 2, 6), (1, 0, 2, 8)]],
+                                                  order=(2, 1, 0)))
+    put('ram_stream', 'truncated-00', (b'\0' + stream([full]))[:300])
+    # Programs (odd first byte): ctl 0 = the three blocks in order; then
+    # records: op % 8 < 5 chunk of block (op / 8) % 3 with first, count,
+    # fill bytes; 5, 6 round marker; 7 end record; op >= 0xe0 takes a
+    # damage byte.
+    put('ram_stream', 'program-00', bytes([1, 0, 5, 0, 0, 0, 1, 8, 0, 1, 2, 16, 0, 1, 3,
+                                           6, 8, 1, 0, 4, 7]))
+    put('ram_stream', 'program-01', bytes([1, 0x40, 0, 1, 0, 8, 0, 0, 0, 7]))
+    put('ram_stream', 'program-02', bytes([1, 0x80, 3, 0, 0, 3, 0, 0, 0, 1, 7]))
+
+
 if __name__ == '__main__':
     topology()
     access()
     ram_share()
+    ram_stream()

@@ -35,6 +35,7 @@ LAYERS = [
     ("map", ["map.h", "map.c"]),
     ("cache", ["cache.h", "cache.c"]),
     ("share", ["share.h", "share.c", "remap.c"]),
+    ("migrate", ["migrate.c"]),
     ("mtree", ["mtree.c"]),
 ]
 

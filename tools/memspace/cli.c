@@ -54,6 +54,7 @@ void msc_std_options(msc_options *o, enum msc_color color, bool keep_going, bool
 	o->color = msc_use_color(color, stderr);
 	o->color_out = msc_use_color(color, stdout);
 	o->interactive = interactive;
+	o->no_files = false;
 }
 
 int msc_parse_args(int argc, char **argv, const char *usage, const char *flag, bool *flag_given,

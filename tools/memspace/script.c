@@ -343,7 +343,7 @@ int msc_run_text_opts(const char *text, size_t len, const char *name, const msc_
 int msc_run_text(const char *text, size_t len, const char *name, FILE *out, FILE *err,
 		 bool keep_going)
 {
-	msc_options o = {out, err, keep_going, false, false, false};
+	msc_options o = {out, err, keep_going, false, false, false, false};
 
 	return msc_run_text_opts(text, len, name, &o);
 }

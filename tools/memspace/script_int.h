@@ -469,6 +469,9 @@ int msc_do_snapshot(msc_session *s, msc_call *c);
 int msc_do_dirty_page_size(msc_session *s, msc_call *c);
 /* A dirty-logging client: 0-7, or vga, code, migration. 0, or 1 after reporting. */
 int msc_arg_dirty_client(msc_session *s, const msc_word *w, unsigned *out);
+/* cmd_migrate.c: the RAM stream. */
+int msc_do_ram_save(msc_session *s, msc_call *c);
+int msc_do_ram_load(msc_session *s, msc_call *c);
 /* cmd_iommu.c: IOMMU regions, their page tables, notifiers and IOTLB lookups. */
 int msc_do_iommu(msc_session *s, msc_call *c);
 int msc_do_iommu_range(msc_session *s, msc_call *c);

@@ -90,13 +90,18 @@ __attribute__((format(printf, 3, 4))) int msc_error(msc_session *s, unsigned col
 	return 1;
 }
 
+/* clang-format off */
 static const msc_name errno_names[] = {
 	{"EINVAL", -EINVAL}, {"EBUSY", -EBUSY}, {"ENOMEM", -ENOMEM}, {"ELOOP", -ELOOP},
 	{"E2BIG", -E2BIG},   {"EXDEV", -EXDEV}, {"ENOENT", -ENOENT}, {"EPERM", -EPERM},
 	{"ERANGE", -ERANGE}, {"EIO", -EIO},     {"EACCES", -EACCES}, {"EFAULT", -EFAULT},
 	{"ENOSPC", -ENOSPC}, {"EFBIG", -EFBIG}, {"EISDIR", -EISDIR}, {"EBADF", -EBADF},
-	{"EROFS", -EROFS},   {NULL, 0},
+	{"EROFS", -EROFS},
+	/* the RAM stream (cmd_migrate.c) */
+	{"EBADMSG", -EBADMSG}, {"ENODATA", -ENODATA}, {"ENOTUNIQ", -ENOTUNIQ}, {"EPIPE", -EPIPE},
+	{NULL, 0},
 };
+/* clang-format on */
 
 const char *msc_errno_name(int rc)
 {
