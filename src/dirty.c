@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "region.h"
+#include "txn.h"
 
 struct ms_dirty_snapshot {
 	ms_region *region; /* reference held */
@@ -19,6 +19,104 @@ struct ms_dirty_snapshot {
 	uint64_t nr_pages;   /* pages covered (clipped to the block) */
 	uint64_t words[];
 };
+
+/* ---- global dirty logging ---------------------------------------------------- */
+
+/* Every RAM block of @ctx logs MIGRATION or not, as ctx->global_dirty_log says. */
+static int update_blocks(ms_ctx *ctx)
+{
+	for (ms_region *r = ctx->regions; r; r = r->next) {
+		int rc = ms__region_update_log(r);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void undo_global(void *state)
+{
+	ms_ctx *ctx = state;
+
+	ctx->global_dirty_log = !ctx->global_dirty_log;
+	(void)update_blocks(ctx); /* back to what it was: the bitmaps exist */
+}
+
+/*
+ * Turn global logging on or off as QEMU does: the MIGRATION client becomes
+ * part of every migratable RAM range's dirty_log_mask, so the views are
+ * rendered again and listeners see log_start / log_stop on those ranges.
+ * Starting calls log_global_start first, then commits; stopping commits,
+ * then calls log_global_stop. A failed commit or allocation rolls back
+ * (the listeners that started are stopped again).
+ */
+static int set_global(ms_ctx *ctx, bool on)
+{
+	ms__txn_mutation m;
+	int rc;
+
+	if (!ctx)
+		return -EINVAL;
+	ms__ctx_lock(ctx); /* held across the commit and the stop callbacks */
+	rc = ms__txn_mutation_begin(&m, ctx);
+	if (rc < 0)
+		goto out;
+	if (ctx->global_dirty_log == on || ctx->depth > 1) {
+		/* Nothing to do; or inside a transaction, where the listeners
+		 * would hear of it before its ranges change. */
+		rc = ctx->global_dirty_log == on ? 0 : -EBUSY;
+		ms__txn_mutation_cancel(&m);
+		goto out;
+	}
+	if (on) {
+		/* The bitmaps first: nothing can fail after the listeners start
+		 * but the commit. */
+		for (ms_region *r = ctx->regions; r && rc == 0; r = r->next)
+			if (ms__region_logs_migration(r))
+				rc = ms__bitmap_alloc(r->rb, ctx, 1u << MS_DIRTY_MIGRATION);
+		if (rc == 0)
+			rc = ms__listener_global_start(ctx);
+		if (rc < 0) {
+			ms__txn_mutation_cancel(&m);
+			goto out;
+		}
+	}
+	for (ms_region *r = ctx->regions; r && rc == 0; r = r->next) {
+		if (!ms__region_logs_migration(r))
+			continue;
+		rc = ms__txn_touch(r);
+		if (rc == 0)
+			ms__txn_dirty(r, 0, r->size - 1, r->size);
+	}
+	if (rc == 0) {
+		ctx->global_dirty_log = on;
+		(void)update_blocks(ctx); /* cannot fail: the bitmaps exist */
+	}
+	if (rc < 0) {
+		ms__txn_mutation_cancel(&m);
+	} else {
+		rc = ms__txn_mutation_end(&m, undo_global, ctx);
+	}
+	if (rc < 0 && on)
+		ms__listener_global_stop(ctx); /* roll the start back */
+	if (rc == 0 && !on)
+		ms__listener_global_stop(ctx);
+out:
+	ms__ctx_unlock(ctx);
+	return rc;
+}
+
+int ms_ctx_dirty_log_global_start(ms_ctx *ctx)
+{
+	return set_global(ctx, true);
+}
+
+int ms_ctx_dirty_log_global_stop(ms_ctx *ctx)
+{
+	return set_global(ctx, false);
+}
+
+/* ---- page size, marks and snapshots ----------------------------------------- */
 
 int ms_ctx_set_dirty_page_size(ms_ctx *ctx, uint64_t size)
 {

@@ -384,79 +384,38 @@ static int global_start_one(ms_listener *l)
 	return 0;
 }
 
-/* Every RAM block of @ctx logs MIGRATION or not, as ctx->global_dirty_log says. */
-static int update_blocks(ms_ctx *ctx)
-{
-	for (ms_region *r = ctx->regions; r; r = r->next) {
-		int rc = ms__region_update_log(r);
-
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int global_start(ms_ctx *ctx)
+int ms__listener_global_start(ms_ctx *ctx)
 {
 	size_t started;
-	int rc;
+	int rc = 0;
 
-	ctx->global_dirty_log = true;
-	rc = update_blocks(ctx);
-	for (started = 0; rc == 0 && started < ctx->nr_listeners; started++) {
+	ctx->in_listener = true;
+	for (started = 0; started < ctx->nr_listeners; started++) {
 		rc = global_start_one(ctx->listeners[started]);
 		if (rc < 0)
 			break;
 	}
-	if (rc == 0)
-		return 0;
-	/* Roll back: stop the listeners that started, newest first. */
-	while (started-- > 0) {
-		ms_listener *l = ctx->listeners[started];
+	if (rc < 0) {
+		/* Roll back: stop the listeners that started, newest first. */
+		while (started-- > 0) {
+			ms_listener *l = ctx->listeners[started];
 
+			if (l->ops->log_global_stop)
+				l->ops->log_global_stop(l->opaque);
+		}
+	}
+	callbacks_end(ctx);
+	return rc;
+}
+
+void ms__listener_global_stop(ms_ctx *ctx)
+{
+	ctx->in_listener = true;
+	FOR_EACH_LISTENER(ctx, (ms_as *)NULL, REVERSE, l, {
 		if (l->ops->log_global_stop)
 			l->ops->log_global_stop(l->opaque);
-	}
-	ctx->global_dirty_log = false;
-	(void)update_blocks(ctx); /* fewer clients: allocates nothing */
-	return rc;
-}
-
-static int set_global_dirty_log(ms_ctx *ctx, bool on)
-{
-	int rc;
-
-	if (!ctx)
-		return -EINVAL;
-	rc = lock_for_callbacks(ctx);
-	if (rc < 0)
-		return rc;
-	if (ctx->global_dirty_log != on) {
-		ctx->in_listener = true;
-		if (on) {
-			rc = global_start(ctx);
-		} else {
-			ctx->global_dirty_log = false;
-			(void)update_blocks(ctx);
-			FOR_EACH_LISTENER(ctx, (ms_as *)NULL, REVERSE, l, {
-				if (l->ops->log_global_stop)
-					l->ops->log_global_stop(l->opaque);
-			});
-		}
-		callbacks_end(ctx);
-	}
-	ms__ctx_unlock(ctx);
-	return rc;
-}
-
-int ms_ctx_dirty_log_global_start(ms_ctx *ctx)
-{
-	return set_global_dirty_log(ctx, true);
-}
-
-int ms_ctx_dirty_log_global_stop(ms_ctx *ctx)
-{
-	return set_global_dirty_log(ctx, false);
+	});
+	callbacks_end(ctx);
 }
 
 bool ms_ctx_dirty_log_global(const ms_ctx *ctx)

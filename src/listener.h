@@ -25,4 +25,13 @@ void ms__listener_begin(ms_ctx *ctx);
 void ms__listener_diff(ms_as *as, const ms_flatview *old_view, const ms_flatview *new_view);
 void ms__listener_commit(ms_ctx *ctx);
 
+/*
+ * Global dirty logging (dirty.c), lock held: log_global_start (or
+ * log_global_try_start) on every listener, ascending; when one refuses,
+ * log_global_stop on those that started, in reverse, and its error is
+ * returned. / log_global_stop on every listener, descending.
+ */
+int ms__listener_global_start(ms_ctx *ctx);
+void ms__listener_global_stop(ms_ctx *ctx);
+
 #endif /* MEMSPACE_LISTENER_INT_H */

@@ -128,13 +128,28 @@ static void region_free_fields(ms_region *r)
 	free(r);
 }
 
+bool ms__region_logs_migration(const ms_region *r)
+{
+	return r->rb && r->rb->host && r->kind != MS_REGION_RAM_DEVICE &&
+	       !(r->rb->flags & MS_RAM_NOT_MIGRATABLE);
+}
+
 uint8_t ms__region_log_mask(const ms_region *r, bool global)
 {
 	uint8_t mask = r->dirty_log_mask;
 
-	if (global)
+	if (global && ms__region_logs_migration(r))
 		mask |= 1u << MS_DIRTY_MIGRATION;
 	return r->rb && r->rb->host ? mask : 0;
+}
+
+uint8_t ms__region_render_log_mask(const ms_region *r)
+{
+	uint8_t mask = r->dirty_log_mask;
+
+	if (r->ctx->global_dirty_log && ms__region_logs_migration(r))
+		mask |= 1u << MS_DIRTY_MIGRATION;
+	return mask;
 }
 
 int ms__region_update_log(ms_region *r)

@@ -113,6 +113,14 @@ int ms__region_new_memory(ms_region **out, ms_ctx *ctx, ms_region_kind kind,
 int ms__region_update_log(ms_region *r);
 /* The mask ms__region_update_log() would give @r's block, for @global. */
 uint8_t ms__region_log_mask(const ms_region *r, bool global);
+/*
+ * Whether global dirty logging makes the MIGRATION client log @r: RAM with
+ * memory that is migratable (not a RAM device, not MS_RAM_NOT_MIGRATABLE),
+ * as QEMU logs migratable RAM blocks.
+ */
+bool ms__region_logs_migration(const ms_region *r);
+/* The dirty_log_mask @r renders with: its own clients, plus MIGRATION as above. */
+uint8_t ms__region_render_log_mask(const ms_region *r);
 
 /* Printed kind: "ram", "rom", "romd", "ramd" or "i/o" (QEMU's rule). */
 const char *ms__region_type_name(const ms_region *r);

@@ -114,15 +114,19 @@ MS_API int ms_ctx_set_max_access_depth(ms_ctx *ctx, unsigned depth);
 
 /**
  * ms_ctx_dirty_log_global_start / _stop - turn global dirty logging on or
- * off: log_global_start (or log_global_try_start) on every listener
- * (ascending priority) or log_global_stop (descending). While it is on,
- * the MIGRATION client logs every RAM block (dirty.h). Starting when
- * started, or stopping when stopped, calls nothing. When a listener
- * refuses the start, the listeners that had started are stopped again
+ * off, as QEMU does. While it is on, the MIGRATION client logs every
+ * migratable RAM block (dirty.h) and is part of the dirty_log_mask of every
+ * flat range of one. Start: log_global_start (or log_global_try_start) on
+ * every listener (ascending priority), then one commit renders the views
+ * again, so listeners see log_start on those ranges. Stop: that commit
+ * (log_stop), then log_global_stop (descending). Starting when started, or
+ * stopping when stopped, calls nothing. When a listener refuses the start
+ * or the commit fails, the listeners that had started are stopped again
  * (descending) and logging stays off.
- * Return: 0, -EINVAL when @ctx is NULL, -EBUSY from a listener callback,
- * -ENOMEM when a bitmap could not be allocated, or the refusing listener's
- * error (nothing changed).
+ * Return: 0; -EINVAL when @ctx is NULL; -EBUSY from a listener callback or
+ * inside an open transaction; -ENOMEM when a bitmap could not be
+ * allocated; the commit's errors (-ENOMEM, -E2BIG, -ELOOP); or the refusing
+ * listener's error. Nothing changes on an error.
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_ctx_dirty_log_global_start(ms_ctx *ctx);

@@ -5,8 +5,9 @@
  * dirty-logging client, one bit per dirty page (ms_ctx_dirty_page_size(),
  * the target page size: 4 KiB unless set). A client logs a region when
  * ms_region_set_dirty_log() turned it on for that region; the MIGRATION
- * client also logs every RAM block while global dirty logging is on
- * (ms_ctx_dirty_log_global_start()). The clients are QEMU's:
+ * client also logs every migratable RAM block (RAM, ROM, ROM devices; not
+ * RAM devices or blocks made with MS_RAM_NOT_MIGRATABLE) while global dirty
+ * logging is on (ms_ctx_dirty_log_global_start()). The clients are QEMU's:
  *
  *   MS_DIRTY_VGA        display: which parts of the frame buffer to redraw;
  *   MS_DIRTY_CODE       translated code: which pages to invalidate;
@@ -62,7 +63,8 @@ MS_API uint64_t ms_ctx_dirty_page_size(const ms_ctx *ctx);
 /**
  * ms_region_dirty_log_mask - the clients logging writes to @r now: those
  * turned on with ms_region_set_dirty_log(), plus MS_DIRTY_MIGRATION while
- * global dirty logging is on. 0 for a region without memory.
+ * global dirty logging is on and @r is migratable. 0 for a region without
+ * memory.
  * Context: any thread.
  */
 MS_API uint8_t ms_region_dirty_log_mask(const ms_region *r);

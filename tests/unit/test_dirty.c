@@ -1084,6 +1084,111 @@ static void test_global_start_rolls_back_when_a_listener_refuses(void **state)
 	assert_int_equal(ms_listener_unregister(lc), 0);
 }
 
+/* Inside an open transaction, starting or stopping global logging is refused. */
+static void test_global_logging_inside_a_transaction_is_ebusy(void **state)
+{
+	fixture *f = *state;
+	hook_log h = {.name = "T"};
+	ms_listener *l = NULL;
+
+	sb_reset(&h.sb);
+	assert_int_equal(ms_listener_register(&l, f->as, &v2_ops, &h), 0);
+	assert_int_equal(ms_transaction_begin(f->ctx), 0);
+	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), -EBUSY);
+	assert_int_equal(ms_transaction_commit(f->ctx), 0);
+	assert_false(ms_ctx_dirty_log_global(f->ctx));
+	assert_string_equal(h.sb.text, "");
+	assert_int_equal(ms_region_dirty_log_mask(f->other), 0);
+	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), 0);
+	assert_int_equal(ms_transaction_begin(f->ctx), 0);
+	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), -EBUSY);
+	assert_int_equal(ms_transaction_commit(f->ctx), 0);
+	assert_true(ms_ctx_dirty_log_global(f->ctx));
+	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0);
+	assert_string_equal(h.sb.text, "T try_start=0\nT stop\n");
+	assert_int_equal(ms_listener_unregister(l), 0);
+}
+
+/*
+ * The commit that renders the views with MIGRATION fails: the listeners
+ * that started are stopped again, logging and the block masks stay as they
+ * were, and the flat view still has the old masks.
+ */
+static void test_global_logging_commit_failure_rolls_back(void **state)
+{
+	fixture *f = *state;
+	hook_log h = {.name = "C"};
+	ms_listener *l = NULL;
+	ms_flatview *fv;
+	ms_section sec;
+	int rc = -ENOMEM;
+	unsigned commit_failures = 0;
+
+	sb_reset(&h.sb);
+	assert_int_equal(ms_listener_register(&l, f->as, &v2_ops, &h), 0);
+	/* Fail the n-th allocation, for growing n, until the start gets through. */
+	for (uint64_t n = 1; rc == -ENOMEM && n < 200; n++) {
+		sb_reset(&h.sb);
+		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, n);
+		rc = ms_ctx_dirty_log_global_start(f->ctx);
+		ms_ctx_test_control(f->ctx, MS_TEST_FAIL_ALLOC_AFTER, 0);
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, -ENOMEM);
+		assert_false(ms_ctx_dirty_log_global(f->ctx));
+		assert_int_equal(ms_region_dirty_log_mask(f->other), 0);
+		/* Either no listener ran (a bitmap) or it was started and stopped (the commit). */
+		if (h.sb.text[0]) {
+			assert_string_equal(h.sb.text, "C try_start=0\nC stop\n");
+			commit_failures++;
+		}
+		fv = ms_as_get_flatview(f->as);
+		assert_int_equal(ms_flatview_find(&sec, fv, OTHER_BASE), 0);
+		assert_int_equal(sec.dirty_log_mask, 0);
+		ms_flatview_unref(fv);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(commit_failures > 0); /* the commit itself failed at least once */
+	assert_true(ms_ctx_dirty_log_global(f->ctx));
+	fv = ms_as_get_flatview(f->as);
+	assert_int_equal(ms_flatview_find(&sec, fv, OTHER_BASE), 0);
+	assert_int_equal(sec.dirty_log_mask, 1u << MS_DIRTY_MIGRATION);
+	ms_flatview_unref(fv);
+	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0);
+	assert_int_equal(ms_listener_unregister(l), 0);
+}
+
+/* Global logging leaves RAM made with MS_RAM_NOT_MIGRATABLE alone, as QEMU does. */
+static void test_global_logging_skips_blocks_that_are_not_migratable(void **state)
+{
+	fixture *f = *state;
+	ms_ram_opts o = {.name = "scratch",
+			 .size = RAM_SIZE,
+			 .backend = MS_RAM_ANON,
+			 .fd = -1,
+			 .flags = MS_RAM_NOT_MIGRATABLE};
+	ms_region *scratch;
+	ms_flatview *fv;
+	ms_section sec;
+
+	assert_int_equal(ms_region_new_ram_with(&scratch, f->ctx, &o), 0);
+	assert_int_equal(ms_region_add_subregion(f->sys, 0x40000000, scratch), 0);
+	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), 0);
+	assert_int_equal(ms_region_dirty_log_mask(scratch), 0);
+	assert_int_equal(ms_region_dirty_log_mask(f->other), 1u << MS_DIRTY_MIGRATION);
+	assert_int_equal(ms_as_stb(f->as, 0x40000000, ATTRS, 1), MS_RESULT_OK);
+	assert_false(ms_region_get_dirty(scratch, 0, RAM_SIZE, MS_DIRTY_MIGRATION));
+	fv = ms_as_get_flatview(f->as);
+	assert_int_equal(ms_flatview_find(&sec, fv, 0x40000000), 0);
+	assert_int_equal(sec.dirty_log_mask, 0);
+	assert_int_equal(ms_flatview_find(&sec, fv, OTHER_BASE), 0);
+	assert_int_equal(sec.dirty_log_mask, 1u << MS_DIRTY_MIGRATION);
+	ms_flatview_unref(fv);
+	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0);
+	assert_int_equal(ms_region_del_subregion(f->sys, scratch), 0);
+	ms_region_unref(scratch);
+}
+
 /* The rollback stops the started listeners newest first. */
 static strbuf order_log;
 
@@ -1393,6 +1498,9 @@ int main(void)
 		T(test_clear_dirty_calls_log_clear_with_cropped_sections),
 		T(test_version_1_listener_gets_no_log_clear_and_global_start),
 		T(test_global_start_rolls_back_when_a_listener_refuses),
+		T(test_global_logging_inside_a_transaction_is_ebusy),
+		T(test_global_logging_commit_failure_rolls_back),
+		T(test_global_logging_skips_blocks_that_are_not_migratable),
 		T(test_global_start_rollback_runs_in_reverse),
 		T(test_registration_refused_while_global_logging_is_on),
 		T(test_global_start_out_of_memory_changes_nothing),

@@ -434,18 +434,25 @@ static void test_remaining_mutations_from_a_callback_are_ebusy(void **state)
 	assert_string_equal(ms_region_owner(w->r[W_RAM0]), "board");
 	assert_int_equal(ms_region_set_owner(w->r[W_RAM0], NULL), 0);
 	assert_string_equal(world_snapshot(&w->after, w), w->before.text);
+	/* Global logging is on: MIGRATION logs the RAM and romd ranges. */
 	assert_string_equal(log.text, "begin\n"
 				      "log_global_start\n"
-				      "add 0000-0fff ram0 @0\n"
+				      "add 0000-0fff ram0 @0 log=4\n"
+				      "log_start 0000-0fff ram0 @0 log=4 0->4\n"
 				      "add 2000-20ff io @0\n"
-				      "add 4000-4fff ram0 @0\n"
-				      "add 6000-6fff flash @0 romd\n"
+				      "add 4000-4fff ram0 @0 log=4\n"
+				      "log_start 4000-4fff ram0 @0 log=4 0->4\n"
+				      "add 6000-6fff flash @0 romd log=4\n"
+				      "log_start 6000-6fff flash @0 romd log=4 0->4\n"
 				      "commit\n"
 				      "begin\n"
-				      "del 0000-0fff ram0 @0\n"
+				      "log_stop 0000-0fff ram0 @0 log=4 4->0\n"
+				      "del 0000-0fff ram0 @0 log=4\n"
 				      "del 2000-20ff io @0\n"
-				      "del 4000-4fff ram0 @0\n"
-				      "del 6000-6fff flash @0 romd\n"
+				      "log_stop 4000-4fff ram0 @0 log=4 4->0\n"
+				      "del 4000-4fff ram0 @0 log=4\n"
+				      "log_stop 6000-6fff flash @0 romd log=4 4->0\n"
+				      "del 6000-6fff flash @0 romd log=4\n"
 				      "commit\n");
 	assert_int_equal(ms_ctx_dirty_log_global_stop(w->ctx), 0);
 }

@@ -568,21 +568,64 @@ static void test_global_dirty_log_start_ascending_stop_descending_idempotent(voi
 	LOG_IS(f, "");
 	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), 0);
 	assert_true(ms_ctx_dirty_log_global(f->ctx));
+	/*
+	 * As in QEMU: log_global_start, then the views render again with
+	 * MIGRATION in the mask of every migratable RAM range (ROM included),
+	 * so each listener hears log_start for them.
+	 */
 	LOG_IS(f, "A log_global_start\n"
-		  "B log_global_start\n");
+		  "B log_global_start\n"
+		  "A begin\n"
+		  "B begin\n"
+		  "A nop 0000-0fff ram0 @0 log=4\n"
+		  "B nop 0000-0fff ram0 @0 log=4\n"
+		  "A log_start 0000-0fff ram0 @0 log=4 0->4\n"
+		  "B log_start 0000-0fff ram0 @0 log=4 0->4\n"
+		  "A nop 2000-20ff dev @0\n"
+		  "B nop 2000-20ff dev @0\n"
+		  "A nop 8000-8fff rom @0 ro log=4\n"
+		  "B nop 8000-8fff rom @0 ro log=4\n"
+		  "A log_start 8000-8fff rom @0 ro log=4 0->4\n"
+		  "B log_start 8000-8fff rom @0 ro log=4 0->4\n"
+		  "A commit\n"
+		  "B commit\n");
 	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), 0);
 	LOG_IS(f, "");
 	/* A listener registered while it is on hears about it in its replay. */
 	rec_listen(&c, f->as);
 	LOG_IS(f, "C begin\n"
 		  "C log_global_start\n"
-		  "C add 0000-0fff ram0 @0\n"
+		  "C add 0000-0fff ram0 @0 log=4\n"
+		  "C log_start 0000-0fff ram0 @0 log=4 0->4\n"
 		  "C add 2000-20ff dev @0\n"
-		  "C add 8000-8fff rom @0 ro\n"
+		  "C add 8000-8fff rom @0 ro log=4\n"
+		  "C log_start 8000-8fff rom @0 ro log=4 0->4\n"
 		  "C commit\n");
 	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0);
 	assert_false(ms_ctx_dirty_log_global(f->ctx));
-	LOG_IS(f, "B log_global_stop\n"
+	/* Stopping: the commit (log_stop on those ranges), then log_global_stop. */
+	LOG_IS(f, "C begin\n"
+		  "A begin\n"
+		  "B begin\n"
+		  "C nop 0000-0fff ram0 @0\n"
+		  "A nop 0000-0fff ram0 @0\n"
+		  "B nop 0000-0fff ram0 @0\n"
+		  "B log_stop 0000-0fff ram0 @0 4->0\n"
+		  "A log_stop 0000-0fff ram0 @0 4->0\n"
+		  "C log_stop 0000-0fff ram0 @0 4->0\n"
+		  "C nop 2000-20ff dev @0\n"
+		  "A nop 2000-20ff dev @0\n"
+		  "B nop 2000-20ff dev @0\n"
+		  "C nop 8000-8fff rom @0 ro\n"
+		  "A nop 8000-8fff rom @0 ro\n"
+		  "B nop 8000-8fff rom @0 ro\n"
+		  "B log_stop 8000-8fff rom @0 ro 4->0\n"
+		  "A log_stop 8000-8fff rom @0 ro 4->0\n"
+		  "C log_stop 8000-8fff rom @0 ro 4->0\n"
+		  "C commit\n"
+		  "A commit\n"
+		  "B commit\n"
+		  "B log_global_stop\n"
 		  "A log_global_stop\n"
 		  "C log_global_stop\n");
 	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0);
