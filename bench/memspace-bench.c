@@ -74,16 +74,12 @@ static const struct subcommand {
 	const char *name;
 	int (*run)(const bench_opts *opts, bench_json *json);
 } subcommands[] = {
-	{"lookup", bench_lookup},
-	{"commit", bench_commit},
+	{"lookup", bench_lookup}, {"commit", bench_commit},
 #ifdef MS_BENCH_HAVE_ACCESS
 	{"access", bench_access},
 #endif
-	{"iommu", bench_iommu},
-	{"cache", bench_cache},
-	{"tce", bench_tce},
-	{"dirty", bench_dirty},
-	{"precopy", bench_precopy},
+	{"iommu", bench_iommu},   {"cache", bench_cache},     {"tce", bench_tce},
+	{"dirty", bench_dirty},   {"precopy", bench_precopy},
 };
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 

@@ -40,9 +40,9 @@ typedef struct ms__ramblock {
 	size_t map_len;
 
 	/* bitmap.c */
-	unsigned page_shift;  /* dirty page size, from the context at creation */
-	uint64_t nr_pages;    /* pages of max_size (rounded up) */
-	uint8_t log_mask;     /* [atomic] clients whose bits writes set */
+	unsigned page_shift;                /* dirty page size, from the context at creation */
+	uint64_t nr_pages;                  /* pages of max_size (rounded up) */
+	uint8_t log_mask;                   /* [atomic] clients whose bits writes set */
 	uint64_t *bitmap[MS_DIRTY_CLIENTS]; /* [atomic] NULL until a client first logs */
 
 	/* backend.h: resizeable RAM */

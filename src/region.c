@@ -200,9 +200,8 @@ int ms__region_new_memory(ms_region **out, ms_ctx *ctx, ms_region_kind kind,
 }
 
 /* The options of the plain creators: anonymous memory, or @ptr. */
-static int new_memory_region(ms_region **out, ms_ctx *ctx, ms_region_kind kind,
-			     const char *name, uint64_t size, void *ptr,
-			     const ms_region_ops *ops, void *opaque)
+static int new_memory_region(ms_region **out, ms_ctx *ctx, ms_region_kind kind, const char *name,
+			     uint64_t size, void *ptr, const ms_region_ops *ops, void *opaque)
 {
 	ms_ram_opts opts = {
 		.name = name,

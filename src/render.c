@@ -132,7 +132,8 @@ static int fill_gaps(painter *p, ms_region *mr, ms__i128 base, ms__i128 lo, ms__
 		.flags = (uint8_t)((flags.readonly ? MS__RANGE_READONLY : 0) |
 				   (flags.nonvolatile ? MS__RANGE_NONVOLATILE : 0) |
 				   (flags.unmergeable ? MS__RANGE_UNMERGEABLE : 0) |
-				   (mr->kind == MS_REGION_ROM_DEVICE && mr->romd ? MS__RANGE_ROMD : 0)),
+				   (mr->kind == MS_REGION_ROM_DEVICE && mr->romd ? MS__RANGE_ROMD
+										 : 0)),
 		.dirty_log_mask = ms__region_render_log_mask(mr),
 	};
 	ms__i128 cur = lo;

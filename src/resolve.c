@@ -245,9 +245,9 @@ int ms_iotlb_ram_ptr(void **out, ms_region **region, bool *readonly, const ms_io
 			 is_write, MS_ATTRS_UNSPECIFIED, NULL, 0, NULL);
 	if (rc == 0 && !res.range)
 		rc = -ENOENT;
-	if (rc == 0 && (!ms__region_kind_is_ram(res.range->region->kind) ||
-			!res.range->region->ram ||
-			res.len <= e->addr_mask || res.range->last - res.addr < e->addr_mask))
+	if (rc == 0 &&
+	    (!ms__region_kind_is_ram(res.range->region->kind) || !res.range->region->ram ||
+	     res.len <= e->addr_mask || res.range->last - res.addr < e->addr_mask))
 		rc = -EFAULT; /* not RAM, or the entry runs past it */
 	if (rc == 0) {
 		const ms__range *r = res.range;

@@ -97,8 +97,7 @@ MS_API int ms_region_set_dirty(ms_region *r, uint64_t offset, uint64_t size);
  * Return: 0; -EINVAL as ms_region_set_dirty(), or a bad client.
  * Context: any thread.
  */
-MS_API int ms_region_reset_dirty(ms_region *r, uint64_t offset, uint64_t size,
-				 unsigned int client);
+MS_API int ms_region_reset_dirty(ms_region *r, uint64_t offset, uint64_t size, unsigned int client);
 
 /**
  * ms_region_clear_dirty - ask the listeners of every address space where
@@ -129,8 +128,7 @@ typedef struct ms_dirty_snapshot ms_dirty_snapshot;
  * Context: any thread.
  */
 MS_API int ms_region_snapshot_and_clear_dirty(ms_dirty_snapshot **out, ms_region *r,
-					      uint64_t offset, uint64_t size,
-					      unsigned int client);
+					      uint64_t offset, uint64_t size, unsigned int client);
 
 /**
  * ms_dirty_snapshot_get_dirty - is any page of [@offset, @offset + @size)
