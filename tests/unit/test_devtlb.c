@@ -40,6 +40,7 @@ typedef struct pt {
 	ms_as *target;
 	uint64_t pte[NP]; /* target page | perm (low bits); 0 = none */
 	bool deviotlb_ok;
+	int refuse; /* notify_flag_changed refuses every notifier with this error (0: none) */
 	int unmap_in_translate; /* >= 0: translate notifies an UNMAP of that page once */
 } pt;
 
@@ -78,6 +79,8 @@ static int pt_flags(ms_region *iommu, ms_iommu_notifier_flags old_flags,
 
 	(void)iommu;
 	(void)old_flags;
+	if (p->refuse && new_flags)
+		return p->refuse;
 	return (new_flags & MS_IOMMU_NOTIFIER_DEVIOTLB_UNMAP) && !p->deviotlb_ok ? -EINVAL : 0;
 }
 
@@ -428,6 +431,20 @@ static void too_many_iommus_is_enospc(void **state)
 	}
 }
 
+static void refused_notifier_fails_creation(void **state)
+{
+	fixture *f = *state;
+	ms_devtlb *d = (ms_devtlb *)1;
+
+	ms_devtlb_free(f->d); /* the IOMMU has no notifier left */
+	f->d = NULL;
+	f->p.refuse = -EPERM; /* neither DEVIOTLB_UNMAP nor UNMAP can be followed */
+	assert_int_equal(ms_devtlb_new(&d, f->ctx, &(ms_devtlb_opts){.as = f->dev}), -EPERM);
+	assert_null(d);
+	assert_int_equal(ms_iommu_notify_flags(f->p.region), 0);
+	f->p.refuse = 0;
+}
+
 static void bad_input_is_refused(void **state)
 {
 	fixture *f = *state;
@@ -485,6 +502,7 @@ int main(void)
 		T(fill_raced_by_an_invalidation_is_not_cached),
 		T(slots_collide_and_flush_empties),
 		T(too_many_iommus_is_enospc),
+		T(refused_notifier_fails_creation),
 		T(bad_input_is_refused),
 	};
 
