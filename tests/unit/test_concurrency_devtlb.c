@@ -29,6 +29,14 @@
  * writes t0 << 16 | v << 8 | thread into its write slot of the page, and
  * logs (t0, v, result, stamp, gap counters before and after).
  *
+ * Pacing: a device thread runs at most two writer steps (2 * AHEAD DMAs)
+ * ahead, and the writer waits for every thread to reach its step, so
+ * the threads overlap every step of the writer. The test IOMMU yields the
+ * CPU in one translation of four, between reading the PTE and returning, to
+ * widen the window in which a fill holds an answer the writer revokes (a
+ * cache that cached such an answer after the invalidation fails this test
+ * at once).
+ *
  * The checks, offline after the threads joined (all revocation times are
  * then final), for every logged read:
  *   - a successful read's stamp names page v and a mapping k that had
