@@ -2,11 +2,15 @@
  * devtlb.c: the vhost-like device IOTLB (include/memspace/models/devtlb.h),
  * built only on the public API.
  *
- * The cache is a direct-mapped array of slots indexed by the 4 KiB page
- * number of the DMA address; a slot holds one whole translation (an entry
- * of ms_as_get_iotlb_entry(): page, mask, target and permissions), and a
- * lookup checks that the address lies in its page, so entries of any size
- * work (a 32-byte MPC block, a 1 GiB page). Invalidation walks every slot.
+ * The cache is a direct-mapped array of slots; a slot holds one whole
+ * translation (an entry of ms_as_get_iotlb_entry(): page, mask, target and
+ * permissions), and a lookup checks that the address lies in its page.
+ * Translations of 4 KiB or more live in the slot of the address's 4 KiB
+ * page number, smaller ones (a 32-byte MPC block) in the slot of its
+ * 32-byte granule number (hashed), so that the small blocks of one page do
+ * not evict each other; a lookup probes the first, then the second. A small
+ * translation met through two granules may be cached twice: invalidation
+ * walks every slot anyway.
  *
  * Windows: one per IOMMU range of the device address space's view, each
  * with a notifier over that range (IOMMU offsets) that converts events to
@@ -33,7 +37,8 @@
 #include <memspace.h>
 #include <memspace/models/devtlb.h>
 
-#define SLOT_SHIFT 12
+#define SLOT_SHIFT 12 /* translations of 4 KiB or more: by page */
+#define SMALL_SHIFT 5 /* smaller ones: by 32-byte granule */
 
 typedef struct tlb_slot {
 	uint64_t iova;
@@ -274,15 +279,35 @@ void ms_devtlb_free(ms_devtlb *d)
 	free(d);
 }
 
+static tlb_slot *big_slot(ms_devtlb *d, uint64_t addr)
+{
+	return &d->slots[(addr >> SLOT_SHIFT) & (d->nr_slots - 1)];
+}
+
+static tlb_slot *small_slot(ms_devtlb *d, uint64_t addr)
+{
+	uint64_t g = addr >> SMALL_SHIFT;
+
+	return &d->slots[(g ^ (g >> 7) ^ (g >> 17)) & (d->nr_slots - 1)];
+}
+
+static bool slot_holds(const tlb_slot *s, uint64_t addr)
+{
+	return s->valid && (addr & ~s->mask) == s->iova;
+}
+
 static int xlate(ms_iotlb_entry *out, ms_devtlb *d, uint64_t addr, bool is_write)
 {
-	tlb_slot *s = &d->slots[(addr >> SLOT_SHIFT) & (d->nr_slots - 1)];
 	ms_iommu_perm need = is_write ? MS_IOMMU_WO : MS_IOMMU_RO;
+	tlb_slot *s;
 	uint64_t gen;
 	int rc;
 
 	pthread_mutex_lock(&d->lock);
-	if (s->valid && (addr & ~s->mask) == s->iova) {
+	s = big_slot(d, addr);
+	if (!slot_holds(s, addr))
+		s = small_slot(d, addr);
+	if (slot_holds(s, addr)) {
 		d->hits++;
 		out->target_as = s->target;
 		out->iova = s->iova;
@@ -307,6 +332,8 @@ static int xlate(ms_iotlb_entry *out, ms_devtlb *d, uint64_t addr, bool is_write
 	if (rc < 0) {
 		d->faults++;
 	} else if (d->gen == gen && !d->nr_unfollowed && !d->overflow) {
+		s = out->addr_mask >= ((uint64_t)1 << SLOT_SHIFT) - 1 ? big_slot(d, addr)
+								      : small_slot(d, addr);
 		if (!s->valid)
 			d->nr_cached++;
 		s->valid = true;

@@ -26,6 +26,7 @@
 
 #include <memspace.h>
 #include <memspace/models/devtlb.h>
+#include <memspace/models/mpc.h>
 #include <memspace/models/tce.h>
 
 #define PAGE 0x1000u
@@ -431,6 +432,46 @@ static void too_many_iommus_is_enospc(void **state)
 	}
 }
 
+static void small_translations_of_one_page_do_not_evict_each_other(void **state)
+{
+	fixture *f = *state;
+	ms_region *sram, *sys;
+	ms_devtlb_stats st;
+	ms_devtlb *d;
+	ms_mpc *m;
+	ms_as *as;
+	uint8_t v;
+
+	assert_int_equal(ms_region_new_ram(&sram, f->ctx, "sram", 16 * 64), 0);
+	assert_int_equal(ms_region_new_container(&sys, f->ctx, "sys", MS_SIZE_2_64), 0);
+	assert_int_equal(
+		ms_mpc_new(&m, f->ctx,
+			   &(ms_mpc_opts){.name = "mpc", .downstream = sram, .block_size = 64}),
+		0);
+	assert_int_equal(ms_region_add_subregion(sys, 0, ms_mpc_region(m)), 0);
+	assert_int_equal(ms_as_new(&as, f->ctx, sys, "sys"), 0);
+	assert_int_equal(
+		ms_devtlb_new(&d, f->ctx, &(ms_devtlb_opts){.as = as, .attrs = {.secure = 1}}), 0);
+	/* 16 blocks of 64 bytes in one 4 KiB page: 16 entries, then only hits. */
+	for (unsigned round = 0; round < 2; round++)
+		for (unsigned b = 0; b < 16; b++)
+			assert_int_equal(ms_devtlb_read(d, b * 64 + 8, &v, 1), MS_RESULT_OK);
+	assert_int_equal(ms_devtlb_get_stats(&st, d), 0);
+	assert_int_equal(st.misses, 16);
+	assert_int_equal(st.hits, 16);
+	assert_int_equal(st.nr_cached, 16);
+	/* A LUT change of one block drops that block's entry alone. */
+	assert_int_equal(ms_mpc_lut_set(m, 3, 1, true), 1);
+	assert_int_equal(ms_devtlb_get_stats(&st, d), 0);
+	assert_int_equal(st.nr_cached, 15);
+	assert_int_equal(ms_devtlb_read(d, 3 * 64, &v, 1), MS_RESULT_ERROR);
+	ms_devtlb_free(d);
+	ms_as_free(as);
+	ms_mpc_free(m);
+	ms_region_unref(sys);
+	ms_region_unref(sram);
+}
+
 static void refused_notifier_fails_creation(void **state)
 {
 	fixture *f = *state;
@@ -502,6 +543,7 @@ int main(void)
 		T(fill_raced_by_an_invalidation_is_not_cached),
 		T(slots_collide_and_flush_empties),
 		T(too_many_iommus_is_enospc),
+		T(small_translations_of_one_page_do_not_evict_each_other),
 		T(refused_notifier_fails_creation),
 		T(bad_input_is_refused),
 	};

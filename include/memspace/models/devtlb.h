@@ -73,8 +73,9 @@ typedef struct ms_devtlb ms_devtlb;
  * @attrs: the device's transaction attributes (they choose the IOMMU
  *         indexes, and go with every access).
  * @nr_entries: cache slots, a power of two up to MS_DEVTLB_MAX_ENTRIES;
- *         0 for MS_DEVTLB_DEFAULT_ENTRIES. The cache is direct-mapped on
- *         the 4 KiB page number of the address.
+ *         0 for MS_DEVTLB_DEFAULT_ENTRIES. The cache is direct-mapped:
+ *         translations of 4 KiB or more on the 4 KiB page number of the
+ *         address, smaller ones on its 32-byte granule (hashed).
  *
  * Later versions may append fields: zero-initialise the struct.
  */
