@@ -401,7 +401,6 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 {
 	const ms_region *mr = r->region;
 	uint64_t offset = r->offset_in_region + (addr - r->start);
-	uint8_t *mem = (uint8_t *)mr->ram + offset;
 	bool readonly = r->flags & MS__RANGE_READONLY;
 
 	if (mr->kind == MS_REGION_IOMMU) {
@@ -432,7 +431,7 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 		return MS_RESULT_OK;
 	case MS_REGION_RAM_DEVICE:
 		if (!a->is_write || !readonly || a->attrs.debug)
-			ram_device_copy(a, mem, pos, n);
+			ram_device_copy(a, (uint8_t *)mr->ram + offset, pos, n);
 		return MS_RESULT_OK;
 	case MS_REGION_ROM_DEVICE:
 		if (a->is_write && a->attrs.debug && (r->flags & MS__RANGE_ROMD)) {
