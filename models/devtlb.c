@@ -16,6 +16,9 @@
  * with a notifier over that range (IOMMU offsets) that converts events to
  * device addresses: start + (iova - offset_in_region).
  *
+ * Hits read a slot without the lock (tlb_slot's sequence count); every
+ * change of a slot happens under the mutex.
+ *
  * The guarantee (devtlb.h) rests on a generation counter: every
  * invalidation bumps it under the mutex after dropping the entries it
  * covers, and a fill caches its answer only if the generation did not move
@@ -40,14 +43,23 @@
 #define SLOT_SHIFT 12 /* translations of 4 KiB or more: by page */
 #define SMALL_SHIFT 5 /* smaller ones: by 32-byte granule */
 
+/*
+ * A slot, published with a sequence count: writers (under the cache's
+ * mutex) make @seq odd, store the fields, and make it even again; a reader
+ * without the mutex reads @seq, the fields, and @seq again, and uses what
+ * it read only if @seq was even and did not move. Every field is accessed
+ * atomically. @state is the permissions, with SLOT_VALID for a used slot.
+ */
 typedef struct tlb_slot {
+	uint64_t seq;
+	uint64_t state;
 	uint64_t iova;
 	uint64_t mask;
 	uint64_t translated;
 	ms_as *target;
-	ms_iommu_perm perm;
-	bool valid;
 } tlb_slot;
+
+#define SLOT_VALID ((uint64_t)1 << 8)
 
 typedef struct tlb_window {
 	ms_devtlb *d;
@@ -67,7 +79,7 @@ struct ms_devtlb {
 	unsigned nr_slots;
 	tlb_slot *slots;
 	uint64_t gen;
-	/* Counters, under @lock. */
+	/* Counters: @hits and @faults atomic (the lock-free hit path counts them), the rest under @lock. */
 	uint64_t hits, misses, faults, invalidations, dropped, nr_cached;
 	/* Windows: changed only by listener callbacks (topology lock), read under @lock. */
 	unsigned nr_windows;
@@ -83,14 +95,34 @@ static bool intersects(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 	return a0 <= b1 && b0 <= a1;
 }
 
+/* Store a slot (@state 0: empty it); @lock held. */
+static void slot_store(tlb_slot *s, uint64_t state, const ms_iotlb_entry *e)
+{
+	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&s->seq, seq + 1, __ATOMIC_RELAXED);
+	/* Release stores: none of them moves before the odd count. */
+	__atomic_store_n(&s->state, state, __ATOMIC_RELEASE);
+	if (e) {
+		__atomic_store_n(&s->iova, e->iova, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->mask, e->addr_mask, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->translated, e->translated_addr, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->target, e->target_as, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
 /* Drop every slot meeting [first, last]; @lock held. */
 static void invalidate_locked(ms_devtlb *d, uint64_t first, uint64_t last)
 {
 	for (unsigned i = 0; i < d->nr_slots && d->nr_cached; i++) {
 		tlb_slot *s = &d->slots[i];
+		uint64_t iova = __atomic_load_n(&s->iova, __ATOMIC_RELAXED);
+		uint64_t mask = __atomic_load_n(&s->mask, __ATOMIC_RELAXED);
 
-		if (s->valid && intersects(s->iova, s->iova + s->mask, first, last)) {
-			s->valid = false;
+		if ((__atomic_load_n(&s->state, __ATOMIC_RELAXED) & SLOT_VALID) &&
+		    intersects(iova, iova + mask, first, last)) {
+			slot_store(s, 0, NULL);
 			d->nr_cached--;
 			d->dropped++;
 		}
@@ -291,9 +323,37 @@ static tlb_slot *small_slot(ms_devtlb *d, uint64_t addr)
 	return &d->slots[(g ^ (g >> 7) ^ (g >> 17)) & (d->nr_slots - 1)];
 }
 
-static bool slot_holds(const tlb_slot *s, uint64_t addr)
+/*
+ * Read slot @s into *@out if it translates @addr. Without the lock: false
+ * also when a writer is changing the slot (the caller then takes the lock).
+ */
+static bool slot_read(const tlb_slot *s, uint64_t addr, ms_iotlb_entry *out)
 {
-	return s->valid && (addr & ~s->mask) == s->iova;
+	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE), state;
+
+	if (seq & 1)
+		return false;
+	/* Acquire loads: the second read of the count cannot move before them. */
+	state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+	out->iova = __atomic_load_n(&s->iova, __ATOMIC_ACQUIRE);
+	out->addr_mask = __atomic_load_n(&s->mask, __ATOMIC_ACQUIRE);
+	out->translated_addr = __atomic_load_n(&s->translated, __ATOMIC_ACQUIRE);
+	out->target_as = __atomic_load_n(&s->target, __ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq)
+		return false;
+	out->perm = (ms_iommu_perm)(state & MS_IOMMU_RW);
+	return (state & SLOT_VALID) && (addr & ~out->addr_mask) == out->iova;
+}
+
+/* The hit: its permissions decide. */
+static int hit(ms_devtlb *d, ms_iotlb_entry *out, ms_iommu_perm need)
+{
+	__atomic_add_fetch(&d->hits, 1, __ATOMIC_RELAXED);
+	if (out->perm & need)
+		return 0;
+	__atomic_add_fetch(&d->faults, 1, __ATOMIC_RELAXED);
+	memset(out, 0, sizeof(*out));
+	return -EACCES;
 }
 
 static int xlate(ms_iotlb_entry *out, ms_devtlb *d, uint64_t addr, bool is_write)
@@ -303,24 +363,14 @@ static int xlate(ms_iotlb_entry *out, ms_devtlb *d, uint64_t addr, bool is_write
 	uint64_t gen;
 	int rc;
 
+	/* The hit path takes no lock. */
+	if (slot_read(big_slot(d, addr), addr, out) || slot_read(small_slot(d, addr), addr, out))
+		return hit(d, out, need);
+	/* A miss, or a slot being written: look again under the lock. */
 	pthread_mutex_lock(&d->lock);
-	s = big_slot(d, addr);
-	if (!slot_holds(s, addr))
-		s = small_slot(d, addr);
-	if (slot_holds(s, addr)) {
-		d->hits++;
-		out->target_as = s->target;
-		out->iova = s->iova;
-		out->translated_addr = s->translated;
-		out->addr_mask = s->mask;
-		out->perm = s->perm;
-		rc = (s->perm & need) ? 0 : -EACCES;
-		if (rc < 0)
-			d->faults++;
+	if (slot_read(big_slot(d, addr), addr, out) || slot_read(small_slot(d, addr), addr, out)) {
 		pthread_mutex_unlock(&d->lock);
-		if (rc < 0)
-			memset(out, 0, sizeof(*out));
-		return rc;
+		return hit(d, out, need);
 	}
 	d->misses++;
 	gen = d->gen;
@@ -330,18 +380,13 @@ static int xlate(ms_iotlb_entry *out, ms_devtlb *d, uint64_t addr, bool is_write
 
 	pthread_mutex_lock(&d->lock);
 	if (rc < 0) {
-		d->faults++;
+		__atomic_add_fetch(&d->faults, 1, __ATOMIC_RELAXED);
 	} else if (d->gen == gen && !d->nr_unfollowed && !d->overflow) {
 		s = out->addr_mask >= ((uint64_t)1 << SLOT_SHIFT) - 1 ? big_slot(d, addr)
 								      : small_slot(d, addr);
-		if (!s->valid)
+		if (!(__atomic_load_n(&s->state, __ATOMIC_RELAXED) & SLOT_VALID))
 			d->nr_cached++;
-		s->valid = true;
-		s->iova = out->iova;
-		s->mask = out->addr_mask;
-		s->translated = out->translated_addr;
-		s->target = out->target_as;
-		s->perm = out->perm;
+		slot_store(s, SLOT_VALID | (uint64_t)out->perm, out);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return rc;
@@ -420,9 +465,9 @@ int ms_devtlb_get_stats(ms_devtlb_stats *out, ms_devtlb *d)
 	if (!out || !d)
 		return -EINVAL;
 	pthread_mutex_lock(&d->lock);
-	out->hits = d->hits;
+	out->hits = __atomic_load_n(&d->hits, __ATOMIC_RELAXED);
 	out->misses = d->misses;
-	out->faults = d->faults;
+	out->faults = __atomic_load_n(&d->faults, __ATOMIC_RELAXED);
 	out->invalidations = d->invalidations;
 	out->entries_dropped = d->dropped;
 	out->nr_cached = d->nr_cached;

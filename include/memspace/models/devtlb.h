@@ -33,9 +33,10 @@
  *
  * Locking: ms_devtlb_read(), ms_devtlb_write(), ms_devtlb_translate(),
  * ms_devtlb_flush() and ms_devtlb_get_stats() may run on any number of
- * threads at once (one mutex guards the cache; it is not held during the
- * fill or the access). The cache's notifier and listener callbacks run with
- * the topology lock held and take the same mutex. ms_devtlb_new() and
+ * threads at once: a hit takes no lock (each slot has a sequence count),
+ * misses, fills and invalidations take the cache's mutex, which is not held
+ * during the fill's translation or the access. The cache's notifier and
+ * listener callbacks run with the topology lock held and take that mutex. ms_devtlb_new() and
  * ms_devtlb_free() take the topology lock; free must not run concurrently
  * with the device's DMA.
  *
