@@ -301,7 +301,8 @@ unsigned long msc_session_errors(const msc_session *s)
 static const msc_table *named(const msc_session *s, size_t i)
 {
 	const msc_table *tables[] = {&s->regions,   &s->spaces, &s->listeners, &s->clients,
-				     &s->notifiers, &s->caches, &s->tces,      &s->containers};
+				     &s->notifiers, &s->caches, &s->tces,      &s->containers,
+				     &s->mpcs,      &s->devtlbs};
 
 	return i < sizeof(tables) / sizeof(tables[0]) ? tables[i] : NULL;
 }
