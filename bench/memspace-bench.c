@@ -19,6 +19,7 @@
 #include "memspace.h"
 
 #include "bench.h"
+#include "devtlb.h"
 #include "tce.h"
 
 static void usage(FILE *out)
@@ -36,6 +37,7 @@ static void usage(FILE *out)
 	      "  tce      sPAPR TCE model: H_PUT_TCE rate with a container, replay by occupancy\n"
 	      "  dirty    dirty logging: stores and writes off/on, snapshot vs a plain atomic bitmap\n"
 	      "  precopy  RAM pre-copy of 1 GiB while a writer dirties pages: rounds, sent, downtime\n"
+	      "  devtlb   ns per 4-byte DMA read through an IOMMU, with and without a device IOTLB\n"
 	      "  all      everything above\n"
 	      "\n"
 	      "options:\n"

@@ -16,8 +16,10 @@
 #       tests/dir/file   (a golden test, e.g. tests/cli/errors-foo.ms) the
 #                        file exists;
 #   - the call cell names (in backticks) an ms_* function that is not an
-#     MS_API function of include/memspace/*.h;
-#   - an MS_API function of include/memspace/*.h is named in no call cell.
+#     MS_API function of include/memspace/*.h or include/memspace/models/*.h;
+#   - an MS_API function of include/memspace/*.h, or of a models header that
+#     has its own section (## include/memspace/models/NAME.h), is named in
+#     no call cell.
 # Several references in one cell are separated by commas. A test cell of
 # exactly "untestable" is accepted and listed on every run.
 #
@@ -62,6 +64,19 @@ fi
 declare -A is_api=() documented=()
 for f in "${api[@]}"; do
 	is_api[$f]=1
+done
+# The models' headers (include/memspace/models/*.h): a header that has a
+# section "## include/memspace/models/NAME.h" must have a row for each of its
+# MS_API functions, like the core headers; any model function may be named.
+for h in "$root"/include/memspace/models/*.h; do
+	[[ -f $h ]] || continue
+	mapfile -t model_api < <(perl -0ne 'while (/^MS_API\s+[^;(]*?\b(\w+)\s*\(/mg) { print "$1\n" }' "$h")
+	for f in "${model_api[@]}"; do
+		is_api[$f]=1
+	done
+	if grep -qx "## include/memspace/models/$(basename "$h")" "$doc"; then
+		api+=("${model_api[@]}")
+	fi
 done
 
 # A file.c:function reference: the file exists in a test directory and the
@@ -155,7 +170,7 @@ while IFS= read -r raw || [[ -n $raw ]]; do
 		rest=${rest#*"${BASH_REMATCH[0]}"}
 		[[ $name == ms__* ]] && continue
 		if [[ -z ${is_api[$name]:-} ]]; then
-			fail "line $lineno: '$name' is not an MS_API function of include/memspace/*.h"
+			fail "line $lineno: '$name' is not an MS_API function of include/memspace/*.h or models/*.h"
 		else
 			documented[$name]=1
 		fi

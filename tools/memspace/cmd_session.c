@@ -37,6 +37,11 @@ int msc_do_list(msc_session *s, msc_call *c)
 	list_names(s, "caches", &s->caches);
 	list_names(s, "TCE tables", &s->tces);
 	list_names(s, "containers", &s->containers);
+	/* Listed once the session has one, so that older outputs stay as they were. */
+	if (s->mpcs.nr)
+		list_names(s, "MPCs", &s->mpcs);
+	if (s->devtlbs.nr)
+		list_names(s, "device IOTLBs", &s->devtlbs);
 	return 0;
 }
 

@@ -324,6 +324,12 @@ int msc_do_as_free(msc_session *s, msc_call *c)
 				"it first)",
 				msc_quote_str(s, msc_table_name(&s->containers, i)),
 				msc_quote_word(s, c->pos[0]));
+	for (i = 0; i < s->devtlbs.nr; i++)
+		if (((msc_devtlb_ent *)msc_table_item(&s->devtlbs, i))->as == as)
+			return msc_error(s, c->pos[0]->col,
+					 "as-free: device IOTLB %s follows address space %s",
+					 msc_quote_str(s, msc_table_name(&s->devtlbs, i)),
+					 msc_quote_word(s, c->pos[0]));
 	/* The library would unregister them; the script makes that explicit. */
 	for (i = 0; i < s->listeners.nr; i++)
 		if (((msc_listener_ent *)msc_table_item(&s->listeners, i))->as == as)

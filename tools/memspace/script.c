@@ -245,7 +245,19 @@ void msc_session_free(msc_session *s)
 		ms_vfio_container_free(e->c);
 		free(e);
 	}
-	/* Nothing accesses memory from here on, as ms_tce_free() requires. */
+	for (i = 0; i < s->devtlbs.nr; i++) {
+		msc_devtlb_ent *e = msc_table_item(&s->devtlbs, i);
+
+		ms_devtlb_free(e->d);
+		free(e);
+	}
+	/* Nothing accesses memory from here on, as ms_tce_free() and ms_mpc_free() require. */
+	for (i = 0; i < s->mpcs.nr; i++) {
+		msc_mpc_ent *e = msc_table_item(&s->mpcs, i);
+
+		ms_mpc_free(e->m);
+		free(e);
+	}
 	for (i = 0; i < s->tces.nr; i++) {
 		msc_tce_ent *e = msc_table_item(&s->tces, i);
 
@@ -265,6 +277,8 @@ void msc_session_free(msc_session *s)
 	msc_table_free(&s->caches);
 	msc_table_free(&s->tces);
 	msc_table_free(&s->containers);
+	msc_table_free(&s->mpcs);
+	msc_table_free(&s->devtlbs);
 	for (i = 0; i < s->nr_devices; i++)
 		msc_device_free(s->devices[i]);
 	free(s->devices);
@@ -287,7 +301,8 @@ unsigned long msc_session_errors(const msc_session *s)
 static const msc_table *named(const msc_session *s, size_t i)
 {
 	const msc_table *tables[] = {&s->regions,   &s->spaces, &s->listeners, &s->clients,
-				     &s->notifiers, &s->caches, &s->tces,      &s->containers};
+				     &s->notifiers, &s->caches, &s->tces,      &s->containers,
+				     &s->mpcs,      &s->devtlbs};
 
 	return i < sizeof(tables) / sizeof(tables[0]) ? tables[i] : NULL;
 }

@@ -35,6 +35,9 @@
 #define MSC_MAX_TCE_ENTRIES (1u << 22)    /* TCEs of every window a session creates */
 #define MSC_MAX_CONTAINERS 8              /* VFIO containers alive at once */
 #define MSC_MAX_PINNABLE 1024             /* pages containers may be asked to pin (below) */
+#define MSC_MAX_MPCS 8                    /* TZ-MPC-like filters a session may create */
+#define MSC_MAX_MPC_BLOCKS 65536          /* blocks of one MPC */
+#define MSC_MAX_DEVTLBS 8                 /* device IOTLBs a session may create */
 #define MSC_MAX_MEMORY (8ull << 30)       /* bytes of RAM-backed regions in total */
 #define MSC_MAX_BYTES (1u << 20)          /* bytes one access, fill, map, cache or DMA covers */
 #define MSC_MAX_PRINT (64u << 10)         /* bytes one read or map-read prints */

@@ -26,6 +26,8 @@
 #include <memspace.h>
 #include <memspace/models/tce.h>
 #include <memspace/models/vfio.h>
+#include <memspace/models/mpc.h>
+#include <memspace/models/devtlb.h>
 
 #include "devices.h"
 #include "iommu_model.h"
@@ -104,6 +106,23 @@ typedef struct msc_container_ent {
 	ms_as *group;
 } msc_container_ent;
 
+/*
+ * A TZ-MPC-like filter (models/mpc.h). Its IOMMU region is also in the
+ * regions table, under the same name, with a reference of the session.
+ */
+typedef struct msc_mpc_ent {
+	const char *name;
+	ms_mpc *m;
+	ms_region *downstream;
+} msc_mpc_ent;
+
+/* A vhost-like device IOTLB (models/devtlb.h) and the address space it follows. */
+typedef struct msc_devtlb_ent {
+	const char *name;
+	ms_devtlb *d;
+	ms_as *as;
+} msc_devtlb_ent;
+
 /* Memory a ramdevice or ramptr region points at (mmap()ed by the session). */
 typedef struct msc_memory_block {
 	void *p;
@@ -126,6 +145,7 @@ struct msc_session {
 
 	/* Named things: the items are msc_region_ent, ms_as, msc_listener_ent, ... */
 	msc_table regions, spaces, listeners, clients, notifiers, caches, tces, containers;
+	msc_table mpcs, devtlbs; /* live until the session ends */
 
 	size_t created_regions;
 	uint64_t memory_used;
@@ -506,6 +526,15 @@ int msc_do_vfio_detach(msc_session *s, msc_call *c);
 int msc_do_vfio_info(msc_session *s, msc_call *c);
 int msc_do_vfio_rw(msc_session *s, msc_call *c);
 int msc_do_vfio_check(msc_session *s, msc_call *c);
+/* cmd_mpc.c: TZ-MPC-like filters and device IOTLBs. */
+int msc_do_mpc(msc_session *s, msc_call *c);
+int msc_do_mpc_lut_set(msc_session *s, msc_call *c);
+int msc_do_mpc_lut_get(msc_session *s, msc_call *c);
+int msc_do_mpc_info(msc_session *s, msc_call *c);
+int msc_do_devtlb(msc_session *s, msc_call *c);
+int msc_do_devtlb_rw(msc_session *s, msc_call *c);
+int msc_do_devtlb_flush(msc_session *s, msc_call *c);
+int msc_do_devtlb_info(msc_session *s, msc_call *c);
 /* msc_any_attached - is a container of the session holding a group? */
 bool msc_any_attached(msc_session *s);
 /* msc_session_iommu_pages - pages the page-table IOMMUs of the session map (every index). */
