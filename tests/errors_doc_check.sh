@@ -16,8 +16,9 @@
 #       tests/dir/file   (a golden test, e.g. tests/cli/errors-foo.ms) the
 #                        file exists;
 #   - the call cell names (in backticks) an ms_* function that is not an
-#     MS_API function of include/memspace/*.h;
-#   - an MS_API function of include/memspace/*.h is named in no call cell.
+#     MS_API function of include/memspace/*.h (or of a model header,
+#     include/memspace/models/NAME.h, that has its own section);
+#   - an MS_API function of those headers is named in no call cell.
 # Several references in one cell are separated by commas. A test cell of
 # exactly "untestable" is accepted and listed on every run.
 #
@@ -55,6 +56,14 @@ fi
 # Every MS_API function of the public headers.
 mapfile -t api < <(perl -0ne 'while (/^MS_API\s+[^;(]*?\b(\w+)\s*\(/mg) { print "$1\n" }' \
 	"$root"/include/memspace/*.h | sort -u)
+# Model headers (include/memspace/models/*.h) take part once docs/errors.md has
+# a section for them ("## include/memspace/models/NAME.h"): their calls may be
+# named, and every one of them then needs a row.
+for h in "$root"/include/memspace/models/*.h; do
+	[[ -f $h ]] || continue
+	grep -qxF "## include/memspace/models/${h##*/}" "$doc" 2>/dev/null || continue
+	mapfile -t -O "${#api[@]}" api < <(perl -0ne 'while (/^MS_API\s+[^;(]*?\b(\w+)\s*\(/mg) { print "$1\n" }' "$h")
+done
 if ((${#api[@]} == 0)); then
 	echo "errors_doc_check: no MS_API function found under $root/include/memspace" >&2
 	exit 1
