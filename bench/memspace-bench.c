@@ -20,6 +20,7 @@
 
 #include "bench.h"
 #include "tce.h"
+#include "vtd.h"
 
 static void usage(FILE *out)
 {
@@ -34,6 +35,7 @@ static void usage(FILE *out)
 	      "  iommu    ns per IOMMU notification: notifier index vs linear scan\n"
 	      "  cache    ns per 4-byte load: region cache vs uncached, plain and via an IOMMU\n"
 	      "  tce      sPAPR TCE model: H_PUT_TCE rate with a container, replay by occupancy\n"
+	      "  vtd      VT-d-like model: replay by mappings, page invalidation, DMA via the unit\n"
 	      "  all      everything above\n"
 	      "\n"
 	      "options:\n"
@@ -71,7 +73,7 @@ int main(int argc, char **argv)
 	bench_opts opts = {.samples = 0};
 	bench_json json = {.out = NULL};
 	const char *command = NULL;
-	bool run_lookup, run_commit, run_access, run_iommu, run_cache, run_tce;
+	bool run_lookup, run_commit, run_access, run_iommu, run_cache, run_tce, run_vtd;
 	char cpu[128];
 
 	for (int i = 1; i < argc; i++) {
@@ -113,7 +115,9 @@ int main(int argc, char **argv)
 	run_iommu = strcmp(command, "iommu") == 0 || strcmp(command, "all") == 0;
 	run_cache = strcmp(command, "cache") == 0 || strcmp(command, "all") == 0;
 	run_tce = strcmp(command, "tce") == 0 || strcmp(command, "all") == 0;
-	if (!run_lookup && !run_commit && !run_access && !run_iommu && !run_cache && !run_tce) {
+	run_vtd = strcmp(command, "vtd") == 0 || strcmp(command, "all") == 0;
+	if (!run_lookup && !run_commit && !run_access && !run_iommu && !run_cache && !run_tce &&
+	    !run_vtd) {
 		fprintf(stderr, "memspace-bench: unknown subcommand '%s'\n", command);
 		usage(stderr);
 		return 2;
@@ -167,6 +171,11 @@ int main(int argc, char **argv)
 	}
 	if (run_tce)
 		bench_tce(&opts, &json);
+	if (run_vtd) {
+		if (!opts.json && (run_tce || run_cache))
+			putchar('\n');
+		bench_vtd(&opts, &json);
+	}
 	bench_json_close(&json);
 	return 0;
 }
