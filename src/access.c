@@ -401,7 +401,8 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 {
 	const ms_region *mr = r->region;
 	uint64_t offset = r->offset_in_region + (addr - r->start);
-	uint8_t *mem = (uint8_t *)mr->ram + offset;
+	/* No arithmetic on a NULL pointer (UB): devices have no memory. */
+	uint8_t *mem = mr->ram ? (uint8_t *)mr->ram + offset : NULL;
 	bool readonly = r->flags & MS__RANGE_READONLY;
 
 	if (mr->kind == MS_REGION_IOMMU) {
