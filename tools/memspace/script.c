@@ -245,7 +245,8 @@ void msc_session_free(msc_session *s)
 		ms_vfio_container_free(e->c);
 		free(e);
 	}
-	/* Nothing accesses memory from here on, as ms_tce_free() requires. */
+	/* Nothing accesses memory from here on, as ms_tce_free() and ms_vtd_free() require. */
+	msc_vtd_free_all(s);
 	for (i = 0; i < s->tces.nr; i++) {
 		msc_tce_ent *e = msc_table_item(&s->tces, i);
 

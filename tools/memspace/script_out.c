@@ -91,10 +91,10 @@ __attribute__((format(printf, 3, 4))) int msc_error(msc_session *s, unsigned col
 }
 
 static const msc_name errno_names[] = {
-	{"EINVAL", -EINVAL}, {"EBUSY", -EBUSY}, {"ENOMEM", -ENOMEM}, {"ELOOP", -ELOOP},
-	{"E2BIG", -E2BIG},   {"EXDEV", -EXDEV}, {"ENOENT", -ENOENT}, {"EPERM", -EPERM},
-	{"ERANGE", -ERANGE}, {"EIO", -EIO},     {"EACCES", -EACCES}, {"EFAULT", -EFAULT},
-	{"ENOSPC", -ENOSPC}, {NULL, 0},
+	{"EINVAL", -EINVAL}, {"EBUSY", -EBUSY},     {"ENOMEM", -ENOMEM}, {"ELOOP", -ELOOP},
+	{"E2BIG", -E2BIG},   {"EXDEV", -EXDEV},     {"ENOENT", -ENOENT}, {"EPERM", -EPERM},
+	{"ERANGE", -ERANGE}, {"EIO", -EIO},         {"EACCES", -EACCES}, {"EFAULT", -EFAULT},
+	{"ENOSPC", -ENOSPC}, {"ENOTSUP", -ENOTSUP}, {NULL, 0},
 };
 
 const char *msc_errno_name(int rc)
