@@ -14,6 +14,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,6 +57,7 @@ typedef struct fixture {
 	ms_vtd *v;
 	ms_vtd_pt *pt;
 	unsigned mmio_reads;
+	pthread_mutex_t fault_lock; /* on_fault runs on the DMA threads too */
 	unsigned faults_seen;
 	ms_vtd_fault last_fault;
 } fixture;
@@ -85,8 +87,10 @@ static void on_fault(const ms_vtd_fault *fault, void *opaque)
 {
 	fixture *f = opaque;
 
+	pthread_mutex_lock(&f->fault_lock);
 	f->faults_seen++;
 	f->last_fault = *fault;
+	pthread_mutex_unlock(&f->fault_lock);
 }
 
 static int record(ms_iommu_notifier *n, const ms_iommu_event *ev, void *opaque)
@@ -165,6 +169,7 @@ static int setup(void **state)
 	fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
+	assert_int_equal(pthread_mutex_init(&f->fault_lock, NULL), 0);
 	assert_int_equal(ms_ctx_new(&f->ctx), 0);
 	assert_int_equal(ms_region_new_container(&f->memroot, f->ctx, "memroot", (uint64_t)1 << 32),
 			 0);
@@ -211,6 +216,7 @@ static int teardown(void **state)
 	ms_region_unref(f->ram);
 	ms_region_unref(f->memroot);
 	ms_ctx_free(f->ctx);
+	pthread_mutex_destroy(&f->fault_lock);
 	free(f);
 	return 0;
 }
@@ -1052,6 +1058,85 @@ static void writer_tables_in_holes_are_efault(void **state)
 	assert_int_equal(ms_vtd_pt_clear_context(f->pt, MS_VTD_BDF(0x80, 0, 0)), 0); /* no bus */
 }
 
+/* ---- concurrency: DMA on other threads while the guest edits and invalidates ---- */
+
+typedef struct dma_thread {
+	fixture *f;
+	int stop;
+	unsigned ok, refused;
+} dma_thread;
+
+static void *dma_loop(void *opaque)
+{
+	dma_thread *t = opaque;
+
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+		for (uint64_t page = 0; page < 8; page++) {
+			ms_result res = MS_RESULT_OK;
+			uint32_t v = ms_as_ldl_le(t->f->dev1, 0x10000 + page * K4 + 4, ATTRS, &res);
+
+			/* A page maps one of two frames, or nothing: never anything else. */
+			if (res == MS_RESULT_OK && v != 0x5004 + page * K4 &&
+			    v != 0x25004 + page * K4)
+				abort();
+			if (res == MS_RESULT_OK)
+				t->ok++;
+			else
+				t->refused++;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The guest switches between two prebuilt table sets by moving the root
+ * table pointer, and invalidates; nothing writes guest memory while the
+ * DMA threads run (a guest editing a table under a running walk is a data
+ * race in the guest, not in the unit).
+ */
+static void dma_runs_while_tables_change(void **state)
+{
+	fixture *f = *state;
+	dma_thread t[2] = {{.f = f}, {.f = f}};
+	pthread_t threads[2];
+	recorder r = {0};
+	ms_iommu_notifier *n =
+		listen(ms_vtd_device_iommu(f->v, DEV1), &r, MS_IOMMU_NOTIFIER_IOTLB_EVENTS);
+	ms_vtd_pt *other = NULL;
+	ms_vtd_fault fault;
+
+	assert_int_equal(ms_vtd_pt_map(f->pt, 1, 0x10000, 0x5000, 8 * K4, RW, K4), 0);
+	assert_int_equal(ms_vtd_pt_new(&other, f->mem, 60u << 20, 4u << 20), 0);
+	assert_int_equal(ms_vtd_pt_set_context(other, DEV1, 1, 48), 0);
+	for (uint64_t page = 0; page < 8; page++)
+		if (page % 3 != 2)
+			assert_int_equal(ms_vtd_pt_map(other, 1, 0x10000 + page * K4,
+						       0x25000 + page * K4, K4, RO, K4),
+					 0);
+	assert_int_equal(ms_vtd_invalidate_global(f->v), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL, dma_loop, &t[i]), 0);
+	for (unsigned i = 0; i < 400; i++) {
+		ms_vtd_pt *pt = i % 2 ? other : f->pt;
+
+		assert_int_equal(ms_vtd_set_root_table(f->v, ms_vtd_pt_root(pt)), 0);
+		if (i % 4 == 3)
+			assert_int_equal(ms_vtd_invalidate_page(f->v, 1, 0x10000, 3), 0);
+		else
+			assert_int_equal(ms_vtd_invalidate_global(f->v), 0);
+		while (ms_vtd_fault_pop(&fault, f->v) == 0)
+			assert_int_equal(fault.reason, MS_VTD_FR_PTE_NOT_PRESENT);
+		rec_reset(&r);
+	}
+	for (int i = 0; i < 2; i++) {
+		__atomic_store_n(&t[i].stop, 1, __ATOMIC_RELEASE);
+		pthread_join(threads[i], NULL);
+	}
+	assert_true(t[0].ok + t[1].ok > 0);
+	ms_iommu_unregister_notifier(n);
+	ms_vtd_pt_free(other);
+}
+
 /* ---- property: translate equals a reference walk over random tables ---- */
 
 /*
@@ -1382,6 +1467,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(refused_notifications_are_reported_and_kept, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(writer_tables_in_holes_are_efault, setup, teardown),
+		cmocka_unit_test_setup_teardown(dma_runs_while_tables_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(translate_matches_a_reference_walk, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(replay_matches_the_reference_walk, setup, teardown),
