@@ -218,7 +218,9 @@ MS_API int ms_vtd_new(ms_vtd **out, ms_ctx *ctx, const ms_vtd_opts *opts);
  *
  * Every device's announced mappings are UNMAPped first. No access may run
  * through the devices' address spaces during or after the call, and their
- * ms_as pointers become invalid.
+ * ms_as pointers become invalid. Unregister the notifiers of the devices'
+ * IOMMU regions (and detach consumers such as VFIO-like containers) first:
+ * a registration keeps its region alive, but the class behind it is gone.
  * Context: any thread, serialised with the unit's other changes; takes the
  * topology lock.
  */
