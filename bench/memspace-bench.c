@@ -21,6 +21,7 @@
 #include "bench.h"
 #include "devtlb.h"
 #include "tce.h"
+#include "vtd.h"
 
 static void usage(FILE *out)
 {
@@ -38,6 +39,7 @@ static void usage(FILE *out)
 	      "  dirty    dirty logging: stores and writes off/on, snapshot vs a plain atomic bitmap\n"
 	      "  precopy  RAM pre-copy of 1 GiB while a writer dirties pages: rounds, sent, downtime\n"
 	      "  devtlb   ns per 4-byte DMA read through an IOMMU, with and without a device IOTLB\n"
+	      "  vtd      VT-d-like model: replay by mappings, page invalidation, DMA via the unit\n"
 	      "  all      everything above\n"
 	      "\n"
 	      "options:\n"
@@ -76,12 +78,20 @@ static const struct subcommand {
 	const char *name;
 	int (*run)(const bench_opts *opts, bench_json *json);
 } subcommands[] = {
-	{"lookup", bench_lookup}, {"commit", bench_commit},
+	/* clang-format off: one row per subcommand */
+	{"lookup", bench_lookup},
+	{"commit", bench_commit},
 #ifdef MS_BENCH_HAVE_ACCESS
 	{"access", bench_access},
 #endif
-	{"iommu", bench_iommu},   {"cache", bench_cache},     {"tce", bench_tce},
-	{"dirty", bench_dirty},   {"precopy", bench_precopy},
+	{"iommu", bench_iommu},
+	{"cache", bench_cache},
+	{"tce", bench_tce},
+	{"dirty", bench_dirty},
+	{"precopy", bench_precopy},
+	{"devtlb", bench_devtlb},
+	{"vtd", bench_vtd},
+	/* clang-format on */
 };
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 

@@ -262,7 +262,11 @@ int msc_do_notifier(msc_session *s, msc_call *c)
 	rc = ms_iommu_register_notifier(&e->n, re->r, &opts);
 	if (rc) {
 		msc_drop_new_entry(&s->notifiers);
-		return msc_lib_error(s, c->word->col, "notifier", rc, NULL);
+		return msc_lib_error(s, c->word->col, "notifier", rc,
+				     rc == -ENOTSUP
+					     ? "the IOMMU cannot send those events (a VT-d unit "
+					       "needs cm=on for map, devtlb=on for deviotlb)"
+					     : NULL);
 	}
 	return 0;
 }

@@ -330,6 +330,18 @@ int msc_do_as_free(msc_session *s, msc_call *c)
 					 "as-free: device IOTLB %s follows address space %s",
 					 msc_quote_str(s, msc_table_name(&s->devtlbs, i)),
 					 msc_quote_word(s, c->pos[0]));
+	{
+		const char *unit;
+		bool is_memory;
+
+		if (msc_vtd_uses_as(s, as, &unit, &is_memory))
+			return msc_error(
+				s, c->pos[0]->col,
+				is_memory
+					? "as-free: VT-d unit %s reads its tables from address space %s"
+					: "as-free: VT-d unit %s owns address space %s (a device's view)",
+				msc_quote_str(s, unit), msc_quote_word(s, c->pos[0]));
+	}
 	/* The library would unregister them; the script makes that explicit. */
 	for (i = 0; i < s->listeners.nr; i++)
 		if (((msc_listener_ent *)msc_table_item(&s->listeners, i))->as == as)

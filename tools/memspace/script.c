@@ -251,13 +251,15 @@ void msc_session_free(msc_session *s)
 		ms_devtlb_free(e->d);
 		free(e);
 	}
-	/* Nothing accesses memory from here on, as ms_tce_free() and ms_mpc_free() require. */
+	/* Nothing accesses memory from here on, as ms_tce_free(), ms_mpc_free() and
+	 * ms_vtd_free() require. */
 	for (i = 0; i < s->mpcs.nr; i++) {
 		msc_mpc_ent *e = msc_table_item(&s->mpcs, i);
 
 		ms_mpc_free(e->m);
 		free(e);
 	}
+	msc_vtd_free_all(s);
 	for (i = 0; i < s->tces.nr; i++) {
 		msc_tce_ent *e = msc_table_item(&s->tces, i);
 

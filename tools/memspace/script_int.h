@@ -25,6 +25,7 @@
 
 #include <memspace.h>
 #include <memspace/models/tce.h>
+#include <memspace/models/vtd.h>
 #include <memspace/models/vfio.h>
 #include <memspace/models/mpc.h>
 #include <memspace/models/devtlb.h>
@@ -123,6 +124,26 @@ typedef struct msc_devtlb_ent {
 	ms_as *as;
 } msc_devtlb_ent;
 
+/* A VT-d-like unit (models/vtd.h) and the table writer its commands use (cmd_vtd.c). */
+#define MSC_MAX_VTD_UNITS 8        /* VT-d units a session may create */
+#define MSC_MAX_VTD_DEVICES 64     /* VT-d devices, every unit together */
+#define MSC_MAX_VTD_MAP_PAGES 4096 /* pages one vtd-map writes */
+#define MSC_VTD_WALK_TABLES 64     /* tables one replay or invalidation walk reads */
+typedef struct msc_vtd_ent {
+	const char *name;
+	ms_vtd *v;
+	ms_vtd_pt *pt;
+	ms_as *memory;
+} msc_vtd_ent;
+
+/* A device of a unit: its name is also an address space and a region (its IOMMU). */
+typedef struct msc_vtd_dev_ent {
+	const char *name;
+	msc_vtd_ent *unit;
+	uint16_t bdf, did;
+	ms_as *as;
+} msc_vtd_dev_ent;
+
 /* Memory a ramdevice or ramptr region points at (mmap()ed by the session). */
 typedef struct msc_memory_block {
 	void *p;
@@ -146,6 +167,8 @@ struct msc_session {
 	/* Named things: the items are msc_region_ent, ms_as, msc_listener_ent, ... */
 	msc_table regions, spaces, listeners, clients, notifiers, caches, tces, containers;
 	msc_table mpcs, devtlbs; /* live until the session ends */
+
+	msc_table vtds, vtd_devs; /* VT-d units and their devices (cmd_vtd.c) */
 
 	size_t created_regions;
 	uint64_t memory_used;
@@ -516,6 +539,19 @@ int msc_do_tce_put(msc_session *s, msc_call *c);
 int msc_do_tce_stuff(msc_session *s, msc_call *c);
 int msc_do_tce_put_indirect(msc_session *s, msc_call *c);
 int msc_do_tce_get(msc_session *s, msc_call *c);
+/* cmd_vtd.c: VT-d-like units, their devices and tables. */
+int msc_do_vtd(msc_session *s, msc_call *c);
+int msc_do_vtd_device(msc_session *s, msc_call *c);
+int msc_do_vtd_map(msc_session *s, msc_call *c);
+int msc_do_vtd_unmap(msc_session *s, msc_call *c);
+int msc_do_vtd_dmar(msc_session *s, msc_call *c);
+int msc_do_vtd_invalidate(msc_session *s, msc_call *c);
+int msc_do_vtd_faults(msc_session *s, msc_call *c);
+int msc_do_vtd_info(msc_session *s, msc_call *c);
+/* msc_vtd_uses_as - whether @as is a unit's device view or memory (for as-free). */
+bool msc_vtd_uses_as(msc_session *s, const ms_as *as, const char **unit, bool *is_memory);
+/* msc_vtd_free_all - free every unit (their devices' address spaces go with them). */
+void msc_vtd_free_all(msc_session *s);
 /* msc_tce_present - TCEs set now, over every table of the session. */
 uint64_t msc_tce_present(msc_session *s);
 /* cmd_vfio.c: VFIO-like containers. */

@@ -96,7 +96,7 @@ static const msc_name errno_names[] = {
 	{"E2BIG", -E2BIG},   {"EXDEV", -EXDEV}, {"ENOENT", -ENOENT}, {"EPERM", -EPERM},
 	{"ERANGE", -ERANGE}, {"EIO", -EIO},     {"EACCES", -EACCES}, {"EFAULT", -EFAULT},
 	{"ENOSPC", -ENOSPC}, {"EFBIG", -EFBIG}, {"EISDIR", -EISDIR}, {"EBADF", -EBADF},
-	{"EROFS", -EROFS},
+	{"EROFS", -EROFS},   {"ENOTSUP", -ENOTSUP},
 	/* the RAM stream (cmd_migrate.c) */
 	{"EBADMSG", -EBADMSG}, {"ENODATA", -ENODATA}, {"ENOTUNIQ", -ENOTUNIQ}, {"EPIPE", -EPIPE},
 	{NULL, 0},
