@@ -6,7 +6,7 @@
  * translation (an entry of ms_as_get_iotlb_entry(): page, mask, target and
  * permissions), and a lookup checks that the address lies in its page.
  * Translations of 4 KiB or more live in the slot of the address's 4 KiB
- * page number, smaller ones (a 32-byte MPC block) in the slot of its
+ * page number (hashed), smaller ones (a 32-byte MPC block) in the slot of its
  * 32-byte granule number (hashed), so that the small blocks of one page do
  * not evict each other; a lookup probes the first, then the second. A small
  * translation met through two granules may be cached twice: invalidation
@@ -311,9 +311,22 @@ void ms_devtlb_free(ms_devtlb *d)
 	free(d);
 }
 
+/*
+ * The slot of a 4 KiB page: its number with the higher parts folded onto
+ * the low bits. Contiguous pages of one aligned block of nr_slots pages
+ * keep distinct slots, as with plain direct mapping, while pages at the
+ * same offset of different windows (a guest's buffers at scattered 2 MiB
+ * or 1 GiB slots) no longer all meet in the same few slots.
+ */
 static tlb_slot *big_slot(ms_devtlb *d, uint64_t addr)
 {
-	return &d->slots[(addr >> SLOT_SHIFT) & (d->nr_slots - 1)];
+	unsigned bits = (unsigned)__builtin_ctz(d->nr_slots);
+	uint64_t pn = addr >> SLOT_SHIFT, h = pn;
+
+	if (bits)
+		for (unsigned sh = bits; sh < 64; sh += bits)
+			h ^= pn >> sh;
+	return &d->slots[h & (d->nr_slots - 1)];
 }
 
 static tlb_slot *small_slot(ms_devtlb *d, uint64_t addr)
