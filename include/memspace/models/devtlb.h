@@ -76,7 +76,8 @@ typedef struct ms_devtlb ms_devtlb;
  * @nr_entries: cache slots, a power of two up to MS_DEVTLB_MAX_ENTRIES;
  *         0 for MS_DEVTLB_DEFAULT_ENTRIES. The cache is direct-mapped:
  *         translations of 4 KiB or more on the 4 KiB page number of the
- *         address, smaller ones on its 32-byte granule (hashed).
+ *         address (its higher bits folded onto the low ones), smaller ones
+ *         on its 32-byte granule (hashed).
  *
  * Later versions may append fields: zero-initialise the struct.
  */
