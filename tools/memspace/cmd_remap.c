@@ -30,6 +30,9 @@
 #include "buffer.h"
 #include "script_int.h"
 
+/* Pieces remap prints; the rest are counted. */
+#define MSC_REMAP_PRINT 32
+
 static uint64_t host_page_size(void)
 {
 	long sz = sysconf(_SC_PAGESIZE);
@@ -164,12 +167,13 @@ static int add_piece(msc_remap_ent *e, ms_region *r, uint64_t offset, uint64_t a
 }
 
 /*
- * Resolve the @n ranges in @fv as ms_as_remap() does. With @e, record the
- * pieces in it; on a byte the remap refuses, fill @f and return -EFAULT,
- * -ENOTSUP or -EINVAL; -ENOMEM when a piece cannot be recorded.
+ * Resolve the @n ranges in @fv as ms_as_remap() does, recording the pieces
+ * in @e. On a byte the remap refuses, fill @f and return -EFAULT, -ENOTSUP
+ * or -EINVAL; -E2BIG past @max pieces (before the work grows with them),
+ * -ENOMEM when a piece cannot be recorded.
  */
 static int walk(msc_remap_ent *e, const ms_flatview *fv, const ms_ram_range *ranges, size_t n,
-		remap_fault *f)
+		remap_fault *f, size_t max)
 {
 	uint64_t pos = 0;
 
@@ -195,8 +199,10 @@ static int walk(msc_remap_ent *e, const ms_flatview *fv, const ms_ram_range *ran
 				*f = (remap_fault){i, addr, sec, info, offset, take};
 				return rc;
 			}
-			if (e && add_piece(e, sec.region, offset, addr, take, new_range))
+			if (add_piece(e, sec.region, offset, addr, take, new_range))
 				return -ENOMEM;
+			if (e->nr_pieces > max)
+				return -E2BIG;
 			new_range = false;
 			addr += take;
 			pos += take;
@@ -206,53 +212,54 @@ static int walk(msc_remap_ent *e, const ms_flatview *fv, const ms_ram_range *ran
 	return 0;
 }
 
-/* Report why ms_as_remap() refused the ranges with @rc, at the column of the range at fault. */
-static int remap_refused(msc_session *s, msc_call *c, ms_as *as, const ms_ram_range *ranges,
-			 size_t n, int rc)
+/*
+ * Report why ms_as_remap() refused the ranges with @rc; @walked and @f are
+ * what walk() found: the byte at fault, reported at the column of its range.
+ */
+static int remap_refused(msc_session *s, msc_call *c, const remap_fault *f, int walked, int rc)
 {
 	char why[512];
-	ms_flatview *fv;
-	remap_fault f;
 	const char *region;
-	int found;
 
-	fv = ms_as_get_flatview(as);
-	found = walk(NULL, fv, ranges, n, &f);
-	if (found != rc || (rc != -EFAULT && rc != -ENOTSUP && rc != -EINVAL)) {
-		ms_flatview_unref(fv);
+	if (walked != rc || (rc != -EFAULT && rc != -ENOTSUP && rc != -EINVAL))
 		return msc_lib_error(s, c->word->col, "remap", rc, NULL);
-	}
-	region = f.sec.region ? msc_quote_str(s, ms_region_name(f.sec.region)) : NULL;
+	region = f->sec.region ? msc_quote_str(s, ms_region_name(f->sec.region)) : NULL;
 	if (!region)
-		snprintf(why, sizeof(why), "nothing is mapped at 0x%" PRIx64 " (a hole)", f.addr);
+		snprintf(why, sizeof(why), "nothing is mapped at 0x%" PRIx64 " (a hole)", f->addr);
 	else if (rc == -EFAULT)
 		snprintf(why, sizeof(why),
 			 "0x%" PRIx64
 			 " is in region %s (%s), not writable RAM: remap takes RAM only",
-			 f.addr, region,
-			 ms_region_get_kind(f.sec.region) == MS_REGION_RAM && f.sec.readonly
+			 f->addr, region,
+			 ms_region_get_kind(f->sec.region) == MS_REGION_RAM && f->sec.readonly
 				 ? "readonly ram"
-				 : msc_section_type(&f.sec));
+				 : msc_section_type(&f->sec));
 	else if (rc == -ENOTSUP)
 		snprintf(why, sizeof(why),
 			 "0x%" PRIx64 " is in RAM %s, whose memory %s: create it with "
 			 "backend=memfd, or backend=file shared",
-			 f.addr, region,
-			 !f.info.host ? "does not exist (layout only)"
-				      : "is not shared (anonymous, a private file or a pointer)");
-	else if ((f.info.fd_offset + f.offset) % f.info.page_size)
+			 f->addr, region,
+			 !f->info.host ? "does not exist (layout only)"
+				       : "is not shared (anonymous, a private file or a pointer)");
+	else if ((f->info.fd_offset + f->offset) % f->info.page_size)
 		snprintf(why, sizeof(why),
 			 "0x%" PRIx64 " is offset 0x%" PRIx64 " in the memory of RAM %s, not a "
 			 "multiple of its page size 0x%" PRIx64,
-			 f.addr, f.info.fd_offset + f.offset, region, f.info.page_size);
+			 f->addr, f->info.fd_offset + f->offset, region, f->info.page_size);
 	else
 		snprintf(why, sizeof(why),
 			 "the 0x%" PRIx64 " bytes of RAM %s from 0x%" PRIx64
 			 " are not a multiple of its page size 0x%" PRIx64
 			 " (it ends inside a page)",
-			 f.take, region, f.addr, f.info.page_size);
-	ms_flatview_unref(fv);
-	return msc_lib_error(s, c->pos[1 + 2 * f.range]->col, "remap", rc, why);
+			 f->take, region, f->addr, f->info.page_size);
+	return msc_lib_error(s, c->pos[1 + 2 * f->range]->col, "remap", rc, why);
+}
+
+/* Take back the entry msc_new_entry() just made for a remap, with its pieces. */
+static void drop_new_remap(msc_session *s, msc_remap_ent *e)
+{
+	msc_table_remove(&s->remaps, s->remaps.nr - 1);
+	msc_remap_release(e);
 }
 
 /* remap NAME ADDR LEN [ADDR LEN]... [as=AS] */
@@ -265,7 +272,7 @@ int msc_do_remap(msc_session *s, msc_call *c)
 	remap_fault f;
 	size_t n = 0;
 	ms_as *as;
-	int rc;
+	int rc, walked;
 
 	if (msc_check_new_name(s, c->pos[0], "remap", &s->remaps) || msc_access_as(s, c, &as))
 		return 1;
@@ -308,28 +315,47 @@ int msc_do_remap(msc_session *s, msc_call *c)
 	e = msc_new_entry(s, c, &s->remaps, sizeof(*e), MSC_MAX_REMAPS, "remaps");
 	if (!e)
 		return 1;
-	rc = ms_as_remap(&e->m, as, ranges, n);
-	if (rc) {
-		msc_drop_new_entry(&s->remaps);
-		return remap_refused(s, c, as, ranges, n, rc);
-	}
-	/* The view the remap was made from: nothing ran in between. */
+	/*
+	 * Find the pieces first, to bound them (each is a host mapping), then
+	 * let the library decide from the same view: nothing runs in between.
+	 */
 	fv = ms_as_get_flatview(as);
-	rc = walk(e, fv, ranges, n, &f);
+	walked = walk(e, fv, ranges, n, &f, MSC_MAX_REMAP_PIECES - s->remap_pieces);
+	if (walked == -E2BIG || walked == -ENOMEM) {
+		ms_flatview_unref(fv);
+		drop_new_remap(s, e);
+		if (walked == -ENOMEM)
+			return msc_lib_error(s, c->word->col, "remap", walked, NULL);
+		return msc_error(
+			s, c->word->col,
+			"remap: the remaps would have more than %u pieces at once (one per "
+			"region a range crosses; remap-free some first)",
+			MSC_MAX_REMAP_PIECES);
+	}
+	rc = ms_as_remap(&e->m, as, ranges, n);
+	if (rc)
+		rc = remap_refused(s, c, &f, walked, rc);
+	else if (walked)
+		rc = msc_lib_error(s, c->word->col, "remap", -EIO,
+				   "the library took ranges the script found invalid");
 	ms_flatview_unref(fv);
 	if (rc) {
-		msc_table_remove(&s->remaps, s->remaps.nr - 1);
-		msc_remap_release(e);
-		return msc_lib_error(s, c->word->col, "remap", rc == -ENOMEM ? rc : -EIO,
-				     rc == -ENOMEM ? NULL : "the view changed under the remap");
+		drop_new_remap(s, e);
+		return 1;
 	}
 	s->remap_bytes += total;
+	s->remap_pieces += e->nr_pieces;
 	fprintf(s->o.out, "remap %s: 0x%" PRIx64 " bytes, %zu piece%s\n", e->name, total,
 		e->nr_pieces, e->nr_pieces == 1 ? "" : "s");
 	total = 0;
 	for (size_t i = 0; i < e->nr_pieces; total += e->pieces[i].len, i++) {
 		const msc_remap_piece *p = &e->pieces[i];
 
+		if (i == MSC_REMAP_PRINT) {
+			fprintf(s->o.out, "  ... %zu more piece%s\n", e->nr_pieces - i,
+				e->nr_pieces - i == 1 ? "" : "s");
+			break;
+		}
 		fprintf(s->o.out,
 			"  +0x%" PRIx64 "-0x%" PRIx64 " <- 0x%" PRIx64 "-0x%" PRIx64
 			" %s +0x%" PRIx64 "\n",
@@ -416,6 +442,7 @@ int msc_do_remap_free(msc_session *s, msc_call *c)
 	if (remap_arg(s, c->pos[0], &e))
 		return 1;
 	s->remap_bytes -= ms_remap_len(e->m);
+	s->remap_pieces -= e->nr_pieces;
 	msc_table_remove(&s->remaps, msc_table_index_of(&s->remaps, e));
 	msc_remap_release(e);
 	return 0;

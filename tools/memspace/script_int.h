@@ -167,6 +167,7 @@ struct msc_session {
 	msc_table mpcs, devtlbs; /* live until the session ends */
 	msc_table remaps;
 	uint64_t remap_bytes; /* host bytes of the remaps alive */
+	size_t remap_pieces;  /* their pieces (msc_remap_piece) */
 
 	size_t created_regions;
 	uint64_t memory_used;
