@@ -42,6 +42,8 @@ int msc_do_list(msc_session *s, msc_call *c)
 		list_names(s, "MPCs", &s->mpcs);
 	if (s->devtlbs.nr)
 		list_names(s, "device IOTLBs", &s->devtlbs);
+	if (s->remaps.nr)
+		list_names(s, "remaps", &s->remaps);
 	return 0;
 }
 

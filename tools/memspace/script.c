@@ -4,7 +4,7 @@
  * words into arguments and options by the command's parameters before the
  * handler runs. Limits from script.h bound the work of every line; the
  * region count and RAM-backed bytes are counted over the whole session.
- * msc_session_free() closes transactions, releases caches, notifiers, map
+ * msc_session_free() closes transactions, releases remaps, caches, notifiers, map
  * clients and mappings, frees the VFIO containers (their pins) and the TCE
  * tables (their windows, while the context lives), then the context
  * (address spaces, listeners, regions), and only then the device models,
@@ -218,6 +218,9 @@ void msc_session_free(msc_session *s)
 		ms_transaction_commit(s->ctx);
 		s->txn_depth--;
 	}
+	/* Before the context: a remap holds references on regions. */
+	for (i = 0; i < s->remaps.nr; i++)
+		msc_remap_release(msc_table_item(&s->remaps, i));
 	for (i = 0; i < s->caches.nr; i++) {
 		msc_cache_ent *e = msc_table_item(&s->caches, i);
 
@@ -281,6 +284,7 @@ void msc_session_free(msc_session *s)
 	msc_table_free(&s->containers);
 	msc_table_free(&s->mpcs);
 	msc_table_free(&s->devtlbs);
+	msc_table_free(&s->remaps);
 	for (i = 0; i < s->nr_devices; i++)
 		msc_device_free(s->devices[i]);
 	free(s->devices);
@@ -302,9 +306,9 @@ unsigned long msc_session_errors(const msc_session *s)
 /* The tables whose names the shell completes, in the order it offers them. */
 static const msc_table *named(const msc_session *s, size_t i)
 {
-	const msc_table *tables[] = {&s->regions,   &s->spaces, &s->listeners, &s->clients,
-				     &s->notifiers, &s->caches, &s->tces,      &s->containers,
-				     &s->mpcs,      &s->devtlbs};
+	const msc_table *tables[] = {&s->regions,   &s->spaces,  &s->listeners, &s->clients,
+				     &s->notifiers, &s->caches,  &s->tces,      &s->containers,
+				     &s->mpcs,      &s->devtlbs, &s->remaps};
 
 	return i < sizeof(tables) / sizeof(tables[0]) ? tables[i] : NULL;
 }

@@ -38,6 +38,9 @@
 #define MSC_MAX_MPCS 8                    /* TZ-MPC-like filters a session may create */
 #define MSC_MAX_MPC_BLOCKS 65536          /* blocks of one MPC */
 #define MSC_MAX_DEVTLBS 8                 /* device IOTLBs a session may create */
+#define MSC_MAX_REMAPS 64                 /* remapped host ranges alive at once */
+#define MSC_MAX_REMAP_BYTES (8ull << 30)  /* bytes of the remapped host ranges alive at once */
+#define MSC_MAX_REMAP_PIECES 4096         /* their pieces (host mappings) together */
 #define MSC_MAX_MEMORY (8ull << 30)       /* bytes of RAM-backed regions in total */
 #define MSC_MAX_BYTES (1u << 20)          /* bytes one access, fill, map, cache or DMA covers */
 #define MSC_MAX_PRINT (64u << 10)         /* bytes one read or map-read prints */

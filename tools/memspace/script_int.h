@@ -144,6 +144,25 @@ typedef struct msc_vtd_dev_ent {
 	ms_as *as;
 } msc_vtd_dev_ent;
 
+/*
+ * Guest RAM remapped into one host range (ms_as_remap()), and the pieces it
+ * is made of as the script prints them: one per region a range crosses,
+ * each with a reference of the session on its region (for dirty marking).
+ */
+typedef struct msc_remap_piece {
+	ms_region *r;
+	uint64_t offset; /* in @r */
+	uint64_t addr;   /* the guest address it was found at */
+	uint64_t len;
+} msc_remap_piece;
+
+typedef struct msc_remap_ent {
+	const char *name;
+	ms_remap *m;
+	msc_remap_piece *pieces; /* in host-range order */
+	size_t nr_pieces, cap_pieces;
+} msc_remap_ent;
+
 /* Memory a ramdevice or ramptr region points at (mmap()ed by the session). */
 typedef struct msc_memory_block {
 	void *p;
@@ -167,6 +186,9 @@ struct msc_session {
 	/* Named things: the items are msc_region_ent, ms_as, msc_listener_ent, ... */
 	msc_table regions, spaces, listeners, clients, notifiers, caches, tces, containers;
 	msc_table mpcs, devtlbs; /* live until the session ends */
+	msc_table remaps;
+	uint64_t remap_bytes; /* host bytes of the remaps alive */
+	size_t remap_pieces;  /* their pieces (msc_remap_piece) */
 
 	msc_table vtds, vtd_devs; /* VT-d units and their devices (cmd_vtd.c) */
 
@@ -571,6 +593,14 @@ int msc_do_devtlb(msc_session *s, msc_call *c);
 int msc_do_devtlb_rw(msc_session *s, msc_call *c);
 int msc_do_devtlb_flush(msc_session *s, msc_call *c);
 int msc_do_devtlb_info(msc_session *s, msc_call *c);
+/* cmd_remap.c: sharing RAM over a socket, remapping guest RAM into one host range. */
+int msc_do_share(msc_session *s, msc_call *c);
+int msc_do_remap(msc_session *s, msc_call *c);
+int msc_do_remap_read(msc_session *s, msc_call *c);
+int msc_do_remap_write(msc_session *s, msc_call *c);
+int msc_do_remap_free(msc_session *s, msc_call *c);
+/* msc_remap_release - unmap a remap and drop its references (session end, remap-free). */
+void msc_remap_release(msc_remap_ent *e);
 /* msc_any_attached - is a container of the session holding a group? */
 bool msc_any_attached(msc_session *s);
 /* msc_session_iommu_pages - pages the page-table IOMMUs of the session map (every index). */

@@ -99,6 +99,8 @@ static const msc_name errno_names[] = {
 	{"EROFS", -EROFS},   {"ENOTSUP", -ENOTSUP},
 	/* the RAM stream (cmd_migrate.c) */
 	{"EBADMSG", -EBADMSG}, {"ENODATA", -ENODATA}, {"ENOTUNIQ", -ENOTUNIQ}, {"EPIPE", -EPIPE},
+	/* sharing and remapping (cmd_remap.c) */
+	{"ENOTSUP", -ENOTSUP}, {"EPROTO", -EPROTO}, {"ECONNRESET", -ECONNRESET},
 	{NULL, 0},
 };
 /* clang-format on */
