@@ -308,7 +308,7 @@ static const msc_table *named(const msc_session *s, size_t i)
 {
 	const msc_table *tables[] = {&s->regions,   &s->spaces,  &s->listeners, &s->clients,
 				     &s->notifiers, &s->caches,  &s->tces,      &s->containers,
-				     &s->mpcs,      &s->devtlbs, &s->remaps};
+				     &s->mpcs,      &s->devtlbs, &s->remaps,    &s->vtds};
 
 	return i < sizeof(tables) / sizeof(tables[0]) ? tables[i] : NULL;
 }
