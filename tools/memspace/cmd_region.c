@@ -268,6 +268,8 @@ static int ram_options(msc_session *s, msc_call *c, bool rom, ms_ram_opts *o)
 
 		if (!v.len || memchr(v.text, '\0', v.len))
 			return msc_error(s, w->col, "path= needs a file name");
+		if (s->o.no_files)
+			return msc_error(s, w->col, "path=: this session cannot use files");
 		o->path = v.text;
 	}
 	if (o->backend == MS_RAM_NONE) {

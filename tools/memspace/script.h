@@ -64,7 +64,7 @@ typedef struct msc_options {
 	bool color;       /* ANSI colours in error messages (on @err) */
 	bool color_out;   /* ANSI colours in headings (on @out) */
 	bool interactive; /* shell: show the line and a caret under errors */
-	bool no_files;    /* commands that open files (ram-save, ram-load) fail */
+	bool no_files;    /* commands that open files (ram-save, ram-load, ram path=) fail */
 } msc_options;
 
 typedef struct msc_session msc_session;
