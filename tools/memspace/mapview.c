@@ -8,7 +8,8 @@
  * integers so that every build draws the same bytes); its start address is
  * written under the bar. Alias chains come from walking the region tree the
  * way rendering does (first enabled match in list order), and are kept only
- * when the walk ends at the region the flat view names.
+ * when the walk ends at the region the flat view names; a walk visits at
+ * most WALK_BUDGET regions, so aliases that fan out cannot make it slow.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -31,6 +32,8 @@ __extension__ typedef unsigned __int128 u128;
 #define LEGEND_H 40
 #define MAX_CHAIN 16 /* aliases named in a chain; deeper ones are counted */
 #define MAX_WALK 64  /* levels the alias-chain walk descends */
+/* Regions one walk may visit: aliases that fan out could make it exponential. */
+#define WALK_BUDGET 65536
 
 /* ---- sizes and widths ------------------------------------------------------ */
 
@@ -170,6 +173,7 @@ struct chain {
 	size_t n;     /* aliases named */
 	size_t extra; /* aliases past MAX_CHAIN */
 	const ms_region *leaf;
+	unsigned long budget; /* visits left */
 };
 
 /*
@@ -183,8 +187,9 @@ static bool walk(struct chain *ch, const ms_region *mr, __int128 base, uint64_t 
 	__int128 a = (__int128)addr;
 	size_t i, n;
 
-	if (depth >= MAX_WALK || !ms_region_enabled(mr))
+	if (depth >= MAX_WALK || ch->budget == 0 || !ms_region_enabled(mr))
 		return false;
+	ch->budget--;
 	base += ms_region_addr(mr);
 	if (a < base || a >= base + (__int128)region_extent(mr))
 		return false;
@@ -222,6 +227,7 @@ static void alias_chain(struct chain *ch, const ms_flatview *fv, const ms_sectio
 	const ms_region *root = ms_flatview_root(fv);
 
 	memset(ch, 0, sizeof(*ch));
+	ch->budget = WALK_BUDGET;
 	if (!root || !walk(ch, root, 0, s->start, 0) || ch->leaf != s->region)
 		memset(ch, 0, sizeof(*ch));
 }
@@ -576,6 +582,22 @@ static const char html_tail[] =
 	"    });\n"
 	"  });\n"
 	"  document.body.setAttribute('data-regions', String(regions.length));\n"
+	"  /* #probe=NAME: say how big and whether visible NAME's first box is (for tests). */\n"
+	"  var m = /[#&]probe=([^&]*)/.exec(location.hash);\n"
+	"  if (m) {\n"
+	"    var name = decodeURIComponent(m[1]), el = null, probe = 'missing';\n"
+	"    regions.forEach(function (r) {\n"
+	"      if (!el && r.getAttribute('data-name') === name) el = r;\n"
+	"    });\n"
+	"    if (el) {\n"
+	"      el.scrollIntoView({block: 'center', inline: 'center'});\n"
+	"      var b = el.getBoundingClientRect();\n"
+	"      var top = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);\n"
+	"      probe = Math.round(b.width) + ' ' + Math.round(b.height) + ' ' +\n"
+	"        (top === el ? 'visible' : 'hidden');\n"
+	"    }\n"
+	"    document.body.setAttribute('data-probe', probe);\n"
+	"  }\n"
 	"  if (document.body.getAttribute('data-status') === 'loading')\n"
 	"    document.body.setAttribute('data-status', 'ok');\n"
 	"})();\n"
