@@ -9,12 +9,15 @@ Draws DUMP as an HTML page, then has Chromium
      must have logged no console message, the number of region boxes the page
      counted must be the number `memspace map` reported, and REGION's box must
      exist, be visible and have a non-zero size (the page measures it when
-     its address has #probe=REGION);
+     its address has #probe=REGION), pointing at it must fill the hover panel
+     and highlight every box of REGION, and the zoom-in button must widen
+     the picture 1.5 times;
   2. take a screenshot of the page as it opens, which must be a PNG of the
      window's size (MS_MAP_SCREENSHOT=FILE keeps a copy).
 The page must not refer to anything outside itself. Exits 77 (skipped) when
 Chromium is not installed (scripts/deps.sh installs it).
 """
+import html as htmllib
 import os
 import re
 import shutil
@@ -123,6 +126,18 @@ def main():
         w, h, visible = int(probe[0]), int(probe[1]), probe[2]
         if w <= 0 or h <= 0 or visible != "visible":
             fail("region %r: box %dx%d, %s" % (region, w, h, visible))
+        # Pointing at the box fills the panel and highlights every box of the region.
+        info = htmllib.unescape(attrs.get("data-probe-info", ""))
+        if not info.startswith(region + "  ") or " prio " not in info:
+            fail("the hover panel says %r" % info)
+        boxes = len(re.findall(r'<rect class="region[^>]* data-name="%s"'
+                               % re.escape(region), html))
+        if int(attrs.get("data-probe-hl", "-1")) != boxes:
+            fail("%s boxes highlighted, %d of region %r"
+                 % (attrs.get("data-probe-hl"), boxes, region))
+        zoom = attrs.get("data-probe-zoom", "").split()
+        if len(zoom) != 2 or int(zoom[1]) != int(int(zoom[0]) * 1.5 + 0.5):
+            fail("zooming in took the width from %r" % attrs.get("data-probe-zoom"))
 
         shot = os.path.join(tmp, "map.png")
         run_browser(browser, os.path.join(tmp, "profile"), ["--screenshot=" + shot],
