@@ -29,18 +29,29 @@ static const char *session_iommu_target(ms_region *iommu, void *payload)
 {
 	msc_session *s = payload;
 
+	/* A TCE window: its table translates into the table's target. */
+	for (size_t i = 0; i < s->tces.nr; i++) {
+		const msc_tce_ent *tce = s->tces.entries[i].item;
+
+		for (unsigned w = 0; tce->target && w < MS_TCE_MAX_WINDOWS; w++)
+			if (ms_tce_window_region(tce->t, w) == iommu)
+				return ms_as_name(tce->target);
+	}
+	/* An MPC: it passes accesses on to its downstream region. */
+	for (size_t i = 0; i < s->mpcs.nr; i++) {
+		const msc_mpc_ent *mpc = s->mpcs.entries[i].item;
+
+		if (ms_mpc_region(mpc->m) == iommu && mpc->downstream)
+			return ms_region_name(mpc->downstream);
+	}
 	for (size_t i = 0; i < s->regions.nr; i++) {
 		const msc_region_ent *ent = s->regions.entries[i].item;
-		const msc_tce_ent *tce;
 		const msc_vtd_dev_ent *dev;
 
 		if (ent->r != iommu)
 			continue;
 		if (ent->mmu && msc_iommu_target(ent->mmu))
 			return ms_as_name(msc_iommu_target(ent->mmu));
-		tce = msc_table_lookup(&s->tces, ent->name, strlen(ent->name));
-		if (tce && tce->target)
-			return ms_as_name(tce->target);
 		dev = msc_table_lookup(&s->vtd_devs, ent->name, strlen(ent->name));
 		if (dev && dev->unit && dev->unit->memory)
 			return ms_as_name(dev->unit->memory);

@@ -28,7 +28,7 @@ __extension__ typedef unsigned __int128 u128;
 #define BAR_H 30      /* bar height */
 #define ROW_GAP 16    /* between rows */
 #define CHAR_W 6      /* width of a character of the 10px monospace labels, rounded up */
-#define MIN_WIDTH 320 /* the picture is at least this wide (the title and legend fit) */
+#define MIN_WIDTH 720 /* the picture is at least this wide (the title and legend fit) */
 #define LEGEND_H 40
 #define MAX_CHAIN 16 /* aliases named in a chain; deeper ones are counted */
 #define MAX_WALK 64  /* levels the alias-chain walk descends */
@@ -478,7 +478,7 @@ static void draw_svg(FILE *f, struct bar *bars, size_t nr, const msc_mapview_opt
 	fputs(svg_style, f);
 	fputs("<defs><pattern id=\"ms-hatch\" width=\"6\" height=\"6\" "
 	      "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
-	      "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#900\" stroke-width=\"1.5\"/>"
+	      "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#900\" stroke-opacity=\"0.4\" stroke-width=\"1.5\"/>"
 	      "</pattern></defs>\n",
 	      f);
 	fprintf(f, "<text class=\"as-title\" x=\"%u\" y=\"16\">memory map", MARGIN);
