@@ -284,6 +284,7 @@ static unsigned for_each_segment(FILE *f, struct bar *b, seg_fn fn, const msc_ma
 	b->nr_ranges = b->nr_holes = 0;
 	b->label_chars = addr_chars(b->end);
 	for (i = 0; i < n && pos < b->end; i++) {
+		unsigned w;
 		u128 last;
 
 		if (ms_flatview_range(&s, b->fv, i) < 0)
@@ -295,22 +296,18 @@ static unsigned for_each_segment(FILE *f, struct bar *b, seg_fn fn, const msc_ma
 		if (addr_chars(s.start) > b->label_chars)
 			b->label_chars = addr_chars(s.start);
 		if ((u128)s.start > pos) {
-			unsigned w = seg_width((u128)s.start - pos);
-
+			w = seg_width((u128)s.start - pos);
 			if (fn)
 				fn(f, b, pos, (u128)s.start - pos, NULL, x, w, o);
 			x += w;
 			b->nr_holes++;
 		}
 		last = (u128)s.last < b->end ? (u128)s.last : b->end - 1;
-		{
-			unsigned w = seg_width(last - s.start + 1);
-
-			if (fn)
-				fn(f, b, s.start, last - s.start + 1, &s, x, w, o);
-			x += w;
-			b->nr_ranges++;
-		}
+		w = seg_width(last - s.start + 1);
+		if (fn)
+			fn(f, b, s.start, last - s.start + 1, &s, x, w, o);
+		x += w;
+		b->nr_ranges++;
 		pos = last + 1;
 		if (pos < b->end && addr_chars(pos) > b->label_chars)
 			b->label_chars = addr_chars(pos);
