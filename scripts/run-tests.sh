@@ -3,7 +3,8 @@
 #
 #   scripts/run-tests.sh quick   Debug -Werror build (build-test/), tests labelled "quick"
 #   scripts/run-tests.sh [full]  every stage below, stopping at the first failure:
-#     debug     Debug -Werror build (build-test/), all tests
+#     debug     Debug -Werror build (build-test/), all tests (the "browser" ones
+#               too: headless Chromium, skipped with a message when it is absent)
 #     asan      ASan+UBSan build (build-asan/, clang when it can link sanitizers), all tests
 #     tsan      TSan build (build-tsan/), tests labelled "concurrency" (or "unit" if none)
 #     valgrind  memcheck over the unit-test and example binaries of the Debug build,
@@ -118,6 +119,11 @@ stage_quick()
 stage_debug()
 {
 	configure_and_build build-test
+	# The "browser" tests (memspace map's HTML page in headless Chromium) are among them.
+	if ! command -v chromium >/dev/null; then
+		echo "run-tests: chromium is not installed: the browser tests will be skipped" \
+			"(scripts/deps.sh installs it)"
+	fi
 	run_ctest build-test
 }
 

@@ -37,6 +37,13 @@ int msc_cmd_demo(int argc, char **argv);
  */
 int msc_cmd_mtree(int argc, char **argv);
 
+/**
+ * msc_cmd_map - run `memspace map [--html FILE | --svg FILE] [--as NAME]
+ * INPUT`: draw the memory map of a dump or a script (docs/memory-map.md).
+ * Return: the exit status, as msc_cmd_mtree().
+ */
+int msc_cmd_map(int argc, char **argv);
+
 /** msc_demo_script - the text of the built-in demo machine's script. */
 const char *msc_demo_script(void);
 

@@ -1,6 +1,6 @@
 /*
  * memspace: the command-line tool. Dispatches to the subcommands of the
- * table below (run, shell, demo, mtree) and answers --version, --help and
+ * table below (run, shell, demo, mtree, map) and answers --version, --help and
  * `help [COMMAND | SCRIPT-COMMAND]`. The usage text lists the table, so a
  * new subcommand is one row.
  *
@@ -29,6 +29,8 @@ static const struct subcommand subcommands[] = {
 	 msc_cmd_demo},
 	{"mtree", "mtree FILE", "load a QEMU 'info mtree -D' dump and print it again",
 	 msc_cmd_mtree},
+	{"map", "map INPUT", "draw the memory map of a dump or a script as SVG or HTML",
+	 msc_cmd_map},
 };
 
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -536,6 +536,7 @@ int msc_do_dirty_page_size(msc_session *s, msc_call *c);
 int msc_arg_dirty_client(msc_session *s, const msc_word *w, unsigned *out);
 /* cmd_migrate.c: the RAM stream. */
 int msc_do_ram_save(msc_session *s, msc_call *c);
+int msc_do_map_picture(msc_session *s, msc_call *c); /* cmd_map.c */
 int msc_do_ram_load(msc_session *s, msc_call *c);
 /* cmd_iommu.c: IOMMU regions, their page tables, notifiers and IOTLB lookups. */
 int msc_do_iommu(msc_session *s, msc_call *c);
