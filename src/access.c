@@ -207,8 +207,9 @@ static ms_result device_rw(const ms_region *mr, uint64_t offset, unsigned size, 
  * instead of calling the device. A full counter (EAGAIN) loses nothing the
  * reader could tell apart, so the write's result is not looked at.
  */
-static bool eventfd_signal(const struct ms__eventfds *t, const ms_region *mr, uint64_t offset,
-			   unsigned size, const uint8_t *bytes)
+static __attribute__((noinline)) bool eventfd_signal(const struct ms__eventfds *t,
+						     const ms_region *mr, uint64_t offset,
+						     unsigned size, const uint8_t *bytes)
 {
 	uint64_t value = ms__bytes_to_value(bytes, size, device_big_endian(mr->ops));
 
@@ -245,7 +246,8 @@ static ms_result dispatch(const access_req *a, const ms_region *mr, uint64_t off
 		const struct ms__eventfds *eventfds = ms__deref(mr->eventfds);
 
 		source_copy(a, bytes, pos, size);
-		if (eventfds && eventfd_signal(eventfds, mr, offset, size, bytes))
+		if (__builtin_expect(eventfds != NULL, 0) &&
+		    eventfd_signal(eventfds, mr, offset, size, bytes))
 			return MS_RESULT_OK;
 	}
 	/* Reentrancy and depth guard (chain.c). */

@@ -73,6 +73,10 @@ struct ms_region {
 
 	const ms_region_ops *ops;
 	void *opaque;
+	/* ioevent.c: the ioeventfds ([lock] to replace, [rcu] to read), beside
+	 * ops for the device write that tests it; NULL when there are none,
+	 * which is the access path's only test. */
+	struct ms__eventfds *eventfds;
 	void *ram; /* host memory, or NULL (== rb->host) */
 	/* The RAM block (ramblock.h) of every kind with memory; fixed at creation. */
 	struct ms__ramblock *rb;
@@ -92,12 +96,9 @@ struct ms_region {
 	struct ms__iommu *iommu;
 	void (*iommu_destroy)(ms_region *r);
 
-	/* ioevent.c: coalesced windows [lock], and the ioeventfds ([lock] to
-	 * replace, [rcu] to read; NULL when there are none, which is the access
-	 * path's only test). */
+	/* ioevent.c: coalesced windows [lock]. */
 	struct ms__coalesced *coalesced;
 	size_t nr_coalesced;
-	struct ms__eventfds *eventfds;
 };
 
 /* Whether @r has coalesced windows or ioeventfds (lock held). */
