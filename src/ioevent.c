@@ -21,9 +21,10 @@
 
 #include "txn.h"
 
+/* A region whose writes reach device callbacks (an I/O reservation has none). */
 static bool is_device(const ms_region *r)
 {
-	return r->kind == MS_REGION_IO || r->kind == MS_REGION_ROM_DEVICE;
+	return (r->kind == MS_REGION_IO && r->ops) || r->kind == MS_REGION_ROM_DEVICE;
 }
 
 /* Whether [offset, offset + size) lies in @r (size >= 1). */

@@ -19,7 +19,8 @@
  *   3. commit, on every listener of the context, ascending priority.
  * The ranges are the outer loop and the listeners the inner one: every
  * listener hears about one range before any hears about the next.
- * A commit that re-renders nothing calls nothing. "Add-type" callbacks run in
+ * A commit that re-renders nothing calls nothing (unless coalesced MMIO or
+ * ioeventfds changed: see version 3 below). "Add-type" callbacks run in
  * ascending priority, "del-type" ones (region_del, log_stop, log_global_stop)
  * in descending priority; listeners of equal priority run in registration
  * order (reversed for del-type).

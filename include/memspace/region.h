@@ -411,8 +411,8 @@ MS_API int ms_region_set_dirty_log(ms_region *r, unsigned client, bool enable);
 
 /*
  * Coalesced MMIO and ioeventfds (QEMU's memory_region_add_coalescing() and
- * memory_region_add_eventfd()). Both belong to a device region (I/O or ROM
- * device) and are rendered into every flat range that shows the part of the
+ * memory_region_add_eventfd()). Both belong to a device region (an I/O
+ * region with ops, not a reservation, or a ROM device) and are rendered into every flat range that shows the part of the
  * region they cover, at the address that range gives it. Listeners (version
  * 3 tables, listener.h) hear of them at each commit: coalesced_io_del /
  * eventfd_del for what went away, then coalesced_io_add / eventfd_add for

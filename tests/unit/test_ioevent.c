@@ -287,6 +287,13 @@ static void test_bad_arguments_are_refused_and_change_nothing(void **state)
 	assert_int_equal(ms_region_add_eventfd(NULL, &e), -EINVAL);
 	assert_int_equal(ms_region_add_eventfd(io, NULL), -EINVAL);
 	assert_int_equal(ms_region_add_eventfd(ram, &e), -EINVAL);
+	{
+		ms_region *reservation = new_io(ctx, "reserved", 0x100);
+
+		assert_int_equal(ms_region_add_eventfd(reservation, &e), -EINVAL);
+		assert_int_equal(ms_region_add_coalescing(reservation, 0, 1), -EINVAL);
+		ms_region_unref(reservation);
+	}
 	bad = e;
 	bad.size = 3;
 	assert_int_equal(ms_region_add_eventfd(io, &bad), -EINVAL);
