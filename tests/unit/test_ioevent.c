@@ -564,6 +564,62 @@ static void test_request_ptr_gives_the_devices_window_clipped_to_the_region(void
 	ms_ctx_free(ctx);
 }
 
+static void on_named_eadd(const ms_section *s, const ms_ioeventfd *e, void *opaque)
+{
+	(void)s;
+	sb_printf(&event_log, "%s eadd %u\n", (const char *)opaque, e->size);
+}
+
+static void on_named_edel(const ms_section *s, const ms_ioeventfd *e, void *opaque)
+{
+	(void)s;
+	sb_printf(&event_log, "%s edel %u\n", (const char *)opaque, e->size);
+}
+
+static void test_adds_run_in_ascending_priority_dels_in_descending(void **state)
+{
+	static const ms_listener_ops hi = {.version = 3,
+					   .priority = 10,
+					   .eventfd_add = on_named_eadd,
+					   .eventfd_del = on_named_edel};
+	static const ms_listener_ops lo = {.version = 3,
+					   .priority = -5,
+					   .eventfd_add = on_named_eadd,
+					   .eventfd_del = on_named_edel};
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = new_container(ctx, "root", 0x10000);
+	dev d = {0};
+	ms_region *io = new_dev(ctx, "dev", &dev_ops_v1, &d);
+	ms_as *as = new_as(ctx, root, "as");
+	ms_ioeventfd one = {.offset = 0, .size = 1, .fd = 3};
+	ms_ioeventfd two = {.offset = 0, .size = 2, .fd = 3};
+	ms_listener *lh = NULL, *ll = NULL;
+
+	(void)state;
+	sb_reset(&event_log);
+	assert_int_equal(ms_region_add_subregion(root, 0, io), 0);
+	assert_int_equal(ms_listener_register(&lh, as, &hi, (void *)"hi"), 0);
+	assert_int_equal(ms_listener_register(&ll, as, &lo, (void *)"lo"), 0);
+	assert_int_equal(ms_region_add_eventfd(io, &one), 0);
+	LOG_IS("lo eadd 1\nhi eadd 1\n");
+	/* One commit: the old one goes (descending) before the new one comes. */
+	assert_int_equal(ms_transaction_begin(ctx), 0);
+	assert_int_equal(ms_region_del_eventfd(io, &one), 0);
+	assert_int_equal(ms_region_add_eventfd(io, &two), 0);
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+	LOG_IS("hi edel 1\nlo edel 1\nlo eadd 2\nhi eadd 2\n");
+	/* Deleted with its region: the difference reports it gone. */
+	assert_int_equal(ms_region_del_subregion(root, io), 0);
+	LOG_IS("hi edel 2\nlo edel 2\n");
+	assert_int_equal(ms_listener_unregister(lh), 0);
+	assert_int_equal(ms_listener_unregister(ll), 0);
+	LOG_IS("");
+	ms_region_unref(io);
+	ms_as_free(as);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_bad_arguments_are_refused_and_change_nothing),
 		cmocka_unit_test(test_listeners_hear_the_difference_at_each_commit),
 		cmocka_unit_test(test_older_listener_tables_never_see_the_new_callbacks),
+		cmocka_unit_test(test_adds_run_in_ascending_priority_dels_in_descending),
 		cmocka_unit_test(test_listener_cannot_change_events_from_a_callback),
 		cmocka_unit_test(test_failed_commit_changes_nothing),
 		cmocka_unit_test(test_request_ptr_gives_the_devices_window_clipped_to_the_region),
