@@ -35,6 +35,9 @@ struct ms_as {
 	bool free_pending;  /* [lock] ms_as_free() from a listener callback */
 	/* [lock] set by a module when it first hangs state off the space */
 	void (*on_free[MS__AS_FREE_NR_STAGES])(ms_as *as);
+	/* [lock] listener.c: the coalesced windows and ioeventfds its listeners
+	 * were last told of; NULL before the first listener. */
+	struct ms__events *events;
 
 	/* DMA map/unmap (map.c): the pool is created on first use (atomic
 	 * pointer). */

@@ -62,6 +62,9 @@ struct ms_ctx {
 	uint64_t listener_seq;
 	bool global_dirty_log;
 	bool in_listener; /* [lock] listener callbacks are running: no topology change */
+	/* [lock] regions with coalesced windows or ioeventfds (ioevent.c, region.c) */
+	size_t nr_event_regions;
+	bool events_dirty; /* [lock] they changed since the last commit */
 
 	/* txn.c: transactions and the changes pending until the next commit */
 	unsigned depth;      /* [lock] transaction nesting */

@@ -190,3 +190,15 @@ const ms__range *ms__dispatch_next_after(const ms_flatview *fv, uint64_t addr)
 		return &ch->ranges[i];
 	return c < fv->nr_chunks ? &fv->chunks[c]->ranges[0] : NULL;
 }
+
+void ms__dispatch_shape(const ms_flatview *fv, size_t *nr_chunks, unsigned *nr_levels)
+{
+	*nr_chunks = fv->nr_chunks;
+	*nr_levels = fv->index.nr_levels;
+}
+
+void ms__dispatch_chunk(const ms_flatview *fv, size_t c, size_t *first, size_t *nr)
+{
+	*first = fv->cum[c];
+	*nr = fv->chunks[c]->nr;
+}

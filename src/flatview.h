@@ -72,6 +72,15 @@ const ms__range *ms__flatview_peek(const ms_flatview *fv, const ms__fvpos *p);
 bool ms__flatview_skip_shared(const ms_flatview *a, ms__fvpos *pa, const ms_flatview *b,
 			      ms__fvpos *pb);
 
+/*
+ * The shape of a view's lookup index (dispatch.c), for `info mtree -d`:
+ * its chunks, and the levels of the static index over their first starts.
+ * ms__dispatch_chunk() gives chunk @c's first range's sorted position and
+ * number of ranges (@c < *nr_chunks).
+ */
+void ms__dispatch_shape(const ms_flatview *fv, size_t *nr_chunks, unsigned *nr_levels);
+void ms__dispatch_chunk(const ms_flatview *fv, size_t c, size_t *first, size_t *nr);
+
 /* The public section that describes @r. */
 void ms__flatview_section(ms_section *s, const ms__range *r);
 

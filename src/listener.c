@@ -8,6 +8,11 @@
  * two-pass scheme): pass 1 reports what went away, pass 2 what stayed and
  * what appeared, so a consumer never sees two live mappings of one address.
  *
+ * Coalesced windows and ioeventfds (version 3 tables) are not part of the
+ * ranges: at a commit each address space with listeners gets a sorted set
+ * of what its new view shows (events_of()), and the listeners hear the
+ * difference from the set they were last told of, which the space keeps.
+ *
  * Locking: all callbacks run with the topology lock held and ctx->in_listener
  * set, which makes topology changes from inside a callback fail with -EBUSY.
  *
@@ -167,6 +172,237 @@ void ms__listener_diff(ms_as *as, const ms_flatview *old_view, const ms_flatview
 	diff_pass(as, old_view, new_view, true, skip_shared);
 }
 
+/* ---- coalesced windows and ioeventfds ------------------------------------------ */
+
+/* One coalesced window or ioeventfd as an address space shows it. */
+typedef struct ms__event {
+	bool is_eventfd;
+	uint64_t addr, last; /* in the address space */
+	ms_region *region;
+	uint64_t offset_in_region;
+	ms_ioeventfd e;  /* ioeventfds */
+	ms__range range; /* the flat range that shows it */
+} ms__event;
+
+struct ms__events {
+	size_t nr;
+	ms__event ev[];
+};
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* Order of a set; 0 exactly when two entries are the same event. */
+static int event_cmp(const ms__event *a, const ms__event *b)
+{
+	int c;
+
+	if ((c = cmp_u64(a->is_eventfd, b->is_eventfd)) || (c = cmp_u64(a->addr, b->addr)) ||
+	    (c = cmp_u64(a->last, b->last)) ||
+	    (c = cmp_u64((uintptr_t)a->region, (uintptr_t)b->region)) ||
+	    (c = cmp_u64(a->offset_in_region, b->offset_in_region)))
+		return c;
+	if (!a->is_eventfd)
+		return 0;
+	if ((c = cmp_u64(a->e.size, b->e.size)) ||
+	    (c = cmp_u64(a->e.match_data, b->e.match_data)) || (c = cmp_u64(a->e.data, b->e.data)))
+		return c;
+	return cmp_u64((uint64_t)(int64_t)a->e.fd, (uint64_t)(int64_t)b->e.fd);
+}
+
+static int event_qsort_cmp(const void *a, const void *b)
+{
+	return event_cmp(a, b);
+}
+
+/*
+ * The events @r shows; with @ev NULL only counted. The window of the
+ * region @r shows is [off, off + (last - start)].
+ */
+static size_t range_events(const ms__range *r, ms__event *ev)
+{
+	const ms_region *mr = r->region;
+	uint64_t off = r->offset_in_region, off_last = off + (r->last - r->start);
+	size_t n = 0, i;
+
+	for (i = 0; i < mr->nr_coalesced; i++) {
+		uint64_t lo = mr->coalesced[i].offset, hi = mr->coalesced[i].last;
+
+		if (lo < off)
+			lo = off;
+		if (hi > off_last)
+			hi = off_last;
+		if (lo > hi)
+			continue;
+		if (ev)
+			ev[n] = (ms__event){.addr = r->start + (lo - off),
+					    .last = r->start + (hi - off),
+					    .region = r->region,
+					    .offset_in_region = lo,
+					    .range = *r};
+		n++;
+	}
+	for (i = 0; mr->eventfds && i < mr->eventfds->nr; i++) {
+		const ms_ioeventfd *e = &mr->eventfds->e[i];
+		uint64_t addr, width = e->size ? e->size : 1;
+
+		if (e->offset < off || e->offset > off_last)
+			continue;
+		addr = r->start + (e->offset - off);
+		if (ev)
+			ev[n] = (ms__event){.is_eventfd = true,
+					    .addr = addr,
+					    .last = addr + (width - 1) < addr ? UINT64_MAX
+									      : addr + (width - 1),
+					    .region = r->region,
+					    .offset_in_region = e->offset,
+					    .e = *e,
+					    .range = *r};
+		n++;
+	}
+	return n;
+}
+
+/* The sorted set of what @view shows. 0 or -ENOMEM. */
+static int events_of(struct ms__events **out, ms_ctx *ctx, const ms_flatview *view)
+{
+	struct ms__events *set;
+	ms__fvpos pos = {0, 0};
+	const ms__range *r;
+	size_t nr = 0;
+
+	if (ctx->nr_event_regions > 0)
+		while ((r = ms__flatview_next(view, &pos)))
+			if (ms__region_has_events(r->region))
+				nr += range_events(r, NULL);
+	set = ms__ctx_malloc(ctx, sizeof(*set) + nr * sizeof(set->ev[0]));
+	if (!set)
+		return -ENOMEM;
+	set->nr = 0;
+	pos = (ms__fvpos){0, 0};
+	if (nr > 0) {
+		while ((r = ms__flatview_next(view, &pos)))
+			if (ms__region_has_events(r->region))
+				set->nr += range_events(r, set->ev + set->nr);
+		qsort(set->ev, set->nr, sizeof(set->ev[0]), event_qsort_cmp);
+	}
+	*out = set;
+	return 0;
+}
+
+static bool has_listener(const ms_as *as)
+{
+	FOR_EACH_LISTENER(as->ctx, as, FORWARD, l, { return true; });
+	return false;
+}
+
+int ms__listener_events_prepare(struct ms__events **out, ms_as *as, const ms_flatview *view,
+				bool view_changed)
+{
+	ms_ctx *ctx = as->ctx;
+	int rc;
+
+	*out = NULL;
+	if (!has_listener(as) || (!view_changed && !ctx->events_dirty))
+		return 0;
+	/* Nothing shown before and nothing that could be shown now. */
+	if (ctx->nr_event_regions == 0 && (!as->events || as->events->nr == 0))
+		return 0;
+	rc = events_of(out, ctx, view);
+	return rc < 0 ? rc : 1;
+}
+
+void ms__listener_events_free(struct ms__events *set)
+{
+	free(set);
+}
+
+/* One event to one listener. */
+static void notify_event_one(ms_listener *l, const ms__event *ev, bool adding)
+{
+	const ms_listener_ops *ops = l->ops;
+	ms_section s;
+
+	if (ops->version < 3)
+		return;
+	ms__flatview_section(&s, &ev->range);
+	s.as = l->as;
+	if (!ev->is_eventfd) {
+		void (*fn)(const ms_section *, uint64_t, uint64_t, void *) =
+			adding ? ops->coalesced_io_add : ops->coalesced_io_del;
+		uint64_t size = ev->last - ev->addr + 1;
+
+		if (fn)
+			fn(&s, ev->addr, size == 0 ? MS_SIZE_2_64 : size, l->opaque);
+	} else {
+		void (*fn)(const ms_section *, const ms_ioeventfd *, void *) =
+			adding ? ops->eventfd_add : ops->eventfd_del;
+
+		s.start = ev->addr;
+		s.last = ev->last;
+		s.offset_in_region = ev->e.offset;
+		s.size = ev->e.size;
+		if (fn)
+			fn(&s, &ev->e, l->opaque);
+	}
+}
+
+/* One event to every listener of @as, in the order of its kind. */
+static void notify_event(ms_as *as, const ms__event *ev, bool adding)
+{
+	FOR_EACH_LISTENER(as->ctx, as, adding ? FORWARD : REVERSE, l,
+			  { notify_event_one(l, ev, adding); });
+}
+
+/*
+ * Merge walk over two sorted sets: @adding reports what only @b holds,
+ * otherwise what only @a holds. Either may be NULL (empty).
+ */
+static void events_pass(ms_as *as, const struct ms__events *a, const struct ms__events *b,
+			bool adding)
+{
+	size_t na = a ? a->nr : 0, nb = b ? b->nr : 0, i = 0, j = 0;
+
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : event_cmp(&a->ev[i], &b->ev[j]);
+
+		if (c < 0) {
+			if (!adding)
+				notify_event(as, &a->ev[i], false);
+			i++;
+		} else if (c > 0) {
+			if (adding)
+				notify_event(as, &b->ev[j], true);
+			j++;
+		} else {
+			i++;
+			j++;
+		}
+	}
+}
+
+void ms__listener_events_diff(ms_as *as, struct ms__events *set)
+{
+	if (!set)
+		return;
+	events_pass(as, as->events, set, false);
+	events_pass(as, as->events, set, true);
+	free(as->events);
+	as->events = set;
+}
+
+/* Replay the stored set to @l alone. */
+static void replay_events(ms_listener *l, bool adding)
+{
+	const struct ms__events *set = l->as->events;
+	size_t i;
+
+	for (i = 0; set && i < set->nr; i++)
+		notify_event_one(l, &set->ev[i], adding);
+}
+
 static int global_start_one(ms_listener *l);
 
 /*
@@ -191,6 +427,8 @@ static int replay(ms_listener *l, const ms_flatview *view, bool adding)
 			return rc;
 		}
 	}
+	if (!adding)
+		replay_events(l, false);
 	while ((r = ms__flatview_next(view, &pos))) {
 		ms_section s;
 
@@ -208,6 +446,8 @@ static int replay(ms_listener *l, const ms_flatview *view, bool adding)
 				ops->region_del(&s, l->opaque);
 		}
 	}
+	if (adding)
+		replay_events(l, true);
 	if (ops->commit)
 		ops->commit(l->opaque);
 	return 0;
@@ -252,6 +492,8 @@ static void drop_listeners_of(ms_as *as)
 		else
 			i++;
 	}
+	free(as->events);
+	as->events = NULL;
 	ctx->in_listener = was_in_listener;
 }
 
@@ -289,6 +531,7 @@ static int lock_for_callbacks(ms_ctx *ctx)
 
 int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *ops, void *opaque)
 {
+	struct ms__events *fresh = NULL;
 	ms_listener *l;
 	ms_ctx *ctx;
 	size_t pos;
@@ -307,6 +550,10 @@ int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *op
 	rc = l ? ms__ctx_grow(ctx, (void **)&ctx->listeners, &ctx->cap_listeners,
 			      ctx->nr_listeners + 1, sizeof(*ctx->listeners))
 	       : -ENOMEM;
+	/* The first listener of @as: what its view shows now, to replay and
+	 * to keep (the set of a space without listeners is not kept current). */
+	if (rc == 0 && (!as->events || !has_listener(as)))
+		rc = events_of(&fresh, ctx, as->view);
 	if (rc < 0) {
 		free(l);
 		ms__ctx_unlock(ctx);
@@ -317,6 +564,10 @@ int ms_listener_register(ms_listener **out, ms_as *as, const ms_listener_ops *op
 	l->ops = ops;
 	l->opaque = opaque;
 	l->seq = ctx->listener_seq++;
+	if (fresh) {
+		free(as->events);
+		as->events = fresh;
+	}
 	ms__ctx_on_free(ctx, MS__FREE_LISTENERS, free_all);
 	ms__as_on_free(as, MS__AS_FREE_LISTENERS, drop_listeners_of);
 	for (pos = ctx->nr_listeners; pos > 0; pos--)

@@ -26,7 +26,8 @@
 
 #include "as.h"
 
-#define MTREE_ALL_FLAGS (MS_MTREE_FLAT | MS_MTREE_DISABLED | MS_MTREE_OWNER | MS_MTREE_JSON)
+#define MTREE_ALL_FLAGS \
+	(MS_MTREE_FLAT | MS_MTREE_DISABLED | MS_MTREE_OWNER | MS_MTREE_JSON | MS_MTREE_DISPATCH)
 #define MTREE_INDENT "  "
 #define JSON_SCHEMA_VERSION 1
 
@@ -838,6 +839,66 @@ static int dump_flat(struct dump *d)
 	return rc;
 }
 
+/* ---- dispatch views (-d) ------------------------------------------------- */
+
+/*
+ * One address space: a header line, then each chunk of its view with its
+ * sections, "#<position> <chunk>.<slot> <start>-<last> <type> <region>
+ * [@<offset>]" (the format of docs/mtree.md).
+ */
+static int dispatch_block(struct dump *d, ms_as *as)
+{
+	struct strbuf *sb = &d->sb;
+	const ms_flatview *fv = as->view;
+	size_t nr_chunks, c, first, nr, slot;
+	unsigned nr_levels;
+	int rc = 0;
+
+	ms__dispatch_shape(fv, &nr_chunks, &nr_levels);
+	sb_puts(sb, "address-space: ");
+	sb_puts(sb, as->name);
+	sb_printf(sb, "\n" MTREE_INDENT "dispatch: %zu section%s, %zu chunk%s, %u index level%s\n",
+		  ms_flatview_nr_ranges(fv), ms_flatview_nr_ranges(fv) == 1 ? "" : "s", nr_chunks,
+		  nr_chunks == 1 ? "" : "s", nr_levels, nr_levels == 1 ? "" : "s");
+	for (c = 0; c < nr_chunks && !rc; c++) {
+		ms__dispatch_chunk(fv, c, &first, &nr);
+		sb_printf(sb, MTREE_INDENT "chunk %zu: sections %zu-%zu\n", c, first,
+			  first + nr - 1);
+		for (slot = 0; slot < nr && !rc; slot++) {
+			ms_section s;
+
+			rc = ms_flatview_range(&s, fv, first + slot);
+			if (rc)
+				break;
+			sb_printf(sb, MTREE_INDENT MTREE_INDENT "#%zu %zu.%zu ", first + slot, c,
+				  slot);
+			sb_hex16(sb, s.start);
+			sb_putc(sb, '-');
+			sb_hex16(sb, s.last);
+			sb_putc(sb, ' ');
+			sb_puts(sb, range_type_name(&s));
+			sb_putc(sb, ' ');
+			sb_puts(sb, s.region->name);
+			if (s.offset_in_region) {
+				sb_puts(sb, " @");
+				sb_hex16(sb, s.offset_in_region);
+			}
+			sb_putc(sb, '\n');
+		}
+	}
+	sb_putc(sb, '\n');
+	return rc;
+}
+
+static int dump_dispatch(struct dump *d)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < d->ctx->nr_as && !rc; i++)
+		rc = dispatch_block(d, d->ctx->as[i]);
+	return rc;
+}
+
 /* ---- entry points -------------------------------------------------------- */
 
 /**
@@ -862,6 +923,9 @@ int ms_mtree_dump(char **out, size_t *len, ms_ctx *ctx, unsigned flags)
 		*len = 0;
 	if (!out || !ctx || (flags & ~MTREE_ALL_FLAGS))
 		return -EINVAL;
+	if ((flags & MS_MTREE_DISPATCH) &&
+	    (flags & (MS_MTREE_FLAT | MS_MTREE_JSON | MS_MTREE_DISABLED)))
+		return -EINVAL;
 
 	memset(&d, 0, sizeof(d));
 	d.ctx = ctx;
@@ -869,7 +933,10 @@ int ms_mtree_dump(char **out, size_t *len, ms_ctx *ctx, unsigned flags)
 	d.sb.ctx = ctx;
 
 	ms__ctx_lock(ctx);
-	rc = (flags & MS_MTREE_FLAT) ? dump_flat(&d) : dump_tree(&d);
+	if (flags & MS_MTREE_DISPATCH)
+		rc = dump_dispatch(&d);
+	else
+		rc = (flags & MS_MTREE_FLAT) ? dump_flat(&d) : dump_tree(&d);
 	ms__ctx_unlock(ctx);
 
 	if (!rc && !sb_reserve(&d.sb, 0)) /* an empty dump is "" */

@@ -54,7 +54,7 @@ static bool size_range_ok(unsigned min, unsigned max)
 
 static bool ops_valid(const ms_region_ops *ops)
 {
-	if (ops->version != MS_REGION_OPS_VERSION)
+	if (ops->version < 1 || ops->version > MS_REGION_OPS_VERSION)
 		return false;
 	if (!ops->read && !ops->read_with_attrs)
 		return false;
@@ -123,6 +123,8 @@ static void region_free_fields(ms_region *r)
 	free(r->subs);
 	free(r->sub_ext);
 	free(r->aliased_by);
+	free(r->coalesced);
+	free(r->eventfds); /* no reader can reach @r any more */
 	free(r->name);
 	free(r->owner);
 	free(r);
@@ -422,6 +424,8 @@ static void region_destroy(ms_region *r)
 		remove_pointer(r->alias->aliased_by, &r->alias->nr_aliased_by, r);
 		ms_region_unref(r->alias);
 	}
+	if (ms__region_has_events(r))
+		ctx->nr_event_regions--;
 	ms__ctx_unlock(ctx);
 	region_free_fields(r);
 }

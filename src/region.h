@@ -24,6 +24,22 @@ struct ms__extent {
 	uint64_t lo, last;
 };
 
+/* A coalesced MMIO window of a device region: offsets [offset, last] (ioevent.c). */
+struct ms__coalesced {
+	uint64_t offset, last;
+};
+
+/*
+ * A device region's ioeventfds (ioevent.c): an immutable table, replaced
+ * whole under the topology lock and read by the access path inside its RCU
+ * read-side section; a replaced table is freed after a grace period.
+ */
+struct ms__eventfds {
+	struct rcu_head rcu;
+	size_t nr;
+	ms_ioeventfd e[];
+};
+
 struct ms_region {
 	ms_ctx *ctx;
 	uint32_t refcount; /* atomic */
@@ -57,6 +73,10 @@ struct ms_region {
 
 	const ms_region_ops *ops;
 	void *opaque;
+	/* ioevent.c: the ioeventfds ([lock] to replace, [rcu] to read), beside
+	 * ops for the device write that tests it; NULL when there are none,
+	 * which is the access path's only test. */
+	struct ms__eventfds *eventfds;
 	void *ram; /* host memory, or NULL (== rb->host) */
 	/* The RAM block (ramblock.h) of every kind with memory; fixed at creation. */
 	struct ms__ramblock *rb;
@@ -75,7 +95,17 @@ struct ms_region {
 	 * fixed at creation. */
 	struct ms__iommu *iommu;
 	void (*iommu_destroy)(ms_region *r);
+
+	/* ioevent.c: coalesced windows [lock]. */
+	struct ms__coalesced *coalesced;
+	size_t nr_coalesced;
 };
+
+/* Whether @r has coalesced windows or ioeventfds (lock held). */
+static inline bool ms__region_has_events(const ms_region *r)
+{
+	return r->nr_coalesced > 0 || r->eventfds != NULL;
+}
 
 /* Terminating = fills the gaps under its children (not container or alias). */
 static inline bool ms__region_terminates(const ms_region *r)

@@ -343,21 +343,23 @@ static int prepare_views(ms_ctx *ctx, as_update *upd, uint64_t mark, ms__window 
 
 static int commit(ms_ctx *ctx)
 {
+	struct ms__events **events = NULL;
 	ms_flatview **old_views = NULL;
 	ms__window *windows = NULL;
 	as_update *upd = NULL;
-	bool changed = false;
+	bool changed = false, events_changed = false;
 	uint64_t mark;
 	size_t i;
 	int rc;
 
-	if (ctx->nr_touched == 0)
+	if (ctx->nr_touched == 0 && !ctx->events_dirty)
 		return 0;
 	mark = ++ctx->epoch;
 	upd = ms__ctx_calloc(ctx, ctx->nr_as + 1, sizeof(*upd));
 	old_views = ms__ctx_calloc(ctx, ctx->nr_as + 1, sizeof(*old_views));
+	events = ms__ctx_calloc(ctx, ctx->nr_as + 1, sizeof(*events));
 	windows = ms__ctx_calloc(ctx, WINDOWS_MAX, sizeof(*windows));
-	rc = upd && old_views && windows ? 0 : -ENOMEM;
+	rc = upd && old_views && events && windows ? 0 : -ENOMEM;
 	if (rc == 0)
 		rc = mark_ancestors(ctx, mark);
 	if (rc == 0) {
@@ -366,9 +368,22 @@ static int commit(ms_ctx *ctx)
 		rc = prepare_views(ctx, upd, mark, windows);
 	}
 	free(windows);
+	/* What the coalesced windows and ioeventfds of the new views are. */
+	for (i = 0; rc >= 0 && i < ctx->nr_as; i++) {
+		ms_as *as = ctx->as[i];
+		bool view_changed = upd[i].view && upd[i].view != as->view;
+
+		rc = ms__listener_events_prepare(
+			&events[i], as, view_changed ? upd[i].view : as->view, view_changed);
+		if (rc > 0)
+			events_changed = true;
+	}
 	if (rc < 0) {
 		for (i = 0; upd && i < ctx->nr_as; i++)
 			ms_flatview_unref(upd[i].view);
+		for (i = 0; events && i < ctx->nr_as; i++)
+			ms__listener_events_free(events[i]);
+		free(events);
 		free(upd);
 		free(old_views);
 		return rc;
@@ -391,18 +406,25 @@ static int commit(ms_ctx *ctx)
 		changed = true;
 	}
 
-	if (changed && ctx->nr_listeners > 0) {
+	if ((changed || events_changed) && ctx->nr_listeners > 0) {
 		ctx->in_listener = true;
 		ms__listener_begin(ctx);
-		for (i = 0; i < ctx->nr_as; i++)
+		for (i = 0; i < ctx->nr_as; i++) {
 			if (upd[i].view)
 				ms__listener_diff(ctx->as[i], old_views[i], upd[i].view);
+			ms__listener_events_diff(ctx->as[i], events[i]);
+		}
 		ms__listener_commit(ctx);
 		ctx->in_listener = false;
+	} else {
+		for (i = 0; i < ctx->nr_as; i++)
+			ms__listener_events_free(events[i]);
 	}
+	ctx->events_dirty = false;
 
 	for (i = 0; i < ctx->nr_as; i++)
 		ms_flatview_unref(old_views[i]);
+	free(events);
 	free(upd);
 	free(old_views);
 	discard_pending(ctx);

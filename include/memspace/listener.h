@@ -19,7 +19,8 @@
  *   3. commit, on every listener of the context, ascending priority.
  * The ranges are the outer loop and the listeners the inner one: every
  * listener hears about one range before any hears about the next.
- * A commit that re-renders nothing calls nothing. "Add-type" callbacks run in
+ * A commit that re-renders nothing calls nothing (unless coalesced MMIO or
+ * ioeventfds changed: see version 3 below). "Add-type" callbacks run in
  * ascending priority, "del-type" ones (region_del, log_stop, log_global_stop)
  * in descending priority; listeners of equal priority run in registration
  * order (reversed for del-type).
@@ -35,6 +36,7 @@
 #define MEMSPACE_LISTENER_H
 
 #include "as.h"
+#include "region.h"
 #include "types.h"
 
 #ifdef __cplusplus
@@ -65,10 +67,29 @@ typedef struct ms_listener ms_listener;
  *     dirty state of @section (the part of a logged range the call covers),
  *     as a hypervisor that tracks dirty pages itself must (QEMU's
  *     log_clear).
- * Tables of version 1 are still accepted; their version 2 fields are never
- * read.
+ *
+ * Version 3 adds the coalesced MMIO ranges and ioeventfds of device regions
+ * (region.h), as QEMU's listeners see them:
+ * @coalesced_io_add / @coalesced_io_del: the part [@addr, @addr + @size) of
+ *     the range @section (the whole flat range that shows the coalesced
+ *     part, @section->region the device) is / stops being coalesced MMIO.
+ * @eventfd_add / @eventfd_del: the ioeventfd @e of @section->region is
+ *     / stops being visible at address @section->start of this address
+ *     space; @section->offset_in_region is @e->offset, @section->size is
+ *     @e->size (0 for any width) and @section->last is @section->start +
+ *     (the width, or 1) - 1.
+ * At each commit these are the difference between what the new views show
+ * and what the listener was last told, per address space: every _del (in
+ * descending priority) before any _add (ascending), each kind in address
+ * order, after the range callbacks of that address space. A coalesced part
+ * is the same when its address, size, region and offset are; an ioeventfd
+ * when its address and all its fields are. A commit that changes only these
+ * still calls begin and commit. Registration replays the _add calls after
+ * the ranges; unregistration the _del calls before them.
+ * Tables of versions 1 and 2 are still accepted; fields of later versions
+ * are never read.
  */
-#define MS_LISTENER_OPS_VERSION 2u
+#define MS_LISTENER_OPS_VERSION 3u
 
 typedef struct ms_listener_ops {
 	unsigned int version;
@@ -88,6 +109,13 @@ typedef struct ms_listener_ops {
 	/* version 2 */
 	int (*log_global_try_start)(void *opaque);
 	void (*log_clear)(const ms_section *section, void *opaque);
+	/* version 3 */
+	void (*coalesced_io_add)(const ms_section *section, uint64_t addr, uint64_t size,
+				 void *opaque);
+	void (*coalesced_io_del)(const ms_section *section, uint64_t addr, uint64_t size,
+				 void *opaque);
+	void (*eventfd_add)(const ms_section *section, const ms_ioeventfd *e, void *opaque);
+	void (*eventfd_del)(const ms_section *section, const ms_ioeventfd *e, void *opaque);
 } ms_listener_ops;
 
 /**

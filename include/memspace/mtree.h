@@ -30,6 +30,7 @@ extern "C" {
 #define MS_MTREE_DISABLED (1u << 1) /* -D: include disabled regions (tree form) */
 #define MS_MTREE_OWNER (1u << 2)    /* -o: show region owners (tree and flat forms) */
 #define MS_MTREE_JSON (1u << 3)     /* JSON instead of text */
+#define MS_MTREE_DISPATCH (1u << 4) /* -d: each address space's lookup view (docs/mtree.md) */
 
 /**
  * ms_mtree_dump - render a dump of @ctx into a new string.
@@ -39,9 +40,14 @@ extern "C" {
  * @flags: MS_MTREE_* flags.
  *
  * The flat form shows the views published by the last commit; the tree form
- * the current tree. The JSON forms always include disabled regions and
+ * the current tree. MS_MTREE_DISPATCH (`info mtree -d`) prints, for each
+ * address space in creation order, the sections of its published view as
+ * the lookup index holds them (chunk and slot of each), in memspace's own
+ * text format (docs/mtree.md); it combines with no other flag but
+ * MS_MTREE_OWNER, which it ignores. The JSON forms always include disabled regions and
  * owners, so MS_MTREE_DISABLED and MS_MTREE_OWNER do not change them.
- * Return: 0; -EINVAL for NULL @out/@ctx or unknown flags; -ENOMEM.
+ * Return: 0; -EINVAL for NULL @out/@ctx, unknown flags, or MS_MTREE_DISPATCH
+ * with MS_MTREE_FLAT, MS_MTREE_JSON or MS_MTREE_DISABLED; -ENOMEM.
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_mtree_dump(char **out, size_t *len, ms_ctx *ctx, unsigned flags);

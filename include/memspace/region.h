@@ -58,11 +58,21 @@ extern "C" {
  *
  * @version must be MS_REGION_OPS_VERSION: fields added in later versions
  * are appended, and the library reads only those of the version given, so
- * a table built against an older header keeps working.
+ * a table built against an older header keeps working (version 1 tables
+ * are accepted, and their @request_ptr is never read).
+ *
+ * Version 2 adds:
+ * @request_ptr: execute-from-MMIO (QEMU 2.x's request_ptr): asked by
+ *     ms_region_request_ptr() for host memory that holds the device's bytes
+ *     around offset @addr, so that a CPU emulator can fetch instructions
+ *     from it instead of issuing device reads. Return a host pointer to the
+ *     byte at region offset *@offset, valid for *@size bytes, with @addr in
+ *     [*@offset, *@offset + *@size); or NULL to decline. NULL: no such
+ *     support. Called without the topology lock, in the requesting thread.
  *
  * The table is not copied: it must outlive every region that uses it.
  */
-#define MS_REGION_OPS_VERSION 1u
+#define MS_REGION_OPS_VERSION 2u
 
 typedef struct ms_region_ops {
 	unsigned int version;
@@ -86,6 +96,8 @@ typedef struct ms_region_ops {
 		unsigned max_access_size;
 		bool unaligned;
 	} impl;
+	/* version 2 */
+	void *(*request_ptr)(uint64_t addr, uint64_t *offset, uint64_t *size, void *opaque);
 } ms_region_ops;
 
 /** enum ms_region_kind - what a region is. */
@@ -396,6 +408,124 @@ MS_API ms_region *ms_region_subregion(const ms_region *r, size_t index);
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_region_set_dirty_log(ms_region *r, unsigned client, bool enable);
+
+/*
+ * Coalesced MMIO and ioeventfds (QEMU's memory_region_add_coalescing() and
+ * memory_region_add_eventfd()). Both belong to a device region (an I/O
+ * region with ops, not a reservation, or a ROM device) and are rendered into every flat range that shows the part of the
+ * region they cover, at the address that range gives it. Listeners (version
+ * 3 tables, listener.h) hear of them at each commit: coalesced_io_del /
+ * eventfd_del for what went away, then coalesced_io_add / eventfd_add for
+ * what appeared. A change here is a topology change: outside a transaction it
+ * commits at once.
+ */
+
+/**
+ * ms_region_add_coalescing - mark [@offset, @offset + @size) of @r as
+ * coalesced MMIO: a hypervisor may buffer guest writes there and hand them
+ * to the device later. memspace's own accesses are unaffected (they reach
+ * the device at once); the range is information for listeners.
+ * @r: an I/O or ROM device region.
+ * @offset: first byte, an offset in @r.
+ * @size: bytes (at least 1, within @r).
+ *
+ * Return: 0; -EINVAL for a NULL or non-device region or an empty or
+ * out-of-range window; -ENOMEM; -EBUSY from inside a listener callback.
+ * Context: any thread; takes the topology lock.
+ */
+MS_API int ms_region_add_coalescing(ms_region *r, uint64_t offset, uint64_t size);
+
+/**
+ * ms_region_clear_coalescing - forget every coalesced range of @r.
+ * Return: 0 (also when there was none); -EINVAL for a NULL region; -EBUSY
+ * from inside a listener callback.
+ * Context: any thread; takes the topology lock.
+ */
+MS_API int ms_region_clear_coalescing(ms_region *r);
+
+/**
+ * struct ms_ioeventfd - one ioeventfd of a device region.
+ * @offset: offset in the region of the watched address.
+ * @size: width of the watched writes: 1, 2, 4 or 8, or 0 for any width.
+ * @match_data: only writes of the value @data match.
+ * @data: the value, as the device's write callback would receive it (host
+ *        order, after the device's endianness was applied).
+ * @fd: the eventfd (or any descriptor that accepts an 8-byte write); the
+ *      caller owns it.
+ */
+typedef struct ms_ioeventfd {
+	uint64_t offset;
+	unsigned size;
+	bool match_data;
+	uint64_t data;
+	int fd;
+} ms_ioeventfd;
+
+/**
+ * ms_region_add_eventfd - register an ioeventfd on @r.
+ * @r: an I/O or ROM device region.
+ * @e: the ioeventfd (copied).
+ *
+ * A guest write that reaches @r at @e->offset, of width @e->size (any
+ * width when 0) and, with @e->match_data, of value @e->data, passes its
+ * device checks (valid rules) and then, instead of calling the device's
+ * write callback, writes the 8-byte value 1 to @e->fd and completes with
+ * MS_RESULT_OK (QEMU does this in the hypervisor; memspace does it in the
+ * access path). A write that matches no ioeventfd reaches the device as
+ * before; reads are never affected. Regions without ioeventfds pay one
+ * pointer test per device write.
+ * Return: 0; -EINVAL for NULL arguments, a non-device region, a size other
+ * than 0, 1, 2, 4 or 8, a negative fd, or a watched window outside @r;
+ * -EEXIST when an equal ioeventfd (all five fields) is registered; -ENOMEM;
+ * -EBUSY from inside a listener callback.
+ * Context: any thread; takes the topology lock. The access path sees the
+ * change as soon as the call returns (or the enclosing transaction commits).
+ */
+MS_API int ms_region_add_eventfd(ms_region *r, const ms_ioeventfd *e);
+
+/**
+ * ms_region_del_eventfd - unregister the ioeventfd equal to @e (all five
+ * fields).
+ * Return: 0; -EINVAL for NULL arguments; -ENOENT when none is equal;
+ * -ENOMEM; -EBUSY from inside a listener callback.
+ * Context: any thread; takes the topology lock. Accesses that were already
+ * running may still signal the descriptor until they end; later ones do not.
+ */
+MS_API int ms_region_del_eventfd(ms_region *r, const ms_ioeventfd *e);
+
+/**
+ * struct ms_mmio_ptr - host memory a device offered to execute from.
+ * @host: the byte at region offset @offset.
+ * @offset: offset in the region of @host.
+ * @size: bytes valid from @host (at least 1).
+ */
+typedef struct ms_mmio_ptr {
+	void *host;
+	uint64_t offset;
+	uint64_t size;
+} ms_mmio_ptr;
+
+/**
+ * ms_region_request_ptr - execute from MMIO: ask @r's device for host
+ * memory holding its bytes at @offset (ms_region_ops.request_ptr, version 2).
+ * @out: receives the window; unchanged on error.
+ * @r: the device region (I/O or ROM device).
+ * @offset: the offset in @r an instruction fetch wants.
+ *
+ * The call is the caller's statement that it fetches instructions: it is
+ * not an access (no attributes, valid rules or reentrancy guard apply), and
+ * a CPU emulator reaches it by translating a fetch address with
+ * ms_as_translate() and passing the section's region and offset. The window
+ * is clipped to @r; it lies in the device's memory and stays valid as the
+ * device decides (QEMU's devices kept it until they changed the contents;
+ * re-request after such a change or a topology change).
+ * Return: 0; -EINVAL for NULL arguments, @offset outside @r, or a device
+ * that returned a window not holding @offset; -EOPNOTSUPP when @r is not a
+ * device region with a version 2 ops table providing request_ptr (RAM needs
+ * none: use ms_region_ram_ptr()); -ENODATA when the device declined.
+ * Context: any thread, no lock held; the callback runs in the calling thread.
+ */
+MS_API int ms_region_request_ptr(ms_mmio_ptr *out, ms_region *r, uint64_t offset);
 
 #ifdef __cplusplus
 }

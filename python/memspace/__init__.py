@@ -1324,7 +1324,7 @@ class AddressSpace(_Child):
             _lib.ms_flatview_unref(fv)
 
     # -- listeners
-    def listen(self, listener, priority=0, version=_ffi.LISTENER_OPS_VERSION):
+    def listen(self, listener, priority=0, version=2):
         """Follow this address space with @listener (ms_listener_register()).
 
         @listener is any object; each of these methods it has is called
@@ -1333,9 +1333,11 @@ class AddressSpace(_Child):
         new_mask), log_stop(...), log_sync(section), log_global_start(),
         log_global_stop(), and with version 2 log_global_try_start() (raise
         memspace.Error to refuse) and log_clear(section). Returns a Listener.
+        Version 3's coalesced-MMIO and ioeventfd callbacks are not bound
+        (a version 3 table is registered with them NULL).
         """
-        if version not in (1, 2):
-            raise ValueError("listener ops version must be 1 or 2")
+        if version not in (1, 2, 3):
+            raise ValueError("listener ops version must be 1, 2 or 3")
         ctx = self._ctx
         ops = _ffi.ms_listener_ops()
         ops.version = version

@@ -32,8 +32,8 @@ from ctypes import (
 # Versions of the ops tables these declarations describe (the headers'
 # MS_*_OPS_VERSION). The library reads only the fields of the version a
 # table says it is.
-REGION_OPS_VERSION = 1
-LISTENER_OPS_VERSION = 2
+REGION_OPS_VERSION = 2
+LISTENER_OPS_VERSION = 3
 IOMMU_OPS_VERSION = 1
 
 SIZE_2_64 = (1 << 64) - 1
@@ -124,6 +124,8 @@ class ms_region_ops(Structure):
         ("endianness", c_int),
         ("valid", ms_region_ops_valid),
         ("impl", ms_region_ops_impl),
+        # version 2 (execute from MMIO; the bindings leave it NULL)
+        ("request_ptr", c_void_p),
     ]
 
 
@@ -172,6 +174,11 @@ class ms_listener_ops(Structure):
         # version 2
         ("log_global_try_start", TRY_START_FN),
         ("log_clear", SECTION_FN),
+        # version 3 (coalesced MMIO and ioeventfds; the bindings leave them NULL)
+        ("coalesced_io_add", c_void_p),
+        ("coalesced_io_del", c_void_p),
+        ("eventfd_add", c_void_p),
+        ("eventfd_del", c_void_p),
     ]
 
 

@@ -78,6 +78,7 @@ int main(void)
 	FIELD(ms_region_ops, impl.min_access_size);
 	FIELD(ms_region_ops, impl.max_access_size);
 	FIELD(ms_region_ops, impl.unaligned);
+	FIELD(ms_region_ops, request_ptr);
 
 	SIZE(ms_region_io_opts);
 	FIELD(ms_region_io_opts, name);
@@ -112,6 +113,10 @@ int main(void)
 	FIELD(ms_listener_ops, priority);
 	FIELD(ms_listener_ops, log_global_try_start);
 	FIELD(ms_listener_ops, log_clear);
+	FIELD(ms_listener_ops, coalesced_io_add);
+	FIELD(ms_listener_ops, coalesced_io_del);
+	FIELD(ms_listener_ops, eventfd_add);
+	FIELD(ms_listener_ops, eventfd_del);
 
 	SIZE(ms_iotlb_entry);
 	FIELD(ms_iotlb_entry, target_as);

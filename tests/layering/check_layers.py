@@ -26,6 +26,7 @@ LAYERS = [
     ("listener", ["listener.h", "listener.c"]),
     ("txn", ["txn.h", "txn.c"]),
     ("region_edit", ["region_edit.c"]),
+    ("ioevent", ["ioevent.c"]),
     ("dirty", ["dirty.c"]),
     ("interval", ["interval.h", "interval.c"]),
     ("chain", ["chain.h", "chain.c"]),

@@ -601,7 +601,15 @@ static void dump_rejects_bad_arguments(void **state)
 	assert_int_equal(ms_mtree_dump(&text, &len, NULL, 0), -EINVAL);
 	assert_null(text);
 	assert_int_equal(len, 0);
-	assert_int_equal(ms_mtree_dump(&text, NULL, ctx, 1u << 4), -EINVAL);
+	assert_int_equal(ms_mtree_dump(&text, NULL, ctx, 1u << 5), -EINVAL);
+	/* -d combines with -o only. */
+	assert_int_equal(ms_mtree_dump(&text, NULL, ctx, MS_MTREE_DISPATCH | MS_MTREE_FLAT),
+			 -EINVAL);
+	assert_int_equal(ms_mtree_dump(&text, NULL, ctx, MS_MTREE_DISPATCH | MS_MTREE_JSON),
+			 -EINVAL);
+	assert_int_equal(ms_mtree_dump(&text, NULL, ctx, MS_MTREE_DISPATCH | MS_MTREE_DISABLED),
+			 -EINVAL);
+	assert_null(text);
 	assert_int_equal(ms_mtree_fprint(NULL, ctx, 0), -EINVAL);
 	assert_int_equal(ms_mtree_fprint(stdout, NULL, 0), -EINVAL);
 	assert_int_equal(ms_mtree_fprint(stdout, ctx, ~0u), -EINVAL);
@@ -749,6 +757,52 @@ static void dump_returns_enomem_at_every_allocation_without_leaking(void **state
 	ms_ctx_free(ctx);
 }
 
+/* -d: each address space's view as the lookup index holds it, chunk by chunk. */
+static void dispatch_view_shows_chunks_and_slots(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = new_container(ctx, "root", MS_SIZE_2_64);
+	ms_region *empty_root = new_container(ctx, "nothing", 0x1000);
+	ms_as *as = new_as(ctx, root, "memory");
+	ms_as *empty = new_as(ctx, empty_root, "empty");
+	char name[16], *text = NULL, *line;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(ms_transaction_begin(ctx), 0);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "r%u", i);
+		/* Gaps keep the ranges apart: 100 sections, two chunks. */
+		place_ram(ctx, root, name, (uint64_t)i * 0x2000, 0x1000);
+	}
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+	assert_int_equal(ms_mtree_dump(&text, NULL, ctx, MS_MTREE_DISPATCH | MS_MTREE_OWNER), 0);
+	assert_non_null(strstr(text, "address-space: memory\n"
+				     "  dispatch: 100 sections, 2 chunks, 1 index level\n"
+				     "  chunk 0: sections 0-"));
+	assert_non_null(strstr(text, "    #0 0.0 0000000000000000-0000000000000fff ram r0\n"));
+	/* Every section is listed once, at its sorted position. */
+	for (i = 0; i < 100; i++) {
+		char want[80];
+
+		snprintf(want, sizeof(want), "#%u ", i);
+		line = strstr(text, want);
+		assert_non_null(line);
+		snprintf(want, sizeof(want), "%016llx-", (unsigned long long)i * 0x2000);
+		assert_non_null(strstr(line, want));
+	}
+	assert_non_null(strstr(text, "  chunk 1: sections "));
+	assert_non_null(strstr(text, "-99\n"));
+	assert_non_null(strstr(
+		text, "address-space: empty\n  dispatch: 0 sections, 0 chunks, 0 index levels\n"));
+	free(text);
+	ms_as_free(as);
+	ms_as_free(empty);
+	ms_region_unref(root);
+	ms_region_unref(empty_root);
+	ms_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -766,6 +820,7 @@ int main(void)
 		cmocka_unit_test(flat_lists_address_spaces_sharing_a_view_in_one_block),
 		cmocka_unit_test(flat_prints_none_root_and_no_rendered_flatview),
 		cmocka_unit_test(dump_rejects_bad_arguments),
+		cmocka_unit_test(dispatch_view_shows_chunks_and_slots),
 		cmocka_unit_test(fprint_writes_the_dump_and_reports_write_errors),
 		cmocka_unit_test(tree_dumps_very_deep_subtrees),
 		cmocka_unit_test(dump_returns_enomem_at_every_allocation_without_leaking),

@@ -217,7 +217,7 @@ static const bad_ops_case bad_ops_cases[] = {
 	  .write = nop_write,
 	  .valid.min_access_size = 8}},
 	{"version 0", {.read = nop_read, .write = nop_write}},
-	{"version 2", {.version = 2, .read = nop_read, .write = nop_write}},
+	{"version 3", {.version = MS_REGION_OPS_VERSION + 1, .read = nop_read, .write = nop_write}},
 	{"endianness 3",
 	 {.version = MS_REGION_OPS_VERSION,
 	  .read = nop_read,

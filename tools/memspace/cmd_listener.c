@@ -98,6 +98,49 @@ static void on_global_stop(void *opaque)
 	print_event(opaque, "log_global_stop");
 }
 
+static void print_coalesced(msc_listener_ent *e, const char *what, const ms_section *sec,
+			    uint64_t addr, uint64_t size)
+{
+	if (e->s->closing)
+		return;
+	fprintf(e->s->o.out, "[%s] %s %016" PRIx64 "+0x%" PRIx64 " in %s\n", e->name, what, addr,
+		size, ms_region_name(sec->region));
+}
+
+static void on_coalesced_add(const ms_section *sec, uint64_t addr, uint64_t size, void *opaque)
+{
+	print_coalesced(opaque, "coalesced_io_add", sec, addr, size);
+}
+
+static void on_coalesced_del(const ms_section *sec, uint64_t addr, uint64_t size, void *opaque)
+{
+	print_coalesced(opaque, "coalesced_io_del", sec, addr, size);
+}
+
+static void print_eventfd(msc_listener_ent *e, const char *what, const ms_section *sec,
+			  const ms_ioeventfd *fd)
+{
+	FILE *o = e->s->o.out;
+
+	if (e->s->closing)
+		return;
+	fprintf(o, "[%s] %s %016" PRIx64 " size %u %s @0x%" PRIx64, e->name, what, sec->start,
+		fd->size, ms_region_name(sec->region), fd->offset);
+	if (fd->match_data)
+		fprintf(o, " data=0x%" PRIx64, fd->data);
+	fputc('\n', o);
+}
+
+static void on_eventfd_add(const ms_section *sec, const ms_ioeventfd *fd, void *opaque)
+{
+	print_eventfd(opaque, "eventfd_add", sec, fd);
+}
+
+static void on_eventfd_del(const ms_section *sec, const ms_ioeventfd *fd, void *opaque)
+{
+	print_eventfd(opaque, "eventfd_del", sec, fd);
+}
+
 int msc_do_listen(msc_session *s, msc_call *c)
 {
 	msc_listener_ent *e;
@@ -126,6 +169,10 @@ int msc_do_listen(msc_session *s, msc_call *c)
 	e->ops.log_sync = on_log_sync;
 	e->ops.log_global_start = on_global_start;
 	e->ops.log_global_stop = on_global_stop;
+	e->ops.coalesced_io_add = on_coalesced_add;
+	e->ops.coalesced_io_del = on_coalesced_del;
+	e->ops.eventfd_add = on_eventfd_add;
+	e->ops.eventfd_del = on_eventfd_del;
 	e->ops.priority = prio;
 	rc = ms_listener_register(&e->l, as, &e->ops, e);
 	if (rc) {

@@ -60,6 +60,8 @@ int msc_do_mtree(msc_session *s, msc_call *c)
 		flags |= MS_MTREE_OWNER;
 	if (msc_opt_word(c, "--json"))
 		flags |= MS_MTREE_JSON;
+	if (msc_opt_word(c, "-d"))
+		flags |= MS_MTREE_DISPATCH;
 	rc = ms_mtree_fprint(s->o.out, s->ctx, flags);
 	return rc ? msc_lib_error(s, c->word->col, "mtree", rc, NULL) : 0;
 }

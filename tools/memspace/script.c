@@ -270,6 +270,7 @@ void msc_session_free(msc_session *s)
 		free(e);
 	}
 	ms_ctx_free(s->ctx);
+	msc_eventfds_close(s);
 	for (i = 0; i < s->listeners.nr; i++)
 		free(msc_table_item(&s->listeners, i));
 	for (i = 0; i < s->regions.nr; i++)

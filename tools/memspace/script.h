@@ -25,6 +25,7 @@
 #define MSC_MAX_REGIONS 4096              /* regions a session may create */
 #define MSC_MAX_AS 64                     /* address spaces alive at once */
 #define MSC_MAX_LISTENERS 64              /* listeners alive at once */
+#define MSC_MAX_EVENTFDS 64               /* ioeventfds registered at once */
 #define MSC_MAX_MAPPINGS 256              /* DMA mappings alive at once */
 #define MSC_MAX_MAP_CLIENTS 64            /* map clients alive at once */
 #define MSC_MAX_NOTIFIERS 64              /* IOMMU notifiers alive at once */

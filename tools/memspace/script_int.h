@@ -50,6 +50,12 @@ typedef struct msc_region_ent {
 	msc_iommu *mmu; /* the page-table model of an iommu made with target= */
 } msc_region_ent;
 
+/* An eventfd the session registered (cmd_ioevent.c). */
+typedef struct msc_eventfd_ent {
+	msc_region_ent *region;
+	ms_ioeventfd e;
+} msc_eventfd_ent;
+
 typedef struct msc_listener_ent {
 	const char *name;
 	ms_listener_ops ops; /* must outlive the registration */
@@ -204,6 +210,9 @@ struct msc_session {
 	uint64_t tce_entries; /* TCEs of every window created (kept until the end) */
 
 	ms_as *current;
+
+	msc_eventfd_ent *eventfds; /* cmd_ioevent.c: closed after the context is freed */
+	size_t nr_eventfds, cap_eventfds;
 
 	msc_mapping mappings[MSC_MAX_MAPPINGS];
 	size_t nr_mappings;
@@ -524,6 +533,13 @@ int msc_do_map_client_free(msc_session *s, msc_call *c);
 int msc_do_listen(msc_session *s, msc_call *c);
 int msc_do_unlisten(msc_session *s, msc_call *c);
 int msc_do_dirty_log(msc_session *s, msc_call *c);
+int msc_do_coalesce(msc_session *s, msc_call *c);
+int msc_do_coalesce_clear(msc_session *s, msc_call *c);
+int msc_do_eventfd(msc_session *s, msc_call *c);
+int msc_do_eventfd_del(msc_session *s, msc_call *c);
+int msc_do_eventfds(msc_session *s, msc_call *c);
+/* Close the session's eventfds (after its context is freed). */
+void msc_eventfds_close(msc_session *s);
 int msc_do_log_global(msc_session *s, msc_call *c);
 int msc_do_log_sync(msc_session *s, msc_call *c);
 /* cmd_dirty.c: dirty bitmaps and snapshots. */
