@@ -9,8 +9,10 @@ set -euo pipefail
 # libclang-rt-dev (clang's sanitizer and libFuzzer runtimes) is only a
 # Recommends of clang; the fuzzers and clang's ASan builds need it.
 # zlib1g-dev: zlib's crc32() checksums the RAM stream (src/migrate.c).
+# doxygen: the API reference (`docs` target; the api_docs test fails on any
+# undocumented public symbol).
 packages=(cmake make gcc g++ libc6-dev clang libclang-rt-dev pkg-config liburcu-dev zlib1g-dev
-	libcmocka-dev libedit-dev valgrind python3)
+	libcmocka-dev libedit-dev valgrind python3 doxygen)
 
 missing=()
 for pkg in "${packages[@]}"; do

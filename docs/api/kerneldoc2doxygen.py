@@ -35,7 +35,7 @@ import re
 import sys
 
 SUMMARY = re.compile(r"^(\s*\*?\s*)(?:(struct|union|enum|typedef)\s+)?"
-                     r"([A-Za-z_][\w]*(?:\(\))?(?:\s*,\s*[A-Za-z_][\w]*(?:\(\))?)*)\s+-\s+(.*)$")
+                     r"([A-Za-z_][\w]*(?:\(\))?(?:\s*[,/]\s*[A-Za-z_][\w]*(?:\(\))?)*)\s+-\s+(.*)$")
 PARAM = re.compile(r"^(\s*\*\s*)@([A-Za-z_][\w.]*|\.\.\.)\s*:\s?(.*)$")
 SECTION = re.compile(r"^(\s*\*\s*)(Return|Returns|Context|Locking|Errors|Concurrency|"
                      r"Ownership|Results|Lifetime|Threads|Note|Example)s?:\s*(.*)$")
@@ -107,6 +107,21 @@ def convert_block(lines):
     return out, kind, members
 
 
+def decl_run(src, i):
+    """The last line of each public declaration in the run starting at src[i]
+    (declarations may span lines; one blank line may separate them)."""
+    ends = []
+    n = len(src)
+    while i < n and src[i].startswith("MS_API"):
+        while i < n and ";" not in src[i]:
+            i += 1
+        ends.append(i)
+        i += 1
+        if i + 1 < n and not src[i].strip() and src[i + 1].startswith("MS_API"):
+            i += 1
+    return ends
+
+
 def member_name(code):
     """The name a member or enumerator line declares, or None."""
     code = code.strip()
@@ -135,6 +150,8 @@ def main():
             line = src[i]
             if "SPDX-License-Identifier" in line:
                 line = " *"
+            else:
+                line = inline(line)
             out.append(line)
             i += 1
             if "*/" in line:
@@ -154,11 +171,45 @@ def main():
                 block.append(src[i])
                 i += 1
             converted, kind, mdocs = convert_block(block)
-            out.extend(converted)
             if kind in ("struct", "union", "enum"):
                 pending = mdocs
+            # One comment over a run of one-line declarations (a family such
+            # as the fixed-width loads) documents each of them: a Doxygen
+            # member group, with DISTRIBUTE_GROUP_DOC.
+            run = decl_run(src, i)
+            if len(run) >= 2:
+                converted[-1] += " /**@{*/"
+                out.extend(converted)
+                while i <= run[-1]:
+                    out.append(src[i] + (" /**@}*/" if i == run[-1] else ""))
+                    i += 1
+                continue
+            out.extend(converted)
             continue
         in_agg = bool(stack) and stack[-1] == "agg"
+        if not in_agg and not in_plain and re.match(r"^/\*(?![*<])", line):
+            # A plain comment over a family of declarations documents them.
+            block = [line]
+            while "*/" not in block[-1] and i < n:
+                block.append(src[i])
+                i += 1
+            run = decl_run(src, i)
+            if i < n and re.match(r"^#\s*define\s", src[i]) and not TRAILING.match(src[i]):
+                # A plain comment right over a macro documents it.
+                block[0] = "/**" + block[0][2:]
+                out.extend(convert_block(block)[0])
+                continue
+            if len(run) >= 2:
+                block[0] = "/**" + block[0][2:]
+                converted, _, _ = convert_block(block)
+                converted[-1] += " /**@{*/"
+                out.extend(converted)
+                while i <= run[-1]:
+                    out.append(src[i] + (" /**@}*/" if i == run[-1] else ""))
+                    i += 1
+            else:
+                out.extend(block)
+            continue
         if in_agg and not in_plain and re.match(r"^\s*/\*(?![*<])", line):
             line = re.sub(r"/\*", "/**", line, count=1)
             in_plain = "*/" not in line
@@ -186,10 +237,17 @@ def main():
             if name and name in members:
                 text = " ".join(members.pop(name)) + " " + text
             line = code + " /**< " + inline(text) + " */"
+        elif closes and re.match(r"^\s*}\s*([A-Za-z_]\w*)\s*;\s*$", line) and \
+                re.match(r"^\s*}\s*([A-Za-z_]\w*)", line).group(1) in members:
+            # The end of a nested struct: "} valid;".
+            name = re.match(r"^\s*}\s*([A-Za-z_]\w*)", line).group(1)
+            line = line + " /**< " + inline(" ".join(members.pop(name))) + " */"
         elif in_agg and closes == 0:
             name = member_name(line)
             if name and name in members:
-                line = line + " /**< " + inline(" ".join(members.pop(name))) + " */"
+                # Before the member: its declaration may go on over lines.
+                indent = re.match(r"^\s*", line).group(0)
+                line = indent + "/** " + inline(" ".join(members.pop(name))) + " */ " + line.lstrip()
         for _ in range(closes):
             if stack:
                 stack.pop()
