@@ -9,7 +9,7 @@
 find_program(MS_DOXYGEN doxygen)
 find_program(MS_DOCS_PYTHON NAMES python3 python)
 set(MS_DOCS_OUTPUT ${CMAKE_BINARY_DIR}/docs)
-set(MS_DOCS_INPUT "${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/include/memspace ${CMAKE_SOURCE_DIR}/include/memspace/models")
+set(MS_DOCS_INPUT "${CMAKE_SOURCE_DIR}/docs/api/mainpage.md ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/include/memspace ${CMAKE_SOURCE_DIR}/include/memspace/models")
 set(MS_DOCS_EXCLUDE ${CMAKE_SOURCE_DIR}/include/memspace/qemu-compat.h)
 set(MS_DOCS_WARN_AS_ERROR FAIL_ON_WARNINGS)
 configure_file(${CMAKE_SOURCE_DIR}/docs/api/Doxyfile.in ${MS_DOCS_OUTPUT}/Doxyfile @ONLY)
@@ -22,6 +22,7 @@ if(MS_DOXYGEN AND MS_DOCS_PYTHON)
     COMMAND ${MS_DOXYGEN} ${MS_DOCS_OUTPUT}/Doxyfile
     WORKING_DIRECTORY ${MS_DOCS_OUTPUT}
     DEPENDS ${MS_PUBLIC_HEADERS} ${CMAKE_SOURCE_DIR}/docs/api/kerneldoc2doxygen.py
+      ${CMAKE_SOURCE_DIR}/docs/api/mainpage.md
     COMMENT "API reference: ${MS_DOCS_OUTPUT}/html/index.html"
     VERBATIM)
 else()

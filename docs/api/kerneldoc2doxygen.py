@@ -25,7 +25,7 @@ lines (so Doxygen's warnings point at the right line of the real header):
   comments;
 - "Return:" becomes @return; "Context:", "Locking:", "Errors:" and the like at
   the start of a line become paragraphs with that title;
-- @name inside text becomes @p name, %CONST becomes CONST, &struct x becomes x;
+- @name inside text becomes <code>name</code>, %CONST becomes CONST, &struct x becomes x;
 - a trailing /* comment */ on a #define, a member or an enumerator, and a
   block comment inside a struct, union or enum body, document that item.
 
@@ -46,7 +46,7 @@ def inline(text):
     """Kernel-doc's inline markup, in Doxygen's words."""
     text = re.sub(r"&(?:struct|enum|union)\s+([A-Za-z_]\w*)", r"\1", text)
     text = re.sub(r"(?<![\w%])%([A-Za-z_]\w*)", r"\1", text)
-    text = re.sub(r"(?<![\w@\\])@([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)", r"@p \1", text)
+    text = re.sub(r"(?<![\w@\\])@([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)", r"<code>\1</code>", text)
     return text
 
 
@@ -105,6 +105,23 @@ def convert_block(lines):
             continue
         out.append(head + inline(body) + tail)
     return out, kind, members
+
+
+def one_line(parts):
+    """A member's description lines as one line: "- item" lines become an
+    HTML list, since the description must fit on its member's line."""
+    text, items = [], []
+    for part in parts:
+        if part.startswith("- "):
+            items.append(part[2:])
+        elif items:
+            items[-1] += " " + part
+        else:
+            text.append(part)
+    out = " ".join(text)
+    if items:
+        out += " <ul>" + "".join("<li>" + item + "</li>" for item in items) + "</ul>"
+    return out
 
 
 def decl_run(src, i):
@@ -235,19 +252,19 @@ def main():
             code, text = m.group(1), m.group(2)
             name = member_name(code) if in_agg else None
             if name and name in members:
-                text = " ".join(members.pop(name)) + " " + text
+                text = one_line(members.pop(name)) + " " + text
             line = code + " /**< " + inline(text) + " */"
         elif closes and re.match(r"^\s*}\s*([A-Za-z_]\w*)\s*;\s*$", line) and \
                 re.match(r"^\s*}\s*([A-Za-z_]\w*)", line).group(1) in members:
             # The end of a nested struct: "} valid;".
             name = re.match(r"^\s*}\s*([A-Za-z_]\w*)", line).group(1)
-            line = line + " /**< " + inline(" ".join(members.pop(name))) + " */"
+            line = line + " /**< " + inline(one_line(members.pop(name))) + " */"
         elif in_agg and closes == 0:
             name = member_name(line)
             if name and name in members:
                 # Before the member: its declaration may go on over lines.
                 indent = re.match(r"^\s*", line).group(0)
-                line = indent + "/** " + inline(" ".join(members.pop(name))) + " */ " + line.lstrip()
+                line = indent + "/** " + inline(one_line(members.pop(name))) + " */ " + line.lstrip()
         for _ in range(closes):
             if stack:
                 stack.pop()
