@@ -52,10 +52,12 @@ typedef struct ms_listener ms_listener;
  * @version: MS_LISTENER_OPS_VERSION (fields of later versions are appended,
  *           and the library reads only those of the version given).
  * @priority: ordering among listeners (see above).
- * @begin: a commit starts (before any region_* call of that commit).
- * @commit: the commit's changes have all been reported.
- * @region_add: @section appeared in the view, or changed.
- * @region_del: @section left the view.
+ * @begin: a commit that re-renders a view starts (before any other callback
+ *     of that commit).
+ * @commit: every change of the commit has been reported.
+ * @region_add: @section is new in the view (or changed: its old form got a
+ *     region_del first).
+ * @region_del: @section of the old view is not in the new view unchanged.
  * @region_nop: @section is in both the old and the new view, unchanged.
  * @log_start: the dirty-log clients of @section grew from @old_mask to
  *     @new_mask.
