@@ -15,13 +15,13 @@ set(MS_DOCS_WARN_AS_ERROR FAIL_ON_WARNINGS)
 configure_file(${CMAKE_SOURCE_DIR}/docs/api/Doxyfile.in ${MS_DOCS_OUTPUT}/Doxyfile @ONLY)
 
 if(MS_DOXYGEN AND MS_DOCS_PYTHON)
-  file(GLOB MS_PUBLIC_HEADERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/include/*.h
+  file(GLOB MS_DOCS_HEADERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/include/*.h
     ${CMAKE_SOURCE_DIR}/include/memspace/*.h ${CMAKE_SOURCE_DIR}/include/memspace/models/*.h)
   add_custom_target(docs
     COMMAND ${CMAKE_COMMAND} -E remove_directory ${MS_DOCS_OUTPUT}/html
     COMMAND ${MS_DOXYGEN} ${MS_DOCS_OUTPUT}/Doxyfile
     WORKING_DIRECTORY ${MS_DOCS_OUTPUT}
-    DEPENDS ${MS_PUBLIC_HEADERS} ${CMAKE_SOURCE_DIR}/docs/api/kerneldoc2doxygen.py
+    DEPENDS ${MS_DOCS_HEADERS} ${CMAKE_SOURCE_DIR}/docs/api/kerneldoc2doxygen.py
       ${CMAKE_SOURCE_DIR}/docs/api/mainpage.md
     COMMENT "API reference: ${MS_DOCS_OUTPUT}/html/index.html"
     VERBATIM)
