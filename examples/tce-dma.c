@@ -42,8 +42,8 @@ int main(void)
 		err = -1;
 	} else {
 		(void)ms_as_ldub(dma, 2 * PAGE, MS_ATTRS_UNSPECIFIED, &unmapped);
-		printf("RAM 0x%x: %s\nbus 0x%x without an entry: %s\n", 3 * PAGE + 8, buf,
-		       2 * PAGE, unmapped == MS_RESULT_OK ? "answered" : "refused");
+		printf("RAM 0x%x: %s\nbus 0x%x without an entry: %s\n", 3 * PAGE + 8, buf, 2 * PAGE,
+		       unmapped == MS_RESULT_OK ? "answered" : "refused");
 		if (unmapped == MS_RESULT_OK)
 			err = -1;
 	}
