@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""kerneldoc2doxygen: Doxygen's INPUT_FILTER for memspace's public headers.
+"""kerneldoc2doxygen: the Doxygen filter of memspace's public headers (FILTER_PATTERNS).
 
     kerneldoc2doxygen.py HEADER      (prints the filtered header)
 
@@ -21,13 +21,17 @@ lines (so Doxygen's warnings point at the right line of the real header):
 - the file's first comment becomes its @file block;
 - "name - summary" becomes @brief; "@param: text" becomes "@param param
   text" for functions, macros and typedefs; for structs, unions and enums the
-  "@member: text" lines are moved to their members as trailing /**< */
-  comments;
+  "@member: text" lines are moved to their members (a /** */ comment put
+  before the member, or a trailing /**< */ one);
 - "Return:" becomes @return; "Context:", "Locking:", "Errors:" and the like at
   the start of a line become paragraphs with that title;
 - @name inside text becomes <code>name</code>, %CONST becomes CONST, &struct x becomes x;
-- a trailing /* comment */ on a #define, a member or an enumerator, and a
-  block comment inside a struct, union or enum body, document that item.
+- a trailing /* comment */ on a #define, a member or an enumerator, a plain
+  comment right above a #define, and a block comment inside a struct, union
+  or enum body, document that item;
+- one comment (doc or plain) over a run of public declarations with no blank
+  line between them, or a single one, documents each of them (a Doxygen
+  member group; the Doxyfile sets DISTRIBUTE_GROUP_DOC).
 
 SPDX-License-Identifier: MIT
 """
