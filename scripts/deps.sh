@@ -11,8 +11,10 @@ set -euo pipefail
 # zlib1g-dev: zlib's crc32() checksums the RAM stream (src/migrate.c).
 # chromium: the "browser" test opens `memspace map`'s HTML page headless
 # (tests/cli/map_browser.py; it skips itself when chromium is absent).
+# doxygen: the API reference (`docs` target; the api_docs test fails on any
+# undocumented public symbol).
 packages=(cmake make gcc g++ libc6-dev clang libclang-rt-dev pkg-config liburcu-dev zlib1g-dev
-	libcmocka-dev libedit-dev valgrind python3 chromium)
+	libcmocka-dev libedit-dev valgrind python3 chromium doxygen)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -65,7 +65,7 @@ typedef enum ms_ram_backend {
 #define MS_RAM_NOT_MIGRATABLE (1u << 3)
 /** Create a ROM (the region's readonly flag set; loaders fill it). */
 #define MS_RAM_ROM (1u << 4)
-#define MS_RAM_FLAGS_ALL 0x1fu
+#define MS_RAM_FLAGS_ALL 0x1fu /* every flag above; any other bit is -EINVAL */
 
 /**
  * struct ms_ram_opts - what ms_region_new_ram_with() creates.
@@ -138,6 +138,7 @@ MS_API int ms_region_new_ram_with(ms_region **out, ms_ctx *ctx, const ms_ram_opt
  * @shared: writes reach the file / other mappers (memfd, shared file/fd).
  * @readonly: mapped read-only (MS_RAM_READONLY).
  * @migratable: the RAM stream includes it (not MS_RAM_NOT_MIGRATABLE).
+ * @resizeable: created resizeable (ms_region_ram_resize() may change @size).
  * @size: the used length (the region's size).
  * @max_size: the reserved length (== @size unless resizeable).
  * @host: the host address of the memory (NULL for layout only).
@@ -252,8 +253,8 @@ MS_API int ms_ram_share_recv(int sock, ms_ram_share *out);
 
 /** struct ms_ram_range - @len bytes of guest memory at @addr. */
 typedef struct ms_ram_range {
-	uint64_t addr;
-	uint64_t len;
+	uint64_t addr; /* guest physical address of the first byte */
+	uint64_t len;  /* length in bytes */
 } ms_ram_range;
 
 /** struct ms_remap - a contiguous host view of guest RAM ranges (opaque). */

@@ -65,7 +65,7 @@ extern "C" {
  * use the calls below. A zero-filled object is a destroyed cache.
  */
 typedef struct ms_cache {
-	uint64_t private_[MS_CACHE_SIZE / 8];
+	uint64_t private_[MS_CACHE_SIZE / 8]; /* the library's state: do not touch */
 } ms_cache;
 
 /**

@@ -44,13 +44,14 @@ extern "C" {
 #endif
 
 /* Dirty-logging clients (bit numbers of a dirty_log_mask). */
-#define MS_DIRTY_VGA 0u
-#define MS_DIRTY_CODE 1u
-#define MS_DIRTY_MIGRATION 2u
-#define MS_DIRTY_CLIENTS 8u
+#define MS_DIRTY_VGA 0u       /* display refresh (QEMU's DIRTY_MEMORY_VGA) */
+#define MS_DIRTY_CODE 1u      /* translated-code invalidation (DIRTY_MEMORY_CODE) */
+#define MS_DIRTY_MIGRATION 2u /* RAM migration (DIRTY_MEMORY_MIGRATION) */
+#define MS_DIRTY_CLIENTS 8u   /* client numbers are 0 .. MS_DIRTY_CLIENTS - 1 */
 
 /**
  * ms_ctx_set_dirty_page_size - the granularity of dirty bitmaps.
+ * @ctx: the context.
  * @size: a power of two from 512 to 1 GiB (4096 by default).
  * Return: 0; -EINVAL for a NULL @ctx or a bad size; -EBUSY once a RAM
  * block (a region with memory) was created in @ctx and @size is not the
@@ -58,6 +59,7 @@ extern "C" {
  * Context: any thread; takes the topology lock.
  */
 MS_API int ms_ctx_set_dirty_page_size(ms_ctx *ctx, uint64_t size);
+/** ms_ctx_dirty_page_size - the granularity of @ctx's dirty bitmaps, in bytes. */
 MS_API uint64_t ms_ctx_dirty_page_size(const ms_ctx *ctx);
 
 /**
@@ -119,6 +121,10 @@ typedef struct ms_dirty_snapshot ms_dirty_snapshot;
  * ms_region_snapshot_and_clear_dirty - atomically take and clear @client's
  * bits of a range of @r.
  * @out: receives the snapshot (NULL on failure).
+ * @r: the region.
+ * @offset: first byte of the range, in @r.
+ * @size: bytes in the range.
+ * @client: the dirty-logging client (MS_DIRTY_*).
  *
  * The range is rounded out to whole bitmap words (64 pages, as QEMU rounds
  * to its longs): every bit of those words is moved into the snapshot with
@@ -144,6 +150,8 @@ MS_API bool ms_dirty_snapshot_get_dirty(const ms_dirty_snapshot *snap, uint64_t 
  * ms_dirty_snapshot_next - the first dirty page of @snap that starts at or
  * after @from (a @from inside a page starts the search at the next page,
  * so `from = *next + 1` walks on).
+ * @snap: the snapshot.
+ * @from: offset in the region to start the search at.
  * @next: receives the page's offset in the region; untouched at the end.
  * Return: true when there is one; false at the end (or for NULL).
  * Context: any thread.

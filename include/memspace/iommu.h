@@ -70,19 +70,22 @@ typedef struct ms_iotlb_entry {
 	ms_iommu_perm perm;
 } ms_iotlb_entry;
 
-/*
- * Notifier flags (a bit set) and event types (exactly one bit):
+/**
+ * typedef ms_iommu_notifier_flags - notifier flags (a bit set) and event
+ * types (exactly one bit):
  *   MAP             a mapping appeared (entry with its permissions);
  *   UNMAP           a mapping went away (entry with MS_IOMMU_NONE);
  *   DEVIOTLB_UNMAP  a device-IOTLB invalidation (entry with MS_IOMMU_NONE),
  *                   for consumers that cache translations themselves.
  */
 typedef unsigned ms_iommu_notifier_flags;
-#define MS_IOMMU_NOTIFIER_NONE 0u
-#define MS_IOMMU_NOTIFIER_MAP (1u << 0)
-#define MS_IOMMU_NOTIFIER_UNMAP (1u << 1)
-#define MS_IOMMU_NOTIFIER_DEVIOTLB_UNMAP (1u << 2)
+#define MS_IOMMU_NOTIFIER_NONE 0u                  /* no event */
+#define MS_IOMMU_NOTIFIER_MAP (1u << 0)            /* a mapping appeared */
+#define MS_IOMMU_NOTIFIER_UNMAP (1u << 1)          /* a mapping went away */
+#define MS_IOMMU_NOTIFIER_DEVIOTLB_UNMAP (1u << 2) /* a device-IOTLB invalidation */
+/* MAP and UNMAP: what a consumer that shadows the mappings wants */
 #define MS_IOMMU_NOTIFIER_IOTLB_EVENTS (MS_IOMMU_NOTIFIER_MAP | MS_IOMMU_NOTIFIER_UNMAP)
+/* every event type */
 #define MS_IOMMU_NOTIFIER_ALL (MS_IOMMU_NOTIFIER_IOTLB_EVENTS | MS_IOMMU_NOTIFIER_DEVIOTLB_UNMAP)
 
 /**
@@ -136,6 +139,9 @@ typedef struct ms_iommu_notifier ms_iommu_notifier;
 
 /** MS_IOMMU_PAGE_SIZE_DEFAULT - the minimum page size of a class without get_min_page_size. */
 #define MS_IOMMU_PAGE_SIZE_DEFAULT ((uint64_t)4096)
+
+/** MS_IOMMU_OPS_VERSION - the version of struct ms_iommu_ops this header declares. */
+#define MS_IOMMU_OPS_VERSION 1u
 
 /**
  * struct ms_iommu_ops - an IOMMU class. Only @translate is required.
@@ -191,8 +197,6 @@ typedef struct ms_iommu_notifier ms_iommu_notifier;
  * @version: MS_IOMMU_OPS_VERSION (fields of later versions are appended, and
  *   the library reads only those of the version given).
  */
-#define MS_IOMMU_OPS_VERSION 1u
-
 typedef struct ms_iommu_ops {
 	unsigned int version;
 	void (*translate)(ms_iotlb_entry *out, ms_region *iommu, uint64_t addr, ms_iommu_perm flags,
@@ -288,6 +292,8 @@ MS_API int ms_iommu_attrs_to_index(ms_region *iommu, ms_attrs attrs);
 
 /**
  * ms_iommu_get_attr - ask the class for an attribute.
+ * @iommu: the IOMMU region.
+ * @attr: the attribute asked for.
  * @data: where the class stores the value (its type depends on @attr).
  * Return: what get_attr returned; -EINVAL when the class has no get_attr,
  * or for a bad region or a NULL @data.
@@ -342,7 +348,9 @@ typedef struct ms_iommu_notifier_opts {
 	void *opaque;
 } ms_iommu_notifier_opts;
 
+/** MS_IOMMU_NOTIFIER_OPTS_DEFAULTS - the defaults, to start a designated initialiser with. */
 #define MS_IOMMU_NOTIFIER_OPTS_DEFAULTS .end = UINT64_MAX
+/** MS_IOMMU_NOTIFIER_OPTS_INIT - an initialiser with the defaults (the whole range). */
 #define MS_IOMMU_NOTIFIER_OPTS_INIT             \
 	{                                       \
 		MS_IOMMU_NOTIFIER_OPTS_DEFAULTS \

@@ -46,11 +46,29 @@ extern "C" {
 /** struct ms_listener - a registration (opaque). */
 typedef struct ms_listener ms_listener;
 
+/** MS_LISTENER_OPS_VERSION - the version of struct ms_listener_ops this header declares. */
+#define MS_LISTENER_OPS_VERSION 3u
+
 /**
  * struct ms_listener_ops - callbacks; any may be NULL.
  * @version: MS_LISTENER_OPS_VERSION (fields of later versions are appended,
  *           and the library reads only those of the version given).
  * @priority: ordering among listeners (see above).
+ * @begin: a commit that re-renders a view starts (before any other callback
+ *     of that commit).
+ * @commit: every change of the commit has been reported.
+ * @region_add: @section is new in the view (or changed: its old form got a
+ *     region_del first).
+ * @region_del: @section of the old view is not in the new view unchanged.
+ * @region_nop: @section is in both the old and the new view, unchanged.
+ * @log_start: the dirty-log clients of @section grew from @old_mask to
+ *     @new_mask.
+ * @log_stop: the dirty-log clients of @section shrank from @old_mask to
+ *     @new_mask.
+ * @log_sync: bring the library's dirty bitmaps of @section up to date
+ *     (ms_as_log_sync() asks for it).
+ * @log_global_start: global dirty logging was turned on.
+ * @log_global_stop: global dirty logging was turned off.
  *
  * Sections are borrowed for the duration of the callback; take a reference
  * on section->region to keep it longer.
@@ -89,8 +107,6 @@ typedef struct ms_listener ms_listener;
  * Tables of versions 1 and 2 are still accepted; fields of later versions
  * are never read.
  */
-#define MS_LISTENER_OPS_VERSION 3u
-
 typedef struct ms_listener_ops {
 	unsigned int version;
 	void (*begin)(void *opaque);

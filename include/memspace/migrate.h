@@ -44,6 +44,7 @@ extern "C" {
 
 /**
  * ms_ram_save - write every migratable block of @ctx to @fd in one pass.
+ * @ctx: the context whose RAM is saved.
  * @fd: a file or pipe open for writing (written sequentially).
  * Return: 0; -EINVAL for bad arguments (NULL, a negative fd, a block name
  * longer than 65535 bytes); -ENOTUNIQ when two migratable blocks share a
@@ -93,6 +94,8 @@ typedef struct ms_precopy_stats {
 /**
  * ms_precopy_start - begin migrating @ctx's RAM to @fd.
  * @out: receives the migration.
+ * @ctx: the context whose RAM is migrated.
+ * @fd: a file or pipe open for writing (written sequentially).
  *
  * Writes the stream header and turns global dirty logging on (the
  * MIGRATION client then logs every block), unless it was on already: it is
@@ -110,6 +113,7 @@ MS_API int ms_precopy_start(ms_precopy **out, ms_ctx *ctx, int fd);
 
 /**
  * ms_precopy_iterate - send one round while the machine keeps running.
+ * @m: the migration.
  *
  * The first round clears the MIGRATION bits of each block, then sends all
  * its pages; each later round syncs the listeners of every address space

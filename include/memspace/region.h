@@ -33,6 +33,9 @@
 extern "C" {
 #endif
 
+/** MS_REGION_OPS_VERSION - the version of struct ms_region_ops this header declares. */
+#define MS_REGION_OPS_VERSION 2u
+
 /**
  * struct ms_region_ops - the callbacks and access rules of an I/O device.
  *
@@ -71,9 +74,18 @@ extern "C" {
  *     support. Called without the topology lock, in the requesting thread.
  *
  * The table is not copied: it must outlive every region that uses it.
+ *
+ * @version: MS_REGION_OPS_VERSION.
+ * @read: read @size bytes at @addr; returns the value.
+ * @write: write the low @size bytes of @data at @addr.
+ * @read_with_attrs: read with the transaction's attributes into *@data;
+ *     returns the result (MS_RESULT_OK or error bits).
+ * @write_with_attrs: write with the transaction's attributes; returns the
+ *     result.
+ * @endianness: the byte order of the device's registers.
+ * @valid: what the guest may do (sizes, alignment, optional veto).
+ * @impl: what the callbacks accept; the core splits or widens to it.
  */
-#define MS_REGION_OPS_VERSION 2u
-
 typedef struct ms_region_ops {
 	unsigned int version;
 	uint64_t (*read)(uint64_t addr, unsigned size, void *opaque);
@@ -328,6 +340,7 @@ MS_API int ms_region_set_priority(ms_region *r, int priority);
 
 /**
  * ms_region_set_owner - the owner name shown by `mtree -o` dumps.
+ * @r: the region.
  * @owner: copied; NULL clears it.
  * Errors: -EINVAL when @r is NULL, -ENOMEM. Not a topology change: nothing
  * is rendered, no listener is called, and it may be called from a listener
@@ -340,27 +353,37 @@ MS_API int ms_region_set_owner(ms_region *r, const char *owner);
  * Context: any thread holding a reference; consistent only under the
  * topology lock when other threads mutate the region.
  */
+/** ms_region_ctx - the context the region belongs to. */
 MS_API ms_ctx *ms_region_ctx(const ms_region *r);
+/** ms_region_get_kind - what the region is (enum ms_region_kind). */
 MS_API ms_region_kind ms_region_get_kind(const ms_region *r);
-/** Valid while @r lives. */
+/** ms_region_name - the region's name; valid while @r lives. */
 MS_API const char *ms_region_name(const ms_region *r);
-/** The owner name, or NULL. Valid until the next ms_region_set_owner(). */
+/** ms_region_owner - the owner name, or NULL. Valid until the next ms_region_set_owner(). */
 MS_API const char *ms_region_owner(const ms_region *r);
-/** Size, with MS_SIZE_2_64 for 2^64. */
+/** ms_region_size - the size, with MS_SIZE_2_64 for 2^64. */
 MS_API uint64_t ms_region_size(const ms_region *r);
+/** ms_region_addr - the offset in its container where the region is (last) placed. */
 MS_API uint64_t ms_region_addr(const ms_region *r);
+/** ms_region_priority - the priority among its container's subregions. */
 MS_API int ms_region_priority(const ms_region *r);
+/** ms_region_enabled - whether the region renders (ms_region_set_enabled()). */
 MS_API bool ms_region_enabled(const ms_region *r);
+/** ms_region_readonly - whether guest writes to its memory are ignored. */
 MS_API bool ms_region_readonly(const ms_region *r);
+/** ms_region_nonvolatile - whether its memory is marked non-volatile. */
 MS_API bool ms_region_nonvolatile(const ms_region *r);
+/** ms_region_unmergeable - whether its ranges are kept apart from equal neighbours in views. */
 MS_API bool ms_region_unmergeable(const ms_region *r);
+/** ms_region_romd - whether a ROM device reads its memory directly (romd mode). */
 MS_API bool ms_region_romd(const ms_region *r);
 /** Whether the region fills the gaps under its children (all kinds but container and alias). */
 MS_API bool ms_region_is_terminating(const ms_region *r);
 /** The container, or NULL. */
 MS_API ms_region *ms_region_container(const ms_region *r);
-/** An alias's target (NULL for other kinds) and window offset. */
+/** ms_region_alias_target - an alias's target (NULL for other kinds). */
 MS_API ms_region *ms_region_alias_target(const ms_region *r);
+/** ms_region_alias_offset - an alias's window offset in its target (0 for other kinds). */
 MS_API uint64_t ms_region_alias_offset(const ms_region *r);
 /**
  * ms_region_find - what answers at @addr of @mr (QEMU's memory_region_find()).
@@ -399,7 +422,9 @@ MS_API ms_region *ms_region_subregion(const ms_region *r, size_t index);
 
 /**
  * ms_region_set_dirty_log - turn dirty logging of @r on or off for one client.
+ * @r: the region (one with memory).
  * @client: client number 0..7 (one bit of the ranges' dirty_log_mask).
+ * @enable: true to start logging, false to stop.
  *
  * A topology change: listeners of the affected views see region_nop
  * followed by log_start or log_stop.

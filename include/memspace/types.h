@@ -10,7 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Export macro: the library is built with -fvisibility=hidden. */
+/**
+ * MS_API - marks the functions libmemspace exports (it is built with
+ * -fvisibility=hidden); empty for the library's users.
+ */
 #if defined(MS_BUILDING_LIBRARY) && (defined(__GNUC__) || defined(__clang__))
 #define MS_API __attribute__((visibility("default")))
 #else
@@ -45,7 +48,7 @@ typedef struct ms_flatview ms_flatview;
  * ORed together. MS_RESULT_OK is 0.
  */
 typedef uint32_t ms_result;
-#define MS_RESULT_OK 0u
+#define MS_RESULT_OK 0u                  /* every byte of the access succeeded */
 #define MS_RESULT_ERROR (1u << 0)        /* the device reported an error */
 #define MS_RESULT_DECODE_ERROR (1u << 1) /* nothing answers at the address */
 #define MS_RESULT_ACCESS_ERROR (1u << 2) /* the access is not allowed */
@@ -63,10 +66,11 @@ typedef struct ms_attrs {
 	unsigned int memory : 1;      /* must target RAM, never a device */
 	unsigned int debug : 1;       /* debugger access (may write ROM) */
 	unsigned int requester_id : 16; /* PCI requester id of a bus master */
-	unsigned int pasid_valid : 1;
+	unsigned int pasid_valid : 1;   /* pasid holds a value */
 	uint32_t pasid; /* process address space id, when pasid_valid */
 } ms_attrs;
 
+/** MS_ATTRS_UNSPECIFIED - the attributes of an issuer that gives none. */
 #define MS_ATTRS_UNSPECIFIED ((ms_attrs){.unspecified = 1})
 
 /** enum ms_endian - byte order of a device's registers. */

@@ -12,15 +12,19 @@
  * The one place the version is written: CMakeLists.txt reads these three
  * lines, and MS_VERSION_STRING is derived from them.
  */
+/** MS_VERSION_MAJOR - the major version of these headers. */
 #define MS_VERSION_MAJOR 0
+/** MS_VERSION_MINOR - the minor version of these headers. */
 #define MS_VERSION_MINOR 3
+/** MS_VERSION_PATCH - the patch level of these headers. */
 #define MS_VERSION_PATCH 0
 #define MS__VERSION_STR(x) #x
 #define MS__VERSION_XSTR(x) MS__VERSION_STR(x)
+/** MS_VERSION_STRING - the headers' version as a string, "MAJOR.MINOR.PATCH". */
 #define MS_VERSION_STRING                  \
 	MS__VERSION_XSTR(MS_VERSION_MAJOR) \
 	"." MS__VERSION_XSTR(MS_VERSION_MINOR) "." MS__VERSION_XSTR(MS_VERSION_PATCH)
-/* (major << 16) | (minor << 8) | patch, for compile-time comparisons. */
+/** MS_VERSION_HEX - (major << 16) | (minor << 8) | patch, for compile-time comparisons. */
 #define MS_VERSION_HEX ((MS_VERSION_MAJOR << 16) | (MS_VERSION_MINOR << 8) | MS_VERSION_PATCH)
 
 #ifdef __cplusplus

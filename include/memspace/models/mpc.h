@@ -44,9 +44,9 @@ extern "C" {
 #endif
 
 /* The MPC's IOMMU indexes. */
-#define MS_MPC_IDX_SECURE 0u
-#define MS_MPC_IDX_NONSECURE 1u
-#define MS_MPC_NR_INDEXES 2u
+#define MS_MPC_IDX_SECURE 0u    /* the index of secure transactions */
+#define MS_MPC_IDX_NONSECURE 1u /* the index of non-secure transactions */
+#define MS_MPC_NR_INDEXES 2u    /* how many indexes the MPC's IOMMU has */
 
 /** MS_MPC_MIN_BLOCK - the smallest block size (32 bytes, the SIE-200's minimum). */
 #define MS_MPC_MIN_BLOCK ((uint64_t)32)

@@ -47,9 +47,9 @@ extern "C" {
 #endif
 
 /* Permission bits of a TCE; the rest of the low page bits must be zero. */
-#define MS_TCE_READ ((uint64_t)1)
-#define MS_TCE_WRITE ((uint64_t)2)
-#define MS_TCE_RW (MS_TCE_READ | MS_TCE_WRITE)
+#define MS_TCE_READ ((uint64_t)1)              /* the device may read the page */
+#define MS_TCE_WRITE ((uint64_t)2)             /* the device may write the page */
+#define MS_TCE_RW (MS_TCE_READ | MS_TCE_WRITE) /* both */
 
 /** MS_TCE_MAX_WINDOWS - windows one table may have at once (default + DDW). */
 #define MS_TCE_MAX_WINDOWS 2u
@@ -173,6 +173,8 @@ MS_API int ms_tce_window_remove(ms_tce_table *t, unsigned index);
 /**
  * ms_tce_window_info - describe window @index.
  * @out: receives the description (cleared on error).
+ * @t: the table.
+ * @index: the window, as ms_tce_window_create() returned.
  * Return: 0; -EINVAL for a NULL argument; -ENOENT when no such window.
  * Context: any thread.
  */

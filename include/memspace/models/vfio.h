@@ -136,6 +136,7 @@ MS_API int ms_vfio_detach(ms_vfio_container *c, ms_as *group);
 /**
  * ms_vfio_get_info - the windows and the supported page sizes.
  * @out: receives the description (cleared first; empty when detached).
+ * @c: the container.
  * Return: 0; -EINVAL for a NULL argument.
  * Context: any thread.
  */

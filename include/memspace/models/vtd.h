@@ -72,20 +72,20 @@ extern "C" {
 #endif
 
 /* Root and context entries (the low qword unless said). */
-#define MS_VTD_PRESENT ((uint64_t)1)
-#define MS_VTD_ADDR_MASK ((uint64_t)0x000ffffffffff000)
+#define MS_VTD_PRESENT ((uint64_t)1)                    /* present bit of a root or context entry */
+#define MS_VTD_ADDR_MASK ((uint64_t)0x000ffffffffff000) /* table address of an entry */
 /* Context entry, high qword: address width (bits 0..2) and domain id (bits 8..23). */
-#define MS_VTD_CTX_AW_39 ((uint64_t)1)
-#define MS_VTD_CTX_AW_48 ((uint64_t)2)
-#define MS_VTD_CTX_AW_MASK ((uint64_t)7)
-#define MS_VTD_CTX_DID_SHIFT 8
-#define MS_VTD_CTX_DID_MASK ((uint64_t)0xffff << MS_VTD_CTX_DID_SHIFT)
+#define MS_VTD_CTX_AW_39 ((uint64_t)1)   /* 39-bit address width: 3-level tables */
+#define MS_VTD_CTX_AW_48 ((uint64_t)2)   /* 48-bit address width: 4-level tables */
+#define MS_VTD_CTX_AW_MASK ((uint64_t)7) /* the address-width field */
+#define MS_VTD_CTX_DID_SHIFT 8           /* position of the domain id */
+#define MS_VTD_CTX_DID_MASK ((uint64_t)0xffff << MS_VTD_CTX_DID_SHIFT) /* the domain-id field */
 
 /* Second-level page-table entries. */
-#define MS_VTD_PTE_READ ((uint64_t)1)
-#define MS_VTD_PTE_WRITE ((uint64_t)2)
-#define MS_VTD_PTE_RW (MS_VTD_PTE_READ | MS_VTD_PTE_WRITE)
-#define MS_VTD_PTE_PS ((uint64_t)1 << 7)
+#define MS_VTD_PTE_READ ((uint64_t)1)                      /* the device may read */
+#define MS_VTD_PTE_WRITE ((uint64_t)2)                     /* the device may write */
+#define MS_VTD_PTE_RW (MS_VTD_PTE_READ | MS_VTD_PTE_WRITE) /* both */
+#define MS_VTD_PTE_PS ((uint64_t)1 << 7) /* page size: the entry maps a 2 MiB or 1 GiB page */
 
 /** MS_VTD_BDF - the requester id of bus @b, device @d, function @f. */
 #define MS_VTD_BDF(b, d, f) ((uint16_t)((((b)&0xff) << 8) | (((d)&0x1f) << 3) | ((f)&7)))
