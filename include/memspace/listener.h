@@ -88,14 +88,15 @@ typedef struct ms_listener ms_listener;
  *
  * Version 3 adds the coalesced MMIO ranges and ioeventfds of device regions
  * (region.h), as QEMU's listeners see them:
- * @coalesced_io_add / @coalesced_io_del: the part [@addr, @addr + @size) of
- *     the range @section (the whole flat range that shows the coalesced
- *     part, @section->region the device) is / stops being coalesced MMIO.
- * @eventfd_add / @eventfd_del: the ioeventfd @e of @section->region is
- *     / stops being visible at address @section->start of this address
- *     space; @section->offset_in_region is @e->offset, @section->size is
- *     @e->size (0 for any width) and @section->last is @section->start +
- *     (the width, or 1) - 1.
+ * @coalesced_io_add: the part [@addr, @addr + @size) of the range @section
+ *     (the whole flat range that shows the coalesced part, @section->region
+ *     the device) is coalesced MMIO.
+ * @coalesced_io_del: that part stops being coalesced MMIO.
+ * @eventfd_add: the ioeventfd @e of @section->region is visible at address
+ *     @section->start of this address space; @section->offset_in_region is
+ *     @e->offset, @section->size is @e->size (0 for any width) and
+ *     @section->last is @section->start + (the width, or 1) - 1.
+ * @eventfd_del: that ioeventfd stops being visible there.
  * At each commit these are the difference between what the new views show
  * and what the listener was last told, per address space: every _del (in
  * descending priority) before any _add (ascending), each kind in address
