@@ -9,8 +9,10 @@ set -euo pipefail
 # libclang-rt-dev (clang's sanitizer and libFuzzer runtimes) is only a
 # Recommends of clang; the fuzzers and clang's ASan builds need it.
 # zlib1g-dev: zlib's crc32() checksums the RAM stream (src/migrate.c).
+# meson, ninja-build, libjson-c-dev: the vfio-user tests build the peer libvfio-user
+# (tests/vfio_user/); libcmocka-dev is needed by its meson setup too.
 packages=(cmake make gcc g++ libc6-dev clang libclang-rt-dev pkg-config liburcu-dev zlib1g-dev
-	libcmocka-dev libedit-dev valgrind python3)
+	libcmocka-dev libedit-dev valgrind python3 meson ninja-build libjson-c-dev)
 
 missing=()
 for pkg in "${packages[@]}"; do
