@@ -40,6 +40,7 @@
 
 #include <memspace/access.h>
 #include <memspace/backend.h>
+#include <memspace/iommu.h>
 
 #include "vfio_user.h"
 
@@ -59,6 +60,7 @@ typedef struct vfu_map {
 	uint64_t iova;
 	uint64_t size;
 	bool writable;
+	bool from_iommu; /* made by the IOMMU notifier, removed by it */
 } vfu_map;
 
 typedef struct vfu_mmap {
@@ -92,6 +94,7 @@ struct ms_vfio_user {
 	size_t nr_mmaps, cap_mmaps;
 	vfu_bar *bars;
 	ms_vfio_user_info info;
+	ms_iommu_notifier *notifier; /* ms_vfio_user_attach_iommu() */
 };
 
 static void close_fds(const int *fds, unsigned n)
@@ -541,6 +544,8 @@ void ms_vfio_user_close(ms_vfio_user *dev)
 {
 	if (!dev)
 		return;
+	ms_iommu_unregister_notifier(dev->notifier);
+	dev->notifier = NULL;
 	/* Tell a live server the mappings are gone, newest first. */
 	while (dev->nr_maps && dev->fd >= 0) {
 		vfu_map m = dev->maps[dev->nr_maps - 1];
@@ -812,14 +817,65 @@ out:
 
 /* ---- DMA ---- */
 
-int ms_vfio_user_dma_map(ms_vfio_user *dev, uint64_t iova, uint64_t size, ms_region *ram,
-			 uint64_t offset, bool writable)
+/* DMA_MAP of [@iova, +@size) with @fd (or -1) at @foff; recorded in dev->maps. */
+static int dma_map_raw(ms_vfio_user *dev, uint64_t iova, uint64_t size, int fd, uint64_t foff,
+		       bool writable, bool from_iommu)
 {
 	uint8_t req[MS__VFU_DMA_MAP_LEN];
-	ms_ram_info ri;
 	const uint8_t *p;
 	size_t plen;
 	vfu_wait w;
+	int ret = 0;
+
+	pthread_mutex_lock(&dev->lock);
+	for (size_t i = 0; i < dev->nr_maps; i++) {
+		const vfu_map *m = &dev->maps[i];
+		if (iova <= m->iova + (m->size - 1) && m->iova <= iova + (size - 1))
+			ret = -EEXIST;
+	}
+	if (ret == 0 && dev->nr_maps == dev->cap_maps) {
+		size_t cap = dev->cap_maps ? 2 * dev->cap_maps : 16;
+		vfu_map *m = realloc(dev->maps, cap * sizeof(*m));
+		if (!m) {
+			ret = -ENOMEM;
+		} else {
+			dev->maps = m;
+			dev->cap_maps = cap;
+		}
+	}
+	/* Recorded first: the server may start DMA before its reply arrives. */
+	if (ret == 0)
+		dev->maps[dev->nr_maps++] = (vfu_map){iova, size, writable, from_iommu};
+	pthread_mutex_unlock(&dev->lock);
+	if (ret < 0)
+		return ret;
+
+	ms__vfio_user_put(req, sizeof(req), 4);
+	ms__vfio_user_put(req + 4, 0x1u | (writable ? 0x2u : 0), 4);
+	ms__vfio_user_put(req + 8, foff, 8);
+	ms__vfio_user_put(req + 16, iova, 8);
+	ms__vfio_user_put(req + 24, size, 8);
+	ret = vfu_request(dev, MS__VFU_CMD_DMA_MAP, req, sizeof(req), NULL, 0, fd >= 0 ? &fd : NULL,
+			  fd >= 0 ? 1 : 0, &w, &p, &plen);
+	if (ret == 0)
+		wait_release(&w);
+	if (ret < 0) {
+		pthread_mutex_lock(&dev->lock);
+		for (size_t i = 0; i < dev->nr_maps; i++) {
+			if (dev->maps[i].iova == iova && dev->maps[i].size == size) {
+				dev->maps[i] = dev->maps[--dev->nr_maps];
+				break;
+			}
+		}
+		pthread_mutex_unlock(&dev->lock);
+	}
+	return ret;
+}
+
+int ms_vfio_user_dma_map(ms_vfio_user *dev, uint64_t iova, uint64_t size, ms_region *ram,
+			 uint64_t offset, bool writable)
+{
+	ms_ram_info ri;
 	int fd = -1, ret;
 	uint64_t foff = 0;
 
@@ -836,51 +892,7 @@ int ms_vfio_user_dma_map(ms_vfio_user *dev, uint64_t iova, uint64_t size, ms_reg
 			foff = ri.fd_offset + offset;
 		}
 	}
-	pthread_mutex_lock(&dev->lock);
-	ret = 0;
-	for (size_t i = 0; i < dev->nr_maps; i++) {
-		const vfu_map *m = &dev->maps[i];
-		if (iova <= m->iova + (m->size - 1) && m->iova <= iova + (size - 1))
-			ret = -EEXIST;
-	}
-	if (ret == 0 && dev->nr_maps == dev->cap_maps) {
-		size_t cap = dev->cap_maps ? 2 * dev->cap_maps : 16;
-		vfu_map *m = realloc(dev->maps, cap * sizeof(*m));
-		if (!m) {
-			ret = -ENOMEM;
-		} else {
-			dev->maps = m;
-			dev->cap_maps = cap;
-		}
-	}
-	pthread_mutex_unlock(&dev->lock);
-	if (ret < 0)
-		return ret;
-
-	ms__vfio_user_put(req, sizeof(req), 4);
-	ms__vfio_user_put(req + 4, 0x1u | (writable ? 0x2u : 0), 4);
-	ms__vfio_user_put(req + 8, foff, 8);
-	ms__vfio_user_put(req + 16, iova, 8);
-	ms__vfio_user_put(req + 24, size, 8);
-	/* Recorded first: the server may start DMA before its reply arrives. */
-	pthread_mutex_lock(&dev->lock);
-	dev->maps[dev->nr_maps++] = (vfu_map){iova, size, writable};
-	pthread_mutex_unlock(&dev->lock);
-	ret = vfu_request(dev, MS__VFU_CMD_DMA_MAP, req, sizeof(req), NULL, 0, fd >= 0 ? &fd : NULL,
-			  fd >= 0 ? 1 : 0, &w, &p, &plen);
-	if (ret == 0)
-		wait_release(&w);
-	if (ret < 0) {
-		pthread_mutex_lock(&dev->lock);
-		for (size_t i = 0; i < dev->nr_maps; i++) {
-			if (dev->maps[i].iova == iova && dev->maps[i].size == size) {
-				dev->maps[i] = dev->maps[--dev->nr_maps];
-				break;
-			}
-		}
-		pthread_mutex_unlock(&dev->lock);
-	}
-	return ret;
+	return dma_map_raw(dev, iova, size, fd, foff, writable, false);
 }
 
 int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t size)
@@ -937,5 +949,118 @@ int ms_vfio_user_reset(ms_vfio_user *dev)
 	ret = vfu_request(dev, MS__VFU_CMD_DEVICE_RESET, NULL, 0, NULL, 0, NULL, 0, &w, &p, &plen);
 	if (ret == 0)
 		wait_release(&w);
+	return ret;
+}
+
+/* ---- IOMMU ---- */
+
+/*
+ * A MAP event: find the RAM behind the translated page; pass its fd when the
+ * whole page lies in one shared RAM region, else let the server use
+ * messages (served from dma_as, which then is the device's view through
+ * the IOMMU).
+ */
+static int iommu_map(ms_vfio_user *dev, const ms_iotlb_entry *e)
+{
+	uint64_t size = e->addr_mask + 1, len = size, foff = 0;
+	ms_region *ram = NULL;
+	ms_section sec;
+	ms_ram_info ri;
+	int fd = -1, ret;
+
+	if (e->addr_mask == UINT64_MAX || !e->target_as)
+		return -EINVAL;
+	ms_rcu_read_lock();
+	if (ms_as_translate(&sec, &len, e->target_as, e->translated_addr, NULL) == 0 &&
+	    len == size && ms_region_ram_info(sec.region, &ri) == 0 && ri.fd >= 0 && ri.shared &&
+	    ri.host) {
+		ram = ms_region_ref(sec.region);
+		foff = ri.fd_offset + sec.offset_in_region;
+	}
+	ms_rcu_read_unlock();
+	if (ram) {
+		/* The fd belongs to the region, which our reference keeps. */
+		ret = ms_region_ram_info(ram, &ri);
+		fd = ret == 0 ? ri.fd : -1;
+	}
+	ret = dma_map_raw(dev, e->iova, size, fd, foff, e->perm & MS_IOMMU_WO, true);
+	if (ram)
+		ms_region_unref(ram);
+	return ret;
+}
+
+/* An UNMAP event: every IOMMU-made mapping it touches goes, acknowledged. */
+static int iommu_unmap(ms_vfio_user *dev, const ms_iotlb_entry *e)
+{
+	uint64_t last = e->iova + e->addr_mask;
+	int ret = 0;
+
+	for (;;) {
+		vfu_map m = {0};
+		bool found = false;
+
+		pthread_mutex_lock(&dev->lock);
+		for (size_t i = 0; i < dev->nr_maps; i++) {
+			const vfu_map *c = &dev->maps[i];
+			if (c->from_iommu && c->iova <= last &&
+			    e->iova <= c->iova + (c->size - 1)) {
+				m = *c;
+				found = true;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&dev->lock);
+		if (!found)
+			return ret;
+		int r = ms_vfio_user_dma_unmap(dev, m.iova, m.size);
+		if (r < 0) {
+			if (ret == 0)
+				ret = r;
+			if (r != -ECONNRESET && r != -ETIMEDOUT && r != -EPROTO)
+				return ret; /* refused by the server: the mapping stays */
+		}
+	}
+}
+
+static int iommu_notify(ms_iommu_notifier *n, const ms_iommu_event *ev, void *opaque)
+{
+	ms_vfio_user *dev = opaque;
+
+	(void)n;
+	if (ev->type == MS_IOMMU_NOTIFIER_MAP)
+		return iommu_map(dev, &ev->entry);
+	if (ev->type == MS_IOMMU_NOTIFIER_UNMAP)
+		return iommu_unmap(dev, &ev->entry);
+	return 0;
+}
+
+int ms_vfio_user_attach_iommu(ms_vfio_user *dev, ms_region *iommu, unsigned iommu_idx)
+{
+	ms_iommu_notifier *n = NULL;
+	int ret;
+
+	if (!dev || !iommu)
+		return -EINVAL;
+	if (dev->notifier)
+		return -EBUSY;
+	ret = ms_iommu_register_notifier(
+		&n, iommu,
+		&(ms_iommu_notifier_opts){MS_IOMMU_NOTIFIER_OPTS_DEFAULTS,
+					  .flags = MS_IOMMU_NOTIFIER_MAP | MS_IOMMU_NOTIFIER_UNMAP,
+					  .iommu_idx = iommu_idx, .notify = iommu_notify,
+					  .opaque = dev});
+	if (ret < 0)
+		return ret;
+	dev->notifier = n;
+	ret = ms_iommu_replay(iommu, n);
+	if (ret < 0) {
+		ms_iommu_unregister_notifier(n);
+		dev->notifier = NULL;
+		/* Take back what the replay mapped before it failed. */
+		for (size_t i = dev->nr_maps; i-- > 0;) {
+			if (i < dev->nr_maps && dev->maps[i].from_iommu)
+				ms_vfio_user_dma_unmap(dev, dev->maps[i].iova, dev->maps[i].size);
+		}
+	}
 	return ret;
 }

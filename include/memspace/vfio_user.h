@@ -39,6 +39,7 @@
 
 #include "as.h"
 #include "ctx.h"
+#include "iommu.h"
 #include "region.h"
 #include "types.h"
 
@@ -230,6 +231,29 @@ MS_API int ms_vfio_user_dma_map(ms_vfio_user *dev, uint64_t iova, uint64_t size,
  * Context: any thread but the receive thread.
  */
 MS_API int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t size);
+
+/**
+ * ms_vfio_user_attach_iommu - let an IOMMU decide what the device reaches.
+ * @iommu: the IOMMU region in front of the device (iommu.h).
+ * @iommu_idx: the translation index followed.
+ *
+ * Registers a notifier on @iommu and replays its current mappings: every
+ * MAP event becomes a DMA_MAP of the IOVA page (by fd when the page lies in
+ * one shared RAM region, else served by messages from opts.dma_as, which
+ * should then be the device's view through @iommu); every UNMAP event a
+ * DMA_UNMAP of the mappings it touches, acknowledged by the server before
+ * the notifier returns (so when ms_iommu_notify() returns, the device can
+ * no longer reach the page). The notifier runs under the topology lock and
+ * waits for the server: a server that answers slowly holds topology changes
+ * up to the timeout. Mappings made with ms_vfio_user_dma_map() are left
+ * alone. ms_vfio_user_close() unregisters the notifier.
+ * Return: 0; -EINVAL a NULL argument or a bad region or index; -EBUSY an
+ * IOMMU is attached already; the errors of ms_iommu_register_notifier(),
+ * ms_iommu_replay() and of DMA_MAP (the mappings replayed before a failure
+ * are removed again).
+ * Context: any thread but the receive thread; takes the topology lock.
+ */
+MS_API int ms_vfio_user_attach_iommu(ms_vfio_user *dev, ms_region *iommu, unsigned iommu_idx);
 
 /**
  * ms_vfio_user_reset - DEVICE_RESET.

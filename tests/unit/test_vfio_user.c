@@ -32,6 +32,7 @@
 #include <memspace.h>
 
 #include "ms_unit.h"
+#include "test_iommu_support.h"
 #include "vfio_user.h"
 
 /* ---- the decoder, on bytes ---- */
@@ -295,13 +296,17 @@ typedef struct machine {
 	ms_region *ram;
 	server srv;
 	ms_vfio_user *dev;
+	/* With an IOMMU: the device's view, through it onto system memory. */
+	test_iommu *iommu;
+	ms_region *dev_root;
+	ms_as *dev_as;
 } machine;
 
 #define RAM_SIZE (1u << 20)
 #define BAR0_ADDR 0x10000000u
 #define BAR1_ADDR 0x20000000u
 
-static void machine_new(machine *m, bool shared_ram)
+static void machine_new_with(machine *m, bool shared_ram, test_iommu *iommu)
 {
 	memset(m, 0, sizeof(*m));
 	m->ctx = new_ctx();
@@ -316,7 +321,19 @@ static void machine_new(machine *m, bool shared_ram)
 	else
 		m->ram = new_ram(m->ctx, "ram", RAM_SIZE);
 	assert_int_equal(ms_region_add_subregion(m->root, 0, m->ram), 0);
-	m->dev = server_start(&m->srv, m->ctx, m->as);
+	if (iommu) {
+		m->iommu = iommu;
+		pt_init(iommu, m->ctx, "iommu", PT_PAGES * 4096, m->as, 1);
+		m->dev_root = new_container(m->ctx, "dev-root", UINT64_MAX);
+		assert_int_equal(ms_region_add_subregion(m->dev_root, 0, iommu->region), 0);
+		m->dev_as = new_as(m->ctx, m->dev_root, "dev");
+	}
+	m->dev = server_start(&m->srv, m->ctx, iommu ? m->dev_as : m->as);
+}
+
+static void machine_new(machine *m, bool shared_ram)
+{
+	machine_new_with(m, shared_ram, NULL);
 }
 
 static void machine_place_bar(machine *m, uint32_t index, uint64_t addr)
@@ -342,6 +359,11 @@ static void machine_free(machine *m)
 	}
 	ms_vfio_user_close(m->dev);
 	server_reap(&m->srv);
+	if (m->iommu) {
+		ms_as_free(m->dev_as);
+		ms_region_unref(m->dev_root);
+		ms_region_unref(m->iommu->region);
+	}
 	ms_region_unref(m->ram);
 	ms_as_free(m->as);
 	ms_region_unref(m->root);
@@ -372,6 +394,7 @@ static void connect_refuses_bad_arguments(void **state)
 	assert_int_equal(ms_vfio_user_dma_map(NULL, 0, 1, NULL, 0, true), -EINVAL);
 	assert_int_equal(ms_vfio_user_dma_unmap(NULL, 0, 1), -EINVAL);
 	assert_int_equal(ms_vfio_user_reset(NULL), -EINVAL);
+	assert_int_equal(ms_vfio_user_attach_iommu(NULL, NULL, 0), -EINVAL);
 	assert_int_equal(ms_vfio_user_region(NULL, NULL, 0, "x"), -EINVAL);
 	assert_int_equal(ms_vfio_user_region_rw(NULL, 0, 0, longpath, 1, false), -EINVAL);
 	assert_int_equal(ms_vfio_user_get_region_info(NULL, 0, NULL), -EINVAL);
@@ -635,6 +658,67 @@ static void many_dma_maps(void **state)
 	machine_free(&m);
 }
 
+/* DMA through an IOMMU: its notifications become DMA_MAP / DMA_UNMAP. */
+static void dma_through_iommu(bool shared)
+{
+	uint8_t pat[256], back[256];
+	test_iommu iommu;
+	ms_result r = 0;
+	bool direct;
+	machine m;
+
+	machine_new_with(&m, shared, &iommu);
+	machine_place_bar(&m, 0, BAR0_ADDR);
+	machine_place_bar(&m, 1, BAR1_ADDR);
+	/* Page 3 is mapped before the attach (replayed), page 5 after. */
+	assert_int_equal(pt_map(&iommu, 0, 3, 0x5000, MS_IOMMU_RO), 0);
+	assert_int_equal(ms_vfio_user_attach_iommu(m.dev, iommu.region, 0), 0);
+	assert_int_equal(ms_vfio_user_attach_iommu(m.dev, iommu.region, 0), -EBUSY);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x828, MS_ATTRS_UNSPECIFIED, &r), 1);
+	assert_int_equal(pt_map(&iommu, 0, 5, 0x9000, MS_IOMMU_RW), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x828, MS_ATTRS_UNSPECIFIED, &r), 2);
+	for (unsigned i = 0; i < sizeof(pat); i++)
+		pat[i] = (uint8_t)(i ^ 0x5a);
+	assert_int_equal(ms_as_write(m.as, 0x5100, MS_ATTRS_UNSPECIFIED, pat, sizeof(pat)), 0);
+	/* IOVA 0x3100 is guest 0x5100. */
+	assert_int_equal(run_dma(&m, 1, 0x3100, sizeof(pat), 0x400, &direct), 0);
+	assert_true(direct == shared);
+	assert_int_equal(
+		ms_as_read(m.as, BAR1_ADDR + 0x400, MS_ATTRS_UNSPECIFIED, back, sizeof(back)), 0);
+	assert_memory_equal(back, pat, sizeof(pat));
+	/* Read-only page: no DMA write. IOVA 0x5010 is guest 0x9010. */
+	assert_int_not_equal(run_dma(&m, 2, 0x3000, 16, 0x400, NULL), 0);
+	assert_int_equal(run_dma(&m, 2, 0x5010, sizeof(pat), 0x400, NULL), 0);
+	assert_int_equal(ms_as_read(m.as, 0x9010, MS_ATTRS_UNSPECIFIED, back, sizeof(back)), 0);
+	assert_memory_equal(back, pat, sizeof(pat));
+	/* Unmapped: acknowledged before pt_unmap returns; the DMA then fails. */
+	assert_int_equal(pt_unmap(&iommu, 0, 5), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x828, MS_ATTRS_UNSPECIFIED, &r), 1);
+	memset(back, 0, sizeof(back));
+	assert_int_equal(ms_as_write(m.as, 0x9010, MS_ATTRS_UNSPECIFIED, back, sizeof(back)), 0);
+	assert_int_not_equal(run_dma(&m, 2, 0x5010, sizeof(pat), 0x400, NULL), 0);
+	assert_int_equal(ms_as_read(m.as, 0x9010, MS_ATTRS_UNSPECIFIED, back, sizeof(back)), 0);
+	assert_memory_not_equal(back, pat, sizeof(pat));
+	assert_int_equal(r, 0);
+	machine_free(&m);
+}
+
+static void dma_through_iommu_shared_ram(void **state)
+{
+	(void)state;
+	if (!have_server())
+		skip();
+	dma_through_iommu(true);
+}
+
+static void dma_through_iommu_messages(void **state)
+{
+	(void)state;
+	if (!have_server())
+		skip();
+	dma_through_iommu(false);
+}
+
 /* A DMA target that kills the server while the server waits for our reply. */
 static pid_t victim;
 
@@ -872,6 +956,8 @@ int main(void)
 		cmocka_unit_test(dma_through_shared_ram),
 		cmocka_unit_test(dma_through_messages),
 		cmocka_unit_test(many_dma_maps),
+		cmocka_unit_test(dma_through_iommu_shared_ram),
+		cmocka_unit_test(dma_through_iommu_messages),
 		cmocka_unit_test(server_killed_mid_dma),
 	};
 
