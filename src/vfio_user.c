@@ -28,10 +28,12 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -68,6 +70,15 @@ typedef struct vfu_mmap {
 	size_t len;
 } vfu_mmap;
 
+/* One interrupt vector: its eventfd and where it is delivered. */
+typedef struct vfu_irq {
+	int efd;
+	uint32_t index;
+	uint32_t vector;
+	ms_vfio_user_irq_fn fn;
+	void *opaque;
+} vfu_irq;
+
 /* The opaque of one I/O region. */
 typedef struct vfu_bar {
 	struct vfu_bar *next;
@@ -95,7 +106,22 @@ struct ms_vfio_user {
 	vfu_bar *bars;
 	ms_vfio_user_info info;
 	ms_iommu_notifier *notifier; /* ms_vfio_user_attach_iommu() */
+	/*
+	 * Interrupts (under dev->lock): the IRQ thread polls ctl_efd and every
+	 * vector's eventfd. A change bumps irq_gen and writes ctl_efd; the
+	 * thread re-reads the set and records irq_seen; the changer waits for
+	 * that before closing the eventfds it removed, so no callback of a
+	 * removed vector runs after ms_vfio_user_set_irqs() returns.
+	 */
+	vfu_irq *irqs;
+	size_t nr_irqs;
+	int ctl_efd;
+	pthread_t irq_thread;
+	bool irq_started, irq_stop;
+	uint64_t irq_gen, irq_seen;
 };
+
+static void irq_thread_stop(ms_vfio_user *dev);
 
 static void close_fds(const int *fds, unsigned n)
 {
@@ -481,6 +507,7 @@ int ms_vfio_user_connect(ms_vfio_user **out, ms_ctx *ctx, const ms_vfio_user_opt
 	dev->dma_as = opts->dma_as;
 	dev->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
 	dev->next_id = 1;
+	dev->ctl_efd = -1;
 	pthread_mutex_init(&dev->send_lock, NULL);
 	pthread_mutex_init(&dev->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -546,6 +573,7 @@ void ms_vfio_user_close(ms_vfio_user *dev)
 		return;
 	ms_iommu_unregister_notifier(dev->notifier);
 	dev->notifier = NULL;
+	irq_thread_stop(dev);
 	/* Tell a live server the mappings are gone, newest first. */
 	while (dev->nr_maps && dev->fd >= 0) {
 		vfu_map m = dev->maps[dev->nr_maps - 1];
@@ -1062,5 +1090,211 @@ int ms_vfio_user_attach_iommu(ms_vfio_user *dev, ms_region *iommu, unsigned iomm
 				ms_vfio_user_dma_unmap(dev, dev->maps[i].iova, dev->maps[i].size);
 		}
 	}
+	return ret;
+}
+
+/* ---- interrupts ---- */
+
+static void *irq_main(void *arg)
+{
+	ms_vfio_user *dev = arg;
+	struct pollfd *pfds = NULL;
+	vfu_irq *copy = NULL;
+	size_t n = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&dev->lock);
+		if (dev->irq_seen != dev->irq_gen || !pfds) {
+			struct pollfd *np = realloc(pfds, (dev->nr_irqs + 1) * sizeof(*np));
+			vfu_irq *nc = realloc(copy, (dev->nr_irqs + 1) * sizeof(*nc));
+			if (np)
+				pfds = np;
+			if (nc)
+				copy = nc;
+			if (np && nc) {
+				n = dev->nr_irqs;
+				memcpy(copy, dev->irqs, n * sizeof(*copy));
+				for (size_t i = 0; i < n; i++)
+					pfds[i + 1] = (struct pollfd){.fd = copy[i].efd,
+								      .events = POLLIN};
+			} else {
+				n = 0; /* out of memory: deliver nothing until the next change */
+			}
+			if (pfds)
+				pfds[0] = (struct pollfd){.fd = dev->ctl_efd, .events = POLLIN};
+			dev->irq_seen = dev->irq_gen;
+			pthread_cond_broadcast(&dev->cond);
+		}
+		if (dev->irq_stop) {
+			pthread_mutex_unlock(&dev->lock);
+			break;
+		}
+		pthread_mutex_unlock(&dev->lock);
+		if (!pfds) {
+			/* Out of memory before the first set: wait for the next change. */
+			struct pollfd one = {.fd = dev->ctl_efd, .events = POLLIN};
+			uint64_t v;
+			if (poll(&one, 1, -1) > 0 && read(dev->ctl_efd, &v, sizeof(v)) < 0)
+				continue;
+			continue;
+		}
+		if (poll(pfds, n + 1, -1) < 0)
+			continue;
+		if (pfds[0].revents & POLLIN) {
+			uint64_t v;
+			if (read(dev->ctl_efd, &v, sizeof(v)) < 0)
+				continue;
+			continue; /* the set changed: re-read it before delivering */
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint64_t v;
+			if ((pfds[i + 1].revents & POLLIN) &&
+			    read(copy[i].efd, &v, sizeof(v)) == sizeof(v))
+				copy[i].fn(copy[i].index, copy[i].vector, copy[i].opaque);
+		}
+	}
+	free(pfds);
+	free(copy);
+	return NULL;
+}
+
+/* Publish a change of dev->irqs (lock held) and wait until the thread has it. */
+static void irq_sync_locked(ms_vfio_user *dev)
+{
+	uint64_t one = 1, gen = ++dev->irq_gen;
+
+	if (write(dev->ctl_efd, &one, sizeof(one)) < 0) {
+		/* An eventfd write fails only when the counter is full: it is set. */
+	}
+	if (pthread_equal(pthread_self(), dev->irq_thread))
+		return; /* from a callback: the loop re-reads after it returns */
+	while (dev->irq_seen < gen)
+		pthread_cond_wait(&dev->cond, &dev->lock);
+}
+
+static int irq_thread_start(ms_vfio_user *dev)
+{
+	if (dev->irq_started)
+		return 0;
+	dev->ctl_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (dev->ctl_efd < 0)
+		return -errno;
+	if (pthread_create(&dev->irq_thread, NULL, irq_main, dev) != 0) {
+		close(dev->ctl_efd);
+		dev->ctl_efd = -1;
+		return -ENOMEM;
+	}
+	dev->irq_started = true;
+	return 0;
+}
+
+static void irq_thread_stop(ms_vfio_user *dev)
+{
+	if (!dev->irq_started)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	dev->irq_stop = true;
+	irq_sync_locked(dev);
+	pthread_mutex_unlock(&dev->lock);
+	pthread_join(dev->irq_thread, NULL);
+	close(dev->ctl_efd);
+	for (size_t i = 0; i < dev->nr_irqs; i++)
+		close(dev->irqs[i].efd);
+	free(dev->irqs);
+	dev->irqs = NULL;
+	dev->nr_irqs = 0;
+	dev->irq_started = false;
+}
+
+/* Drop the vectors of @index in [start, start + count) (lock held); fds to @closing. */
+static size_t irq_remove_locked(ms_vfio_user *dev, uint32_t index, uint32_t start, uint32_t count,
+				int *closing)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < dev->nr_irqs;) {
+		const vfu_irq *q = &dev->irqs[i];
+		if (q->index == index && q->vector >= start && q->vector - start < count) {
+			closing[k++] = q->efd;
+			dev->irqs[i] = dev->irqs[--dev->nr_irqs];
+		} else {
+			i++;
+		}
+	}
+	return k;
+}
+
+int ms_vfio_user_set_irqs(ms_vfio_user *dev, uint32_t index, uint32_t start, uint32_t count,
+			  ms_vfio_user_irq_fn fn, void *opaque)
+{
+	uint8_t req[20];
+	int efds[MS__VFU_MAX_FDS];
+	int *closing = NULL;
+	const uint8_t *p;
+	size_t plen, nclose = 0;
+	uint32_t irq_count;
+	vfu_wait w;
+	int ret;
+
+	if (!dev || (fn && count == 0) || start + count < start)
+		return -EINVAL;
+	ret = ms_vfio_user_get_irq_info(dev, index, &irq_count, NULL);
+	if (ret < 0)
+		return ret;
+	if (start > irq_count || count > irq_count - start)
+		return -EINVAL;
+	if (fn && (count > MS__VFU_MAX_FDS || count > dev->info.max_msg_fds))
+		return -E2BIG;
+	pthread_mutex_lock(&dev->lock);
+	ret = irq_thread_start(dev);
+	pthread_mutex_unlock(&dev->lock);
+	if (ret < 0)
+		return ret;
+	for (uint32_t i = 0; fn && i < count; i++) {
+		efds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (efds[i] < 0) {
+			ret = -errno;
+			close_fds(efds, i);
+			return ret;
+		}
+	}
+	ms__vfio_user_put(req, sizeof(req), 4);
+	/* DATA_EVENTFD or DATA_NONE, ACTION_TRIGGER. */
+	ms__vfio_user_put(req + 4, (fn ? 0x4u : 0x1u) | 0x20u, 4);
+	ms__vfio_user_put(req + 8, index, 4);
+	ms__vfio_user_put(req + 12, fn ? start : 0, 4);
+	ms__vfio_user_put(req + 16, fn ? count : 0, 4);
+	ret = vfu_request(dev, 8 /* DEVICE_SET_IRQS */, req, sizeof(req), NULL, 0, fn ? efds : NULL,
+			  fn ? count : 0, &w, &p, &plen);
+	if (ret == 0)
+		wait_release(&w);
+	if (ret < 0) {
+		if (fn)
+			close_fds(efds, count);
+		return ret;
+	}
+	pthread_mutex_lock(&dev->lock);
+	/* Without fn the whole index is off (count 0 disables it on the wire). */
+	closing = malloc((dev->nr_irqs + 1) * sizeof(int));
+	if (closing)
+		nclose = irq_remove_locked(dev, index, fn ? start : 0, fn ? count : UINT32_MAX,
+					   closing);
+	if (fn) {
+		vfu_irq *q = realloc(dev->irqs, (dev->nr_irqs + count) * sizeof(*q));
+		if (!q) {
+			ret = -ENOMEM;
+			close_fds(efds, count);
+		} else {
+			dev->irqs = q;
+			for (uint32_t i = 0; i < count; i++)
+				dev->irqs[dev->nr_irqs++] =
+					(vfu_irq){efds[i], index, start + i, fn, opaque};
+		}
+	}
+	irq_sync_locked(dev);
+	pthread_mutex_unlock(&dev->lock);
+	if (closing)
+		close_fds(closing, (unsigned)nclose);
+	free(closing);
 	return ret;
 }

@@ -255,6 +255,38 @@ MS_API int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t siz
  */
 MS_API int ms_vfio_user_attach_iommu(ms_vfio_user *dev, ms_region *iommu, unsigned iommu_idx);
 
+/* IRQ indexes of a PCI device (as in VFIO). */
+#define MS_VFIO_USER_IRQ_INTX 0u
+#define MS_VFIO_USER_IRQ_MSI 1u
+#define MS_VFIO_USER_IRQ_MSIX 2u
+
+/**
+ * typedef ms_vfio_user_irq_fn - an interrupt of the device.
+ * @index: the IRQ index (MS_VFIO_USER_IRQ_*); @vector: the vector in it.
+ * Runs on the connection's interrupt thread, one call at a time; triggers
+ * that come before the callback ran are merged into one call.
+ */
+typedef void (*ms_vfio_user_irq_fn)(uint32_t index, uint32_t vector, void *opaque);
+
+/**
+ * ms_vfio_user_set_irqs - route interrupts to a callback (SET_IRQS).
+ * @index: the IRQ index; @start, @count: the vectors.
+ * @fn: called on each interrupt; NULL disables the whole index.
+ *
+ * One eventfd per vector is handed to the server, which signals it; the
+ * interrupt thread (started on first use) reads them and calls @fn. When
+ * this returns, vectors routed before (in the range, or the whole index
+ * when disabling) no longer call their old callback.
+ * Return: 0; -EINVAL a NULL @dev, @count 0 with @fn, vectors beyond the
+ * index's count, an index the device does not have; -E2BIG more vectors
+ * than one message may carry fds for (the smaller of 8 and the server's
+ * max_msg_fds: route them in several calls); the server's error; -ENOMEM,
+ * -EMFILE; -EPROTO, -ETIMEDOUT, -ECONNRESET.
+ * Context: any thread but the receive thread; may be called from @fn.
+ */
+MS_API int ms_vfio_user_set_irqs(ms_vfio_user *dev, uint32_t index, uint32_t start, uint32_t count,
+				 ms_vfio_user_irq_fn fn, void *opaque);
+
 /**
  * ms_vfio_user_reset - DEVICE_RESET.
  * Return: 0; -EINVAL a NULL @dev; the server's error; -EPROTO, -ETIMEDOUT,

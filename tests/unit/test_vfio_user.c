@@ -719,6 +719,77 @@ static void dma_through_iommu_messages(void **state)
 	dma_through_iommu(false);
 }
 
+/* Interrupts: counted per vector by the callback (on the interrupt thread). */
+typedef struct irq_count {
+	unsigned hits[8]; /* atomic */
+	uint32_t last_index;
+} irq_count;
+
+static void on_irq(uint32_t index, uint32_t vector, void *opaque)
+{
+	irq_count *c = opaque;
+
+	__atomic_store_n(&c->last_index, index, __ATOMIC_RELAXED);
+	if (vector < 8)
+		__atomic_fetch_add(&c->hits[vector], 1, __ATOMIC_RELEASE);
+}
+
+/* Wait (at most 5 s) until vector @v has @n hits. */
+static bool wait_hits(irq_count *c, unsigned v, unsigned n)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (__atomic_load_n(&c->hits[v], __ATOMIC_ACQUIRE) >= n)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static uint32_t trigger(machine *m, uint32_t vector)
+{
+	ms_result r = 0;
+	uint32_t status;
+
+	assert_int_equal(ms_as_stl_le(m->as, BAR0_ADDR + 0x830, MS_ATTRS_UNSPECIFIED, vector), 0);
+	status = ms_as_ldl_le(m->as, BAR0_ADDR + 0x834, MS_ATTRS_UNSPECIFIED, &r);
+	assert_int_equal(r, 0);
+	return status;
+}
+
+static void msix_interrupts_reach_the_callback(void **state)
+{
+	irq_count c = {0};
+	machine m;
+
+	(void)state;
+	if (!have_server())
+		skip();
+	machine_new(&m, false);
+	machine_place_bar(&m, 0, BAR0_ADDR);
+	assert_int_equal(ms_vfio_user_set_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 4, on_irq, &c), 0);
+	assert_int_equal(trigger(&m, 2), 0);
+	assert_true(wait_hits(&c, 2, 1));
+	assert_int_equal(trigger(&m, 3), 0);
+	assert_true(wait_hits(&c, 3, 1));
+	assert_int_equal(__atomic_load_n(&c.last_index, __ATOMIC_RELAXED), MS_VFIO_USER_IRQ_MSIX);
+	assert_int_equal(__atomic_load_n(&c.hits[0], __ATOMIC_RELAXED), 0);
+	/* Bad ranges; more vectors than the index has. */
+	assert_int_equal(ms_vfio_user_set_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 3, 2, on_irq, &c),
+			 -EINVAL);
+	assert_int_equal(ms_vfio_user_set_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 0, on_irq, &c),
+			 -EINVAL);
+	assert_int_equal(ms_vfio_user_set_irqs(NULL, 0, 0, 1, on_irq, &c), -EINVAL);
+	/* Disabled: the server has no eventfd any more, nothing is delivered. */
+	assert_int_equal(ms_vfio_user_set_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 0, NULL, NULL), 0);
+	assert_int_not_equal(trigger(&m, 2), 0);
+	assert_int_equal(__atomic_load_n(&c.hits[2], __ATOMIC_ACQUIRE), 1);
+	/* Routed again, then left for the close to tear down. */
+	assert_int_equal(ms_vfio_user_set_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 1, 1, on_irq, &c), 0);
+	assert_int_equal(trigger(&m, 1), 0);
+	assert_true(wait_hits(&c, 1, 1));
+	machine_free(&m);
+}
+
 /* A DMA target that kills the server while the server waits for our reply. */
 static pid_t victim;
 
@@ -958,6 +1029,7 @@ int main(void)
 		cmocka_unit_test(many_dma_maps),
 		cmocka_unit_test(dma_through_iommu_shared_ram),
 		cmocka_unit_test(dma_through_iommu_messages),
+		cmocka_unit_test(msix_interrupts_reach_the_callback),
 		cmocka_unit_test(server_killed_mid_dma),
 	};
 

@@ -15,6 +15,8 @@
  *   0x824  u32  1 when the last command reached guest memory directly
  *               (a mapped fd), 0 when it used DMA_READ/DMA_WRITE messages
  *   0x828  u32  number of DMA regions the client has mapped
+ *   0x830  u32  (write) trigger the interrupt of this vector (sub-index);
+ *               0x834 then holds 0 or the errno of the trigger
  * BAR1 (64 KiB, memfd): [0, 32K) and [48K, 64K) mmappable; [32K, 48K)
  * reached by messages only.
  * The server exits when the client disconnects.
@@ -90,6 +92,12 @@ static ssize_t bar0_access(vfu_ctx_t *ctx, char *buf, size_t count, loff_t offse
 		uint32_t cmd;
 		memcpy(&cmd, buf, 4);
 		run_dma(ctx, cmd);
+		return (ssize_t)count;
+	}
+	if (offset == 0x830 && count == 4) {
+		uint32_t vector;
+		memcpy(&vector, buf, 4);
+		set32(0x834, vfu_irq_trigger(ctx, vector) < 0 ? (uint32_t)errno : 0);
 		return (ssize_t)count;
 	}
 	memcpy(regs + offset, buf, count);
