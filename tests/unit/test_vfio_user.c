@@ -719,6 +719,31 @@ static void dma_through_iommu_messages(void **state)
 	dma_through_iommu(false);
 }
 
+/*
+ * DMA whose target is the device's own message-only BAR area: the receive
+ * thread would have to wait for itself, so the access fails instead (the
+ * server sees an error) and the connection keeps working.
+ */
+static void dma_into_own_bar_fails_without_deadlock(void **state)
+{
+	ms_result r = 0;
+	machine m;
+
+	(void)state;
+	if (!have_server())
+		skip();
+	machine_new(&m, false);
+	machine_place_bar(&m, 0, BAR0_ADDR);
+	machine_place_bar(&m, 1, BAR1_ADDR);
+	assert_int_equal(ms_vfio_user_dma_map(m.dev, BAR1_ADDR + 0x8000, 0x1000, NULL, 0, true), 0);
+	assert_int_equal(run_dma(&m, 1, BAR1_ADDR + 0x8000, 64, 0, NULL), EIO);
+	/* Still alive. */
+	assert_int_equal(ms_as_stl_le(m.as, BAR0_ADDR + 0x10, MS_ATTRS_UNSPECIFIED, 7), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x10, MS_ATTRS_UNSPECIFIED, &r), 7);
+	assert_int_equal(r, 0);
+	machine_free(&m);
+}
+
 /* Interrupts: counted per vector by the callback (on the interrupt thread). */
 typedef struct irq_count {
 	unsigned hits[8]; /* atomic */
@@ -1030,6 +1055,7 @@ int main(void)
 		cmocka_unit_test(dma_through_iommu_shared_ram),
 		cmocka_unit_test(dma_through_iommu_messages),
 		cmocka_unit_test(msix_interrupts_reach_the_callback),
+		cmocka_unit_test(dma_into_own_bar_fails_without_deadlock),
 		cmocka_unit_test(server_killed_mid_dma),
 	};
 
