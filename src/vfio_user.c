@@ -1113,7 +1113,8 @@ static void *irq_main(void *arg)
 				copy = nc;
 			if (np && nc) {
 				n = dev->nr_irqs;
-				memcpy(copy, dev->irqs, n * sizeof(*copy));
+				if (n)
+					memcpy(copy, dev->irqs, n * sizeof(*copy));
 				for (size_t i = 0; i < n; i++)
 					pfds[i + 1] = (struct pollfd){.fd = copy[i].efd,
 								      .events = POLLIN};
