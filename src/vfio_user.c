@@ -8,10 +8,15 @@
  *     waiter list, dev->lock); a reply nobody waits for is a protocol error;
  *   - serves a DMA_READ / DMA_WRITE command itself, with ms_as_read() /
  *     ms_as_write() on dev->dma_as, and sends the reply.
- * Any thread may send a request (vfu_request): it registers a waiter, sends
- * the whole message under dev->send_lock (so messages never interleave),
- * then waits on dev->cond until its reply is in, the connection died, or the
- * timeout passed. The receive thread never waits for a reply: a request
+ * Any thread may send a request (vfu_request): it waits until no other
+ * request is in flight (dev->busy), registers a waiter, sends the whole
+ * message under dev->send_lock (so messages never interleave), then waits on
+ * dev->cond until its reply is in, the connection died, or the timeout
+ * passed. Requests are serialised because a server may handle one of them
+ * by sending DMA_READ / DMA_WRITE and expect the reply to that before any
+ * other command of ours (libvfio-user does: another command arriving then
+ * fails the request being handled). The receive thread's DMA replies do not
+ * wait for dev->busy. The receive thread never waits for a reply: a request
  * made on it (an access to a vfio-user region from DMA it serves) fails
  * with -EDEADLK.
  *
@@ -97,7 +102,8 @@ struct ms_vfio_user {
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t cond;
 	uint16_t next_id;
-	int dead; /* 0 while the connection works, else why it died */
+	bool busy; /* a request is in flight */
+	int dead;  /* 0 while the connection works, else why it died */
 	vfu_wait *waits;
 	vfu_map *maps;
 	size_t nr_maps, cap_maps;
@@ -242,11 +248,15 @@ static int vfu_request(ms_vfio_user *dev, uint16_t cmd, const void *a, size_t al
 	}
 
 	pthread_mutex_lock(&dev->lock);
-	if (dev->dead) {
-		ret = dev->dead;
+	/* One request in flight at a time (see the top of this file). */
+	while (dev->busy && !dev->dead && ret == 0)
+		ret = pthread_cond_timedwait(&dev->cond, &dev->lock, &deadline);
+	if (dev->dead || ret) {
+		ret = dev->dead ? dev->dead : -ETIMEDOUT;
 		pthread_mutex_unlock(&dev->lock);
 		return ret;
 	}
+	dev->busy = true;
 	w->id = dev->next_id++;
 	w->next = dev->waits;
 	dev->waits = w;
@@ -273,6 +283,8 @@ static int vfu_request(ms_vfio_user *dev, uint16_t cmd, const void *a, size_t al
 		ret = dev->dead;
 	else
 		ret = -ETIMEDOUT;
+	dev->busy = false;
+	pthread_cond_broadcast(&dev->cond);
 	pthread_mutex_unlock(&dev->lock);
 	if (ret == -ETIMEDOUT && !w->done) {
 		/* A late reply could be taken for another one: give up the link. */

@@ -14,9 +14,10 @@
  * given at connection (opts.dma_as).
  *
  * Concurrency: one receive thread per connection reads every message from
- * the server. Replies are handed to the thread that waits for them (any
- * number of threads may issue requests at once; each waits at most
- * opts.timeout_ms). DMA_READ / DMA_WRITE requests are served on the receive
+ * the server. Replies are handed to the thread that waits for them. Any
+ * number of threads may issue requests; they go out one at a time (a server
+ * handling one may send DMA requests and expect their replies before any
+ * other command), and each waits at most opts.timeout_ms in all. DMA_READ / DMA_WRITE requests are served on the receive
  * thread itself, so a server may issue them at any time, including while it
  * handles one of our requests. An access made from the receive thread to a
  * vfio-user region (device-to-device DMA through this client) is refused

@@ -744,6 +744,69 @@ static void dma_into_own_bar_fails_without_deadlock(void **state)
 	machine_free(&m);
 }
 
+/* Several threads share one connection: each reply reaches its own waiter. */
+typedef struct hammer {
+	machine *m;
+	unsigned id;
+	unsigned bad;
+} hammer;
+
+static void *hammer_main(void *arg)
+{
+	hammer *h = arg;
+	uint64_t reg = BAR0_ADDR + 0x200 + 8 * h->id;
+
+	for (unsigned i = 0; i < 200; i++) {
+		uint64_t v = ((uint64_t)h->id << 32) | i;
+		ms_result r = ms_as_stq_le(h->m->as, reg, MS_ATTRS_UNSPECIFIED, v);
+		if (r || ms_as_ldq_le(h->m->as, reg, MS_ATTRS_UNSPECIFIED, &r) != v || r)
+			h->bad++;
+	}
+	return NULL;
+}
+
+static void threads_share_the_connection(void **state)
+{
+	pthread_t t[4];
+	hammer h[4];
+	uint8_t pat[4096], back[4096];
+	machine m;
+
+	(void)state;
+	if (!have_server())
+		skip();
+	machine_new(&m, false);
+	machine_place_bar(&m, 0, BAR0_ADDR);
+	machine_place_bar(&m, 1, BAR1_ADDR);
+	assert_int_equal(ms_vfio_user_dma_map(m.dev, 0, RAM_SIZE, m.ram, 0, true), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		h[i] = (hammer){.m = &m, .id = i};
+		assert_int_equal(pthread_create(&t[i], NULL, hammer_main, &h[i]), 0);
+	}
+	/* Meanwhile DMA by messages (anonymous RAM) on this thread. */
+	for (unsigned i = 0; i < sizeof(pat); i++)
+		pat[i] = (uint8_t)(i * 3);
+	assert_int_equal(ms_as_write(m.as, 0x2000, MS_ATTRS_UNSPECIFIED, pat, sizeof(pat)), 0);
+	for (unsigned k = 0; k < 20; k++)
+		assert_int_equal(run_dma(&m, 1, 0x2000, sizeof(pat), 0x100, NULL), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(h[i].bad, 0);
+	}
+	assert_int_equal(
+		ms_as_read(m.as, BAR1_ADDR + 0x100, MS_ATTRS_UNSPECIFIED, back, sizeof(back)), 0);
+	assert_memory_equal(back, pat, sizeof(pat));
+	/* PCI config space as a memspace region too. */
+	machine_place_bar(&m, MS_VFIO_USER_PCI_CONFIG, 0x30000000);
+	{
+		ms_result r = 0;
+		assert_int_equal(ms_as_lduw_le(m.as, 0x30000000, MS_ATTRS_UNSPECIFIED, &r), 0x1b36);
+		assert_int_equal(ms_as_lduw_le(m.as, 0x30000002, MS_ATTRS_UNSPECIFIED, &r), 0x0042);
+		assert_int_equal(r, 0);
+	}
+	machine_free(&m);
+}
+
 /* Interrupts: counted per vector by the callback (on the interrupt thread). */
 typedef struct irq_count {
 	unsigned hits[8]; /* atomic */
@@ -1056,6 +1119,7 @@ int main(void)
 		cmocka_unit_test(dma_through_iommu_messages),
 		cmocka_unit_test(msix_interrupts_reach_the_callback),
 		cmocka_unit_test(dma_into_own_bar_fails_without_deadlock),
+		cmocka_unit_test(threads_share_the_connection),
 		cmocka_unit_test(server_killed_mid_dma),
 	};
 
