@@ -21,6 +21,7 @@
 #include "bench.h"
 #include "devtlb.h"
 #include "tce.h"
+#include "vfio_user.h"
 #include "vtd.h"
 
 static void usage(FILE *out)
@@ -40,6 +41,7 @@ static void usage(FILE *out)
 	      "  precopy  RAM pre-copy of 1 GiB while a writer dirties pages: rounds, sent, downtime\n"
 	      "  devtlb   ns per 4-byte DMA read through an IOMMU, with and without a device IOTLB\n"
 	      "  vtd      VT-d-like model: replay by mappings, page invalidation, DMA via the unit\n"
+	      "  vfio-user  a libvfio-user device: BAR reads by message vs mmap, DMA by fd vs messages\n"
 	      "  all      everything above\n"
 	      "\n"
 	      "options:\n"
@@ -91,6 +93,7 @@ static const struct subcommand {
 	{"precopy", bench_precopy},
 	{"devtlb", bench_devtlb},
 	{"vtd", bench_vtd},
+	{"vfio-user", bench_vfio_user},
 	/* clang-format on */
 };
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

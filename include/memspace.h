@@ -22,5 +22,6 @@
 #include "memspace/cache.h"
 #include "memspace/mtree.h"
 #include "memspace/migrate.h"
+#include "memspace/vfio_user.h"
 
 #endif /* MEMSPACE_H */

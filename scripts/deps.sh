@@ -13,8 +13,10 @@ set -euo pipefail
 # (tests/cli/map_browser.py; it skips itself when chromium is absent).
 # doxygen: the API reference (`docs` target; the api_docs test fails on any
 # undocumented public symbol).
+# meson, ninja-build, libjson-c-dev: the vfio-user tests build the peer libvfio-user
+# (tests/vfio_user/); libcmocka-dev is needed by its meson setup too.
 packages=(cmake make gcc g++ libc6-dev clang libclang-rt-dev pkg-config liburcu-dev zlib1g-dev
-	libcmocka-dev libedit-dev valgrind python3 chromium doxygen)
+	libcmocka-dev libedit-dev valgrind python3 chromium doxygen meson ninja-build libjson-c-dev)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -38,6 +38,7 @@ LAYERS = [
     ("share", ["share.h", "share.c", "remap.c"]),
     ("migrate", ["migrate.c"]),
     ("mtree", ["mtree.c"]),
+    ("vfio_user", ["vfio_user.h", "vfio_user_proto.c", "vfio_user.c"]),
 ]
 
 
