@@ -75,12 +75,12 @@ static void cpu_model(char *buf, size_t size)
 	fclose(f);
 }
 
-/* The subcommands, in the order `all` runs them. */
+/* The subcommands, in the order `all` runs them (one row each). */
+/* clang-format off */
 static const struct subcommand {
 	const char *name;
 	int (*run)(const bench_opts *opts, bench_json *json);
 } subcommands[] = {
-	/* clang-format off: one row per subcommand */
 	{"lookup", bench_lookup},
 	{"commit", bench_commit},
 #ifdef MS_BENCH_HAVE_ACCESS
@@ -94,8 +94,8 @@ static const struct subcommand {
 	{"devtlb", bench_devtlb},
 	{"vtd", bench_vtd},
 	{"vfio-user", bench_vfio_user},
-	/* clang-format on */
 };
+/* clang-format on */
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 
 int main(int argc, char **argv)

@@ -48,16 +48,21 @@
 extern "C" {
 #endif
 
+/** struct ms_vfio_user - one connection to a vfio-user server (opaque). */
 typedef struct ms_vfio_user ms_vfio_user;
 
-/* Region indexes of a PCI device (as in VFIO). */
+/** MS_VFIO_USER_PCI_BAR0 - region index of a PCI device's BAR 0 (BARs 0-5 follow). */
 #define MS_VFIO_USER_PCI_BAR0 0u
+/** MS_VFIO_USER_PCI_ROM - region index of a PCI device's expansion ROM. */
 #define MS_VFIO_USER_PCI_ROM 6u
+/** MS_VFIO_USER_PCI_CONFIG - region index of a PCI device's config space. */
 #define MS_VFIO_USER_PCI_CONFIG 7u
 
-/* Region flags (ms_vfio_user_region_info.flags). */
+/** MS_VFIO_USER_REGION_READ - region flag: the region can be read. */
 #define MS_VFIO_USER_REGION_READ 0x1u
+/** MS_VFIO_USER_REGION_WRITE - region flag: the region can be written. */
 #define MS_VFIO_USER_REGION_WRITE 0x2u
+/** MS_VFIO_USER_REGION_MMAP - region flag: the region (or areas of it) can be mmapped. */
 #define MS_VFIO_USER_REGION_MMAP 0x4u
 
 /* At most this many mmappable areas per region are kept. */
@@ -82,13 +87,15 @@ typedef struct ms_vfio_user_opts {
 /**
  * struct ms_vfio_user_info - what version negotiation and DEVICE_GET_INFO
  * said (ms_vfio_user_get_info()).
- * @major, @minor: the server's protocol version (major is always 0).
+ * @major: the server's protocol major version (always 0).
+ * @minor: the server's protocol minor version.
  * @max_msg_fds: fds the server accepts in one message.
  * @max_data_xfer_size: bytes of data in one REGION/DMA read or write.
  * @migration: the server offered the migration capability;
  * @migration_pgsize: its page size (0 when not given).
  * @flags: the device's flags (VFIO_DEVICE_FLAGS_*: 0x2 is PCI).
- * @num_regions, @num_irqs: how many region and IRQ indexes it has.
+ * @num_regions: how many region indexes the device has.
+ * @num_irqs: how many IRQ indexes the device has.
  */
 typedef struct ms_vfio_user_info {
 	uint16_t major;
@@ -107,8 +114,9 @@ typedef struct ms_vfio_user_info {
  * @size: in bytes (0: the region does not exist).
  * @flags: MS_VFIO_USER_REGION_*.
  * @mmappable: the server passed a file descriptor the client may map;
- * @nr_areas, @areas: the mmappable areas (offset and size inside the
- *          region): from the sparse-mmap capability, or the whole region.
+ * @nr_areas: how many entries of @areas are used.
+ * @areas: the mmappable areas (offset and size inside the region): from the
+ *          sparse-mmap capability, or the whole region.
  */
 typedef struct ms_vfio_user_region_info {
 	uint64_t size;
@@ -118,7 +126,7 @@ typedef struct ms_vfio_user_region_info {
 	struct {
 		uint64_t offset;
 		uint64_t size;
-	} areas[MS_VFIO_USER_MAX_AREAS];
+	} areas[MS_VFIO_USER_MAX_AREAS]; /**< the mmappable areas (nr_areas of them) */
 } ms_vfio_user_region_info;
 
 /**
@@ -168,6 +176,8 @@ MS_API int ms_vfio_user_get_region_info(ms_vfio_user *dev, uint32_t index,
 
 /**
  * ms_vfio_user_get_irq_info - DEVICE_GET_IRQ_INFO for IRQ index @index.
+ * @dev: the connection.
+ * @index: the IRQ index (MS_VFIO_USER_IRQ_*).
  * @count: receives how many interrupts the index has.
  * @flags: receives the index's VFIO_IRQ_INFO_* flags (may be NULL).
  * Return: as ms_vfio_user_get_region_info().
@@ -190,6 +200,9 @@ MS_API int ms_vfio_user_region_rw(ms_vfio_user *dev, uint32_t index, uint64_t of
 
 /**
  * ms_vfio_user_region - a memspace region for device region @index.
+ * @dev: the connection.
+ * @index: the device's region index (MS_VFIO_USER_PCI_BAR0 and on).
+ * @name: the name of the new container (copied).
  * @out: receives a new container (one reference, the caller's) named
  *       @name of the region's size: an I/O region whose accesses are
  *       messages, with a RAM-device subregion over each mmappable area
@@ -206,6 +219,10 @@ MS_API int ms_vfio_user_region(ms_region **out, ms_vfio_user *dev, uint32_t inde
 
 /**
  * ms_vfio_user_dma_map - DMA_MAP: let the device reach [@iova, @iova+@size).
+ * @dev: the connection.
+ * @iova: the first device address of the range.
+ * @size: its length in bytes.
+ * @offset: where the range starts in @ram's memory.
  * @ram: the RAM region holding the memory, from @offset; or NULL.
  * @writable: the device may write (else read only).
  *
@@ -235,6 +252,7 @@ MS_API int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t siz
 
 /**
  * ms_vfio_user_attach_iommu - let an IOMMU decide what the device reaches.
+ * @dev: the connection.
  * @iommu: the IOMMU region in front of the device (iommu.h).
  * @iommu_idx: the translation index followed.
  *
@@ -256,14 +274,18 @@ MS_API int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t siz
  */
 MS_API int ms_vfio_user_attach_iommu(ms_vfio_user *dev, ms_region *iommu, unsigned iommu_idx);
 
-/* IRQ indexes of a PCI device (as in VFIO). */
+/** MS_VFIO_USER_IRQ_INTX - IRQ index of a PCI device's legacy interrupt (as in VFIO). */
 #define MS_VFIO_USER_IRQ_INTX 0u
+/** MS_VFIO_USER_IRQ_MSI - IRQ index of a PCI device's MSI vectors. */
 #define MS_VFIO_USER_IRQ_MSI 1u
+/** MS_VFIO_USER_IRQ_MSIX - IRQ index of a PCI device's MSI-X vectors. */
 #define MS_VFIO_USER_IRQ_MSIX 2u
 
 /**
  * typedef ms_vfio_user_irq_fn - an interrupt of the device.
- * @index: the IRQ index (MS_VFIO_USER_IRQ_*); @vector: the vector in it.
+ * @index: the IRQ index (MS_VFIO_USER_IRQ_*).
+ * @vector: the vector in it.
+ * @opaque: what ms_vfio_user_set_irqs() was given.
  * Runs on the connection's interrupt thread, one call at a time; triggers
  * that come before the callback ran are merged into one call.
  */
@@ -271,8 +293,12 @@ typedef void (*ms_vfio_user_irq_fn)(uint32_t index, uint32_t vector, void *opaqu
 
 /**
  * ms_vfio_user_set_irqs - route interrupts to a callback (SET_IRQS).
- * @index: the IRQ index; @start, @count: the vectors.
+ * @dev: the connection.
+ * @index: the IRQ index.
+ * @start: the first vector.
+ * @count: how many vectors from @start.
  * @fn: called on each interrupt; NULL disables the whole index.
+ * @opaque: passed to @fn.
  *
  * One eventfd per vector is handed to the server, which signals it; the
  * interrupt thread (started on first use) reads them and calls @fn. When
