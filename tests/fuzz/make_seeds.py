@@ -38,6 +38,29 @@ def topology():
     seed += [14, 0]                          # an address space on r0
     seed += [17, 6, 1, 2, 0x00, 0x20, 9, 2, 18]  # begin, move, toggle, commit
     put('topology', 'machine-00', seed)
+    # Dirty logging (fuzz_topology.c, dirty_op): code 21 or 22 (mod 23), then
+    # b (b % 4: 0/1 a client of a region on or off, client (b >> 2) & 7, on
+    # when b & 32; 2 global start, or stop when b & 4; 3 log_sync) and a slot
+    # or address-space number.
+    seed = [0]
+    seed += [0, 5, 3, 0x00, 0x10, 0]   # r0: RAM of 0x1001 bytes
+    seed += [0, 6, 3, 0x00, 0x08, 0]   # r1: ROM of 0x801 bytes
+    seed += [0, 8, 3, 0x00, 0x04, 0]   # r2: RAM device of 0x401 bytes
+    seed += [14, 0, 14, 1, 14, 2]      # AS0..AS2 on them
+    seed += [21, 32, 0]      # VGA logs r0
+    seed += [21, 40, 1]      # MIGRATION logs r1
+    seed += [21, 3, 0]       # log_sync of AS0
+    seed += [21, 2, 0]       # global logging on: MIGRATION joins r0's mask, not r2's
+    seed += [0, 0, 0, 0]     # r3: a container
+    seed += [21, 32, 3]      # not RAM-backed: -EINVAL
+    seed += [14, 0]          # AS3, registered while on
+    seed += [22, 36, 0]      # CODE logs r0 too
+    seed += [21, 0, 0]       # VGA off on r0
+    seed += [21, 3, 3]       # log_sync of AS3
+    seed += [21, 6, 0]       # global logging off: r1 keeps its own MIGRATION
+    seed += [21, 8, 1]       # MIGRATION off on r1
+    seed += [21, 2, 0]       # on again, and left on at the end
+    put('topology', 'dirty-00', seed)
 
 
 R_DMA = 19  # index of the DMA device's segment (R_DMA in fuzz_access.h)
