@@ -350,6 +350,12 @@ static int m_translate_hop(int i, uint64_t offset, bool is_write, ms_attrs attrs
 
 	if (depth > MS_IOMMU_MAX_CHAIN)
 		return -EACCES;
+	/*
+	 * translate runs on the thread's access chain (src/chain.c): from a
+	 * device callback it needs a frame of its own under the depth bound.
+	 */
+	if (model.depth >= model.max_depth)
+		return -EACCES;
 	for (const struct hop *o = outer; o; o = o->outer)
 		if (o->iommu == i && o->offset == offset && o->idx == idx)
 			return -EACCES;
