@@ -82,11 +82,17 @@ static int set_global(ms_ctx *ctx, bool on)
 		}
 	}
 	for (ms_region *r = ctx->regions; r && rc == 0; r = r->next) {
-		if (!ms__region_logs_migration(r))
+		/*
+		 * A region whose last reference is going away (in no view any
+		 * more) is skipped: touching it would revive it, and its
+		 * destroyer would free it under the touch's reference.
+		 */
+		if (!ms__region_logs_migration(r) || !ms__region_tryget(r))
 			continue;
 		rc = ms__txn_touch(r);
 		if (rc == 0)
 			ms__txn_dirty(r, 0, r->size - 1, r->size);
+		ms_region_unref(r); /* the touch holds its own (the lock is recursive) */
 	}
 	if (rc == 0) {
 		ctx->global_dirty_log = on;

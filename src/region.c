@@ -379,6 +379,17 @@ ms_region *ms_region_ref(ms_region *r)
 	return r;
 }
 
+bool ms__region_tryget(ms_region *r)
+{
+	uint32_t n = __atomic_load_n(&r->refcount, __ATOMIC_RELAXED);
+
+	while (n != 0)
+		if (__atomic_compare_exchange_n(&r->refcount, &n, n + 1, true, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
 void ms_region_unref(ms_region *r)
 {
 	if (r && __atomic_sub_fetch(&r->refcount, 1, __ATOMIC_ACQ_REL) == 0)

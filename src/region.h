@@ -148,6 +148,13 @@ uint8_t ms__region_log_mask(const ms_region *r, bool global);
  * memory that is migratable (not a RAM device, not MS_RAM_NOT_MIGRATABLE),
  * as QEMU logs migratable RAM blocks.
  */
+/*
+ * Take a reference on @r unless its count already reached 0: a region whose
+ * last reference is being dropped (by another thread, say call_rcu freeing
+ * the last view that showed it) stays on ctx->regions until region_destroy()
+ * gets the topology lock, and must not be brought back. True when taken.
+ */
+bool ms__region_tryget(ms_region *r);
 bool ms__region_logs_migration(const ms_region *r);
 /* The dirty_log_mask @r renders with: its own clients, plus MIGRATION as above. */
 uint8_t ms__region_render_log_mask(const ms_region *r);

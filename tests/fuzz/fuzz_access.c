@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,159 @@ static void device_init(int i)
 	d->veto = c->veto;
 }
 
+/* ---- The IOMMU class and its notifiers ----------------------------------------------- */
+
+static struct machine_iommus {
+	ms_region *region[NIOMMU];
+} io;
+
+static ms_as *io_target; /* every entry goes to the machine's address space */
+
+static void io_translate(ms_iotlb_entry *out, ms_region *iommu, uint64_t addr, ms_iommu_perm flags,
+			 unsigned idx, void *opaque)
+{
+	int i = (int)(intptr_t)opaque;
+	const struct io_entry *e = &io_tab[i][idx % IO_MAX_IDX][(addr / IO_PAGE) % IO_SLOTS];
+	uint64_t mask = e->set ? ((uint64_t)1 << e->shift) - 1 : IO_PAGE - 1;
+
+	(void)iommu;
+	(void)flags;
+	out->target_as = io_target;
+	out->iova = addr & ~mask;
+	out->addr_mask = mask;
+	out->translated_addr = e->target & ~mask;
+	out->perm = e->set ? (ms_iommu_perm)e->perm : MS_IOMMU_NONE;
+	if (e->broken) {
+		out->addr_mask = 5; /* not 2^k - 1: a malformed entry */
+		out->perm = MS_IOMMU_RW;
+	}
+}
+
+static uint64_t io_page_size(ms_region *iommu, void *opaque)
+{
+	(void)iommu;
+	(void)opaque;
+	return IO_PAGE;
+}
+
+static unsigned io_attrs_to_index(ms_region *iommu, ms_attrs attrs, void *opaque)
+{
+	(void)iommu;
+	return io_index((int)(intptr_t)opaque, attrs);
+}
+
+static unsigned io_num_indexes(ms_region *iommu, void *opaque)
+{
+	(void)iommu;
+	return io_nidx((int)(intptr_t)opaque);
+}
+
+/* What a notifier was told, or (who < 0) a flag change of IOMMU -1 - who. */
+struct nev {
+	int who;
+	unsigned type;
+	uint64_t iova, mask, xlat;
+	int perm;
+};
+
+struct nevs {
+	struct nev e[256];
+	size_t n;
+	bool overflow;
+};
+
+static struct nevs lib_nev, model_nev;
+
+static void log_nev(struct nevs *l, struct nev e)
+{
+	if (l->n == 256)
+		l->overflow = true;
+	else
+		l->e[l->n++] = e;
+}
+
+static ms_iommu_notifier_flags io_flags[NIOMMU]; /* the model's union */
+
+static int io_flag_changed(ms_region *iommu, ms_iommu_notifier_flags old_flags,
+			   ms_iommu_notifier_flags new_flags, void *opaque)
+{
+	(void)iommu;
+	log_nev(&lib_nev, (struct nev){-1 - (int)(intptr_t)opaque, old_flags, new_flags, 0, 0, 0});
+	return 0;
+}
+
+static const ms_iommu_ops io_ops = {
+	.version = MS_IOMMU_OPS_VERSION,
+	.translate = io_translate,
+	.get_min_page_size = io_page_size,
+	.notify_flag_changed = io_flag_changed,
+	.attrs_to_index = io_attrs_to_index,
+	.num_indexes = io_num_indexes,
+};
+
+#define NNOT 8
+
+struct nslot {
+	ms_iommu_notifier *n; /* NULL: free */
+	int iommu;
+	unsigned idx, flags;
+	uint64_t start, end, seq;
+	bool fail; /* the callback returns -EIO */
+};
+
+static struct nslot nots[NNOT];
+static uint64_t not_seq;
+
+static int io_notify_cb(ms_iommu_notifier *n, const ms_iommu_event *ev, void *opaque)
+{
+	struct nslot *ns = opaque;
+
+	(void)n;
+	log_nev(&lib_nev,
+		(struct nev){(int)(ns - nots), ev->type, ev->entry.iova, ev->entry.addr_mask,
+			     ev->entry.translated_addr, (int)ev->entry.perm});
+	return ns->fail ? -EIO : 0;
+}
+
+/* The model's delivery of an event to one notifier: filtered and cropped. */
+static int m_deliver(int k, unsigned type, uint64_t iova, uint64_t mask, uint64_t xlat, int perm)
+{
+	const struct nslot *ns = &nots[k];
+	uint64_t last = iova + mask, lo, hi;
+
+	if (!(ns->flags & type) || ns->start > last || ns->end < iova)
+		return 0;
+	lo = iova > ns->start ? iova : ns->start;
+	hi = last < ns->end ? last : ns->end;
+	log_nev(&model_nev, (struct nev){k, type, lo, hi - lo, xlat + (lo - iova), perm});
+	return ns->fail ? -EIO : 0;
+}
+
+/* The model of ms_iommu_notify(): in order of range start, then of registration. */
+static int m_notify(int i, unsigned idx, unsigned type, uint64_t iova, uint64_t mask, uint64_t xlat,
+		    int perm)
+{
+	bool done[NNOT] = {false};
+	int first_error = 0;
+
+	for (;;) {
+		int best = -1;
+
+		for (int k = 0; k < NNOT; k++)
+			if (nots[k].n && !done[k] && nots[k].iommu == i && nots[k].idx == idx &&
+			    (best < 0 || nots[k].start < nots[best].start ||
+			     (nots[k].start == nots[best].start && nots[k].seq < nots[best].seq)))
+				best = k;
+		if (best < 0)
+			return first_error;
+		done[best] = true;
+		int rc = m_deliver(best, type, iova, mask, xlat, perm);
+
+		if (rc < 0 && first_error == 0)
+			first_error = rc;
+	}
+}
+
 /* ---- The machine ---------------------------------------------------------------- */
 
 struct machine {
@@ -235,8 +389,15 @@ static void build_machine(void)
 								   .ops = NULL});
 			break;
 		case R_IOMMU:
+		case R_IOMMU2:
+		case R_IOMMU3:
 			rc = ms_iommu_new(&r, mach.ctx,
-					  &(ms_iommu_opts){.name = s->name, .size = s->size});
+					  &(ms_iommu_opts){.name = s->name,
+							   .size = s->size,
+							   .ops = &io_ops,
+							   .opaque = (void *)(intptr_t)s->dev});
+			if (rc == 0)
+				io.region[s->dev] = r;
 			break;
 		default:
 			rc = ms_region_new_io(&r, mach.ctx,
@@ -262,6 +423,7 @@ static void build_machine(void)
 	mach.mem[M_PATCH] = ms_region_ram_ptr(mach.regions[R_PATCH]);
 	check_rc(ms_as_new(&mach.as, mach.ctx, mach.root, "sys"), "ms_as_new");
 	dma_as = mach.as;
+	io_target = mach.as;
 }
 
 /* Every input starts from the same state, in the library and in the model. */
@@ -287,10 +449,33 @@ static void reset(void)
 		if (!ms_region_enabled(mach.regions[i]))
 			check_rc(ms_region_set_enabled(mach.regions[i], true), "set_enabled");
 	}
+	for (int k = 0; k < NNOT; k++) {
+		ms_iommu_unregister_notifier(nots[k].n);
+		nots[k].n = NULL;
+	}
+	memset(io_flags, 0, sizeof(io_flags));
+	/*
+	 * The starting tables: IOMMU 0 maps its pages onto the RAM (index 0)
+	 * and read-only onto the ROM (index 1); IOMMU 1 onto IOMMU 0 (a chain of
+	 * two), IOMMU 2 onto the devices d0..d1.
+	 */
+	memset(io_tab, 0, sizeof(io_tab));
+	for (unsigned v = 0; v < IO_SLOTS; v++) {
+		io_tab[0][0][v] =
+			(struct io_entry){true, false, MS_IOMMU_RW, 4, 0x100 + v * IO_PAGE};
+		io_tab[0][1][v] =
+			(struct io_entry){true, false, MS_IOMMU_RO, 4, 0x2000 + v * IO_PAGE};
+		io_tab[1][0][v] =
+			(struct io_entry){true, false, MS_IOMMU_RW, 4, 0x4900 + (v ^ 1) * IO_PAGE};
+		io_tab[2][0][v] =
+			(struct io_entry){true, false, MS_IOMMU_RW, 4, 0x4000 + v * IO_PAGE};
+	}
 	model.log.n = 0;
 	model.log.overflow = false;
 	lib_log.n = 0;
 	lib_log.overflow = false;
+	model_nev.n = lib_nev.n = 0;
+	model_nev.overflow = lib_nev.overflow = false;
 }
 
 /* ---- Comparing ------------------------------------------------------------------- */
@@ -304,7 +489,8 @@ struct fuzz {
 static struct fuzz fz;
 
 /* Statistics (MS_FUZZ_STATS=1): results seen, device callbacks compared. */
-static unsigned long stat_results[8], stat_callbacks, stat_direct, stat_bounce;
+static unsigned long stat_results[8], stat_callbacks, stat_direct, stat_bounce, stat_events,
+	stat_xlat;
 
 static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -375,6 +561,21 @@ static void compare_state(void)
 	stat_callbacks += model.log.n;
 	model.log.n = 0;
 	lib_log.n = 0;
+	if (model_nev.overflow || lib_nev.overflow || model_nev.n != lib_nev.n)
+		divergence("%zu notifier events, the model expects %zu", lib_nev.n, model_nev.n);
+	for (size_t i = 0; i < model_nev.n; i++) {
+		const struct nev *a = &lib_nev.e[i], *b = &model_nev.e[i];
+
+		if (a->who != b->who || a->type != b->type || a->iova != b->iova ||
+		    a->mask != b->mask || a->xlat != b->xlat || a->perm != b->perm)
+			divergence("notifier event %zu: who %d type %u 0x%" PRIx64 "+0x%" PRIx64
+				   " -> 0x%" PRIx64 " perm %d; the model says who %d type %u "
+				   "0x%" PRIx64 "+0x%" PRIx64 " -> 0x%" PRIx64 " perm %d",
+				   i, a->who, a->type, a->iova, a->mask, a->xlat, a->perm, b->who,
+				   b->type, b->iova, b->mask, b->xlat, b->perm);
+	}
+	stat_events += model_nev.n;
+	model_nev.n = lib_nev.n = 0;
 	for (int m = 0; m < NMEM; m++)
 		compare_bytes("memory", model.mem[m], mach.mem[m], mem_size[m]);
 	for (int d = 0; d < NDEV; d++)
@@ -611,6 +812,35 @@ static void op_translate(struct reader *r)
 	rc = ms_as_translate(&sec, &len, mach.as, addr,
 			     &(ms_access_opts){.is_write = false, .attrs = MS_ATTRS_UNSPECIFIED});
 	ms_rcu_read_unlock();
+	if (s && s->kind == S_IOMMU) {
+		uint64_t final, flen;
+		int mrc = m_resolve(addr, want_len, false, MS_ATTRS_UNSPECIFIED, &final, &flen,
+				    &index);
+
+		stat_xlat++;
+		if (mrc == -EACCES) {
+			if (rc != -EACCES && rc != -EIO && rc != -ELOOP)
+				divergence("translate through an IOMMU returned %d, the model "
+					   "says a failed translation",
+					   rc);
+			return;
+		}
+		if (mrc == -ENOENT) {
+			if (rc != -ENOENT)
+				divergence("translate through an IOMMU into a hole returned %d",
+					   rc);
+			return;
+		}
+		s = &segs[index];
+		if (rc != 0 || len != flen || sec.region != mach.target[index] ||
+		    sec.start != addr || sec.offset_in_region != s->base + (final - s->start) ||
+		    sec.readonly != s->readonly || sec.romd != (s->kind == S_ROMD && model.romd))
+			divergence("translate through an IOMMU returned %d, len %" PRIu64
+				   " (model %" PRIu64 "), offset 0x%" PRIx64
+				   ", a section that differs from %s at 0x%" PRIx64,
+				   rc, len, flen, sec.offset_in_region, s->name, final);
+		return;
+	}
 	if (!s) {
 		uint64_t next = next_start(addr);
 
@@ -641,8 +871,9 @@ static void op_map(struct reader *r)
 	uint64_t addr = rd_addr(r), want = rd_len(r), len = want;
 	ms_attrs attrs = rd_attrs(r);
 	bool is_write = rd8(r) & 1;
-	int index = -1;
-	const struct seg *s = seg_at(addr, &index);
+	int index = -1, rc = -ENOENT;
+	const struct seg *s = NULL;
+	uint64_t final = addr, expect_len = 0;
 	uint8_t model_buf[MAX_LEN];
 	uint8_t *p;
 	char at[48];
@@ -650,29 +881,39 @@ static void op_map(struct reader *r)
 	trace("%d: map 0x%016" PRIx64 " len %" PRIu64 " %s %s\n", fz.op, addr, want,
 	      is_write ? "write" : "read", attrs_text(attrs, at));
 	p = ms_as_map(mach.as, addr, &len, is_write, attrs);
+	if (want > 0)
+		rc = m_resolve(addr, want, is_write, attrs, &final, &expect_len, &index);
+	if (rc == 0)
+		s = &segs[index];
 
-	/* Nothing at holes, reservations, IOMMUs, non-RAM under attrs.memory. */
-	if (want == 0 || !s || s->kind == S_RESV || s->kind == S_IOMMU ||
-	    (attrs.memory && !is_ram_target(s))) {
+	/* Nothing at holes, reservations, failed translations, non-RAM under attrs.memory. */
+	if (want == 0 || !s || s->kind == S_RESV || (attrs.memory && !is_ram_target(s))) {
 		if (p || len != 0)
 			divergence("map returned %p, len %" PRIu64 " where nothing can be mapped",
 				   (void *)p, len);
 		compare_state();
 		return;
 	}
-	uint64_t expect_len = piece_len(s, addr, want);
-	uint64_t offset = s->base + (addr - s->start);
+	uint64_t offset = s->base + (final - s->start);
 	bool direct = map_direct(s, is_write);
 
-	/* A direct map goes on over pieces of the same memory at contiguous offsets. */
+	/*
+	 * A direct map goes on over pieces of the same memory at contiguous
+	 * offsets, through IOMMU pages as well (each translated in turn).
+	 */
 	while (direct && expect_len < want && addr + expect_len != 0) {
-		uint64_t next = addr + expect_len;
-		const struct seg *t = seg_at(next, NULL);
+		uint64_t next = addr + expect_len, nfinal, nlen;
+		int nindex;
+		const struct seg *t;
 
-		if (!t || t->mem != s->mem || !map_direct(t, is_write) ||
-		    t->base + (next - t->start) != offset + expect_len)
+		if (m_resolve(next, want - expect_len, is_write, attrs, &nfinal, &nlen, &nindex) !=
+		    0)
 			break;
-		expect_len += piece_len(t, next, want - expect_len);
+		t = &segs[nindex];
+		if (t->mem != s->mem || !map_direct(t, is_write) ||
+		    t->base + (nfinal - t->start) != offset + expect_len)
+			break;
+		expect_len += nlen;
 	}
 
 	if (direct) {
@@ -740,6 +981,276 @@ static void op_map(struct reader *r)
 	compare_state();
 }
 
+/* ---- IOMMU operations -------------------------------------------------------------- */
+
+/* Announce a change of IOMMU @i's index @idx and predict its deliveries. */
+static void io_event(int i, unsigned idx, unsigned type, uint64_t iova, uint64_t mask,
+		     uint64_t xlat, int perm)
+{
+	ms_iommu_event ev = {
+		.type = type,
+		.entry = {.target_as = type == MS_IOMMU_NOTIFIER_MAP ? io_target : NULL,
+			  .iova = iova,
+			  .translated_addr = xlat,
+			  .addr_mask = mask,
+			  .perm = (ms_iommu_perm)perm}};
+	int rc = ms_iommu_notify(io.region[i], idx, &ev);
+	int want = m_notify(i, idx, type, iova, mask, xlat, perm);
+
+	if (rc != want)
+		divergence("ms_iommu_notify returned %d, the model says %d", rc, want);
+}
+
+/*
+ * Change a page table entry: UNMAP every mapping it overlaps (whole), then
+ * MAP the new one, as docs/iommu.md asks.
+ */
+static void op_io_set(struct reader *r)
+{
+	uint8_t sel = rd8(r), b = rd8(r);
+	int i = (sel & 3) % NIOMMU;
+	unsigned idx = ((sel >> 2) & 3) % io_nidx(i);
+	unsigned slot = (sel >> 4) % IO_SLOTS;
+	static const uint8_t shifts[8] = {4, 4, 4, 4, 5, 5, 6, 8};
+	uint8_t shift = shifts[b % 8];
+	int perm = (b >> 3) & 3;
+	bool broken = (b >> 5) == 7;
+	uint64_t target = rd_addr(r);
+	unsigned span = 1u << (shift - 4), first = slot & ~(span - 1);
+	struct io_entry *tab = io_tab[i][idx];
+
+	if (broken) {
+		span = 1;
+		first = slot;
+	}
+	target &= ~(((uint64_t)1 << shift) - 1);
+	trace("%d: io_set iommu%d idx %u slot %u shift %u perm %d%s -> 0x%" PRIx64 "\n", fz.op, i,
+	      idx, first, shift, perm, broken ? " broken" : "", target);
+	for (unsigned v = first; v < first + span; v++) {
+		struct io_entry old = tab[v];
+
+		if (old.broken) {
+			tab[v] = (struct io_entry){0};
+			continue;
+		}
+		if (!old.set)
+			continue;
+		uint64_t mask = ((uint64_t)1 << old.shift) - 1;
+		uint64_t iova = (v * IO_PAGE) & ~mask;
+
+		for (uint64_t u = iova / IO_PAGE; u <= (iova + mask) / IO_PAGE && u < IO_SLOTS; u++)
+			tab[u] = (struct io_entry){0};
+		io_event(i, idx, MS_IOMMU_NOTIFIER_UNMAP, iova, mask, old.target & ~mask,
+			 MS_IOMMU_NONE);
+	}
+	if (broken) {
+		tab[first] = (struct io_entry){false, true, MS_IOMMU_RW, 4, target};
+	} else if (perm != MS_IOMMU_NONE) {
+		for (unsigned v = first; v < first + span; v++)
+			tab[v] = (struct io_entry){true, false, (uint8_t)perm, shift, target};
+		io_event(i, idx, MS_IOMMU_NOTIFIER_MAP, first * IO_PAGE, ((uint64_t)1 << shift) - 1,
+			 target, perm);
+	}
+	compare_state();
+}
+
+static void m_flags_changed(int i)
+{
+	ms_iommu_notifier_flags f = 0;
+
+	for (int k = 0; k < NNOT; k++)
+		if (nots[k].n && nots[k].iommu == i)
+			f |= nots[k].flags;
+	if (f != io_flags[i])
+		log_nev(&model_nev, (struct nev){-1 - i, io_flags[i], f, 0, 0, 0});
+	io_flags[i] = f;
+}
+
+/* Register a notifier in a free slot, or unregister the one there. */
+static void op_notifier(struct reader *r)
+{
+	uint8_t sel = rd8(r), f = rd8(r);
+	int k = sel % NNOT;
+	struct nslot *ns = &nots[k];
+
+	if (ns->n) {
+		trace("%d: unregister notifier %d\n", fz.op, k);
+		ms_iommu_unregister_notifier(ns->n);
+		ns->n = NULL;
+		m_flags_changed(ns->iommu);
+		compare_state();
+		return;
+	}
+	int i = ((sel >> 3) & 3) % NIOMMU;
+	unsigned idx = (sel >> 5) % 3;
+	unsigned flags = f & 7;
+	uint64_t start, end;
+
+	switch ((f >> 3) % 4) {
+	case 0:
+		start = 0;
+		end = UINT64_MAX;
+		break;
+	case 1:
+		start = (uint64_t)rd8(r);
+		end = start + rd8(r);
+		break;
+	case 2:
+		start = rd8(r) * (uint64_t)IO_PAGE;
+		end = start + rd8(r) % 0x40 * IO_PAGE + IO_PAGE - 1;
+		break;
+	default:
+		start = rd64(r);
+		end = rd64(r);
+		break;
+	}
+	bool fail = (f >> 5) == 7;
+	ms_iommu_notifier *n = NULL;
+	int rc = ms_iommu_register_notifier(&n, io.region[i],
+					    &(ms_iommu_notifier_opts){.flags = flags,
+								      .start = start,
+								      .end = end,
+								      .iommu_idx = idx,
+								      .notify = io_notify_cb,
+								      .opaque = ns});
+	int want = flags == 0 || start > end || idx >= io_nidx(i) ? -EINVAL : 0;
+
+	trace("%d: register notifier %d iommu%d idx %u flags %u [0x%" PRIx64 ", 0x%" PRIx64
+	      "]%s: %d\n",
+	      fz.op, k, i, idx, flags, start, end, fail ? " failing" : "", rc);
+	if (rc != want || (rc == 0) != (n != NULL))
+		divergence("register_notifier returned %d, the model says %d", rc, want);
+	if (rc == 0) {
+		*ns = (struct nslot){n, i, idx, flags, start, end, ++not_seq, fail};
+		m_flags_changed(i);
+	}
+	compare_state();
+}
+
+/* The model of the default replay: every page of the range, a larger mapping once. */
+static int m_replay(int k)
+{
+	const struct nslot *ns = &nots[k];
+	uint64_t size = IO_SLOTS * IO_PAGE;
+	uint64_t first = ns->start, last = ns->end < size - 1 ? ns->end : size - 1, addr;
+
+	if (first > last)
+		return 0;
+	addr = first & ~(uint64_t)(IO_PAGE - 1);
+	for (;;) {
+		const struct io_entry *e = &io_tab[ns->iommu][ns->idx][addr / IO_PAGE];
+		uint64_t next = addr + IO_PAGE;
+
+		if (e->broken)
+			return -EIO;
+		if (e->set) {
+			uint64_t mask = ((uint64_t)1 << e->shift) - 1;
+			int rc = m_deliver(k, MS_IOMMU_NOTIFIER_MAP, addr & ~mask, mask,
+					   e->target & ~mask, e->perm);
+
+			if (rc < 0)
+				return rc;
+			if ((addr | mask) + 1 > next)
+				next = (addr | mask) + 1;
+		}
+		if (next > last)
+			return 0;
+		addr = next;
+	}
+}
+
+/* Replay the mappings to a notifier, or tell it everything is unmapped. */
+static void op_replay(struct reader *r)
+{
+	uint8_t sel = rd8(r);
+	int k = sel % NNOT, rc, want;
+	struct nslot *ns = &nots[k];
+
+	if (!ns->n)
+		return;
+	if (sel & 0x80) {
+		trace("%d: unmap_notifier_range %d\n", fz.op, k);
+		rc = ms_iommu_unmap_notifier_range(ns->n);
+		want = m_deliver(k, MS_IOMMU_NOTIFIER_UNMAP, ns->start, ns->end - ns->start, 0,
+				 MS_IOMMU_NONE);
+	} else {
+		trace("%d: replay %d\n", fz.op, k);
+		rc = ms_iommu_replay(io.region[ns->iommu], ns->n);
+		want = m_replay(k);
+	}
+	if (rc != want)
+		divergence("replay/unmap_notifier_range returned %d, the model says %d", rc, want);
+	compare_state();
+}
+
+/*
+ * A region cache over a stretch: reads and writes through it, table changes
+ * and invalidations between them. Every access must be what the same access
+ * through the address space gives.
+ */
+static void op_cache(struct reader *r)
+{
+	uint64_t addr = rd_addr(r), len = rd8(r) % 0x40 + 1;
+	bool is_write = rd8(r) & 1;
+	unsigned steps = rd8(r) % 8 + 1;
+	ms_cache c;
+
+	trace("%d: cache 0x%016" PRIx64 " len %" PRIu64 " %s\n", fz.op, addr, len,
+	      is_write ? "write" : "read");
+	if (addr + len - 1 < addr) {
+		if (ms_cache_init(&c, mach.as, addr, len, is_write) != -EINVAL)
+			divergence("cache_init of a wrapping stretch was not refused");
+		return;
+	}
+	check_rc(ms_cache_init(&c, mach.as, addr, len, is_write), "cache_init");
+	for (unsigned i = 0; i < steps && r->n > 0; i++) {
+		uint8_t sel = rd8(r);
+		uint64_t off = rd8(r) % (len + 2), n = rd8(r) % 17;
+		uint8_t got[17], want[17];
+		bool inside = off + n <= len;
+		struct req q = {.addr = addr + off,
+				.len = n,
+				.is_write = sel & 1,
+				.attrs = MS_ATTRS_UNSPECIFIED,
+				.data = want};
+		ms_result res, mres;
+
+		if ((sel & 6) == 6) {
+			op_io_set(r);
+			continue;
+		}
+		if ((sel & 6) == 4) {
+			trace("%d:   cache invalidate\n", fz.op);
+			ms_cache_invalidate(&c);
+			continue;
+		}
+		trace("%d:   cache %s +0x%" PRIx64 " len %" PRIu64 "\n", fz.op,
+		      sel & 1 ? "write" : "read", off, n);
+		if (sel & 1) {
+			for (uint64_t j = 0; j < n; j++)
+				got[j] = want[j] = rd8(r);
+			res = ms_cache_write(&c, off, got, n);
+		} else {
+			memset(got, 0xa5, sizeof(got));
+			memset(want, 0x5a, sizeof(want));
+			res = ms_cache_read(&c, off, got, n);
+		}
+		if (n == 0) {
+			mres = MS_RESULT_OK;
+		} else if (!inside) {
+			memset(want, 0, sizeof(want));
+			mres = MS_RESULT_ACCESS_ERROR;
+		} else {
+			mres = m_access(&q);
+		}
+		compare_result(sel & 1 ? "cache write" : "cache read", res, mres);
+		if (!(sel & 1))
+			compare_bytes("cache read data", want, got, n);
+		compare_state();
+	}
+	ms_cache_destroy(&c);
+}
+
 static void op_toggle(struct reader *r)
 {
 	uint8_t sel = rd8(r);
@@ -778,7 +1289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (fz.op = 0; fz.op < MAX_FUZZ_OPS && rd.n > 0; fz.op++) {
 		uint8_t code = rd8(&rd);
 
-		switch (code % 14) {
+		switch (code % 18) {
 		case 0:
 		case 1:
 		case 2:
@@ -808,17 +1319,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 12:
 			op_map(&rd);
 			break;
-		default:
+		case 13:
 			op_toggle(&rd);
+			break;
+		case 14:
+			op_io_set(&rd);
+			break;
+		case 15:
+			op_notifier(&rd);
+			break;
+		case 16:
+			op_replay(&rd);
+			break;
+		default:
+			op_cache(&rd);
 			break;
 		}
 	}
+	if (getenv("MS_FUZZ_TRACE"))
+		fputs(fz.trace, stderr);
 	if (getenv("MS_FUZZ_STATS"))
 		fprintf(stderr,
 			"fuzz_access: %d ops; results ok %lu, error %lu, decode %lu, access %lu, "
-			"mixed %lu; %lu device callbacks; %lu direct and %lu bounce maps\n",
+			"mixed %lu; %lu device callbacks; %lu direct and %lu bounce maps; %lu "
+			"notifier events; %lu IOMMU translates\n",
 			fz.op, stat_results[0], stat_results[1], stat_results[2], stat_results[4],
 			stat_results[3] + stat_results[5] + stat_results[6] + stat_results[7],
-			stat_callbacks, stat_direct, stat_bounce);
+			stat_callbacks, stat_direct, stat_bounce, stat_events, stat_xlat);
 	return 0;
 }

@@ -99,6 +99,8 @@ enum {
 	R_PATCH,
 	R_RAMDRO,
 	R_DMA,
+	R_IOMMU2,
+	R_IOMMU3,
 	NSEG
 };
 
@@ -107,7 +109,7 @@ struct seg {
 	uint64_t start, size;
 	enum seg_kind kind;
 	int mem;       /* index of the memory block (RAM-backed kinds) */
-	int dev;       /* device (S_DEV, S_ROMD) */
+	int dev;       /* device (S_DEV, S_ROMD); IOMMU number (S_IOMMU) */
 	uint64_t base; /* offset in the region of start (aliases) */
 	bool readonly;
 	bool toggled; /* may be disabled by the fuzzer */
@@ -129,6 +131,36 @@ enum {
 extern const uint64_t mem_size[NMEM];
 /* The segments of the machine, indexed by R_*. */
 extern const struct seg segs[NSEG];
+
+/* ---- The IOMMUs -------------------------------------------------------------------- */
+
+/*
+ * The three IOMMU regions (R_IOMMU, R_IOMMU2, R_IOMMU3) have a class whose
+ * page table is io_tab, written by the harness (docs/iommu.md's contract:
+ * every change announced with UNMAP/MAP) and read by the class's translate
+ * and by the model alike. Slots of IO_PAGE bytes; an entry of 2^shift bytes
+ * (shift 4 .. 8) fills every slot it covers. IOMMUs 0 and 1 have two
+ * indexes (attrs.secure picks 1), IOMMU 2 one. Every entry goes to the
+ * machine's own address space, so chains and cycles go through the three.
+ */
+#define NIOMMU 3
+#define IO_PAGE 0x10u
+#define IO_SLOTS 16u
+#define IO_MAX_IDX 2u
+
+struct io_entry {
+	bool set;        /* a mapping (perm is not MS_IOMMU_NONE) */
+	bool broken;     /* translate returns a malformed entry (one slot) */
+	uint8_t perm;    /* ms_iommu_perm */
+	uint8_t shift;   /* the page: 2^shift bytes */
+	uint64_t target; /* translated address of the page (aligned to it) */
+};
+
+extern struct io_entry io_tab[NIOMMU][IO_MAX_IDX][IO_SLOTS];
+
+/* How many indexes IOMMU @i has, and the one @attrs choose. */
+unsigned io_nidx(int i);
+unsigned io_index(int i, ms_attrs attrs);
 
 /* The model's state. */
 struct model {
@@ -173,5 +205,15 @@ uint64_t next_start(uint64_t addr);
 bool is_ram_target(const struct seg *s);
 /* Carry out @q on the model: data, registers, callback log; returns the ms_result. */
 ms_result m_access(const struct req *q);
+/*
+ * Where the byte at @addr ends up, through every IOMMU on the way: 0 with
+ * the segment's index in *@index, the address there in *@final and *@len
+ * (at most @want) clamped to that segment's piece and to every IOMMU page;
+ * -ENOENT when the path ends in a hole (*@final the address there);
+ * -EACCES when an IOMMU refuses (no mapping, permission, malformed entry,
+ * cycle, chain too long).
+ */
+int m_resolve(uint64_t addr, uint64_t want, bool is_write, ms_attrs attrs, uint64_t *final,
+	      uint64_t *len, int *index);
 
 #endif /* MS_FUZZ_ACCESS_H */

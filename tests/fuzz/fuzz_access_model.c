@@ -11,6 +11,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <string.h>
 
 #include "fuzz_access.h"
@@ -88,7 +89,7 @@ const struct seg segs[NSEG] = {
 	[R_D0 + 5] = SEG("d5", 0x4500, 0x100, S_DEV, -1, D5, 0, false, false, false),
 	[R_D4A] = SEG("d4-alias", 0x4600, 0x80, S_DEV, -1, D4, 0x1, false, true, false),
 	[R_RESV] = SEG("resv", 0x4800, 0x100, S_RESV, -1, -1, 0, false, true, false),
-	[R_IOMMU] = SEG("iommu", 0x4900, 0x100, S_IOMMU, -1, -1, 0, false, false, false),
+	[R_IOMMU] = SEG("iommu", 0x4900, 0x100, S_IOMMU, -1, 0, 0, false, false, false),
 	[R_TOP] =
 		SEG("top", 0xfffffffffffff000ull, 0x1000, S_RAM, M_TOP, -1, 0, false, false, false),
 	/* The RAM again at its own place, nonvolatile: one region, split ranges. */
@@ -97,7 +98,21 @@ const struct seg segs[NSEG] = {
 	[R_PATCH] = SEG("patch", 0x4040, 0x10, S_RAM, M_PATCH, -1, 0, false, true, true),
 	[R_RAMDRO] = SEG("ramd-ro", 0x3a00, 0x80, S_RAMD, M_RAMD, -1, 0x100, true, false, false),
 	[R_DMA] = SEG("dma", 0x4a00, 0x100, S_DEV, -1, DDMA, 0, false, false, false),
+	[R_IOMMU2] = SEG("iommu2", 0x4b00, 0x100, S_IOMMU, -1, 1, 0, false, false, false),
+	[R_IOMMU3] = SEG("iommu3", 0x4c00, 0x100, S_IOMMU, -1, 2, 0, false, true, false),
 };
+
+struct io_entry io_tab[NIOMMU][IO_MAX_IDX][IO_SLOTS];
+
+unsigned io_nidx(int i)
+{
+	return i == 2 ? 1 : 2;
+}
+
+unsigned io_index(int i, ms_attrs attrs)
+{
+	return io_nidx(i) == 2 && attrs.secure ? 1 : 0;
+}
 
 /* The model's state. */
 struct model model;
@@ -315,18 +330,121 @@ bool is_ram_target(const struct seg *s)
 	return s->kind == S_RAM || s->kind == S_RAMD;
 }
 
+/* The IOMMUs translated so far on the path of a piece (docs/iommu.md). */
+struct hop {
+	int iommu;
+	uint64_t offset;
+	unsigned idx, depth;
+	const struct hop *outer;
+};
+
+/*
+ * One translation at @offset of IOMMU @i: the chain bound, the cycle check
+ * (the same IOMMU, offset and index again), the entry and its permission.
+ * 0 with *@e and *@h filled, or -EACCES.
+ */
+static int m_translate_hop(int i, uint64_t offset, bool is_write, ms_attrs attrs,
+			   const struct hop *outer, struct io_entry *e, struct hop *h)
+{
+	unsigned depth = outer ? outer->depth + 1 : 1, idx = io_index(i, attrs);
+
+	if (depth > MS_IOMMU_MAX_CHAIN)
+		return -EACCES;
+	/*
+	 * translate runs on the thread's access chain (src/chain.c): from a
+	 * device callback it needs a frame of its own under the depth bound.
+	 */
+	if (model.depth >= model.max_depth)
+		return -EACCES;
+	for (const struct hop *o = outer; o; o = o->outer)
+		if (o->iommu == i && o->offset == offset && o->idx == idx)
+			return -EACCES;
+	*e = io_tab[i][idx][offset / IO_PAGE];
+	if (e->broken || !e->set || !(e->perm & (is_write ? MS_IOMMU_WO : MS_IOMMU_RO)))
+		return -EACCES;
+	*h = (struct hop){i, offset, idx, depth, outer};
+	return 0;
+}
+
+/* The translated address of @offset, and how many of @n bytes stay in its page. */
+static uint64_t m_xlat(const struct io_entry *e, uint64_t offset, uint64_t n, uint64_t *l)
+{
+	uint64_t mask = ((uint64_t)1 << e->shift) - 1;
+	uint64_t xlat = (e->target & ~mask) | (offset & mask);
+	uint64_t left = mask - (xlat & mask); /* bytes after the first */
+
+	*l = n - 1 <= left ? n : left + 1;
+	return xlat;
+}
+
+static ms_result m_walk(uint64_t addr, uint64_t len, uint64_t pos, const struct req *q,
+			const struct hop *outer);
+
+/* Bytes [pos, pos + n) in IOMMU @s from @offset on: page by page, each walked again. */
+static ms_result m_iommu(const struct seg *s, uint64_t offset, uint64_t pos, uint64_t n,
+			 const struct req *q, const struct hop *outer)
+{
+	ms_result result = MS_RESULT_OK;
+
+	while (n > 0) {
+		struct io_entry e;
+		struct hop h;
+		uint64_t xlat, l;
+
+		if (m_translate_hop(s->dev, offset, q->is_write, q->attrs, outer, &e, &h) != 0) {
+			/* The rest of the range fails with it; the loader skips it. */
+			if (q->loader)
+				return result;
+			m_fail_read(q, pos, n);
+			return result | MS_RESULT_ACCESS_ERROR;
+		}
+		xlat = m_xlat(&e, offset, n, &l);
+		result |= m_walk(xlat, l, pos, q, &h);
+		offset += l;
+		pos += l;
+		n -= l;
+	}
+	return result;
+}
+
+int m_resolve(uint64_t addr, uint64_t want, bool is_write, ms_attrs attrs, uint64_t *final,
+	      uint64_t *len, int *index)
+{
+	struct hop hops[MS_IOMMU_MAX_CHAIN + 1];
+	const struct hop *outer = NULL;
+	unsigned d = 0;
+
+	for (;;) {
+		const struct seg *s = seg_at(addr, index);
+		struct io_entry e;
+
+		*final = addr;
+		if (!s) {
+			uint64_t next = next_start(addr);
+
+			*len = next == 0 || next - addr > want ? want : next - addr;
+			return -ENOENT;
+		}
+		want = piece_len(s, addr, want);
+		*len = want;
+		if (s->kind != S_IOMMU)
+			return 0;
+		if (d == MS_IOMMU_MAX_CHAIN || m_translate_hop(s->dev, addr - s->start, is_write,
+							       attrs, outer, &e, &hops[d]) != 0)
+			return -EACCES;
+		addr = m_xlat(&e, addr - s->start, want, &want);
+		outer = &hops[d++];
+	}
+}
+
 static ms_result m_piece(const struct seg *s, uint64_t addr, uint64_t pos, uint64_t n,
-			 const struct req *q)
+			 const struct req *q, const struct hop *outer)
 {
 	uint64_t offset = s->base + (addr - s->start);
 	uint8_t *mem = s->mem >= 0 ? &model.mem[s->mem][offset] : NULL;
 
-	if (s->kind == S_IOMMU) {
-		if (q->loader)
-			return MS_RESULT_OK;
-		m_fail_read(q, pos, n);
-		return MS_RESULT_DECODE_ERROR;
-	}
+	if (s->kind == S_IOMMU)
+		return m_iommu(s, offset, pos, n, q, outer);
 	if (q->loader) {
 		/* Host memory only, whatever readonly says; devices are skipped. */
 		if (s->kind == S_RAM || s->kind == S_RAMD || (s->kind == S_ROMD && model.romd))
@@ -360,36 +478,43 @@ static ms_result m_piece(const struct seg *s, uint64_t addr, uint64_t pos, uint6
 	}
 }
 
-ms_result m_access(const struct req *q)
+/* The @len bytes at @addr, byte @pos of @q on, behind the IOMMUs @outer. */
+static ms_result m_walk(uint64_t addr, uint64_t len, uint64_t pos, const struct req *q,
+			const struct hop *outer)
 {
 	ms_result result = MS_RESULT_OK;
-	uint64_t pos = 0;
+	uint64_t done = 0;
 
-	while (pos < q->len) {
-		uint64_t cur = q->addr + pos, n;
+	while (done < len) {
+		uint64_t cur = addr + done, n;
 		const struct seg *s;
 
-		if (cur < q->addr) { /* past 2^64 - 1 */
+		if (cur < addr) { /* past 2^64 - 1 */
 			if (!q->loader) {
-				m_fail_read(q, pos, q->len - pos);
+				m_fail_read(q, pos + done, len - done);
 				result |= MS_RESULT_DECODE_ERROR;
 			}
 			break;
 		}
 		s = seg_at(cur, NULL);
 		if (s) {
-			n = piece_len(s, cur, q->len - pos);
-			result |= m_piece(s, cur, pos, n, q);
+			n = piece_len(s, cur, len - done);
+			result |= m_piece(s, cur, pos + done, n, q, outer);
 		} else {
 			uint64_t next = next_start(cur);
 
-			n = next == 0 || next - cur > q->len - pos ? q->len - pos : next - cur;
+			n = next == 0 || next - cur > len - done ? len - done : next - cur;
 			if (!q->loader) {
-				m_fail_read(q, pos, n);
+				m_fail_read(q, pos + done, n);
 				result |= MS_RESULT_DECODE_ERROR;
 			}
 		}
-		pos += n;
+		done += n;
 	}
 	return result;
+}
+
+ms_result m_access(const struct req *q)
+{
+	return m_walk(q->addr, q->len, 0, q, NULL);
 }

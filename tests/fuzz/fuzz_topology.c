@@ -127,6 +127,15 @@ struct mirror {
 	uint64_t last_start; /* address order within a pass */
 	uint64_t events;
 	char error[256];
+	/* Dirty logging: what must follow an add or a nop, global state, syncs. */
+	bool want_start, want_stop;
+	uint64_t want_at;
+	uint8_t want_old, want_new;
+	bool global_on;
+	bool unregistering;
+	unsigned syncs;
+	bool sync_have_last;
+	uint64_t sync_last;
 };
 
 struct fuzz_state {
@@ -134,6 +143,10 @@ struct fuzz_state {
 	struct mirror mirrors[MAX_AS];
 	struct program prog;                /* what ran, for reports */
 	int refused, cycles, loops, enomem; /* statistics (MS_FUZZ_STATS=1) */
+	/* The dirty-logging model: clients each slot's region logs, global logging. */
+	uint8_t dlog[MAX_REGIONS];
+	bool global;
+	int dirty_ops, log_events;
 };
 
 static void mirror_fail(struct mirror *mi, const char *what, const ms_section *s)
@@ -154,6 +167,22 @@ static bool sections_equal(const ms_section *a, const ms_section *b)
 	       a->offset_in_region == b->offset_in_region && a->readonly == b->readonly &&
 	       a->nonvolatile == b->nonvolatile && a->unmergeable == b->unmergeable &&
 	       a->romd == b->romd && a->dirty_log_mask == b->dirty_log_mask;
+}
+
+static bool sections_equal_but_log(const ms_section *a, const ms_section *b)
+{
+	ms_section c = *b;
+
+	c.dirty_log_mask = a->dirty_log_mask;
+	return sections_equal(a, &c);
+}
+
+/* Every log_start / log_stop an add or a nop announced must have come. */
+static void mirror_no_pending(struct mirror *mi, const ms_section *s)
+{
+	if (mi->want_start || mi->want_stop)
+		mirror_fail(mi, mi->want_start ? "log_start missing" : "log_stop missing", s);
+	mi->want_start = mi->want_stop = false;
 }
 
 /* Index of the first range with last >= @addr. */
@@ -206,6 +235,7 @@ static void on_commit(void *opaque)
 
 	if (!mi->in_commit)
 		mirror_fail(mi, "commit without begin", NULL);
+	mirror_no_pending(mi, NULL);
 	mi->in_commit = false;
 	mi->events++;
 }
@@ -216,6 +246,7 @@ static void on_del(const ms_section *s, void *opaque)
 	size_t i = mirror_lower(mi, s->start);
 
 	mi->events++;
+	mirror_no_pending(mi, s);
 	if (mi->seen_add_pass)
 		mirror_fail(mi, "region_del after the add pass started", s);
 	mirror_order(mi, s);
@@ -241,8 +272,15 @@ static void on_add(const ms_section *s, void *opaque)
 	size_t i = mirror_lower(mi, s->start);
 
 	mi->events++;
+	mirror_no_pending(mi, s);
 	add_pass_starts(mi);
 	mirror_order(mi, s);
+	if (s->dirty_log_mask) {
+		mi->want_start = true;
+		mi->want_at = s->start;
+		mi->want_old = 0;
+		mi->want_new = s->dirty_log_mask;
+	}
 	if (s->last < s->start) {
 		mirror_fail(mi, "region_add of an empty range", s);
 		return;
@@ -271,10 +309,85 @@ static void on_nop(const ms_section *s, void *opaque)
 	size_t i = mirror_lower(mi, s->start);
 
 	mi->events++;
+	mirror_no_pending(mi, s);
 	add_pass_starts(mi);
 	mirror_order(mi, s);
-	if (i >= mi->n || !sections_equal(&mi->s[i], s))
+	if (i >= mi->n || !sections_equal_but_log(&mi->s[i], s)) {
 		mirror_fail(mi, "region_nop of a range that is not in the view", s);
+		return;
+	}
+	/* A changed dirty-log mask: log_start when it grew, then log_stop when it shrank. */
+	mi->want_at = s->start;
+	mi->want_old = mi->s[i].dirty_log_mask;
+	mi->want_new = s->dirty_log_mask;
+	mi->want_start = mi->want_new & ~mi->want_old;
+	mi->want_stop = mi->want_old & ~mi->want_new;
+	mi->s[i].dirty_log_mask = s->dirty_log_mask;
+}
+
+static void on_log_start(const ms_section *s, uint8_t old_mask, uint8_t new_mask, void *opaque)
+{
+	struct mirror *mi = opaque;
+
+	mi->events++;
+	if (!mi->want_start || s->start != mi->want_at || old_mask != mi->want_old ||
+	    new_mask != mi->want_new || s->dirty_log_mask != new_mask)
+		mirror_fail(mi, "log_start that no add or nop announced", s);
+	mi->want_start = false;
+}
+
+static void on_log_stop(const ms_section *s, uint8_t old_mask, uint8_t new_mask, void *opaque)
+{
+	struct mirror *mi = opaque;
+	size_t i = mirror_lower(mi, s->start);
+
+	mi->events++;
+	if (mi->unregistering) {
+		/* Unregistration: log_stop (to 0) of a logged range, then its region_del. */
+		if (i >= mi->n || !sections_equal(&mi->s[i], s) || old_mask != s->dirty_log_mask ||
+		    old_mask == 0 || new_mask != 0)
+			mirror_fail(mi, "log_stop at unregistration of a range not logged", s);
+		return;
+	}
+	if (mi->want_start || !mi->want_stop || s->start != mi->want_at ||
+	    old_mask != mi->want_old || new_mask != mi->want_new || s->dirty_log_mask != new_mask)
+		mirror_fail(mi, "log_stop that no nop announced (or before its log_start)", s);
+	mi->want_stop = false;
+}
+
+static void on_log_sync(const ms_section *s, void *opaque)
+{
+	struct mirror *mi = opaque;
+	size_t i = mirror_lower(mi, s->start);
+
+	mi->events++;
+	if (mi->in_commit || i >= mi->n || !sections_equal(&mi->s[i], s) || !s->dirty_log_mask ||
+	    (mi->sync_have_last && s->start <= mi->sync_last))
+		mirror_fail(mi, "log_sync of a range not logged, or out of order", s);
+	mi->sync_have_last = true;
+	mi->sync_last = s->start;
+	mi->syncs++;
+}
+
+static void on_log_global_start(void *opaque)
+{
+	struct mirror *mi = opaque;
+
+	mi->events++;
+	/* Inside begin/commit only when registration replays the view. */
+	if (mi->global_on || (mi->in_commit && mi->seen_add_pass))
+		mirror_fail(mi, "log_global_start while started, or after ranges", NULL);
+	mi->global_on = true;
+}
+
+static void on_log_global_stop(void *opaque)
+{
+	struct mirror *mi = opaque;
+
+	mi->events++;
+	if (!mi->global_on || mi->in_commit)
+		mirror_fail(mi, "log_global_stop while stopped, or inside a commit", NULL);
+	mi->global_on = false;
 }
 
 static const ms_listener_ops mirror_ops = {
@@ -284,6 +397,11 @@ static const ms_listener_ops mirror_ops = {
 	.region_add = on_add,
 	.region_del = on_del,
 	.region_nop = on_nop,
+	.log_start = on_log_start,
+	.log_stop = on_log_stop,
+	.log_sync = on_log_sync,
+	.log_global_start = on_log_global_start,
+	.log_global_stop = on_log_global_stop,
 };
 
 /* The mirror must equal the published view. */
@@ -338,6 +456,7 @@ static bool hook_as_freeing(struct runner *run, int as_index)
 
 	if (!mi->listener)
 		return true;
+	mi->unregistering = true;
 	if (ms_listener_unregister(mi->listener) != 0)
 		ok = failf(run, "ms_listener_unregister failed");
 	else if (mi->n != 0 || mi->error[0])
@@ -357,6 +476,8 @@ static const struct runner_hooks hooks = {
 
 /* ---- Checks ----------------------------------------------------------------- */
 
+static bool dirty_check(struct fuzz_state *st);
+
 /* Published state after a commit: reference, library checker, listeners. */
 static bool check_committed(struct fuzz_state *st, bool full64, bool with_model)
 {
@@ -371,7 +492,7 @@ static bool check_committed(struct fuzz_state *st, bool full64, bool with_model)
 	for (int i = 0; i < run->m.nas; i++)
 		if (!run->m.as_freed[i] && !mirror_check(run, &st->mirrors[i]))
 			return false;
-	return true;
+	return run->m.depth > 0 || dirty_check(st);
 }
 
 struct snapshot {
@@ -812,6 +933,135 @@ static bool commits(const struct model *before, const struct op *op)
 	return before->depth == 0;
 }
 
+/* ---- Dirty logging --------------------------------------------------------------- */
+
+static bool kind_has_memory(ms_region_kind k)
+{
+	return k == MS_REGION_RAM || k == MS_REGION_ROM || k == MS_REGION_ROM_DEVICE ||
+	       k == MS_REGION_RAM_DEVICE || k == MS_REGION_RAM_PTR;
+}
+
+/* The mask a range of @region must carry (docs/dirty.md, "Who logs what"). */
+static uint8_t expected_log_mask(const struct fuzz_state *st, const ms_region *region)
+{
+	const struct model *m = &st->run->m;
+
+	for (int k = 0; k < MAX_REGIONS; k++) {
+		if (!m->r[k].exists || m->r[k].handle != region)
+			continue;
+		if (!kind_has_memory(m->r[k].kind))
+			return 0;
+		/* Global logging: MIGRATION on every migratable block (not RAM devices). */
+		return st->dlog[k] | (st->global && m->r[k].kind != MS_REGION_RAM_DEVICE
+					      ? 1u << MS_DIRTY_MIGRATION
+					      : 0);
+	}
+	return 0xff; /* not a region of the model: never right */
+}
+
+/* After a commit: every listener's masks and global state against the model. */
+static bool dirty_check(struct fuzz_state *st)
+{
+	struct runner *run = st->run;
+
+	if (ms_ctx_dirty_log_global(run->ctx) != st->global)
+		return failf(run, "ms_ctx_dirty_log_global says %d, the model %d",
+			     ms_ctx_dirty_log_global(run->ctx), st->global);
+	for (int i = 0; i < run->m.nas; i++) {
+		const struct mirror *mi = &st->mirrors[i];
+
+		if (run->m.as_freed[i] || !mi->listener)
+			continue;
+		if (mi->global_on != st->global)
+			return failf(run, "listener of AS%d: global logging %d, the model %d", i,
+				     mi->global_on, st->global);
+		for (size_t j = 0; j < mi->n; j++) {
+			uint8_t want = expected_log_mask(st, mi->s[j].region);
+
+			if (mi->s[j].dirty_log_mask != want)
+				return failf(run,
+					     "listener of AS%d: range %016" PRIx64
+					     " has dirty_log_mask 0x%x, the model says 0x%x",
+					     i, mi->s[j].start, mi->s[j].dirty_log_mask, want);
+		}
+	}
+	return true;
+}
+
+static bool check_committed(struct fuzz_state *st, bool full64, bool with_model);
+
+/*
+ * A dirty-logging call (outside transactions only, so that a commit failed
+ * on purpose never has to undo one): a client of a region on or off, global
+ * logging on or off, or a sync of an address space. Then the usual checks.
+ */
+static bool dirty_op(struct fuzz_state *st, struct reader *r, bool full64)
+{
+	struct runner *run = st->run;
+	struct model *m = &run->m;
+	uint8_t b = rd8(r), which = rd8(r);
+	int rc, want;
+
+	if (m->depth > 0)
+		return true;
+	st->dirty_ops++;
+	switch (b % 4) {
+	case 0:
+	case 1: {
+		int n = 0, slot;
+		unsigned client = (b >> 2) & 7;
+		bool enable = (b >> 5) & 1;
+
+		while (n < MAX_REGIONS && m->r[n].exists)
+			n++;
+		if (n == 0)
+			return true;
+		slot = which % n;
+		rc = ms_region_set_dirty_log(m->r[slot].handle, client, enable);
+		want = kind_has_memory(m->r[slot].kind) ? 0 : -EINVAL;
+		if (rc != want)
+			return failf(run,
+				     "ms_region_set_dirty_log(r[%d], %u, %d) returned %d, not %d",
+				     slot, client, enable, rc, want);
+		if (rc == 0)
+			st->dlog[slot] = enable ? st->dlog[slot] | (1u << client)
+						: st->dlog[slot] & ~(1u << client);
+		break;
+	}
+	case 2:
+		if (b & 4) {
+			rc = ms_ctx_dirty_log_global_stop(run->ctx);
+			st->global = false;
+		} else {
+			rc = ms_ctx_dirty_log_global_start(run->ctx);
+			st->global = true;
+		}
+		if (rc != 0)
+			return failf(run, "global dirty logging %s returned %d",
+				     b & 4 ? "stop" : "start", rc);
+		break;
+	default: {
+		struct mirror *mi;
+		unsigned logged = 0;
+
+		if (m->nas == 0 || m->as_freed[which % m->nas])
+			return true;
+		mi = &st->mirrors[which % m->nas];
+		mi->syncs = 0;
+		mi->sync_have_last = false;
+		rc = ms_as_log_sync(run->as[which % m->nas]);
+		for (size_t j = 0; j < mi->n; j++)
+			logged += mi->s[j].dirty_log_mask != 0;
+		if (rc != 0 || mi->syncs != logged)
+			return failf(run, "ms_as_log_sync returned %d after %u log_sync, not %u",
+				     rc, mi->syncs, logged);
+		st->log_events += (int)logged;
+		return true;
+	}
+	}
+	return check_committed(st, full64, true);
+}
+
 static ms_ctx *shared_ctx;
 static unsigned inputs_in_ctx;
 
@@ -842,8 +1092,17 @@ static void run_input(const uint8_t *data, size_t size)
 	st->run->hook_opaque = st;
 	st->prog.full64 = full64;
 	st->prog.free_as_first = free_as_first;
-	while (ok && st->prog.nops < MAX_FUZZ_OPS && decode_op(&rd, &st->run->m, &op, &inject)) {
+	while (ok && st->prog.nops < MAX_FUZZ_OPS) {
 		struct runner *run = st->run;
+
+		/* Codes 21 and 22 (mod 23): dirty logging (older inputs decode differently). */
+		if (rd.n > 0 && rd.p[0] % 23 >= 21) {
+			rd8(&rd);
+			ok = dirty_op(st, &rd, full64);
+			continue;
+		}
+		if (!decode_op(&rd, &st->run->m, &op, &inject))
+			break;
 		bool no_call, commit = commits(&run->m, &op);
 		uint64_t errors;
 
@@ -881,6 +1140,11 @@ static void run_input(const uint8_t *data, size_t size)
 		}
 	}
 	ok = runner_finish(st->run, ok, full64, free_as_first) && ok;
+	/* A shared context outlives the input: leave global logging off. */
+	if (st->global && shared_ctx && ms_ctx_dirty_log_global_stop(shared_ctx) != 0) {
+		fprintf(stderr, "fuzz_topology: global dirty logging stop at the end failed\n");
+		abort();
+	}
 	for (int i = 0; i < MAX_AS; i++)
 		free(st->mirrors[i].s);
 	if (!ok) {
@@ -896,9 +1160,10 @@ static void run_input(const uint8_t *data, size_t size)
 	if (getenv("MS_FUZZ_STATS"))
 		fprintf(stderr,
 			"fuzz_topology: %d ops, %d refused, %d alias cycles (%d -ELOOP), %d -ENOMEM; %" PRIu64
-			" checks, %" PRIu64 " views, %" PRIu64 " ranges\n",
+			" checks, %" PRIu64 " views, %" PRIu64
+			" ranges; %d dirty-log calls, %d log_sync\n",
 			st->prog.nops, st->refused, st->cycles, st->loops, st->enomem, stats.checks,
-			stats.views, stats.ranges);
+			stats.views, stats.ranges, st->dirty_ops, st->log_events);
 	rep_free(&why);
 	free(st);
 }

@@ -38,9 +38,33 @@ def topology():
     seed += [14, 0]                          # an address space on r0
     seed += [17, 6, 1, 2, 0x00, 0x20, 9, 2, 18]  # begin, move, toggle, commit
     put('topology', 'machine-00', seed)
+    # Dirty logging (fuzz_topology.c, dirty_op): code 21 or 22 (mod 23), then
+    # b (b % 4: 0/1 a client of a region on or off, client (b >> 2) & 7, on
+    # when b & 32; 2 global start, or stop when b & 4; 3 log_sync) and a slot
+    # or address-space number.
+    seed = [0]
+    seed += [0, 5, 3, 0x00, 0x10, 0]   # r0: RAM of 0x1001 bytes
+    seed += [0, 6, 3, 0x00, 0x08, 0]   # r1: ROM of 0x801 bytes
+    seed += [0, 8, 3, 0x00, 0x04, 0]   # r2: RAM device of 0x401 bytes
+    seed += [14, 0, 14, 1, 14, 2]      # AS0..AS2 on them
+    seed += [21, 32, 0]      # VGA logs r0
+    seed += [21, 40, 1]      # MIGRATION logs r1
+    seed += [21, 3, 0]       # log_sync of AS0
+    seed += [21, 2, 0]       # global logging on: MIGRATION joins r0's mask, not r2's
+    seed += [0, 0, 0, 0]     # r3: a container
+    seed += [21, 32, 3]      # not RAM-backed: -EINVAL
+    seed += [14, 0]          # AS3, registered while on
+    seed += [22, 36, 0]      # CODE logs r0 too
+    seed += [21, 0, 0]       # VGA off on r0
+    seed += [21, 3, 3]       # log_sync of AS3
+    seed += [21, 6, 0]       # global logging off: r1 keeps its own MIGRATION
+    seed += [21, 8, 1]       # MIGRATION off on r1
+    seed += [21, 2, 0]       # on again, and left on at the end
+    put('topology', 'dirty-00', seed)
 
 
 R_DMA = 19  # index of the DMA device's segment (R_DMA in fuzz_access.h)
+R_IOMMU, R_IOMMU2, R_IOMMU3 = 14, 20, 21  # the IOMMU segments (IOMMUs 0, 1 and 2)
 
 
 def access():
@@ -50,7 +74,8 @@ def access():
         put('access', 'random-%02d' % i, [rng.getrandbits(8) for _ in range(n)])
     # Op codes (fuzz_access.c): 0-3 read/write (bit 0 write, bit 1 via
     # ms_as_rw before 0.2.0, now the same), 4 set, 5 write_rom, 6/7 load, 8 store, 9 access_valid,
-    # 10 translate, 11/12 map, 13 toggles.
+    # 10 translate, 11/12 map, 13 toggles, 14 IOMMU table change, 15 notifier
+    # (un)registration, 16 replay / unmap_notifier_range, 17 region cache.
     seed = []
     for segidx in range(6, 13):
         for delta in (0, 1, 2, 3):
@@ -104,6 +129,77 @@ def access():
     seed += [0, 0, R_D0, 3, 0, 3, 0x80]           # read 8 bytes at +3
     seed += [9, 0, R_D0, 0, 0, 3, 0x80, 0]        # access_valid, 8 bytes at +0
     put('access', 'sizes-00', seed)
+
+
+def iommu_seeds():
+    """IOMMU classes of fuzz_access.c: tables, chains, cycles, notifiers, caches."""
+    def at(seg, off):  # rd_addr: segment start + off (off < 0x80 or below its size)
+        return [3, seg, off]
+
+    def read(seg, off, n, attrs=0x80):
+        return [0] + at(seg, off) + [2, n - 1, attrs]
+
+    def write(seg, off, data, attrs=0x80):
+        return [1] + at(seg, off) + [2, len(data) - 1, attrs] + \
+            [b ^ i for i, b in enumerate(data)]
+
+    def io_set(iommu, idx, slot, shift_sel, perm, seg, off, broken=False):
+        b = shift_sel | perm << 3 | (0xe0 if broken else 0)
+        return [iommu | idx << 2 | slot << 4, b] + at(seg, off)
+
+    def notifier(k, iommu, idx, flags, mode, extra=(), fail=False):
+        return [15, k | iommu << 3 | idx << 5, flags | mode << 3 | (0xe0 if fail else 0)] + \
+            list(extra)
+
+    seed = []
+    seed += notifier(0, 0, 0, 3, 0)                    # MAP|UNMAP, everything
+    seed += notifier(1, 1, 0, 7, 2, (2, 3))            # slots 2..5 of IOMMU 1
+    seed += notifier(2, 0, 1, 1, 1, (0x18, 0x40))      # MAP on index 1, odd range
+    seed += notifier(3, 2, 1, 3, 0)                    # IOMMU 2 has one index: refused
+    seed += notifier(4, 0, 0, 2, 1, (0x30, 0x20), fail=True)
+    seed += read(R_IOMMU, 0x20, 0x41)                  # onto the RAM
+    seed += read(R_IOMMU, 0x10, 0x20, attrs=0x41)      # secure: index 1, the ROM
+    seed += write(R_IOMMU, 0x10, [1, 2, 3, 4], attrs=0x41)  # read-only there
+    seed += read(R_IOMMU2, 0x30, 0x30)                 # a chain of two
+    seed += [0] + at(R_IOMMU3, 0) + [1, 8, 0x80]       # onto the devices
+    seed += [11] + at(R_IOMMU, 0x10) + [2, 0x3f, 0x80, 0]          # read map across pages
+    seed += [11] + at(R_IOMMU, 0x40) + [2, 0x3f, 0x80, 1, 0x10] + list(range(16))
+    seed += [10] + at(R_IOMMU, 0x10) + [2, 0x20]                   # translate
+    seed += [10] + at(R_IOMMU2, 0x10) + [2, 0x20]
+    seed += [14] + io_set(0, 0, 4, 6, 3, 0, 0x40)      # a 64-byte page
+    seed += read(R_IOMMU, 0x38, 0x20)
+    seed += [14] + io_set(1, 0, 0, 0, 3, R_IOMMU2, 0)  # a cycle
+    seed += read(R_IOMMU2, 0, 8)
+    seed += [14] + io_set(1, 0, 1, 0, 3, R_IOMMU3, 0)  # a chain of three
+    seed += read(R_IOMMU2, 0x10, 4)
+    seed += [14] + io_set(0, 0, 8, 0, 3, 0, 0, broken=True)
+    seed += read(R_IOMMU, 0x7c, 8)
+    seed += [14] + io_set(0, 0, 0, 7, 3, 0, 0)         # the whole IOMMU, one page
+    seed += read(R_IOMMU, 0x7c, 0x20)
+    seed += [14] + io_set(0, 0, 3, 0, 1, 0, 0x30)      # read-only, splits the big page
+    seed += write(R_IOMMU, 0x2c, list(range(8)))
+    seed += [16, 0, 16, 1, 16, 2, 16, 4, 16, 0x81, 16, 0x84]
+    seed += [17] + at(R_IOMMU, 0) + [0x1f, 0, 5]                   # a cache, 6 steps
+    seed += [0, 0, 8]
+    seed += [1, 4, 4, 0xa, 0xb, 0xc, 0xd]
+    seed += [6, 0, 0] + io_set(0, 0, 0, 0, 3, 0, 0x60)
+    seed += [0, 0, 8]
+    seed += [4, 0, 0]
+    seed += [0, 0x1e, 2]
+    seed += [17] + at(R_IOMMU2, 0x10) + [0x3f, 1, 3]               # a write cache, 4 steps
+    seed += [1, 0, 8] + list(range(8)) + [6, 0, 0] + io_set(1, 0, 1, 1, 2, R_IOMMU3, 0)
+    seed += [1, 0x20, 8] + list(range(8)) + [0, 0, 16]
+    seed += [15, 0, 0, 15, 1, 0]                       # unregister two
+    seed += [14] + io_set(0, 0, 1, 0, 0, 0, 0)         # an UNMAP nobody but 4 hears
+    put('access', 'iommu-00', seed)
+
+    # The DMA device through the IOMMUs: its reads walk the tables too.
+    seed = []
+    for addr, n, wr in [(0x4900, 16, 0), (0x4b10, 16, 1), (0x4c00, 8, 0), (0x4a00, 4, 0)]:
+        seed += [1] + at(R_DMA, 8) + [2, 11, 0x80] + \
+            [b ^ i for i, b in enumerate(list(struct.pack('<Q', addr)) + [n, wr, 0, 0])]
+        seed += [8, 0, 0] + at(R_DMA, 0)[1:] + [1, 0, 0, 0, 0, 0, 0, 0, 0x80]
+    put('access', 'iommu-01', seed)
 
 
 def share_header(name=b'ram', offset=0, size=0x10000, page=4096, flags=0, magic=0x4853534d,
@@ -172,6 +268,8 @@ def ram_stream():
     # records: op % 8 < 5 chunk of block (op / 8) % 3 with first, count,
     # fill bytes; 5, 6 round marker; 7 end record; op >= 0xe0 takes a
     # damage byte.
+    iommu_seeds()
+
     put('ram_stream', 'program-00', bytes([1, 0, 5, 0, 0, 0, 1, 8, 0, 1, 2, 16, 0, 1, 3,
                                            6, 8, 1, 0, 4, 7]))
     put('ram_stream', 'program-01', bytes([1, 0x40, 0, 1, 0, 8, 0, 0, 0, 7]))

@@ -11,6 +11,10 @@
  *    global logging on and off: a write made while logging was on from
  *    before it started to after it ended must be marked.
  *
+ * 3. Global logging starts while the RCU thread drops the last reference
+ *    of a region (the last view that showed it): the start must not revive
+ *    that region (found by fuzz_topology: use after free).
+ *
  * Writers use the library's stores. Under TSan, the copier's reads of RAM
  * would race (in TSan's eyes) with the library's plain memcpy into guest
  * memory, which is the nature of guest RAM, not a bug; there the writers
@@ -34,6 +38,7 @@
 
 #include "base.h"
 #include "ms_rng.h"
+#include "region.h"
 
 #define ATTRS MS_ATTRS_UNSPECIFIED
 #define PAGE 4096u
@@ -295,11 +300,60 @@ static void test_logging_switched_under_writers_marks_every_covered_write(void *
 	machine_free(&sh);
 }
 
+/*
+ * The last reference of a region is the old view's, freed through call_rcu.
+ * A listener's log_global_start (topology lock held) waits until the RCU
+ * thread has dropped that reference, so the region is dying but still on
+ * the context's list, its destroyer blocked on the lock: the start's walk
+ * over the regions must skip it, not take a reference that a destroyer
+ * would later free under it.
+ */
+struct dying {
+	ms_region *ram;
+	bool reached_zero;
+};
+
+static void wait_for_zero(void *opaque)
+{
+	struct dying *d = opaque;
+
+	for (int i = 0; i < 2000000 && __atomic_load_n(&d->ram->refcount, __ATOMIC_ACQUIRE); i++)
+		sched_yield();
+	d->reached_zero = __atomic_load_n(&d->ram->refcount, __ATOMIC_ACQUIRE) == 0;
+}
+
+static void test_global_start_does_not_revive_a_dying_region(void **state)
+{
+	static const ms_listener_ops ops = {.version = MS_LISTENER_OPS_VERSION,
+					    .log_global_start = wait_for_zero};
+	struct dying d = {0};
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = new_container(ctx, "root", MS_SIZE_2_64);
+	ms_as *as = new_as(ctx, root, "as");
+	ms_listener *l;
+
+	(void)state;
+	d.ram = new_ram(ctx, "ram", 0x10000);
+	assert_int_equal(ms_region_add_subregion(root, 0, d.ram), 0);
+	/* Only the published view references the RAM now; the next commit drops it. */
+	assert_int_equal(ms_region_del_subregion(root, d.ram), 0);
+	assert_int_equal(ms_listener_register(&l, as, &ops, &d), 0);
+	ms_region_unref(d.ram);
+	assert_int_equal(ms_ctx_dirty_log_global_start(ctx), 0);
+	assert_true(d.reached_zero);
+	assert_int_equal(ms_ctx_dirty_log_global_stop(ctx), 0);
+	assert_int_equal(ms_listener_unregister(l), 0);
+	ms_as_free(as);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_write_is_lost_between_snapshot_and_copy),
 		cmocka_unit_test(test_logging_switched_under_writers_marks_every_covered_write),
+		cmocka_unit_test(test_global_start_does_not_revive_a_dying_region),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

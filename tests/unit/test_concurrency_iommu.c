@@ -73,6 +73,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "cache.h"
@@ -96,9 +97,8 @@
 
 #define REMAPS 12000
 #define COMMITS 3000
-#define STEPS (REMAPS + COMMITS)
-#define MAX_MAPS (REMAPS + 1)
 #define NR_READERS 2
+#define MAX_READERS 8
 #define AHEAD 4 /* reader operations per writer step, at most */
 
 enum {
@@ -108,6 +108,20 @@ enum {
 	NR_IOMMUS
 };
 
+/*
+ * The size of a run. CI runs REMAPS remaps and COMMITS commits against
+ * NR_READERS readers; the soak mode (MS_SOAK=1, docs/testing.md) runs
+ * MS_SOAK_COMMITS commits (default 10^6) against four readers, once with
+ * as many remaps and region caches, once with neither.
+ */
+typedef struct run_params {
+	unsigned remaps, commits, readers;
+	uint32_t max_maps; /* history entries per IOMMU page */
+	bool caches;       /* readers use region caches */
+} run_params;
+
+static run_params run = {REMAPS, COMMITS, NR_READERS, REMAPS + 1, true};
+
 /* ---- a race-free test IOMMU with an oracle log ------------------------------------- */
 
 typedef struct tiommu {
@@ -116,7 +130,7 @@ typedef struct tiommu {
 	unsigned pages;
 	uint64_t pte[MAXP]; /* atomic: PTE_VALID | target page, or 0 */
 	/* Oracle (see the header comment). hist[v][k] is written before inst[v] = k. */
-	uint32_t hist[MAXP][MAX_MAPS];
+	uint32_t *hist[MAXP];                      /* run.max_maps entries each */
 	uint32_t nr_maps[MAXP];                    /* writer only */
 	uint32_t inst[MAXP];                       /* atomic */
 	uint32_t gone[MAXP];                       /* atomic */
@@ -172,6 +186,8 @@ static void tio_init(tiommu *t, ms_ctx *ctx, const char *name, unsigned pages, m
 	t->pages = pages;
 	t->target = target;
 	for (unsigned v = 0; v < pages; v++) {
+		t->hist[v] = calloc(run.max_maps, sizeof(uint32_t));
+		assert_non_null(t->hist[v]);
 		t->hist[v][0] = (first + v * stride) % modulo;
 		t->pte[v] = PTE_VALID | t->hist[v][0];
 	}
@@ -205,7 +221,7 @@ typedef struct shared {
 	ms_region *ram_a, *ram_b, *dev_churn, *mid_churn;
 	tiommu io[NR_IOMMUS];
 	/* Topology oracle: lay[k] is written before lay_started = k. */
-	bool lay[COMMITS + 1];
+	bool *lay;                      /* run.commits + 1 entries */
 	uint32_t lay_started, lay_done; /* atomic */
 	/* Writer-only topology state. */
 	bool b_enabled, b_at_zero;
@@ -429,7 +445,8 @@ static uint64_t window_base(unsigned w)
 static void reader_op(reader *rd, snap *s)
 {
 	shared *sh = rd->sh;
-	unsigned op = (unsigned)ms_rng_below(&rd->rng, 8);
+	/* Without caches: loads, reads, translations and IOTLB entries only. */
+	unsigned op = (unsigned)ms_rng_below(&rd->rng, run.caches ? 8 : 4);
 	unsigned w = (unsigned)ms_rng_below(&rd->rng, 2);
 	unsigned v = (unsigned)ms_rng_below(&rd->rng, NV);
 	uint64_t off = ms_rng_below(&rd->rng, PAGE / 4) * 4;
@@ -609,7 +626,8 @@ static void notify(shared *sh, tiommu *t, unsigned v, uint32_t target, ms_iommu_
 		report(sh, "ms_iommu_notify: %d", rc);
 }
 
-static void remap(shared *sh, ms_rng *rng)
+/* Remap a random page; false (nothing done) when its history is full. */
+static bool remap(shared *sh, ms_rng *rng)
 {
 	unsigned i = (unsigned)ms_rng_below(rng, NR_IOMMUS);
 	tiommu *t = &sh->io[i];
@@ -618,6 +636,9 @@ static void remap(shared *sh, ms_rng *rng)
 	bool gap = ms_rng_below(rng, 3) == 0;
 	uint32_t k = t->nr_maps[v];
 	uint32_t old = t->hist[v][k];
+
+	if (k + 1 >= run.max_maps)
+		return false;
 
 	t->hist[v][k + 1] = target;
 	t->nr_maps[v] = k + 1;
@@ -640,6 +661,7 @@ static void remap(shared *sh, ms_rng *rng)
 		__atomic_store_n(&t->gap_ended[v], t->gap_ended[v] + 1, __ATOMIC_RELEASE);
 	}
 	notify(sh, t, v, target, MS_IOMMU_NOTIFIER_MAP);
+	return true;
 }
 
 static void commit(shared *sh, ms_rng *rng)
@@ -677,17 +699,18 @@ static void *writer_main(void *arg)
 
 	ms_rng_seed(&rng, 0x9e3779b97f4a7c15ull);
 	/* Start when both readers run (they never wait for the writer). */
-	wait_for_readers(sh, NR_READERS);
-	while (remaps < REMAPS || commits < COMMITS) {
-		bool do_commit =
-			commits < COMMITS && (remaps == REMAPS || ms_rng_below(&rng, 5) == 0);
+	wait_for_readers(sh, run.readers);
+	while (remaps < run.remaps || commits < run.commits) {
+		bool do_commit = commits < run.commits &&
+				 (remaps == run.remaps || ms_rng_below(&rng, 5) == 0);
 
 		if (do_commit) {
 			commit(sh, &rng);
 			commits++;
-		} else {
-			remap(sh, &rng);
+		} else if (remap(sh, &rng)) {
 			remaps++;
+		} else {
+			continue; /* a full history: draw again */
 		}
 		wait_for_readers(sh, 1 + ms_rng_below(&rng, 3));
 	}
@@ -709,6 +732,8 @@ static void fill_pattern(ms_region *ram, unsigned tag)
 static void setup(shared *sh)
 {
 	pthread_mutex_init(&sh->msg_lock, NULL);
+	sh->lay = calloc((size_t)run.commits + 1, sizeof(bool));
+	assert_non_null(sh->lay);
 	assert_int_equal(ms_ctx_new(&sh->ctx), 0);
 	assert_int_equal(ms_region_new_container(&sh->phys_root, sh->ctx, "phys", MS_SIZE_2_64), 0);
 	assert_int_equal(ms_region_new_container(&sh->mid_root, sh->ctx, "mid", MS_SIZE_2_64), 0);
@@ -756,28 +781,33 @@ static void teardown(shared *sh)
 	ms_region_unref(sh->mid_root);
 	ms_region_unref(sh->phys_root);
 	ms_ctx_free(sh->ctx);
+	for (unsigned i = 0; i < NR_IOMMUS; i++)
+		for (unsigned v = 0; v < sh->io[i].pages; v++)
+			free(sh->io[i].hist[v]);
+	free(sh->lay);
 	pthread_mutex_destroy(&sh->msg_lock);
 }
 
-static void test_readers_through_iommus_see_only_valid_mappings(void **state)
+static void readers_through_iommus(void)
 {
 	shared *sh = calloc(1, sizeof(*sh));
-	reader *readers = calloc(NR_READERS, sizeof(*readers));
-	pthread_t threads[NR_READERS + 1];
+	reader *readers = calloc(run.readers, sizeof(*readers));
+	pthread_t threads[MAX_READERS + 1];
 	uint64_t total = 0;
+	struct timespec t0, t1;
 
-	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_non_null(sh);
 	assert_non_null(readers);
 	setup(sh);
 
-	for (unsigned i = 0; i < NR_READERS; i++) {
+	for (unsigned i = 0; i < run.readers; i++) {
 		readers[i].sh = sh;
 		ms_rng_seed(&readers[i].rng, 0x243f6a8885a308d3ull * (i + 1));
 		assert_int_equal(pthread_create(&threads[i], NULL, reader_main, &readers[i]), 0);
 	}
-	assert_int_equal(pthread_create(&threads[NR_READERS], NULL, writer_main, sh), 0);
-	for (unsigned i = 0; i <= NR_READERS; i++)
+	assert_int_equal(pthread_create(&threads[run.readers], NULL, writer_main, sh), 0);
+	for (unsigned i = 0; i <= run.readers; i++)
 		assert_int_equal(pthread_join(threads[i], NULL), 0);
 
 	if (sh->failures)
@@ -786,9 +816,13 @@ static void test_readers_through_iommus_see_only_valid_mappings(void **state)
 	for (unsigned op = 0; op < 8; op++)
 		total += sh->ops[op];
 	/* The writer waited for at least one reader operation per step. */
-	assert_true(total >= STEPS);
-	assert_int_equal(sh->lay_done, COMMITS);
-	if (getenv("MS_TEST_VERBOSE")) {
+	assert_true(total >= (uint64_t)run.remaps + run.commits);
+	assert_int_equal(sh->lay_done, run.commits);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (getenv("MS_TEST_VERBOSE") || getenv("MS_SOAK")) {
+		print_message("%u commits, %u remaps, %u readers, caches %s: %.1f s\n", run.commits,
+			      run.remaps, run.readers, run.caches ? "on" : "off",
+			      (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 		print_message("%" PRIu64 " reader operations, %" PRIu64 " words (%" PRIu64
 			      " failed in gaps):",
 			      total, sh->words, sh->failed_words);
@@ -799,6 +833,32 @@ static void test_readers_through_iommus_see_only_valid_mappings(void **state)
 	teardown(sh);
 	free(readers);
 	free(sh);
+}
+
+static void test_readers_through_iommus_see_only_valid_mappings(void **state)
+{
+	(void)state;
+	readers_through_iommus();
+}
+
+/* The soak mode (MS_SOAK=1): long runs with and without remapping and caches. */
+static void test_soak_readers_through_iommus(void **state)
+{
+	const char *env = getenv("MS_SOAK_COMMITS");
+	unsigned long commits = env ? strtoul(env, NULL, 0) : 1000000ul;
+
+	(void)state;
+	if (!getenv("MS_SOAK")) {
+		skip();
+		return;
+	}
+	assert_true(commits > 0 && commits <= 100000000ul);
+	run = (run_params){(unsigned)commits, (unsigned)commits, 4, (uint32_t)(commits / 8 + 64),
+			   true};
+	readers_through_iommus();
+	run = (run_params){0, (unsigned)commits, 4, 1, false};
+	readers_through_iommus();
+	run = (run_params){REMAPS, COMMITS, NR_READERS, REMAPS + 1, true};
 }
 
 /*
@@ -844,6 +904,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_readers_through_iommus_see_only_valid_mappings),
 		cmocka_unit_test(test_cache_translating_across_a_commit_keeps_no_freed_view),
+		cmocka_unit_test(test_soak_readers_through_iommus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
