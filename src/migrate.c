@@ -146,6 +146,10 @@ static int blocks_get(ms_ctx *ctx, struct blk **out, size_t *nout)
 
 		if (!migratable(r))
 			continue;
+		/* A region whose last reference went is still listed until its
+		 * destroyer gets the lock: skip it, never revive it. */
+		if (!ms__region_tryget(r))
+			continue;
 		for (size_t i = 0; i < n; i++)
 			if (strcmp(b[i].name, name) == 0)
 				rc = -ENOTUNIQ;
@@ -153,9 +157,11 @@ static int blocks_get(ms_ctx *ctx, struct blk **out, size_t *nout)
 			rc = -EINVAL;
 		if (rc == 0)
 			rc = ms__ctx_grow(ctx, (void **)&b, &cap, n + 1, sizeof(*b));
-		if (rc < 0)
+		if (rc < 0) {
+			ms_region_unref(r); /* the lock is recursive: the last unref may run here */
 			break;
-		b[n].r = ms_region_ref(r);
+		}
+		b[n].r = r;
 		b[n].name = name;
 		b[n].size = (uint64_t)r->size;
 		b[n].page_size = r->rb->page_size;
