@@ -288,7 +288,7 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 	while (*p) {
 		unsigned char c = *p;
-		size_t n = 0, i;
+		size_t n;
 
 		if (c < 0x80) {
 			if (c == '"' || c == '\\')
@@ -310,26 +310,14 @@ static void json_str(FILE *f, const char *s)
 			p++;
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3;
-		for (i = 1; n && i <= n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				n = 0;
-		if (n == 2 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f)))
-			n = 0;
-		if (n == 3 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f)))
-			n = 0;
+		n = msc_utf8_seq(p);
 		if (!n) {
 			fputs("\\ufffd", f);
 			p++;
 			continue;
 		}
-		fwrite(p, 1, n + 1, f);
-		p += n + 1;
+		fwrite(p, 1, n, f);
+		p += n;
 	}
 	fputc('"', f);
 }

@@ -264,3 +264,25 @@ int msc_parse_int(const char *s, size_t len, int *out, const char **why)
 	*out = neg ? (int)(-(int64_t)v) : (int)v;
 	return 0;
 }
+
+size_t msc_utf8_seq(const unsigned char *p)
+{
+	unsigned char c = p[0];
+	size_t n = 0;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 1;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 2;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 3;
+	for (size_t i = 1; n && i <= n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0; /* also stops at the NUL */
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if (n == 2 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f)))
+		return 0;
+	if (n == 3 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f)))
+		return 0;
+	return n ? n + 1 : 0;
+}

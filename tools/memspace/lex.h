@@ -1,5 +1,6 @@
 /*
- * memspace CLI: splitting a script line into words, and reading numbers.
+ * memspace CLI: splitting a script line into words, reading numbers, and
+ * checking UTF-8 for the writers of JSON and XML.
  *
  * A line is split at unquoted blanks (space, tab, CR, VT, FF). "..." quotes
  * take C-like escapes (\\ \" \n \t \r \0 \xHH), '...' quotes take none; quoted
@@ -53,5 +54,14 @@ int msc_parse_u64(const char *s, size_t len, bool allow_2_64, uint64_t *out, con
 
 /** msc_parse_int - read a signed int (decimal or 0x), for priorities. */
 int msc_parse_int(const char *s, size_t len, int *out, const char **why);
+
+/**
+ * msc_utf8_seq - the length of the UTF-8 sequence of a non-ASCII byte.
+ * @p: a NUL-terminated string whose first byte is 0x80 or above.
+ *
+ * Return: 2, 3 or 4 when @p starts a well-formed sequence (no overlong
+ * forms, surrogates or code points past U+10FFFF); 0 when it does not.
+ */
+size_t msc_utf8_seq(const unsigned char *p);
 
 #endif /* MEMSPACE_CLI_LEX_H */
