@@ -80,8 +80,9 @@ enum {
 };
 
 /* Run variant @v @iters times; returns a checksum. */
-static uint64_t run_variant(const access_env *env, int v, size_t iters)
+static uint64_t run_variant(const void *arg, int v, size_t iters)
 {
+	const access_env *env = arg;
 	ms_attrs attrs = MS_ATTRS_UNSPECIFIED;
 	uint64_t sum = 0;
 
@@ -132,24 +133,6 @@ static uint64_t run_variant(const access_env *env, int v, size_t iters)
 		}
 	}
 	return sum;
-}
-
-/* Iterations so one sample of variant @v lasts about @target_ns. */
-static size_t calibrate(const access_env *env, int v, uint64_t target_ns)
-{
-	size_t iters = 16;
-
-	for (;;) {
-		uint64_t t0 = bench_now_ns(), elapsed;
-
-		run_variant(env, v, iters);
-		elapsed = bench_now_ns() - t0;
-		if (elapsed >= target_ns / 4 || iters >= ((size_t)1 << 30))
-			return (size_t)((double)iters * (double)target_ns /
-					(double)(elapsed ? elapsed : 1)) +
-			       1;
-		iters *= 4;
-	}
 }
 
 /* Check the library's answers against the direct paths once. */
@@ -222,7 +205,7 @@ int bench_access(const bench_opts *opts, bench_json *json)
 
 	for (int v = 0; v < NR_VARIANTS; v++) {
 		run_variant(&env, v, 1000); /* warm up */
-		iters[v] = calibrate(&env, v, target_ns);
+		iters[v] = bench_calibrate(run_variant, &env, v, target_ns);
 	}
 	for (unsigned s = 0; s < opts->samples; s++) {
 		for (int v = 0; v < NR_VARIANTS; v++) {

@@ -49,6 +49,13 @@ void bench_json_bool(bench_json *j, const char *key, bool value);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);
+/*
+ * Iterations so that one run of @run(@env, @v, iterations) lasts about
+ * @target_ns: grows from 16 by fours until a run takes a quarter of it,
+ * then scales.
+ */
+size_t bench_calibrate(uint64_t (*run)(const void *env, int v, size_t iters), const void *env,
+		       int v, uint64_t target_ns);
 /* Median of @n values (sorts @values in place); NaN when n == 0. */
 double bench_median(double *values, size_t n);
 

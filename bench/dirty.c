@@ -63,8 +63,9 @@ static void set_clients(dirty_env *env, int v)
 			  n);
 }
 
-static uint64_t run_access(const dirty_env *env, int v, size_t iters)
+static uint64_t run_access(const void *arg, int v, size_t iters)
 {
+	const dirty_env *env = arg;
 	ms_attrs attrs = MS_ATTRS_UNSPECIFIED;
 	uint64_t sum = 0;
 
@@ -78,24 +79,6 @@ static uint64_t run_access(const dirty_env *env, int v, size_t iters)
 				    (uint32_t)i);
 	}
 	return sum;
-}
-
-/* Iterations so one sample of variant @v lasts about @target_ns. */
-static size_t calibrate(const dirty_env *env, int v, uint64_t target_ns)
-{
-	size_t iters = 16;
-
-	for (;;) {
-		uint64_t t0 = bench_now_ns(), elapsed;
-
-		run_access(env, v, iters);
-		elapsed = bench_now_ns() - t0;
-		if (elapsed >= target_ns / 4 || iters >= ((size_t)1 << 30))
-			return (size_t)((double)iters * (double)target_ns /
-					(double)(elapsed ? elapsed : 1)) +
-			       1;
-		iters *= 4;
-	}
 }
 
 /* ---- snapshot against a plain atomic bitmap ---------------------------------------- */
@@ -258,7 +241,7 @@ int bench_dirty(const bench_opts *opts, bench_json *json)
 	for (int v = 0; v < NR_ACCESS; v++) {
 		set_clients(&env, v);
 		run_access(&env, v, 100000); /* warm up: bits set, pages touched */
-		iters[v] = calibrate(&env, v, target_ns);
+		iters[v] = bench_calibrate(run_access, &env, v, target_ns);
 	}
 	for (unsigned s = 0; s < opts->samples; s++) {
 		for (int v = 0; v < NR_ACCESS; v++) {

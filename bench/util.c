@@ -153,3 +153,21 @@ void bench_check(int rc, const char *what)
 	if (rc != 0)
 		bench_die("%s failed: %s", what, strerror(-rc));
 }
+
+size_t bench_calibrate(uint64_t (*run)(const void *env, int v, size_t iters), const void *env,
+		       int v, uint64_t target_ns)
+{
+	size_t iters = 16;
+
+	for (;;) {
+		uint64_t t0 = bench_now_ns(), elapsed;
+
+		run(env, v, iters);
+		elapsed = bench_now_ns() - t0;
+		if (elapsed >= target_ns / 4 || iters >= ((size_t)1 << 30))
+			return (size_t)((double)iters * (double)target_ns /
+					(double)(elapsed ? elapsed : 1)) +
+			       1;
+		iters *= 4;
+	}
+}
