@@ -10,7 +10,9 @@
  * SPDX-License-Identifier: MIT
  */
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "script_int.h"
@@ -433,4 +435,25 @@ int msc_access_range(msc_session *s, msc_call *c, uint64_t *addr, uint64_t *len,
 	    msc_arg_number(s, c->pos[1], "length", false, len))
 		return 1;
 	return msc_access_as(s, c, as) || msc_access_attrs(s, c, attrs);
+}
+
+int msc_arg_transfer(msc_session *s, msc_call *c, bool is_write, uint8_t *data, uint8_t **buf,
+		     uint64_t *len)
+{
+	size_t n;
+
+	*buf = data;
+	if (is_write) {
+		if (msc_arg_data(s, c, 2, data, MSC_MAX_LINE, &n))
+			return 1;
+		*len = n;
+		return 0;
+	}
+	if (msc_arg_number(s, c->pos[2], "length", false, len) ||
+	    msc_check_length(s, c, c->pos[2], *len, MSC_MAX_PRINT))
+		return 1;
+	*buf = malloc(*len ? (size_t)*len : 1);
+	if (!*buf)
+		return msc_lib_error(s, c->word->col, c->cmd->name, -ENOMEM, NULL);
+	return 0;
 }

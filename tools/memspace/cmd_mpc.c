@@ -240,47 +240,31 @@ int msc_do_devtlb(msc_session *s, msc_call *c)
 	return 0;
 }
 
-static const char *result_name(ms_result r)
-{
-	return r == MS_RESULT_OK            ? "OK"
-	       : r & MS_RESULT_ACCESS_ERROR ? "ACCESS_ERROR"
-	       : r & MS_RESULT_DECODE_ERROR ? "DECODE_ERROR"
-					    : "ERROR";
-}
-
 /* devtlb-read NAME ADDR LEN, devtlb-write NAME ADDR DATA... (the command's arg: write) */
 int msc_do_devtlb_rw(msc_session *s, msc_call *c)
 {
 	bool is_write = c->cmd->arg;
-	uint8_t data[MSC_MAX_LINE], *buf = data;
+	uint8_t data[MSC_MAX_LINE], *buf;
 	msc_devtlb_ent *e;
 	uint64_t addr, len;
 	ms_result res;
-	size_t n;
+	char result[64];
 
 	if (devtlb_arg(s, c->pos[0], &e) || msc_arg_number(s, c->pos[1], "address", false, &addr))
 		return 1;
-	if (is_write) {
-		if (msc_arg_data(s, c, 2, data, sizeof(data), &n))
-			return 1;
-		len = n;
-	} else {
-		if (msc_arg_number(s, c->pos[2], "length", false, &len) ||
-		    msc_check_length(s, c, c->pos[2], len, MSC_MAX_PRINT))
-			return 1;
-		buf = malloc(len ? (size_t)len : 1);
-		if (!buf)
-			return msc_lib_error(s, c->word->col, c->cmd->name, -ENOMEM, NULL);
-	}
+	if (msc_arg_transfer(s, c, is_write, data, &buf, &len))
+		return 1;
 	if (is_write) {
 		res = ms_devtlb_write(e->d, addr, buf, (size_t)len);
+		msc_result_name(result, sizeof(result), res);
 		fprintf(s->o.out, "devtlb-write %s 0x%" PRIx64 " %" PRIu64 " byte%s (%s)\n",
-			e->name, addr, len, len == 1 ? "" : "s", result_name(res));
+			e->name, addr, len, len == 1 ? "" : "s", result);
 		return 0;
 	}
 	res = ms_devtlb_read(e->d, addr, buf, (size_t)len);
+	msc_result_name(result, sizeof(result), res);
 	fprintf(s->o.out, "devtlb-read %s 0x%" PRIx64 " %" PRIu64, e->name, addr, len);
-	msc_print_bytes(s, addr, buf, (size_t)len, result_name(res));
+	msc_print_bytes(s, addr, buf, (size_t)len, result);
 	free(buf);
 	return 0;
 }

@@ -202,26 +202,15 @@ static void print_dma_failure(msc_session *s, int rc)
 int msc_do_vfio_rw(msc_session *s, msc_call *c)
 {
 	bool is_write = c->cmd->arg;
-	uint8_t data[MSC_MAX_LINE], *buf = data;
+	uint8_t data[MSC_MAX_LINE], *buf;
 	msc_container_ent *e;
 	uint64_t iova, len;
-	size_t n;
 	int rc;
 
 	if (container_arg(s, c->pos[0], &e) || msc_arg_number(s, c->pos[1], "IOVA", false, &iova))
 		return 1;
-	if (is_write) {
-		if (msc_arg_data(s, c, 2, data, sizeof(data), &n))
-			return 1;
-		len = n;
-	} else {
-		if (msc_arg_number(s, c->pos[2], "length", false, &len) ||
-		    msc_check_length(s, c, c->pos[2], len, MSC_MAX_PRINT))
-			return 1;
-		buf = malloc(len ? (size_t)len : 1);
-		if (!buf)
-			return msc_lib_error(s, c->word->col, c->cmd->name, -ENOMEM, NULL);
-	}
+	if (msc_arg_transfer(s, c, is_write, data, &buf, &len))
+		return 1;
 	if (len && len - 1 > UINT64_MAX - iova) {
 		if (!is_write)
 			free(buf);

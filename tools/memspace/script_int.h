@@ -428,6 +428,14 @@ int msc_arg_region(msc_session *s, const msc_word *w, msc_region_ent **out);
 int msc_arg_as(msc_session *s, const msc_word *w, ms_as **out);
 /* Write data from argument @first on: quoted words as bytes, others as hex digits. */
 int msc_arg_data(msc_session *s, msc_call *c, size_t first, uint8_t *buf, size_t cap, size_t *len);
+/*
+ * The buffer of a read/write command pair (argument 2 on: DATA... to write,
+ * or LEN to read, at most MSC_MAX_PRINT): *@buf is @data (MSC_MAX_LINE
+ * bytes) for a write, a new allocation for a read (free it when it is not
+ * @data). 0, or 1 after reporting.
+ */
+int msc_arg_transfer(msc_session *s, msc_call *c, bool is_write, uint8_t *data, uint8_t **buf,
+		     uint64_t *len);
 /* msc_check_length - report a length @len (argument @w) over @limit bytes. */
 int msc_check_length(msc_session *s, msc_call *c, const msc_word *w, uint64_t len, unsigned limit);
 /* msc_check_fits - report a @value (argument @w) that does not fit in @size bytes. */
