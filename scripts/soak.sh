@@ -20,7 +20,8 @@
 # soak run, and exits 1 when anything failed.
 #
 # Environment: MS_JOBS (default 2) build parallelism; MS_SOAK_TARGETS (the
-# targets to fuzz, default all); MS_SOAK_SKIP_FUZZ=1 / MS_SOAK_SKIP_TESTS=1.
+# targets to fuzz, default all); MS_SOAK_PARALLEL (targets fuzzed at the same
+# time, default 1); MS_SOAK_SKIP_FUZZ=1 / MS_SOAK_SKIP_TESTS=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -118,8 +119,30 @@ if [[ "${MS_SOAK_SKIP_FUZZ:-}" != 1 ]]; then
 	cmake --build build-fuzz -j "$jobs" >/dev/null
 	targets=${MS_SOAK_TARGETS:-$(find build-fuzz/tests/fuzz -maxdepth 1 -type f -executable \
 		-name 'fuzz_*' -printf '%f\n' | sed 's/^fuzz_//' | sort)}
+	# MS_SOAK_PARALLEL targets at a time (each one is single-threaded): the
+	# lines are collected in target order once all have finished.
+	par=${MS_SOAK_PARALLEL:-1}
+	ldir=$top/build-fuzz/soak/lines
+	rm -rf "$ldir"
+	mkdir -p "$ldir"
+	i=0
 	for t in $targets; do
-		fuzz_target "$t"
+		(
+			fuzz_target "$t" >/dev/null
+			printf '%s\n' "${lines[-1]}" >"$ldir/$(printf '%03d' $i)"
+			echo "${lines[-1]}"
+			exit $failed
+		) &
+		i=$((i + 1))
+		while (($(jobs -rp | wc -l) >= par)); do
+			wait -n || failed=1
+		done
+	done
+	while (($(jobs -rp | wc -l) > 0)); do
+		wait -n || failed=1
+	done
+	for f in "$ldir"/*; do
+		[[ -e "$f" ]] && lines+=("$(cat "$f")")
 	done
 fi
 
