@@ -259,6 +259,8 @@ static int cut_old(range_buf *buf, const ms_flatview *old, size_t a, size_t b,
 				if (w[k].hi >= piece.last)
 					break; /* the rest is inside window k */
 				piece.offset_in_region += w[k].hi + 1 - piece.start;
+				if (piece.host)
+					piece.host += w[k].hi + 1 - piece.start;
 				piece.start = w[k].hi + 1;
 			}
 		}
@@ -507,6 +509,11 @@ int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index)
 	return 0;
 }
 
+const ms_flat_entry *ms_flatview_lookup(const ms_flatview *fv, uint64_t addr)
+{
+	return fv ? ms__dispatch_lookup(fv, addr) : NULL;
+}
+
 int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
 {
 	const ms__range *r;
@@ -578,7 +585,8 @@ int ms__flatview_check(const ms_flatview *fv)
 	if (fv->cum[fv->nr_chunks] != n || fv->nr != n)
 		return -EINVAL;
 	while ((r = ms__flatview_next(fv, &pos))) {
-		if (r->last < r->start || !r->region)
+		if (r->last < r->start || !r->region || r->kind != (uint8_t)r->region->kind ||
+		    r->host != ms__render_host(r->region, r->offset_in_region))
 			return -EINVAL;
 		if (prev && prev->last >= r->start)
 			return -EINVAL; /* unsorted or overlapping */

@@ -135,6 +135,7 @@ static int fill_gaps(painter *p, ms_region *mr, ms__i128 base, ms__i128 lo, ms__
 				   (mr->kind == MS_REGION_ROM_DEVICE && mr->romd ? MS__RANGE_ROMD
 										 : 0)),
 		.dirty_log_mask = ms__region_render_log_mask(mr),
+		.kind = (uint8_t)mr->kind,
 	};
 	ms__i128 cur = lo;
 	int rc;
@@ -153,6 +154,7 @@ static int fill_gaps(painter *p, ms_region *mr, ms__i128 base, ms__i128 lo, ms__
 		piece.start = (uint64_t)cur;
 		piece.last = (uint64_t)(gap_end - 1);
 		piece.offset_in_region = (uint64_t)(cur - base);
+		piece.host = ms__render_host(mr, piece.offset_in_region);
 		rc = paint(p, &piece);
 		if (rc < 0)
 			return rc;

@@ -8,20 +8,33 @@
 
 #include "region.h"
 
-#define MS__RANGE_READONLY (1u << 0)
-#define MS__RANGE_NONVOLATILE (1u << 1)
-#define MS__RANGE_UNMERGEABLE (1u << 2)
-#define MS__RANGE_ROMD (1u << 3)
+#define MS__RANGE_READONLY MS_FLAT_READONLY
+#define MS__RANGE_NONVOLATILE MS_FLAT_NONVOLATILE
+#define MS__RANGE_UNMERGEABLE MS_FLAT_UNMERGEABLE
+#define MS__RANGE_ROMD MS_FLAT_ROMD
 
-/* One flat range: [start, last] maps to region at offset_in_region. */
-typedef struct ms__range {
-	uint64_t start;
-	uint64_t last;
-	uint64_t offset_in_region;
-	ms_region *region;
-	uint8_t flags;
-	uint8_t dirty_log_mask;
-} ms__range;
+/*
+ * One flat range: [start, last] maps to region at offset_in_region. It is
+ * the public struct ms_flat_entry (flatview.h), so that the lean look-up
+ * hands out the view's own entries; host and kind are copied from the
+ * region when it is painted (ms__render_host()), so an access reaches the
+ * data from the entry alone.
+ */
+typedef ms_flat_entry ms__range;
+
+/* The host address of offset @offset of @mr for a range entry, or NULL. */
+static inline uint8_t *ms__render_host(const ms_region *mr, uint64_t offset)
+{
+	switch (mr->kind) {
+	case MS_REGION_RAM:
+	case MS_REGION_ROM:
+	case MS_REGION_RAM_PTR:
+	case MS_REGION_ROM_DEVICE:
+		return mr->ram ? (uint8_t *)mr->ram + offset : NULL;
+	default:
+		return NULL;
+	}
+}
 
 /*
  * Render @root (may be NULL) into a new sorted, disjoint, merged array.

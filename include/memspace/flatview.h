@@ -49,6 +49,44 @@ typedef struct ms_section {
 	ms_as *as;
 } ms_section;
 
+/* Flags of a flat entry (struct ms_flat_entry::flags). */
+#define MS_FLAT_READONLY (1u << 0)    /* writes are ignored */
+#define MS_FLAT_NONVOLATILE (1u << 1) /* inherited nonvolatile flag */
+#define MS_FLAT_UNMERGEABLE (1u << 2) /* inherited unmergeable flag */
+#define MS_FLAT_ROMD (1u << 3)        /* a ROM device in romd mode */
+
+/**
+ * struct ms_flat_entry - one range of a flat view as the lookup index stores
+ * it: what an access needs, without touching the region.
+ * @start: first address of the range.
+ * @last: last address (inclusive).
+ * @offset_in_region: offset inside @region that @start maps to.
+ * @region: the terminating region that answers there. Borrowed: valid as
+ *          long as the view is held.
+ * @host: host address of @start when @region has host memory that plain
+ *        loads and stores may reach (RAM, ROM, RAM at a caller's pointer,
+ *        ROM devices whatever their mode), NULL otherwise (devices, RAM
+ *        devices, IOMMUs, layout-only RAM). Reading through it is what a
+ *        read of the range does when @kind is RAM, ROM or RAM pointer, or a
+ *        ROM device with MS_FLAT_ROMD; writing through it bypasses dirty
+ *        logging and read-only flags: go through ms_as_write() for writes.
+ * @flags: MS_FLAT_* flags, inherited from the path to the region.
+ * @dirty_log_mask: the region's dirty-logging clients when rendered.
+ * @kind: the region's kind (an ms_region_kind), copied.
+ *
+ * Entries are immutable: a commit publishes a new view with new entries.
+ */
+typedef struct ms_flat_entry {
+	uint64_t start;
+	uint64_t last;
+	uint64_t offset_in_region;
+	ms_region *region;
+	uint8_t *host;
+	uint8_t flags;
+	uint8_t dirty_log_mask;
+	uint8_t kind;
+} ms_flat_entry;
+
 /** ms_flatview_ref - take another reference. Return: @fv. Context: any thread. */
 MS_API ms_flatview *ms_flatview_ref(ms_flatview *fv);
 
@@ -83,6 +121,15 @@ MS_API ms_region *ms_flatview_root(const ms_flatview *fv);
  * Context: any thread.
  */
 MS_API int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr);
+
+/**
+ * ms_flatview_lookup - the lean look-up for hot paths: the entry containing
+ * @addr, or NULL when nothing is mapped there (or @fv is NULL). Unlike
+ * ms_flatview_find() it copies nothing: the entry lives in the view.
+ * Return: a pointer valid as long as the view is held.
+ * Context: any thread, lock-free.
+ */
+MS_API const ms_flat_entry *ms_flatview_lookup(const ms_flatview *fv, uint64_t addr);
 
 #ifdef __cplusplus
 }

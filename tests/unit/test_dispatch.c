@@ -74,6 +74,7 @@ static void fill_ranges(ms__range *ranges, size_t n, ms_region *region, bool tou
 		ranges[i].start = cur;
 		ranges[i].last = cur + len - 1;
 		ranges[i].region = region;
+		ranges[i].kind = (uint8_t)ms_region_get_kind(region);
 		ranges[i].offset_in_region = i * 10000; /* never mergeable */
 		cur += len + (ms_rng_percent(&rng, 50) ? below(300) : 0);
 	}

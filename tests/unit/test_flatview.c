@@ -87,6 +87,79 @@ static void test_flatview_find_at_range_edges_and_holes(void **state)
 	ms_ctx_free(ctx);
 }
 
+/* The lean look-up hands out the view's entries: same ranges as
+ * ms_flatview_find(), with the host address and kind an access needs. */
+static void test_flatview_lookup_entries_carry_host_and_kind(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = new_container(ctx, "root", MS_SIZE_2_64);
+	ms_region *ram = new_ram(ctx, "ram", 0x2000), *io = new_io(ctx, "io", 0x100);
+	ms_region *rom = new_rom(ctx, "rom", 0x1000);
+	ms_region *al = new_alias(ctx, "al", ram, 0x1000, 0x800);
+	uint8_t *host = ms_region_ram_ptr(ram);
+	const ms_flat_entry *e;
+	ms_flatview *fv;
+	ms_section s;
+	ms_as *as;
+	uint64_t a;
+
+	(void)state;
+	assert_int_equal(ms_region_add_subregion(root, 0x10000, ram), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0x20000, io), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0x30000, rom), 0);
+	assert_int_equal(ms_region_set_readonly(al, true), 0);
+	assert_int_equal(ms_region_add_subregion(root, 0x40000, al), 0);
+	as = new_as(ctx, root, "as");
+	fv = ms_as_get_flatview(as);
+	assert_null(ms_flatview_lookup(NULL, 0x10000));
+	assert_null(ms_flatview_lookup(fv, 0xffff));
+	assert_null(ms_flatview_lookup(fv, 0x12000));
+	e = ms_flatview_lookup(fv, 0x11234);
+	assert_non_null(e);
+	assert_ptr_equal(e->region, ram);
+	assert_int_equal(e->start, 0x10000);
+	assert_int_equal(e->last, 0x11fff);
+	assert_int_equal(e->kind, MS_REGION_RAM);
+	assert_ptr_equal(e->host, host);
+	assert_int_equal(e->flags, 0);
+	e = ms_flatview_lookup(fv, 0x200ff);
+	assert_non_null(e);
+	assert_int_equal(e->kind, MS_REGION_IO);
+	assert_null(e->host);
+	e = ms_flatview_lookup(fv, 0x30000);
+	assert_int_equal(e->kind, MS_REGION_ROM);
+	assert_ptr_equal(e->host, ms_region_ram_ptr(rom));
+	/* Through the alias: the host address of the entry's start, readonly. */
+	e = ms_flatview_lookup(fv, 0x40400);
+	assert_non_null(e);
+	assert_ptr_equal(e->region, ram);
+	assert_int_equal(e->offset_in_region, 0x1000);
+	assert_ptr_equal(e->host, host + 0x1000);
+	assert_true(e->flags & MS_FLAT_READONLY);
+	/* Every address agrees with ms_flatview_find(). */
+	for (a = 0xff00; a < 0x48000; a += 0x80) {
+		e = ms_flatview_lookup(fv, a);
+		if (ms_flatview_find(&s, fv, a) != 0) {
+			assert_null(e);
+			continue;
+		}
+		assert_non_null(e);
+		assert_ptr_equal(e->region, s.region);
+		assert_int_equal(e->start, s.start);
+		assert_int_equal(e->last, s.last);
+		assert_int_equal(e->offset_in_region, s.offset_in_region);
+		assert_int_equal(!!(e->flags & MS_FLAT_READONLY), s.readonly);
+	}
+	ms_flatview_unref(fv);
+	ms_as_free(as);
+	ms_region_unref(al);
+	ms_region_unref(ram);
+	ms_region_unref(io);
+	ms_region_unref(rom);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
+}
+
 static void test_region_at_the_top_of_the_space(void **state)
 {
 	ms_ctx *ctx = new_ctx();
@@ -436,6 +509,7 @@ static void test_splice_matches_reference(void **state)
 			old[k].start = pos;
 			old[k].last = pos + len - 1;
 			old[k].region = regions[below(3)];
+			old[k].kind = MS_REGION_IO;
 			old[k].offset_in_region = pos;
 			pos += len;
 			if (k > 0 && ms__render_can_merge(&old[k - 1], &old[k]))
@@ -465,6 +539,7 @@ static void test_splice_matches_reference(void **state)
 					r->start = cur;
 					r->last = cur + piece - 1;
 					r->region = regions[below(3)];
+					r->kind = MS_REGION_IO;
 					r->offset_in_region = cur;
 					if (w[j].nr > 0 && ms__render_can_merge(r - 1, r))
 						(r - 1)->last = r->last;
@@ -502,6 +577,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flatview_find_at_range_edges_and_holes),
+		cmocka_unit_test(test_flatview_lookup_entries_carry_host_and_kind),
 		cmocka_unit_test(test_region_at_the_top_of_the_space),
 		cmocka_unit_test(test_io_region_of_2_64_bytes_is_one_range),
 		cmocka_unit_test(test_held_view_is_unchanged_by_later_commits),
