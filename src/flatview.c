@@ -28,7 +28,7 @@ static ms__chunk *chunk_new(ms_ctx *ctx, const ms__range *ranges, size_t nr)
 	size_t i;
 
 	if (ms__ctx_inject_failure(ctx) ||
-	    posix_memalign((void **)&ch, 64, sizeof(*ch) + (nr + 1) * sizeof(ms__range)) != 0)
+	    posix_memalign((void **)&ch, 64, sizeof(*ch) + nr * sizeof(ms__range)) != 0)
 		return NULL;
 	ch->refcount = 1;
 	ch->nr = (uint32_t)nr;
@@ -37,7 +37,6 @@ static ms__chunk *chunk_new(ms_ctx *ctx, const ms__range *ranges, size_t nr)
 	for (i = 0; i < 8; i++)
 		ch->sep[i] = i < 7 ? ch->keys[8 * (i + 1)] : UINT64_MAX;
 	memcpy(ch->ranges, ranges, nr * sizeof(*ranges));
-	ch->ranges[nr] = ranges[nr - 1];
 	for (i = 0; i < nr; i++)
 		ms_region_ref(ranges[i].region);
 	return ch;
@@ -226,8 +225,8 @@ static size_t span_last(const ms_flatview *fv, uint64_t hi)
 }
 
 /* Append to @buf the parts of the ranges of chunks [a, b] outside windows [w0, w1). */
-static int cut_old(range_buf *buf, const ms_flatview *old, size_t a, size_t b,
-		   const ms__window *w, size_t w0, size_t w1)
+static int cut_old(range_buf *buf, const ms_flatview *old, size_t a, size_t b, const ms__window *w,
+		   size_t w0, size_t w1)
 {
 	size_t c, i, j = w0;
 	int rc;
@@ -511,7 +510,7 @@ int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index)
 
 const ms_flat_entry *ms_flatview_lookup(const ms_flatview *fv, uint64_t addr)
 {
-	return fv ? ms__dispatch_lookup(fv, addr) : NULL;
+	return fv ? ms__dispatch_find(fv, addr) : NULL;
 }
 
 int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
@@ -520,7 +519,7 @@ int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
 
 	if (!out || !fv)
 		return -EINVAL;
-	r = ms__dispatch_lookup(fv, addr);
+	r = ms__dispatch_find(fv, addr);
 	if (!r)
 		return -ENOENT;
 	ms__flatview_section(out, r);

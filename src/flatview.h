@@ -49,7 +49,9 @@ bool ms__flatview_tryref(ms_flatview *fv);
 
 /*
  * The range containing @addr, or NULL (dispatch.c). The access path's
- * lookup: any thread, the view held (reference or RCU read-side section).
+ * look-up: any thread, the view held (reference or RCU read-side section).
+ * The access path itself compiles its inline form, ms__dispatch_find()
+ * (flatview_int.h), into its loop.
  */
 const ms__range *ms__dispatch_lookup(const ms_flatview *fv, uint64_t addr);
 /* The first range starting after @addr, or NULL (dispatch.c). */

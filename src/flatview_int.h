@@ -24,11 +24,9 @@ typedef struct ms__chunk {
 	/* Range starts, UINT64_MAX beyond nr; sep[j] = keys[8 * (j + 1)]. */
 	uint64_t keys[MS__CHUNK_MAX];
 	uint64_t sep[8];
-	uint32_t refcount; /* atomic */
-	uint32_t nr;       /* 1 .. MS__CHUNK_MAX */
-	/* nr ranges, then a copy of the last one (the lookup hint's successor
-	 * check reads it; it holds no region reference). */
-	ms__range ranges[];
+	uint32_t refcount;  /* atomic */
+	uint32_t nr;        /* 1 .. MS__CHUNK_MAX */
+	ms__range ranges[]; /* nr */
 } ms__chunk;
 
 /*
@@ -65,5 +63,91 @@ struct ms_flatview {
 int ms__dispatch_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr);
 void ms__dispatch_free(ms__sidx *x);
 size_t ms__dispatch_rank(const ms__sidx *x, uint64_t key);
+
+/* ---- the look-up (dispatch.c explains it), inline for the access path ---- */
+
+#define MS__NODE 8 /* keys per node: 8 x 8 bytes = one cache line */
+
+/* Keys <= @key among the 8 at @node: two independent sums of four, so the
+ * compare-and-add chain is half as long. */
+static inline size_t ms__node_rank(const uint64_t *node, uint64_t key)
+{
+	size_t a =
+		(size_t)(node[0] <= key) + (node[1] <= key) + (node[2] <= key) + (node[3] <= key);
+	size_t b =
+		(size_t)(node[4] <= key) + (node[5] <= key) + (node[6] <= key) + (node[7] <= key);
+
+	return a + b;
+}
+
+/* Inlined into the look-up; ms__dispatch_rank() is the out-of-line form. */
+static inline __attribute__((always_inline)) size_t ms__sidx_rank(const ms__sidx *x, uint64_t key)
+{
+	size_t pos = 0;
+	unsigned l;
+
+	if (x->nr == 0 || key == UINT64_MAX)
+		return x->nr; /* padding is UINT64_MAX too: do not count it */
+	/* The top level: one or two nodes. */
+	l = x->nr_levels - 1;
+	pos = ms__node_rank(x->level[l], key);
+	/* Count the second node whatever the first gave (its keys are all
+	 * greater unless the first counted 8): a per-view branch, where
+	 * testing pos would mispredict half the time. */
+	if (x->top_len > MS__NODE)
+		pos += ms__node_rank(x->level[l] + MS__NODE, key);
+	/* Invariant: pos is the rank of @key among the keys of level l, which
+	 * is also the node of level l - 1 to search. */
+	while (l-- > 0)
+		pos = pos * MS__NODE + ms__node_rank(&x->level[l][pos * MS__NODE], key);
+	return pos;
+}
+
+/* Keys <= @addr in @ch, whose separators are @sep (at least 1 when
+ * ch->keys[0] <= addr). */
+static inline size_t ms__chunk_rank(const ms__chunk *ch, const uint64_t *sep, uint64_t addr)
+{
+	size_t block;
+
+	if (addr == UINT64_MAX)
+		return ch->nr; /* padding is UINT64_MAX too: do not count it */
+	block = (size_t)(sep[0] <= addr) + (sep[1] <= addr) + (sep[2] <= addr) + (sep[3] <= addr);
+	block += (size_t)(sep[4] <= addr) + (sep[5] <= addr) + (sep[6] <= addr);
+	return block * MS__NODE + ms__node_rank(&ch->keys[block * MS__NODE], addr);
+}
+
+static inline bool ms__range_contains(const ms__range *r, uint64_t addr)
+{
+	return addr - r->start <= r->last - r->start;
+}
+
+/* ms__dispatch_lookup() inline, for the access path and the public look-ups. */
+static inline __attribute__((always_inline)) const ms__range *
+ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
+{
+	const ms__range *hint, *r;
+	const ms__chunk *ch;
+	size_t c, i;
+
+	/* The hint points into this view's chunks (a relaxed guess). */
+	hint = __atomic_load_n(&((ms_flatview *)fv)->hint, __ATOMIC_RELAXED);
+	if (hint && ms__range_contains(hint, addr))
+		return hint;
+	if (fv->nr_chunks == 0)
+		return NULL;
+	c = fv->nr_chunks == 1 ? 1 : ms__sidx_rank(&fv->index, addr);
+	if (c == 0)
+		return NULL;
+	ch = fv->chunks[c - 1];
+	i = ms__chunk_rank(ch, fv->seps[c - 1], addr);
+	if (i == 0 || addr > ch->ranges[i - 1].last)
+		return NULL;
+	r = &ch->ranges[i - 1];
+	/* Write the hint only when it moves: readers of one hot range then
+	 * share the cache line instead of bouncing it between cores. */
+	if (r != hint)
+		__atomic_store_n(&((ms_flatview *)fv)->hint, r, __ATOMIC_RELAXED);
+	return r;
+}
 
 #endif /* MEMSPACE_FLATVIEW_LAYOUT_H */
