@@ -98,28 +98,54 @@ const ms__range *ms__dispatch_lookup(const ms_flatview *fv, uint64_t addr)
 const ms__range *ms__dispatch_next_after(const ms_flatview *fv, uint64_t addr)
 {
 	const ms__chunk *ch;
-	size_t c, i;
+	const ms__seg *seg;
+	size_t s, c, i;
 
-	if (fv->nr_chunks == 0)
+	if (fv->nr_segs == 0)
 		return NULL;
-	c = ms__dispatch_rank(&fv->index, addr);
-	if (c == 0)
-		return &fv->chunks[0]->ranges[0];
-	ch = fv->chunks[c - 1];
+	s = ms__dispatch_rank(&fv->index, addr);
+	if (s == 0)
+		return &fv->segs[0]->chunks[0]->ranges[0];
+	seg = fv->segs[s - 1];
+	c = ms__seg_rank(seg, addr);
+	ch = seg->chunks[c - 1];
 	i = ms__chunk_rank(ch, ch->sep, addr);
 	if (i < ch->nr)
 		return &ch->ranges[i];
-	return c < fv->nr_chunks ? &fv->chunks[c]->ranges[0] : NULL;
+	if (c < seg->nr)
+		return &seg->chunks[c]->ranges[0];
+	return s < fv->nr_segs ? &fv->segs[s]->chunks[0]->ranges[0] : NULL;
 }
 
 void ms__dispatch_shape(const ms_flatview *fv, size_t *nr_chunks, unsigned *nr_levels)
 {
 	*nr_chunks = fv->nr_chunks;
-	*nr_levels = fv->index.nr_levels;
+	/* The key levels a look-up searches above the chunks: the segment
+	 * index (skipped for one segment), then the segment's chunk keys. */
+	if (fv->nr_segs == 0)
+		*nr_levels = 0;
+	else if (fv->nr_segs == 1)
+		*nr_levels = 1;
+	else
+		*nr_levels = fv->index.nr_levels + 1;
 }
 
 void ms__dispatch_chunk(const ms_flatview *fv, size_t c, size_t *first, size_t *nr)
 {
-	*first = fv->cum[c];
-	*nr = fv->chunks[c]->nr;
+	size_t lo = 0, hi = fv->nr_segs;
+	const ms__seg *seg;
+
+	/* Invariant: ccum[lo] <= c < ccum[hi]. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fv->ccum[mid] <= c)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	seg = fv->segs[lo];
+	c -= fv->ccum[lo];
+	*first = fv->cum[lo] + seg->cum[c];
+	*nr = seg->chunks[c]->nr;
 }
