@@ -69,15 +69,20 @@ static ms__seg *seg_new(ms_ctx *ctx, ms__chunk *const *chunks, size_t nr)
 	ms__seg *seg;
 	size_t i;
 
-	if (ms__ctx_inject_failure(ctx) || posix_memalign((void **)&seg, 64, sizeof(*seg)) != 0)
+	if (ms__ctx_inject_failure(ctx) ||
+	    posix_memalign((void **)&seg, 64,
+			   sizeof(*seg) + nr * (sizeof(seg->seps[0]) + sizeof(*seg->chunks)) +
+				   (nr + 1) * sizeof(*seg->cum)) != 0)
 		return NULL;
 	seg->refcount = 1;
 	seg->nr = (uint32_t)nr;
+	seg->chunks = (ms__chunk **)&seg->seps[nr];
+	seg->cum = (uint32_t *)&seg->chunks[nr];
 	seg->cum[0] = 0;
 	for (i = 0; i < MS__SEG_MAX; i++) {
 		seg->firsts[i] = i < nr ? chunks[i]->ranges[0].start : UINT64_MAX;
-		seg->chunks[i] = i < nr ? chunks[i] : NULL;
 		if (i < nr) {
+			seg->chunks[i] = chunks[i];
 			memcpy(seg->seps[i], chunks[i]->sep, sizeof(seg->seps[i]));
 			seg->cum[i + 1] = seg->cum[i] + chunks[i]->nr;
 		}

@@ -50,17 +50,18 @@ typedef struct ms__sidx {
 #define MS__SEG_MAX 64
 #define MS__SEG_FILL 48 /* target size when regrouping around a window */
 
+/* One allocation: the header, then seps, chunks and cum sized to nr. */
 typedef struct ms__seg {
 	/* First start of each chunk, UINT64_MAX beyond nr; fsep[j] = firsts[8 * (j + 1)]. */
 	uint64_t firsts[MS__SEG_MAX];
 	uint64_t fsep[8];
+	ms__chunk **chunks; /* nr, references held */
+	uint32_t *cum;      /* nr + 1: ranges before chunk c; cum[nr] = all */
+	uint32_t refcount;  /* atomic */
+	uint32_t nr;        /* chunks, 1 .. MS__SEG_MAX */
 	/* seps[c] = chunks[c]->sep, copied so that a look-up loads it in
 	 * parallel with chunks[c] instead of after it. */
-	uint64_t seps[MS__SEG_MAX][8];
-	ms__chunk *chunks[MS__SEG_MAX]; /* references held */
-	uint32_t cum[MS__SEG_MAX + 1];  /* ranges before chunk c; cum[nr] = all */
-	uint32_t refcount;              /* atomic */
-	uint32_t nr;                    /* chunks, 1 .. MS__SEG_MAX */
+	uint64_t seps[][8] __attribute__((aligned(64)));
 } ms__seg;
 
 struct ms_flatview {
