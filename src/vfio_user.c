@@ -579,10 +579,13 @@ fail:
 	return ret;
 }
 
-void ms_vfio_user_close(ms_vfio_user *dev)
+/*
+ * End the connection but keep what the regions use: the socket is shut down
+ * (not closed, so a sender racing with this writes to a dead socket, never
+ * to a reused fd number) and the mmapped areas stay until close.
+ */
+static void disconnect(ms_vfio_user *dev)
 {
-	if (!dev)
-		return;
 	ms_iommu_unregister_notifier(dev->notifier);
 	dev->notifier = NULL;
 	irq_thread_stop(dev);
@@ -596,6 +599,22 @@ void ms_vfio_user_close(ms_vfio_user *dev)
 		vfu_kill(dev, -ECONNRESET);
 	if (dev->rx_started)
 		pthread_join(dev->rx, NULL);
+	dev->rx_started = false;
+}
+
+int ms_vfio_user_disconnect(ms_vfio_user *dev)
+{
+	if (!dev)
+		return -EINVAL;
+	disconnect(dev);
+	return 0;
+}
+
+void ms_vfio_user_close(ms_vfio_user *dev)
+{
+	if (!dev)
+		return;
+	disconnect(dev);
 	if (dev->fd >= 0)
 		close(dev->fd);
 	for (size_t i = 0; i < dev->nr_mmaps; i++)
@@ -1083,6 +1102,11 @@ int ms_vfio_user_attach_iommu(ms_vfio_user *dev, ms_region *iommu, unsigned iomm
 		return -EINVAL;
 	if (dev->notifier)
 		return -EBUSY;
+	pthread_mutex_lock(&dev->lock);
+	ret = dev->dead;
+	pthread_mutex_unlock(&dev->lock);
+	if (ret < 0)
+		return ret; /* a notifier would outlive the connection */
 	ret = ms_iommu_register_notifier(
 		&n, iommu,
 		&(ms_iommu_notifier_opts){MS_IOMMU_NOTIFIER_OPTS_DEFAULTS,

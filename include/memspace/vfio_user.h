@@ -158,6 +158,24 @@ MS_API int ms_vfio_user_connect(ms_vfio_user **out, ms_ctx *ctx, const ms_vfio_u
 MS_API void ms_vfio_user_close(ms_vfio_user *dev);
 
 /**
+ * ms_vfio_user_disconnect - end the connection, keep @dev for its regions.
+ * @dev: the connection.
+ *
+ * Does the first half of ms_vfio_user_close(): unregisters the IOMMU
+ * notifier, stops the interrupt thread, removes the DMA mappings (best
+ * effort), shuts the socket down (the server sees the client leave) and
+ * stops the receive thread. @dev stays valid: its regions may still be in
+ * the machine and be accessed, as on a dead connection (MS_RESULT_ERROR,
+ * reads return 0, the mmapped areas keep their memory), every request
+ * fails with -ECONNRESET, and ms_vfio_user_close() frees it once the
+ * regions are gone. Calling it again does nothing more.
+ * Return: 0; -EINVAL a NULL @dev.
+ * Context: any thread but the receive thread and the interrupt callback;
+ * other threads may access the device's regions meanwhile.
+ */
+MS_API int ms_vfio_user_disconnect(ms_vfio_user *dev);
+
+/**
  * ms_vfio_user_get_info - the negotiated capabilities and the device's info.
  * Return: 0; -EINVAL a NULL argument.
  * Context: any thread.
@@ -267,7 +285,8 @@ MS_API int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t siz
  * up to the timeout. Mappings made with ms_vfio_user_dma_map() are left
  * alone. ms_vfio_user_close() unregisters the notifier.
  * Return: 0; -EINVAL a NULL argument or a bad region or index; -EBUSY an
- * IOMMU is attached already; the errors of ms_iommu_register_notifier(),
+ * IOMMU is attached already; -ECONNRESET (or why it died) the connection
+ * is dead or disconnected; the errors of ms_iommu_register_notifier(),
  * ms_iommu_replay() and of DMA_MAP (the mappings replayed before a failure
  * are removed again).
  * Context: any thread but the receive thread; takes the topology lock.

@@ -949,6 +949,49 @@ static void server_killed_mid_dma(void **state)
 	machine_free(&m);
 }
 
+/*
+ * Disconnected, the server leaves (it exits when the client goes) while the
+ * BARs stay in the machine: accesses fail, the mmapped area keeps its
+ * memory, requests and a new IOMMU are refused, and close frees it later.
+ */
+static void disconnect_keeps_the_regions_until_close(void **state)
+{
+	test_iommu iommu;
+	ms_result r = 0;
+	irq_count c = {0};
+	machine m;
+
+	(void)state;
+	assert_int_equal(ms_vfio_user_disconnect(NULL), -EINVAL);
+	if (!have_server())
+		skip();
+	machine_new_with(&m, true, &iommu);
+	machine_place_bar(&m, 0, BAR0_ADDR);
+	machine_place_bar(&m, 1, BAR1_ADDR);
+	assert_int_equal(ms_vfio_user_dma_map(m.dev, 0, RAM_SIZE, m.ram, 0, true), 0);
+	assert_int_equal(ms_vfio_user_set_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 4, on_irq, &c), 0);
+	assert_int_equal(ms_as_stl_le(m.as, BAR1_ADDR, MS_ATTRS_UNSPECIFIED, 0xfeedf00d), 0);
+	assert_int_equal(ms_as_stl_le(m.as, BAR0_ADDR + 8, MS_ATTRS_UNSPECIFIED, 7), 0);
+
+	assert_int_equal(ms_vfio_user_disconnect(m.dev), 0);
+	/* The server sees the client leave and exits (server_reap checks it). */
+	server_reap(&m.srv);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 8, MS_ATTRS_UNSPECIFIED, &r), 0);
+	assert_int_equal(r, MS_RESULT_ERROR);
+	r = 0;
+	assert_int_equal(ms_as_ldl_le(m.as, BAR1_ADDR, MS_ATTRS_UNSPECIFIED, &r), 0xfeedf00d);
+	assert_int_equal(r, 0);
+	assert_int_equal(ms_vfio_user_reset(m.dev), -ECONNRESET);
+	assert_int_equal(ms_vfio_user_set_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 1, on_irq, &c),
+			 -ECONNRESET);
+	assert_int_equal(ms_vfio_user_attach_iommu(m.dev, iommu.region, 0), -ECONNRESET);
+	assert_int_equal(ms_vfio_user_disconnect(m.dev), 0);
+	/* The rest of the machine works. */
+	assert_int_equal(ms_as_stq_le(m.as, 0x100, MS_ATTRS_UNSPECIFIED, 42), 0);
+	assert_int_equal(ms_as_ldq_le(m.as, 0x100, MS_ATTRS_UNSPECIFIED, &r), 42);
+	machine_free(&m);
+}
+
 /* ---- misbehaving servers of our own ---- */
 
 typedef enum fake_kind {
@@ -1121,6 +1164,7 @@ int main(void)
 		cmocka_unit_test(dma_into_own_bar_fails_without_deadlock),
 		cmocka_unit_test(threads_share_the_connection),
 		cmocka_unit_test(server_killed_mid_dma),
+		cmocka_unit_test(disconnect_keeps_the_regions_until_close),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
