@@ -7,10 +7,13 @@
  * BAR0 (4 KiB, message-only): bytes 0x000-0x7ff are plain registers (what is
  * written is read back, any size); 0x800.. is a DMA engine:
  *   0x800  u64  guest address
- *   0x808  u64  length (at most 64 KiB)
+ *   0x808  u64  length (at most 64 KiB; 1 MiB for commands 3 and 4)
  *   0x810  u64  BAR1 offset
  *   0x818  u32  command (write): 1 guest -> BAR1, 2 BAR1 -> guest; the
- *               transfer runs inside the write
+ *               transfer runs inside the write. 3 guest -> scratch and
+ *               4 scratch -> guest do the same with a 1 MiB buffer of the
+ *               server's (the BAR1 offset is then one in it), for
+ *               transfers up to 1 MiB (memspace-bench vfio-user)
  *   0x820  u32  status: 0 or the errno of the last command
  *   0x824  u32  1 when the last command reached guest memory directly
  *               (a mapped fd), 0 when it used DMA_READ/DMA_WRITE messages
@@ -35,9 +38,11 @@
 #include "libvfio-user.h"
 
 #define BAR1_SIZE (64u * 1024)
+#define SCRATCH_SIZE (1024u * 1024)
 
 static uint8_t regs[4096];
 static uint8_t *bar1;
+static uint8_t scratch[SCRATCH_SIZE];
 static uint32_t nr_dma;
 
 static uint64_t reg64(unsigned off)
@@ -56,11 +61,13 @@ static void run_dma(vfu_ctx_t *ctx, uint32_t cmd)
 {
 	uint64_t addr = reg64(0x800), len = reg64(0x808), off = reg64(0x810);
 	dma_sg_t *sg = alloca(dma_sg_size());
-	int prot = cmd == 1 ? PROT_READ : PROT_WRITE;
+	int prot = cmd == 1 || cmd == 3 ? PROT_READ : PROT_WRITE;
+	uint8_t *mem = cmd <= 2 ? bar1 : scratch;
+	uint64_t size = cmd <= 2 ? BAR1_SIZE : SCRATCH_SIZE;
 	int ret;
 
 	set32(0x824, 0);
-	if ((cmd != 1 && cmd != 2) || len == 0 || len > BAR1_SIZE || off > BAR1_SIZE - len) {
+	if (cmd < 1 || cmd > 4 || len == 0 || len > size || off > size - len) {
 		set32(0x820, EINVAL);
 		return;
 	}
@@ -70,10 +77,10 @@ static void run_dma(vfu_ctx_t *ctx, uint32_t cmd)
 		return;
 	}
 	set32(0x824, vfu_sg_is_mappable(ctx, sg) ? 1 : 0);
-	if (cmd == 1)
-		ret = vfu_sgl_read(ctx, sg, 1, bar1 + off, VFU_SGL_DIRECT_ACCESS);
+	if (prot == PROT_READ)
+		ret = vfu_sgl_read(ctx, sg, 1, mem + off, VFU_SGL_DIRECT_ACCESS);
 	else
-		ret = vfu_sgl_write(ctx, sg, 1, bar1 + off, VFU_SGL_DIRECT_ACCESS);
+		ret = vfu_sgl_write(ctx, sg, 1, mem + off, VFU_SGL_DIRECT_ACCESS);
 	set32(0x820, ret < 0 ? (uint32_t)errno : 0);
 }
 
