@@ -1,31 +1,40 @@
 /*
  * vfio_user.c: the vfio-user client (include/memspace/vfio_user.h).
  *
- * Concurrency. One stream socket carries messages both ways. A receive
- * thread (rx_main) owns the reading side: it takes every message whole
- * (header, then body, with the fds that came with the header) and
+ * Concurrency. One stream socket carries messages both ways. One thread at
+ * a time reads it (the one that set dev->reading, under dev->lock): it
+ * takes a message whole (rx_one: header, then body, with the fds that came
+ * with the header) and
  *   - hands a reply to the waiter registered under its message id (the
  *     waiter list, dev->lock); a reply nobody waits for is a protocol error;
  *   - serves a DMA_READ / DMA_WRITE command itself, with ms_as_read() /
  *     ms_as_write() on dev->dma_as, and sends the reply.
  * Any thread may send a request (vfu_request): it waits until no other
  * request is in flight (dev->busy), registers a waiter, sends the whole
- * message under dev->send_lock (so messages never interleave), then waits on
- * dev->cond until its reply is in, the connection died, or the timeout
- * passed. Requests are serialised because a server may handle one of them
- * by sending DMA_READ / DMA_WRITE and expect the reply to that before any
- * other command of ours (libvfio-user does: another command arriving then
- * fails the request being handled). The receive thread's DMA replies do not
- * wait for dev->busy. The receive thread never waits for a reply: a request
- * made on it (an access to a vfio-user region from DMA it serves) fails
- * with -EDEADLK.
+ * message under dev->send_lock (so messages never interleave), then reads
+ * the socket itself until its reply is in, the connection died, or the
+ * timeout passed (or, while another thread reads, waits on dev->cond).
+ * Reading its own reply saves a hand-off through a third thread: on a
+ * loaded machine each wake-up of a thread costs a scheduling delay, and a
+ * round trip through the receive thread took three of them instead of two.
+ * The receive thread (rx_main) reads when nobody else does: it polls the
+ * socket, and takes the reading side only if data is still there once it
+ * is free, so it serves the server's commands between requests and notices
+ * a server that goes away. Requests are serialised because a server may
+ * handle one of them by sending DMA_READ / DMA_WRITE and expect the reply to
+ * that before any other command of ours (libvfio-user does: another command
+ * arriving then fails the request being handled). DMA replies do not wait
+ * for dev->busy. A thread never makes a request while it serves DMA: one
+ * made then (an access to a vfio-user region from DMA served on the receive
+ * thread, or on a requester waiting for its reply) fails with -EDEADLK.
  *
  * Death. Whatever breaks the connection (EOF, a read or send error, a
  * malformed message, a reply that never came) goes through vfu_kill(): the
  * first cause is kept in dev->dead, the socket is shut down (which also
- * wakes the receive thread), and every waiter is woken. Later requests fail
- * at once with that error. Sends have a timeout (SO_SNDTIMEO) too, so a
- * server that stops reading cannot block a sender for ever.
+ * wakes the thread reading it), and every waiter is woken. Later requests
+ * fail at once with that error. Sends and reads have a timeout (SO_SNDTIMEO,
+ * SO_RCVTIMEO) too, so a server that stops reading, or stops in the middle
+ * of a message, cannot block a thread for ever.
  *
  * Locks: dev->send_lock and dev->lock are never held together; no memspace
  * call is made under either (accesses to dma_as happen without them).
@@ -102,8 +111,10 @@ struct ms_vfio_user {
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t cond;
 	uint16_t next_id;
-	bool busy; /* a request is in flight */
-	int dead;  /* 0 while the connection works, else why it died */
+	bool busy;             /* a request is in flight */
+	pthread_t busy_thread; /* the thread that made it */
+	bool reading;          /* a thread reads the socket (rx_one()) */
+	int dead;              /* 0 while the connection works, else why it died */
 	vfu_wait *waits;
 	vfu_map *maps;
 	size_t nr_maps, cap_maps;
@@ -213,6 +224,33 @@ static int vfu_send(ms_vfio_user *dev, const ms__vfio_user_hdr *h, const void *a
 	return ret;
 }
 
+static int rx_one(ms_vfio_user *dev);
+
+/*
+ * Wait until @fd has something to read or hangs up (1), or until
+ * @deadline (0). Never fails otherwise: poll() errors count as readable,
+ * and the read that follows reports them.
+ */
+static int wait_readable(int fd, const struct timespec *deadline)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	for (;;) {
+		struct timespec now;
+		long long ms;
+		int n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+		     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+		if (ms < 0)
+			return 0;
+		n = poll(&pfd, 1, ms > 60000 ? 60000 : (int)ms + 1);
+		if (n > 0 || (n < 0 && errno != EINTR))
+			return 1;
+	}
+}
+
 static void wait_release(vfu_wait *w)
 {
 	free(w->msg);
@@ -248,6 +286,11 @@ static int vfu_request(ms_vfio_user *dev, uint16_t cmd, const void *a, size_t al
 	}
 
 	pthread_mutex_lock(&dev->lock);
+	if (dev->busy && pthread_equal(pthread_self(), dev->busy_thread)) {
+		/* From DMA this thread serves while it waits for its reply. */
+		pthread_mutex_unlock(&dev->lock);
+		return -EDEADLK;
+	}
 	/* One request in flight at a time (see the top of this file). */
 	while (dev->busy && !dev->dead && ret == 0)
 		ret = pthread_cond_timedwait(&dev->cond, &dev->lock, &deadline);
@@ -257,6 +300,7 @@ static int vfu_request(ms_vfio_user *dev, uint16_t cmd, const void *a, size_t al
 		return ret;
 	}
 	dev->busy = true;
+	dev->busy_thread = pthread_self();
 	w->id = dev->next_id++;
 	w->next = dev->waits;
 	dev->waits = w;
@@ -269,8 +313,28 @@ static int vfu_request(ms_vfio_user *dev, uint16_t cmd, const void *a, size_t al
 	vfu_send(dev, &h, a, alen, b, blen, fds, nfds);
 
 	pthread_mutex_lock(&dev->lock);
-	while (!w->done && !dev->dead && ret == 0)
-		ret = pthread_cond_timedwait(&dev->cond, &dev->lock, &deadline);
+	while (!w->done && !dev->dead && ret == 0) {
+		int rr;
+
+		if (dev->reading) {
+			ret = pthread_cond_timedwait(&dev->cond, &dev->lock, &deadline);
+			continue;
+		}
+		/* Read the reply here rather than be handed it by the receive thread. */
+		dev->reading = true;
+		pthread_mutex_unlock(&dev->lock);
+		rr = wait_readable(dev->fd, &deadline) ? rx_one(dev) : -ETIMEDOUT;
+		pthread_mutex_lock(&dev->lock);
+		dev->reading = false;
+		pthread_cond_broadcast(&dev->cond);
+		if (rr == -ETIMEDOUT && !w->done) {
+			ret = ETIMEDOUT; /* the kill follows below */
+		} else if (rr < 0 && !dev->dead) {
+			pthread_mutex_unlock(&dev->lock);
+			vfu_kill(dev, rr);
+			pthread_mutex_lock(&dev->lock);
+		}
+	}
 	for (vfu_wait **pp = &dev->waits; *pp; pp = &(*pp)->next) {
 		if (*pp == w) {
 			*pp = w->next;
@@ -324,6 +388,8 @@ static int recv_all(int fd, uint8_t *buf, size_t len, int *fds, unsigned *nfds)
 		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -ETIMEDOUT; /* SO_RCVTIMEO: the server stopped mid-message */
 		if (n <= 0)
 			return -ECONNRESET;
 		if (fds) {
@@ -428,60 +494,97 @@ static int serve(ms_vfio_user *dev, const ms__vfio_user_hdr *h, const uint8_t *p
 	return 0;
 }
 
+/*
+ * Read one whole message and act on it: hand a reply to its waiter, serve a
+ * command. Called by the thread holding dev->reading, without dev->lock.
+ * Return: 0, or why the connection must die.
+ */
+static int rx_one(ms_vfio_user *dev)
+{
+	uint8_t hb[MS__VFU_HDR_LEN];
+	int fds[MS__VFU_MAX_FDS];
+	unsigned nfds = 0;
+	ms__vfio_user_hdr h;
+	uint8_t *msg;
+	int ret;
+
+	ret = recv_all(dev->fd, hb, sizeof(hb), fds, &nfds);
+	if (ret == 0)
+		ret = ms__vfio_user_hdr_decode(hb, sizeof(hb), &h);
+	if (ret < 0) {
+		close_fds(fds, nfds);
+		return ret;
+	}
+	msg = malloc(h.size);
+	if (!msg) {
+		close_fds(fds, nfds);
+		return -ENOMEM;
+	}
+	memcpy(msg, hb, sizeof(hb));
+	ret = recv_all(dev->fd, msg + MS__VFU_HDR_LEN, h.size - MS__VFU_HDR_LEN, NULL, NULL);
+	if (ret == 0 && (h.flags & MS__VFU_TYPE_MASK) == MS__VFU_TYPE_REPLY) {
+		vfu_wait *w;
+		pthread_mutex_lock(&dev->lock);
+		for (w = dev->waits; w && (w->id != h.id || w->done); w = w->next)
+			;
+		if (w) {
+			w->msg = msg;
+			w->len = h.size;
+			memcpy(w->fds, fds, sizeof(int) * nfds);
+			w->nfds = nfds;
+			w->done = true;
+			msg = NULL;
+			nfds = 0;
+			pthread_cond_broadcast(&dev->cond);
+		} else {
+			ret = -EPROTO; /* a reply to nothing we asked */
+		}
+		pthread_mutex_unlock(&dev->lock);
+	} else if (ret == 0) {
+		close_fds(fds, nfds); /* no command of the server carries fds */
+		nfds = 0;
+		ret = serve(dev, &h, msg + MS__VFU_HDR_LEN, h.size - MS__VFU_HDR_LEN);
+	}
+	free(msg);
+	close_fds(fds, nfds);
+	return ret;
+}
+
+/*
+ * The receive thread reads what arrives while no requester does: replies
+ * whose requester is not reading yet, and the server's commands between
+ * requests. It waits for data without dev->reading, then takes it only if
+ * the data is still there.
+ */
 static void *rx_main(void *arg)
 {
 	ms_vfio_user *dev = arg;
+	struct pollfd pfd = {.fd = dev->fd, .events = POLLIN};
 
 	for (;;) {
-		uint8_t hb[MS__VFU_HDR_LEN];
-		int fds[MS__VFU_MAX_FDS];
-		unsigned nfds = 0;
-		ms__vfio_user_hdr h;
-		uint8_t *msg;
 		int ret;
 
-		ret = recv_all(dev->fd, hb, sizeof(hb), fds, &nfds);
-		if (ret == 0)
-			ret = ms__vfio_user_hdr_decode(hb, sizeof(hb), &h);
-		if (ret < 0) {
-			close_fds(fds, nfds);
-			vfu_kill(dev, ret);
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 			break;
-		}
-		msg = malloc(h.size);
-		if (!msg) {
-			close_fds(fds, nfds);
-			vfu_kill(dev, -ENOMEM);
-			break;
-		}
-		memcpy(msg, hb, sizeof(hb));
-		ret = recv_all(dev->fd, msg + MS__VFU_HDR_LEN, h.size - MS__VFU_HDR_LEN, NULL,
-			       NULL);
-		if (ret == 0 && (h.flags & MS__VFU_TYPE_MASK) == MS__VFU_TYPE_REPLY) {
-			vfu_wait *w;
-			pthread_mutex_lock(&dev->lock);
-			for (w = dev->waits; w && (w->id != h.id || w->done); w = w->next)
-				;
-			if (w) {
-				w->msg = msg;
-				w->len = h.size;
-				memcpy(w->fds, fds, sizeof(int) * nfds);
-				w->nfds = nfds;
-				w->done = true;
-				msg = NULL;
-				nfds = 0;
-				pthread_cond_broadcast(&dev->cond);
-			} else {
-				ret = -EPROTO; /* a reply to nothing we asked */
-			}
+		pthread_mutex_lock(&dev->lock);
+		while (dev->reading && !dev->dead)
+			pthread_cond_wait(&dev->cond, &dev->lock);
+		if (dev->dead) {
 			pthread_mutex_unlock(&dev->lock);
-		} else if (ret == 0) {
-			close_fds(fds, nfds); /* no command of the server carries fds */
-			nfds = 0;
-			ret = serve(dev, &h, msg + MS__VFU_HDR_LEN, h.size - MS__VFU_HDR_LEN);
+			break;
 		}
-		free(msg);
-		close_fds(fds, nfds);
+		/* A requester may have read it meanwhile. */
+		if (poll(&pfd, 1, 0) == 0) {
+			pthread_mutex_unlock(&dev->lock);
+			continue;
+		}
+		dev->reading = true;
+		pthread_mutex_unlock(&dev->lock);
+		ret = rx_one(dev);
+		pthread_mutex_lock(&dev->lock);
+		dev->reading = false;
+		pthread_cond_broadcast(&dev->cond);
+		pthread_mutex_unlock(&dev->lock);
 		if (ret < 0) {
 			vfu_kill(dev, ret);
 			break;
@@ -535,6 +638,7 @@ int ms_vfio_user_connect(ms_vfio_user **out, ms_ctx *ctx, const ms_vfio_user_opt
 	tv.tv_sec = dev->timeout_ms / 1000;
 	tv.tv_usec = (long)(dev->timeout_ms % 1000) * 1000;
 	setsockopt(dev->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(dev->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(dev->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
 		goto fail;
