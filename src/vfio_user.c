@@ -110,6 +110,7 @@ struct ms_vfio_user {
 	pthread_mutex_t send_lock;
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t cond;
+	pthread_cond_t rx_cond; /* the receive thread's naps (vfu_kill() ends them) */
 	uint16_t next_id;
 	bool busy;             /* a request is in flight */
 	pthread_t busy_thread; /* the thread that made it */
@@ -155,6 +156,7 @@ static void vfu_kill(ms_vfio_user *dev, int err)
 		shutdown(dev->fd, SHUT_RDWR);
 	}
 	pthread_cond_broadcast(&dev->cond);
+	pthread_cond_broadcast(&dev->rx_cond);
 	pthread_mutex_unlock(&dev->lock);
 }
 
@@ -224,6 +226,17 @@ static int vfu_send(ms_vfio_user *dev, const ms__vfio_user_hdr *h, const void *a
 	return ret;
 }
 
+/* Add @ms milliseconds to the time in @t. */
+static void add_ms(struct timespec *t, unsigned ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
 static int rx_one(ms_vfio_user *dev);
 
 /*
@@ -278,12 +291,7 @@ static int vfu_request(ms_vfio_user *dev, uint16_t cmd, const void *a, size_t al
 	if (MS__VFU_HDR_LEN + alen + blen > MS__VFU_MAX_MSG)
 		return -EINVAL;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += dev->timeout_ms / 1000;
-	deadline.tv_nsec += (long)(dev->timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	add_ms(&deadline, dev->timeout_ms);
 
 	pthread_mutex_lock(&dev->lock);
 	if (dev->busy && pthread_equal(pthread_self(), dev->busy_thread)) {
@@ -551,11 +559,16 @@ static int rx_one(ms_vfio_user *dev)
 }
 
 /*
- * The receive thread reads what arrives while no requester does: replies
- * whose requester is not reading yet, and the server's commands between
- * requests. It waits for data without dev->reading, then takes it only if
- * the data is still there.
+ * The receive thread reads what arrives between requests: the server's
+ * commands (DMA it starts on its own) and the end of the connection. While
+ * a request is in flight its requester reads, and the receive thread naps
+ * (RX_NAP_MS at a time) instead of polling: a thread that polled would be
+ * woken by every reply, and on a loaded machine that wake-up competes with
+ * the requester's. So a command the server sends between requests waits at
+ * most one nap.
  */
+#define RX_NAP_MS 1u
+
 static void *rx_main(void *arg)
 {
 	ms_vfio_user *dev = arg;
@@ -564,9 +577,23 @@ static void *rx_main(void *arg)
 	for (;;) {
 		int ret;
 
+		pthread_mutex_lock(&dev->lock);
+		while (dev->busy && !dev->dead) {
+			struct timespec nap;
+
+			clock_gettime(CLOCK_MONOTONIC, &nap);
+			add_ms(&nap, RX_NAP_MS);
+			pthread_cond_timedwait(&dev->rx_cond, &dev->lock, &nap);
+		}
+		pthread_mutex_unlock(&dev->lock);
 		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 			break;
 		pthread_mutex_lock(&dev->lock);
+		if (dev->busy && !dev->dead) {
+			/* Most likely the reply its requester reads: leave it. */
+			pthread_mutex_unlock(&dev->lock);
+			continue;
+		}
 		while (dev->reading && !dev->dead)
 			pthread_cond_wait(&dev->cond, &dev->lock);
 		if (dev->dead) {
@@ -628,6 +655,7 @@ int ms_vfio_user_connect(ms_vfio_user **out, ms_ctx *ctx, const ms_vfio_user_opt
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&dev->cond, &ca);
+	pthread_cond_init(&dev->rx_cond, &ca);
 	pthread_condattr_destroy(&ca);
 
 	dev->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -731,6 +759,7 @@ void ms_vfio_user_close(ms_vfio_user *dev)
 	free(dev->mmaps);
 	free(dev->maps);
 	pthread_cond_destroy(&dev->cond);
+	pthread_cond_destroy(&dev->rx_cond);
 	pthread_mutex_destroy(&dev->lock);
 	pthread_mutex_destroy(&dev->send_lock);
 	free(dev);
