@@ -77,6 +77,9 @@ typedef struct vfu_map {
 	uint64_t size;
 	bool writable;
 	bool from_iommu; /* made by the IOMMU notifier, removed by it */
+	/* From the IOMMU: where iova goes, to map what is left of a split mapping. */
+	ms_as *target_as;
+	uint64_t translated;
 } vfu_map;
 
 typedef struct vfu_mmap {
@@ -1011,7 +1014,7 @@ out:
 
 /* DMA_MAP of [@iova, +@size) with @fd (or -1) at @foff; recorded in dev->maps. */
 static int dma_map_raw(ms_vfio_user *dev, uint64_t iova, uint64_t size, int fd, uint64_t foff,
-		       bool writable, bool from_iommu)
+		       bool writable, bool from_iommu, ms_as *target_as, uint64_t translated)
 {
 	uint8_t req[MS__VFU_DMA_MAP_LEN];
 	const uint8_t *p;
@@ -1037,7 +1040,8 @@ static int dma_map_raw(ms_vfio_user *dev, uint64_t iova, uint64_t size, int fd, 
 	}
 	/* Recorded first: the server may start DMA before its reply arrives. */
 	if (ret == 0)
-		dev->maps[dev->nr_maps++] = (vfu_map){iova, size, writable, from_iommu};
+		dev->maps[dev->nr_maps++] =
+			(vfu_map){iova, size, writable, from_iommu, target_as, translated};
 	pthread_mutex_unlock(&dev->lock);
 	if (ret < 0)
 		return ret;
@@ -1084,7 +1088,7 @@ int ms_vfio_user_dma_map(ms_vfio_user *dev, uint64_t iova, uint64_t size, ms_reg
 			foff = ri.fd_offset + offset;
 		}
 	}
-	return dma_map_raw(dev, iova, size, fd, foff, writable, false);
+	return dma_map_raw(dev, iova, size, fd, foff, writable, false, NULL, 0);
 }
 
 int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t size)
@@ -1152,20 +1156,22 @@ int ms_vfio_user_reset(ms_vfio_user *dev)
  * messages (served from dma_as, which then is the device's view through
  * the IOMMU).
  */
-static int iommu_map(ms_vfio_user *dev, const ms_iotlb_entry *e)
+/*
+ * DMA_MAP of [@iova, +@size), which the IOMMU sends to @translated in
+ * @target: by fd when that lies in one shared RAM region, else by messages.
+ */
+static int iommu_map_range(ms_vfio_user *dev, uint64_t iova, uint64_t size, ms_as *target,
+			   uint64_t translated, bool writable)
 {
-	uint64_t size = e->addr_mask + 1, len = size, foff = 0;
+	uint64_t len = size, foff = 0;
 	ms_region *ram = NULL;
 	ms_section sec;
 	ms_ram_info ri;
 	int fd = -1, ret;
 
-	if (e->addr_mask == UINT64_MAX || !e->target_as)
-		return -EINVAL;
 	ms_rcu_read_lock();
-	if (ms_as_translate(&sec, &len, e->target_as, e->translated_addr, NULL) == 0 &&
-	    len == size && ms_region_ram_info(sec.region, &ri) == 0 && ri.fd >= 0 && ri.shared &&
-	    ri.host) {
+	if (ms_as_translate(&sec, &len, target, translated, NULL) == 0 && len == size &&
+	    ms_region_ram_info(sec.region, &ri) == 0 && ri.fd >= 0 && ri.shared && ri.host) {
 		ram = ms_region_ref(sec.region);
 		foff = ri.fd_offset + sec.offset_in_region;
 	}
@@ -1175,13 +1181,27 @@ static int iommu_map(ms_vfio_user *dev, const ms_iotlb_entry *e)
 		ret = ms_region_ram_info(ram, &ri);
 		fd = ret == 0 ? ri.fd : -1;
 	}
-	ret = dma_map_raw(dev, e->iova, size, fd, foff, e->perm & MS_IOMMU_WO, true);
+	ret = dma_map_raw(dev, iova, size, fd, foff, writable, true, target, translated);
 	if (ram)
 		ms_region_unref(ram);
 	return ret;
 }
 
-/* An UNMAP event: every IOMMU-made mapping it touches goes, acknowledged. */
+static int iommu_map(ms_vfio_user *dev, const ms_iotlb_entry *e)
+{
+	if (e->addr_mask == UINT64_MAX || !e->target_as)
+		return -EINVAL;
+	return iommu_map_range(dev, e->iova, e->addr_mask + 1, e->target_as, e->translated_addr,
+			       e->perm & MS_IOMMU_WO);
+}
+
+/*
+ * An UNMAP event: every IOMMU-made mapping it touches goes, acknowledged.
+ * One it covers only in part (a page unmapped out of a larger block) is
+ * split: the server drops it whole (a DMA_UNMAP names a mapping exactly),
+ * then gets what lies outside the event mapped again, so the pages the
+ * IOMMU still maps stay reachable.
+ */
 static int iommu_unmap(ms_vfio_user *dev, const ms_iotlb_entry *e)
 {
 	uint64_t last = e->iova + e->addr_mask;
@@ -1190,6 +1210,7 @@ static int iommu_unmap(ms_vfio_user *dev, const ms_iotlb_entry *e)
 	for (;;) {
 		vfu_map m = {0};
 		bool found = false;
+		int r;
 
 		pthread_mutex_lock(&dev->lock);
 		for (size_t i = 0; i < dev->nr_maps; i++) {
@@ -1204,13 +1225,23 @@ static int iommu_unmap(ms_vfio_user *dev, const ms_iotlb_entry *e)
 		pthread_mutex_unlock(&dev->lock);
 		if (!found)
 			return ret;
-		int r = ms_vfio_user_dma_unmap(dev, m.iova, m.size);
+		r = ms_vfio_user_dma_unmap(dev, m.iova, m.size);
 		if (r < 0) {
 			if (ret == 0)
 				ret = r;
 			if (r != -ECONNRESET && r != -ETIMEDOUT && r != -EPROTO)
 				return ret; /* refused by the server: the mapping stays */
+			continue;
 		}
+		if (m.iova < e->iova)
+			r = iommu_map_range(dev, m.iova, e->iova - m.iova, m.target_as,
+					    m.translated, m.writable);
+		if (r == 0 && last < m.iova + (m.size - 1))
+			r = iommu_map_range(dev, last + 1, m.iova + (m.size - 1) - last,
+					    m.target_as, m.translated + (last + 1 - m.iova),
+					    m.writable);
+		if (r < 0 && ret == 0)
+			ret = r;
 	}
 }
 

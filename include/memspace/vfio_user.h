@@ -281,7 +281,10 @@ MS_API int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t siz
  * should then be the device's view through @iommu); every UNMAP event a
  * DMA_UNMAP of the mappings it touches, acknowledged by the server before
  * the notifier returns (so when ms_iommu_notify() returns, the device can
- * no longer reach the page). The notifier runs under the topology lock and
+ * no longer reach the page). A mapping the event covers only in part (a
+ * page out of a larger block) is unmapped whole, then what lies outside
+ * the event is mapped again, so the device keeps reaching it (not during
+ * the notifier). The notifier runs under the topology lock and
  * waits for the server: a server that answers slowly holds topology changes
  * up to the timeout. Mappings made with ms_vfio_user_dma_map() are left
  * alone. ms_vfio_user_close() unregisters the notifier.

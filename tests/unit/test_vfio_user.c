@@ -720,6 +720,97 @@ static void dma_through_iommu_messages(void **state)
 }
 
 /*
+ * An IOMMU event of @type for [@iova, +@size) (a power of two, aligned) to
+ * @target, after the page table says the same (DMA served by messages
+ * translates through it): one event for several pages, which pt_map()
+ * does not make.
+ */
+static int iommu_event(machine *m, ms_iommu_notifier_flags type, uint64_t iova, uint64_t size,
+		       uint64_t target)
+{
+	for (uint64_t off = 0; off < size; off += 4096)
+		m->iommu->table[0][(iova + off) / 4096] = type == MS_IOMMU_NOTIFIER_MAP
+								  ? (pte){target + off, MS_IOMMU_RW}
+								  : (pte){0, MS_IOMMU_NONE};
+
+	ms_iommu_event ev = {
+		.type = type,
+		.entry = {.iova = iova,
+			  .addr_mask = size - 1,
+			  .target_as = type == MS_IOMMU_NOTIFIER_MAP ? m->as : NULL,
+			  .translated_addr = type == MS_IOMMU_NOTIFIER_MAP ? target : 0,
+			  .perm = type == MS_IOMMU_NOTIFIER_MAP ? MS_IOMMU_RW : MS_IOMMU_NONE}};
+
+	return ms_iommu_notify(m->iommu->region, 0, &ev);
+}
+
+/*
+ * A page unmapped out of a larger IOMMU block: the server drops the block
+ * and gets the rest mapped again (by fd again for shared RAM), so the pages
+ * still mapped stay reachable and the unmapped one does not.
+ */
+static void iommu_partial_unmap_splits(bool shared)
+{
+	uint8_t pat[64], back[64];
+	test_iommu iommu;
+	ms_result r = 0;
+	bool direct;
+	machine m;
+
+	machine_new_with(&m, shared, &iommu);
+	machine_place_bar(&m, 0, BAR0_ADDR);
+	machine_place_bar(&m, 1, BAR1_ADDR);
+	assert_int_equal(ms_vfio_user_attach_iommu(m.dev, iommu.region, 0), 0);
+	/* IOVA 0x10000-0x13fff is guest 0x8000-0xbffff, one 16K block. */
+	assert_int_equal(iommu_event(&m, MS_IOMMU_NOTIFIER_MAP, 0x10000, 0x4000, 0x8000), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x828, MS_ATTRS_UNSPECIFIED, &r), 1);
+	for (unsigned i = 0; i < sizeof(pat); i++)
+		pat[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(ms_as_write(m.as, 0xa100, MS_ATTRS_UNSPECIFIED, pat, sizeof(pat)), 0);
+	assert_int_equal(run_dma(&m, 1, 0x12100, sizeof(pat), 0x200, &direct), 0);
+	assert_true(direct == shared);
+
+	/* The second page goes: the first and the last two stay, as two mappings. */
+	assert_int_equal(iommu_event(&m, MS_IOMMU_NOTIFIER_UNMAP, 0x11000, 0x1000, 0), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x828, MS_ATTRS_UNSPECIFIED, &r), 2);
+	assert_int_not_equal(run_dma(&m, 1, 0x11000, 16, 0, NULL), 0);
+	assert_int_not_equal(run_dma(&m, 1, 0x10ff8, 16, 0, NULL), 0); /* spans into the hole */
+	assert_int_equal(run_dma(&m, 1, 0x12100, sizeof(pat), 0x400, &direct), 0);
+	assert_true(direct == shared);
+	assert_int_equal(
+		ms_as_read(m.as, BAR1_ADDR + 0x400, MS_ATTRS_UNSPECIFIED, back, sizeof(back)), 0);
+	assert_memory_equal(back, pat, sizeof(pat));
+	/* The first page still goes to guest 0x8000, writably. */
+	assert_int_equal(run_dma(&m, 2, 0x10010, sizeof(pat), 0x400, &direct), 0);
+	assert_true(direct == shared);
+	assert_int_equal(ms_as_read(m.as, 0x8010, MS_ATTRS_UNSPECIFIED, back, sizeof(back)), 0);
+	assert_memory_equal(back, pat, sizeof(pat));
+
+	/* An unmap of the whole block takes both pieces. */
+	assert_int_equal(iommu_event(&m, MS_IOMMU_NOTIFIER_UNMAP, 0x10000, 0x4000, 0), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x828, MS_ATTRS_UNSPECIFIED, &r), 0);
+	assert_int_not_equal(run_dma(&m, 1, 0x12100, 16, 0, NULL), 0);
+	assert_int_equal(r, 0);
+	machine_free(&m);
+}
+
+static void iommu_partial_unmap_splits_shared_ram(void **state)
+{
+	(void)state;
+	if (!have_server())
+		skip();
+	iommu_partial_unmap_splits(true);
+}
+
+static void iommu_partial_unmap_splits_messages(void **state)
+{
+	(void)state;
+	if (!have_server())
+		skip();
+	iommu_partial_unmap_splits(false);
+}
+
+/*
  * DMA whose target is the device's own message-only BAR area: the receive
  * thread would have to wait for itself, so the access fails instead (the
  * server sees an error) and the connection keeps working.
@@ -1160,6 +1251,8 @@ int main(void)
 		cmocka_unit_test(many_dma_maps),
 		cmocka_unit_test(dma_through_iommu_shared_ram),
 		cmocka_unit_test(dma_through_iommu_messages),
+		cmocka_unit_test(iommu_partial_unmap_splits_shared_ram),
+		cmocka_unit_test(iommu_partial_unmap_splits_messages),
 		cmocka_unit_test(msix_interrupts_reach_the_callback),
 		cmocka_unit_test(dma_into_own_bar_fails_without_deadlock),
 		cmocka_unit_test(threads_share_the_connection),
