@@ -1133,6 +1133,36 @@ int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t size)
 	return ret;
 }
 
+int ms_vfio_user_mask_irqs(ms_vfio_user *dev, uint32_t index, uint32_t start, uint32_t count,
+			   bool mask)
+{
+	uint8_t req[20];
+	const uint8_t *p;
+	uint32_t irq_count;
+	size_t plen;
+	vfu_wait w;
+	int ret;
+
+	if (!dev || count == 0 || start + count < start)
+		return -EINVAL;
+	ret = ms_vfio_user_get_irq_info(dev, index, &irq_count, NULL);
+	if (ret < 0)
+		return ret;
+	if (start > irq_count || count > irq_count - start)
+		return -EINVAL;
+	ms__vfio_user_put(req, sizeof(req), 4);
+	/* DATA_NONE, ACTION_MASK or ACTION_UNMASK. */
+	ms__vfio_user_put(req + 4, 0x1u | (mask ? 0x8u : 0x10u), 4);
+	ms__vfio_user_put(req + 8, index, 4);
+	ms__vfio_user_put(req + 12, start, 4);
+	ms__vfio_user_put(req + 16, count, 4);
+	ret = vfu_request(dev, 8 /* DEVICE_SET_IRQS */, req, sizeof(req), NULL, 0, NULL, 0, &w, &p,
+			  &plen);
+	if (ret == 0)
+		wait_release(&w);
+	return ret;
+}
+
 int ms_vfio_user_reset(ms_vfio_user *dev)
 {
 	const uint8_t *p;

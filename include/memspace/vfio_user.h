@@ -338,6 +338,29 @@ MS_API int ms_vfio_user_set_irqs(ms_vfio_user *dev, uint32_t index, uint32_t sta
 				 ms_vfio_user_irq_fn fn, void *opaque);
 
 /**
+ * ms_vfio_user_mask_irqs - mask or unmask interrupts (SET_IRQS ACTION_MASK
+ * / ACTION_UNMASK).
+ * @dev: the connection.
+ * @index: the IRQ index (MS_VFIO_USER_IRQ_*).
+ * @start: the first vector.
+ * @count: how many vectors from @start (at least one).
+ * @mask: true to mask, false to unmask.
+ *
+ * A masked vector does not signal its eventfd: the device holds the
+ * interrupt pending and raises it when it is unmasked (what a device does
+ * while masked is its own: libvfio-user passes the request to the device's
+ * IRQ-state callback). The routing of ms_vfio_user_set_irqs() is unchanged.
+ * Return: 0; -EINVAL a NULL @dev, @count 0, vectors beyond the index's
+ * count, an index the device does not have; the server's error (for
+ * example an index that cannot be masked); -EPROTO, -ETIMEDOUT,
+ * -ECONNRESET.
+ * Context: any thread but one serving the device's DMA; may be called from
+ * the interrupt callback.
+ */
+MS_API int ms_vfio_user_mask_irqs(ms_vfio_user *dev, uint32_t index, uint32_t start, uint32_t count,
+				  bool mask);
+
+/**
  * ms_vfio_user_reset - DEVICE_RESET.
  * Return: 0; -EINVAL a NULL @dev; the server's error; -EPROTO, -ETIMEDOUT,
  * -ECONNRESET.

@@ -1235,6 +1235,45 @@ static void malformed_replies_are_refused(void **state)
 	assert_true(secs >= 0.19 && secs < 5.0);
 }
 
+/* Masked, an MSI-X vector is held by the device and delivered when unmasked. */
+static void masked_interrupts_wait_for_unmask(void **state)
+{
+	irq_count c = {0};
+	ms_result r = 0;
+	machine m;
+
+	(void)state;
+	assert_int_equal(ms_vfio_user_mask_irqs(NULL, MS_VFIO_USER_IRQ_MSIX, 0, 1, true), -EINVAL);
+	if (!have_server())
+		skip();
+	machine_new(&m, false);
+	machine_place_bar(&m, 0, BAR0_ADDR);
+	assert_int_equal(ms_vfio_user_set_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 4, on_irq, &c), 0);
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 1, 2, true), 0);
+	/* Vector 2 is held: nothing arrives, the device has it pending. */
+	assert_int_equal(trigger(&m, 2), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x838, MS_ATTRS_UNSPECIFIED, &r), 1u << 2);
+	usleep(50000);
+	assert_int_equal(__atomic_load_n(&c.hits[2], __ATOMIC_ACQUIRE), 0);
+	/* Vector 3 is not masked. */
+	assert_int_equal(trigger(&m, 3), 0);
+	assert_true(wait_hits(&c, 3, 1));
+	/* Unmasked, the pending interrupt arrives; vector 1 stays masked. */
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 2, 1, false), 0);
+	assert_true(wait_hits(&c, 2, 1));
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x838, MS_ATTRS_UNSPECIFIED, &r), 0);
+	assert_int_equal(trigger(&m, 1), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x838, MS_ATTRS_UNSPECIFIED, &r), 1u << 1);
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 4, false), 0);
+	assert_true(wait_hits(&c, 1, 1));
+	assert_int_equal(r, 0);
+	/* Bad ranges. */
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 0, true), -EINVAL);
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 3, 2, true), -EINVAL);
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, 99, 0, 1, true), -EINVAL);
+	machine_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1254,6 +1293,7 @@ int main(void)
 		cmocka_unit_test(iommu_partial_unmap_splits_shared_ram),
 		cmocka_unit_test(iommu_partial_unmap_splits_messages),
 		cmocka_unit_test(msix_interrupts_reach_the_callback),
+		cmocka_unit_test(masked_interrupts_wait_for_unmask),
 		cmocka_unit_test(dma_into_own_bar_fails_without_deadlock),
 		cmocka_unit_test(threads_share_the_connection),
 		cmocka_unit_test(server_killed_mid_dma),

@@ -18,8 +18,11 @@
  *   0x824  u32  1 when the last command reached guest memory directly
  *               (a mapped fd), 0 when it used DMA_READ/DMA_WRITE messages
  *   0x828  u32  number of DMA regions the client has mapped
- *   0x830  u32  (write) trigger the interrupt of this vector (sub-index);
- *               0x834 then holds 0 or the errno of the trigger
+ *   0x830  u32  (write) trigger the MSI-X interrupt of this vector;
+ *               0x834 then holds 0 or the errno of the trigger. A vector
+ *               the client masked (SET_IRQS ACTION_MASK) is held pending
+ *               instead, and fires when the client unmasks it
+ *   0x838  u32  the MSI-X vectors held pending, one bit each
  * BAR1 (64 KiB, memfd): [0, 32K) and [48K, 64K) mmappable; [32K, 48K)
  * reached by messages only.
  * The server exits when the client disconnects.
@@ -44,6 +47,7 @@ static uint8_t regs[4096];
 static uint8_t *bar1;
 static uint8_t scratch[SCRATCH_SIZE];
 static uint32_t nr_dma;
+static uint32_t msix_masked, msix_pending; /* one bit per vector */
 
 static uint64_t reg64(unsigned off)
 {
@@ -92,6 +96,7 @@ static ssize_t bar0_access(vfu_ctx_t *ctx, char *buf, size_t count, loff_t offse
 	}
 	if (!is_write) {
 		set32(0x828, nr_dma);
+		set32(0x838, msix_pending);
 		memcpy(buf, regs + offset, count);
 		return (ssize_t)count;
 	}
@@ -104,7 +109,12 @@ static ssize_t bar0_access(vfu_ctx_t *ctx, char *buf, size_t count, loff_t offse
 	if (offset == 0x830 && count == 4) {
 		uint32_t vector;
 		memcpy(&vector, buf, 4);
-		set32(0x834, vfu_irq_trigger(ctx, vector) < 0 ? (uint32_t)errno : 0);
+		if (vector < 32 && (msix_masked >> vector & 1)) {
+			msix_pending |= 1u << vector;
+			set32(0x834, 0);
+		} else {
+			set32(0x834, vfu_irq_trigger(ctx, vector) < 0 ? (uint32_t)errno : 0);
+		}
 		return (ssize_t)count;
 	}
 	memcpy(regs + offset, buf, count);
@@ -137,6 +147,22 @@ static void dma_unregister(vfu_ctx_t *ctx, vfu_dma_info_t *info)
 	(void)ctx;
 	(void)info;
 	nr_dma--;
+}
+
+/* SET_IRQS ACTION_MASK / ACTION_UNMASK of MSI-X vectors; unmasking fires what is pending. */
+static void msix_state(vfu_ctx_t *ctx, uint32_t start, uint32_t count, bool mask)
+{
+	for (uint32_t v = start; v < start + count && v < 32; v++) {
+		if (mask) {
+			msix_masked |= 1u << v;
+			continue;
+		}
+		msix_masked &= ~(1u << v);
+		if (msix_pending >> v & 1) {
+			msix_pending &= ~(1u << v);
+			vfu_irq_trigger(ctx, v);
+		}
+	}
 }
 
 static void die(const char *what)
@@ -177,7 +203,8 @@ int main(int argc, char **argv)
 	    0)
 		die("dma");
 	if (vfu_setup_device_nr_irqs(ctx, VFU_DEV_INTX_IRQ, 1) < 0 ||
-	    vfu_setup_device_nr_irqs(ctx, VFU_DEV_MSIX_IRQ, 4) < 0)
+	    vfu_setup_device_nr_irqs(ctx, VFU_DEV_MSIX_IRQ, 4) < 0 ||
+	    vfu_setup_irq_state_callback(ctx, VFU_DEV_MSIX_IRQ, msix_state) < 0)
 		die("irqs");
 	if (vfu_realize_ctx(ctx) < 0)
 		die("vfu_realize_ctx");
