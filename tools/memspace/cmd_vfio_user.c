@@ -447,22 +447,70 @@ int msc_do_vfio_user_info(msc_session *s, msc_call *c)
 	return 0;
 }
 
-/* vfio-user-irq NAME intx|msi|msix on|off */
-int msc_do_vfio_user_irq(msc_session *s, msc_call *c)
+/* vfio-user-irq NAME intx|msi|msix mask|unmask [VECTOR]: every vector of the kind without one. */
+static int mask_irqs(msc_session *s, msc_call *c, msc_vfu_ent *e, uint32_t index, bool mask)
 {
-	ms_vfio_user_info info;
-	uint32_t index, count = 0, chunk;
-	msc_vfu_ent *e;
-	bool on;
+	uint32_t count = 0, start = 0, n;
+	uint64_t vector;
 	int rc;
 
-	if (vfu_arg(s, c->pos[0], &e) || irq_index_arg(s, c->pos[1], &index) ||
-	    msc_arg_bool(s, c->pos[2], &on))
+	rc = ms_vfio_user_get_irq_info(e->dev, index, &count, NULL);
+	if (rc == 0 && count == 0)
+		rc = -ENOENT;
+	if (rc)
+		return msc_lib_error(s, c->word->col, "vfio-user-irq", rc,
+				     rc == -ENOENT || rc == -EINVAL
+					     ? "the device has no interrupt of that kind"
+					     : NULL);
+	n = count;
+	if (c->npos > 3) {
+		if (msc_arg_number(s, c->pos[3], "vector", false, &vector))
+			return 1;
+		if (vector >= count)
+			return msc_error(s, c->pos[3]->col,
+					 "vfio-user-irq: %s has %s vectors 0 to %u, not %" PRIu64,
+					 msc_quote_str(s, e->name), irq_index_names[index],
+					 count - 1, vector);
+		start = (uint32_t)vector;
+		n = 1;
+	}
+	rc = ms_vfio_user_mask_irqs(e->dev, index, start, n, mask);
+	if (rc)
+		return msc_lib_error(s, c->word->col, "vfio-user-irq", rc, NULL);
+	return 0;
+}
+
+/* vfio-user-irq NAME intx|msi|msix on|off|mask|unmask [VECTOR] */
+int msc_do_vfio_user_irq(msc_session *s, msc_call *c)
+{
+	static const msc_name actions[] = {
+		{"on", 1}, {"off", 0}, {"mask", 2}, {"unmask", 3}, {NULL, 0}};
+	ms_vfio_user_info info;
+	uint32_t index, count = 0, chunk;
+	const msc_word *w = c->pos[2];
+	int action = -1;
+	msc_vfu_ent *e;
+	int rc;
+
+	if (vfu_arg(s, c->pos[0], &e) || irq_index_arg(s, c->pos[1], &index))
 		return 1;
+	for (const msc_name *a = actions; a->name; a++)
+		if (w->len == strlen(a->name) && memcmp(w->text, a->name, w->len) == 0)
+			action = a->value;
+	if (action < 0)
+		return msc_error(s, w->col, "vfio-user-irq: on, off, mask or unmask, not %s",
+				 msc_quote_word(s, w));
+	if (c->npos > 3 && action < 2)
+		return msc_error(
+			s, c->pos[3]->col,
+			"vfio-user-irq: a vector goes with mask and unmask only (on and off "
+			"take every vector of the kind)");
 	if (e->closed)
 		return msc_error(s, c->pos[0]->col, "vfio-user-irq: %s is closed",
 				 msc_quote_str(s, e->name));
-	if (!on) {
+	if (action >= 2)
+		return mask_irqs(s, c, e, index, action == 2);
+	if (action == 0) {
 		rc = ms_vfio_user_set_irqs(e->dev, index, 0, 0, NULL, NULL);
 		if (rc)
 			return msc_lib_error(s, c->word->col, "vfio-user-irq", rc, NULL);
@@ -490,7 +538,7 @@ int msc_do_vfio_user_irq(msc_session *s, msc_call *c)
 
 		rc = ms_vfio_user_set_irqs(e->dev, index, v, n, on_irq, e);
 		if (rc) {
-			/* Nothing changed: whatever was routed goes again. */
+			/* Not half routed: the whole kind goes off (reported). */
 			(void)ms_vfio_user_set_irqs(e->dev, index, 0, 0, NULL, NULL);
 			e->irq_routed[index] = 0;
 			return msc_lib_error(s, c->word->col, "vfio-user-irq", rc, NULL);
