@@ -1,31 +1,40 @@
 /*
  * vfio_user.c: the vfio-user client (include/memspace/vfio_user.h).
  *
- * Concurrency. One stream socket carries messages both ways. A receive
- * thread (rx_main) owns the reading side: it takes every message whole
- * (header, then body, with the fds that came with the header) and
+ * Concurrency. One stream socket carries messages both ways. One thread at
+ * a time reads it (the one that set dev->reading, under dev->lock): it
+ * takes a message whole (rx_one: header, then body, with the fds that came
+ * with the header) and
  *   - hands a reply to the waiter registered under its message id (the
  *     waiter list, dev->lock); a reply nobody waits for is a protocol error;
  *   - serves a DMA_READ / DMA_WRITE command itself, with ms_as_read() /
  *     ms_as_write() on dev->dma_as, and sends the reply.
  * Any thread may send a request (vfu_request): it waits until no other
  * request is in flight (dev->busy), registers a waiter, sends the whole
- * message under dev->send_lock (so messages never interleave), then waits on
- * dev->cond until its reply is in, the connection died, or the timeout
- * passed. Requests are serialised because a server may handle one of them
- * by sending DMA_READ / DMA_WRITE and expect the reply to that before any
- * other command of ours (libvfio-user does: another command arriving then
- * fails the request being handled). The receive thread's DMA replies do not
- * wait for dev->busy. The receive thread never waits for a reply: a request
- * made on it (an access to a vfio-user region from DMA it serves) fails
- * with -EDEADLK.
+ * message under dev->send_lock (so messages never interleave), then reads
+ * the socket itself until its reply is in, the connection died, or the
+ * timeout passed (or, while another thread reads, waits on dev->cond).
+ * Reading its own reply saves a hand-off through a third thread: on a
+ * loaded machine each wake-up of a thread costs a scheduling delay, and a
+ * round trip through the receive thread took three of them instead of two.
+ * The receive thread (rx_main) reads when nobody else does: it polls the
+ * socket, and takes the reading side only if data is still there once it
+ * is free, so it serves the server's commands between requests and notices
+ * a server that goes away. Requests are serialised because a server may
+ * handle one of them by sending DMA_READ / DMA_WRITE and expect the reply to
+ * that before any other command of ours (libvfio-user does: another command
+ * arriving then fails the request being handled). DMA replies do not wait
+ * for dev->busy. A thread never makes a request while it serves DMA: one
+ * made then (an access to a vfio-user region from DMA served on the receive
+ * thread, or on a requester waiting for its reply) fails with -EDEADLK.
  *
  * Death. Whatever breaks the connection (EOF, a read or send error, a
  * malformed message, a reply that never came) goes through vfu_kill(): the
  * first cause is kept in dev->dead, the socket is shut down (which also
- * wakes the receive thread), and every waiter is woken. Later requests fail
- * at once with that error. Sends have a timeout (SO_SNDTIMEO) too, so a
- * server that stops reading cannot block a sender for ever.
+ * wakes the thread reading it), and every waiter is woken. Later requests
+ * fail at once with that error. Sends and reads have a timeout (SO_SNDTIMEO,
+ * SO_RCVTIMEO) too, so a server that stops reading, or stops in the middle
+ * of a message, cannot block a thread for ever.
  *
  * Locks: dev->send_lock and dev->lock are never held together; no memspace
  * call is made under either (accesses to dma_as happen without them).
@@ -68,6 +77,9 @@ typedef struct vfu_map {
 	uint64_t size;
 	bool writable;
 	bool from_iommu; /* made by the IOMMU notifier, removed by it */
+	/* From the IOMMU: where iova goes, to map what is left of a split mapping. */
+	ms_as *target_as;
+	uint64_t translated;
 } vfu_map;
 
 typedef struct vfu_mmap {
@@ -101,9 +113,12 @@ struct ms_vfio_user {
 	pthread_mutex_t send_lock;
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t cond;
+	pthread_cond_t rx_cond; /* the receive thread's naps (vfu_kill() ends them) */
 	uint16_t next_id;
-	bool busy; /* a request is in flight */
-	int dead;  /* 0 while the connection works, else why it died */
+	bool busy;             /* a request is in flight */
+	pthread_t busy_thread; /* the thread that made it */
+	bool reading;          /* a thread reads the socket (rx_one()) */
+	int dead;              /* 0 while the connection works, else why it died */
 	vfu_wait *waits;
 	vfu_map *maps;
 	size_t nr_maps, cap_maps;
@@ -144,6 +159,7 @@ static void vfu_kill(ms_vfio_user *dev, int err)
 		shutdown(dev->fd, SHUT_RDWR);
 	}
 	pthread_cond_broadcast(&dev->cond);
+	pthread_cond_broadcast(&dev->rx_cond);
 	pthread_mutex_unlock(&dev->lock);
 }
 
@@ -213,6 +229,44 @@ static int vfu_send(ms_vfio_user *dev, const ms__vfio_user_hdr *h, const void *a
 	return ret;
 }
 
+/* Add @ms milliseconds to the time in @t. */
+static void add_ms(struct timespec *t, unsigned ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static int rx_one(ms_vfio_user *dev);
+
+/*
+ * Wait until @fd has something to read or hangs up (1), or until
+ * @deadline (0). Never fails otherwise: poll() errors count as readable,
+ * and the read that follows reports them.
+ */
+static int wait_readable(int fd, const struct timespec *deadline)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	for (;;) {
+		struct timespec now;
+		long long ms;
+		int n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+		     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+		if (ms < 0)
+			return 0;
+		n = poll(&pfd, 1, ms > 60000 ? 60000 : (int)ms + 1);
+		if (n > 0 || (n < 0 && errno != EINTR))
+			return 1;
+	}
+}
+
 static void wait_release(vfu_wait *w)
 {
 	free(w->msg);
@@ -240,14 +294,14 @@ static int vfu_request(ms_vfio_user *dev, uint16_t cmd, const void *a, size_t al
 	if (MS__VFU_HDR_LEN + alen + blen > MS__VFU_MAX_MSG)
 		return -EINVAL;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += dev->timeout_ms / 1000;
-	deadline.tv_nsec += (long)(dev->timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	add_ms(&deadline, dev->timeout_ms);
 
 	pthread_mutex_lock(&dev->lock);
+	if (dev->busy && pthread_equal(pthread_self(), dev->busy_thread)) {
+		/* From DMA this thread serves while it waits for its reply. */
+		pthread_mutex_unlock(&dev->lock);
+		return -EDEADLK;
+	}
 	/* One request in flight at a time (see the top of this file). */
 	while (dev->busy && !dev->dead && ret == 0)
 		ret = pthread_cond_timedwait(&dev->cond, &dev->lock, &deadline);
@@ -257,6 +311,7 @@ static int vfu_request(ms_vfio_user *dev, uint16_t cmd, const void *a, size_t al
 		return ret;
 	}
 	dev->busy = true;
+	dev->busy_thread = pthread_self();
 	w->id = dev->next_id++;
 	w->next = dev->waits;
 	dev->waits = w;
@@ -269,8 +324,28 @@ static int vfu_request(ms_vfio_user *dev, uint16_t cmd, const void *a, size_t al
 	vfu_send(dev, &h, a, alen, b, blen, fds, nfds);
 
 	pthread_mutex_lock(&dev->lock);
-	while (!w->done && !dev->dead && ret == 0)
-		ret = pthread_cond_timedwait(&dev->cond, &dev->lock, &deadline);
+	while (!w->done && !dev->dead && ret == 0) {
+		int rr;
+
+		if (dev->reading) {
+			ret = pthread_cond_timedwait(&dev->cond, &dev->lock, &deadline);
+			continue;
+		}
+		/* Read the reply here rather than be handed it by the receive thread. */
+		dev->reading = true;
+		pthread_mutex_unlock(&dev->lock);
+		rr = wait_readable(dev->fd, &deadline) ? rx_one(dev) : -ETIMEDOUT;
+		pthread_mutex_lock(&dev->lock);
+		dev->reading = false;
+		pthread_cond_broadcast(&dev->cond);
+		if (rr == -ETIMEDOUT && !w->done) {
+			ret = ETIMEDOUT; /* the kill follows below */
+		} else if (rr < 0 && !dev->dead) {
+			pthread_mutex_unlock(&dev->lock);
+			vfu_kill(dev, rr);
+			pthread_mutex_lock(&dev->lock);
+		}
+	}
 	for (vfu_wait **pp = &dev->waits; *pp; pp = &(*pp)->next) {
 		if (*pp == w) {
 			*pp = w->next;
@@ -324,6 +399,8 @@ static int recv_all(int fd, uint8_t *buf, size_t len, int *fds, unsigned *nfds)
 		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -ETIMEDOUT; /* SO_RCVTIMEO: the server stopped mid-message */
 		if (n <= 0)
 			return -ECONNRESET;
 		if (fds) {
@@ -428,60 +505,116 @@ static int serve(ms_vfio_user *dev, const ms__vfio_user_hdr *h, const uint8_t *p
 	return 0;
 }
 
+/*
+ * Read one whole message and act on it: hand a reply to its waiter, serve a
+ * command. Called by the thread holding dev->reading, without dev->lock.
+ * Return: 0, or why the connection must die.
+ */
+static int rx_one(ms_vfio_user *dev)
+{
+	uint8_t hb[MS__VFU_HDR_LEN];
+	int fds[MS__VFU_MAX_FDS];
+	unsigned nfds = 0;
+	ms__vfio_user_hdr h;
+	uint8_t *msg;
+	int ret;
+
+	ret = recv_all(dev->fd, hb, sizeof(hb), fds, &nfds);
+	if (ret == 0)
+		ret = ms__vfio_user_hdr_decode(hb, sizeof(hb), &h);
+	if (ret < 0) {
+		close_fds(fds, nfds);
+		return ret;
+	}
+	msg = malloc(h.size);
+	if (!msg) {
+		close_fds(fds, nfds);
+		return -ENOMEM;
+	}
+	memcpy(msg, hb, sizeof(hb));
+	ret = recv_all(dev->fd, msg + MS__VFU_HDR_LEN, h.size - MS__VFU_HDR_LEN, NULL, NULL);
+	if (ret == 0 && (h.flags & MS__VFU_TYPE_MASK) == MS__VFU_TYPE_REPLY) {
+		vfu_wait *w;
+		pthread_mutex_lock(&dev->lock);
+		for (w = dev->waits; w && (w->id != h.id || w->done); w = w->next)
+			;
+		if (w) {
+			w->msg = msg;
+			w->len = h.size;
+			memcpy(w->fds, fds, sizeof(int) * nfds);
+			w->nfds = nfds;
+			w->done = true;
+			msg = NULL;
+			nfds = 0;
+			pthread_cond_broadcast(&dev->cond);
+		} else {
+			ret = -EPROTO; /* a reply to nothing we asked */
+		}
+		pthread_mutex_unlock(&dev->lock);
+	} else if (ret == 0) {
+		close_fds(fds, nfds); /* no command of the server carries fds */
+		nfds = 0;
+		ret = serve(dev, &h, msg + MS__VFU_HDR_LEN, h.size - MS__VFU_HDR_LEN);
+	}
+	free(msg);
+	close_fds(fds, nfds);
+	return ret;
+}
+
+/*
+ * The receive thread reads what arrives between requests: the server's
+ * commands (DMA it starts on its own) and the end of the connection. While
+ * a request is in flight its requester reads, and the receive thread naps
+ * (RX_NAP_MS at a time) instead of polling: a thread that polled would be
+ * woken by every reply, and on a loaded machine that wake-up competes with
+ * the requester's. So a command the server sends between requests waits at
+ * most one nap.
+ */
+#define RX_NAP_MS 1u
+
 static void *rx_main(void *arg)
 {
 	ms_vfio_user *dev = arg;
+	struct pollfd pfd = {.fd = dev->fd, .events = POLLIN};
 
 	for (;;) {
-		uint8_t hb[MS__VFU_HDR_LEN];
-		int fds[MS__VFU_MAX_FDS];
-		unsigned nfds = 0;
-		ms__vfio_user_hdr h;
-		uint8_t *msg;
 		int ret;
 
-		ret = recv_all(dev->fd, hb, sizeof(hb), fds, &nfds);
-		if (ret == 0)
-			ret = ms__vfio_user_hdr_decode(hb, sizeof(hb), &h);
-		if (ret < 0) {
-			close_fds(fds, nfds);
-			vfu_kill(dev, ret);
-			break;
+		pthread_mutex_lock(&dev->lock);
+		while (dev->busy && !dev->dead) {
+			struct timespec nap;
+
+			clock_gettime(CLOCK_MONOTONIC, &nap);
+			add_ms(&nap, RX_NAP_MS);
+			pthread_cond_timedwait(&dev->rx_cond, &dev->lock, &nap);
 		}
-		msg = malloc(h.size);
-		if (!msg) {
-			close_fds(fds, nfds);
-			vfu_kill(dev, -ENOMEM);
+		pthread_mutex_unlock(&dev->lock);
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 			break;
-		}
-		memcpy(msg, hb, sizeof(hb));
-		ret = recv_all(dev->fd, msg + MS__VFU_HDR_LEN, h.size - MS__VFU_HDR_LEN, NULL,
-			       NULL);
-		if (ret == 0 && (h.flags & MS__VFU_TYPE_MASK) == MS__VFU_TYPE_REPLY) {
-			vfu_wait *w;
-			pthread_mutex_lock(&dev->lock);
-			for (w = dev->waits; w && (w->id != h.id || w->done); w = w->next)
-				;
-			if (w) {
-				w->msg = msg;
-				w->len = h.size;
-				memcpy(w->fds, fds, sizeof(int) * nfds);
-				w->nfds = nfds;
-				w->done = true;
-				msg = NULL;
-				nfds = 0;
-				pthread_cond_broadcast(&dev->cond);
-			} else {
-				ret = -EPROTO; /* a reply to nothing we asked */
-			}
+		pthread_mutex_lock(&dev->lock);
+		if (dev->busy && !dev->dead) {
+			/* Most likely the reply its requester reads: leave it. */
 			pthread_mutex_unlock(&dev->lock);
-		} else if (ret == 0) {
-			close_fds(fds, nfds); /* no command of the server carries fds */
-			nfds = 0;
-			ret = serve(dev, &h, msg + MS__VFU_HDR_LEN, h.size - MS__VFU_HDR_LEN);
+			continue;
 		}
-		free(msg);
-		close_fds(fds, nfds);
+		while (dev->reading && !dev->dead)
+			pthread_cond_wait(&dev->cond, &dev->lock);
+		if (dev->dead) {
+			pthread_mutex_unlock(&dev->lock);
+			break;
+		}
+		/* A requester may have read it meanwhile. */
+		if (poll(&pfd, 1, 0) == 0) {
+			pthread_mutex_unlock(&dev->lock);
+			continue;
+		}
+		dev->reading = true;
+		pthread_mutex_unlock(&dev->lock);
+		ret = rx_one(dev);
+		pthread_mutex_lock(&dev->lock);
+		dev->reading = false;
+		pthread_cond_broadcast(&dev->cond);
+		pthread_mutex_unlock(&dev->lock);
 		if (ret < 0) {
 			vfu_kill(dev, ret);
 			break;
@@ -525,6 +658,7 @@ int ms_vfio_user_connect(ms_vfio_user **out, ms_ctx *ctx, const ms_vfio_user_opt
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&dev->cond, &ca);
+	pthread_cond_init(&dev->rx_cond, &ca);
 	pthread_condattr_destroy(&ca);
 
 	dev->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -535,6 +669,7 @@ int ms_vfio_user_connect(ms_vfio_user **out, ms_ctx *ctx, const ms_vfio_user_opt
 	tv.tv_sec = dev->timeout_ms / 1000;
 	tv.tv_usec = (long)(dev->timeout_ms % 1000) * 1000;
 	setsockopt(dev->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(dev->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(dev->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
 		goto fail;
@@ -579,10 +714,13 @@ fail:
 	return ret;
 }
 
-void ms_vfio_user_close(ms_vfio_user *dev)
+/*
+ * End the connection but keep what the regions use: the socket is shut down
+ * (not closed, so a sender racing with this writes to a dead socket, never
+ * to a reused fd number) and the mmapped areas stay until close.
+ */
+static void disconnect(ms_vfio_user *dev)
 {
-	if (!dev)
-		return;
 	ms_iommu_unregister_notifier(dev->notifier);
 	dev->notifier = NULL;
 	irq_thread_stop(dev);
@@ -596,6 +734,22 @@ void ms_vfio_user_close(ms_vfio_user *dev)
 		vfu_kill(dev, -ECONNRESET);
 	if (dev->rx_started)
 		pthread_join(dev->rx, NULL);
+	dev->rx_started = false;
+}
+
+int ms_vfio_user_disconnect(ms_vfio_user *dev)
+{
+	if (!dev)
+		return -EINVAL;
+	disconnect(dev);
+	return 0;
+}
+
+void ms_vfio_user_close(ms_vfio_user *dev)
+{
+	if (!dev)
+		return;
+	disconnect(dev);
 	if (dev->fd >= 0)
 		close(dev->fd);
 	for (size_t i = 0; i < dev->nr_mmaps; i++)
@@ -608,6 +762,7 @@ void ms_vfio_user_close(ms_vfio_user *dev)
 	free(dev->mmaps);
 	free(dev->maps);
 	pthread_cond_destroy(&dev->cond);
+	pthread_cond_destroy(&dev->rx_cond);
 	pthread_mutex_destroy(&dev->lock);
 	pthread_mutex_destroy(&dev->send_lock);
 	free(dev);
@@ -859,7 +1014,7 @@ out:
 
 /* DMA_MAP of [@iova, +@size) with @fd (or -1) at @foff; recorded in dev->maps. */
 static int dma_map_raw(ms_vfio_user *dev, uint64_t iova, uint64_t size, int fd, uint64_t foff,
-		       bool writable, bool from_iommu)
+		       bool writable, bool from_iommu, ms_as *target_as, uint64_t translated)
 {
 	uint8_t req[MS__VFU_DMA_MAP_LEN];
 	const uint8_t *p;
@@ -885,7 +1040,8 @@ static int dma_map_raw(ms_vfio_user *dev, uint64_t iova, uint64_t size, int fd, 
 	}
 	/* Recorded first: the server may start DMA before its reply arrives. */
 	if (ret == 0)
-		dev->maps[dev->nr_maps++] = (vfu_map){iova, size, writable, from_iommu};
+		dev->maps[dev->nr_maps++] =
+			(vfu_map){iova, size, writable, from_iommu, target_as, translated};
 	pthread_mutex_unlock(&dev->lock);
 	if (ret < 0)
 		return ret;
@@ -932,7 +1088,7 @@ int ms_vfio_user_dma_map(ms_vfio_user *dev, uint64_t iova, uint64_t size, ms_reg
 			foff = ri.fd_offset + offset;
 		}
 	}
-	return dma_map_raw(dev, iova, size, fd, foff, writable, false);
+	return dma_map_raw(dev, iova, size, fd, foff, writable, false, NULL, 0);
 }
 
 int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t size)
@@ -977,6 +1133,36 @@ int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t size)
 	return ret;
 }
 
+int ms_vfio_user_mask_irqs(ms_vfio_user *dev, uint32_t index, uint32_t start, uint32_t count,
+			   bool mask)
+{
+	uint8_t req[20];
+	const uint8_t *p;
+	uint32_t irq_count;
+	size_t plen;
+	vfu_wait w;
+	int ret;
+
+	if (!dev || count == 0 || start + count < start)
+		return -EINVAL;
+	ret = ms_vfio_user_get_irq_info(dev, index, &irq_count, NULL);
+	if (ret < 0)
+		return ret;
+	if (start > irq_count || count > irq_count - start)
+		return -EINVAL;
+	ms__vfio_user_put(req, sizeof(req), 4);
+	/* DATA_NONE, ACTION_MASK or ACTION_UNMASK. */
+	ms__vfio_user_put(req + 4, 0x1u | (mask ? 0x8u : 0x10u), 4);
+	ms__vfio_user_put(req + 8, index, 4);
+	ms__vfio_user_put(req + 12, start, 4);
+	ms__vfio_user_put(req + 16, count, 4);
+	ret = vfu_request(dev, 8 /* DEVICE_SET_IRQS */, req, sizeof(req), NULL, 0, NULL, 0, &w, &p,
+			  &plen);
+	if (ret == 0)
+		wait_release(&w);
+	return ret;
+}
+
 int ms_vfio_user_reset(ms_vfio_user *dev)
 {
 	const uint8_t *p;
@@ -1000,20 +1186,22 @@ int ms_vfio_user_reset(ms_vfio_user *dev)
  * messages (served from dma_as, which then is the device's view through
  * the IOMMU).
  */
-static int iommu_map(ms_vfio_user *dev, const ms_iotlb_entry *e)
+/*
+ * DMA_MAP of [@iova, +@size), which the IOMMU sends to @translated in
+ * @target: by fd when that lies in one shared RAM region, else by messages.
+ */
+static int iommu_map_range(ms_vfio_user *dev, uint64_t iova, uint64_t size, ms_as *target,
+			   uint64_t translated, bool writable)
 {
-	uint64_t size = e->addr_mask + 1, len = size, foff = 0;
+	uint64_t len = size, foff = 0;
 	ms_region *ram = NULL;
 	ms_section sec;
 	ms_ram_info ri;
 	int fd = -1, ret;
 
-	if (e->addr_mask == UINT64_MAX || !e->target_as)
-		return -EINVAL;
 	ms_rcu_read_lock();
-	if (ms_as_translate(&sec, &len, e->target_as, e->translated_addr, NULL) == 0 &&
-	    len == size && ms_region_ram_info(sec.region, &ri) == 0 && ri.fd >= 0 && ri.shared &&
-	    ri.host) {
+	if (ms_as_translate(&sec, &len, target, translated, NULL) == 0 && len == size &&
+	    ms_region_ram_info(sec.region, &ri) == 0 && ri.fd >= 0 && ri.shared && ri.host) {
 		ram = ms_region_ref(sec.region);
 		foff = ri.fd_offset + sec.offset_in_region;
 	}
@@ -1023,13 +1211,27 @@ static int iommu_map(ms_vfio_user *dev, const ms_iotlb_entry *e)
 		ret = ms_region_ram_info(ram, &ri);
 		fd = ret == 0 ? ri.fd : -1;
 	}
-	ret = dma_map_raw(dev, e->iova, size, fd, foff, e->perm & MS_IOMMU_WO, true);
+	ret = dma_map_raw(dev, iova, size, fd, foff, writable, true, target, translated);
 	if (ram)
 		ms_region_unref(ram);
 	return ret;
 }
 
-/* An UNMAP event: every IOMMU-made mapping it touches goes, acknowledged. */
+static int iommu_map(ms_vfio_user *dev, const ms_iotlb_entry *e)
+{
+	if (e->addr_mask == UINT64_MAX || !e->target_as)
+		return -EINVAL;
+	return iommu_map_range(dev, e->iova, e->addr_mask + 1, e->target_as, e->translated_addr,
+			       e->perm & MS_IOMMU_WO);
+}
+
+/*
+ * An UNMAP event: every IOMMU-made mapping it touches goes, acknowledged.
+ * One it covers only in part (a page unmapped out of a larger block) is
+ * split: the server drops it whole (a DMA_UNMAP names a mapping exactly),
+ * then gets what lies outside the event mapped again, so the pages the
+ * IOMMU still maps stay reachable.
+ */
 static int iommu_unmap(ms_vfio_user *dev, const ms_iotlb_entry *e)
 {
 	uint64_t last = e->iova + e->addr_mask;
@@ -1038,6 +1240,7 @@ static int iommu_unmap(ms_vfio_user *dev, const ms_iotlb_entry *e)
 	for (;;) {
 		vfu_map m = {0};
 		bool found = false;
+		int r;
 
 		pthread_mutex_lock(&dev->lock);
 		for (size_t i = 0; i < dev->nr_maps; i++) {
@@ -1052,13 +1255,23 @@ static int iommu_unmap(ms_vfio_user *dev, const ms_iotlb_entry *e)
 		pthread_mutex_unlock(&dev->lock);
 		if (!found)
 			return ret;
-		int r = ms_vfio_user_dma_unmap(dev, m.iova, m.size);
+		r = ms_vfio_user_dma_unmap(dev, m.iova, m.size);
 		if (r < 0) {
 			if (ret == 0)
 				ret = r;
 			if (r != -ECONNRESET && r != -ETIMEDOUT && r != -EPROTO)
 				return ret; /* refused by the server: the mapping stays */
+			continue;
 		}
+		if (m.iova < e->iova)
+			r = iommu_map_range(dev, m.iova, e->iova - m.iova, m.target_as,
+					    m.translated, m.writable);
+		if (r == 0 && last < m.iova + (m.size - 1))
+			r = iommu_map_range(dev, last + 1, m.iova + (m.size - 1) - last,
+					    m.target_as, m.translated + (last + 1 - m.iova),
+					    m.writable);
+		if (r < 0 && ret == 0)
+			ret = r;
 	}
 }
 
@@ -1083,6 +1296,11 @@ int ms_vfio_user_attach_iommu(ms_vfio_user *dev, ms_region *iommu, unsigned iomm
 		return -EINVAL;
 	if (dev->notifier)
 		return -EBUSY;
+	pthread_mutex_lock(&dev->lock);
+	ret = dev->dead;
+	pthread_mutex_unlock(&dev->lock);
+	if (ret < 0)
+		return ret; /* a notifier would outlive the connection */
 	ret = ms_iommu_register_notifier(
 		&n, iommu,
 		&(ms_iommu_notifier_opts){MS_IOMMU_NOTIFIER_OPTS_DEFAULTS,

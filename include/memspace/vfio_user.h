@@ -13,15 +13,16 @@
  * DMA_READ / DMA_WRITE messages, answered by accesses on the address space
  * given at connection (opts.dma_as).
  *
- * Concurrency: one receive thread per connection reads every message from
- * the server. Replies are handed to the thread that waits for them. Any
- * number of threads may issue requests; they go out one at a time (a server
- * handling one may send DMA requests and expect their replies before any
- * other command), and each waits at most opts.timeout_ms in all. DMA_READ / DMA_WRITE requests are served on the receive
- * thread itself, so a server may issue them at any time, including while it
- * handles one of our requests. An access made from the receive thread to a
- * vfio-user region (device-to-device DMA through this client) is refused
- * with MS_RESULT_ERROR rather than deadlocking.
+ * Concurrency: any number of threads may issue requests; they go out one at
+ * a time (a server handling one may send DMA requests and expect their
+ * replies before any other command), and each waits at most opts.timeout_ms
+ * in all. The thread that made a request reads the server's messages until
+ * its reply comes; between requests a receive thread of the connection
+ * does. DMA_READ / DMA_WRITE requests are served by whichever of the two
+ * reads them, so a server may issue them at any time, including while it
+ * handles one of our requests. An access made while serving them to a
+ * vfio-user region of the same connection (device-to-device DMA through
+ * this client) is refused with MS_RESULT_ERROR rather than deadlocking.
  *
  * Failure: a server that closes the socket, sends a malformed message or
  * does not answer in time makes the connection dead: every later request
@@ -153,9 +154,27 @@ MS_API int ms_vfio_user_connect(ms_vfio_user **out, ms_ctx *ctx, const ms_vfio_u
  * by ms_vfio_user_region() use @dev as their device: remove them from their
  * containers and drop every reference before closing (as for the memory of
  * a RAM device).
- * Context: any thread but the receive thread (not from a DMA access).
+ * Context: any thread but one serving the device's DMA.
  */
 MS_API void ms_vfio_user_close(ms_vfio_user *dev);
+
+/**
+ * ms_vfio_user_disconnect - end the connection, keep @dev for its regions.
+ * @dev: the connection.
+ *
+ * Does the first half of ms_vfio_user_close(): unregisters the IOMMU
+ * notifier, stops the interrupt thread, removes the DMA mappings (best
+ * effort), shuts the socket down (the server sees the client leave) and
+ * stops the receive thread. @dev stays valid: its regions may still be in
+ * the machine and be accessed, as on a dead connection (MS_RESULT_ERROR,
+ * reads return 0, the mmapped areas keep their memory), every request
+ * fails with -ECONNRESET, and ms_vfio_user_close() frees it once the
+ * regions are gone. Calling it again does nothing more.
+ * Return: 0; -EINVAL a NULL @dev.
+ * Context: any thread but one serving the device's DMA and the interrupt callback;
+ * other threads may access the device's regions meanwhile.
+ */
+MS_API int ms_vfio_user_disconnect(ms_vfio_user *dev);
 
 /**
  * ms_vfio_user_get_info - the negotiated capabilities and the device's info.
@@ -169,7 +188,7 @@ MS_API int ms_vfio_user_get_info(ms_vfio_user *dev, ms_vfio_user_info *info);
  * Return: 0; -EINVAL a NULL argument or @index >= num_regions; -EPROTO a
  * malformed reply; the server's error (negative) when it refuses;
  * -ETIMEDOUT, -ECONNRESET (see the top of this file).
- * Context: any thread but the receive thread.
+ * Context: any thread but one serving the device's DMA.
  */
 MS_API int ms_vfio_user_get_region_info(ms_vfio_user *dev, uint32_t index,
 					ms_vfio_user_region_info *info);
@@ -181,7 +200,7 @@ MS_API int ms_vfio_user_get_region_info(ms_vfio_user *dev, uint32_t index,
  * @count: receives how many interrupts the index has.
  * @flags: receives the index's VFIO_IRQ_INFO_* flags (may be NULL).
  * Return: as ms_vfio_user_get_region_info().
- * Context: any thread but the receive thread.
+ * Context: any thread but one serving the device's DMA.
  */
 MS_API int ms_vfio_user_get_irq_info(ms_vfio_user *dev, uint32_t index, uint32_t *count,
 				     uint32_t *flags);
@@ -193,7 +212,7 @@ MS_API int ms_vfio_user_get_irq_info(ms_vfio_user *dev, uint32_t index, uint32_t
  * Return: 0; -EINVAL a NULL argument, @len 0 or too large, a range outside
  * the region; the server's error (negative) when it refuses; -EPROTO,
  * -ETIMEDOUT, -ECONNRESET.
- * Context: any thread but the receive thread.
+ * Context: any thread but one serving the device's DMA.
  */
 MS_API int ms_vfio_user_region_rw(ms_vfio_user *dev, uint32_t index, uint64_t offset, void *buf,
 				  size_t len, bool is_write);
@@ -212,7 +231,7 @@ MS_API int ms_vfio_user_region_rw(ms_vfio_user *dev, uint32_t index, uint64_t of
  * message gives MS_RESULT_ERROR (reads return 0).
  * Return: 0; -EINVAL a NULL argument, an index without a region (size 0);
  * -ENOMEM; errors of ms_vfio_user_get_region_info() and of mmap().
- * Context: any thread but the receive thread.
+ * Context: any thread but one serving the device's DMA.
  */
 MS_API int ms_vfio_user_region(ms_region **out, ms_vfio_user *dev, uint32_t index,
 			       const char *name);
@@ -234,7 +253,7 @@ MS_API int ms_vfio_user_region(ms_region **out, ms_vfio_user *dev, uint32_t inde
  * Return: 0; -EINVAL a NULL @dev, @size 0, a range that wraps, or @offset +
  * @size beyond @ram; -EEXIST the range overlaps a mapping; -ENOMEM; the
  * server's error; -EPROTO, -ETIMEDOUT, -ECONNRESET.
- * Context: any thread but the receive thread.
+ * Context: any thread but one serving the device's DMA.
  */
 MS_API int ms_vfio_user_dma_map(ms_vfio_user *dev, uint64_t iova, uint64_t size, ms_region *ram,
 				uint64_t offset, bool writable);
@@ -246,7 +265,7 @@ MS_API int ms_vfio_user_dma_map(ms_vfio_user *dev, uint64_t iova, uint64_t size,
  * [@iova, @iova+@size) (nothing changes); the server's error; -EPROTO,
  * -ETIMEDOUT, -ECONNRESET (the mapping is forgotten locally either way:
  * the server is gone or does not answer).
- * Context: any thread but the receive thread.
+ * Context: any thread but one serving the device's DMA.
  */
 MS_API int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t size);
 
@@ -262,15 +281,19 @@ MS_API int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t siz
  * should then be the device's view through @iommu); every UNMAP event a
  * DMA_UNMAP of the mappings it touches, acknowledged by the server before
  * the notifier returns (so when ms_iommu_notify() returns, the device can
- * no longer reach the page). The notifier runs under the topology lock and
+ * no longer reach the page). A mapping the event covers only in part (a
+ * page out of a larger block) is unmapped whole, then what lies outside
+ * the event is mapped again, so the device keeps reaching it (not during
+ * the notifier). The notifier runs under the topology lock and
  * waits for the server: a server that answers slowly holds topology changes
  * up to the timeout. Mappings made with ms_vfio_user_dma_map() are left
  * alone. ms_vfio_user_close() unregisters the notifier.
  * Return: 0; -EINVAL a NULL argument or a bad region or index; -EBUSY an
- * IOMMU is attached already; the errors of ms_iommu_register_notifier(),
+ * IOMMU is attached already; -ECONNRESET (or why it died) the connection
+ * is dead or disconnected; the errors of ms_iommu_register_notifier(),
  * ms_iommu_replay() and of DMA_MAP (the mappings replayed before a failure
  * are removed again).
- * Context: any thread but the receive thread; takes the topology lock.
+ * Context: any thread but one serving the device's DMA; takes the topology lock.
  */
 MS_API int ms_vfio_user_attach_iommu(ms_vfio_user *dev, ms_region *iommu, unsigned iommu_idx);
 
@@ -309,16 +332,39 @@ typedef void (*ms_vfio_user_irq_fn)(uint32_t index, uint32_t vector, void *opaqu
  * than one message may carry fds for (the smaller of 8 and the server's
  * max_msg_fds: route them in several calls); the server's error; -ENOMEM,
  * -EMFILE; -EPROTO, -ETIMEDOUT, -ECONNRESET.
- * Context: any thread but the receive thread; may be called from @fn.
+ * Context: any thread but one serving the device's DMA; may be called from @fn.
  */
 MS_API int ms_vfio_user_set_irqs(ms_vfio_user *dev, uint32_t index, uint32_t start, uint32_t count,
 				 ms_vfio_user_irq_fn fn, void *opaque);
 
 /**
+ * ms_vfio_user_mask_irqs - mask or unmask interrupts (SET_IRQS ACTION_MASK
+ * / ACTION_UNMASK).
+ * @dev: the connection.
+ * @index: the IRQ index (MS_VFIO_USER_IRQ_*).
+ * @start: the first vector.
+ * @count: how many vectors from @start (at least one).
+ * @mask: true to mask, false to unmask.
+ *
+ * A masked vector does not signal its eventfd: the device holds the
+ * interrupt pending and raises it when it is unmasked (what a device does
+ * while masked is its own: libvfio-user passes the request to the device's
+ * IRQ-state callback). The routing of ms_vfio_user_set_irqs() is unchanged.
+ * Return: 0; -EINVAL a NULL @dev, @count 0, vectors beyond the index's
+ * count, an index the device does not have; the server's error (for
+ * example an index that cannot be masked); -EPROTO, -ETIMEDOUT,
+ * -ECONNRESET.
+ * Context: any thread but one serving the device's DMA; may be called from
+ * the interrupt callback.
+ */
+MS_API int ms_vfio_user_mask_irqs(ms_vfio_user *dev, uint32_t index, uint32_t start, uint32_t count,
+				  bool mask);
+
+/**
  * ms_vfio_user_reset - DEVICE_RESET.
  * Return: 0; -EINVAL a NULL @dev; the server's error; -EPROTO, -ETIMEDOUT,
  * -ECONNRESET.
- * Context: any thread but the receive thread.
+ * Context: any thread but one serving the device's DMA.
  */
 MS_API int ms_vfio_user_reset(ms_vfio_user *dev);
 

@@ -720,6 +720,97 @@ static void dma_through_iommu_messages(void **state)
 }
 
 /*
+ * An IOMMU event of @type for [@iova, +@size) (a power of two, aligned) to
+ * @target, after the page table says the same (DMA served by messages
+ * translates through it): one event for several pages, which pt_map()
+ * does not make.
+ */
+static int iommu_event(machine *m, ms_iommu_notifier_flags type, uint64_t iova, uint64_t size,
+		       uint64_t target)
+{
+	for (uint64_t off = 0; off < size; off += 4096)
+		m->iommu->table[0][(iova + off) / 4096] = type == MS_IOMMU_NOTIFIER_MAP
+								  ? (pte){target + off, MS_IOMMU_RW}
+								  : (pte){0, MS_IOMMU_NONE};
+
+	ms_iommu_event ev = {
+		.type = type,
+		.entry = {.iova = iova,
+			  .addr_mask = size - 1,
+			  .target_as = type == MS_IOMMU_NOTIFIER_MAP ? m->as : NULL,
+			  .translated_addr = type == MS_IOMMU_NOTIFIER_MAP ? target : 0,
+			  .perm = type == MS_IOMMU_NOTIFIER_MAP ? MS_IOMMU_RW : MS_IOMMU_NONE}};
+
+	return ms_iommu_notify(m->iommu->region, 0, &ev);
+}
+
+/*
+ * A page unmapped out of a larger IOMMU block: the server drops the block
+ * and gets the rest mapped again (by fd again for shared RAM), so the pages
+ * still mapped stay reachable and the unmapped one does not.
+ */
+static void iommu_partial_unmap_splits(bool shared)
+{
+	uint8_t pat[64], back[64];
+	test_iommu iommu;
+	ms_result r = 0;
+	bool direct;
+	machine m;
+
+	machine_new_with(&m, shared, &iommu);
+	machine_place_bar(&m, 0, BAR0_ADDR);
+	machine_place_bar(&m, 1, BAR1_ADDR);
+	assert_int_equal(ms_vfio_user_attach_iommu(m.dev, iommu.region, 0), 0);
+	/* IOVA 0x10000-0x13fff is guest 0x8000-0xbffff, one 16K block. */
+	assert_int_equal(iommu_event(&m, MS_IOMMU_NOTIFIER_MAP, 0x10000, 0x4000, 0x8000), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x828, MS_ATTRS_UNSPECIFIED, &r), 1);
+	for (unsigned i = 0; i < sizeof(pat); i++)
+		pat[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(ms_as_write(m.as, 0xa100, MS_ATTRS_UNSPECIFIED, pat, sizeof(pat)), 0);
+	assert_int_equal(run_dma(&m, 1, 0x12100, sizeof(pat), 0x200, &direct), 0);
+	assert_true(direct == shared);
+
+	/* The second page goes: the first and the last two stay, as two mappings. */
+	assert_int_equal(iommu_event(&m, MS_IOMMU_NOTIFIER_UNMAP, 0x11000, 0x1000, 0), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x828, MS_ATTRS_UNSPECIFIED, &r), 2);
+	assert_int_not_equal(run_dma(&m, 1, 0x11000, 16, 0, NULL), 0);
+	assert_int_not_equal(run_dma(&m, 1, 0x10ff8, 16, 0, NULL), 0); /* spans into the hole */
+	assert_int_equal(run_dma(&m, 1, 0x12100, sizeof(pat), 0x400, &direct), 0);
+	assert_true(direct == shared);
+	assert_int_equal(
+		ms_as_read(m.as, BAR1_ADDR + 0x400, MS_ATTRS_UNSPECIFIED, back, sizeof(back)), 0);
+	assert_memory_equal(back, pat, sizeof(pat));
+	/* The first page still goes to guest 0x8000, writably. */
+	assert_int_equal(run_dma(&m, 2, 0x10010, sizeof(pat), 0x400, &direct), 0);
+	assert_true(direct == shared);
+	assert_int_equal(ms_as_read(m.as, 0x8010, MS_ATTRS_UNSPECIFIED, back, sizeof(back)), 0);
+	assert_memory_equal(back, pat, sizeof(pat));
+
+	/* An unmap of the whole block takes both pieces. */
+	assert_int_equal(iommu_event(&m, MS_IOMMU_NOTIFIER_UNMAP, 0x10000, 0x4000, 0), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x828, MS_ATTRS_UNSPECIFIED, &r), 0);
+	assert_int_not_equal(run_dma(&m, 1, 0x12100, 16, 0, NULL), 0);
+	assert_int_equal(r, 0);
+	machine_free(&m);
+}
+
+static void iommu_partial_unmap_splits_shared_ram(void **state)
+{
+	(void)state;
+	if (!have_server())
+		skip();
+	iommu_partial_unmap_splits(true);
+}
+
+static void iommu_partial_unmap_splits_messages(void **state)
+{
+	(void)state;
+	if (!have_server())
+		skip();
+	iommu_partial_unmap_splits(false);
+}
+
+/*
  * DMA whose target is the device's own message-only BAR area: the receive
  * thread would have to wait for itself, so the access fails instead (the
  * server sees an error) and the connection keeps working.
@@ -949,6 +1040,49 @@ static void server_killed_mid_dma(void **state)
 	machine_free(&m);
 }
 
+/*
+ * Disconnected, the server leaves (it exits when the client goes) while the
+ * BARs stay in the machine: accesses fail, the mmapped area keeps its
+ * memory, requests and a new IOMMU are refused, and close frees it later.
+ */
+static void disconnect_keeps_the_regions_until_close(void **state)
+{
+	test_iommu iommu;
+	ms_result r = 0;
+	irq_count c = {0};
+	machine m;
+
+	(void)state;
+	assert_int_equal(ms_vfio_user_disconnect(NULL), -EINVAL);
+	if (!have_server())
+		skip();
+	machine_new_with(&m, true, &iommu);
+	machine_place_bar(&m, 0, BAR0_ADDR);
+	machine_place_bar(&m, 1, BAR1_ADDR);
+	assert_int_equal(ms_vfio_user_dma_map(m.dev, 0, RAM_SIZE, m.ram, 0, true), 0);
+	assert_int_equal(ms_vfio_user_set_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 4, on_irq, &c), 0);
+	assert_int_equal(ms_as_stl_le(m.as, BAR1_ADDR, MS_ATTRS_UNSPECIFIED, 0xfeedf00d), 0);
+	assert_int_equal(ms_as_stl_le(m.as, BAR0_ADDR + 8, MS_ATTRS_UNSPECIFIED, 7), 0);
+
+	assert_int_equal(ms_vfio_user_disconnect(m.dev), 0);
+	/* The server sees the client leave and exits (server_reap checks it). */
+	server_reap(&m.srv);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 8, MS_ATTRS_UNSPECIFIED, &r), 0);
+	assert_int_equal(r, MS_RESULT_ERROR);
+	r = 0;
+	assert_int_equal(ms_as_ldl_le(m.as, BAR1_ADDR, MS_ATTRS_UNSPECIFIED, &r), 0xfeedf00d);
+	assert_int_equal(r, 0);
+	assert_int_equal(ms_vfio_user_reset(m.dev), -ECONNRESET);
+	assert_int_equal(ms_vfio_user_set_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 1, on_irq, &c),
+			 -ECONNRESET);
+	assert_int_equal(ms_vfio_user_attach_iommu(m.dev, iommu.region, 0), -ECONNRESET);
+	assert_int_equal(ms_vfio_user_disconnect(m.dev), 0);
+	/* The rest of the machine works. */
+	assert_int_equal(ms_as_stq_le(m.as, 0x100, MS_ATTRS_UNSPECIFIED, 42), 0);
+	assert_int_equal(ms_as_ldq_le(m.as, 0x100, MS_ATTRS_UNSPECIFIED, &r), 42);
+	machine_free(&m);
+}
+
 /* ---- misbehaving servers of our own ---- */
 
 typedef enum fake_kind {
@@ -1101,6 +1235,45 @@ static void malformed_replies_are_refused(void **state)
 	assert_true(secs >= 0.19 && secs < 5.0);
 }
 
+/* Masked, an MSI-X vector is held by the device and delivered when unmasked. */
+static void masked_interrupts_wait_for_unmask(void **state)
+{
+	irq_count c = {0};
+	ms_result r = 0;
+	machine m;
+
+	(void)state;
+	assert_int_equal(ms_vfio_user_mask_irqs(NULL, MS_VFIO_USER_IRQ_MSIX, 0, 1, true), -EINVAL);
+	if (!have_server())
+		skip();
+	machine_new(&m, false);
+	machine_place_bar(&m, 0, BAR0_ADDR);
+	assert_int_equal(ms_vfio_user_set_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 4, on_irq, &c), 0);
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 1, 2, true), 0);
+	/* Vector 2 is held: nothing arrives, the device has it pending. */
+	assert_int_equal(trigger(&m, 2), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x838, MS_ATTRS_UNSPECIFIED, &r), 1u << 2);
+	usleep(50000);
+	assert_int_equal(__atomic_load_n(&c.hits[2], __ATOMIC_ACQUIRE), 0);
+	/* Vector 3 is not masked. */
+	assert_int_equal(trigger(&m, 3), 0);
+	assert_true(wait_hits(&c, 3, 1));
+	/* Unmasked, the pending interrupt arrives; vector 1 stays masked. */
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 2, 1, false), 0);
+	assert_true(wait_hits(&c, 2, 1));
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x838, MS_ATTRS_UNSPECIFIED, &r), 0);
+	assert_int_equal(trigger(&m, 1), 0);
+	assert_int_equal(ms_as_ldl_le(m.as, BAR0_ADDR + 0x838, MS_ATTRS_UNSPECIFIED, &r), 1u << 1);
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 4, false), 0);
+	assert_true(wait_hits(&c, 1, 1));
+	assert_int_equal(r, 0);
+	/* Bad ranges. */
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 0, 0, true), -EINVAL);
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, MS_VFIO_USER_IRQ_MSIX, 3, 2, true), -EINVAL);
+	assert_int_equal(ms_vfio_user_mask_irqs(m.dev, 99, 0, 1, true), -EINVAL);
+	machine_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1117,10 +1290,14 @@ int main(void)
 		cmocka_unit_test(many_dma_maps),
 		cmocka_unit_test(dma_through_iommu_shared_ram),
 		cmocka_unit_test(dma_through_iommu_messages),
+		cmocka_unit_test(iommu_partial_unmap_splits_shared_ram),
+		cmocka_unit_test(iommu_partial_unmap_splits_messages),
 		cmocka_unit_test(msix_interrupts_reach_the_callback),
+		cmocka_unit_test(masked_interrupts_wait_for_unmask),
 		cmocka_unit_test(dma_into_own_bar_fails_without_deadlock),
 		cmocka_unit_test(threads_share_the_connection),
 		cmocka_unit_test(server_killed_mid_dma),
+		cmocka_unit_test(disconnect_keeps_the_regions_until_close),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -7,16 +7,22 @@
  * BAR0 (4 KiB, message-only): bytes 0x000-0x7ff are plain registers (what is
  * written is read back, any size); 0x800.. is a DMA engine:
  *   0x800  u64  guest address
- *   0x808  u64  length (at most 64 KiB)
+ *   0x808  u64  length (at most 64 KiB; 1 MiB for commands 3 and 4)
  *   0x810  u64  BAR1 offset
  *   0x818  u32  command (write): 1 guest -> BAR1, 2 BAR1 -> guest; the
- *               transfer runs inside the write
+ *               transfer runs inside the write. 3 guest -> scratch and
+ *               4 scratch -> guest do the same with a 1 MiB buffer of the
+ *               server's (the BAR1 offset is then one in it), for
+ *               transfers up to 1 MiB (memspace-bench vfio-user)
  *   0x820  u32  status: 0 or the errno of the last command
  *   0x824  u32  1 when the last command reached guest memory directly
  *               (a mapped fd), 0 when it used DMA_READ/DMA_WRITE messages
  *   0x828  u32  number of DMA regions the client has mapped
- *   0x830  u32  (write) trigger the interrupt of this vector (sub-index);
- *               0x834 then holds 0 or the errno of the trigger
+ *   0x830  u32  (write) trigger the MSI-X interrupt of this vector;
+ *               0x834 then holds 0 or the errno of the trigger. A vector
+ *               the client masked (SET_IRQS ACTION_MASK) is held pending
+ *               instead, and fires when the client unmasks it
+ *   0x838  u32  the MSI-X vectors held pending, one bit each
  * BAR1 (64 KiB, memfd): [0, 32K) and [48K, 64K) mmappable; [32K, 48K)
  * reached by messages only.
  * The server exits when the client disconnects.
@@ -35,10 +41,13 @@
 #include "libvfio-user.h"
 
 #define BAR1_SIZE (64u * 1024)
+#define SCRATCH_SIZE (1024u * 1024)
 
 static uint8_t regs[4096];
 static uint8_t *bar1;
+static uint8_t scratch[SCRATCH_SIZE];
 static uint32_t nr_dma;
+static uint32_t msix_masked, msix_pending; /* one bit per vector */
 
 static uint64_t reg64(unsigned off)
 {
@@ -56,11 +65,13 @@ static void run_dma(vfu_ctx_t *ctx, uint32_t cmd)
 {
 	uint64_t addr = reg64(0x800), len = reg64(0x808), off = reg64(0x810);
 	dma_sg_t *sg = alloca(dma_sg_size());
-	int prot = cmd == 1 ? PROT_READ : PROT_WRITE;
+	int prot = cmd == 1 || cmd == 3 ? PROT_READ : PROT_WRITE;
+	uint8_t *mem = cmd <= 2 ? bar1 : scratch;
+	uint64_t size = cmd <= 2 ? BAR1_SIZE : SCRATCH_SIZE;
 	int ret;
 
 	set32(0x824, 0);
-	if ((cmd != 1 && cmd != 2) || len == 0 || len > BAR1_SIZE || off > BAR1_SIZE - len) {
+	if (cmd < 1 || cmd > 4 || len == 0 || len > size || off > size - len) {
 		set32(0x820, EINVAL);
 		return;
 	}
@@ -70,10 +81,10 @@ static void run_dma(vfu_ctx_t *ctx, uint32_t cmd)
 		return;
 	}
 	set32(0x824, vfu_sg_is_mappable(ctx, sg) ? 1 : 0);
-	if (cmd == 1)
-		ret = vfu_sgl_read(ctx, sg, 1, bar1 + off, VFU_SGL_DIRECT_ACCESS);
+	if (prot == PROT_READ)
+		ret = vfu_sgl_read(ctx, sg, 1, mem + off, VFU_SGL_DIRECT_ACCESS);
 	else
-		ret = vfu_sgl_write(ctx, sg, 1, bar1 + off, VFU_SGL_DIRECT_ACCESS);
+		ret = vfu_sgl_write(ctx, sg, 1, mem + off, VFU_SGL_DIRECT_ACCESS);
 	set32(0x820, ret < 0 ? (uint32_t)errno : 0);
 }
 
@@ -85,6 +96,7 @@ static ssize_t bar0_access(vfu_ctx_t *ctx, char *buf, size_t count, loff_t offse
 	}
 	if (!is_write) {
 		set32(0x828, nr_dma);
+		set32(0x838, msix_pending);
 		memcpy(buf, regs + offset, count);
 		return (ssize_t)count;
 	}
@@ -97,7 +109,12 @@ static ssize_t bar0_access(vfu_ctx_t *ctx, char *buf, size_t count, loff_t offse
 	if (offset == 0x830 && count == 4) {
 		uint32_t vector;
 		memcpy(&vector, buf, 4);
-		set32(0x834, vfu_irq_trigger(ctx, vector) < 0 ? (uint32_t)errno : 0);
+		if (vector < 32 && (msix_masked >> vector & 1)) {
+			msix_pending |= 1u << vector;
+			set32(0x834, 0);
+		} else {
+			set32(0x834, vfu_irq_trigger(ctx, vector) < 0 ? (uint32_t)errno : 0);
+		}
 		return (ssize_t)count;
 	}
 	memcpy(regs + offset, buf, count);
@@ -130,6 +147,22 @@ static void dma_unregister(vfu_ctx_t *ctx, vfu_dma_info_t *info)
 	(void)ctx;
 	(void)info;
 	nr_dma--;
+}
+
+/* SET_IRQS ACTION_MASK / ACTION_UNMASK of MSI-X vectors; unmasking fires what is pending. */
+static void msix_state(vfu_ctx_t *ctx, uint32_t start, uint32_t count, bool mask)
+{
+	for (uint32_t v = start; v < start + count && v < 32; v++) {
+		if (mask) {
+			msix_masked |= 1u << v;
+			continue;
+		}
+		msix_masked &= ~(1u << v);
+		if (msix_pending >> v & 1) {
+			msix_pending &= ~(1u << v);
+			vfu_irq_trigger(ctx, v);
+		}
+	}
 }
 
 static void die(const char *what)
@@ -170,7 +203,8 @@ int main(int argc, char **argv)
 	    0)
 		die("dma");
 	if (vfu_setup_device_nr_irqs(ctx, VFU_DEV_INTX_IRQ, 1) < 0 ||
-	    vfu_setup_device_nr_irqs(ctx, VFU_DEV_MSIX_IRQ, 4) < 0)
+	    vfu_setup_device_nr_irqs(ctx, VFU_DEV_MSIX_IRQ, 4) < 0 ||
+	    vfu_setup_irq_state_callback(ctx, VFU_DEV_MSIX_IRQ, msix_state) < 0)
 		die("irqs");
 	if (vfu_realize_ctx(ctx) < 0)
 		die("vfu_realize_ctx");

@@ -342,6 +342,15 @@ int msc_do_as_free(msc_session *s, msc_call *c)
 					: "as-free: VT-d unit %s owns address space %s (a device's view)",
 				msc_quote_str(s, unit), msc_quote_word(s, c->pos[0]));
 	}
+	{
+		const char *dev;
+
+		if (msc_vfio_user_uses_as(s, as, &dev))
+			return msc_error(s, c->pos[0]->col,
+					 "as-free: vfio-user device %s works in address space %s "
+					 "(vfio-user-close it first)",
+					 msc_quote_str(s, dev), msc_quote_word(s, c->pos[0]));
+	}
 	/* The library would unregister them; the script makes that explicit. */
 	for (i = 0; i < s->listeners.nr; i++)
 		if (((msc_listener_ent *)msc_table_item(&s->listeners, i))->as == as)

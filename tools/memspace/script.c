@@ -218,6 +218,8 @@ void msc_session_free(msc_session *s)
 		ms_transaction_commit(s->ctx);
 		s->txn_depth--;
 	}
+	/* First: a device's DMA and IOMMU notifier stop while what they use exists. */
+	msc_vfio_user_disconnect_all(s);
 	/* Before the context: a remap holds references on regions. */
 	for (i = 0; i < s->remaps.nr; i++)
 		msc_remap_release(msc_table_item(&s->remaps, i));
@@ -270,6 +272,7 @@ void msc_session_free(msc_session *s)
 		free(e);
 	}
 	ms_ctx_free(s->ctx);
+	msc_vfio_user_free_all(s);
 	msc_eventfds_close(s);
 	for (i = 0; i < s->listeners.nr; i++)
 		free(msc_table_item(&s->listeners, i));
@@ -309,7 +312,8 @@ static const msc_table *named(const msc_session *s, size_t i)
 {
 	const msc_table *tables[] = {&s->regions,   &s->spaces,  &s->listeners, &s->clients,
 				     &s->notifiers, &s->caches,  &s->tces,      &s->containers,
-				     &s->mpcs,      &s->devtlbs, &s->remaps,    &s->vtds};
+				     &s->mpcs,      &s->devtlbs, &s->remaps,    &s->vtds,
+				     &s->vfio_users};
 
 	return i < sizeof(tables) / sizeof(tables[0]) ? tables[i] : NULL;
 }

@@ -130,6 +130,33 @@ typedef struct msc_devtlb_ent {
 	ms_as *as;
 } msc_devtlb_ent;
 
+/*
+ * A device in another process over vfio-user (cmd_vfio_user.c). Its BARs'
+ * container is also in the regions table, under the same name; the entry
+ * holds a reference of its own on it until the session ends.
+ */
+#define MSC_MAX_VFIO_USERS 16  /* vfio-user devices a session may connect */
+#define MSC_VFU_MAX_VECTORS 64 /* interrupts counted per index */
+typedef struct msc_vfu_ent {
+	const char *name;
+	ms_vfio_user *dev;
+	char *socket;
+	ms_as *dma_as;
+	ms_region *iommu;  /* the IOMMU it follows, or NULL */
+	ms_region *region; /* the container of the BARs */
+	bool closed;
+	unsigned maps_by_fd, maps_by_msg; /* RAM ranges mapped without an IOMMU */
+	unsigned nr_bars;
+	struct {
+		uint32_t index;
+		uint64_t offset; /* in the container */
+		ms_vfio_user_region_info info;
+	} bars[6];
+	uint32_t irq_routed[3]; /* vectors 0..n-1 of INTx, MSI, MSI-X go to the counters */
+	uint64_t irq_hits[3][MSC_VFU_MAX_VECTORS]; /* atomic: the interrupt thread adds */
+	uint64_t irq_seen[3][MSC_VFU_MAX_VECTORS]; /* what vfio-user-wait-irq saw last */
+} msc_vfu_ent;
+
 /* A VT-d-like unit (models/vtd.h) and the table writer its commands use (cmd_vtd.c). */
 #define MSC_MAX_VTD_UNITS 8        /* VT-d units a session may create */
 #define MSC_MAX_VTD_DEVICES 64     /* VT-d devices, every unit together */
@@ -197,6 +224,10 @@ struct msc_session {
 	size_t remap_pieces;  /* their pieces (msc_remap_piece) */
 
 	msc_table vtds, vtd_devs; /* VT-d units and their devices (cmd_vtd.c) */
+
+	msc_table vfio_users;        /* cmd_vfio_user.c */
+	ms_vfio_user **retired_vfus; /* connections of failed vfio-user commands */
+	size_t nr_retired_vfus, cap_retired_vfus;
 
 	size_t created_regions;
 	uint64_t memory_used;
@@ -630,6 +661,19 @@ void msc_remap_release(msc_remap_ent *e);
 bool msc_any_attached(msc_session *s);
 /* msc_session_iommu_pages - pages the page-table IOMMUs of the session map (every index). */
 uint64_t msc_session_iommu_pages(msc_session *s);
+/* cmd_vfio_user.c: devices in another process over vfio-user. */
+int msc_do_vfio_user(msc_session *s, msc_call *c);
+int msc_do_vfio_user_info(msc_session *s, msc_call *c);
+int msc_do_vfio_user_irq(msc_session *s, msc_call *c);
+int msc_do_vfio_user_wait_irq(msc_session *s, msc_call *c);
+int msc_do_vfio_user_reset(msc_session *s, msc_call *c);
+int msc_do_vfio_user_close(msc_session *s, msc_call *c);
+/* msc_vfio_user_uses_as - whether a connected device's DMA works in @as (for as-free). */
+bool msc_vfio_user_uses_as(msc_session *s, const ms_as *as, const char **name);
+/* msc_vfio_user_disconnect_all - end every connection (before the context is freed). */
+void msc_vfio_user_disconnect_all(msc_session *s);
+/* msc_vfio_user_free_all - free every connection (after the context: the regions used them). */
+void msc_vfio_user_free_all(msc_session *s);
 /* cmd_session.c: the session itself: list, mtree, echo, heading, help, quit. */
 int msc_do_list(msc_session *s, msc_call *c);
 int msc_do_mtree(msc_session *s, msc_call *c);

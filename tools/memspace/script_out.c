@@ -101,6 +101,9 @@ static const msc_name errno_names[] = {
 	{"EBADMSG", -EBADMSG}, {"ENODATA", -ENODATA}, {"ENOTUNIQ", -ENOTUNIQ}, {"EPIPE", -EPIPE},
 	/* sharing and remapping (cmd_remap.c) */
 	{"ENOTSUP", -ENOTSUP}, {"EPROTO", -EPROTO}, {"ECONNRESET", -ECONNRESET},
+	/* vfio-user (cmd_vfio_user.c) */
+	{"ECONNREFUSED", -ECONNREFUSED}, {"ETIMEDOUT", -ETIMEDOUT}, {"ENOTSOCK", -ENOTSOCK},
+	{"ENODEV", -ENODEV}, {"EEXIST", -EEXIST},
 	{NULL, 0},
 };
 /* clang-format on */
