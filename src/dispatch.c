@@ -4,10 +4,10 @@
  * Every access goes through this look-up (ms__dispatch_find(), inline in
  * flatview_int.h; ms__dispatch_lookup() out of line). A view is a table of
  * chunks of up to 64 ranges (flatview.c), so a lookup has three steps:
- *   - a hint: the last range found, checked first, so accesses that stay
- *     in one range cost one compare. (Checking its successor too, as this
- *     file once did, made random look-ups of small views a third slower for
- *     one saved search per range crossed.) It is only a guess, validated on every use, and read and written with
+ *   - a hint: the last range found, checked first together with its
+ *     successor in the chunk, so sequential accesses cost two compares
+ *     (also a walk that moves to the next range at every access; random
+ *     look-ups of small views pay about 10% for it). It is only a guess, validated on every use, and read and written with
  *     relaxed atomics, so concurrent readers may overwrite each other
  *     harmlessly;
  *   - the chunk: a static index over the first start of every chunk. Level 0

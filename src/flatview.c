@@ -31,7 +31,7 @@ static ms__chunk *chunk_new(ms_ctx *ctx, const ms__range *ranges, size_t nr)
 	size_t i;
 
 	if (ms__ctx_inject_failure(ctx) ||
-	    posix_memalign((void **)&ch, 64, sizeof(*ch) + nr * sizeof(ms__range)) != 0)
+	    posix_memalign((void **)&ch, 64, sizeof(*ch) + (nr + 1) * sizeof(ms__range)) != 0)
 		return NULL;
 	ch->refcount = 1;
 	ch->nr = (uint32_t)nr;
@@ -40,6 +40,7 @@ static ms__chunk *chunk_new(ms_ctx *ctx, const ms__range *ranges, size_t nr)
 	for (i = 0; i < 8; i++)
 		ch->sep[i] = i < 7 ? ch->keys[8 * (i + 1)] : UINT64_MAX;
 	memcpy(ch->ranges, ranges, nr * sizeof(*ranges));
+	ch->ranges[nr] = ranges[nr - 1];
 	for (i = 0; i < nr; i++)
 		ms_region_ref(ranges[i].region);
 	return ch;

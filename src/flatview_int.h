@@ -28,9 +28,11 @@ typedef struct ms__chunk {
 	/* Range starts, UINT64_MAX beyond nr; sep[j] = keys[8 * (j + 1)]. */
 	uint64_t keys[MS__CHUNK_MAX];
 	uint64_t sep[8];
-	uint32_t refcount;  /* atomic */
-	uint32_t nr;        /* 1 .. MS__CHUNK_MAX */
-	ms__range ranges[]; /* nr */
+	uint32_t refcount; /* atomic */
+	uint32_t nr;       /* 1 .. MS__CHUNK_MAX */
+	/* nr ranges, then a copy of the last one (the hint's successor check
+	 * reads it; it holds no region reference). */
+	ms__range ranges[];
 } ms__chunk;
 
 /*
@@ -166,10 +168,18 @@ ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 	const ms__seg *seg;
 	size_t s, c, i;
 
-	/* The hint points into this view's chunks (a relaxed guess). */
+	/* The hint points into this view's chunks (a relaxed guess); each
+	 * chunk's ranges end with a copy of its last range, so hint + 1 is
+	 * always readable and matches only where the hint itself did not. */
 	hint = __atomic_load_n(&((ms_flatview *)fv)->hint, __ATOMIC_RELAXED);
-	if (hint && ms__range_contains(hint, addr))
-		return hint;
+	if (hint) {
+		if (ms__range_contains(hint, addr))
+			return hint;
+		if (ms__range_contains(hint + 1, addr)) {
+			r = hint + 1;
+			goto found;
+		}
+	}
 	if (fv->nr_segs == 0)
 		return NULL;
 	s = fv->nr_segs == 1 ? (fv->segs[0]->firsts[0] <= addr) : ms__sidx_rank(&fv->index, addr);
@@ -182,6 +192,7 @@ ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 	if (i == 0 || addr > ch->ranges[i - 1].last)
 		return NULL;
 	r = &ch->ranges[i - 1];
+found:
 	/* Write the hint only when it moves: readers of one hot range then
 	 * share the cache line instead of bouncing it between cores. */
 	if (r != hint)
