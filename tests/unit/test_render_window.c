@@ -156,7 +156,7 @@ static void grow(forest *f, size_t n)
 		/* Half containers (holes show through), half RAM (fills its gaps). */
 		parents[k] =
 			k % 2 ? new_container(f->ctx, name, 0x8000) : new_ram(f->ctx, name, 0x8000);
-		for (i = 0; i < 24; i++) {
+		for (i = 0; i < 40; i++) {
 			snprintf(name, sizeof(name), "p%zu.%zu", k, i);
 			place_random(f, parents[k], 0x8000, random_leaf(f, name));
 		}
@@ -339,7 +339,7 @@ static void test_window_render_charges_only_what_it_visits(void **state)
 
 /*
  * Level k holds two aliases of level k - 1 at the same place, the second
- * hidden by the first, beside 16 RAM regions elsewhere, so each level is
+ * hidden by the first, beside 30 RAM regions elsewhere, so each level is
  * searched through its address index. 30 levels describe 2^30 paths that
  * paint almost nothing: the budget must still stop the render.
  */
@@ -368,7 +368,7 @@ static void test_window_budget_stops_an_exponential_alias_tree(void **state)
 			assert_int_equal(ms_region_add_subregion(level[k], 0, a), 0);
 			ms_region_unref(a);
 		}
-		for (int j = 0; j < 16; j++) {
+		for (int j = 0; j < 30; j++) {
 			snprintf(name, sizeof(name), "pad%d.%d", k, j);
 			place_ram(ctx, level[k], name, 0x10000 + j * 0x1000, 0x1000);
 		}
