@@ -2,8 +2,8 @@
  * region.h: memory-region objects and the tree structure (region.c).
  *
  * region.c owns what a region is: its creation, references and lifetime,
- * its properties, and the ordered subregion lists with their compact
- * extents. It knows nothing of transactions or views: the public calls
+ * its properties, and the storage of subregions (struct ms__sibling: a list
+ * in rendering order, an ordered set and an address index). It knows nothing of transactions or views: the public calls
  * that change the tree (region_edit.c) are built on top of it, together
  * with the transaction layer.
  *
