@@ -271,7 +271,7 @@ static int render_children(painter *p, ms_region *mr, ms__i128 base, ms__i128 lo
 	mark = p->nr_found;
 	rc = ms__interval_visit(mr->sub_where, first, last, &after, push_found, p);
 	end = p->nr_found;
-	if (rc == 0)
+	if (rc == 0 && end - mark > 1) /* p->found is still NULL when nothing was found */
 		sort_rendering_order(p->found + mark, end - mark);
 	for (i = mark; rc == 0 && i < end; i++)
 		rc = render_region(p, p->found[i], base, lo, hi, flags, depth + 1);
