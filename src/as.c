@@ -32,13 +32,14 @@ int ms__as_flatview_root_of(ms_region **out, ms_region *mr)
 				continue;
 			}
 		} else if (!ms__region_terminates(mr)) {
-			ms_region *only = NULL;
-			size_t i, enabled = 0;
+			ms_region *only = NULL, *sub;
+			size_t enabled = 0;
 
-			for (i = 0; i < mr->nr_subs && enabled < 2; i++) {
-				if (mr->subs[i]->enabled) {
+			for (sub = ms__region_first_sub(mr); sub && enabled < 2;
+			     sub = ms__region_next_sub(sub)) {
+				if (sub->enabled) {
 					enabled++;
-					only = mr->subs[i];
+					only = sub;
 				}
 			}
 			if (enabled == 0) {

@@ -1,5 +1,6 @@
 /*
- * interval.c: the interval index behind IOMMU notifier delivery.
+ * interval.c: the interval index behind IOMMU notifier delivery and the
+ * subregion indexes of a container.
  *
  * A treap (a binary search tree that is also a heap on a priority) of
  * inclusive ranges, ordered by (start, seq) and heap-ordered on a hash of
@@ -7,12 +8,14 @@
  * O(log n) whatever the insertion order, with no balancing state and no
  * random-number generator. Every node carries max_last, the largest last
  * address in its subtree, which lets a stabbing query skip every subtree
- * that ends before the query begins.
+ * that ends before the query begins, and count, the size of its subtree,
+ * which finds the n-th node by descending once.
  *
  * Invariants (ms__interval_check()): in-order keys strictly increase; a parent's
- * priority is at least its children's; max_last is exact.
+ * priority is at least its children's; max_last and count are exact.
  *
- * Locking: none; the owner serialises (IOMMU notifiers: the topology lock).
+ * Locking: none; the owner serialises (IOMMU notifiers and subregion
+ * indexes: the topology lock).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -40,12 +43,20 @@ static bool key_less(uint64_t start_a, uint64_t seq_a, uint64_t start_b, uint64_
 static void update(ms__interval_node *n)
 {
 	uint64_t m = n->last;
+	size_t count = 1;
 
-	if (n->left && n->left->max_last > m)
-		m = n->left->max_last;
-	if (n->right && n->right->max_last > m)
-		m = n->right->max_last;
+	if (n->left) {
+		if (n->left->max_last > m)
+			m = n->left->max_last;
+		count += n->left->count;
+	}
+	if (n->right) {
+		if (n->right->max_last > m)
+			m = n->right->max_last;
+		count += n->right->count;
+	}
 	n->max_last = m;
+	n->count = count;
 }
 
 /* Split @t into the nodes with keys below (start, seq) and the rest. */
@@ -89,6 +100,7 @@ void ms__interval_insert(ms__interval_node **root, ms__interval_node *node)
 
 	node->left = node->right = NULL;
 	node->max_last = node->last;
+	node->count = 1;
 	split(*root, node->start, node->seq, &below, &rest);
 	*root = merge(merge(below, node), rest);
 }
@@ -140,6 +152,39 @@ int ms__interval_visit(ms__interval_node *t, uint64_t first, uint64_t last, ms__
 	return 0;
 }
 
+ms__interval_node *ms__interval_nth(ms__interval_node *t, size_t index)
+{
+	while (t) {
+		size_t left = ms__interval_count(t->left);
+
+		if (index == left)
+			return t;
+		if (index < left) {
+			t = t->left;
+		} else {
+			index -= left + 1;
+			t = t->right;
+		}
+	}
+	return NULL;
+}
+
+ms__interval_node *ms__interval_next(ms__interval_node *t, const ms__interval_node *node)
+{
+	ms__interval_node *best = NULL;
+
+	/* The smallest key above @node's: the last node where the search went left. */
+	while (t) {
+		if (key_less(node->start, node->seq, t->start, t->seq)) {
+			best = t;
+			t = t->left;
+		} else {
+			t = t->right;
+		}
+	}
+	return best;
+}
+
 static long check(const ms__interval_node *t, const ms__interval_node *lo,
 		  const ms__interval_node *hi)
 {
@@ -166,7 +211,7 @@ static long check(const ms__interval_node *t, const ms__interval_node *lo,
 		return -EINVAL;
 	left = check(t->left, lo, t);
 	right = check(t->right, t, hi);
-	if (left < 0 || right < 0)
+	if (left < 0 || right < 0 || t->count != (size_t)(left + right + 1))
 		return -EINVAL;
 	return left + right + 1;
 }

@@ -1,12 +1,13 @@
 /*
  * interval.h: an interval index (interval.c), the container behind IOMMU
- * notifier delivery; used by iommu.c alone.
+ * notifier delivery and the subregion indexes of a container (region.c).
  *
  * A treap of inclusive ranges ordered by (start, seq), each node augmented
- * with the largest last address of its subtree. Nodes are embedded in
- * their owners; seq must be unique within one tree and below UINT64_MAX
- * (it also derives the node's heap priority). No locking: the owner
- * serialises.
+ * with the largest last address of its subtree and the number of nodes in
+ * it (so the n-th node in order is found in O(log n)). Nodes are embedded
+ * in their owners; seq must be unique within one tree and below UINT64_MAX
+ * (it also derives the node's heap priority). A tree of points (start ==
+ * last) is an ordered set. No locking: the owner serialises.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -21,6 +22,7 @@ typedef struct ms__interval_node {
 	uint64_t start, last; /* the range [start, last] */
 	uint64_t seq;         /* tie-breaker among equal starts, unique */
 	uint64_t max_last;    /* largest last in this subtree */
+	size_t count;         /* nodes in this subtree, this one included */
 	struct ms__interval_node *left, *right;
 } ms__interval_node;
 
@@ -41,7 +43,16 @@ void ms__interval_remove(ms__interval_node **root, ms__interval_node *node);
 int ms__interval_visit(ms__interval_node *root, uint64_t first, uint64_t last,
 		       ms__interval_key *after, int (*fn)(ms__interval_node *node, void *arg),
 		       void *arg);
-/* Checker: order, heap and max_last invariants. Number of nodes, or -EINVAL. */
+/* The node at 0-based @index in (start, seq) order, or NULL past the end. O(log n). */
+ms__interval_node *ms__interval_nth(ms__interval_node *root, size_t index);
+/* The node following @node in (start, seq) order (@node in the tree), or NULL. O(log n). */
+ms__interval_node *ms__interval_next(ms__interval_node *root, const ms__interval_node *node);
+/* The number of nodes in the tree. */
+static inline size_t ms__interval_count(const ms__interval_node *root)
+{
+	return root ? root->count : 0;
+}
+/* Checker: order, heap, max_last and count invariants. Number of nodes, or -EINVAL. */
 long ms__interval_check(const ms__interval_node *root);
 
 #endif /* MEMSPACE_INTERVAL_INT_H */

@@ -374,7 +374,8 @@ static void sort_for_print(ms_region **a, ms_region **tmp, size_t n)
 static int push_frame(struct dump *d, const ms_region *r, unsigned level, uint64_t start)
 {
 	struct frame *f;
-	ms_region **kids = NULL;
+	ms_region **kids = NULL, *sub;
+	size_t nr_kids = 0;
 	int rc;
 
 	rc = ms__ctx_grow(d->ctx, (void **)&d->stack, &d->cap_stack, d->depth + 1,
@@ -387,7 +388,8 @@ static int push_frame(struct dump *d, const ms_region *r, unsigned level, uint64
 		kids = ms__ctx_malloc(d->ctx, 2 * r->nr_subs * sizeof(*kids));
 		if (!kids)
 			return -ENOMEM;
-		memcpy(kids, r->subs, r->nr_subs * sizeof(*kids));
+		for (sub = ms__region_first_sub(r); sub; sub = ms__region_next_sub(sub))
+			kids[nr_kids++] = sub;
 		sort_for_print(kids, kids + r->nr_subs, r->nr_subs);
 	}
 	f = &d->stack[d->depth++];

@@ -7,8 +7,9 @@
  * commits or renders.
  *
  * Invariants: a region has at most one container and appears once in its
- * subregion list; subregion lists are sorted by priority, descending, most
- * recently added first among equals, and sub_ext mirrors them; an alias's
+ * subregion views; those views (region.h, struct ms__sibling) agree and
+ * follow rendering order: priority descending, most recently added first
+ * among equals (ms__region_subs_check()); an alias's
  * target is fixed, so alias chains are acyclic; every alias appears in its
  * target's aliased_by list.
  *
@@ -18,6 +19,8 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -120,8 +123,6 @@ static void region_free_fields(ms_region *r)
 	if (r->iommu_destroy)
 		r->iommu_destroy(r);
 	ms__ramblock_free(r->rb);
-	free(r->subs);
-	free(r->sub_ext);
 	free(r->aliased_by);
 	free(r->coalesced);
 	free(r->eventfds); /* no reader can reach @r any more */
@@ -412,7 +413,7 @@ static void remove_pointer(ms_region **array, size_t *nr, const ms_region *r)
 static void region_destroy(ms_region *r)
 {
 	ms_ctx *ctx = r->ctx;
-	size_t i;
+	ms_region *sub, *next;
 
 	/*
 	 * Nothing references @r: it has no container, roots no address space,
@@ -426,10 +427,13 @@ static void region_destroy(ms_region *r)
 		ctx->regions = r->next;
 	if (r->next)
 		r->next->prev = r->prev;
-	for (i = 0; i < r->nr_subs; i++) {
-		r->subs[i]->container = NULL;
-		ms_region_unref(r->subs[i]);
+	for (sub = r->sub_first; sub; sub = next) {
+		next = sub->sib.next;
+		sub->container = NULL;
+		ms_region_unref(sub);
 	}
+	r->sub_first = r->sub_last = NULL;
+	r->sub_order = r->sub_where = NULL;
 	r->nr_subs = 0;
 	if (r->alias) {
 		remove_pointer(r->alias->aliased_by, &r->alias->nr_aliased_by, r);
@@ -452,78 +456,152 @@ static void free_all(ms_ctx *ctx)
 	}
 }
 
-size_t ms__region_sub_index(const ms_region *container, const ms_region *sub)
-{
-	size_t i;
+/* ---- subregion storage (region.h) ----------------------------------------- */
 
-	for (i = 0; i < container->nr_subs; i++)
-		if (container->subs[i] == sub)
-			return i;
-	return SIZE_MAX;
+/* The rendering-order key: priority descending, then seq descending. */
+static void set_order_key(ms_region *sub, uint64_t seq)
+{
+	sub->sib.order.start = (uint64_t)((int64_t)INT_MAX - sub->priority);
+	sub->sib.order.last = sub->sib.order.start;
+	sub->sib.order.seq = UINT64_MAX - seq; /* seq >= 1: below UINT64_MAX */
 }
 
-static struct ms__extent sub_extent(const ms_region *sub)
+/* Put @sub into the address index when it is enabled and not empty. */
+static void index_where(ms_region *container, ms_region *sub)
 {
 	ms__u128 last = (ms__u128)sub->addr + sub->size - 1;
 
-	if (!sub->enabled || sub->size == 0)
-		return (struct ms__extent){1, 0};
-	return (struct ms__extent){sub->addr, last >= MS__2_64 ? UINT64_MAX : (uint64_t)last};
+	sub->sib.indexed = sub->enabled && sub->size > 0;
+	if (!sub->sib.indexed)
+		return;
+	sub->sib.where.start = sub->addr;
+	sub->sib.where.last = last >= MS__2_64 ? UINT64_MAX : (uint64_t)last;
+	ms__interval_insert(&container->sub_where, &sub->sib.where);
 }
 
-/* Refresh @sub's extent in its container after its size or enabled changed. */
-void ms__region_sub_refresh(ms_region *sub)
+static void unindex_where(ms_region *container, ms_region *sub)
 {
-	ms_region *c = sub->container;
-	size_t i = c ? ms__region_sub_index(c, sub) : SIZE_MAX;
-
-	if (i != SIZE_MAX)
-		c->sub_ext[i] = sub_extent(sub);
+	if (sub->sib.indexed)
+		ms__interval_remove(&container->sub_where, &sub->sib.where);
+	sub->sib.indexed = false;
 }
 
-void ms__region_sub_remove_at(ms_region *container, size_t index)
+static ms_region *region_of_order(ms__interval_node *node)
 {
-	memmove(&container->subs[index], &container->subs[index + 1],
-		(container->nr_subs - index - 1) * sizeof(*container->subs));
-	memmove(&container->sub_ext[index], &container->sub_ext[index + 1],
-		(container->nr_subs - index - 1) * sizeof(*container->sub_ext));
-	container->nr_subs--;
+	return node ? (ms_region *)((char *)node - offsetof(ms_region, sib.order)) : NULL;
 }
 
-/* Capacity must already allow one more element (ms__region_subs_reserve()). */
-void ms__region_sub_insert_at(ms_region *container, size_t index, ms_region *sub)
+void ms__region_sub_restore(ms_region *container, ms_region *sub, uint64_t seq)
 {
-	memmove(&container->subs[index + 1], &container->subs[index],
-		(container->nr_subs - index) * sizeof(*container->subs));
-	memmove(&container->sub_ext[index + 1], &container->sub_ext[index],
-		(container->nr_subs - index) * sizeof(*container->sub_ext));
-	container->subs[index] = sub;
-	container->sub_ext[index] = sub_extent(sub);
+	ms_region *next;
+
+	set_order_key(sub, seq);
+	sub->sib.where.seq = seq;
+	ms__interval_insert(&container->sub_order, &sub->sib.order);
+	/* Link before the following subregion in rendering order. */
+	next = region_of_order(ms__interval_next(container->sub_order, &sub->sib.order));
+	sub->sib.next = next;
+	sub->sib.prev = next ? next->sib.prev : container->sub_last;
+	if (sub->sib.prev)
+		sub->sib.prev->sib.next = sub;
+	else
+		container->sub_first = sub;
+	if (next)
+		next->sib.prev = sub;
+	else
+		container->sub_last = sub;
+	index_where(container, sub);
 	container->nr_subs++;
 }
 
-/* Room for @need subregions in both arrays. 0 or -ENOMEM (the one that
- * grew keeps its capacity: harmless). */
-int ms__region_subs_reserve(ms_region *container, size_t need)
+void ms__region_sub_add(ms_region *container, ms_region *sub)
 {
-	int rc = ms__ctx_grow(container->ctx, (void **)&container->subs, &container->cap_subs, need,
-			      sizeof(*container->subs));
-
-	if (rc == 0)
-		rc = ms__ctx_grow(container->ctx, (void **)&container->sub_ext, &container->cap_ext,
-				  need, sizeof(*container->sub_ext));
-	return rc;
+	ms__region_sub_restore(container, sub, ++container->sub_seq);
 }
 
-/* QEMU's rule: before the first sibling whose priority is <= ours. */
-size_t ms__region_sub_position(const ms_region *container, int priority)
+void ms__region_sub_remove(ms_region *container, ms_region *sub)
 {
-	size_t i;
+	unindex_where(container, sub);
+	ms__interval_remove(&container->sub_order, &sub->sib.order);
+	if (sub->sib.prev)
+		sub->sib.prev->sib.next = sub->sib.next;
+	else
+		container->sub_first = sub->sib.next;
+	if (sub->sib.next)
+		sub->sib.next->sib.prev = sub->sib.prev;
+	else
+		container->sub_last = sub->sib.prev;
+	sub->sib.next = sub->sib.prev = NULL;
+	container->nr_subs--;
+}
 
-	for (i = 0; i < container->nr_subs; i++)
-		if (container->subs[i]->priority <= priority)
-			break;
-	return i;
+uint64_t ms__region_sub_seq(const ms_region *sub)
+{
+	return sub->container ? UINT64_MAX - sub->sib.order.seq : 0;
+}
+
+void ms__region_sub_refresh(ms_region *sub)
+{
+	if (!sub->container)
+		return;
+	unindex_where(sub->container, sub);
+	index_where(sub->container, sub);
+}
+
+typedef struct where_count {
+	const ms_region *container;
+	size_t nr;
+} where_count;
+
+/* Visit callback of the check: count the address index's entries, and stop
+ * (non-zero) at one that is not an indexed subregion of the container. */
+static int count_where(ms__interval_node *node, void *arg)
+{
+	where_count *count = arg;
+	const ms_region *sub = ms__region_of_where(node);
+
+	count->nr++;
+	return !sub->sib.indexed || sub->container != count->container;
+}
+
+int ms__region_subs_check(const ms_region *c)
+{
+	const ms_region *sub, *prev = NULL;
+	size_t nr = 0, nr_indexed = 0;
+	where_count visited = {c, 0};
+	ms__interval_key after = {0, 0};
+
+	if (ms__interval_check(c->sub_order) != (long)c->nr_subs ||
+	    ms__interval_check(c->sub_where) < 0)
+		return -EINVAL;
+	for (sub = c->sub_first; sub; prev = sub, sub = sub->sib.next, nr++) {
+		ms__u128 last = (ms__u128)sub->addr + sub->size - 1;
+		uint64_t seq = UINT64_MAX - sub->sib.order.seq;
+
+		if (sub->container != c || sub->sib.prev != prev || nr >= c->nr_subs)
+			return -EINVAL;
+		if (region_of_order(ms__interval_nth(c->sub_order, nr)) != sub)
+			return -EINVAL;
+		if (sub->sib.order.start != (uint64_t)((int64_t)INT_MAX - sub->priority) ||
+		    seq == 0 || seq > c->sub_seq || sub->sib.where.seq != seq)
+			return -EINVAL;
+		if (prev && !ms__region_sub_before(prev, sub))
+			return -EINVAL;
+		if (sub->sib.indexed != (sub->enabled && sub->size > 0))
+			return -EINVAL;
+		if (sub->sib.indexed &&
+		    (sub->sib.where.start != sub->addr ||
+		     sub->sib.where.last != (last >= MS__2_64 ? UINT64_MAX : (uint64_t)last)))
+			return -EINVAL;
+		nr_indexed += sub->sib.indexed;
+	}
+	if (nr != c->nr_subs || prev != c->sub_last)
+		return -EINVAL;
+	/* The address index holds the nr_indexed subregions found above. */
+	if (ms__interval_visit(c->sub_where, 0, UINT64_MAX, &after, count_where, &visited) ||
+	    visited.nr != nr_indexed)
+		return -EINVAL;
+	return 0;
 }
 
 /* ---- getters -------------------------------------------------------------- */
@@ -620,7 +698,7 @@ size_t ms_region_nr_subregions(const ms_region *r)
 
 ms_region *ms_region_subregion(const ms_region *r, size_t index)
 {
-	return index < r->nr_subs ? r->subs[index] : NULL;
+	return region_of_order(ms__interval_nth(r->sub_order, index));
 }
 
 const char *ms__region_type_name(const ms_region *r)

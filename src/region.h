@@ -2,8 +2,8 @@
  * region.h: memory-region objects and the tree structure (region.c).
  *
  * region.c owns what a region is: its creation, references and lifetime,
- * its properties, and the ordered subregion lists with their compact
- * extents. It knows nothing of transactions or views: the public calls
+ * its properties, and the storage of subregions (struct ms__sibling: a list
+ * in rendering order, an ordered set and an address index). It knows nothing of transactions or views: the public calls
  * that change the tree (region_edit.c) are built on top of it, together
  * with the transaction layer.
  *
@@ -15,13 +15,41 @@
 #ifndef MEMSPACE_REGION_INT_H
 #define MEMSPACE_REGION_INT_H
 
+#include "interval.h"
 #include "ramblock.h"
 
 struct ms__iommu;
 
-/* Where a subregion lies in its container: [lo, last], empty when lo > last. */
-struct ms__extent {
-	uint64_t lo, last;
+/*
+ * Subregion storage. A container keeps its subregions in three views of one
+ * set, all threaded through nodes embedded in the subregions (a region has
+ * at most one container, so a subregion needs one set of nodes):
+ *
+ * - a doubly linked list in rendering order: priority descending, and
+ *   among equal priorities the most recently added first (QEMU's order).
+ *   Walkers that want every subregion (render of a whole container, mtree,
+ *   freeing) follow it;
+ * - an ordered set (an interval treap of points, interval.h) keyed by
+ *   (INT_MAX - priority, UINT64_MAX - seq), where seq is the container's
+ *   insertion counter: its in-order walk is rendering order, and it finds
+ *   a new subregion's neighbours for the list and the index-th subregion
+ *   (ms_region_subregion()) in O(log n);
+ * - an address index (an interval treap keyed by the extent [lo, last] in
+ *   the container, clipped to 2^64 - 1) holding the enabled non-empty
+ *   subregions, so a windowed render visits only the children that meet
+ *   its window.
+ *
+ * So an insertion or a removal costs O(log n) expected whatever the
+ * priorities and the order of removals, with no array to move, and needs
+ * no allocation (it cannot fail). The seq of a subregion is unique in its
+ * container and never reused, so putting a subregion back with its old seq
+ * (an undo) restores exactly its old position.
+ */
+struct ms__sibling {
+	ms__interval_node order; /* rendering-order key (above) */
+	ms__interval_node where; /* [lo, last] in the container, while indexed */
+	bool indexed;            /* whether `where` is in the container's address index */
+	ms_region *next, *prev;  /* neighbours in rendering order */
 };
 
 /* A coalesced MMIO window of a device region: offsets [offset, last] (ioevent.c). */
@@ -56,14 +84,15 @@ struct ms_region {
 	uint32_t fv_root_users; /* [lock] address spaces whose flatview root this is (as.c) */
 
 	ms_region *container; /* [lock] at most one */
-	/* [lock] subregions in rendering order (each holds a reference). */
-	ms_region **subs;
-	size_t nr_subs, cap_subs;
-	/* [lock] sub_ext[i]: where subs[i] lies in this region, [lo, last]
-	 * clipped to 2^64 - 1, empty (lo > last) when disabled or of size 0;
-	 * the renderer skips children outside its clip without touching them. */
-	struct ms__extent *sub_ext;
-	size_t cap_ext;
+	struct ms__sibling sib; /* [lock] this region's place in its container's views */
+	/* [lock] the subregions (each holds a reference), see struct ms__sibling:
+	 * the list in rendering order, the rendering-order set, the address
+	 * index, and the last insertion sequence number given out. */
+	ms_region *sub_first, *sub_last;
+	size_t nr_subs;
+	ms__interval_node *sub_order;
+	ms__interval_node *sub_where;
+	uint64_t sub_seq;
 
 	ms_region *alias;      /* target of an alias (reference held) */
 	uint64_t alias_offset; /* [lock] */
@@ -174,20 +203,50 @@ int ms__region_new_iommu(ms_region **out, ms_ctx *ctx, const char *name, uint64_
 			 void (*destroy)(ms_region *r));
 
 /*
- * Subregion lists, for the tree edits of region_edit.c (lock held). A list
- * is sorted by priority, descending, most recently added first among
- * equals; each entry holds a reference, which the callers manage.
+ * Subregion storage, for the tree edits of region_edit.c (lock held). Each
+ * subregion holds a reference, which the callers manage; none of these
+ * calls allocates or fails.
  */
-/* Index of @sub in @container's list, or SIZE_MAX. */
-size_t ms__region_sub_index(const ms_region *container, const ms_region *sub);
-/* Where a subregion of @priority goes when added now (QEMU's rule). */
-size_t ms__region_sub_position(const ms_region *container, int priority);
-/* Room for @need subregions. 0 or -ENOMEM. */
-int ms__region_subs_reserve(ms_region *container, size_t need);
-/* Insert @sub at @index (room reserved) / remove the entry at @index. */
-void ms__region_sub_insert_at(ms_region *container, size_t index, ms_region *sub);
-void ms__region_sub_remove_at(ms_region *container, size_t index);
-/* Refresh @sub's extent in its container after its size or enabled changed. */
+/* Add @sub (container unset, priority and address set) to @container as its
+ * newest subregion: first among those of its priority. O(log n). */
+void ms__region_sub_add(ms_region *container, ms_region *sub);
+/* Put @sub back into @container with the sequence number @seq it had there
+ * (ms__region_sub_seq()), so at exactly its old position: an undo. */
+void ms__region_sub_restore(ms_region *container, ms_region *sub, uint64_t seq);
+/* Remove @sub, a subregion of @container, from every view. O(log n). */
+void ms__region_sub_remove(ms_region *container, ms_region *sub);
+/* @sub's insertion sequence number in its container (0 when it has none). */
+uint64_t ms__region_sub_seq(const ms_region *sub);
+/* Refresh @sub's entry in its container's address index after its size or
+ * enabled changed (its address only changes by a remove and an add). */
 void ms__region_sub_refresh(ms_region *sub);
+/* The first subregion of @container in rendering order, or NULL. */
+static inline ms_region *ms__region_first_sub(const ms_region *container)
+{
+	return container->sub_first;
+}
+/* The subregion after @sub in its container's rendering order, or NULL. */
+static inline ms_region *ms__region_next_sub(const ms_region *sub)
+{
+	return sub->sib.next;
+}
+/* The subregion of @node, an entry of some container's address index. */
+static inline ms_region *ms__region_of_where(const ms__interval_node *node)
+{
+	return (ms_region *)((const char *)node - offsetof(ms_region, sib.where));
+}
+/* Whether @a renders before @b, two subregions of one container. */
+static inline bool ms__region_sub_before(const ms_region *a, const ms_region *b)
+{
+	return a->sib.order.start < b->sib.order.start ||
+	       (a->sib.order.start == b->sib.order.start && a->sib.order.seq < b->sib.order.seq);
+}
+/*
+ * Checker: @container's three views hold the same subregions, each once, in
+ * rendering order with consistent keys, and the address index holds
+ * exactly the enabled non-empty ones with their current extents.
+ * Return: 0 or -EINVAL. O(n log n); for tests and fuzzers.
+ */
+int ms__region_subs_check(const ms_region *container);
 
 #endif /* MEMSPACE_REGION_INT_H */

@@ -21,7 +21,7 @@
 typedef struct placement {
 	ms_region *region;
 	ms_region *container;
-	size_t index;
+	uint64_t seq; /* its insertion sequence number there (region.h) */
 	uint64_t addr;
 	int priority;
 } placement;
@@ -38,7 +38,7 @@ static void undo_add(void *state)
 	placement *pl = state;
 	ms_region *sub = pl->region;
 
-	ms__region_sub_remove_at(pl->container, ms__region_sub_index(pl->container, sub));
+	ms__region_sub_remove(pl->container, sub);
 	sub->container = NULL;
 	sub->addr = pl->addr;
 	sub->priority = pl->priority;
@@ -75,8 +75,6 @@ int ms_region_add_subregion_overlap(ms_region *container, uint64_t addr, ms_regi
 	for (up = container; rc == 0 && up; up = up->container)
 		if (up == sub)
 			rc = -ELOOP;
-	if (rc == 0)
-		rc = ms__region_subs_reserve(container, container->nr_subs + 1);
 	/* The container's rendering changes, and so does @sub's own position,
 	 * which matters where @sub is itself a root (of an address space or a
 	 * flatview). */
@@ -94,9 +92,8 @@ int ms_region_add_subregion_overlap(ms_region *container, uint64_t addr, ms_regi
 	old = (placement){sub, container, 0, sub->addr, sub->priority};
 	sub->addr = addr;
 	sub->priority = priority;
+	ms__region_sub_add(container, ms_region_ref(sub));
 	sub->container = container;
-	ms__region_sub_insert_at(container, ms__region_sub_position(container, priority),
-				 ms_region_ref(sub));
 	return ms__txn_mutation_end(&m, undo_add, &old);
 }
 
@@ -110,8 +107,8 @@ static void undo_del(void *state)
 	placement *pl = state;
 	ms_region *sub = pl->region;
 
+	ms__region_sub_restore(pl->container, sub, pl->seq);
 	sub->container = pl->container;
-	ms__region_sub_insert_at(pl->container, pl->index, sub);
 }
 
 /* Remove @sub from @container; the container's reference goes to the caller. */
@@ -119,14 +116,12 @@ static int remove_subregion(ms_region *container, ms_region *sub)
 {
 	placement old;
 	ms__txn_mutation m;
-	size_t index;
 	int rc;
 
 	rc = begin_pair(&m, container, sub);
 	if (rc < 0)
 		return rc;
-	index = sub->container == container ? ms__region_sub_index(container, sub) : SIZE_MAX;
-	if (index == SIZE_MAX)
+	if (sub->container != container)
 		rc = -ENOENT;
 	else
 		rc = ms__txn_touch(container);
@@ -135,8 +130,8 @@ static int remove_subregion(ms_region *container, ms_region *sub)
 		return rc;
 	}
 	dirty_placed(sub, container, sub->addr);
-	old = (placement){sub, container, index, sub->addr, sub->priority};
-	ms__region_sub_remove_at(container, index);
+	old = (placement){sub, container, ms__region_sub_seq(sub), sub->addr, sub->priority};
+	ms__region_sub_remove(container, sub);
 	sub->container = NULL;
 	return ms__txn_mutation_end(&m, undo_del, &old);
 }
@@ -160,8 +155,8 @@ static void readd(ms_region *r)
 {
 	ms_region *c = r->container;
 
-	ms__region_sub_remove_at(c, ms__region_sub_index(c, r));
-	ms__region_sub_insert_at(c, ms__region_sub_position(c, r->priority), r);
+	ms__region_sub_remove(c, r);
+	ms__region_sub_add(c, r);
 }
 
 static void undo_move(void *state)
@@ -172,8 +167,8 @@ static void undo_move(void *state)
 	r->addr = pl->addr;
 	r->priority = pl->priority;
 	if (pl->container) {
-		ms__region_sub_remove_at(pl->container, ms__region_sub_index(pl->container, r));
-		ms__region_sub_insert_at(pl->container, pl->index, r);
+		ms__region_sub_remove(pl->container, r);
+		ms__region_sub_restore(pl->container, r, pl->seq);
 	}
 }
 
@@ -206,8 +201,7 @@ static int move_region(ms_region *r, uint64_t addr, int priority, bool need_cont
 	}
 	if (r->fv_root_users && r->addr != addr)
 		ms__txn_dirty_all(ctx); /* its own render base moves */
-	old = (placement){r, r->container, r->container ? ms__region_sub_index(r->container, r) : 0,
-			  r->addr, r->priority};
+	old = (placement){r, r->container, ms__region_sub_seq(r), r->addr, r->priority};
 	r->addr = addr;
 	r->priority = priority;
 	if (r->container)

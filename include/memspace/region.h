@@ -415,7 +415,8 @@ MS_API void *ms_region_ram_ptr(const ms_region *r);
 /**
  * ms_region_nr_subregions / ms_region_subregion - the subregion list in
  * rendering order (priority descending, later-added first among equals).
- * The pointer is valid while the topology is unchanged.
+ * The pointer is valid while the topology is unchanged. Indexing costs
+ * O(log n) in the number of subregions (an ordered set, not an array).
  */
 MS_API size_t ms_region_nr_subregions(const ms_region *r);
 MS_API ms_region *ms_region_subregion(const ms_region *r, size_t index);

@@ -18,6 +18,7 @@ import sys
 # Bottom to top. Files of one layer may use each other.
 LAYERS = [
     ("ctx", ["base.h", "ctx.h", "ctx.c"]),
+    ("interval", ["interval.h", "interval.c"]),
     ("ramblock", ["ramblock.h", "ramblock.c", "bitmap.c"]),
     ("region", ["region.h", "region.c"]),
     ("render", ["render.h", "render.c"]),
@@ -28,7 +29,6 @@ LAYERS = [
     ("region_edit", ["region_edit.c"]),
     ("ioevent", ["ioevent.c"]),
     ("dirty", ["dirty.c"]),
-    ("interval", ["interval.h", "interval.c"]),
     ("chain", ["chain.h", "chain.c"]),
     ("iommu", ["iommu.h", "iommu.c"]),
     ("resolve", ["resolve.h", "resolve.c"]),

@@ -1,8 +1,9 @@
 /*
  * test_interval.c: the interval index behind notifier delivery
  * (src/interval.c), checked against a brute-force list: random inserts,
- * removals and stabbing queries, visit order, resuming after a stop, and
- * the structural invariants after every operation.
+ * removals and stabbing queries, visit order, resuming after a stop, the
+ * n-th node and the next one in key order, and the structural invariants
+ * (counts included) after every operation.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -63,6 +64,24 @@ static size_t expected(const model *m, uint64_t first, uint64_t last, const ms__
 	return n;
 }
 
+/* ms__interval_nth() and ms__interval_next() walk the model's nodes in key order. */
+static void check_order(model *m)
+{
+	const ms__interval_node *want[MAX_NODES];
+	size_t nr_want = expected(m, 0, UINT64_MAX, want);
+	const ms__interval_node *node = ms__interval_nth(m->root, 0);
+
+	assert_int_equal(ms__interval_count(m->root), nr_want);
+	for (size_t i = 0; i < nr_want; i++) {
+		assert_ptr_equal(ms__interval_nth(m->root, i), want[i]);
+		assert_ptr_equal(node, want[i]);
+		node = ms__interval_next(m->root, node);
+	}
+	assert_null(node);
+	assert_null(ms__interval_nth(m->root, nr_want));
+	assert_null(ms__interval_nth(m->root, SIZE_MAX));
+}
+
 static void check_query(model *m, uint64_t first, uint64_t last, size_t stop_after)
 {
 	const ms__interval_node *want[MAX_NODES];
@@ -117,8 +136,11 @@ static void run_random(unsigned bits, unsigned rounds, uint64_t seed)
 			check_query(m, a, a, 0);
 			check_query(m, a < b ? a : b, a < b ? b : a, 1 + round % 3);
 		}
+		if (round % 13 == 0)
+			check_order(m);
 	}
 	check_query(m, 0, UINT64_MAX, 0);
+	check_order(m);
 	free(m);
 }
 
