@@ -28,6 +28,7 @@
 
 #include "access.h"
 #include "chain.h"
+#include "flatview_int.h" /* the inline look-up */
 
 /* Device memory may be any object; these types may alias it. */
 typedef uint16_t __attribute__((may_alias)) alias_u16;
@@ -509,6 +510,24 @@ static int access_piece(const ms__piece *p, void *arg)
 	return 0;
 }
 
+/*
+ * Whether a read of @r is a copy from r->host: what access_range() decides
+ * for host memory, from the entry alone (attrs.memory refuses ROM devices).
+ */
+static inline bool reads_host(const ms__range *r, ms_attrs attrs)
+{
+	switch (r->kind) {
+	case MS_REGION_RAM:
+	case MS_REGION_ROM:
+	case MS_REGION_RAM_PTR:
+		return r->host != NULL;
+	case MS_REGION_ROM_DEVICE:
+		return r->host != NULL && (r->flags & MS__RANGE_ROMD) && !attrs.memory;
+	default:
+		return false;
+	}
+}
+
 /* An access of a->len >= 1 bytes at @addr of @as. */
 static ms_result run(ms_as *as, uint64_t addr, access_req *a)
 {
@@ -522,9 +541,16 @@ static ms_result run(ms_as *as, uint64_t addr, access_req *a)
 	 * access, so it is the walk's only piece. Anything else (IOMMUs, holes,
 	 * several ranges) takes the walk, which starts from the range found.
 	 */
-	r = ms__dispatch_lookup(view, addr);
-	if (r && r->region->kind != MS_REGION_IOMMU && a->len - 1 <= r->last - addr) {
-		a->result = access_range(a, r, addr, 0, a->len);
+	r = ms__dispatch_find(view, addr);
+	if (r && a->len - 1 <= r->last - addr && r->kind != MS_REGION_IOMMU) {
+		/* Reads of host memory straight from the entry, without touching
+		 * the region (a cache miss of its own on big machines). */
+		if (!a->is_write && !a->probe && reads_host(r, a->attrs)) {
+			memcpy(a->dst, r->host + (addr - r->start), (size_t)a->len);
+			a->result = MS_RESULT_OK;
+		} else {
+			a->result = access_range(a, r, addr, 0, a->len);
+		}
 	} else {
 		ms__piece last;
 		ms__walk w = {a->is_write, a->attrs, false, r, access_piece, a, &last};
@@ -581,27 +607,34 @@ ms_result ms_as_write_rom(ms_as *as, uint64_t addr, const void *buf, size_t len)
 	return len ? run(as, addr, &a) : MS_RESULT_OK;
 }
 
-static uint64_t load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian,
-		     ms_result *result)
+/*
+ * Whether a write of @r is a copy to r->host: RAM and RAM at a caller's
+ * pointer with no readonly flag on the path (what ms__access_is_direct()
+ * says, from the entry alone).
+ */
+static inline bool writes_host(const ms__range *r)
 {
-	uint8_t bytes[8];
-	access_req a = {.attrs = attrs, .single = true, .len = size, .dst = bytes};
-	ms_result res = MS_RESULT_ACCESS_ERROR;
-	uint64_t value = 0;
-
-	if (as) {
-		res = run(as, addr, &a);
-		value = ms__bytes_to_value(bytes, size, big_endian);
-	}
-	if (result)
-		*result = res;
-	return value;
+	return (r->kind == MS_REGION_RAM || r->kind == MS_REGION_RAM_PTR) && r->host &&
+	       !(r->flags & MS__RANGE_READONLY);
 }
 
-static ms_result store(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian,
-		       uint64_t value)
+/*
+ * Scalars: one look-up, and when one host-memory range holds the bytes, a
+ * copy of constant size right here (always inlined into each width, so the
+ * copy is one load or store). Anything else takes run().
+ */
+/* The general path of a scalar: kept out of line, so the fast path builds no request. */
+static __attribute__((noinline)) ms_result load_slow(ms_as *as, uint64_t addr, ms_attrs attrs,
+						     unsigned size, uint8_t *bytes)
 {
-	uint8_t bytes[8];
+	access_req a = {.attrs = attrs, .single = true, .len = size, .dst = bytes};
+
+	return run(as, addr, &a);
+}
+
+static __attribute__((noinline)) ms_result store_slow(ms_as *as, uint64_t addr, ms_attrs attrs,
+						      unsigned size, const uint8_t *bytes)
+{
 	access_req a = {
 		.attrs = attrs,
 		.is_write = true,
@@ -610,10 +643,61 @@ static ms_result store(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, 
 		.src = bytes,
 	};
 
+	return run(as, addr, &a);
+}
+
+static inline __attribute__((always_inline)) uint64_t
+load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, ms_result *result)
+{
+	uint8_t bytes[8];
+	ms_result res = MS_RESULT_ACCESS_ERROR;
+	uint64_t value = 0;
+
+	if (as) {
+		const ms__range *r;
+
+		ms__rcu_read_lock();
+		r = ms__dispatch_find(ms__deref(as->view), addr);
+		if (r && size - 1 <= r->last - addr && reads_host(r, attrs)) {
+			memcpy(bytes, r->host + (addr - r->start), size);
+			ms__rcu_read_unlock();
+			res = MS_RESULT_OK;
+		} else {
+			ms__rcu_read_unlock();
+			res = load_slow(as, addr, attrs, size, bytes);
+		}
+		value = ms__bytes_to_value(bytes, size, big_endian);
+	}
+	if (result)
+		*result = res;
+	return value;
+}
+
+static inline __attribute__((always_inline)) ms_result
+store(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, uint64_t value)
+{
+	uint8_t bytes[8];
+	const ms__range *r;
+
 	if (!as)
 		return MS_RESULT_ACCESS_ERROR;
 	ms__value_to_bytes(bytes, size, value, big_endian);
-	return run(as, addr, &a);
+	ms__rcu_read_lock();
+	r = ms__dispatch_find(ms__deref(as->view), addr);
+	if (r && size - 1 <= r->last - addr && writes_host(r)) {
+		const ms_region *mr = r->region;
+		uint64_t offset = addr - r->start;
+
+		/* As ram_copy(): the bytes, then the dirty bits. */
+		if (!mr->rb->readonly) {
+			memcpy(r->host + offset, bytes, size);
+			ms__ramblock_written(mr->rb, r->offset_in_region + offset, size);
+		}
+		ms__rcu_read_unlock();
+		return MS_RESULT_OK;
+	}
+	ms__rcu_read_unlock();
+	return store_slow(as, addr, attrs, size, bytes);
 }
 
 uint8_t ms_as_ldub(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)

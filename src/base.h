@@ -17,6 +17,15 @@
 #include <stdint.h>
 #include <string.h>
 
+/*
+ * liburcu's inline read-side primitives (its LGPL-2.1 headers allow them in
+ * code under an LGPL-compatible licence, which MIT is; README's licence
+ * section records it): an access then takes its read-side section without
+ * two calls into liburcu-bp.
+ */
+#ifndef _LGPL_SOURCE
+#define _LGPL_SOURCE
+#endif
 #include <urcu-bp.h>
 
 #include "memspace.h"

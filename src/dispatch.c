@@ -1,11 +1,13 @@
 /*
  * dispatch.c: the lookup of a flat view (address -> flat range).
  *
- * Every access goes through ms__dispatch_lookup(). A view is a table of
+ * Every access goes through this look-up (ms__dispatch_find(), inline in
+ * flatview_int.h; ms__dispatch_lookup() out of line). A view is a table of
  * chunks of up to 64 ranges (flatview.c), so a lookup has three steps:
- *   - a hint: the last range found, checked first together with its
- *     successor in the chunk, so sequential accesses cost two compares. It is
- *     only a guess, validated on every use, and read and written with
+ *   - a hint: the last range found, checked first, so accesses that stay
+ *     in one range cost one compare. (Checking its successor too, as this
+ *     file once did, made random look-ups of small views a third slower for
+ *     one saved search per range crossed.) It is only a guess, validated on every use, and read and written with
  *     relaxed atomics, so concurrent readers may overwrite each other
  *     harmlessly;
  *   - the chunk: a static index over the first start of every chunk. Level 0
@@ -19,6 +21,8 @@
  *     own 8 separators (a copy in the view, loaded together with the chunk
  *     pointer) and 64 keys, two lines.
  * The index is rebuilt for each view, but it is O(chunks), not O(ranges).
+ * The look-up itself is inline in flatview_int.h, so that the access path
+ * compiles it into its own loop; this file builds the index.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -28,11 +32,9 @@
 
 #include "flatview_int.h"
 
-#define NODE 8 /* keys per node: 8 x 8 bytes = one cache line */
-
 static size_t round_node(size_t n)
 {
-	return (n + NODE - 1) / NODE * NODE;
+	return (n + MS__NODE - 1) / MS__NODE * MS__NODE;
 }
 
 int ms__dispatch_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr)
@@ -52,9 +54,9 @@ int ms__dispatch_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr
 			return -ENOMEM; /* more than 8^8 chunks */
 		len[l] = round_node(n);
 		total += len[l];
-		if (len[l] <= 2 * NODE)
+		if (len[l] <= 2 * MS__NODE)
 			break;
-		n = len[l] / NODE - 1;
+		n = len[l] / MS__NODE - 1;
 	}
 	x->nr_levels = (unsigned)l + 1;
 	x->top_len = len[l];
@@ -68,8 +70,9 @@ int ms__dispatch_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr
 			if (l == 0)
 				mem[i] = i < nr ? keys[i] : UINT64_MAX;
 			else
-				mem[i] = (i + 1) * NODE < len[l - 1] ? x->level[l - 1][(i + 1) * NODE]
-								 : UINT64_MAX;
+				mem[i] = (i + 1) * MS__NODE < len[l - 1]
+						 ? x->level[l - 1][(i + 1) * MS__NODE]
+						 : UINT64_MAX;
 		}
 		mem += len[l];
 	}
@@ -82,123 +85,67 @@ void ms__dispatch_free(ms__sidx *x)
 	x->mem = NULL;
 }
 
-/* Keys <= @key among the 8 at @node: two independent sums of four, so the
- * compare-and-add chain is half as long. */
-static inline size_t node_rank(const uint64_t *node, uint64_t key)
-{
-	size_t a = (size_t)(node[0] <= key) + (node[1] <= key) + (node[2] <= key) + (node[3] <= key);
-	size_t b = (size_t)(node[4] <= key) + (node[5] <= key) + (node[6] <= key) + (node[7] <= key);
-
-	return a + b;
-}
-
-/* Inlined into the lookup; ms__dispatch_rank() is the out-of-line form. */
-static inline __attribute__((always_inline)) size_t sidx_rank(const ms__sidx *x, uint64_t key)
-{
-	size_t pos = 0;
-	unsigned l;
-
-	if (x->nr == 0 || key == UINT64_MAX)
-		return x->nr; /* padding is UINT64_MAX too: do not count it */
-	/* The top level: one or two nodes. */
-	l = x->nr_levels - 1;
-	pos = node_rank(x->level[l], key);
-	/* Count the second node whatever the first gave (its keys are all
-	 * greater unless the first counted 8): a per-view branch, where
-	 * testing pos would mispredict half the time. */
-	if (x->top_len > NODE)
-		pos += node_rank(x->level[l] + NODE, key);
-	/* Invariant: pos is the rank of @key among the keys of level l, which
-	 * is also the node of level l - 1 to search. */
-	while (l-- > 0)
-		pos = pos * NODE + node_rank(&x->level[l][pos * NODE], key);
-	return pos;
-}
-
 size_t ms__dispatch_rank(const ms__sidx *x, uint64_t key)
 {
-	return sidx_rank(x, key);
-}
-
-/* Keys <= @addr in @ch, whose separators are @sep (at least 1 when
- * ch->keys[0] <= addr). */
-static inline size_t chunk_rank(const ms__chunk *ch, const uint64_t *sep, uint64_t addr)
-{
-	size_t block;
-
-	if (addr == UINT64_MAX)
-		return ch->nr; /* padding is UINT64_MAX too: do not count it */
-	block = (size_t)(sep[0] <= addr) + (sep[1] <= addr) + (sep[2] <= addr) + (sep[3] <= addr);
-	block += (size_t)(sep[4] <= addr) + (sep[5] <= addr) + (sep[6] <= addr);
-	return block * NODE + node_rank(&ch->keys[block * NODE], addr);
-}
-
-static inline bool range_contains(const ms__range *r, uint64_t addr)
-{
-	return addr - r->start <= r->last - r->start;
+	return ms__sidx_rank(x, key);
 }
 
 const ms__range *ms__dispatch_lookup(const ms_flatview *fv, uint64_t addr)
 {
-	const ms__range *hint, *r;
-	const ms__chunk *ch;
-	size_t c, i;
-
-	/* The hint points into this view's chunks; each chunk's ranges end
-	 * with a copy of its last range, so hint + 1 is always readable and
-	 * matches only where the hint itself did not. */
-	hint = __atomic_load_n(&((ms_flatview *)fv)->hint, __ATOMIC_RELAXED);
-	if (hint) {
-		if (range_contains(hint, addr))
-			return hint;
-		if (range_contains(hint + 1, addr)) {
-			r = hint + 1;
-			goto found;
-		}
-	}
-	if (fv->nr_chunks == 0)
-		return NULL;
-	c = fv->nr_chunks == 1 ? 1 : sidx_rank(&fv->index, addr);
-	if (c == 0)
-		return NULL;
-	ch = fv->chunks[c - 1];
-	i = chunk_rank(ch, fv->seps[c - 1], addr);
-	if (i == 0 || addr > ch->ranges[i - 1].last)
-		return NULL;
-	r = &ch->ranges[i - 1];
-found:
-	/* Write the hint only when it moves: readers of one hot range then
-	 * share the cache line instead of bouncing it between cores. */
-	if (r != hint)
-		__atomic_store_n(&((ms_flatview *)fv)->hint, r, __ATOMIC_RELAXED);
-	return r;
+	return ms__dispatch_find(fv, addr);
 }
 
 const ms__range *ms__dispatch_next_after(const ms_flatview *fv, uint64_t addr)
 {
 	const ms__chunk *ch;
-	size_t c, i;
+	const ms__seg *seg;
+	size_t s, c, i;
 
-	if (fv->nr_chunks == 0)
+	if (fv->nr_segs == 0)
 		return NULL;
-	c = ms__dispatch_rank(&fv->index, addr);
-	if (c == 0)
-		return &fv->chunks[0]->ranges[0];
-	ch = fv->chunks[c - 1];
-	i = chunk_rank(ch, ch->sep, addr);
+	s = ms__dispatch_rank(&fv->index, addr);
+	if (s == 0)
+		return &fv->segs[0]->chunks[0]->ranges[0];
+	seg = fv->segs[s - 1];
+	c = ms__seg_rank(seg, addr);
+	ch = seg->chunks[c - 1];
+	i = ms__chunk_rank(ch, ch->sep, addr);
 	if (i < ch->nr)
 		return &ch->ranges[i];
-	return c < fv->nr_chunks ? &fv->chunks[c]->ranges[0] : NULL;
+	if (c < seg->nr)
+		return &seg->chunks[c]->ranges[0];
+	return s < fv->nr_segs ? &fv->segs[s]->chunks[0]->ranges[0] : NULL;
 }
 
 void ms__dispatch_shape(const ms_flatview *fv, size_t *nr_chunks, unsigned *nr_levels)
 {
 	*nr_chunks = fv->nr_chunks;
-	*nr_levels = fv->index.nr_levels;
+	/* The key levels a look-up searches above the chunks: the segment
+	 * index (skipped for one segment), then the segment's chunk keys. */
+	if (fv->nr_segs == 0)
+		*nr_levels = 0;
+	else if (fv->nr_segs == 1)
+		*nr_levels = 1;
+	else
+		*nr_levels = fv->index.nr_levels + 1;
 }
 
 void ms__dispatch_chunk(const ms_flatview *fv, size_t c, size_t *first, size_t *nr)
 {
-	*first = fv->cum[c];
-	*nr = fv->chunks[c]->nr;
+	size_t lo = 0, hi = fv->nr_segs;
+	const ms__seg *seg;
+
+	/* Invariant: ccum[lo] <= c < ccum[hi]. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fv->ccum[mid] <= c)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	seg = fv->segs[lo];
+	c -= fv->ccum[lo];
+	*first = fv->cum[lo] + seg->cum[c];
+	*nr = seg->chunks[c]->nr;
 }

@@ -1,16 +1,19 @@
 /*
  * flatview.c: immutable, reference-counted flat views that share structure.
  *
- * A view is a table of chunks, each an immutable sorted run of at most
- * MS__CHUNK_MAX ranges with its own small search keys. Chunks are
- * reference-counted and shared: a commit that re-renders a few windows of
- * the address space (txn.c) builds new chunks only around those windows and
- * copies the pointers of all the others, so a commit costs
- * O(ranges / MS__CHUNK_FILL) pointer copies plus the work in its windows,
- * not O(ranges). A chunk holds a reference on the region of each of its
- * ranges, so a region that a reader can reach through a published view is
- * never freed. A view's last reference is dropped through call_rcu(), so
- * readers that found it through rcu_dereference() finish first.
+ * A view is a table of segments of chunks (flatview_int.h). Chunks are
+ * immutable sorted runs of at most MS__CHUNK_MAX ranges with their own small
+ * search keys; segments are immutable runs of at most MS__SEG_MAX chunks
+ * with the keys that find a chunk. Both are reference-counted and shared: a
+ * commit that re-renders a few windows of the address space (txn.c) builds
+ * new chunks only around those windows, new segments only around those
+ * chunks, and copies the pointers of every other segment, so a commit costs
+ * O(segments) pointer copies plus the work around its windows, and takes no
+ * reference per unchanged chunk. A chunk holds a reference on the region of
+ * each of its ranges, so a region that a reader can reach through a
+ * published view is never freed. A view's last reference is dropped through
+ * call_rcu(), so readers that found it through rcu_dereference() finish
+ * first.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -28,7 +31,7 @@ static ms__chunk *chunk_new(ms_ctx *ctx, const ms__range *ranges, size_t nr)
 	size_t i;
 
 	if (ms__ctx_inject_failure(ctx) ||
-	    posix_memalign((void **)&ch, 64, sizeof(*ch) + (nr + 1) * sizeof(ms__range)) != 0)
+	    posix_memalign((void **)&ch, 64, sizeof(*ch) + nr * sizeof(ms__range)) != 0)
 		return NULL;
 	ch->refcount = 1;
 	ch->nr = (uint32_t)nr;
@@ -37,10 +40,14 @@ static ms__chunk *chunk_new(ms_ctx *ctx, const ms__range *ranges, size_t nr)
 	for (i = 0; i < 8; i++)
 		ch->sep[i] = i < 7 ? ch->keys[8 * (i + 1)] : UINT64_MAX;
 	memcpy(ch->ranges, ranges, nr * sizeof(*ranges));
-	ch->ranges[nr] = ranges[nr - 1];
 	for (i = 0; i < nr; i++)
 		ms_region_ref(ranges[i].region);
 	return ch;
+}
+
+static void chunk_ref(ms__chunk *ch)
+{
+	__atomic_fetch_add(&ch->refcount, 1, __ATOMIC_RELAXED);
 }
 
 static void chunk_unref(ms__chunk *ch)
@@ -54,30 +61,122 @@ static void chunk_unref(ms__chunk *ch)
 	free(ch);
 }
 
+/* ---- segments ----------------------------------------------------------------- */
+
+/* A segment of @nr chunks (1 .. MS__SEG_MAX); takes over their references. */
+static ms__seg *seg_new(ms_ctx *ctx, ms__chunk *const *chunks, size_t nr)
+{
+	ms__seg *seg;
+	size_t i;
+
+	if (ms__ctx_inject_failure(ctx) || posix_memalign((void **)&seg, 64, sizeof(*seg)) != 0)
+		return NULL;
+	seg->refcount = 1;
+	seg->nr = (uint32_t)nr;
+	seg->cum[0] = 0;
+	for (i = 0; i < MS__SEG_MAX; i++) {
+		seg->firsts[i] = i < nr ? chunks[i]->ranges[0].start : UINT64_MAX;
+		seg->chunks[i] = i < nr ? chunks[i] : NULL;
+		if (i < nr) {
+			memcpy(seg->seps[i], chunks[i]->sep, sizeof(seg->seps[i]));
+			seg->cum[i + 1] = seg->cum[i] + chunks[i]->nr;
+		}
+	}
+	for (i = 0; i < 8; i++)
+		seg->fsep[i] = i < 7 ? seg->firsts[8 * (i + 1)] : UINT64_MAX;
+	return seg;
+}
+
+static void seg_unref(ms__seg *seg)
+{
+	size_t i;
+
+	if (__atomic_sub_fetch(&seg->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (i = 0; i < seg->nr; i++)
+		chunk_unref(seg->chunks[i]);
+	free(seg);
+}
+
 /* ---- building views ---------------------------------------------------------- */
 
+/*
+ * A view under construction: finished segments, then chunks not yet grouped
+ * (each with a reference the builder owns).
+ */
 typedef struct builder {
 	ms_ctx *ctx;
-	ms__chunk **chunks;
-	size_t nr, cap;
+	size_t fill; /* chunks per new segment */
+	ms__seg **segs;
+	size_t nr_segs, cap_segs;
+	ms__chunk **pend;
+	size_t nr_pend, cap_pend;
 } builder;
 
-static int builder_push(builder *b, ms__chunk *ch)
+static int builder_push_seg(builder *b, ms__seg *seg)
 {
-	int rc = ms__ctx_grow(b->ctx, (void **)&b->chunks, &b->cap, b->nr + 1, sizeof(*b->chunks));
+	int rc = ms__ctx_grow(b->ctx, (void **)&b->segs, &b->cap_segs, b->nr_segs + 1,
+			      sizeof(*b->segs));
 
 	if (rc < 0)
 		return rc;
-	b->chunks[b->nr++] = ch;
+	b->segs[b->nr_segs++] = seg;
 	return 0;
 }
 
-static int builder_share(builder *b, ms__chunk *ch)
+/* Group the pending chunks into ceil(n / fill) segments of nearly equal size. */
+static int builder_flush(builder *b)
 {
-	int rc = builder_push(b, ch);
+	size_t n = b->nr_pend, parts = (n + b->fill - 1) / b->fill, done = 0, p;
+	int rc = 0;
+
+	for (p = 0; p < parts && rc == 0; p++) {
+		size_t take = (n - done) / (parts - p);
+		ms__seg *seg = seg_new(b->ctx, b->pend + done, take);
+
+		if (!seg)
+			rc = -ENOMEM;
+		else if ((rc = builder_push_seg(b, seg)) < 0)
+			free(seg); /* its chunks' references stay pending */
+		else
+			done += take;
+	}
+	/* What is left (on failure) stays pending, for builder_drop(). */
+	memmove(b->pend, b->pend + done, (n - done) * sizeof(*b->pend));
+	b->nr_pend = n - done;
+	return rc;
+}
+
+/* Add a chunk whose reference the builder takes over. */
+static int builder_chunk(builder *b, ms__chunk *ch)
+{
+	int rc = ms__ctx_grow(b->ctx, (void **)&b->pend, &b->cap_pend, b->nr_pend + 1,
+			      sizeof(*b->pend));
+
+	if (rc < 0) {
+		chunk_unref(ch);
+		return rc;
+	}
+	b->pend[b->nr_pend++] = ch;
+	return 0;
+}
+
+/* Add an old view's chunk, which the new view shares. */
+static int builder_share_chunk(builder *b, ms__chunk *ch)
+{
+	chunk_ref(ch);
+	return builder_chunk(b, ch);
+}
+
+/* Add an old view's segment whole, which the new view shares. */
+static int builder_share_seg(builder *b, ms__seg *seg)
+{
+	int rc = builder_flush(b);
 
 	if (rc == 0)
-		__atomic_fetch_add(&ch->refcount, 1, __ATOMIC_RELAXED);
+		rc = builder_push_seg(b, seg);
+	if (rc == 0)
+		__atomic_fetch_add(&seg->refcount, 1, __ATOMIC_RELAXED);
 	return rc;
 }
 
@@ -98,11 +197,9 @@ static int builder_append(builder *b, const ms__range *ranges, size_t nr, size_t
 
 		if (!ch)
 			return -ENOMEM;
-		rc = builder_push(b, ch);
-		if (rc < 0) {
-			chunk_unref(ch);
+		rc = builder_chunk(b, ch);
+		if (rc < 0)
 			return rc;
-		}
 		done += take;
 	}
 	return 0;
@@ -112,62 +209,64 @@ static void builder_drop(builder *b)
 {
 	size_t i;
 
-	for (i = 0; i < b->nr; i++)
-		chunk_unref(b->chunks[i]);
-	free(b->chunks);
-	b->chunks = NULL;
-	b->nr = b->cap = 0;
+	for (i = 0; i < b->nr_segs; i++)
+		seg_unref(b->segs[i]);
+	for (i = 0; i < b->nr_pend; i++)
+		chunk_unref(b->pend[i]);
+	free(b->segs);
+	free(b->pend);
+	memset(b, 0, sizeof(*b));
 }
 
-/* Turn the chunks of @b into a view (consumes @b, also on failure). */
+/* Turn the segments of @b into a view (consumes @b, also on failure). */
 static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 {
 	ms_ctx *ctx = b->ctx;
 	uint64_t *firsts = NULL;
-	ms_flatview *fv;
-	size_t c;
-	int rc = -ENOMEM;
+	ms_flatview *fv = NULL;
+	size_t s;
+	int rc;
 
 	*out = NULL;
+	rc = builder_flush(b);
+	if (rc < 0)
+		goto fail;
+	rc = -ENOMEM;
 	fv = ms__ctx_calloc(ctx, 1, sizeof(*fv));
 	if (!fv)
 		goto fail;
-	fv->cum = ms__ctx_malloc(ctx, (b->nr + 1) * sizeof(*fv->cum));
-	firsts = ms__ctx_malloc(ctx, (b->nr + 1) * sizeof(*firsts));
-	if (!fv->cum || !firsts)
+	fv->cum = ms__ctx_malloc(ctx, (b->nr_segs + 1) * sizeof(*fv->cum));
+	fv->ccum = ms__ctx_malloc(ctx, (b->nr_segs + 1) * sizeof(*fv->ccum));
+	firsts = ms__ctx_malloc(ctx, (b->nr_segs + 1) * sizeof(*firsts));
+	if (!fv->cum || !fv->ccum || !firsts)
 		goto fail;
-	fv->cum[0] = 0;
-	for (c = 0; c < b->nr; c++) {
-		fv->cum[c + 1] = fv->cum[c] + b->chunks[c]->nr;
-		firsts[c] = b->chunks[c]->ranges[0].start;
+	fv->cum[0] = fv->ccum[0] = 0;
+	for (s = 0; s < b->nr_segs; s++) {
+		fv->cum[s + 1] = fv->cum[s] + b->segs[s]->cum[b->segs[s]->nr];
+		fv->ccum[s + 1] = fv->ccum[s] + b->segs[s]->nr;
+		firsts[s] = b->segs[s]->firsts[0];
 	}
-	rc = ms__dispatch_build(&fv->index, ctx, firsts, b->nr);
+	rc = ms__dispatch_build(&fv->index, ctx, firsts, b->nr_segs);
 	if (rc < 0)
 		goto fail;
-	if (b->nr > 0 && (ms__ctx_inject_failure(ctx) ||
-			  posix_memalign((void **)&fv->seps, 64, b->nr * sizeof(*fv->seps)) != 0)) {
-		fv->seps = NULL;
-		ms__dispatch_free(&fv->index);
-		rc = -ENOMEM;
-		goto fail;
-	}
-	for (c = 0; c < b->nr; c++)
-		memcpy(fv->seps[c], b->chunks[c]->sep, sizeof(fv->seps[c]));
 	free(firsts);
 	fv->refcount = 1;
 	fv->ctx = ctx;
 	fv->root = ms_region_ref(root);
-	fv->nr = fv->cum[b->nr];
-	fv->nr_chunks = b->nr;
-	fv->chunks = b->chunks;
-	b->chunks = NULL;
-	b->nr = b->cap = 0;
+	fv->nr = fv->cum[b->nr_segs];
+	fv->nr_chunks = fv->ccum[b->nr_segs];
+	fv->nr_segs = b->nr_segs;
+	fv->segs = b->segs;
+	free(b->pend);
+	memset(b, 0, sizeof(*b));
 	*out = fv;
 	return 0;
 fail:
 	free(firsts);
-	if (fv)
+	if (fv) {
 		free(fv->cum);
+		free(fv->ccum);
+	}
 	free(fv);
 	builder_drop(b);
 	return rc;
@@ -176,7 +275,7 @@ fail:
 int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, const ms__range *ranges,
 		     size_t nr)
 {
-	builder b = {.ctx = ctx};
+	builder b = {.ctx = ctx, .fill = MS__SEG_MAX};
 	int rc;
 
 	*out = NULL;
@@ -205,12 +304,39 @@ static int buf_push(range_buf *buf, const ms__range *r)
 	return rc;
 }
 
-/* The chunk holding the range at or before @addr (0 if none). */
+/* The segment holding global chunk @c (< fv->nr_chunks). */
+static size_t seg_of_chunk(const ms_flatview *fv, size_t c)
+{
+	size_t lo = 0, hi = fv->nr_segs;
+
+	/* Invariant: ccum[lo] <= c < ccum[hi]. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fv->ccum[mid] <= c)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Global chunk @c (< fv->nr_chunks). */
+static ms__chunk *chunk_at(const ms_flatview *fv, size_t c)
+{
+	size_t s = seg_of_chunk(fv, c);
+
+	return fv->segs[s]->chunks[c - fv->ccum[s]];
+}
+
+/* The chunk (global index) holding the range at or before @addr (0 if none). */
 static size_t chunk_at_or_before(const ms_flatview *fv, uint64_t addr)
 {
-	size_t k = ms__dispatch_rank(&fv->index, addr);
+	size_t s = ms__dispatch_rank(&fv->index, addr);
 
-	return k > 0 ? k - 1 : 0;
+	if (s == 0)
+		return 0;
+	return fv->ccum[s - 1] + ms__seg_rank(fv->segs[s - 1], addr) - 1;
 }
 
 /* First chunk a window starting at @lo may change or merge with. */
@@ -226,14 +352,14 @@ static size_t span_last(const ms_flatview *fv, uint64_t hi)
 }
 
 /* Append to @buf the parts of the ranges of chunks [a, b] outside windows [w0, w1). */
-static int cut_old(range_buf *buf, const ms_flatview *old, size_t a, size_t b,
-		   const ms__window *w, size_t w0, size_t w1)
+static int cut_old(range_buf *buf, const ms_flatview *old, size_t a, size_t b, const ms__window *w,
+		   size_t w0, size_t w1)
 {
 	size_t c, i, j = w0;
 	int rc;
 
 	for (c = a; c <= b && c < old->nr_chunks; c++) {
-		const ms__chunk *ch = old->chunks[c];
+		const ms__chunk *ch = chunk_at(old, c);
 
 		for (i = 0; i < ch->nr; i++) {
 			ms__range piece = ch->ranges[i];
@@ -334,30 +460,39 @@ static int merge_seams(range_buf *buf, const ms__window *w, size_t w0, size_t w1
 int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *root,
 			const ms__window *w, size_t nr_windows)
 {
-	builder b = {.ctx = old->ctx};
+	builder b = {.ctx = old->ctx, .fill = MS__SEG_FILL};
 	range_buf buf = {.ctx = old->ctx}, cut = {.ctx = old->ctx};
-	size_t c = 0, i = 0;
+	size_t seg = 0, i = 0, c;
 	int rc = 0;
 
 	*out = NULL;
 	while (i < nr_windows && rc == 0) {
-		size_t first = 0, last = 0, end = i + 1;
+		size_t first = 0, last = 0, end = i + 1, sf = 0, sl = 0;
 
 		if (old->nr_chunks > 0) {
 			first = span_first(old, w[i].lo);
 			last = span_last(old, w[i].hi);
-			/* Windows whose spans meet are cut together. */
-			while (end < nr_windows && span_first(old, w[end].lo) <= last) {
+			/* Windows whose segments meet are cut together. */
+			sl = seg_of_chunk(old, last);
+			while (end < nr_windows &&
+			       seg_of_chunk(old, span_first(old, w[end].lo)) <= sl) {
 				size_t l = span_last(old, w[end].hi);
 
 				last = l > last ? l : last;
+				sl = seg_of_chunk(old, last);
 				end++;
 			}
+			sf = seg_of_chunk(old, first);
 		} else {
 			end = nr_windows;
 		}
-		for (; c < first && rc == 0; c++)
-			rc = builder_share(&b, old->chunks[c]);
+		/* Untouched segments before the span are shared whole. */
+		for (; seg < sf && rc == 0; seg++)
+			rc = builder_share_seg(&b, old->segs[seg]);
+		/* The chunks of the span's segments outside [first, last] are
+		 * shared into the new segments built around the windows. */
+		for (c = old->nr_chunks > 0 ? old->ccum[sf] : 0; c < first && rc == 0; c++)
+			rc = builder_share_chunk(&b, chunk_at(old, c));
 		buf.nr = cut.nr = 0;
 		if (rc == 0)
 			rc = cut_old(&cut, old, first, last, w, i, end);
@@ -367,11 +502,17 @@ int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *ro
 			rc = merge_seams(&buf, w, i, end);
 		if (rc == 0)
 			rc = builder_append(&b, buf.r, buf.nr, MS__CHUNK_FILL);
-		c = old->nr_chunks > 0 ? last + 1 : 0;
+		if (old->nr_chunks > 0) {
+			for (c = last + 1; c < old->ccum[sl + 1] && rc == 0; c++)
+				rc = builder_share_chunk(&b, chunk_at(old, c));
+			seg = sl + 1;
+		} else {
+			seg = 0;
+		}
 		i = end;
 	}
-	for (; c < old->nr_chunks && rc == 0; c++)
-		rc = builder_share(&b, old->chunks[c]);
+	for (; seg < old->nr_segs && rc == 0; seg++)
+		rc = builder_share_seg(&b, old->segs[seg]);
 	free(buf.r);
 	free(cut.r);
 	if (rc < 0) {
@@ -385,15 +526,15 @@ int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *ro
 
 static void flatview_free(ms_flatview *fv)
 {
-	size_t c;
+	size_t i;
 
-	for (c = 0; c < fv->nr_chunks; c++)
-		chunk_unref(fv->chunks[c]);
+	for (i = 0; i < fv->nr_segs; i++)
+		seg_unref(fv->segs[i]);
 	ms_region_unref(fv->root);
 	ms__dispatch_free(&fv->index);
-	free(fv->seps);
-	free(fv->chunks);
+	free(fv->segs);
 	free(fv->cum);
+	free(fv->ccum);
 	free(fv);
 }
 
@@ -443,9 +584,12 @@ ms_region *ms_flatview_root(const ms_flatview *fv)
 	return fv->root;
 }
 
-const ms__range *ms__flatview_at(const ms_flatview *fv, size_t i)
+/* The position {seg, chunk, index} of the range at sorted position @i. */
+static ms__fvpos position_of(const ms_flatview *fv, size_t i)
 {
-	size_t lo = 0, hi = fv->nr_chunks;
+	size_t lo = 0, hi = fv->nr_segs;
+	const ms__seg *seg;
+	ms__fvpos p;
 
 	/* Invariant: cum[lo] <= i < cum[hi]. */
 	while (hi - lo > 1) {
@@ -456,21 +600,47 @@ const ms__range *ms__flatview_at(const ms_flatview *fv, size_t i)
 		else
 			hi = mid;
 	}
-	return &fv->chunks[lo]->ranges[i - fv->cum[lo]];
+	p.seg = lo;
+	seg = fv->segs[lo];
+	i -= fv->cum[lo];
+	lo = 0;
+	hi = seg->nr;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (seg->cum[mid] <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	p.chunk = lo;
+	p.index = i - seg->cum[lo];
+	return p;
+}
+
+const ms__range *ms__flatview_at(const ms_flatview *fv, size_t i)
+{
+	ms__fvpos p = position_of(fv, i);
+
+	return &fv->segs[p.seg]->chunks[p.chunk]->ranges[p.index];
 }
 
 const ms__range *ms__flatview_peek(const ms_flatview *fv, const ms__fvpos *p)
 {
-	return fv && p->chunk < fv->nr_chunks ? &fv->chunks[p->chunk]->ranges[p->index] : NULL;
+	return fv && p->seg < fv->nr_segs ? &fv->segs[p->seg]->chunks[p->chunk]->ranges[p->index]
+					  : NULL;
 }
 
 const ms__range *ms__flatview_next(const ms_flatview *fv, ms__fvpos *p)
 {
 	const ms__range *r = ms__flatview_peek(fv, p);
 
-	if (r && ++p->index == fv->chunks[p->chunk]->nr) {
-		p->chunk++;
+	if (r && ++p->index == fv->segs[p->seg]->chunks[p->chunk]->nr) {
 		p->index = 0;
+		if (++p->chunk == fv->segs[p->seg]->nr) {
+			p->chunk = 0;
+			p->seg++;
+		}
 	}
 	return r;
 }
@@ -478,11 +648,28 @@ const ms__range *ms__flatview_next(const ms_flatview *fv, ms__fvpos *p)
 bool ms__flatview_skip_shared(const ms_flatview *a, ms__fvpos *pa, const ms_flatview *b,
 			      ms__fvpos *pb)
 {
-	if (!a || !b || pa->index != 0 || pb->index != 0 || pa->chunk >= a->nr_chunks ||
-	    pb->chunk >= b->nr_chunks || a->chunks[pa->chunk] != b->chunks[pb->chunk])
+	const ms__seg *sa, *sb;
+
+	if (!a || !b || pa->index != 0 || pb->index != 0 || pa->seg >= a->nr_segs ||
+	    pb->seg >= b->nr_segs)
 		return false;
-	pa->chunk++;
-	pb->chunk++;
+	sa = a->segs[pa->seg];
+	sb = b->segs[pb->seg];
+	if (sa == sb && pa->chunk == 0 && pb->chunk == 0) {
+		pa->seg++;
+		pb->seg++;
+		return true;
+	}
+	if (sa->chunks[pa->chunk] != sb->chunks[pb->chunk])
+		return false;
+	if (++pa->chunk == sa->nr) {
+		pa->chunk = 0;
+		pa->seg++;
+	}
+	if (++pb->chunk == sb->nr) {
+		pb->chunk = 0;
+		pb->seg++;
+	}
 	return true;
 }
 
@@ -511,7 +698,7 @@ int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index)
 
 const ms_flat_entry *ms_flatview_lookup(const ms_flatview *fv, uint64_t addr)
 {
-	return fv ? ms__dispatch_lookup(fv, addr) : NULL;
+	return fv ? ms__dispatch_find(fv, addr) : NULL;
 }
 
 int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
@@ -520,7 +707,7 @@ int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
 
 	if (!out || !fv)
 		return -EINVAL;
-	r = ms__dispatch_lookup(fv, addr);
+	r = ms__dispatch_find(fv, addr);
 	if (!r)
 		return -ENOENT;
 	ms__flatview_section(out, r);
@@ -569,20 +756,37 @@ int ms_region_find(ms_section *out, ms_region *mr, uint64_t addr, uint64_t len)
 int ms__flatview_check(const ms_flatview *fv)
 {
 	const ms__range *prev = NULL, *r;
-	ms__fvpos pos = {0, 0};
-	size_t c, i, n = 0;
+	ms__fvpos pos = {0};
+	size_t s, c, i, n = 0, nc = 0;
 
-	for (c = 0; c < fv->nr_chunks; c++) {
-		const ms__chunk *ch = fv->chunks[c];
+	for (s = 0; s < fv->nr_segs; s++) {
+		const ms__seg *seg = fv->segs[s];
 
-		if (ch->nr == 0 || ch->nr > MS__CHUNK_MAX || fv->cum[c] != n)
+		if (seg->nr == 0 || seg->nr > MS__SEG_MAX || fv->cum[s] != n || fv->ccum[s] != nc ||
+		    seg->cum[0] != 0)
 			return -EINVAL;
-		for (i = 0; i < MS__CHUNK_MAX; i++)
-			if (ch->keys[i] != (i < ch->nr ? ch->ranges[i].start : UINT64_MAX))
+		for (c = 0; c < MS__SEG_MAX; c++) {
+			const ms__chunk *ch = c < seg->nr ? seg->chunks[c] : NULL;
+
+			if (seg->firsts[c] != (ch ? ch->ranges[0].start : UINT64_MAX))
 				return -EINVAL;
-		n += ch->nr;
+			if (c < 7 && seg->fsep[c] != seg->firsts[8 * (c + 1)])
+				return -EINVAL;
+			if (!ch)
+				continue;
+			if (ch->nr == 0 || ch->nr > MS__CHUNK_MAX ||
+			    seg->cum[c + 1] != seg->cum[c] + ch->nr ||
+			    memcmp(seg->seps[c], ch->sep, sizeof(ch->sep)) != 0)
+				return -EINVAL;
+			for (i = 0; i < MS__CHUNK_MAX; i++)
+				if (ch->keys[i] != (i < ch->nr ? ch->ranges[i].start : UINT64_MAX))
+					return -EINVAL;
+			n += ch->nr;
+		}
+		nc += seg->nr;
 	}
-	if (fv->cum[fv->nr_chunks] != n || fv->nr != n)
+	if (fv->cum[fv->nr_segs] != n || fv->nr != n || fv->ccum[fv->nr_segs] != nc ||
+	    fv->nr_chunks != nc)
 		return -EINVAL;
 	while ((r = ms__flatview_next(fv, &pos))) {
 		if (r->last < r->start || !r->region || r->kind != (uint8_t)r->region->kind ||
@@ -592,7 +796,7 @@ int ms__flatview_check(const ms_flatview *fv)
 			return -EINVAL; /* unsorted or overlapping */
 		if (prev && ms__render_can_merge(prev, r))
 			return -EINVAL; /* should have been merged */
-		if (ms__dispatch_lookup(fv, r->start) != r || ms__dispatch_lookup(fv, r->last) != r)
+		if (ms__dispatch_find(fv, r->start) != r || ms__dispatch_find(fv, r->last) != r)
 			return -EINVAL;
 		prev = r;
 	}

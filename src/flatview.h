@@ -13,9 +13,9 @@
 
 #include "render.h"
 
-/* Position of a range in a view, for walking it in order; start at {0, 0}. */
+/* Position of a range in a view, for walking it in order; start at {0}. */
 typedef struct ms__fvpos {
-	size_t chunk, index;
+	size_t seg, chunk, index;
 } ms__fvpos;
 
 /* Build a view from rendered ranges (copies them; takes references on the
@@ -49,7 +49,9 @@ bool ms__flatview_tryref(ms_flatview *fv);
 
 /*
  * The range containing @addr, or NULL (dispatch.c). The access path's
- * lookup: any thread, the view held (reference or RCU read-side section).
+ * look-up: any thread, the view held (reference or RCU read-side section).
+ * The access path itself compiles its inline form, ms__dispatch_find()
+ * (flatview_int.h), into its loop.
  */
 const ms__range *ms__dispatch_lookup(const ms_flatview *fv, uint64_t addr);
 /* The first range starting after @addr, or NULL (dispatch.c). */
@@ -58,16 +60,16 @@ const ms__range *ms__dispatch_next_after(const ms_flatview *fv, uint64_t addr);
 const ms__range *ms__flatview_at(const ms_flatview *fv, size_t i);
 
 /*
- * Walk a view in order: for (ms__fvpos p = {0, 0}; (r = ms__flatview_next(fv, &p));).
+ * Walk a view in order: for (ms__fvpos p = {0}; (r = ms__flatview_next(fv, &p));).
  * ms__flatview_peek() returns the range at @p without moving (NULL at the end,
  * or when @fv is NULL).
  */
 const ms__range *ms__flatview_next(const ms_flatview *fv, ms__fvpos *p);
 const ms__range *ms__flatview_peek(const ms_flatview *fv, const ms__fvpos *p);
 /*
- * When @pa and @pb both stand at the start of the same shared chunk of @a
- * and @b, move both past it and return true: the ranges it holds are equal
- * in both views (a listener difference skips them).
+ * When @pa and @pb both stand at the start of the same shared segment or
+ * chunk of @a and @b, move both past it and return true: the ranges it
+ * holds are equal in both views (a listener difference skips them).
  */
 bool ms__flatview_skip_shared(const ms_flatview *a, ms__fvpos *pa, const ms_flatview *b,
 			      ms__fvpos *pb);

@@ -24,18 +24,21 @@
 
 #include "listener.h"
 
-typedef enum direction { FORWARD, REVERSE } direction;
+typedef enum direction {
+	FORWARD,
+	REVERSE
+} direction;
 
 /* Run @body for each listener @l of @only_as (all when NULL), in @dir order. */
-#define FOR_EACH_LISTENER(ctx_, only_as, dir, l, body)                                        \
-	do {                                                                                  \
-		size_t i_, n_ = (ctx_)->nr_listeners;                                         \
-		for (i_ = 0; i_ < n_; i_++) {                                                 \
+#define FOR_EACH_LISTENER(ctx_, only_as, dir, l, body)                                           \
+	do {                                                                                     \
+		size_t i_, n_ = (ctx_)->nr_listeners;                                            \
+		for (i_ = 0; i_ < n_; i_++) {                                                    \
 			ms_listener *l = (ctx_)->listeners[(dir) == FORWARD ? i_ : n_ - 1 - i_]; \
-			if ((only_as) == NULL || l->as == (only_as)) {                        \
-				body;                                                         \
-			}                                                                     \
-		}                                                                             \
+			if ((only_as) == NULL || l->as == (only_as)) {                           \
+				body;                                                            \
+			}                                                                        \
+		}                                                                                \
 	} while (0)
 
 typedef enum section_event {
@@ -113,7 +116,7 @@ void ms__listener_commit(ms_ctx *ctx)
 static void diff_pass(ms_as *as, const ms_flatview *old_view, const ms_flatview *new_view,
 		      bool adding, bool skip_shared)
 {
-	ms__fvpos po = {0, 0}, pn = {0, 0};
+	ms__fvpos po = {0}, pn = {0};
 
 	for (;;) {
 		const ms__range *frold, *frnew;
@@ -269,7 +272,7 @@ static size_t range_events(const ms__range *r, ms__event *ev)
 static int events_of(struct ms__events **out, ms_ctx *ctx, const ms_flatview *view)
 {
 	struct ms__events *set;
-	ms__fvpos pos = {0, 0};
+	ms__fvpos pos = {0};
 	const ms__range *r;
 	size_t nr = 0;
 
@@ -281,7 +284,7 @@ static int events_of(struct ms__events **out, ms_ctx *ctx, const ms_flatview *vi
 	if (!set)
 		return -ENOMEM;
 	set->nr = 0;
-	pos = (ms__fvpos){0, 0};
+	pos = (ms__fvpos){0};
 	if (nr > 0) {
 		while ((r = ms__flatview_next(view, &pos)))
 			if (ms__region_has_events(r->region))
@@ -413,7 +416,7 @@ static int global_start_one(ms_listener *l);
 static int replay(ms_listener *l, const ms_flatview *view, bool adding)
 {
 	const ms_listener_ops *ops = l->ops;
-	ms__fvpos pos = {0, 0};
+	ms__fvpos pos = {0};
 	const ms__range *r;
 
 	if (ops->begin)
@@ -676,7 +679,7 @@ bool ms_ctx_dirty_log_global(const ms_ctx *ctx)
 
 int ms_as_log_sync(ms_as *as)
 {
-	ms__fvpos pos = {0, 0};
+	ms__fvpos pos = {0};
 	const ms__range *r;
 	ms_ctx *ctx;
 	int rc;
@@ -702,7 +705,7 @@ int ms_as_log_sync(ms_as *as)
  */
 static void clear_in(ms_as *as, const ms_region *mr, uint64_t offset, uint64_t last)
 {
-	ms__fvpos pos = {0, 0};
+	ms__fvpos pos = {0};
 	const ms__range *r;
 
 	while ((r = ms__flatview_next(as->view, &pos))) {

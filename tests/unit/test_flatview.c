@@ -272,6 +272,16 @@ static void test_held_view_is_unchanged_by_later_commits(void **state)
 
 /* ---- chunks shared between views ---------------------------------------------- */
 
+/* Global chunk @c of @fv. */
+static const ms__chunk *chunk_of(const ms_flatview *fv, size_t c)
+{
+	size_t s = 0;
+
+	while (c >= fv->segs[s]->nr)
+		c -= fv->segs[s++]->nr;
+	return fv->segs[s]->chunks[c];
+}
+
 /* Chunks of @b that are also chunks of @a (same pointer). */
 static size_t shared_chunks(const ms_flatview *a, const ms_flatview *b)
 {
@@ -279,9 +289,91 @@ static size_t shared_chunks(const ms_flatview *a, const ms_flatview *b)
 
 	for (i = 0; i < b->nr_chunks; i++)
 		for (j = 0; j < a->nr_chunks; j++)
-			if (b->chunks[i] == a->chunks[j])
+			if (chunk_of(b, i) == chunk_of(a, j))
 				n++;
 	return n;
+}
+
+/* Segments of @b that are also segments of @a (same pointer). */
+static size_t shared_segs(const ms_flatview *a, const ms_flatview *b)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < b->nr_segs; i++)
+		for (j = 0; j < a->nr_segs; j++)
+			if (b->segs[i] == a->segs[j])
+				n++;
+	return n;
+}
+
+/*
+ * A commit in a big view takes no reference per unchanged chunk: every
+ * segment away from the change is shared whole, and the look-up agrees with
+ * the ranges everywhere (the debug checker runs on every commit too).
+ */
+static void test_commit_shares_untouched_segments(void **state)
+{
+	ms_ctx *ctx = new_ctx();
+	ms_region *root = new_container(ctx, "root", MS_SIZE_2_64);
+	ms_region *extra[3];
+	ms_flatview *before, *after;
+	char name[16];
+	ms_as *as;
+	size_t i;
+
+	(void)state;
+	as = new_as(ctx, root, "as");
+	ms_transaction_begin(ctx);
+	for (i = 0; i < 20000; i++) {
+		ms_region *r;
+
+		snprintf(name, sizeof(name), "d%zu", i);
+		r = new_io(ctx, name, 0x1000);
+		assert_int_equal(ms_region_add_subregion(root, 0x100000000 + i * 0x2000, r), 0);
+		ms_region_unref(r);
+	}
+	assert_int_equal(ms_transaction_commit(ctx), 0);
+	before = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(before), 20000);
+	assert_true(before->nr_segs >= 4);
+	/* One region in the middle, one before everything, one after. */
+	for (i = 0; i < 3; i++) {
+		static const uint64_t at[3] = {0x100000000 + 10000 * 0x2000 + 0x1000, 0x1000,
+					       0x200000000};
+
+		snprintf(name, sizeof(name), "x%zu", i);
+		extra[i] = new_io(ctx, name, 0x800);
+		assert_int_equal(ms_region_add_subregion(root, at[i], extra[i]), 0);
+		after = ms_as_get_flatview(as);
+		assert_int_equal(ms_flatview_nr_ranges(after), 20001 + i);
+		assert_int_equal(ms__flatview_check(after), 0);
+		assert_true(shared_segs(before, after) + 1 + i >= before->nr_segs);
+		assert_ptr_equal(ms_flatview_lookup(after, at[i] + 0x7ff)->region, extra[i]);
+		assert_null(ms_flatview_lookup(after, at[i] + 0x800));
+		ms_flatview_unref(after);
+	}
+	/* Removing them again shares the untouched segments too. */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(ms_region_del_subregion(root, extra[i]), 0);
+		ms_region_unref(extra[i]);
+	}
+	after = ms_as_get_flatview(as);
+	assert_int_equal(ms_flatview_nr_ranges(after), 20000);
+	assert_int_equal(ms__flatview_check(after), 0);
+	assert_true(shared_segs(before, after) + 3 >= before->nr_segs);
+	for (i = 0; i < 20000; i += 7) {
+		const ms_flat_entry *e =
+			ms_flatview_lookup(after, 0x100000000 + i * 0x2000 + 0xfff);
+
+		assert_non_null(e);
+		assert_int_equal(e->start, 0x100000000 + i * 0x2000);
+		assert_null(ms_flatview_lookup(after, 0x100000000 + i * 0x2000 + 0x1000));
+	}
+	ms_flatview_unref(after);
+	ms_flatview_unref(before);
+	ms_as_free(as);
+	ms_region_unref(root);
+	ms_ctx_free(ctx);
 }
 
 /*
@@ -582,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_io_region_of_2_64_bytes_is_one_range),
 		cmocka_unit_test(test_held_view_is_unchanged_by_later_commits),
 		cmocka_unit_test(test_commit_splices_changed_windows_into_shared_chunks),
+		cmocka_unit_test(test_commit_shares_untouched_segments),
 		cmocka_unit_test(test_unmergeable_range_at_a_window_edge_renders_in_full),
 		cmocka_unit_test(test_splice_matches_reference),
 	};
