@@ -154,6 +154,7 @@ void ms_ctx_free(ms_ctx *ctx)
 	ms__rcu_reclaiming();
 	ms__ctx_lock(ctx);
 	run_stage(ctx, MS__FREE_REGIONS);
+	run_stage(ctx, MS__FREE_RAM);
 	ms__ctx_unlock(ctx);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);

@@ -22,6 +22,7 @@
 #include "base.h"
 
 struct ms__dirty;
+struct ms__ramslabs;
 
 /*
  * Teardown stages of ms_ctx_free(), run in this order. Views dropped by the
@@ -32,6 +33,7 @@ typedef enum ms__free_stage {
 	MS__FREE_AS,        /* as.c: address spaces, their views and DMA state */
 	MS__FREE_TXN,       /* txn.c: pending change records */
 	MS__FREE_REGIONS,   /* region.c: every region, whatever its references */
+	MS__FREE_RAM,       /* ramblock.c: the slabs of small RAM blocks */
 	MS__FREE_NR_STAGES
 } ms__free_stage;
 
@@ -46,8 +48,11 @@ struct ms_ctx {
 	uint64_t alloc_countdown;  /* [atomic] 0 = no fault injection */
 	unsigned max_access_depth; /* [atomic] 0 = MS_ACCESS_DEPTH_DEFAULT */
 
+	/* ramblock.c: small anonymous RAM blocks, carved from shared slabs */
+	struct ms__ramslabs *ramslabs; /* made with the first such block */
+
 	/* region.c */
-	ms_region *regions; /* [lock] all live regions (doubly linked) */
+	ms_region *regions;        /* [lock] all live regions (doubly linked) */
 	unsigned dirty_page_shift; /* [lock] of new RAM blocks' dirty bitmaps */
 	bool made_ramblock;        /* [lock] a RAM block was created: the shift is fixed */
 

@@ -9,10 +9,15 @@
  * preallocation uses fallocate() for shared files (so a full file system
  * is an error now, not a SIGBUS later) and MADV_POPULATE_WRITE for memory.
  *
+ * Except small anonymous blocks: those come from the context's slabs (see
+ * "slabs" below), so that machines with many small regions do not pay two
+ * mmap() calls to create each one and a munmap() to drop it.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +137,201 @@ static int fd_fit(int fd, uint64_t end, bool readonly, bool *grown, off_t *old_l
 		return neg_errno();
 	*grown = true;
 	return 0;
+}
+
+/* ---- slabs of small anonymous blocks -------------------------------------- */
+
+/*
+ * Anonymous private blocks of at most SLAB_MAX_PAGES pages, neither
+ * resizeable, preallocated, read-only nor over-aligned, are carved from
+ * 2 MiB slabs, one size class per slab (1, 2, 4, 8 or 16 pages), instead of
+ * being mapped on their own. Giving one back clears a bit, where a munmap()
+ * would take the address-space lock and interrupt every other thread of the
+ * process to flush its TLB: the last reference of a region is often dropped
+ * on liburcu's callback thread while another thread commits, and 100,000
+ * small regions freed one by one made that the cost of deleting them. A
+ * block handed out again is cleared first (a fresh slab is zero already). A
+ * slab whose last block is given back is unmapped, unless it is its class's
+ * only slab; the rest go with the context.
+ */
+#define SLAB_BYTES ((size_t)2 << 20)
+#define SLAB_CLASSES 5
+#define SLAB_MAX_PAGES ((size_t)1 << (SLAB_CLASSES - 1))
+#define SLAB_WORDS 8 /* bitmap words: 512 blocks, a slab of 4 KiB pages */
+
+struct ms__ramslab {
+	struct ms__ramslab *next, *prev; /* the class's slabs with free blocks */
+	struct ms__ramslabs *owner;
+	uint8_t *base;
+	size_t block; /* bytes */
+	unsigned cls, nr_blocks, used;
+	bool listed;
+	uint64_t busy[SLAB_WORDS];
+	uint64_t touched[SLAB_WORDS]; /* handed out before: clear when reused */
+};
+
+struct ms__ramslabs {
+	pthread_mutex_t lock; /* blocks come back from liburcu's thread too */
+	struct ms__ramslab *partial[SLAB_CLASSES];
+	size_t nr_slabs[SLAB_CLASSES];
+};
+
+static void slab_list(struct ms__ramslabs *ss, struct ms__ramslab *s)
+{
+	s->prev = NULL;
+	s->next = ss->partial[s->cls];
+	if (s->next)
+		s->next->prev = s;
+	ss->partial[s->cls] = s;
+	s->listed = true;
+}
+
+static void slab_unlist(struct ms__ramslabs *ss, struct ms__ramslab *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		ss->partial[s->cls] = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+	s->listed = false;
+}
+
+static void slabs_free(ms_ctx *ctx)
+{
+	struct ms__ramslabs *ss = ctx->ramslabs;
+	unsigned c;
+
+	if (!ss)
+		return;
+	for (c = 0; c < SLAB_CLASSES; c++) {
+		while (ss->partial[c]) {
+			struct ms__ramslab *s = ss->partial[c];
+
+			slab_unlist(ss, s);
+			munmap(s->base, SLAB_BYTES);
+			free(s);
+		}
+	}
+	pthread_mutex_destroy(&ss->lock);
+	free(ss);
+	ctx->ramslabs = NULL;
+}
+
+/* The context's slabs, made on first use. NULL when out of memory. */
+static struct ms__ramslabs *slabs_of(ms_ctx *ctx)
+{
+	struct ms__ramslabs *ss;
+
+	ms__ctx_lock(ctx);
+	ss = ctx->ramslabs;
+	if (!ss) {
+		ss = calloc(1, sizeof(*ss));
+		if (ss && pthread_mutex_init(&ss->lock, NULL) != 0) {
+			free(ss);
+			ss = NULL;
+		}
+		if (ss) {
+			ctx->ramslabs = ss;
+			ms__ctx_on_free(ctx, MS__FREE_RAM, slabs_free);
+		}
+	}
+	ms__ctx_unlock(ctx);
+	return ss;
+}
+
+/* Whether @o asks for a block the slabs serve, and its size class. */
+static bool slab_class(const ms_ram_opts *o, size_t len, unsigned *cls)
+{
+	size_t page = (size_t)host_page_size();
+	unsigned c;
+
+	if (o->backend != MS_RAM_ANON || (o->max_size && o->max_size != o->size) ||
+	    (o->flags & (MS_RAM_PREALLOC | MS_RAM_READONLY)) || o->align > page ||
+	    SLAB_BYTES / page > 64 * SLAB_WORDS)
+		return false;
+	for (c = 0; c < SLAB_CLASSES; c++) {
+		if (len <= page << c) {
+			*cls = c;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A block of class @cls for @rb from @ctx's slabs: 0, or -ENOMEM. */
+static int slab_get(ms__ramblock *rb, ms_ctx *ctx, unsigned cls)
+{
+	struct ms__ramslabs *ss = slabs_of(ctx);
+	struct ms__ramslab *s;
+	bool reused;
+	unsigned w, i;
+	uint8_t *p;
+
+	if (!ss)
+		return -ENOMEM;
+	pthread_mutex_lock(&ss->lock);
+	s = ss->partial[cls];
+	if (!s) {
+		void *base = mmap(NULL, SLAB_BYTES, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		s = base == MAP_FAILED ? NULL : calloc(1, sizeof(*s));
+		if (!s) {
+			if (base != MAP_FAILED)
+				munmap(base, SLAB_BYTES);
+			pthread_mutex_unlock(&ss->lock);
+			return -ENOMEM;
+		}
+		s->owner = ss;
+		s->base = base;
+		s->cls = cls;
+		s->block = (size_t)host_page_size() << cls;
+		s->nr_blocks = (unsigned)(SLAB_BYTES / s->block);
+		ss->nr_slabs[cls]++;
+		slab_list(ss, s);
+	}
+	for (w = 0; ~s->busy[w] == 0; w++)
+		;
+	i = w * 64 + (unsigned)__builtin_ctzll(~s->busy[w]);
+	s->busy[w] |= 1ull << (i % 64);
+	reused = s->touched[w] & (1ull << (i % 64));
+	s->touched[w] |= 1ull << (i % 64);
+	if (++s->used == s->nr_blocks)
+		slab_unlist(ss, s);
+	pthread_mutex_unlock(&ss->lock);
+	p = s->base + (size_t)i * s->block;
+	if (reused)
+		memset(p, 0, s->block);
+	rb->host = p;
+	rb->slab = s;
+	return 0;
+}
+
+static void slab_put(ms__ramblock *rb)
+{
+	struct ms__ramslab *s = rb->slab;
+	struct ms__ramslabs *ss = s->owner;
+	size_t i = (size_t)((uint8_t *)rb->host - s->base) / s->block;
+	bool drop = false;
+
+	pthread_mutex_lock(&ss->lock);
+	s->busy[i / 64] &= ~(1ull << (i % 64));
+	s->used--;
+	if (s->used == 0 && ss->nr_slabs[s->cls] > 1) {
+		if (s->listed)
+			slab_unlist(ss, s);
+		ss->nr_slabs[s->cls]--;
+		drop = true;
+	} else if (!s->listed) {
+		slab_list(ss, s);
+	}
+	pthread_mutex_unlock(&ss->lock);
+	if (drop) {
+		munmap(s->base, SLAB_BYTES);
+		free(s);
+	}
 }
 
 /* Map @len bytes at an address aligned to @align (0: page); @fd -1: anonymous. */
@@ -301,7 +501,14 @@ int ms__ramblock_new(ms__ramblock **out, ms_ctx *ctx, const ms_ram_opts *o)
 		uint64_t page = host_page_size();
 		size_t len = (size_t)((max + page - 1) & ~(page - 1));
 
-		rc = ms__ctx_inject_failure(ctx) ? -ENOMEM : create_memory(rb, o, len);
+		unsigned cls;
+
+		if (ms__ctx_inject_failure(ctx))
+			rc = -ENOMEM;
+		else if (slab_class(o, len, &cls))
+			rc = slab_get(rb, ctx, cls);
+		else
+			rc = create_memory(rb, o, len);
 		if (rc < 0) {
 			free(rb);
 			return rc;
@@ -315,6 +522,8 @@ void ms__ramblock_free(ms__ramblock *rb)
 {
 	if (!rb)
 		return;
+	if (rb->slab)
+		slab_put(rb);
 	if (rb->map_len)
 		munmap(rb->map_base, rb->map_len);
 	if (rb->fd >= 0)

@@ -38,6 +38,9 @@ typedef struct ms__ramblock {
 	 * slack included); map_len 0 when the memory is not ours. */
 	void *map_base;
 	size_t map_len;
+	/* A small anonymous block carved from one of the context's slabs
+	 * (ramblock.c) instead of mapped on its own: given back there. */
+	struct ms__ramslab *slab;
 
 	/* bitmap.c */
 	unsigned page_shift;                /* dirty page size, from the context at creation */

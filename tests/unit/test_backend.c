@@ -37,6 +37,7 @@
 #include <memspace/mtree.h>
 #include <memspace/transaction.h>
 
+#include "ms_rng.h"
 #include "ms_unit.h"
 #include "ms_recorder.h"
 
@@ -1028,6 +1029,70 @@ static char *dump(ms_ctx *ctx, unsigned flags)
 	return text;
 }
 
+/*
+ * Small anonymous blocks come from shared slabs: every block is zeroed when
+ * handed out (also one that held another region's data), live blocks never
+ * overlap, and blocks of every size class and beyond work alike. A model
+ * (one pattern byte per live region) checks the memory after each round of
+ * frees and creations.
+ */
+static void test_small_blocks_share_slabs(void **state)
+{
+	enum {
+		N = 1500
+	};
+	static const uint64_t sizes[] = {0x100, 0x1000, 0x1800, 0x4000, 0x10000, 0x11000};
+	ms_ctx *ctx = new_ctx();
+	ms_region *r[N] = {0};
+	uint8_t pattern[N];
+	ms_rng rng;
+	int round;
+	size_t i;
+
+	(void)state;
+	ms_rng_seed(&rng, 12345);
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < N; i++) {
+			uint64_t size = sizes[(i + (size_t)round) % 6];
+			uint8_t *host;
+			size_t b;
+
+			if (r[i] && ms_rng_below(&rng, 2))
+				continue; /* kept from the round before */
+			if (r[i])
+				ms_region_unref(r[i]);
+			r[i] = new_ram(ctx, "small", size);
+			host = ms_region_ram_ptr(r[i]);
+			assert_non_null(host);
+			assert_int_equal((uintptr_t)host % 4096, 0);
+			for (b = 0; b < size; b++)
+				if (host[b])
+					fail_msg("block %zu of %#lx bytes not zeroed at %zu", i,
+						 (unsigned long)size, b);
+			pattern[i] = (uint8_t)(1 + (i + (size_t)round * 7) % 255);
+			memset(host, pattern[i], (size_t)size);
+		}
+		for (i = 0; i < N; i++) {
+			const uint8_t *host = ms_region_ram_ptr(r[i]);
+			uint64_t size = ms_region_size(r[i]);
+
+			assert_int_equal(host[0], pattern[i]);
+			assert_int_equal(host[size - 1], pattern[i]);
+		}
+	}
+	{
+		ms_ram_info info;
+
+		assert_int_equal(ms_region_ram_info(r[0], &info), 0);
+		assert_int_equal(info.backend, MS_RAM_ANON);
+		assert_int_equal(info.fd, -1);
+		assert_false(info.shared);
+	}
+	for (i = 0; i < N; i++)
+		ms_region_unref(r[i]);
+	ms_ctx_free(ctx);
+}
+
 static void test_layout_only(void **state)
 {
 	const uint64_t sizes[] = {1 * TiB, 1ull << 60};
@@ -1144,6 +1209,7 @@ int main(void)
 		cmocka_unit_test(test_resize_memfd),
 		cmocka_unit_test(test_resize_file),
 		cmocka_unit_test(test_layout_only),
+		cmocka_unit_test(test_small_blocks_share_slabs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
