@@ -26,10 +26,14 @@
  *   bulk    64 KiB ms_as_read() from RAM against memcpy() of the same bytes.
  *
  * Every loop adds what it found to a checksum, the only dependency between
- * its iterations. Before timing, all five look-ups must return the same
- * range for every address of the run and at both ends of every range and
- * hole, and ms_as_ldl_le() must return what RAM holds; the program aborts
- * at the first disagreement. Only the public API is used.
+ * its iterations. A pass times its addresses in chunks of 4,096 and counts
+ * the median chunk (the bulk figure: the median of interleaved bursts), so
+ * that the time slices a shared machine gives other processes, which land
+ * on one chunk or another, do not count. Before timing, all five look-ups
+ * must return the layout's range for every address of the run and at both
+ * ends of every range and hole, and ms_as_ldl_le() must return what RAM
+ * holds; the program aborts at the first disagreement. Only the public API
+ * is used.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -50,6 +54,7 @@
 #define REGION_STRIDE ((uint64_t)8192) /* region, then a hole of the same size */
 #define SCALE_SEED 0x7363616c65u       /* "scale" */
 #define BULK_SIZE ((size_t)64 << 10)
+#define BULK_BURST 16 /* reads (or copies) timed together */
 
 /* One row's samples, summarised. */
 typedef struct stat3 {
@@ -213,6 +218,36 @@ static void make_addresses(uint64_t *out, size_t count, size_t n, int pattern)
 	}
 }
 
+/* ---- timing ---------------------------------------------------------- */
+
+/* Addresses timed together inside a pass. */
+#define PASS_CHUNK ((size_t)4096)
+
+/* Part of a pass: implementation @impl over addresses [from, from + n); returns its checksum. */
+typedef uint64_t (*pass_part_fn)(const void *env, int impl, size_t from, size_t n);
+
+/*
+ * One pass over @count addresses (a multiple of PASS_CHUNK), each chunk of
+ * PASS_CHUNK timed alone; @chunk_ns has room for count / PASS_CHUNK values.
+ * Return: the median chunk's ns per address, so that the time slices a busy
+ * machine gives other processes (each lands on one chunk) do not count.
+ * *@sum gets the whole pass's checksum.
+ */
+static double timed_pass(pass_part_fn part, const void *env, int impl, size_t count, uint64_t *sum,
+			 double *chunk_ns)
+{
+	size_t chunks = count / PASS_CHUNK;
+
+	*sum = 0;
+	for (size_t c = 0; c < chunks; c++) {
+		uint64_t t0 = bench_now_ns();
+
+		*sum += part(env, impl, c * PASS_CHUNK, PASS_CHUNK);
+		chunk_ns[c] = (double)(bench_now_ns() - t0) / (double)PASS_CHUNK;
+	}
+	return bench_median(chunk_ns, chunks);
+}
+
 /* ---- figure 1: look-ups ----------------------------------------------- */
 
 enum {
@@ -307,6 +342,18 @@ static uint64_t lookup_pass(layout *l, int impl, const uint64_t *addrs, size_t c
 	return sum;
 }
 
+typedef struct lookup_env {
+	layout *l;
+	const uint64_t *addrs;
+} lookup_env;
+
+static uint64_t lookup_part(const void *arg, int impl, size_t from, size_t n)
+{
+	const lookup_env *env = arg;
+
+	return lookup_pass(env->l, impl, env->addrs + from, n);
+}
+
 /* Abort unless all five look-ups return the layout's range (or none) at @addr. */
 static void verify_lookup(layout *l, uint64_t addr)
 {
@@ -364,8 +411,10 @@ static target lookup_target(size_t n, int pattern)
 }
 
 static void run_lookups(const bench_opts *opts, bench_json *json, layout *l, uint64_t *addrs,
-			size_t count, unsigned samples, double *buf)
+			size_t count, unsigned samples, double *buf, double *chunk_ns)
 {
+	lookup_env env = {.l = l, .addrs = addrs};
+
 	for (int pattern = 0; pattern < NR_PATTERNS; pattern++) {
 		uint64_t checksum[NR_LOOKUPS];
 		stat3 st[NR_LOOKUPS];
@@ -378,11 +427,10 @@ static void run_lookups(const bench_opts *opts, bench_json *json, layout *l, uin
 			checksum[impl] = lookup_pass(l, impl, addrs, count);
 		for (unsigned s = 0; s < samples; s++) {
 			for (int impl = 0; impl < NR_LOOKUPS; impl++) {
-				uint64_t t0 = bench_now_ns(), sum;
+				uint64_t sum;
 
-				sum = lookup_pass(l, impl, addrs, count);
 				buf[impl * samples + s] =
-					(double)(bench_now_ns() - t0) / (double)count;
+					timed_pass(lookup_part, &env, impl, count, &sum, chunk_ns);
 				if (sum != checksum[impl])
 					bench_die("%s: checksum changed between passes",
 						  lookup_keys[impl]);
@@ -462,10 +510,25 @@ static uint64_t ldl_pass(const layout *l, bool lib, const uint64_t *addrs, uint8
 	return sum;
 }
 
+typedef struct ldl_env {
+	const layout *l;
+	const uint64_t *addrs;
+	uint8_t *const *hosts;
+} ldl_env;
+
+/* Variant 0: ms_as_ldl_le(); 1: raw loads. */
+static uint64_t ldl_part(const void *arg, int v, size_t from, size_t n)
+{
+	const ldl_env *env = arg;
+
+	return ldl_pass(env->l, v == 0, env->addrs + from, env->hosts + from, n);
+}
+
 static void run_ldl(const bench_opts *opts, bench_json *json, const layout *l, uint64_t *addrs,
-		    size_t count, unsigned samples, double *buf)
+		    size_t count, unsigned samples, double *buf, double *chunk_ns)
 {
 	uint8_t **hosts = malloc(count * sizeof(*hosts));
+	ldl_env env = {.l = l, .addrs = addrs, .hosts = hosts};
 	uint64_t checksum[2];
 	stat3 st[2];
 	target tg;
@@ -492,10 +555,9 @@ static void run_ldl(const bench_opts *opts, bench_json *json, const layout *l, u
 		checksum[v] = ldl_pass(l, v == 0, addrs, hosts, count);
 	for (unsigned s = 0; s < samples; s++) {
 		for (int v = 0; v < 2; v++) {
-			uint64_t t0 = bench_now_ns(), sum;
+			uint64_t sum;
 
-			sum = ldl_pass(l, v == 0, addrs, hosts, count);
-			buf[v * samples + s] = (double)(bench_now_ns() - t0) / (double)count;
+			buf[v * samples + s] = timed_pass(ldl_part, &env, v, count, &sum, chunk_ns);
 			if (sum != checksum[v])
 				bench_die("4-byte reads: checksum changed between passes");
 		}
@@ -779,7 +841,8 @@ static void run_bulk(const bench_opts *opts, bench_json *json, unsigned samples,
 	const target tg = {">= 0.97", 0.97, true};
 	ms_region *system, *ram;
 	bulk_env env;
-	size_t iters[2];
+	double *burst_ns;
+	size_t bursts;
 	ms_ctx *ctx;
 	stat3 st[2];
 	ms_rng rng;
@@ -805,25 +868,41 @@ static void run_bulk(const bench_opts *opts, bench_json *json, unsigned samples,
 	    memcmp(env.buf, mem, BULK_SIZE) != 0)
 		bench_die("64 KiB ms_as_read differs from RAM");
 
-	for (int v = 0; v < 2; v++) {
+	for (int v = 0; v < 2; v++)
 		bulk_sink += bulk_run(&env, v, 100); /* warm up */
-		iters[v] = bench_calibrate(bulk_run, &env, v, target_ns);
-	}
+	bursts = bench_calibrate(bulk_run, &env, 0, target_ns) / (2 * BULK_BURST) + 1;
+	burst_ns = malloc(2 * bursts * sizeof(*burst_ns));
+	if (!burst_ns)
+		bench_die("out of memory");
 	for (unsigned s = 0; s < samples; s++) {
-		for (int v = 0; v < 2; v++) {
-			uint64_t t0 = bench_now_ns();
+		/*
+		 * Bursts of each in turn, the first one alternating, each timed
+		 * alone: a sample is the median burst, so the time slices a busy
+		 * machine gives to other processes (which land on one burst
+		 * or another) do not count.
+		 */
+		for (size_t b = 0; b < bursts; b++) {
+			for (int k = 0; k < 2; k++) {
+				int v = k ^ (int)(b & 1);
+				uint64_t t0 = bench_now_ns();
 
-			bulk_sink += bulk_run(&env, v, iters[v]);
-			buf[v * samples + s] = (double)(bench_now_ns() - t0) / (double)iters[v];
+				bulk_sink += bulk_run(&env, v, BULK_BURST);
+				burst_ns[v * bursts + b] =
+					(double)(bench_now_ns() - t0) / BULK_BURST;
+			}
 		}
+		for (int v = 0; v < 2; v++)
+			buf[v * samples + s] = bench_median(&burst_ns[v * bursts], bursts);
 	}
+	free(burst_ns);
 	for (int v = 0; v < 2; v++)
 		st[v] = summarize(&buf[v * samples], samples);
 	ratio = st[0].median / st[1].median; /* memcpy time over library time */
 
 	if (!opts->json) {
-		printf("\n  bulk 64 KiB RAM read: ns per read, %u samples of ~%.0f ms\n", samples,
-		       (double)target_ns / 1e6);
+		printf("\n  bulk 64 KiB RAM read: ns per read, %u samples of ~%.0f ms, each the "
+		       "median of %zu bursts of %d, interleaved\n",
+		       samples, (double)target_ns / 1e6, bursts, BULK_BURST);
 		printf("  %-24s %9.0f  (%.0f-%.0f)  %.2f GB/s\n", "memcpy", st[0].median, st[0].min,
 		       st[0].max, (double)BULK_SIZE / st[0].median);
 		printf("  %-24s %9.0f  (%.0f-%.0f)  %.2f GB/s\n", "ms_as_read", st[1].median,
@@ -858,17 +937,19 @@ int bench_scale(const bench_opts *opts, bench_json *json)
 	size_t count = opts->quick ? (size_t)1 << 16 : (size_t)1 << 20;
 	uint64_t *addrs = malloc(count * sizeof(*addrs));
 	double *buf = malloc(samples * sizeof(*buf) * NR_LOOKUPS);
+	double *chunk_ns = malloc(count / PASS_CHUNK * sizeof(*chunk_ns));
 	layout layouts[3];
 
-	if (!addrs || !buf)
+	if (!addrs || !buf || !chunk_ns)
 		bench_die("out of memory");
 	if (!opts->json) {
 		printf("scale: N RAM regions of 4 KiB, each followed by a 4 KiB hole, from 4 GiB in "
 		       "a 2^64 container;\n"
-		       "  median (min-max) of %u passes over %zu addresses; random: uniform region "
-		       "and 4-byte offset,\n"
-		       "  sequential: regions in order, one address per region; ratios: library "
-		       "time / baseline time\n\n",
+		       "  median (min-max) of %u passes over %zu addresses, a pass counting its "
+		       "median chunk of 4096;\n"
+		       "  random: uniform region and 4-byte offset; sequential: regions in order, "
+		       "one address per region;\n"
+		       "  ratios: library time / baseline time\n\n",
 		       samples, count);
 		printf("  look-up, ns per look-up\n");
 		printf("  %7s  %-10s  %-24s %8s  %-13s  %7s %7s %7s  %-9s %s\n", "regions",
@@ -881,7 +962,7 @@ int bench_scale(const bench_opts *opts, bench_json *json)
 	bench_json_open_array(json, "lookup");
 	for (size_t i = 0; i < 3; i++) {
 		layout_new(&layouts[i], sizes[i]);
-		run_lookups(opts, json, &layouts[i], addrs, count, samples, buf);
+		run_lookups(opts, json, &layouts[i], addrs, count, samples, buf, chunk_ns);
 		/* Only the smallest and the largest layouts serve the 4-byte reads. */
 		if (i == 1)
 			layout_free(&layouts[i]);
@@ -894,8 +975,8 @@ int bench_scale(const bench_opts *opts, bench_json *json)
 		       "median", "min-max", "/raw", "target", "met");
 	}
 	bench_json_open_array(json, "ldl");
-	run_ldl(opts, json, &layouts[0], addrs, count, samples, buf);
-	run_ldl(opts, json, &layouts[2], addrs, count, samples, buf);
+	run_ldl(opts, json, &layouts[0], addrs, count, samples, buf, chunk_ns);
+	run_ldl(opts, json, &layouts[2], addrs, count, samples, buf, chunk_ns);
 	bench_json_close(json);
 	layout_free(&layouts[0]);
 	layout_free(&layouts[2]);
@@ -903,6 +984,7 @@ int bench_scale(const bench_opts *opts, bench_json *json)
 	run_commits(opts, json, samples);
 	run_bulk(opts, json, samples, buf);
 	bench_json_close(json);
+	free(chunk_ns);
 	free(buf);
 	free(addrs);
 	return 0;
