@@ -28,6 +28,7 @@ typedef struct bench_opts {
 	bool quick;       /* fewer samples and smaller sizes: a smoke test */
 	bool json;        /* figures go to the JSON object, not to a table */
 	unsigned samples; /* samples per figure (median reported) */
+	bool samples_given;  /* --samples was given (else samples is the default) */
 	unsigned dirty_rate; /* precopy: pages the writer dirties per ms (0: default) */
 } bench_opts;
 
@@ -73,6 +74,7 @@ int bench_dirty(const bench_opts *opts, bench_json *json);
 int bench_precopy(const bench_opts *opts, bench_json *json);
 #ifdef MS_BENCH_HAVE_ACCESS
 int bench_access(const bench_opts *opts, bench_json *json);
+int bench_scale(const bench_opts *opts, bench_json *json);
 #endif
 
 #endif /* MEMSPACE_BENCH_H */

@@ -7,7 +7,8 @@
  * a leaf at the highest level whose aligned block the pages cover; partial
  * pages get a subpage whose per-byte array names the section at each
  * offset. A finished table is compacted once and never changes, except for
- * the most-recently-used pointer that lookups update.
+ * the most-recently-used pointer that lookups update. The lookup itself is in
+ * radix.h, so that a timed loop can inline it.
  *
  * Invariant: nodes[] and sections[] are only reallocated between calls to
  * set_level(), never while it holds pointers into them (QEMU's reserve).
@@ -21,41 +22,8 @@
 
 #include "radix.h"
 
-#define PAGE_BITS 12
-#define PAGE_SIZE ((uint64_t)1 << PAGE_BITS)
-#define LEVEL_BITS 9
-#define LEVEL_SIZE (1u << LEVEL_BITS)
-#define ADDR_BITS 48
-#define LEVELS (((ADDR_BITS - PAGE_BITS - 1) / LEVEL_BITS) + 1)
-#define NODE_NIL (UINT32_MAX >> 6)
-#define SECTION_UNASSIGNED 0u
+#define PAGE_SIZE ((uint64_t)1 << RADIX_PAGE_BITS)
 #define MAX_SECTIONS (1u << 26)
-
-/* A node entry: skip == 0 means ptr is a section (a leaf), else a node. */
-typedef struct entry {
-	uint32_t skip : 6;
-	uint32_t ptr : 26;
-} entry;
-
-typedef entry node[LEVEL_SIZE];
-
-struct radix_subpage {
-	uint64_t base;    /* page address */
-	uint16_t *narrow; /* one section index per byte offset, or NULL ... */
-	uint32_t *wide;   /* ... then this one */
-};
-
-struct radix_table {
-	entry root;
-	node *nodes;
-	uint32_t nr_nodes, cap_nodes;
-	radix_section *sections;
-	uint32_t nr_sections, cap_sections;
-	radix_subpage **subpages;
-	uint32_t nr_subpages, cap_subpages;
-	bool wide; /* subpages use 32-bit entries (more than 65,536 sections) */
-	const radix_section *mru;
-};
 
 static int grow(void **array, uint32_t *cap, uint32_t need, size_t elem)
 {
@@ -77,17 +45,18 @@ static int grow(void **array, uint32_t *cap, uint32_t need, size_t elem)
 /* QEMU's phys_map_node_reserve(): room for @more nodes before a set. */
 static int reserve_nodes(radix_table *t, uint32_t more)
 {
-	if (t->nr_nodes + more >= NODE_NIL)
+	if (t->nr_nodes + more >= RADIX_NODE_NIL)
 		return -ENOMEM;
-	return grow((void **)&t->nodes, &t->cap_nodes, t->nr_nodes + more, sizeof(node));
+	return grow((void **)&t->nodes, &t->cap_nodes, t->nr_nodes + more, sizeof(radix_node));
 }
 
 static uint32_t node_alloc(radix_table *t, bool leaf)
 {
 	uint32_t ret = t->nr_nodes++;
-	entry e = {.skip = leaf ? 0 : 1, .ptr = leaf ? SECTION_UNASSIGNED : NODE_NIL};
+	radix_entry e = {.skip = leaf ? 0 : 1,
+			 .ptr = leaf ? RADIX_SECTION_UNASSIGNED : RADIX_NODE_NIL};
 
-	for (unsigned i = 0; i < LEVEL_SIZE; i++)
+	for (unsigned i = 0; i < RADIX_LEVEL_SIZE; i++)
 		t->nodes[ret][i] = e;
 	return ret;
 }
@@ -104,17 +73,17 @@ static int section_add(uint32_t *out, radix_table *t, const radix_section *s)
 }
 
 /* QEMU's phys_page_set_level(): map *nb pages from *index to @leaf. */
-static void set_level(radix_table *t, entry *lp, uint64_t *index, uint64_t *nb, uint32_t leaf,
+static void set_level(radix_table *t, radix_entry *lp, uint64_t *index, uint64_t *nb, uint32_t leaf,
 		      int level)
 {
-	uint64_t step = (uint64_t)1 << (level * LEVEL_BITS);
-	entry *p;
+	uint64_t step = (uint64_t)1 << (level * RADIX_LEVEL_BITS);
+	radix_entry *p;
 
-	if (lp->skip && lp->ptr == NODE_NIL)
+	if (lp->skip && lp->ptr == RADIX_NODE_NIL)
 		lp->ptr = node_alloc(t, level == 0);
 	p = t->nodes[lp->ptr];
-	lp = &p[(*index >> (level * LEVEL_BITS)) & (LEVEL_SIZE - 1)];
-	while (*nb && lp < &p[LEVEL_SIZE]) {
+	lp = &p[(*index >> (level * RADIX_LEVEL_BITS)) & (RADIX_LEVEL_SIZE - 1)];
+	while (*nb && lp < &p[RADIX_LEVEL_SIZE]) {
 		if ((*index & (step - 1)) == 0 && *nb >= step) {
 			lp->skip = 0;
 			lp->ptr = leaf;
@@ -130,39 +99,17 @@ static void set_level(radix_table *t, entry *lp, uint64_t *index, uint64_t *nb, 
 static int page_set(radix_table *t, uint64_t index, uint64_t nb, uint32_t leaf)
 {
 	/* Like QEMU, wildly over-reserve: a run allocates at most two nodes per level. */
-	if (reserve_nodes(t, 3 * LEVELS))
+	if (reserve_nodes(t, 3 * RADIX_LEVELS))
 		return -ENOMEM;
-	set_level(t, &t->root, &index, &nb, leaf, LEVELS - 1);
+	set_level(t, &t->root, &index, &nb, leaf, RADIX_LEVELS - 1);
 	return 0;
-}
-
-static bool section_covers(const radix_section *s, uint64_t addr)
-{
-	return addr - s->start <= s->last - s->start;
-}
-
-/* QEMU's phys_page_find(): the walk, honouring skips, then a bounds check. */
-static const radix_section *page_find(const radix_table *t, uint64_t addr)
-{
-	entry lp = t->root;
-	uint64_t index = addr >> PAGE_BITS;
-	int i;
-
-	for (i = LEVELS; lp.skip && (i -= lp.skip) >= 0;) {
-		if (lp.ptr == NODE_NIL)
-			return &t->sections[SECTION_UNASSIGNED];
-		lp = t->nodes[lp.ptr][(index >> (i * LEVEL_BITS)) & (LEVEL_SIZE - 1)];
-	}
-	if (section_covers(&t->sections[lp.ptr], addr))
-		return &t->sections[lp.ptr];
-	return &t->sections[SECTION_UNASSIGNED];
 }
 
 /* QEMU's register_subpage(): a piece inside one page. */
 static int register_subpage(radix_table *t, const radix_section *piece)
 {
 	uint64_t base = piece->start & ~(PAGE_SIZE - 1);
-	const radix_section *existing = page_find(t, base);
+	const radix_section *existing = radix_page_find(t, base);
 	radix_subpage *sp;
 	uint32_t index;
 	int rc;
@@ -193,7 +140,7 @@ static int register_subpage(radix_table *t, const radix_section *piece)
 		rc = section_add(&index, t, &s);
 		if (rc)
 			return rc;
-		rc = page_set(t, base >> PAGE_BITS, 1, index);
+		rc = page_set(t, base >> RADIX_PAGE_BITS, 1, index);
 		if (rc)
 			return rc;
 	} else {
@@ -215,8 +162,8 @@ static int register_multipage(radix_table *t, const radix_section *piece)
 
 	if (rc)
 		return rc;
-	return page_set(t, piece->start >> PAGE_BITS, (piece->last - piece->start + 1) >> PAGE_BITS,
-			index);
+	return page_set(t, piece->start >> RADIX_PAGE_BITS,
+			(piece->last - piece->start + 1) >> RADIX_PAGE_BITS, index);
 }
 
 /* QEMU's flatview_add_to_dispatch(): head subpage, whole pages, tail subpage. */
@@ -250,17 +197,17 @@ static int add_range(radix_table *t, const bench_range *r, size_t range_index)
 }
 
 /* QEMU's phys_page_compact(): fold chains of single-child nodes into skips. */
-static void compact(radix_table *t, entry *lp)
+static void compact(radix_table *t, radix_entry *lp)
 {
-	unsigned valid_ptr = LEVEL_SIZE;
+	unsigned valid_ptr = RADIX_LEVEL_SIZE;
 	int valid = 0;
-	entry *p;
+	radix_entry *p;
 
-	if (lp->ptr == NODE_NIL)
+	if (lp->ptr == RADIX_NODE_NIL)
 		return;
 	p = t->nodes[lp->ptr];
-	for (unsigned i = 0; i < LEVEL_SIZE; i++) {
-		if (p[i].ptr == NODE_NIL)
+	for (unsigned i = 0; i < RADIX_LEVEL_SIZE; i++) {
+		if (p[i].ptr == RADIX_NODE_NIL)
 			continue;
 		valid_ptr = i;
 		valid++;
@@ -310,7 +257,7 @@ int radix_new(radix_table **out, const bench_range *ranges, size_t nr)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->root = (entry){.skip = 1, .ptr = NODE_NIL};
+	t->root = (radix_entry){.skip = 1, .ptr = RADIX_NODE_NIL};
 	rc = section_add(&index, t, &unassigned);
 	for (size_t i = 0; i < nr && rc == 0; i++)
 		rc = add_range(t, &ranges[i], i);
@@ -323,7 +270,7 @@ int radix_new(radix_table **out, const bench_range *ranges, size_t nr)
 		radix_free(t);
 		return rc;
 	}
-	t->mru = &t->sections[SECTION_UNASSIGNED];
+	t->mru = &t->sections[RADIX_SECTION_UNASSIGNED];
 	*out = t;
 	return 0;
 }
@@ -347,27 +294,7 @@ size_t radix_memory(const radix_table *t)
 {
 	size_t entry_size = t->wide ? sizeof(uint32_t) : sizeof(uint16_t);
 
-	return (size_t)t->nr_nodes * sizeof(node) +
+	return (size_t)t->nr_nodes * sizeof(radix_node) +
 	       (size_t)t->nr_subpages * PAGE_SIZE * entry_size +
 	       (size_t)t->nr_sections * sizeof(radix_section);
-}
-
-/* QEMU's address_space_lookup_region(): MRU section, walk, subpage resolution. */
-const radix_section *radix_lookup(radix_table *t, uint64_t addr)
-{
-	const radix_section *s = t->mru;
-
-	if (s == &t->sections[SECTION_UNASSIGNED] || !section_covers(s, addr)) {
-		s = page_find(t, addr);
-		t->mru = s;
-	}
-	if (s->subpage) {
-		uint64_t offset = addr & (PAGE_SIZE - 1);
-
-		if (t->wide)
-			s = &t->sections[s->subpage->wide[offset]];
-		else
-			s = &t->sections[s->subpage->narrow[offset]];
-	}
-	return s;
 }

@@ -22,6 +22,7 @@
 #ifndef MEMSPACE_BENCH_RADIX_H
 #define MEMSPACE_BENCH_RADIX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,10 +46,50 @@ typedef struct radix_section {
 	size_t range;                 /* index of the flat range; SIZE_MAX when unassigned */
 } radix_section;
 
-typedef struct radix_table radix_table;
-
 /* Addresses the table can map: [0, RADIX_ADDR_LIMIT). */
 #define RADIX_ADDR_LIMIT ((uint64_t)1 << 48)
+
+/*
+ * The table's layout is here rather than in radix.c so that radix_lookup()
+ * can be inlined into a caller's loop (the scale subcommand times it that
+ * way); only radix.c builds and changes it.
+ *
+ * 4 KiB pages, 9 bits per level; 48-bit addresses make 4 levels (QEMU's
+ * 64 make 6, which compaction folds the same way: on a layout whose ranges
+ * lie in a narrow band, both walk the same nodes after the root).
+ */
+#define RADIX_PAGE_BITS 12
+#define RADIX_LEVEL_BITS 9
+#define RADIX_LEVEL_SIZE (1u << RADIX_LEVEL_BITS)
+#define RADIX_LEVELS (((48 - RADIX_PAGE_BITS - 1) / RADIX_LEVEL_BITS) + 1)
+#define RADIX_NODE_NIL (UINT32_MAX >> 6)
+#define RADIX_SECTION_UNASSIGNED 0u
+
+/* A node entry: skip == 0 means ptr is a section (a leaf), else a node. */
+typedef struct radix_entry {
+	uint32_t skip : 6;
+	uint32_t ptr : 26;
+} radix_entry;
+
+typedef radix_entry radix_node[RADIX_LEVEL_SIZE];
+
+struct radix_subpage {
+	uint64_t base;    /* page address */
+	uint16_t *narrow; /* one section index per byte offset, or NULL ... */
+	uint32_t *wide;   /* ... then this one */
+};
+
+typedef struct radix_table {
+	radix_entry root;
+	radix_node *nodes;
+	uint32_t nr_nodes, cap_nodes;
+	radix_section *sections;
+	uint32_t nr_sections, cap_sections;
+	radix_subpage **subpages;
+	uint32_t nr_subpages, cap_subpages;
+	bool wide; /* subpages use 32-bit entries (more than 65,536 sections) */
+	const radix_section *mru;
+} radix_table;
 
 /*
  * Build a table over @nr sorted, disjoint ranges, all below RADIX_ADDR_LIMIT.
@@ -58,10 +99,52 @@ int radix_new(radix_table **out, const bench_range *ranges, size_t nr);
 void radix_free(radix_table *t);
 /* Bytes of nodes, subpages and sections (what a lookup may touch). */
 size_t radix_memory(const radix_table *t);
+
+static inline bool radix_section_covers(const radix_section *s, uint64_t addr)
+{
+	return addr - s->start <= s->last - s->start;
+}
+
+/* QEMU's phys_page_find(): the walk, honouring skips, then a bounds check. */
+static inline const radix_section *radix_page_find(const radix_table *t, uint64_t addr)
+{
+	radix_entry lp = t->root;
+	uint64_t index = addr >> RADIX_PAGE_BITS;
+	int i;
+
+	for (i = RADIX_LEVELS; lp.skip && (i -= lp.skip) >= 0;) {
+		if (lp.ptr == RADIX_NODE_NIL)
+			return &t->sections[RADIX_SECTION_UNASSIGNED];
+		lp = t->nodes[lp.ptr][(index >> (i * RADIX_LEVEL_BITS)) & (RADIX_LEVEL_SIZE - 1)];
+	}
+	if (radix_section_covers(&t->sections[lp.ptr], addr))
+		return &t->sections[lp.ptr];
+	return &t->sections[RADIX_SECTION_UNASSIGNED];
+}
+
 /*
- * The section answering at @addr (section 0, unassigned, when none). Updates
- * the table's most-recently-used section, as QEMU does.
+ * The section answering at @addr (section 0, unassigned, when none): QEMU's
+ * address_space_lookup_region(), the most-recently-used section first, then
+ * the walk, then the subpage. Updates the table's most-recently-used section,
+ * as QEMU does.
  */
-const radix_section *radix_lookup(radix_table *t, uint64_t addr);
+static inline const radix_section *radix_lookup(radix_table *t, uint64_t addr)
+{
+	const radix_section *s = t->mru;
+
+	if (s == &t->sections[RADIX_SECTION_UNASSIGNED] || !radix_section_covers(s, addr)) {
+		s = radix_page_find(t, addr);
+		t->mru = s;
+	}
+	if (s->subpage) {
+		uint64_t offset = addr & (((uint64_t)1 << RADIX_PAGE_BITS) - 1);
+
+		if (t->wide)
+			s = &t->sections[s->subpage->wide[offset]];
+		else
+			s = &t->sections[s->subpage->narrow[offset]];
+	}
+	return s;
+}
 
 #endif /* MEMSPACE_BENCH_RADIX_H */
