@@ -7,7 +7,7 @@
  * QEMU-style radix table), commit (transaction and per-commit costs),
  * access (when built with access.h), iommu (notifier delivery: interval index
  * against a linear scan), cache (region-cache loads against uncached ones),
- * precopy (RAM pre-copy under a dirtying writer), scale (issue 15's figures at 10 to
+ * precopy (RAM pre-copy under a dirtying writer), scale (the scale targets' figures at 10 to
  * 100,000 regions against inlined baselines), all. Every figure is a median over
  * repeated samples; docs/bench.md explains each one.
  *
@@ -44,7 +44,7 @@ static void usage(FILE *out)
 	      "  vtd      VT-d-like model: replay by mappings, page invalidation, DMA via the unit\n"
 	      "  vfio-user  a libvfio-user device: BAR reads by message vs mmap, DMA by fd vs messages\n"
 #ifdef MS_BENCH_HAVE_ACCESS
-	      "  scale    issue 15 at 10 to 100,000 regions: look-ups, reads, commits, bulk reads\n"
+	      "  scale    10 to 100,000 regions: look-ups, reads, commits, bulk reads against targets\n"
 #endif
 	      "  all      everything above\n"
 	      "\n"

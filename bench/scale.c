@@ -1,5 +1,5 @@
 /*
- * scale.c: `memspace-bench scale`, the figures of issue 15 (performance at
+ * scale.c: `memspace-bench scale`, the scale targets (performance at
  * scale) on one layout, every baseline in the same process on the same
  * addresses, so each ratio comes from one run.
  *
