@@ -260,6 +260,35 @@ static bool slab_class(const ms_ram_opts *o, size_t len, unsigned *cls)
 	return false;
 }
 
+/*
+ * A new slab, aligned to its size. A class's second and later slabs ask
+ * for transparent huge pages (@huge): a machine with thousands of small
+ * regions then reaches them through a few hundred TLB entries, while one
+ * with a handful does not commit 2 MiB for its first small block.
+ */
+static void *slab_map(bool huge)
+{
+	uint8_t *p = mmap(NULL, 2 * SLAB_BYTES, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *base;
+	size_t head;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	base = (uint8_t *)(((uintptr_t)p + SLAB_BYTES - 1) & ~((uintptr_t)SLAB_BYTES - 1));
+	head = (size_t)(base - p);
+	if (head)
+		munmap(p, head);
+	munmap(base + SLAB_BYTES, SLAB_BYTES - head);
+#ifdef MADV_HUGEPAGE
+	if (huge)
+		(void)madvise(base, SLAB_BYTES, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#else
+	(void)huge;
+#endif
+	return base;
+}
+
 /* A block of class @cls for @rb from @ctx's slabs: 0, or -ENOMEM. */
 static int slab_get(ms__ramblock *rb, ms_ctx *ctx, unsigned cls)
 {
@@ -274,12 +303,11 @@ static int slab_get(ms__ramblock *rb, ms_ctx *ctx, unsigned cls)
 	pthread_mutex_lock(&ss->lock);
 	s = ss->partial[cls];
 	if (!s) {
-		void *base = mmap(NULL, SLAB_BYTES, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *base = slab_map(ss->nr_slabs[cls] > 0);
 
-		s = base == MAP_FAILED ? NULL : calloc(1, sizeof(*s));
+		s = base ? calloc(1, sizeof(*s)) : NULL;
 		if (!s) {
-			if (base != MAP_FAILED)
+			if (base)
 				munmap(base, SLAB_BYTES);
 			pthread_mutex_unlock(&ss->lock);
 			return -ENOMEM;
