@@ -744,6 +744,32 @@ static void test_last_partial_page_of_an_odd_sized_region(void **state)
 	assert_int_equal(ms_region_set_dirty(odd, 3 * PAGE + 100, 1), -EINVAL);
 }
 
+/*
+ * A snapshot covers the region's bytes, not the rest of its last page: a
+ * range past the region's end is outside it (false), as
+ * ms_dirty_snapshot_range() says (the access fuzzer found it answering for
+ * the page).
+ */
+static void test_snapshot_of_an_odd_sized_region_ends_at_its_last_byte(void **state)
+{
+	fixture *f = *state;
+	ms_region *odd = place_ram(f->ctx, f->sys, "odd", 0x500000, 3 * PAGE + 100);
+	ms_dirty_snapshot *snap = NULL;
+	uint64_t offset = 1, size = 1;
+
+	assert_int_equal(ms_region_set_dirty_log(odd, MS_DIRTY_VGA, true), 0);
+	assert_int_equal(ms_region_set_dirty(odd, 3 * PAGE + 99, 1), 0);
+	assert_int_equal(
+		ms_region_snapshot_and_clear_dirty(&snap, odd, 3 * PAGE, 100, MS_DIRTY_VGA), 0);
+	ms_dirty_snapshot_range(snap, &offset, &size);
+	assert_int_equal(offset, 0);
+	assert_int_equal(size, 3 * PAGE + 100);
+	assert_true(ms_dirty_snapshot_get_dirty(snap, 3 * PAGE + 99, 1));
+	assert_false(ms_dirty_snapshot_get_dirty(snap, 3 * PAGE + 100, 1));
+	assert_false(ms_dirty_snapshot_get_dirty(snap, 3 * PAGE + 99, 2));
+	ms_dirty_snapshot_free(snap);
+}
+
 static void test_get_set_reset_refuse_bad_arguments(void **state)
 {
 	fixture *f = *state;
@@ -1520,6 +1546,7 @@ int main(void)
 		T(test_set_dirty_marks_partial_pages_whole),
 		T(test_a_range_across_a_bitmap_word_is_marked_and_cleared),
 		T(test_last_partial_page_of_an_odd_sized_region),
+		T(test_snapshot_of_an_odd_sized_region_ends_at_its_last_byte),
 		T(test_get_set_reset_refuse_bad_arguments),
 		T(test_layout_only_ram_has_no_bits),
 		T(test_snapshot_rounds_out_to_whole_words),
