@@ -1577,7 +1577,8 @@ static void dirty_snapshot(struct reader *r)
 			divergence("snapshot_next from 0x%" PRIx64 " gave 0x%" PRIx64
 				   ", the model says 0x%" PRIx64,
 				   from, next, off);
-		from = next + 1 + (rd8(r) % 2 ? 0 : DIRTY_PAGE - 2);
+		/* On from anywhere inside the page found: its first or last byte after. */
+		from = next + 1 + (p % 2 ? DIRTY_PAGE - 2 : 0);
 	}
 	if (ms_dirty_snapshot_next(snap, from, &next))
 		divergence("snapshot_next from 0x%" PRIx64 " found 0x%" PRIx64
