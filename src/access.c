@@ -339,9 +339,16 @@ static unsigned exact_width(uintptr_t p, uint64_t n)
 	return w;
 }
 
-/* RAM devices: only naturally aligned volatile loads and stores, never memcpy. */
-static void ram_device_copy(const access_req *a, uint8_t *mem, uint64_t pos, uint64_t n)
+/*
+ * RAM devices: only naturally aligned volatile loads and stores, never
+ * memcpy. A write marks its pages dirty after its stores, as ram_copy().
+ */
+static void ram_device_copy(const access_req *a, const ms_region *mr, uint64_t offset, uint64_t pos,
+			    uint64_t n)
 {
+	uint8_t *mem = (uint8_t *)mr->ram + offset; /* callers checked that there is memory */
+	uint64_t len = n;
+
 	if (a->probe)
 		return;
 	while (n > 0) {
@@ -385,6 +392,8 @@ static void ram_device_copy(const access_req *a, uint8_t *mem, uint64_t pos, uin
 		pos += w;
 		n -= w;
 	}
+	if (a->is_write)
+		ms__ramblock_written(mr->rb, offset, len);
 }
 
 bool ms__access_is_direct(const ms__range *r, bool is_write)
@@ -414,8 +423,7 @@ static void load_range(const access_req *a, const ms__range *r, uint64_t offset,
 		ram_copy(a, r->region, offset, pos, n);
 		break;
 	case MS_REGION_RAM_DEVICE:
-		/* Devices have no host address: NULL + offset would be undefined. */
-		ram_device_copy(a, (uint8_t *)r->region->ram + offset, pos, n);
+		ram_device_copy(a, r->region, offset, pos, n);
 		break;
 	case MS_REGION_ROM_DEVICE:
 		if (r->flags & MS__RANGE_ROMD)
@@ -466,9 +474,8 @@ static ms_result access_range(const access_req *a, const ms__range *r, uint64_t 
 			ram_copy(a, r->region, offset, pos, n);
 		return MS_RESULT_OK;
 	case MS_REGION_RAM_DEVICE:
-		/* Here only: devices have no host address, NULL + offset is undefined. */
 		if (!a->is_write || !readonly || a->attrs.debug)
-			ram_device_copy(a, (uint8_t *)mr->ram + offset, pos, n);
+			ram_device_copy(a, mr, offset, pos, n);
 		return MS_RESULT_OK;
 	case MS_REGION_ROM_DEVICE:
 		if (a->is_write && a->attrs.debug && (r->flags & MS__RANGE_ROMD)) {
@@ -792,7 +799,6 @@ static ms_result region_dispatch(ms_region *mr, uint64_t offset, uint8_t *bytes,
 				 ms_attrs attrs, bool is_write)
 {
 	access_req a = {.attrs = attrs, .is_write = is_write, .single = true, .len = size};
-	uint8_t *mem;
 
 	a.dst = bytes;
 	a.src = bytes;
@@ -804,9 +810,8 @@ static ms_result region_dispatch(ms_region *mr, uint64_t offset, uint8_t *bytes,
 		return fail(&a, 0, size, MS_RESULT_DECODE_ERROR); /* reservation, container, ... */
 	if (!mr->ram)
 		return fail(&a, 0, size, MS_RESULT_ACCESS_ERROR); /* layout only */
-	mem = (uint8_t *)mr->ram + offset;
 	if (mr->kind == MS_REGION_RAM_DEVICE)
-		ram_device_copy(&a, mem, 0, size);
+		ram_device_copy(&a, mr, offset, 0, size);
 	else if (!is_write || !mr->readonly)
 		ram_copy(&a, mr, offset, 0, size);
 	return MS_RESULT_OK;

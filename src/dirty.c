@@ -219,11 +219,20 @@ static bool snap_bit(const ms_dirty_snapshot *snap, uint64_t page)
 	return (snap->words[i / 64] >> (i % 64)) & 1;
 }
 
+/* The end of what @snap covers: its last word's end, clipped to the region. */
+static uint64_t snap_end(const ms_dirty_snapshot *snap)
+{
+	uint64_t end = (snap->first_page + snap->nr_pages) << snap->page_shift;
+
+	return end > (uint64_t)snap->region->size ? (uint64_t)snap->region->size : end;
+}
+
 bool ms_dirty_snapshot_get_dirty(const ms_dirty_snapshot *snap, uint64_t offset, uint64_t size)
 {
 	uint64_t first, last;
 
-	if (!snap || size == 0 || offset + size - 1 < offset)
+	/* Bytes past the region's end are outside, even inside its last page. */
+	if (!snap || size == 0 || offset + size - 1 < offset || offset + size > snap_end(snap))
 		return false;
 	first = offset >> snap->page_shift;
 	last = (offset + size - 1) >> snap->page_shift;
@@ -286,11 +295,9 @@ void ms_dirty_snapshot_range(const ms_dirty_snapshot *snap, uint64_t *offset, ui
 	uint64_t lo = 0, len = 0;
 
 	if (snap) {
-		uint64_t end = (snap->first_page + snap->nr_pages) << snap->page_shift;
+		uint64_t end = snap_end(snap);
 
 		lo = snap->first_page << snap->page_shift;
-		if (end > (uint64_t)snap->region->size)
-			end = (uint64_t)snap->region->size;
 		len = end > lo ? end - lo : 0;
 	}
 	if (offset)

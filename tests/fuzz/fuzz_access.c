@@ -10,6 +10,13 @@
  * After every call the library's memory, the devices' registers and the callback log must
  * equal the model's; any difference aborts with a report.
  *
+ * Dirty logging (codes from DIRTY_CODE up): clients of each block on and off, global logging,
+ * ms_as_log_sync() through a listener that marks memory written behind the library's back,
+ * snapshots, resets, ms_region_set_dirty(). The model marks the pages of every write it
+ * predicts to reach memory (accesses, DMA helpers, the DMA device through IOMMUs, the loader,
+ * caches, direct mappings at unmap, bounce write-back), so after every call each logging
+ * client's bits equal the model's page for page; reads and ignored writes mark nothing.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <inttypes.h>
@@ -294,6 +301,14 @@ static int m_notify(int i, unsigned idx, unsigned type, uint64_t iova, uint64_t 
 
 /* ---- The machine ---------------------------------------------------------------- */
 
+static void check_rc(int rc, const char *what)
+{
+	if (rc != 0) {
+		fprintf(stderr, "fuzz_access: %s returned %d\n", what, rc);
+		abort();
+	}
+}
+
 struct machine {
 	ms_ctx *ctx;
 	ms_as *as;
@@ -303,17 +318,56 @@ struct machine {
 	uint8_t *mem[NMEM];       /* library memory */
 	uint8_t *ramd_mem;
 	uint8_t *ramp_mem;
+	ms_region *big;             /* block M_BIG: RAM in no address space */
+	ms_region *blk[NBLK];       /* the region owning each block's bits */
+	ms_listener *sync_listener; /* its log_sync marks memory written behind our back */
 };
 
 static struct machine mach;
 
-static void check_rc(int rc, const char *what)
+/*
+ * Memory written behind the library's back (through the block's pointer),
+ * per block: pages not yet marked. The listener's log_sync marks them with
+ * ms_region_set_dirty(), as a hypervisor back end fetching its own dirty
+ * log would (docs/dirty.md, "Memory written behind the library's back").
+ */
+static uint64_t behind[NBLK];
+static bool synced[NBLK]; /* blocks whose ranges log_sync visited */
+
+static int region_block(const ms_region *r)
 {
-	if (rc != 0) {
-		fprintf(stderr, "fuzz_access: %s returned %d\n", what, rc);
+	for (int b = 0; b < NBLK; b++)
+		if (mach.blk[b] == r)
+			return b;
+	return -1;
+}
+
+static void on_log_sync(const ms_section *sec, void *opaque)
+{
+	int b = region_block(sec->region);
+	uint64_t first = sec->offset_in_region, last = first + (sec->last - sec->start);
+
+	(void)opaque;
+	if (b < 0) {
+		fprintf(stderr, "fuzz_access: log_sync of a range of no memory block\n");
 		abort();
 	}
+	synced[b] = true;
+	for (uint64_t p = first / DIRTY_PAGE; p <= last / DIRTY_PAGE; p++) {
+		uint64_t lo = p * DIRTY_PAGE > first ? p * DIRTY_PAGE : first;
+		uint64_t hi = p * DIRTY_PAGE + DIRTY_PAGE - 1 < last
+				      ? p * DIRTY_PAGE + DIRTY_PAGE - 1
+				      : last;
+
+		if ((behind[b] >> p) & 1)
+			check_rc(ms_region_set_dirty(sec->region, lo, hi - lo + 1), "set_dirty");
+	}
 }
+
+static const ms_listener_ops sync_ops = {
+	.version = MS_LISTENER_OPS_VERSION,
+	.log_sync = on_log_sync,
+};
 
 /* Segment @s as an alias of @target, starting at the segment's base in @target. */
 static int new_seg_alias(ms_region **r, const struct seg *s, ms_region *target)
@@ -335,6 +389,7 @@ static void build_machine(void)
 	if (!mach.ramd_mem || !mach.ramp_mem)
 		abort();
 	check_rc(ms_ctx_new(&mach.ctx), "ms_ctx_new");
+	check_rc(ms_ctx_set_dirty_page_size(mach.ctx, DIRTY_PAGE), "set_dirty_page_size");
 	check_rc(ms_region_new_container(&mach.root, mach.ctx, "sys", MS_SIZE_2_64), "root");
 	for (int i = 0; i < NSEG; i++) {
 		const struct seg *s = &segs[i];
@@ -424,6 +479,37 @@ static void build_machine(void)
 	check_rc(ms_as_new(&mach.as, mach.ctx, mach.root, "sys"), "ms_as_new");
 	dma_as = mach.as;
 	io_target = mach.as;
+	check_rc(ms_region_new_ram(&mach.big, mach.ctx, "big", BIG_SIZE), "big");
+	mach.blk[M_RAM] = mach.regions[R_RAM];
+	mach.blk[M_ROM] = mach.regions[R_ROM];
+	mach.blk[M_ROMD] = mach.regions[R_ROMD];
+	mach.blk[M_RAMD] = mach.regions[R_RAMD];
+	mach.blk[M_RAMP] = mach.regions[R_RAMP];
+	mach.blk[M_TOP] = mach.regions[R_TOP];
+	mach.blk[M_PATCH] = mach.regions[R_PATCH];
+	mach.blk[M_BIG] = mach.big;
+	check_rc(ms_listener_register(&mach.sync_listener, mach.as, &sync_ops, NULL), "listener");
+}
+
+/* Logging off, every bit clear, as a fresh machine has them. */
+static void reset_dirty(void)
+{
+	if (model.log_global)
+		check_rc(ms_ctx_dirty_log_global_stop(mach.ctx), "global stop");
+	for (int b = 0; b < NBLK; b++) {
+		for (unsigned c = 0; c < MS_DIRTY_CLIENTS; c++) {
+			if (model.log_own[b] & (1u << c))
+				check_rc(ms_region_set_dirty_log(mach.blk[b], c, false), "log off");
+			if (model.log_seen[b] & (1u << c))
+				check_rc(ms_region_reset_dirty(mach.blk[b], 0, blk_size(b), c),
+					 "reset_dirty");
+		}
+	}
+	memset(model.dirty, 0, sizeof(model.dirty));
+	memset(model.log_own, 0, sizeof(model.log_own));
+	memset(model.log_seen, 0, sizeof(model.log_seen));
+	memset(behind, 0, sizeof(behind));
+	model.log_global = false;
 }
 
 /* Every input starts from the same state, in the library and in the model. */
@@ -470,6 +556,7 @@ static void reset(void)
 		io_tab[2][0][v] =
 			(struct io_entry){true, false, MS_IOMMU_RW, 4, 0x4000 + v * IO_PAGE};
 	}
+	reset_dirty();
 	model.log.n = 0;
 	model.log.overflow = false;
 	lib_log.n = 0;
@@ -490,7 +577,7 @@ static struct fuzz fz;
 
 /* Statistics (MS_FUZZ_STATS=1): results seen, device callbacks compared. */
 static unsigned long stat_results[8], stat_callbacks, stat_direct, stat_bounce, stat_events,
-	stat_xlat;
+	stat_xlat, stat_dirty_ops, stat_dirty_pages;
 
 static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -546,6 +633,53 @@ static void compare_bytes(const char *what, const uint8_t *want, const uint8_t *
 				   want[i]);
 }
 
+/*
+ * @clients' bits of block @b against the model, page by page. Exact: a
+ * write marks exactly the pages of the bytes that reached memory, a read
+ * or an ignored write nothing (docs/dirty.md, "Which writes mark").
+ */
+static void compare_dirty(int b, uint8_t clients)
+{
+	uint64_t size = blk_size(b);
+
+	for (unsigned c = 0; c < MS_DIRTY_CLIENTS; c++) {
+		if (!(clients & (1u << c)))
+			continue;
+		for (uint64_t p = 0; p < blk_pages(b); p++) {
+			uint64_t off = p * DIRTY_PAGE,
+				 n = size - off < DIRTY_PAGE ? size - off : DIRTY_PAGE;
+			bool got = ms_region_get_dirty(mach.blk[b], off, n, c);
+
+			if (got != m_dirty(b, c, p))
+				divergence("block %d, client %u: page %" PRIu64
+					   " reads %s, the model says %s",
+					   b, c, p, got ? "dirty" : "clean",
+					   m_dirty(b, c, p) ? "dirty" : "clean");
+		}
+	}
+	stat_dirty_pages += blk_pages(b);
+}
+
+/*
+ * Only the dirty calls reach block M_BIG (it is in no address space): its
+ * 129 pages are compared after those, not after every access.
+ */
+static bool dirty_call;
+
+/* The clients logging every block, and the bits of those that ever logged in this input. */
+static void compare_dirty_state(void)
+{
+	for (int b = 0; b < NBLK; b++) {
+		uint8_t got = ms_region_dirty_log_mask(mach.blk[b]);
+
+		if (got != m_log_mask(b))
+			divergence("block %d: dirty_log_mask 0x%x, the model says 0x%x", b, got,
+				   m_log_mask(b));
+		if (model.log_seen[b] && (b != M_BIG || dirty_call))
+			compare_dirty(b, model.log_seen[b]);
+	}
+}
+
 /* After every call: results, memory, registers and callbacks. */
 static void compare_state(void)
 {
@@ -580,6 +714,7 @@ static void compare_state(void)
 		compare_bytes("memory", model.mem[m], mach.mem[m], mem_size[m]);
 	for (int d = 0; d < NDEV; d++)
 		compare_bytes("device registers", model.regs[d], devs[d].regs, REG_BYTES);
+	compare_dirty_state();
 }
 
 static void compare_result(const char *what, ms_result got, ms_result want)
@@ -655,23 +790,26 @@ static void op_read_write(struct reader *r, int code)
 {
 	uint64_t addr = rd_addr(r), len = rd_len(r);
 	ms_attrs attrs = rd_attrs(r);
-	bool is_write = code & 1; /* bit 1 chose ms_as_rw() before 0.2.0: kept for the corpus */
+	bool is_write = code & 1;
+	bool dma = code & 2; /* the DMA helpers (ms_as_rw() before 0.2.0) */
 	uint8_t got[MAX_LEN], want[MAX_LEN];
 	struct req q = {
 		.addr = addr, .len = len, .is_write = is_write, .attrs = attrs, .data = want};
 	ms_result res, mres;
 	char at[48];
 
-	trace("%d: %s 0x%016" PRIx64 " len %" PRIu64 " %s\n", fz.op, is_write ? "write" : "read",
-	      addr, len, attrs_text(attrs, at));
+	trace("%d: %s%s 0x%016" PRIx64 " len %" PRIu64 " %s\n", fz.op, dma ? "dma_" : "",
+	      is_write ? "write" : "read", addr, len, attrs_text(attrs, at));
 	if (is_write) {
 		for (uint64_t i = 0; i < len; i++)
 			got[i] = want[i] = rd8(r) ^ (uint8_t)i;
-		res = ms_as_write(mach.as, addr, attrs, got, len);
+		res = dma ? ms_as_dma_write(mach.as, addr, got, len, attrs)
+			  : ms_as_write(mach.as, addr, attrs, got, len);
 	} else {
 		memset(got, 0xa5, sizeof(got));
 		memset(want, 0x5a, sizeof(want));
-		res = ms_as_read(mach.as, addr, attrs, got, len);
+		res = dma ? ms_as_dma_read(mach.as, addr, got, len, attrs)
+			  : ms_as_read(mach.as, addr, attrs, got, len);
 	}
 	mres = m_access(&q);
 	compare_result(is_write ? "write" : "read", res, mres);
@@ -927,7 +1065,10 @@ static void op_map(struct reader *r)
 
 			for (uint64_t i = 0; i < n; i++)
 				p[i] = model.mem[s->mem][offset + i] = rd8(r);
+			/* Nothing is marked while the mapping is held; its first n bytes at unmap. */
+			compare_dirty_state();
 			check_rc(ms_as_unmap(mach.as, p, len, true, n), "unmap");
+			m_mark(s->mem, offset, n);
 		} else {
 			compare_bytes("direct read map", &model.mem[s->mem][offset], p, len);
 			check_rc(ms_as_unmap(mach.as, p, len, false, 0), "unmap");
@@ -1277,6 +1418,307 @@ static void op_toggle(struct reader *r)
 	compare_state();
 }
 
+/* ---- Dirty logging ------------------------------------------------------------------ */
+
+/* Op codes from DIRTY_CODE up are dirty-logging calls (they were codes 0-3 mod 18 before). */
+#define DIRTY_CODE 252
+
+static void seen_update(void)
+{
+	for (int b = 0; b < NBLK; b++)
+		model.log_seen[b] |= m_log_mask(b);
+}
+
+/* A range of block @b: all of it, whole pages, bytes anywhere, or anything (maybe invalid). */
+static void rd_range(struct reader *r, int b, uint64_t *offset, uint64_t *size)
+{
+	uint8_t sel = rd8(r), x = rd8(r), y = rd8(r);
+	uint64_t bs = blk_size(b), pages = blk_pages(b);
+
+	switch (sel % 4) {
+	case 0:
+		*offset = 0;
+		*size = bs;
+		break;
+	case 1:
+		*offset = x % pages * DIRTY_PAGE;
+		*size = (y % (pages - x % pages) + 1) * DIRTY_PAGE;
+		if (*size > bs - *offset)
+			*size = bs - *offset;
+		break;
+	case 2:
+		*offset = x * bs / 256;
+		*size = (uint64_t)y * (sel & 4 ? 64 : 1);
+		break;
+	default:
+		*offset = sel & 4 ? rd64(r) : rd16(r);
+		*size = sel & 8 ? rd64(r) : rd16(r);
+		break;
+	}
+}
+
+/* What the dirty calls accept: a non-empty range inside the region (docs/errors.md). */
+static bool range_valid(int b, uint64_t offset, uint64_t size)
+{
+	return size > 0 && offset < blk_size(b) && size <= blk_size(b) - offset;
+}
+
+/* Does any page of [offset, offset + size) of block @b have @client's bit in the model? */
+static bool m_range_dirty(int b, unsigned client, uint64_t offset, uint64_t size)
+{
+	for (uint64_t p = offset / DIRTY_PAGE; p <= (offset + size - 1) / DIRTY_PAGE; p++)
+		if (m_dirty(b, client, p))
+			return true;
+	return false;
+}
+
+/* Is any segment showing block @b's memory enabled (then its ranges show all of it)? */
+static bool blk_visible(int b)
+{
+	for (int i = 0; i < NSEG; i++)
+		if (segs[i].mem == b && segs[i].kind != S_DEV && model.enabled[i])
+			return true;
+	return false;
+}
+
+/*
+ * ms_as_log_sync(): the listener visits every logged range of the view
+ * (listener.h) and marks what was written behind the library's back there;
+ * then every bit of every block and client, and ranges of them, against the
+ * model.
+ */
+static void dirty_sync(struct reader *r)
+{
+	unsigned queries = rd8(r) % 4;
+
+	trace("%d: log_sync\n", fz.op);
+	memset(synced, 0, sizeof(synced));
+	check_rc(ms_as_log_sync(mach.as), "log_sync");
+	for (int b = 0; b < NBLK; b++) {
+		bool want = b != M_BIG && blk_visible(b) && m_log_mask(b) != 0;
+
+		if (synced[b] != want)
+			divergence("log_sync %s block %d, the model says it %s",
+				   synced[b] ? "visited" : "skipped", b,
+				   want ? "is logged and visible" : "is not");
+		for (uint64_t p = 0; want && p < blk_pages(b); p++)
+			if ((behind[b] >> p) & 1)
+				m_mark(b, p * DIRTY_PAGE, 1);
+		if (want)
+			behind[b] = 0;
+		compare_dirty(b, 0xff);
+	}
+	for (unsigned i = 0; i < queries; i++) {
+		int b = rd8(r) % NBLK;
+		unsigned client = rd8(r) % (MS_DIRTY_CLIENTS + 1);
+		uint64_t offset, size;
+
+		rd_range(r, b, &offset, &size);
+		bool got = ms_region_get_dirty(mach.blk[b], offset, size, client);
+		bool want = range_valid(b, offset, size) && client < MS_DIRTY_CLIENTS &&
+			    m_range_dirty(b, client, offset, size);
+
+		if (got != want)
+			divergence("get_dirty(block %d, 0x%" PRIx64 ", 0x%" PRIx64
+				   ", %u) is %d, the model says %d",
+				   b, offset, size, client, got, want);
+	}
+}
+
+/*
+ * ms_region_snapshot_and_clear_dirty(). docs/dirty.md ("Rounding of
+ * snapshots") says exactly which bits are taken: whole 64-page words around
+ * the range, clipped to the block. So the model predicts the snapshot's
+ * range, every bit in it and every bit left behind exactly: nothing here is
+ * over-reported, and the check is equality, not inclusion.
+ */
+static void dirty_snapshot(struct reader *r)
+{
+	int b = rd8(r) % NBLK;
+	unsigned client = rd8(r) % (MS_DIRTY_CLIENTS + 1);
+	uint64_t offset, size, got_off = 1, got_size = 1, first, last, count = 0;
+	ms_dirty_snapshot *snap = (ms_dirty_snapshot *)&snap; /* a refusal must set it to NULL */
+	int rc;
+
+	rd_range(r, b, &offset, &size);
+	trace("%d: snapshot block %d 0x%" PRIx64 "+0x%" PRIx64 " client %u\n", fz.op, b, offset,
+	      size, client);
+	rc = ms_region_snapshot_and_clear_dirty(&snap, mach.blk[b], offset, size, client);
+	if (!range_valid(b, offset, size) || client >= MS_DIRTY_CLIENTS) {
+		if (rc != -EINVAL || snap)
+			divergence("a snapshot of a bad range or client returned %d", rc);
+		compare_state();
+		return;
+	}
+	if (rc != 0 || !snap)
+		divergence("snapshot returned %d", rc);
+	first = offset / DIRTY_PAGE / 64 * 64;
+	last = ((offset + size - 1) / DIRTY_PAGE / 64 + 1) * 64 - 1;
+	if (last >= blk_pages(b))
+		last = blk_pages(b) - 1;
+	ms_dirty_snapshot_range(snap, &got_off, &got_size);
+	uint64_t want_size =
+		((last + 1) * DIRTY_PAGE < blk_size(b) ? (last + 1) * DIRTY_PAGE : blk_size(b)) -
+		first * DIRTY_PAGE;
+
+	if (got_off != first * DIRTY_PAGE || got_size != want_size)
+		divergence("snapshot covers 0x%" PRIx64 "+0x%" PRIx64 ", the model says 0x%" PRIx64
+			   "+0x%" PRIx64,
+			   got_off, got_size, first * DIRTY_PAGE, want_size);
+	uint64_t from = 0, next = 0;
+
+	for (uint64_t p = first; p <= last; p++) {
+		uint64_t off = p * DIRTY_PAGE;
+		uint64_t n = blk_size(b) - off < DIRTY_PAGE ? blk_size(b) - off : DIRTY_PAGE;
+		bool want = m_dirty(b, client, p);
+
+		if (ms_dirty_snapshot_get_dirty(snap, off, n) != want)
+			divergence("snapshot page %" PRIx64 " is not %s", p,
+				   want ? "dirty" : "clean");
+		if (!want)
+			continue;
+		count++;
+		/* The walk finds exactly the dirty pages, in order. */
+		if (!ms_dirty_snapshot_next(snap, from, &next) || next != off)
+			divergence("snapshot_next from 0x%" PRIx64 " gave 0x%" PRIx64
+				   ", the model says 0x%" PRIx64,
+				   from, next, off);
+		/* On from anywhere inside the page found: its first or last byte after. */
+		from = next + 1 + (p % 2 ? DIRTY_PAGE - 2 : 0);
+	}
+	if (ms_dirty_snapshot_next(snap, from, &next))
+		divergence("snapshot_next from 0x%" PRIx64 " found 0x%" PRIx64
+			   " past the last dirty page",
+			   from, next);
+	if (ms_dirty_snapshot_count(snap) != count)
+		divergence("snapshot_count %" PRIu64 ", the model says %" PRIu64,
+			   ms_dirty_snapshot_count(snap), count);
+	/* A range inside answers for any page of it; one outside is false. */
+	uint64_t lo = got_off + rd8(r) % got_size, hi = lo + rd8(r) % (got_off + got_size - lo);
+
+	if (ms_dirty_snapshot_get_dirty(snap, lo, hi - lo + 1) !=
+	    m_range_dirty(b, client, lo, hi - lo + 1))
+		divergence("snapshot get_dirty(0x%" PRIx64 ", 0x%" PRIx64
+			   ") differs from the model",
+			   lo, hi - lo + 1);
+	if ((got_off > 0 && ms_dirty_snapshot_get_dirty(snap, got_off - 1, 1)) ||
+	    ms_dirty_snapshot_get_dirty(snap, got_off + got_size, 1))
+		divergence("snapshot get_dirty outside its range is true");
+	m_dirty_clear(b, client, first, last);
+	ms_dirty_snapshot_free(snap);
+	compare_state();
+}
+
+static void op_dirty(struct reader *r)
+{
+	uint8_t sel = rd8(r);
+	uint64_t offset, size;
+	int b, rc, want;
+
+	stat_dirty_ops++;
+	dirty_call = true;
+	switch (sel % 8) {
+	case 0:
+	case 1: {
+		uint8_t t = rd8(r);
+		unsigned client = rd8(r) % (MS_DIRTY_CLIENTS + 1);
+		bool enable = sel & 8;
+		/* A block's region, or any segment's (aliases, devices, IOMMUs are refused). */
+		ms_region *region = t & 0x80 ? mach.regions[t % NSEG] : mach.blk[t % NBLK];
+
+		b = region_block(region);
+		trace("%d: set_dirty_log %s client %u %d\n", fz.op, ms_region_name(region), client,
+		      enable);
+		rc = ms_region_set_dirty_log(region, client, enable);
+		want = b < 0 || client >= MS_DIRTY_CLIENTS ? -EINVAL : 0;
+		if (rc != want)
+			divergence("set_dirty_log returned %d, the model says %d", rc, want);
+		if (rc == 0)
+			model.log_own[b] = enable ? model.log_own[b] | (1u << client)
+						  : model.log_own[b] & ~(1u << client);
+		break;
+	}
+	case 2:
+		model.log_global = !(sel & 8);
+		trace("%d: dirty_log_global %s\n", fz.op, model.log_global ? "start" : "stop");
+		rc = model.log_global ? ms_ctx_dirty_log_global_start(mach.ctx)
+				      : ms_ctx_dirty_log_global_stop(mach.ctx);
+		check_rc(rc, "global logging");
+		if (ms_ctx_dirty_log_global(mach.ctx) != model.log_global)
+			divergence("ms_ctx_dirty_log_global is not %d", model.log_global);
+		break;
+	case 3:
+		dirty_sync(r);
+		break;
+	case 4:
+		dirty_snapshot(r);
+		dirty_call = false;
+		return;
+	case 5: {
+		unsigned client;
+
+		b = rd8(r) % NBLK;
+		client = rd8(r) % (MS_DIRTY_CLIENTS + 1);
+		rd_range(r, b, &offset, &size);
+		trace("%d: reset_dirty block %d 0x%" PRIx64 "+0x%" PRIx64 " client %u\n", fz.op, b,
+		      offset, size, client);
+		rc = ms_region_reset_dirty(mach.blk[b], offset, size, client);
+		want = range_valid(b, offset, size) && client < MS_DIRTY_CLIENTS ? 0 : -EINVAL;
+		if (rc != want)
+			divergence("reset_dirty returned %d, the model says %d", rc, want);
+		if (rc == 0) /* whole pages, even those the range covers in part */
+			m_dirty_clear(b, client, offset / DIRTY_PAGE,
+				      (offset + size - 1) / DIRTY_PAGE);
+		break;
+	}
+	case 6:
+		if (sel & 8) {
+			b = rd8(r) % NBLK;
+			rd_range(r, b, &offset, &size);
+			trace("%d: set_dirty block %d 0x%" PRIx64 "+0x%" PRIx64 "\n", fz.op, b,
+			      offset, size);
+			rc = ms_region_set_dirty(mach.blk[b], offset, size);
+			want = range_valid(b, offset, size) ? 0 : -EINVAL;
+			if (rc != want)
+				divergence("set_dirty returned %d, the model says %d", rc, want);
+			if (rc == 0)
+				m_mark(b, offset, size);
+		} else {
+			/* A write behind the library's back: marked at the next log_sync. */
+			b = rd8(r) % NMEM;
+			offset = rd16(r) % mem_size[b];
+			size = rd8(r) % 64 + 1;
+			if (size > mem_size[b] - offset)
+				size = mem_size[b] - offset;
+			trace("%d: behind block %d 0x%" PRIx64 "+0x%" PRIx64 "\n", fz.op, b, offset,
+			      size);
+			for (uint64_t i = 0; i < size; i++)
+				mach.mem[b][offset + i] = model.mem[b][offset + i] = rd8(r);
+			for (uint64_t p = offset / DIRTY_PAGE;
+			     p <= (offset + size - 1) / DIRTY_PAGE; p++)
+				behind[b] |= (uint64_t)1 << p;
+		}
+		break;
+	default: {
+		static const uint64_t sizes[4] = {DIRTY_PAGE, 4096, 1000, 256};
+		uint64_t ps = sizes[(sel >> 3) % 4];
+
+		/* The page size is fixed once RAM exists: the same size again is accepted. */
+		trace("%d: set_dirty_page_size %" PRIu64 "\n", fz.op, ps);
+		rc = ms_ctx_set_dirty_page_size(mach.ctx, ps);
+		want = ps == DIRTY_PAGE ? 0 : ps == 4096 ? -EBUSY : -EINVAL;
+		if (rc != want || ms_ctx_dirty_page_size(mach.ctx) != DIRTY_PAGE)
+			divergence("set_dirty_page_size(%" PRIu64
+				   ") returned %d, the model says %d",
+				   ps, rc, want);
+		break;
+	}
+	}
+	seen_update();
+	compare_state();
+	dirty_call = false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct reader rd = {data, size};
@@ -1289,6 +1731,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (fz.op = 0; fz.op < MAX_FUZZ_OPS && rd.n > 0; fz.op++) {
 		uint8_t code = rd8(&rd);
 
+		if (code >= DIRTY_CODE) {
+			op_dirty(&rd);
+			continue;
+		}
 		switch (code % 18) {
 		case 0:
 		case 1:
@@ -1342,9 +1788,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr,
 			"fuzz_access: %d ops; results ok %lu, error %lu, decode %lu, access %lu, "
 			"mixed %lu; %lu device callbacks; %lu direct and %lu bounce maps; %lu "
-			"notifier events; %lu IOMMU translates\n",
+			"notifier events; %lu IOMMU translates; %lu dirty calls, %lu pages compared\n",
 			fz.op, stat_results[0], stat_results[1], stat_results[2], stat_results[4],
 			stat_results[3] + stat_results[5] + stat_results[6] + stat_results[7],
-			stat_callbacks, stat_direct, stat_bounce, stat_events, stat_xlat);
+			stat_callbacks, stat_direct, stat_bounce, stat_events, stat_xlat,
+			stat_dirty_ops, stat_dirty_pages);
 	return 0;
 }

@@ -162,6 +162,35 @@ extern struct io_entry io_tab[NIOMMU][IO_MAX_IDX][IO_SLOTS];
 unsigned io_nidx(int i);
 unsigned io_index(int i, ms_attrs attrs);
 
+/* ---- Dirty logging ------------------------------------------------------------------ */
+
+/*
+ * The machine's dirty page size is the smallest allowed (docs/dirty.md), so
+ * that its blocks have several pages: the RAM eight, a RAM device one. Block
+ * M_BIG is RAM outside the address space, larger than two bitmap words of 64
+ * pages and ending in a partial page, for the rounding of snapshots; only
+ * the dirty calls reach it.
+ */
+#define DIRTY_PAGE 512u
+#define M_BIG NMEM
+#define NBLK (NMEM + 1)
+#define BIG_SIZE 0x10100u /* 128 whole pages and a half one: three words */
+#define BLK_WORDS 3
+
+/* The size of block @b (a memory block or M_BIG) and its number of pages. */
+uint64_t blk_size(int b);
+unsigned blk_pages(int b);
+/* Is block @b migratable (global logging logs it)? Everything but the RAM device. */
+bool blk_migratable(int b);
+/* The clients logging block @b now: its own, plus MIGRATION under global logging. */
+uint8_t m_log_mask(int b);
+/* A write of @n bytes at @offset of block @b reached memory: mark its pages. */
+void m_mark(int b, uint64_t offset, uint64_t n);
+/* Page @page of block @b dirty for @client? */
+bool m_dirty(int b, unsigned client, uint64_t page);
+/* Clear @client's pages [@first, @last] of block @b. */
+void m_dirty_clear(int b, unsigned client, uint64_t first, uint64_t last);
+
 /* The model's state. */
 struct model {
 	uint8_t mem[NMEM][0x1000];
@@ -172,6 +201,11 @@ struct model {
 	unsigned depth;     /* device callbacks running (the access chain) */
 	bool dev_busy[NDEV];
 	struct calls log;
+	/* Dirty logging (docs/dirty.md): bits per block, client and page. */
+	uint64_t dirty[NBLK][MS_DIRTY_CLIENTS][BLK_WORDS];
+	uint8_t log_own[NBLK];  /* ms_region_set_dirty_log() */
+	bool log_global;        /* ms_ctx_dirty_log_global_start() */
+	uint8_t log_seen[NBLK]; /* clients that logged the block in this input */
 };
 
 extern struct model model;

@@ -7,7 +7,9 @@
  * and every device register, and predicts for each call the data, the
  * ms_result, and the exact list of device callbacks (offset, size, value)
  * that the valid/impl rules produce, including the DMA device's nested
- * accesses, the reentrancy guard and the depth bound.
+ * accesses, the reentrancy guard and the depth bound. Every write it
+ * carries out to memory marks the written pages for the clients logging
+ * that block (docs/dirty.md), so the harness can compare dirty bits.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -116,6 +118,58 @@ unsigned io_index(int i, ms_attrs attrs)
 
 /* The model's state. */
 struct model model;
+
+/* ---- Dirty bits (docs/dirty.md) ---------------------------------------------------- */
+
+uint64_t blk_size(int b)
+{
+	return b == M_BIG ? BIG_SIZE : mem_size[b];
+}
+
+unsigned blk_pages(int b)
+{
+	return (unsigned)((blk_size(b) + DIRTY_PAGE - 1) / DIRTY_PAGE);
+}
+
+bool blk_migratable(int b)
+{
+	return b != M_RAMD;
+}
+
+uint8_t m_log_mask(int b)
+{
+	uint8_t mask = model.log_own[b];
+
+	if (model.log_global && blk_migratable(b))
+		mask |= 1u << MS_DIRTY_MIGRATION;
+	return mask;
+}
+
+/* "Every write that reaches a block's memory through the library marks its pages." */
+void m_mark(int b, uint64_t offset, uint64_t n)
+{
+	uint8_t mask = m_log_mask(b);
+
+	if (n == 0)
+		return;
+	for (unsigned c = 0; c < MS_DIRTY_CLIENTS; c++) {
+		if (!(mask & (1u << c)))
+			continue;
+		for (uint64_t p = offset / DIRTY_PAGE; p <= (offset + n - 1) / DIRTY_PAGE; p++)
+			model.dirty[b][c][p / 64] |= (uint64_t)1 << (p % 64);
+	}
+}
+
+bool m_dirty(int b, unsigned client, uint64_t page)
+{
+	return (model.dirty[b][client][page / 64] >> (page % 64)) & 1;
+}
+
+void m_dirty_clear(int b, unsigned client, uint64_t first, uint64_t last)
+{
+	for (uint64_t p = first; p <= last && p < blk_pages(b); p++)
+		model.dirty[b][client][p / 64] &= ~((uint64_t)1 << (p % 64));
+}
 
 /* ---- The reference model -------------------------------------------------------- */
 
@@ -315,14 +369,19 @@ static void m_fail_read(const struct req *q, uint64_t pos, uint64_t n)
 		memset(q->data + pos, 0, n);
 }
 
-static void m_copy(const struct req *q, uint8_t *mem, uint64_t pos, uint64_t n)
+/* Bytes [pos, pos + n) of @q to or from block @b at @offset; a write marks its pages. */
+static void m_copy(const struct req *q, int b, uint64_t offset, uint64_t pos, uint64_t n)
 {
+	uint8_t *mem = &model.mem[b][offset];
+
 	if (q->probe)
 		return;
-	if (q->is_write)
+	if (q->is_write) {
 		memcpy(mem, q->data + pos, n);
-	else
+		m_mark(b, offset, n);
+	} else {
 		memcpy(q->data + pos, mem, n);
+	}
 }
 
 bool is_ram_target(const struct seg *s)
@@ -441,14 +500,13 @@ static ms_result m_piece(const struct seg *s, uint64_t addr, uint64_t pos, uint6
 			 const struct req *q, const struct hop *outer)
 {
 	uint64_t offset = s->base + (addr - s->start);
-	uint8_t *mem = s->mem >= 0 ? &model.mem[s->mem][offset] : NULL;
 
 	if (s->kind == S_IOMMU)
 		return m_iommu(s, offset, pos, n, q, outer);
 	if (q->loader) {
 		/* Host memory only, whatever readonly says; devices are skipped. */
 		if (s->kind == S_RAM || s->kind == S_RAMD || (s->kind == S_ROMD && model.romd))
-			m_copy(q, mem, pos, n);
+			m_copy(q, s->mem, offset, pos, n);
 		return MS_RESULT_OK;
 	}
 	if (q->attrs.memory && !is_ram_target(s)) {
@@ -458,15 +516,15 @@ static ms_result m_piece(const struct seg *s, uint64_t addr, uint64_t pos, uint6
 	switch (s->kind) {
 	case S_RAM:
 		if (!q->is_write || !s->readonly || q->attrs.debug)
-			m_copy(q, mem, pos, n);
+			m_copy(q, s->mem, offset, pos, n);
 		return MS_RESULT_OK;
 	case S_RAMD:
 		if (!q->is_write || !s->readonly || q->attrs.debug)
-			m_copy(q, mem, pos, n);
+			m_copy(q, s->mem, offset, pos, n);
 		return MS_RESULT_OK;
 	case S_ROMD:
 		if (model.romd && (!q->is_write || q->attrs.debug)) {
-			m_copy(q, mem, pos, n);
+			m_copy(q, s->mem, offset, pos, n);
 			return MS_RESULT_OK;
 		}
 		return m_device(s->dev, offset, pos, n, q);

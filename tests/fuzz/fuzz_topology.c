@@ -22,6 +22,12 @@
  * outside the model: the library may render it (internal checks only) or
  * refuse it with -ELOOP (nothing changes); it is removed again at once.
  *
+ * Dirty logging, inside transactions too: a client of a region on or off
+ * (every region's mask follows at once; views and listeners only at the
+ * outermost commit, whose log_start/log_stop must follow its adds and nops),
+ * global logging (refused with -EBUSY inside a transaction, changing
+ * nothing), log_sync of an address space.
+ *
  * Any call may also run with allocation-failure injection
  * (ms_ctx_test_control(MS_TEST_FAIL_ALLOC_AFTER)): a call that fails with -ENOMEM must change
  * nothing, except that a failed outermost commit keeps the tree's changes
@@ -146,7 +152,7 @@ struct fuzz_state {
 	/* The dirty-logging model: clients each slot's region logs, global logging. */
 	uint8_t dlog[MAX_REGIONS];
 	bool global;
-	int dirty_ops, log_events;
+	int dirty_ops, log_events, txn_dirty_ops, txn_global_refused;
 };
 
 static void mirror_fail(struct mirror *mi, const char *what, const ms_section *s)
@@ -988,23 +994,53 @@ static bool dirty_check(struct fuzz_state *st)
 	return true;
 }
 
+/*
+ * Every region's ms_region_dirty_log_mask(), the mask its writes use: it
+ * follows ms_region_set_dirty_log() at once, inside a transaction too (only
+ * the listeners wait for the commit).
+ */
+static bool region_masks_check(struct fuzz_state *st)
+{
+	struct runner *run = st->run;
+	const struct model *m = &run->m;
+
+	for (int k = 0; k < MAX_REGIONS; k++) {
+		if (!m->r[k].exists)
+			continue;
+		uint8_t got = ms_region_dirty_log_mask(m->r[k].handle);
+		uint8_t want = expected_log_mask(st, m->r[k].handle);
+
+		if (got != want)
+			return failf(run,
+				     "ms_region_dirty_log_mask(r[%d]) is 0x%x, the model says 0x%x",
+				     k, got, want);
+	}
+	return true;
+}
+
 static bool check_committed(struct fuzz_state *st, bool full64, bool with_model);
 
 /*
- * A dirty-logging call (outside transactions only, so that a commit failed
- * on purpose never has to undo one): a client of a region on or off, global
- * logging on or off, or a sync of an address space. Then the usual checks.
+ * A dirty-logging call: a client of a region on or off, global logging on
+ * or off, or a sync of an address space. Outside a transaction the usual
+ * checks follow. Inside one (docs/dirty.md): a region's logging changes no
+ * view and calls no listener until the outermost commit, whose log_start /
+ * log_stop the mirrors check like any other; global logging is refused
+ * with -EBUSY and changes nothing (a start while started, or a stop while
+ * stopped, is the no-op it is outside and returns 0).
  */
 static bool dirty_op(struct fuzz_state *st, struct reader *r, bool full64)
 {
 	struct runner *run = st->run;
 	struct model *m = &run->m;
 	uint8_t b = rd8(r), which = rd8(r);
+	bool in_txn = m->depth > 0;
+	struct snapshot snap;
 	int rc, want;
 
-	if (m->depth > 0)
-		return true;
 	st->dirty_ops++;
+	if (in_txn && b % 4 != 3)
+		snapshot_take(st, &snap);
 	switch (b % 4) {
 	case 0:
 	case 1: {
@@ -1015,7 +1051,7 @@ static bool dirty_op(struct fuzz_state *st, struct reader *r, bool full64)
 		while (n < MAX_REGIONS && m->r[n].exists)
 			n++;
 		if (n == 0)
-			return true;
+			return !in_txn || snapshot_unchanged(st, &snap, "no call");
 		slot = which % n;
 		rc = ms_region_set_dirty_log(m->r[slot].handle, client, enable);
 		want = kind_has_memory(m->r[slot].kind) ? 0 : -EINVAL;
@@ -1029,6 +1065,28 @@ static bool dirty_op(struct fuzz_state *st, struct reader *r, bool full64)
 		break;
 	}
 	case 2:
+		if (in_txn) {
+			bool on = !(b & 4);
+
+			rc = on ? ms_ctx_dirty_log_global_start(run->ctx)
+				: ms_ctx_dirty_log_global_stop(run->ctx);
+			want = on == st->global ? 0 : -EBUSY;
+			st->txn_global_refused += rc == -EBUSY;
+			if (rc != want) {
+				snapshot_unchanged(st, &snap, "global logging in a transaction");
+				return failf(
+					run,
+					"global dirty logging %s inside a transaction returned "
+					"%d, not %d",
+					on ? "start" : "stop", rc, want);
+			}
+			if (ms_ctx_dirty_log_global(run->ctx) != st->global) {
+				snapshot_unchanged(st, &snap, "global logging in a transaction");
+				return failf(run, "a refused global %s changed the global state",
+					     on ? "start" : "stop");
+			}
+			break;
+		}
 		if (b & 4) {
 			rc = ms_ctx_dirty_log_global_stop(run->ctx);
 			st->global = false;
@@ -1059,7 +1117,16 @@ static bool dirty_op(struct fuzz_state *st, struct reader *r, bool full64)
 		return true;
 	}
 	}
-	return check_committed(st, full64, true);
+	if (!in_txn)
+		return check_committed(st, full64, true) && region_masks_check(st);
+	/* Nothing is published before the commit: no view, no listener changed. */
+	if (!snapshot_unchanged(st, &snap, "a dirty-logging call inside a transaction"))
+		return false;
+	if (ms_transaction_depth(run->ctx) != (unsigned)m->depth)
+		return failf(run, "transaction depth %u after a dirty-logging call, model %d",
+			     ms_transaction_depth(run->ctx), m->depth);
+	st->txn_dirty_ops++;
+	return region_masks_check(st);
 }
 
 static ms_ctx *shared_ctx;
@@ -1161,9 +1228,11 @@ static void run_input(const uint8_t *data, size_t size)
 		fprintf(stderr,
 			"fuzz_topology: %d ops, %d refused, %d alias cycles (%d -ELOOP), %d -ENOMEM; %" PRIu64
 			" checks, %" PRIu64 " views, %" PRIu64
-			" ranges; %d dirty-log calls, %d log_sync\n",
+			" ranges; %d dirty-log calls (%d in transactions, %d global refused), %d "
+			"log_sync\n",
 			st->prog.nops, st->refused, st->cycles, st->loops, st->enomem, stats.checks,
-			stats.views, stats.ranges, st->dirty_ops, st->log_events);
+			stats.views, stats.ranges, st->dirty_ops, st->txn_dirty_ops,
+			st->txn_global_refused, st->log_events);
 	rep_free(&why);
 	free(st);
 }

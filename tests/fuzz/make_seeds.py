@@ -61,6 +61,30 @@ def topology():
     seed += [21, 8, 1]       # MIGRATION off on r1
     seed += [21, 2, 0]       # on again, and left on at the end
     put('topology', 'dirty-00', seed)
+    # Dirty logging inside transactions: per-region changes wait for the
+    # outermost commit, global start/stop is refused with -EBUSY (or is a
+    # no-op returning 0 when it changes nothing); code 20 then k then a code
+    # fails the k-th allocation of that call.
+    seed = [0]
+    seed += [0, 5, 3, 0x00, 0x10, 0]   # r0: RAM
+    seed += [0, 6, 3, 0x00, 0x08, 0]   # r1: ROM
+    seed += [0, 8, 3, 0x00, 0x04, 0]   # r2: RAM device
+    seed += [14, 0, 14, 1, 14, 2]      # AS0..AS2 on them
+    seed += [17]                       # begin
+    seed += [21, 32, 0]                # VGA logs r0: no listener hears it yet
+    seed += [21, 2, 0]                 # global start: -EBUSY
+    seed += [21, 6, 0]                 # global stop while stopped: 0
+    seed += [21, 3, 0]                 # log_sync of the published view
+    seed += [21, 40, 1]                # MIGRATION logs r1
+    seed += [18]                       # commit: log_start on both
+    seed += [21, 2, 0]                 # global start, outside
+    seed += [17, 21, 6, 0, 21, 2, 0]   # begin; stop: -EBUSY; start while started: 0
+    seed += [21, 0, 0, 21, 32, 0]      # VGA off and on again: no change at commit
+    seed += [21, 36, 2]                # CODE logs r2
+    seed += [17, 21, 8, 1, 18, 18]     # nested: MIGRATION off on r1 (global keeps it)
+    seed += [17, 21, 32, 1, 20, 0, 18]  # VGA on r1, the commit's first allocation fails
+    seed += [21, 3, 1, 21, 6, 0]       # log_sync of AS1; global stop
+    put('topology', 'dirty-txn-00', seed)
 
 
 R_DMA = 19  # index of the DMA device's segment (R_DMA in fuzz_access.h)
@@ -202,6 +226,120 @@ def iommu_seeds():
     put('access', 'iommu-01', seed)
 
 
+NSEG = 22  # segments of the access machine (NSEG in fuzz_access.h)
+M_RAM, M_ROM, M_ROMD, M_RAMD, M_RAMP, M_TOP, M_PATCH, M_BIG = range(8)
+
+
+def dirty_seeds():
+    """Dirty logging in fuzz_access.c: op codes 252-255, then a selector."""
+    def at(seg, off):  # rd_addr: segment start + off
+        if off < 0x100:
+            return [3, seg, off]
+        assert off % 8 == 0 and off < 0x800
+        return [4, seg, off // 8]
+
+    def write(seg, off, n, attrs=0x80, code=1):  # code 3: ms_as_dma_write
+        return [code] + at(seg, off) + [2, n - 1, attrs] + [(7 * i) & 0xff for i in range(n)]
+
+    def read(seg, off, n, attrs=0x80):
+        return [0] + at(seg, off) + [2, n - 1, attrs]
+
+    def log(blk, client, on=True):  # a block's region
+        return [252, 8 if on else 0, blk, client]
+
+    def log_seg(seg, client):  # any segment's region: aliases and devices refuse
+        return [252, 8, 0x80 + (seg - 0x80) % NSEG, client]
+
+    def glob(on):
+        return [252, 2 if on else 10]
+
+    whole = [0, 0, 0]
+
+    def pages(first, count):
+        return [1, first, count - 1]
+
+    def sync(*queries):  # each query: (block, client, range)
+        out = [252, 3, len(queries)]
+        for blk, client, rng in queries:
+            out += [blk, client] + rng
+        return out
+
+    def snapshot(blk, client, rng=whole):
+        return [252, 4, blk, client] + rng + [0x11, 0x22]
+
+    def reset(blk, client, rng):
+        return [252, 5, blk, client] + rng
+
+    def set_dirty(blk, rng):
+        return [252, 14, blk] + rng
+
+    def behind(blk, off, data):
+        return [252, 6, blk, off & 0xff, off >> 8, len(data) - 1] + list(data)
+
+    seed = []
+    for blk in range(8):
+        seed += log(blk, 0)                             # VGA logs every block
+    seed += log(M_RAM, 5) + log(M_BIG, 7)
+    seed += log_seg(2, 0) + log_seg(6, 0) + log_seg(14, 1)  # alias, device, IOMMU: -EINVAL
+    seed += log(M_RAM, 8)                               # client 8: -EINVAL
+    seed += glob(True)                                  # MIGRATION on all but the RAM device
+    # Every write path; the ignored writes (ROM, read-only aliases) mark nothing.
+    for seg in (0, 1, 2, 4, 5, 15, 16, 17, 18):
+        seed += write(seg, 0x13, 8) + read(seg, 0x40, 0x20)
+    seed += write(1, 0x210, 4, attrs=0x19)              # debug write to ROM: marks
+    seed += write(2, 0x10, 4, attrs=0x19)               # and through the read-only alias
+    seed += write(3, 0x20, 4, attrs=0x19)               # ROM device in romd mode
+    seed += write(3, 0x30, 4)                           # its callbacks: no mark
+    seed += write(0, 0x5f0, 0x20, code=3)               # ms_as_dma_write across pages
+    seed += [4] + at(0, 0x3f8) + [2, 15, 0x80, 0x5a]    # ms_as_set
+    seed += [5] + at(1, 0x7f0) + [2, 15] + list(range(16))   # the loader into ROM
+    seed += [5] + at(4, 0x20) + [2, 3] + [1, 2, 3, 4]   # and into the RAM device
+    seed += [8, 3, 0x83, 0, 0] + list(struct.pack('<Q', 0x5fc)) + list(range(8)) + \
+        [0x80]                                          # stq_le straddling two pages
+    seed += [11] + at(0, 0x1f0) + [2, 0x3f, 0x80, 1, 0x20] + list(range(32))  # direct map
+    seed += [11] + at(0, 0x400) + [2, 0x3f, 0x80, 1, 0]  # a write map released with 0 bytes
+    seed += [11] + at(1, 0x10) + [2, 0x1f, 0x19, 1, 0x10] + list(range(16))  # bounce, debug
+    seed += [17] + at(0, 0x200) + [0x3f, 1, 1] + [1, 0, 16] + list(range(16)) + \
+        [1, 0x20, 8] + list(range(8))                   # region cache writes
+    # The DMA device through IOMMU 0 (onto the RAM from 0x100) and IOMMU 1.
+    for addr in (0x4900, 0x4b20):
+        seed += [1] + at(19, 8) + [2, 11, 0x80] + \
+            [b ^ i for i, b in enumerate(list(struct.pack('<Q', addr)) + [16, 1, 0, 0])]
+        seed += [8, 0, 0] + at(19, 0)[1:] + [1, 0, 0, 0, 0, 0, 0, 0, 0x80]
+    seed += sync((M_RAM, 0, pages(0, 2)), (M_ROM, 2, [2, 0x80, 9]), (M_BIG, 8, whole))
+    for blk in range(8):
+        seed += snapshot(blk, 0) + snapshot(blk, 2, [2, blk * 30, 3])
+    seed += snapshot(M_RAM, 8)                          # bad client
+    seed += snapshot(M_RAMP, 0, [3, 0, 0, 0x00, 0x01, 0x01, 0x00])  # past the end
+    put('access', 'dirty-00', seed)
+
+    # Bits set and taken by the calls themselves: set_dirty, reset, snapshots
+    # of the 129-page block in parts (whole 64-page words are taken), memory
+    # written behind the library's back and marked at the next log_sync, a
+    # region disabled (not synced), the page size fixed once RAM exists.
+    seed = []
+    seed += log(M_BIG, 3) + log(M_RAMP, 3) + log(M_PATCH, 4) + log(M_RAM, 1)
+    seed += set_dirty(M_BIG, pages(0, 1)) + set_dirty(M_BIG, pages(63, 2))
+    seed += set_dirty(M_BIG, pages(128, 1))             # the last page, a partial one
+    seed += set_dirty(M_BIG, [3, 0, 0, 0x10, 0x00, 0x00, 0x00])      # size 0: -EINVAL
+    seed += snapshot(M_BIG, 3, pages(70, 1))            # pages 64..127
+    seed += snapshot(M_BIG, 3, pages(0, 1))             # pages 0..63
+    seed += snapshot(M_BIG, 3, pages(128, 1))           # the third word
+    seed += set_dirty(M_BIG, whole) + reset(M_BIG, 3, [2, 40, 200])
+    seed += reset(M_BIG, 8, whole)                      # bad client
+    seed += sync((M_BIG, 3, whole), (M_BIG, 3, [2, 0, 64]))
+    seed += behind(M_RAMP, 0x10, b'behind') + behind(M_PATCH, 0, b'\x01\x02')
+    seed += behind(M_RAM, 0x7fe, b'abcd')               # two pages
+    seed += [13, 0x22]                                  # disable patch: not synced
+    seed += sync((M_RAMP, 3, whole)) + [13, 0x22] + sync()
+    seed += [13, 0x0a] + behind(M_RAMP, 0, b'x') + sync() + [13, 0x0a] + sync()
+    for k in range(4):
+        seed += [252, 7 | k << 3]                       # page sizes: 0, -EBUSY, -EINVAL
+    seed += glob(True) + glob(True) + glob(False) + glob(False)
+    seed += log(M_RAM, 1, on=False) + write(0, 0x10, 4) + sync((M_RAM, 1, whole))
+    put('access', 'dirty-01', seed)
+
+
 def share_header(name=b'ram', offset=0, size=0x10000, page=4096, flags=0, magic=0x4853534d,
                  version=1):
     """The 96-byte message of ms_ram_share_send() (src/share.h)."""
@@ -269,6 +407,7 @@ def ram_stream():
     # fill bytes; 5, 6 round marker; 7 end record; op >= 0xe0 takes a
     # damage byte.
     iommu_seeds()
+    dirty_seeds()
 
     put('ram_stream', 'program-00', bytes([1, 0, 5, 0, 0, 0, 1, 8, 0, 1, 2, 16, 0, 1, 3,
                                            6, 8, 1, 0, 4, 7]))

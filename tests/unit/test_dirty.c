@@ -528,6 +528,39 @@ static void test_write_through_an_alias_marks_the_target(void **state)
 	assert_int_equal(ms_region_set_dirty(f->alias, 0, PAGE), -EINVAL);
 }
 
+/*
+ * A RAM device is written with exact-width stores, not memcpy, and those
+ * mark too: by ms_as_write(), the loader and ms_region_dispatch_write()
+ * (the access fuzzer found the first two marking nothing). Reads mark
+ * nothing.
+ */
+static void test_ram_device_writes_mark_the_pages_they_write(void **state)
+{
+	fixture *f = *state;
+	uint8_t *mem = aligned_alloc(PAGE, RAM_SIZE);
+	uint8_t buf[2 * PAGE];
+	ms_region *ramd = NULL;
+
+	assert_non_null(mem);
+	memset(buf, 0x5a, sizeof(buf));
+	assert_int_equal(ms_region_new_ram_device(&ramd, f->ctx, "ramd", RAM_SIZE, mem), 0);
+	assert_int_equal(ms_region_add_subregion(f->sys, ROM_BASE + RAM_SIZE, ramd), 0);
+	assert_int_equal(ms_region_set_dirty_log(ramd, MS_DIRTY_VGA, true), 0);
+	assert_int_equal(ms_as_read(f->as, ROM_BASE + RAM_SIZE, ATTRS, buf, sizeof(buf)),
+			 MS_RESULT_OK);
+	assert_string_equal(dirty_str(f, ramd, MS_DIRTY_VGA), CLEAN);
+	assert_int_equal(ms_as_write(f->as, ROM_BASE + RAM_SIZE + 0x2ffc, ATTRS, buf, 8),
+			 MS_RESULT_OK);
+	assert_string_equal(dirty_str(f, ramd, MS_DIRTY_VGA), "0011000000000000");
+	assert_int_equal(ms_as_write_rom(f->as, ROM_BASE + RAM_SIZE + 0x5000, buf, 1),
+			 MS_RESULT_OK);
+	assert_int_equal(ms_region_dispatch_write(ramd, 0x7000, 0x11, 4, ATTRS), MS_RESULT_OK);
+	assert_string_equal(dirty_str(f, ramd, MS_DIRTY_VGA), "0011010100000000");
+	assert_int_equal(ms_region_del_subregion(f->sys, ramd), 0);
+	ms_region_unref(ramd);
+	free(mem);
+}
+
 /* IOMMU page i is "ram" page 15 - i: bus offset 0x3000 is page 12. */
 static void w_iommu(fixture *f, uint64_t offset, size_t len)
 {
@@ -709,6 +742,32 @@ static void test_last_partial_page_of_an_odd_sized_region(void **state)
 	assert_int_equal(ms_region_set_dirty(odd, 0, 3 * PAGE + 100), 0);
 	assert_string_equal(dirty_str(f, odd, MS_DIRTY_VGA), "1111");
 	assert_int_equal(ms_region_set_dirty(odd, 3 * PAGE + 100, 1), -EINVAL);
+}
+
+/*
+ * A snapshot covers the region's bytes, not the rest of its last page: a
+ * range past the region's end is outside it (false), as
+ * ms_dirty_snapshot_range() says (the access fuzzer found it answering for
+ * the page).
+ */
+static void test_snapshot_of_an_odd_sized_region_ends_at_its_last_byte(void **state)
+{
+	fixture *f = *state;
+	ms_region *odd = place_ram(f->ctx, f->sys, "odd", 0x500000, 3 * PAGE + 100);
+	ms_dirty_snapshot *snap = NULL;
+	uint64_t offset = 1, size = 1;
+
+	assert_int_equal(ms_region_set_dirty_log(odd, MS_DIRTY_VGA, true), 0);
+	assert_int_equal(ms_region_set_dirty(odd, 3 * PAGE + 99, 1), 0);
+	assert_int_equal(
+		ms_region_snapshot_and_clear_dirty(&snap, odd, 3 * PAGE, 100, MS_DIRTY_VGA), 0);
+	ms_dirty_snapshot_range(snap, &offset, &size);
+	assert_int_equal(offset, 0);
+	assert_int_equal(size, 3 * PAGE + 100);
+	assert_true(ms_dirty_snapshot_get_dirty(snap, 3 * PAGE + 99, 1));
+	assert_false(ms_dirty_snapshot_get_dirty(snap, 3 * PAGE + 100, 1));
+	assert_false(ms_dirty_snapshot_get_dirty(snap, 3 * PAGE + 99, 2));
+	ms_dirty_snapshot_free(snap);
 }
 
 static void test_get_set_reset_refuse_bad_arguments(void **state)
@@ -1095,6 +1154,7 @@ static void test_global_logging_inside_a_transaction_is_ebusy(void **state)
 	assert_int_equal(ms_listener_register(&l, f->as, &v2_ops, &h), 0);
 	assert_int_equal(ms_transaction_begin(f->ctx), 0);
 	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), -EBUSY);
+	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0); /* stopped already: a no-op */
 	assert_int_equal(ms_transaction_commit(f->ctx), 0);
 	assert_false(ms_ctx_dirty_log_global(f->ctx));
 	assert_string_equal(h.sb.text, "");
@@ -1102,6 +1162,7 @@ static void test_global_logging_inside_a_transaction_is_ebusy(void **state)
 	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), 0);
 	assert_int_equal(ms_transaction_begin(f->ctx), 0);
 	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), -EBUSY);
+	assert_int_equal(ms_ctx_dirty_log_global_start(f->ctx), 0); /* started already */
 	assert_int_equal(ms_transaction_commit(f->ctx), 0);
 	assert_true(ms_ctx_dirty_log_global(f->ctx));
 	assert_int_equal(ms_ctx_dirty_log_global_stop(f->ctx), 0);
@@ -1476,6 +1537,7 @@ int main(void)
 		T(test_cache_stores_mark_the_pages_they_write),
 		T(test_each_cache_store_marks_its_page),
 		T(test_write_through_an_alias_marks_the_target),
+		T(test_ram_device_writes_mark_the_pages_they_write),
 		T(test_write_through_an_iommu_marks_the_ram),
 		T(test_write_through_an_iommu_across_pages_marks_each_target_page),
 		T(test_clients_are_independent),
@@ -1486,6 +1548,7 @@ int main(void)
 		T(test_set_dirty_marks_partial_pages_whole),
 		T(test_a_range_across_a_bitmap_word_is_marked_and_cleared),
 		T(test_last_partial_page_of_an_odd_sized_region),
+		T(test_snapshot_of_an_odd_sized_region_ends_at_its_last_byte),
 		T(test_get_set_reset_refuse_bad_arguments),
 		T(test_layout_only_ram_has_no_bits),
 		T(test_snapshot_rounds_out_to_whole_words),
