@@ -121,8 +121,11 @@ typedef struct builder {
 
 static int builder_push_seg(builder *b, ms__seg *seg)
 {
-	int rc = ms__ctx_grow(b->ctx, (void **)&b->segs, &b->cap_segs, b->nr_segs + 1,
-			      sizeof(*b->segs));
+	int rc = 0;
+
+	if (b->nr_segs == b->cap_segs)
+		rc = ms__ctx_grow(b->ctx, (void **)&b->segs, &b->cap_segs, b->nr_segs + 1,
+				  sizeof(*b->segs));
 
 	if (rc < 0)
 		return rc;
@@ -156,8 +159,11 @@ static int builder_flush(builder *b)
 /* Add a chunk whose reference the builder takes over. */
 static int builder_chunk(builder *b, ms__chunk *ch)
 {
-	int rc = ms__ctx_grow(b->ctx, (void **)&b->pend, &b->cap_pend, b->nr_pend + 1,
-			      sizeof(*b->pend));
+	int rc = 0;
+
+	if (b->nr_pend == b->cap_pend)
+		rc = ms__ctx_grow(b->ctx, (void **)&b->pend, &b->cap_pend, b->nr_pend + 1,
+				  sizeof(*b->pend));
 
 	if (rc < 0) {
 		chunk_unref(ch);
@@ -241,11 +247,12 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	fv = ms__ctx_calloc(ctx, 1, sizeof(*fv));
 	if (!fv)
 		goto fail;
-	fv->cum = ms__ctx_malloc(ctx, (b->nr_segs + 1) * sizeof(*fv->cum));
-	fv->ccum = ms__ctx_malloc(ctx, (b->nr_segs + 1) * sizeof(*fv->ccum));
+	/* cum and ccum in one allocation; firsts is scratch for the index. */
+	fv->cum = ms__ctx_malloc(ctx, 2 * (b->nr_segs + 1) * sizeof(*fv->cum));
 	firsts = ms__ctx_malloc(ctx, (b->nr_segs + 1) * sizeof(*firsts));
-	if (!fv->cum || !fv->ccum || !firsts)
+	if (!fv->cum || !firsts)
 		goto fail;
+	fv->ccum = fv->cum + b->nr_segs + 1;
 	fv->cum[0] = fv->ccum[0] = 0;
 	for (s = 0; s < b->nr_segs; s++) {
 		fv->cum[s + 1] = fv->cum[s] + b->segs[s]->cum[b->segs[s]->nr];
@@ -269,10 +276,8 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	return 0;
 fail:
 	free(firsts);
-	if (fv) {
+	if (fv)
 		free(fv->cum);
-		free(fv->ccum);
-	}
 	free(fv);
 	builder_drop(b);
 	return rc;
@@ -301,10 +306,13 @@ typedef struct range_buf {
 	size_t nr, cap;
 } range_buf;
 
-static int buf_push(range_buf *buf, const ms__range *r)
+static inline int buf_push(range_buf *buf, const ms__range *r)
 {
-	int rc = ms__ctx_grow(buf->ctx, (void **)&buf->r, &buf->cap, buf->nr + 1, sizeof(*buf->r));
+	int rc = 0;
 
+	if (buf->nr == buf->cap)
+		rc = ms__ctx_grow(buf->ctx, (void **)&buf->r, &buf->cap, buf->nr + 1,
+				  sizeof(*buf->r));
 	if (rc == 0)
 		buf->r[buf->nr++] = *r;
 	return rc;
@@ -472,6 +480,8 @@ int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *ro
 	int rc = 0;
 
 	*out = NULL;
+	/* Room for the old view's segments and a few more, in one allocation. */
+	rc = ms__ctx_grow(b.ctx, (void **)&b.segs, &b.cap_segs, old->nr_segs + 4, sizeof(*b.segs));
 	while (i < nr_windows && rc == 0) {
 		size_t first = 0, last = 0, end = i + 1, sf = 0, sl = 0;
 
@@ -500,6 +510,19 @@ int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *ro
 		for (c = old->nr_chunks > 0 ? old->ccum[sf] : 0; c < first && rc == 0; c++)
 			rc = builder_share_chunk(&b, chunk_at(old, c));
 		buf.nr = cut.nr = 0;
+		/* One allocation each for what the span and its windows hold. */
+		if (rc == 0) {
+			size_t want = old->nr_chunks > 0 ? (last - first + 1) * MS__CHUNK_MAX : 0,
+			       k;
+
+			for (k = i; k < end; k++)
+				want += w[k].nr;
+			want += 2 * (end - i); /* pieces cut around the windows */
+			rc = ms__ctx_grow(cut.ctx, (void **)&cut.r, &cut.cap, want, sizeof(*cut.r));
+			if (rc == 0)
+				rc = ms__ctx_grow(buf.ctx, (void **)&buf.r, &buf.cap, want,
+						  sizeof(*buf.r));
+		}
 		if (rc == 0)
 			rc = cut_old(&cut, old, first, last, w, i, end);
 		if (rc == 0)
@@ -539,8 +562,7 @@ static void flatview_free(ms_flatview *fv)
 	ms_region_unref(fv->root);
 	ms__dispatch_free(&fv->index);
 	free(fv->segs);
-	free(fv->cum);
-	free(fv->ccum);
+	free(fv->cum); /* ccum too */
 	free(fv);
 }
 

@@ -73,9 +73,9 @@ struct ms_flatview {
 	size_t nr;       /* ranges */
 	size_t nr_chunks;
 	size_t nr_segs;
-	ms__seg **segs;        /* references held */
-	size_t *cum;           /* cum[s]: ranges before segment s; cum[nr_segs] = nr */
-	size_t *ccum;          /* ccum[s]: chunks before segment s; ccum[nr_segs] = nr_chunks */
+	ms__seg **segs; /* references held */
+	size_t *cum;    /* cum[s]: ranges before segment s; cum[nr_segs] = nr */
+	size_t *ccum; /* ccum[s]: chunks before segment s; ccum[nr_segs] = nr_chunks (in cum's block) */
 	ms__sidx index;        /* over segs[s]->firsts[0] */
 	const ms__range *hint; /* the last range found (relaxed atomic) */
 	struct rcu_head rcu;
