@@ -37,33 +37,50 @@ static size_t round_node(size_t n)
 	return (n + MS__NODE - 1) / MS__NODE * MS__NODE;
 }
 
-int ms__dispatch_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr)
+/* Level sizes of an index of @nr keys into @len; the number of levels, or 0 past 8. */
+static unsigned level_sizes(size_t nr, size_t len[8])
 {
-	size_t len[8], total = 0, l, i, n = nr;
-	uint64_t *mem = NULL;
+	size_t n = nr;
+	unsigned l;
+
+	/* Level l + 1 holds one key per node of level l but the first. The top
+	 * level may have two nodes (16 keys in two adjacent lines), which saves
+	 * a level for views of 9 to 16 segments. */
+	for (l = 0; l < 8; l++) {
+		len[l] = round_node(n);
+		if (len[l] <= 2 * MS__NODE)
+			return l + 1;
+		n = len[l] / MS__NODE - 1;
+	}
+	return 0;
+}
+
+size_t ms__dispatch_size(size_t nr)
+{
+	size_t len[8], total = 0;
+	unsigned l, levels;
+
+	if (nr == 0)
+		return 0;
+	levels = level_sizes(nr, len);
+	if (levels == 0)
+		return SIZE_MAX; /* more than 8^8 keys */
+	for (l = 0; l < levels; l++)
+		total += len[l];
+	return total;
+}
+
+void ms__dispatch_fill(ms__sidx *x, uint64_t *mem, const uint64_t *keys, size_t nr)
+{
+	size_t len[8], i;
+	unsigned l;
 
 	memset(x, 0, sizeof(*x));
 	x->nr = nr;
 	if (nr == 0)
-		return 0;
-	/* Level sizes: level l + 1 holds one key per node of level l but the
-	 * first. The top level may have two nodes (16 keys in two adjacent
-	 * lines), which saves a level for views of 9 to 16 chunks. */
-	for (l = 0;; l++) {
-		if (l == 8)
-			return -ENOMEM; /* more than 8^8 chunks */
-		len[l] = round_node(n);
-		total += len[l];
-		if (len[l] <= 2 * MS__NODE)
-			break;
-		n = len[l] / MS__NODE - 1;
-	}
-	x->nr_levels = (unsigned)l + 1;
-	x->top_len = len[l];
-	if (ms__ctx_inject_failure(ctx) ||
-	    posix_memalign((void **)&mem, 64, total * sizeof(*mem)) != 0)
-		return -ENOMEM;
-	x->mem = mem;
+		return;
+	x->nr_levels = level_sizes(nr, len);
+	x->top_len = len[x->nr_levels - 1];
 	for (l = 0; l < x->nr_levels; l++) {
 		x->level[l] = mem;
 		for (i = 0; i < len[l]; i++) {
@@ -76,6 +93,21 @@ int ms__dispatch_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr
 		}
 		mem += len[l];
 	}
+}
+
+int ms__dispatch_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr)
+{
+	size_t total = ms__dispatch_size(nr);
+	uint64_t *mem = NULL;
+
+	memset(x, 0, sizeof(*x));
+	if (total == SIZE_MAX)
+		return -ENOMEM;
+	if (total > 0 && (ms__ctx_inject_failure(ctx) ||
+			  posix_memalign((void **)&mem, 64, total * sizeof(*mem)) != 0))
+		return -ENOMEM;
+	ms__dispatch_fill(x, mem, keys, nr);
+	x->mem = mem;
 	return 0;
 }
 

@@ -231,54 +231,70 @@ static void builder_drop(builder *b)
 }
 
 /* Turn the segments of @b into a view (consumes @b, also on failure). */
+static size_t round64(size_t n)
+{
+	return (n + 63) & ~(size_t)63;
+}
+
+/*
+ * Turn the segments of @b into a view (consumes @b, also on failure). The
+ * view is one allocation: the struct, its index, the segment table, cum
+ * and ccum, so that freeing it on liburcu's thread is one free() that
+ * contends with the committing thread's allocations once, not five times.
+ */
 static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 {
 	ms_ctx *ctx = b->ctx;
-	uint64_t *firsts = NULL;
+	size_t n, keys, at_index, at_segs, at_cum, total, s;
+	uint64_t *firsts;
 	ms_flatview *fv = NULL;
-	size_t s;
+	uint8_t *block;
 	int rc;
 
 	*out = NULL;
 	rc = builder_flush(b);
 	if (rc < 0)
 		goto fail;
+	n = b->nr_segs;
+	keys = ms__dispatch_size(n);
 	rc = -ENOMEM;
-	fv = ms__ctx_calloc(ctx, 1, sizeof(*fv));
-	if (!fv)
+	if (keys == SIZE_MAX)
 		goto fail;
-	/* cum and ccum in one allocation; firsts is scratch for the index. */
-	fv->cum = ms__ctx_malloc(ctx, 2 * (b->nr_segs + 1) * sizeof(*fv->cum));
-	firsts = ms__ctx_malloc(ctx, (b->nr_segs + 1) * sizeof(*firsts));
-	if (!fv->cum || !firsts)
+	at_index = round64(sizeof(*fv));
+	at_segs = at_index + keys * sizeof(uint64_t);
+	at_cum = at_segs + n * sizeof(*fv->segs);
+	total = at_cum + 2 * (n + 1) * sizeof(*fv->cum);
+	if (ms__ctx_inject_failure(ctx) || posix_memalign((void **)&block, 64, total) != 0)
 		goto fail;
-	fv->ccum = fv->cum + b->nr_segs + 1;
+	fv = (ms_flatview *)block;
+	memset(fv, 0, sizeof(*fv));
+	fv->segs = (ms__seg **)(block + at_segs);
+	fv->cum = (size_t *)(block + at_cum);
+	fv->ccum = fv->cum + n + 1;
+	memcpy(fv->segs, b->segs, n * sizeof(*fv->segs));
 	fv->cum[0] = fv->ccum[0] = 0;
-	for (s = 0; s < b->nr_segs; s++) {
+	/* The index keys are the segments' first starts: build them in the
+	 * index's own level 0 (ms__dispatch_fill() reads them before it
+	 * writes the levels above). */
+	firsts = (uint64_t *)(block + at_index);
+	for (s = 0; s < n; s++) {
 		fv->cum[s + 1] = fv->cum[s] + b->segs[s]->cum[b->segs[s]->nr];
 		fv->ccum[s + 1] = fv->ccum[s] + b->segs[s]->nr;
 		firsts[s] = b->segs[s]->firsts[0];
 	}
-	rc = ms__dispatch_build(&fv->index, ctx, firsts, b->nr_segs);
-	if (rc < 0)
-		goto fail;
-	free(firsts);
+	ms__dispatch_fill(&fv->index, firsts, firsts, n);
 	fv->refcount = 1;
 	fv->ctx = ctx;
 	fv->root = ms_region_ref(root);
-	fv->nr = fv->cum[b->nr_segs];
-	fv->nr_chunks = fv->ccum[b->nr_segs];
-	fv->nr_segs = b->nr_segs;
-	fv->segs = b->segs;
+	fv->nr = fv->cum[n];
+	fv->nr_chunks = fv->ccum[n];
+	fv->nr_segs = n;
+	free(b->segs);
 	free(b->pend);
 	memset(b, 0, sizeof(*b));
 	*out = fv;
 	return 0;
 fail:
-	free(firsts);
-	if (fv)
-		free(fv->cum);
-	free(fv);
 	builder_drop(b);
 	return rc;
 }
@@ -560,10 +576,7 @@ static void flatview_free(ms_flatview *fv)
 	for (i = 0; i < fv->nr_segs; i++)
 		seg_unref(fv->segs[i]);
 	ms_region_unref(fv->root);
-	ms__dispatch_free(&fv->index);
-	free(fv->segs);
-	free(fv->cum); /* ccum too */
-	free(fv);
+	free(fv); /* its index, segment table, cum and ccum too */
 }
 
 static void flatview_free_rcu(struct rcu_head *head)

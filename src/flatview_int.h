@@ -66,6 +66,7 @@ typedef struct ms__seg {
 	uint64_t seps[][8] __attribute__((aligned(64)));
 } ms__seg;
 
+/* One allocation: the struct, then its index keys, segment table, cum and ccum. */
 struct ms_flatview {
 	uint32_t refcount; /* atomic */
 	ms_ctx *ctx;
@@ -81,7 +82,14 @@ struct ms_flatview {
 	struct rcu_head rcu;
 };
 
-/* Static index build/free/rank (dispatch.c). */
+/*
+ * Static index (dispatch.c): ms__dispatch_size() is how many keys an index
+ * of @nr keys takes (SIZE_MAX when too many), ms__dispatch_fill() builds it
+ * in @mem (64-byte aligned, that many keys, owned by the caller);
+ * ms__dispatch_build() allocates it (x->mem, for ms__dispatch_free()).
+ */
+size_t ms__dispatch_size(size_t nr);
+void ms__dispatch_fill(ms__sidx *x, uint64_t *mem, const uint64_t *keys, size_t nr);
 int ms__dispatch_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr);
 void ms__dispatch_free(ms__sidx *x);
 size_t ms__dispatch_rank(const ms__sidx *x, uint64_t key);
