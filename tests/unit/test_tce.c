@@ -366,6 +366,38 @@ static void window_remove_unmaps_every_present_entry(void **state)
 	assert_int_equal(info.page_shift, 16);
 }
 
+/*
+ * A window removed while commits fail (an alias loop added in a transaction,
+ * which its commit refuses with -ELOOP and the tree keeps) is still removed:
+ * its entries are unmapped and the table frees cleanly (the soak campaign's
+ * script input regressions/script/tce-window-remove-while-commits-fail ended a session
+ * that way).
+ */
+static void window_remove_while_commits_fail(void **state)
+{
+	fixture *f = *state;
+	ms_region *loop, *self;
+
+	assert_int_equal(ms_tce_put(f->t, 3 * PAGE, 0x3000 | MS_TCE_RW), 0);
+	rec_reset(&f->rec);
+	assert_int_equal(ms_region_new_container(&loop, f->ctx, "loop", 0x1000), 0);
+	assert_int_equal(
+		ms_region_new_alias(
+			&self, f->ctx,
+			&(ms_region_alias_opts){.name = "self", .target = loop, .size = 0x1000}),
+		0);
+	assert_int_equal(ms_region_add_subregion(f->memroot, RAM_SIZE - 0x1000, loop), 0);
+	assert_int_equal(ms_transaction_begin(f->ctx), 0);
+	assert_int_equal(ms_region_add_subregion(loop, 0, self), 0); /* checked at the commit */
+	assert_int_equal(ms_transaction_commit(f->ctx), -ELOOP);     /* the tree keeps it */
+	assert_int_equal(ms_tce_window_remove(f->t, 0), 0);
+	assert_string_equal(f->rec.text, "UNMAP 0x3000+0x1000->0x3000/0;");
+	assert_int_equal(ms_tce_window_remove(f->t, 0), -ENOENT);
+	assert_int_equal(ms_region_del_subregion(loop, self), 0);
+	ms_region_unref(self);
+	ms_region_unref(loop);
+}
+
 /* ---- class methods ---- */
 
 static void replay_announces_present_entries_only(void **state)
@@ -479,6 +511,7 @@ int main(void)
 		T(window_create_refuses_bad_geometry),
 		T(second_window_with_large_pages),
 		T(window_remove_unmaps_every_present_entry),
+		T(window_remove_while_commits_fail),
 		T(replay_announces_present_entries_only),
 		T(replay_of_a_large_sparse_window_visits_present_entries),
 		T(table_info_attribute_describes_the_window),
