@@ -289,6 +289,7 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	fv->nr = fv->cum[n];
 	fv->nr_chunks = fv->ccum[n];
 	fv->nr_segs = n;
+	fv->chunk0 = fv->nr_chunks == 1 ? fv->segs[0]->chunks[0] : NULL;
 	free(b->segs);
 	free(b->pend);
 	memset(b, 0, sizeof(*b));
@@ -827,7 +828,7 @@ int ms__flatview_check(const ms_flatview *fv)
 		nc += seg->nr;
 	}
 	if (fv->cum[fv->nr_segs] != n || fv->nr != n || fv->ccum[fv->nr_segs] != nc ||
-	    fv->nr_chunks != nc)
+	    fv->nr_chunks != nc || fv->chunk0 != (nc == 1 ? fv->segs[0]->chunks[0] : NULL))
 		return -EINVAL;
 	while ((r = ms__flatview_next(fv, &pos))) {
 		if (r->last < r->start || !r->region || r->kind != (uint8_t)r->region->kind ||

@@ -77,7 +77,10 @@ struct ms_flatview {
 	ms__seg **segs; /* references held */
 	size_t *cum;    /* cum[s]: ranges before segment s; cum[nr_segs] = nr */
 	size_t *ccum; /* ccum[s]: chunks before segment s; ccum[nr_segs] = nr_chunks (in cum's block) */
-	ms__sidx index;        /* over segs[s]->firsts[0] */
+	ms__sidx index; /* over segs[s]->firsts[0] */
+	/* The chunk of a view of one chunk (up to 64 ranges), else NULL: the
+	 * look-up of small views goes straight to it. */
+	const ms__chunk *chunk0;
 	const ms__range *hint; /* the last range found (relaxed atomic) */
 	struct rcu_head rcu;
 };
@@ -188,15 +191,23 @@ ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 			goto found;
 		}
 	}
-	if (fv->nr_segs == 0)
-		return NULL;
-	s = fv->nr_segs == 1 ? (fv->segs[0]->firsts[0] <= addr) : ms__sidx_rank(&fv->index, addr);
-	if (s == 0)
-		return NULL;
-	seg = fv->segs[s - 1];
-	c = ms__seg_rank(seg, addr);
-	ch = seg->chunks[c - 1];
-	i = ms__chunk_rank(ch, seg->seps[c - 1], addr);
+	if (fv->chunk0) {
+		ch = fv->chunk0;
+		if (ch->keys[0] > addr)
+			return NULL;
+		i = ms__chunk_rank(ch, ch->sep, addr);
+	} else {
+		if (fv->nr_segs == 0)
+			return NULL;
+		s = fv->nr_segs == 1 ? (fv->segs[0]->firsts[0] <= addr)
+				     : ms__sidx_rank(&fv->index, addr);
+		if (s == 0)
+			return NULL;
+		seg = fv->segs[s - 1];
+		c = ms__seg_rank(seg, addr);
+		ch = seg->chunks[c - 1];
+		i = ms__chunk_rank(ch, seg->seps[c - 1], addr);
+	}
 	if (i == 0 || addr > ch->ranges[i - 1].last)
 		return NULL;
 	r = &ch->ranges[i - 1];
