@@ -164,20 +164,10 @@ void ms__dispatch_shape(const ms_flatview *fv, size_t *nr_chunks, unsigned *nr_l
 
 void ms__dispatch_chunk(const ms_flatview *fv, size_t c, size_t *first, size_t *nr)
 {
-	size_t lo = 0, hi = fv->nr_segs;
-	const ms__seg *seg;
+	size_t s = ms__cum_find(fv->ccum, fv->nr_segs, c);
+	const ms__seg *seg = fv->segs[s];
 
-	/* Invariant: ccum[lo] <= c < ccum[hi]. */
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (fv->ccum[mid] <= c)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	seg = fv->segs[lo];
-	c -= fv->ccum[lo];
-	*first = fv->cum[lo] + seg->cum[c];
+	c -= fv->ccum[s];
+	*first = fv->cum[s] + seg->cum[c];
 	*nr = seg->chunks[c]->nr;
 }

@@ -338,18 +338,7 @@ static inline int buf_push(range_buf *buf, const ms__range *r)
 /* The segment holding global chunk @c (< fv->nr_chunks). */
 static size_t seg_of_chunk(const ms_flatview *fv, size_t c)
 {
-	size_t lo = 0, hi = fv->nr_segs;
-
-	/* Invariant: ccum[lo] <= c < ccum[hi]. */
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (fv->ccum[mid] <= c)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
+	return ms__cum_find(fv->ccum, fv->nr_segs, c);
 }
 
 /* Global chunk @c (< fv->nr_chunks). */
@@ -629,24 +618,15 @@ ms_region *ms_flatview_root(const ms_flatview *fv)
 /* The position {seg, chunk, index} of the range at sorted position @i. */
 static ms__fvpos position_of(const ms_flatview *fv, size_t i)
 {
-	size_t lo = 0, hi = fv->nr_segs;
+	size_t lo = 0, hi;
 	const ms__seg *seg;
 	ms__fvpos p;
 
-	/* Invariant: cum[lo] <= i < cum[hi]. */
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (fv->cum[mid] <= i)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	p.seg = lo;
-	seg = fv->segs[lo];
-	i -= fv->cum[lo];
-	lo = 0;
+	p.seg = ms__cum_find(fv->cum, fv->nr_segs, i);
+	seg = fv->segs[p.seg];
+	i -= fv->cum[p.seg];
 	hi = seg->nr;
+	/* Invariant: seg->cum[lo] <= i < seg->cum[hi]. */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 

@@ -97,6 +97,23 @@ int ms__dispatch_build(ms__sidx *x, ms_ctx *ctx, const uint64_t *keys, size_t nr
 void ms__dispatch_free(ms__sidx *x);
 size_t ms__dispatch_rank(const ms__sidx *x, uint64_t key);
 
+/* The s < @n with cum[s] <= @i < cum[s + 1], for cum ascending from cum[0] = 0
+ * and @i < cum[n]: which segment holds a range (cum) or a chunk (ccum). */
+static inline size_t ms__cum_find(const size_t *cum, size_t n, size_t i)
+{
+	size_t lo = 0, hi = n;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cum[mid] <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* ---- the look-up (dispatch.c explains it), inline for the access path ---- */
 
 #define MS__NODE 8 /* keys per node: 8 x 8 bytes = one cache line */
