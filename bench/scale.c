@@ -624,6 +624,16 @@ static void commit_env_new(commit_env *env, size_t n)
 	}
 }
 
+/* Place the @n regions of @env at their addresses in one transaction. */
+static void add_all_in_one_transaction(commit_env *env, size_t n)
+{
+	ms_transaction_begin(env->ctx);
+	for (size_t i = 0; i < n; i++)
+		bench_check(ms_region_add_subregion(env->system, region_addr(i), env->regions[i]),
+			    "ms_region_add_subregion");
+	bench_check(ms_transaction_commit(env->ctx), "ms_transaction_commit");
+}
+
 /* ms_ctx_free() frees every region and address space whatever their references. */
 static void commit_env_free(commit_env *env)
 {
@@ -652,12 +662,7 @@ static commit_run run_commit(int kind, size_t n, double cap)
 
 	commit_env_new(&env, n);
 	if (kind == C_DEL_EACH_LAST || kind == C_DEL_EACH_KEEP) {
-		ms_transaction_begin(env.ctx);
-		for (size_t i = 0; i < n; i++)
-			bench_check(
-				ms_region_add_subregion(env.system, region_addr(i), env.regions[i]),
-				"ms_region_add_subregion");
-		bench_check(ms_transaction_commit(env.ctx), "ms_transaction_commit");
+		add_all_in_one_transaction(&env, n);
 		if (kind == C_DEL_EACH_LAST) {
 			for (size_t i = 0; i < n; i++)
 				ms_region_unref(env.regions[i]);
@@ -666,12 +671,7 @@ static commit_run run_commit(int kind, size_t n, double cap)
 	t0 = bench_now_ns();
 	switch (kind) {
 	case C_ADD_TXN:
-		ms_transaction_begin(env.ctx);
-		for (size_t i = 0; i < n; i++)
-			bench_check(
-				ms_region_add_subregion(env.system, region_addr(i), env.regions[i]),
-				"ms_region_add_subregion");
-		bench_check(ms_transaction_commit(env.ctx), "ms_transaction_commit");
+		add_all_in_one_transaction(&env, n);
 		now = bench_now_ns();
 		run.done = n;
 		break;

@@ -447,6 +447,21 @@ int msc_do_vfio_user_info(msc_session *s, msc_call *c)
 	return 0;
 }
 
+/* The vectors of interrupt @index, or an error message (1) when there are none. */
+static int irq_count(msc_session *s, msc_call *c, msc_vfu_ent *e, uint32_t index, uint32_t *count)
+{
+	int rc = ms_vfio_user_get_irq_info(e->dev, index, count, NULL);
+
+	if (rc == 0 && *count == 0)
+		rc = -ENOENT;
+	if (rc)
+		return msc_lib_error(s, c->word->col, "vfio-user-irq", rc,
+				     rc == -ENOENT || rc == -EINVAL
+					     ? "the device has no interrupt of that kind"
+					     : NULL);
+	return 0;
+}
+
 /* vfio-user-irq NAME intx|msi|msix mask|unmask [VECTOR]: every vector of the kind without one. */
 static int mask_irqs(msc_session *s, msc_call *c, msc_vfu_ent *e, uint32_t index, bool mask)
 {
@@ -454,14 +469,8 @@ static int mask_irqs(msc_session *s, msc_call *c, msc_vfu_ent *e, uint32_t index
 	uint64_t vector;
 	int rc;
 
-	rc = ms_vfio_user_get_irq_info(e->dev, index, &count, NULL);
-	if (rc == 0 && count == 0)
-		rc = -ENOENT;
-	if (rc)
-		return msc_lib_error(s, c->word->col, "vfio-user-irq", rc,
-				     rc == -ENOENT || rc == -EINVAL
-					     ? "the device has no interrupt of that kind"
-					     : NULL);
+	if (irq_count(s, c, e, index, &count))
+		return 1;
 	n = count;
 	if (c->npos > 3) {
 		if (msc_arg_number(s, c->pos[3], "vector", false, &vector))
@@ -517,14 +526,8 @@ int msc_do_vfio_user_irq(msc_session *s, msc_call *c)
 		e->irq_routed[index] = 0;
 		return 0;
 	}
-	rc = ms_vfio_user_get_irq_info(e->dev, index, &count, NULL);
-	if (rc == 0 && count == 0)
-		rc = -ENOENT;
-	if (rc)
-		return msc_lib_error(s, c->word->col, "vfio-user-irq", rc,
-				     rc == -ENOENT || rc == -EINVAL
-					     ? "the device has no interrupt of that kind"
-					     : NULL);
+	if (irq_count(s, c, e, index, &count))
+		return 1;
 	if (count > MSC_VFU_MAX_VECTORS)
 		count = MSC_VFU_MAX_VECTORS;
 	(void)ms_vfio_user_get_info(e->dev, &info);
