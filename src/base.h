@@ -21,9 +21,11 @@
  * liburcu's inline read-side primitives (its LGPL-2.1 headers allow them in
  * code under an LGPL-compatible licence, which MIT is; README's licence
  * section records it): an access then takes its read-side section without
- * two calls into liburcu-bp.
+ * two calls into liburcu-bp. ASan+UBSan builds define MS_RCU_OUT_OF_LINE
+ * (CMakeLists.txt): liburcu-bp allocates its reader records less aligned
+ * than their type says, which UBSan reports in the inline form.
  */
-#ifndef _LGPL_SOURCE
+#if !defined(_LGPL_SOURCE) && !defined(MS_RCU_OUT_OF_LINE)
 #define _LGPL_SOURCE
 #endif
 #include <urcu-bp.h>

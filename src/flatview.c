@@ -151,7 +151,8 @@ static int builder_flush(builder *b)
 			done += take;
 	}
 	/* What is left (on failure) stays pending, for builder_drop(). */
-	memmove(b->pend, b->pend + done, (n - done) * sizeof(*b->pend));
+	if (done > 0 && done < n)
+		memmove(b->pend, b->pend + done, (n - done) * sizeof(*b->pend));
 	b->nr_pend = n - done;
 	return rc;
 }
@@ -271,7 +272,8 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	fv->segs = (ms__seg **)(block + at_segs);
 	fv->cum = (size_t *)(block + at_cum);
 	fv->ccum = fv->cum + n + 1;
-	memcpy(fv->segs, b->segs, n * sizeof(*fv->segs));
+	if (n > 0)
+		memcpy(fv->segs, b->segs, n * sizeof(*fv->segs));
 	fv->cum[0] = fv->ccum[0] = 0;
 	/* The index keys are the segments' first starts: build them in the
 	 * index's own level 0 (ms__dispatch_fill() reads them before it
