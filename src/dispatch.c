@@ -7,9 +7,9 @@
  *   - a hint: the last range found, checked first together with its
  *     successor in the chunk, so sequential accesses cost two compares
  *     (also a walk that moves to the next range at every access; random
- *     look-ups of small views pay about 10% for it). It is only a guess, validated on every use, and read and written with
- *     relaxed atomics, so concurrent readers may overwrite each other
- *     harmlessly;
+ *     look-ups of small views pay about 10% for it). It is only a guess,
+ *     validated on every use, and read and written with relaxed atomics,
+ *     so concurrent readers may overwrite each other harmlessly;
  *   - the chunk: a static index over the first start of every chunk. Level 0
  *     is those keys padded to a multiple of 8; each key of level l + 1 is the
  *     first key of an 8-key node of level l (except node 0's). Every node is

@@ -3,9 +3,10 @@
  *
  * region.c owns what a region is: its creation, references and lifetime,
  * its properties, and the storage of subregions (struct ms__sibling: a list
- * in rendering order, an ordered set and an address index). It knows nothing of transactions or views: the public calls
- * that change the tree (region_edit.c) are built on top of it, together
- * with the transaction layer.
+ * in rendering order, an ordered set and an address index). It knows
+ * nothing of transactions or views: the public calls that change the tree
+ * (region_edit.c) are built on top of it, together with the transaction
+ * layer.
  *
  * Locking: every field marked [lock] is read and written only with the
  * context's topology lock held. The reference count is atomic.

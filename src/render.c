@@ -17,8 +17,9 @@
  * covers the whole container or it has few children, and otherwise from its
  * address index (region.h), which yields only the children meeting the
  * clip: a window of a container of n children that meets k of them costs
- * O((k + 1) log n), not a compare per child. A budget of visits and children looked at bounds the
- * work of trees whose aliases describe exponentially many paths.
+ * O((k + 1) log n), not a compare per child. A budget of visits and
+ * children looked at bounds the work of trees whose aliases describe
+ * exponentially many paths.
  *
  * SPDX-License-Identifier: MIT
  */
