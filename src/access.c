@@ -625,11 +625,6 @@ static inline bool writes_host(const ms__range *r)
 	       !(r->flags & MS__RANGE_READONLY);
 }
 
-/*
- * Scalars: one look-up, and when one host-memory range holds the bytes, a
- * copy of constant size right here (always inlined into each width, so the
- * copy is one load or store). Anything else takes run().
- */
 /* The general path of a scalar: kept out of line, so the fast path builds no request. */
 static __attribute__((noinline)) ms_result load_slow(ms_as *as, uint64_t addr, ms_attrs attrs,
 						     unsigned size, uint8_t *bytes)
@@ -653,6 +648,11 @@ static __attribute__((noinline)) ms_result store_slow(ms_as *as, uint64_t addr, 
 	return run(as, addr, &a);
 }
 
+/*
+ * Scalars: one look-up, and when one host-memory range holds the bytes, a
+ * copy of constant size right here (always inlined into each width, so the
+ * copy is one load or store). Anything else takes the general path.
+ */
 static inline __attribute__((always_inline)) uint64_t
 load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, ms_result *result)
 {
