@@ -96,13 +96,27 @@ static ms__interval_node *merge(ms__interval_node *a, ms__interval_node *b)
 
 void ms__interval_insert(ms__interval_node **root, ms__interval_node *node)
 {
-	ms__interval_node *below, *rest;
+	uint64_t pr = priority(node);
+	ms__interval_node **link = root;
 
 	node->left = node->right = NULL;
 	node->max_last = node->last;
 	node->count = 1;
-	split(*root, node->start, node->seq, &below, &rest);
-	*root = merge(merge(below, node), rest);
+	/* Descend by key while the node there outranks @node (priorities are
+	 * unique: the hash is a bijection of the unique seq). @node ends up
+	 * below each of them, so their counts and max_last take it in now. */
+	while (*link && priority(*link) >= pr) {
+		ms__interval_node *t = *link;
+
+		t->count++;
+		if (node->last > t->max_last)
+			t->max_last = node->last;
+		link = key_less(node->start, node->seq, t->start, t->seq) ? &t->left : &t->right;
+	}
+	/* What hangs there ranks below @node: its halves become @node's children. */
+	split(*link, node->start, node->seq, &node->left, &node->right);
+	update(node);
+	*link = node;
 }
 
 void ms__interval_remove(ms__interval_node **root, ms__interval_node *node)
