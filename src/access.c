@@ -535,20 +535,18 @@ static inline bool reads_host(const ms__range *r, ms_attrs attrs)
 	}
 }
 
-/* An access of a->len >= 1 bytes at @addr of @as. */
-static ms_result run(ms_as *as, uint64_t addr, access_req *a)
+/*
+ * An access of a->len >= 1 bytes at @addr of @as, inside the read-side
+ * section in which @view was read from @as and @r found in it at @addr.
+ */
+static ms_result run_found(ms_as *as, const ms_flatview *view, const ms__range *r, uint64_t addr,
+			   access_req *a)
 {
-	const ms_flatview *view;
-	const ms__range *r;
-
-	ms__rcu_read_lock();
-	view = ms__deref(as->view);
 	/*
 	 * The common case first: one range that is no IOMMU holds the whole
 	 * access, so it is the walk's only piece. Anything else (IOMMUs, holes,
 	 * several ranges) takes the walk, which starts from the range found.
 	 */
-	r = ms__dispatch_find(view, addr);
 	if (r && a->len - 1 <= r->last - addr && r->kind != MS_REGION_IOMMU) {
 		/* Reads of host memory straight from the entry, without touching
 		 * the region (a cache miss of its own on big machines). */
@@ -566,8 +564,20 @@ static ms_result run(ms_as *as, uint64_t addr, access_req *a)
 		if (ms__resolve_walk(&w, as, view, addr, a->len) == 0)
 			access_piece(&last, a);
 	}
-	ms__rcu_read_unlock();
 	return a->result;
+}
+
+/* An access of a->len >= 1 bytes at @addr of @as. */
+static ms_result run(ms_as *as, uint64_t addr, access_req *a)
+{
+	const ms_flatview *view;
+	ms_result res;
+
+	ms__rcu_read_lock();
+	view = ms__deref(as->view);
+	res = run_found(as, view, ms__dispatch_find(view, addr), addr, a);
+	ms__rcu_read_unlock();
+	return res;
 }
 
 /* ---- public entry points ------------------------------------------------------ */
@@ -625,17 +635,24 @@ static inline bool writes_host(const ms__range *r)
 	       !(r->flags & MS__RANGE_READONLY);
 }
 
-/* The general path of a scalar: kept out of line, so the fast path builds no request. */
-static __attribute__((noinline)) ms_result load_slow(ms_as *as, uint64_t addr, ms_attrs attrs,
-						     unsigned size, uint8_t *bytes)
+/*
+ * The general path of a scalar, in the read-side section of its fast path
+ * and with the range it found there (no second look-up); kept out of line,
+ * so the fast path builds no request.
+ */
+static __attribute__((noinline)) ms_result load_slow(ms_as *as, const ms_flatview *view,
+						     const ms__range *r, uint64_t addr,
+						     ms_attrs attrs, unsigned size, uint8_t *bytes)
 {
 	access_req a = {.attrs = attrs, .single = true, .len = size, .dst = bytes};
 
-	return run(as, addr, &a);
+	return run_found(as, view, r, addr, &a);
 }
 
-static __attribute__((noinline)) ms_result store_slow(ms_as *as, uint64_t addr, ms_attrs attrs,
-						      unsigned size, const uint8_t *bytes)
+static __attribute__((noinline)) ms_result store_slow(ms_as *as, const ms_flatview *view,
+						      const ms__range *r, uint64_t addr,
+						      ms_attrs attrs, unsigned size,
+						      const uint8_t *bytes)
 {
 	access_req a = {
 		.attrs = attrs,
@@ -645,7 +662,7 @@ static __attribute__((noinline)) ms_result store_slow(ms_as *as, uint64_t addr, 
 		.src = bytes,
 	};
 
-	return run(as, addr, &a);
+	return run_found(as, view, r, addr, &a);
 }
 
 /*
@@ -661,18 +678,19 @@ load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, m
 	uint64_t value = 0;
 
 	if (as) {
+		const ms_flatview *view;
 		const ms__range *r;
 
 		ms__rcu_read_lock();
-		r = ms__dispatch_find(ms__deref(as->view), addr);
+		view = ms__deref(as->view);
+		r = ms__dispatch_find(view, addr);
 		if (r && size - 1 <= r->last - addr && reads_host(r, attrs)) {
 			memcpy(bytes, r->host + (addr - r->start), size);
-			ms__rcu_read_unlock();
 			res = MS_RESULT_OK;
 		} else {
-			ms__rcu_read_unlock();
-			res = load_slow(as, addr, attrs, size, bytes);
+			res = load_slow(as, view, r, addr, attrs, size, bytes);
 		}
+		ms__rcu_read_unlock();
 		value = ms__bytes_to_value(bytes, size, big_endian);
 	}
 	if (result)
@@ -683,14 +701,17 @@ load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, m
 static inline __attribute__((always_inline)) ms_result
 store(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, uint64_t value)
 {
+	const ms_flatview *view;
 	uint8_t bytes[8];
 	const ms__range *r;
+	ms_result res = MS_RESULT_OK;
 
 	if (!as)
 		return MS_RESULT_ACCESS_ERROR;
 	ms__value_to_bytes(bytes, size, value, big_endian);
 	ms__rcu_read_lock();
-	r = ms__dispatch_find(ms__deref(as->view), addr);
+	view = ms__deref(as->view);
+	r = ms__dispatch_find(view, addr);
 	if (r && size - 1 <= r->last - addr && writes_host(r)) {
 		const ms_region *mr = r->region;
 		uint64_t offset = addr - r->start;
@@ -700,11 +721,11 @@ store(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, 
 			memcpy(r->host + offset, bytes, size);
 			ms__ramblock_written(mr->rb, r->offset_in_region + offset, size);
 		}
-		ms__rcu_read_unlock();
-		return MS_RESULT_OK;
+	} else {
+		res = store_slow(as, view, r, addr, attrs, size, bytes);
 	}
 	ms__rcu_read_unlock();
-	return store_slow(as, addr, attrs, size, bytes);
+	return res;
 }
 
 uint8_t ms_as_ldub(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
