@@ -3,24 +3,32 @@
  *
  * Every access goes through this look-up (ms__dispatch_find(), inline in
  * flatview_int.h; ms__dispatch_lookup() out of line). A view is a table of
- * chunks of up to 64 ranges (flatview.c), so a lookup has three steps:
- *   - a hint: the last range found, checked first together with its
- *     successor in the chunk, so sequential accesses cost two compares
- *     (also a walk that moves to the next range at every access; random
- *     look-ups of small views pay about 10% for it). It is only a guess,
- *     validated on every use, and read and written with relaxed atomics,
- *     so concurrent readers may overwrite each other harmlessly;
- *   - the chunk: a static index over the first start of every chunk. Level 0
- *     is those keys padded to a multiple of 8; each key of level l + 1 is the
- *     first key of an 8-key node of level l (except node 0's). Every node is
- *     one cache line and is searched by counting its keys <= addr without
- *     branches, so finding the chunk costs one line per level; the top
- *     level may have 16 keys. One level up to 16 chunks (~1,000 ranges
- *     after a full render), 4 at 100,000 ranges;
- *   - the range inside the chunk: the same two-level scheme with the chunk's
- *     own 8 separators (a copy in the view, loaded together with the chunk
- *     pointer) and 64 keys, two lines.
- * The index is rebuilt for each view, but it is O(chunks), not O(ranges).
+ * segments of chunks of up to 64 ranges (flatview.c), so a lookup has up to
+ * four steps:
+ *   - a hint (views of more than one chunk): the last range found, checked
+ *     first together with its successor in the chunk, so sequential
+ *     accesses cost two compares (also a walk that moves to the next range
+ *     at every access). It is only a guess, validated on every use, and
+ *     read and written with relaxed atomics, so concurrent readers may
+ *     overwrite each other harmlessly. A look-up that finds neither marks
+ *     it cold, and a cold hint is not tried until a look-up lands on it or
+ *     next to it again: random look-ups then skip it without a
+ *     mispredicted branch;
+ *   - the segment: a static index over the first start of every segment.
+ *     Level 0 is those keys padded to a multiple of 8; each key of level
+ *     l + 1 is the first key of an 8-key node of level l (except node 0's).
+ *     Every node is one cache line and is searched by counting its keys
+ *     <= addr without branches, so finding the segment costs one line per
+ *     level; the top level may have 16 keys. Skipped for one segment
+ *     (~3,000 ranges after a full render);
+ *   - the chunk inside the segment, then the range inside the chunk: each
+ *     first through the structure's direct map (flatview_int.h), one byte
+ *     that names the answer or its predecessor when the address's block
+ *     meets at most two candidates; otherwise, through the same two-level
+ *     count as above over 8 separators and 64 keys, two lines.
+ * A view of one chunk goes straight to the chunk's map.
+ * The segment index is rebuilt for each view, O(segments); a chunk's or a
+ * segment's keys and map are built with it, once (flatview.c).
  * The look-up itself is inline in flatview_int.h, so that the access path
  * compiles it into its own loop; this file builds the index.
  *

@@ -18,10 +18,87 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flatview_int.h"
+
+/* ---- direct maps ------------------------------------------------------------ */
+
+/* Set up @m over [@base, @last]: the block size and the number of blocks. */
+static void map_span(ms__map *m, uint64_t base, uint64_t last)
+{
+	uint64_t span = last - base;
+	unsigned shift = 0;
+
+	if (span >> MS__MAP_BITS)
+		shift = 64u - (unsigned)__builtin_clzll(span) - MS__MAP_BITS;
+	m->base = base;
+	m->shift = shift;
+	m->limit = (uint32_t)((span >> shift) + 1); /* <= MS__MAP_SLOTS */
+}
+
+/* First and last address of block @b of @m (the last block may end early). */
+static void map_block(const ms__map *m, uint64_t b, uint64_t *first, uint64_t *last)
+{
+	*first = m->base + (b << m->shift);
+	*last = *first + ((((uint64_t)1) << m->shift) - 1);
+	if (*last < *first)
+		*last = UINT64_MAX;
+}
+
+/*
+ * The map of a chunk's @nr sorted, disjoint ranges: slot b is the first
+ * range ending in or after block b when no range after the next one
+ * starts in the block. Whatever address of the block a look-up has, the
+ * range holding it, if any, is then that range or the next one.
+ */
+static void map_fill_ranges(ms__map *m, const ms__range *r, size_t nr)
+{
+	size_t j = 0;
+
+	map_span(m, r[0].start, r[nr - 1].last);
+	for (uint32_t b = 0; b < m->limit; b++) {
+		uint64_t first, last;
+
+		map_block(m, b, &first, &last);
+		while (r[j].last < first)
+			j++; /* stops at nr - 1 at the latest: first <= r[nr - 1].last */
+		m->slot[b] = j + 2 < nr && r[j + 2].start <= last ? MS__MAP_SLOW : (uint8_t)j;
+	}
+	for (uint32_t b = m->limit; b < MS__MAP_SLOTS; b++)
+		m->slot[b] = MS__MAP_SLOW;
+}
+
+/*
+ * The map of a segment whose chunks start at @firsts (@nr of them, padded
+ * with UINT64_MAX) and whose last range ends at @last: slot b is the chunk
+ * holding block b's first address when at most one more chunk starts in
+ * the block, so that the chunk of an address of the block is that one or
+ * the next. The block holding UINT64_MAX, which the padding would count,
+ * is searched.
+ */
+static void map_fill_keys(ms__map *m, const uint64_t *firsts, size_t nr, uint64_t last)
+{
+	size_t v = 0, w = 0;
+
+	map_span(m, firsts[0], last);
+	for (uint32_t b = 0; b < m->limit; b++) {
+		uint64_t first, end;
+
+		map_block(m, b, &first, &end);
+		while (v < nr && firsts[v] <= first)
+			v++; /* v >= 1: firsts[0] = base <= first */
+		if (w < v)
+			w = v;
+		while (w < nr && firsts[w] <= end)
+			w++;
+		m->slot[b] = w - v > 1 || end == UINT64_MAX ? MS__MAP_SLOW : (uint8_t)(v - 1);
+	}
+	for (uint32_t b = m->limit; b < MS__MAP_SLOTS; b++)
+		m->slot[b] = MS__MAP_SLOW;
+}
 
 /* ---- chunks ---------------------------------------------------------------- */
 
@@ -41,6 +118,7 @@ static ms__chunk *chunk_new(ms_ctx *ctx, const ms__range *ranges, size_t nr)
 		ch->sep[i] = i < 7 ? ch->keys[8 * (i + 1)] : UINT64_MAX;
 	memcpy(ch->ranges, ranges, nr * sizeof(*ranges));
 	ch->ranges[nr] = ranges[nr - 1];
+	map_fill_ranges(&ch->map, ranges, nr);
 	for (i = 0; i < nr; i++)
 		ms_region_ref(ranges[i].region);
 	return ch;
@@ -80,7 +158,7 @@ static ms__seg *seg_new(ms_ctx *ctx, ms__chunk *const *chunks, size_t nr)
 	seg->chunks = (ms__chunk **)&seg->seps[nr];
 	seg->cum = (uint32_t *)&seg->chunks[nr];
 	seg->cum[0] = 0;
-	for (i = 0; i < MS__SEG_MAX; i++) {
+	for (i = 0; i <= MS__SEG_MAX; i++) {
 		seg->firsts[i] = i < nr ? chunks[i]->ranges[0].start : UINT64_MAX;
 		if (i < nr) {
 			seg->chunks[i] = chunks[i];
@@ -90,6 +168,8 @@ static ms__seg *seg_new(ms_ctx *ctx, ms__chunk *const *chunks, size_t nr)
 	}
 	for (i = 0; i < 8; i++)
 		seg->fsep[i] = i < 7 ? seg->firsts[8 * (i + 1)] : UINT64_MAX;
+	map_fill_keys(&seg->map, seg->firsts, nr,
+		      chunks[nr - 1]->ranges[chunks[nr - 1]->nr - 1].last);
 	return seg;
 }
 
@@ -697,17 +777,43 @@ bool ms__flatview_skip_shared(const ms_flatview *a, ms__fvpos *pa, const ms_flat
 	return true;
 }
 
+/* The section's four flags and dirty mask are five adjacent bytes, in the
+ * order of the flag bits, followed by padding up to size. */
+_Static_assert(offsetof(ms_section, nonvolatile) == offsetof(ms_section, readonly) + 1 &&
+		       offsetof(ms_section, unmergeable) == offsetof(ms_section, readonly) + 2 &&
+		       offsetof(ms_section, romd) == offsetof(ms_section, readonly) + 3 &&
+		       offsetof(ms_section, dirty_log_mask) == offsetof(ms_section, readonly) + 4 &&
+		       offsetof(ms_section, size) == offsetof(ms_section, readonly) + 8 &&
+		       sizeof(bool) == 1,
+	       "ms_section layout");
+_Static_assert(MS__RANGE_READONLY == 1 && MS__RANGE_NONVOLATILE == 2 &&
+		       MS__RANGE_UNMERGEABLE == 4 && MS__RANGE_ROMD == 8,
+	       "flag bits in the order of ms_section's bools");
+
 void ms__flatview_section(ms_section *s, const ms__range *r)
 {
 	s->region = r->region;
 	s->start = r->start;
 	s->last = r->last;
 	s->offset_in_region = r->offset_in_region;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	{
+		/* Flag bit i to byte i (multiplying by 1 + 2^7 + 2^14 + 2^21
+		 * lands bit i at 8i, among copies the mask drops), then the
+		 * dirty mask: one store for the five bytes (ms_flatview_find()
+		 * is store-bound). */
+		uint64_t bytes = (((uint64_t)(r->flags & 0xfu) * 0x204081u) & 0x01010101u) |
+				 (uint64_t)r->dirty_log_mask << 32;
+
+		memcpy(&s->readonly, &bytes, sizeof(bytes));
+	}
+#else
 	s->readonly = r->flags & MS__RANGE_READONLY;
 	s->nonvolatile = r->flags & MS__RANGE_NONVOLATILE;
 	s->unmergeable = r->flags & MS__RANGE_UNMERGEABLE;
 	s->romd = r->flags & MS__RANGE_ROMD;
 	s->dirty_log_mask = r->dirty_log_mask;
+#endif
 	s->size = r->last - r->start == UINT64_MAX ? MS_SIZE_2_64 : r->last - r->start + 1;
 	s->as = NULL;
 }
@@ -780,6 +886,8 @@ int ms_region_find(ms_section *out, ms_region *mr, uint64_t addr, uint64_t len)
 int ms__flatview_check(const ms_flatview *fv)
 {
 	const ms__range *prev = NULL, *r;
+	const ms__chunk *last;
+	ms__map map;
 	ms__fvpos pos = {0};
 	size_t s, c, i, n = 0, nc = 0;
 
@@ -788,6 +896,8 @@ int ms__flatview_check(const ms_flatview *fv)
 
 		if (seg->nr == 0 || seg->nr > MS__SEG_MAX || fv->cum[s] != n || fv->ccum[s] != nc ||
 		    seg->cum[0] != 0)
+			return -EINVAL;
+		if (seg->firsts[MS__SEG_MAX] != UINT64_MAX)
 			return -EINVAL;
 		for (c = 0; c < MS__SEG_MAX; c++) {
 			const ms__chunk *ch = c < seg->nr ? seg->chunks[c] : NULL;
@@ -805,8 +915,15 @@ int ms__flatview_check(const ms_flatview *fv)
 			for (i = 0; i < MS__CHUNK_MAX; i++)
 				if (ch->keys[i] != (i < ch->nr ? ch->ranges[i].start : UINT64_MAX))
 					return -EINVAL;
+			map_fill_ranges(&map, ch->ranges, ch->nr);
+			if (memcmp(&map, &ch->map, sizeof(map)) != 0)
+				return -EINVAL;
 			n += ch->nr;
 		}
+		last = seg->chunks[seg->nr - 1];
+		map_fill_keys(&map, seg->firsts, seg->nr, last->ranges[last->nr - 1].last);
+		if (memcmp(&map, &seg->map, sizeof(map)) != 0)
+			return -EINVAL;
 		nc += seg->nr;
 	}
 	if (fv->cum[fv->nr_segs] != n || fv->nr != n || fv->ccum[fv->nr_segs] != nc ||
@@ -821,6 +938,11 @@ int ms__flatview_check(const ms_flatview *fv)
 		if (prev && ms__render_can_merge(prev, r))
 			return -EINVAL; /* should have been merged */
 		if (ms__dispatch_find(fv, r->start) != r || ms__dispatch_find(fv, r->last) != r)
+			return -EINVAL;
+		/* Both ends of the hole before it, if any, are unmapped. */
+		if (((prev && prev->last + 1 < r->start) || (!prev && r->start > 0)) &&
+		    (ms__dispatch_find(fv, r->start - 1) ||
+		     ms__dispatch_find(fv, prev ? prev->last + 1 : 0)))
 			return -EINVAL;
 		prev = r;
 	}

@@ -24,7 +24,41 @@
 #define MS__CHUNK_MAX 64
 #define MS__CHUNK_FILL 48 /* target size when re-chunking around a window */
 
+/*
+ * A direct map in front of the search of a chunk or a segment: the span
+ * from @base to the structure's last address is cut into at most
+ * MS__MAP_SLOTS blocks of 1 << @shift bytes (the smallest power of two that
+ * does it), and @slot[b] says where block b's answer is, as flatview.c's
+ * map builders describe, or MS__MAP_SLOW when the block holds too many
+ * boundaries for that and the look-up must search the keys. Addresses
+ * before @base or in blocks from @limit on are searched too. On the
+ * layouts emulated machines have (regions of comparable size), each block
+ * meets one or two ranges, and a look-up is one slot load and one compare
+ * instead of two lines of compares.
+ */
+#define MS__MAP_BITS 7
+#define MS__MAP_SLOTS (1u << MS__MAP_BITS)
+#define MS__MAP_SLOW 0x80u
+
+typedef struct ms__map {
+	uint64_t base;
+	uint32_t limit; /* blocks mapped: 0 .. MS__MAP_SLOTS */
+	uint32_t shift; /* 0 .. 63 */
+	uint8_t slot[MS__MAP_SLOTS];
+} ms__map;
+
+/* The slot of @addr in @m, or MS__MAP_SLOW when @m does not map it. */
+static inline unsigned ms__map_slot(const ms__map *m, uint64_t addr)
+{
+	uint64_t b = (addr - m->base) >> m->shift; /* huge below base */
+
+	return b < m->limit ? m->slot[b] : MS__MAP_SLOW;
+}
+
 typedef struct ms__chunk {
+	/* Block b of the map: the first range ending in or after it, when at
+	 * most that range and the next one meet the block. */
+	ms__map map;
 	/* Range starts, UINT64_MAX beyond nr; sep[j] = keys[8 * (j + 1)]. */
 	uint64_t keys[MS__CHUNK_MAX];
 	uint64_t sep[8];
@@ -54,8 +88,12 @@ typedef struct ms__sidx {
 
 /* One allocation: the header, then seps, chunks and cum sized to nr. */
 typedef struct ms__seg {
-	/* First start of each chunk, UINT64_MAX beyond nr; fsep[j] = firsts[8 * (j + 1)]. */
-	uint64_t firsts[MS__SEG_MAX];
+	/* Block b of the map: the chunk holding the block's first address,
+	 * when at most one more chunk starts in the block. */
+	ms__map map;
+	/* First start of each chunk, UINT64_MAX from nr on (firsts[MS__SEG_MAX]
+	 * too, which the map's look-up may read); fsep[j] = firsts[8 * (j + 1)]. */
+	uint64_t firsts[MS__SEG_MAX + 1];
 	uint64_t fsep[8];
 	ms__chunk **chunks; /* nr, references held */
 	uint32_t *cum;      /* nr + 1: ranges before chunk c; cum[nr] = all */
@@ -81,7 +119,7 @@ struct ms_flatview {
 	/* The chunk of a view of one chunk (up to 64 ranges), else NULL: the
 	 * look-up of small views goes straight to it. */
 	const ms__chunk *chunk0;
-	const ms__range *hint; /* the last range found (relaxed atomic) */
+	uintptr_t hint; /* the last range found, | MS__HINT_COLD (relaxed atomic) */
 	struct rcu_head rcu;
 };
 
@@ -187,52 +225,103 @@ static inline bool ms__range_contains(const ms__range *r, uint64_t addr)
 	return addr - r->start <= r->last - r->start;
 }
 
+/* The chunk of @seg that holds @addr, given seg->firsts[0] <= addr. */
+static inline __attribute__((always_inline)) size_t ms__seg_find(const ms__seg *seg, uint64_t addr)
+{
+	unsigned v = ms__map_slot(&seg->map, addr);
+
+	/* The map leaves UINT64_MAX, the padding's value, to the search. */
+	if (__builtin_expect(v != MS__MAP_SLOW, 1))
+		return v + (seg->firsts[v + 1] <= addr);
+	return ms__seg_rank(seg, addr) - 1;
+}
+
+/* The range of @ch that holds @addr, or NULL; @sep are @ch's separators. */
+static inline __attribute__((always_inline)) const ms__range *
+ms__chunk_find(const ms__chunk *ch, const uint64_t *sep, uint64_t addr)
+{
+	unsigned v = ms__map_slot(&ch->map, addr);
+	const ms__range *r;
+
+	if (__builtin_expect(v != MS__MAP_SLOW, 1)) {
+		/* ranges[v + 1] is readable: at worst the copy of the last range,
+		 * which cannot hold an address past ranges[v]. */
+		r = &ch->ranges[v];
+		r += addr > r->last;
+	} else {
+		size_t i = ms__chunk_rank(ch, sep, addr);
+
+		if (i == 0)
+			return NULL;
+		r = &ch->ranges[i - 1];
+	}
+	return ms__range_contains(r, addr) ? r : NULL;
+}
+
+#define MS__HINT_COLD ((uintptr_t)1)
+
+/* Whether @r, just found, is the range @last of the previous look-up or
+ * follows it: the next one in its chunk or, when @last ends its chunk
+ * (@last + 1 is the chunk's copy of it), a later one, so that a walk
+ * keeps the hint warm across chunks. */
+static inline bool ms__hint_follows(const ms__range *last, const ms__range *r)
+{
+	if (!last)
+		return false;
+	return r == last || r == last + 1 ||
+	       (last[1].start == last->start && r->start > last->start);
+}
+
 /* ms__dispatch_lookup() inline, for the access path and the public look-ups. */
 static inline __attribute__((always_inline)) const ms__range *
 ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 {
-	const ms__range *hint, *r;
-	const ms__chunk *ch;
+	const ms__range *r, *last;
 	const ms__seg *seg;
-	size_t s, c, i;
+	uintptr_t hint, next;
+	size_t s, c;
 
-	/* The hint points into this view's chunks (a relaxed guess); each
-	 * chunk's ranges end with a copy of its last range, so hint + 1 is
-	 * always readable and matches only where the hint itself did not. */
+	/* The hint is the last range found (a relaxed guess into this view's
+	 * chunks), with MS__HINT_COLD set when that look-up did not find the
+	 * range the hint held or one after it: a cold hint is not tried, so
+	 * random look-ups do not pay two unpredictable branches for it, and a
+	 * look-up that lands where the hint points, or after it, warms it
+	 * again. Each chunk's ranges end with a copy of its last range, so
+	 * hint + 1 is always readable and matches only where the hint did not.
+	 * Views of one chunk never set it: their look-up through the chunk's
+	 * map is two dependent loads, and random look-ups would pay more for
+	 * the test than sequential ones save. */
 	hint = __atomic_load_n(&((ms_flatview *)fv)->hint, __ATOMIC_RELAXED);
-	if (hint) {
-		if (ms__range_contains(hint, addr))
-			return hint;
-		if (ms__range_contains(hint + 1, addr)) {
-			r = hint + 1;
-			goto found;
+	last = (const ms__range *)(hint & ~MS__HINT_COLD);
+	if (__builtin_expect(hint != 0 && !(hint & MS__HINT_COLD), 1)) {
+		if (ms__range_contains(last, addr))
+			return last;
+		if (ms__range_contains(last + 1, addr)) {
+			/* A walk: the hint moves on, warm. */
+			__atomic_store_n(&((ms_flatview *)fv)->hint, (uintptr_t)(last + 1),
+					 __ATOMIC_RELAXED);
+			return last + 1;
 		}
 	}
-	if (fv->chunk0) {
-		ch = fv->chunk0;
-		if (ch->keys[0] > addr)
-			return NULL;
-		i = ms__chunk_rank(ch, ch->sep, addr);
-	} else {
-		if (fv->nr_segs == 0)
-			return NULL;
-		s = fv->nr_segs == 1 ? (fv->segs[0]->firsts[0] <= addr)
-				     : ms__sidx_rank(&fv->index, addr);
-		if (s == 0)
-			return NULL;
-		seg = fv->segs[s - 1];
-		c = ms__seg_rank(seg, addr);
-		ch = seg->chunks[c - 1];
-		i = ms__chunk_rank(ch, seg->seps[c - 1], addr);
-	}
-	if (i == 0 || addr > ch->ranges[i - 1].last)
+	if (fv->chunk0)
+		return ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
+	if (fv->nr_segs == 0)
 		return NULL;
-	r = &ch->ranges[i - 1];
-found:
+	s = fv->nr_segs == 1 ? (fv->segs[0]->firsts[0] <= addr) : ms__sidx_rank(&fv->index, addr);
+	if (s == 0)
+		return NULL;
+	seg = fv->segs[s - 1];
+	c = ms__seg_find(seg, addr);
+	r = ms__chunk_find(seg->chunks[c], seg->seps[c], addr);
+	if (!r)
+		return NULL;
+	next = (uintptr_t)r;
+	if (!ms__hint_follows(last, r))
+		next |= MS__HINT_COLD;
 	/* Write the hint only when it moves: readers of one hot range then
 	 * share the cache line instead of bouncing it between cores. */
-	if (r != hint)
-		__atomic_store_n(&((ms_flatview *)fv)->hint, r, __ATOMIC_RELAXED);
+	if (next != hint)
+		__atomic_store_n(&((ms_flatview *)fv)->hint, next, __ATOMIC_RELAXED);
 	return r;
 }
 

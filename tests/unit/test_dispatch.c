@@ -6,7 +6,8 @@
  * and adjacent ranges, ranges at both ends of the address space, and lookups
  * at every boundary (reference: linear scan, or binary search for big
  * views), in random order and sequentially (so the hint is used and
- * invalidated). Splicing windows into views is tested in test_flatview.c.
+ * invalidated); the direct maps in front of the chunks' and segments'
+ * searches on regular and mixed-scale layouts. Splicing windows into views is tested in test_flatview.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -197,6 +198,116 @@ static void test_lookup_large_views_and_sequential_walk(void **state)
 	ms_ctx_free(ctx);
 }
 
+/* The slots of @m that its look-up uses (below limit) and that must search. */
+static size_t slow_slots(const ms__map *m)
+{
+	size_t b, n = 0;
+
+	for (b = 0; b < m->limit; b++)
+		n += m->slot[b] == MS__MAP_SLOW;
+	return n;
+}
+
+/*
+ * The direct maps in front of each chunk's and segment's search. A layout of
+ * equal ranges and holes (each block meets one or two candidates) must be
+ * served by the maps alone, or the look-up silently falls back to the
+ * search; layouts that mix range sizes from 1 byte to 2^40 bytes leave many
+ * slots to the search, and both kinds must agree with the reference at
+ * every boundary, in random order and in walks that leave and re-enter the
+ * hint's chunk.
+ */
+static void test_lookup_direct_maps(void **state)
+{
+	static const uint64_t lens[] = {1, 2, 7, 64, 4096, 1 << 20, (uint64_t)1 << 40};
+	ms_region *region;
+	ms_ctx *ctx;
+	size_t n, i, k;
+
+	(void)state;
+	ms_rng_seed(&rng, 3);
+	assert_int_equal(ms_ctx_new(&ctx), 0);
+	assert_int_equal(
+		ms_region_new_io(&region, ctx,
+				 &(ms_region_io_opts){.name = "r", .size = 0x1000, .ops = NULL}),
+		0);
+	/* Regular: 4 KiB ranges 8 KiB apart, as many machines' RAM and devices. */
+	for (n = 1; n <= 20000; n = n * 3 + 1) {
+		ref_view v = {NULL, calloc(n, sizeof(ms__range)), n};
+		size_t slow = 0;
+
+		for (i = 0; i < n; i++) {
+			v.ranges[i].start = ((uint64_t)1 << 32) + i * 8192;
+			v.ranges[i].last = v.ranges[i].start + 4095;
+			v.ranges[i].region = region;
+			v.ranges[i].kind = (uint8_t)ms_region_get_kind(region);
+			v.ranges[i].offset_in_region = i * 10000;
+		}
+		assert_int_equal(ms__flatview_new(&v.fv, ctx, region, v.ranges, n), 0);
+		assert_int_equal(ms__flatview_check(v.fv), 0);
+		for (i = 0; i < v.fv->nr_segs; i++) {
+			const ms__seg *seg = v.fv->segs[i];
+
+			slow += slow_slots(&seg->map);
+			for (k = 0; k < seg->nr; k++)
+				slow += slow_slots(&seg->chunks[k]->map);
+		}
+		assert_int_equal(slow, 0);
+		check_view(&v);
+		free_view(&v);
+	}
+	/* Mixed sizes, some ranges touching the top of the address space. */
+	for (n = 2; n <= 6000; n = n * 2 + 3) {
+		ref_view v = {NULL, calloc(n, sizeof(ms__range)), n};
+		uint64_t cur = ms_rng_percent(&rng, 50) ? 0 : below(1 << 20);
+		size_t slow = 0;
+
+		for (i = 0; i < n; i++) {
+			uint64_t len = lens[below(7)] + below(3);
+
+			v.ranges[i].start = cur;
+			v.ranges[i].last = cur + len - 1;
+			v.ranges[i].region = region;
+			v.ranges[i].kind = (uint8_t)ms_region_get_kind(region);
+			v.ranges[i].offset_in_region = i * 10000;
+			cur += len + (ms_rng_percent(&rng, 50) ? lens[below(6)] : 0);
+		}
+		if (n % 3 == 0)
+			v.ranges[n - 1].last = UINT64_MAX;
+		assert_int_equal(ms__flatview_new(&v.fv, ctx, region, v.ranges, n), 0);
+		assert_int_equal(ms__flatview_check(v.fv), 0);
+		for (i = 0; i < v.fv->nr_segs; i++)
+			for (k = 0; k < v.fv->segs[i]->nr; k++)
+				slow += slow_slots(&v.fv->segs[i]->chunks[k]->map);
+		if (n > 100)
+			assert_true(slow > 0); /* the search behind the map is exercised */
+		check_view(&v);
+		/* Addresses at every scale around random ranges. */
+		for (i = 0; i < 8 * n; i++) {
+			const ms__range *r = &v.ranges[below(n)];
+			uint64_t off = below(lens[below(7)] + 1);
+
+			check_addr(&v, r->start + off);
+			check_addr(&v, r->start - off);
+		}
+		/* Walks from random ranges over the next hundred, one address per
+		 * range, broken by random look-ups (hint warm, cold, warm again). */
+		for (k = 0; k < 20; k++) {
+			size_t from = below(n);
+
+			for (i = from; i < n && i < from + 100; i++) {
+				check_addr(&v, v.ranges[i].start + below(v.ranges[i].last -
+									 v.ranges[i].start + 1));
+				if (ms_rng_percent(&rng, 5))
+					check_addr(&v, v.ranges[below(n)].last);
+			}
+		}
+		free_view(&v);
+	}
+	ms_region_unref(region);
+	ms_ctx_free(ctx);
+}
+
 /* The static index: rank = number of keys <= value, for every size up to 600. */
 static void test_static_index_rank(void **state)
 {
@@ -239,6 +350,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup_matches_linear_scan_for_every_size),
 		cmocka_unit_test(test_lookup_large_views_and_sequential_walk),
+		cmocka_unit_test(test_lookup_direct_maps),
 		cmocka_unit_test(test_static_index_rank),
 	};
 
