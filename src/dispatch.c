@@ -14,21 +14,21 @@
  *     it cold, and a cold hint is not tried until a look-up lands on it or
  *     next to it again: random look-ups then skip it without a
  *     mispredicted branch;
- *   - the segment: a static index over the first start of every segment.
- *     Level 0 is those keys padded to a multiple of 8; each key of level
- *     l + 1 is the first key of an 8-key node of level l (except node 0's).
- *     Every node is one cache line and is searched by counting its keys
- *     <= addr without branches, so finding the segment costs one line per
- *     level; the top level may have 16 keys. Skipped for one segment
- *     (~3,000 ranges after a full render);
- *   - the chunk inside the segment, then the range inside the chunk: each
- *     first through the structure's direct map (flatview_int.h), one byte
- *     that names the answer or its predecessor when the address's block
- *     meets at most two candidates; otherwise, through the same two-level
- *     count as above over 8 separators and 64 keys, two lines.
+ *   - the segment (skipped for one segment, up to ~4,000 ranges after a
+ *     full render), the chunk inside it, then the range inside the chunk:
+ *     each first through a direct map (flatview_int.h) of up to 128 slots
+ *     over the view's, segment's or chunk's span, one byte that names the
+ *     answer or its predecessor when the address's block meets at most two
+ *     candidates. Otherwise the range is counted: the segment through a
+ *     static index over the first start of every segment (level 0 is
+ *     those keys padded to a multiple of 8; each key of level l + 1 is the
+ *     first key of an 8-key node of level l, except node 0's; every node is
+ *     one cache line searched by counting its keys <= addr without
+ *     branches; the top level may have 16 keys), the chunk and the range
+ *     through the same count over 8 separators and 64 keys, two lines.
  * A view of one chunk goes straight to the chunk's map.
- * The segment index is rebuilt for each view, O(segments); a chunk's or a
- * segment's keys and map are built with it, once (flatview.c).
+ * The view's index and map are rebuilt for each view, O(segments); a
+ * chunk's or a segment's keys and map are built with it, once (flatview.c).
  * The look-up itself is inline in flatview_int.h, so that the access path
  * compiles it into its own loop; this file builds the index.
  *

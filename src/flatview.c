@@ -76,7 +76,8 @@ static void map_fill_ranges(ms__map *m, const ms__range *r, size_t nr)
  * with UINT64_MAX) and whose last range ends at @last: slot b is the chunk
  * holding block b's first address when at most one more chunk starts in
  * the block, so that the chunk of an address of the block is that one or
- * the next. The block holding UINT64_MAX, which the padding would count,
+ * the next. A view's map over its segments is built the same way (a slot
+ * names one of the first 128 segments). The block holding UINT64_MAX, which the padding would count,
  * is searched.
  */
 static void map_fill_keys(ms__map *m, const uint64_t *firsts, size_t nr, uint64_t last)
@@ -94,7 +95,9 @@ static void map_fill_keys(ms__map *m, const uint64_t *firsts, size_t nr, uint64_
 			w = v;
 		while (w < nr && firsts[w] <= end)
 			w++;
-		m->slot[b] = w - v > 1 || end == UINT64_MAX ? MS__MAP_SLOW : (uint8_t)(v - 1);
+		m->slot[b] = w - v > 1 || end == UINT64_MAX || v - 1 >= MS__MAP_SLOW
+				     ? MS__MAP_SLOW
+				     : (uint8_t)(v - 1);
 	}
 	for (uint32_t b = m->limit; b < MS__MAP_SLOTS; b++)
 		m->slot[b] = MS__MAP_SLOW;
@@ -185,6 +188,14 @@ static void seg_unref(ms__seg *seg)
 }
 
 /* ---- building views ---------------------------------------------------------- */
+
+/* The last address of the last range of @seg. */
+static uint64_t view_last(const ms__seg *seg)
+{
+	const ms__chunk *ch = seg->chunks[seg->nr - 1];
+
+	return ch->ranges[ch->nr - 1].last;
+}
 
 /*
  * A view under construction: finished segments, then chunks not yet grouped
@@ -326,7 +337,7 @@ static size_t round64(size_t n)
 static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 {
 	ms_ctx *ctx = b->ctx;
-	size_t n, keys, at_index, at_segs, at_cum, total, s;
+	size_t n, keys, at_index, at_segs, at_cum, at_firsts, total, s;
 	uint64_t *firsts;
 	ms_flatview *fv = NULL;
 	uint8_t *block;
@@ -344,7 +355,8 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	at_index = round64(sizeof(*fv));
 	at_segs = at_index + keys * sizeof(uint64_t);
 	at_cum = at_segs + n * sizeof(*fv->segs);
-	total = at_cum + 2 * (n + 1) * sizeof(*fv->cum);
+	at_firsts = at_cum + 2 * (n + 1) * sizeof(*fv->cum);
+	total = at_firsts + (n + 1) * sizeof(*fv->firsts);
 	if (ms__ctx_inject_failure(ctx) || posix_memalign((void **)&block, 64, total) != 0)
 		goto fail;
 	fv = (ms_flatview *)block;
@@ -352,6 +364,7 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	fv->segs = (ms__seg **)(block + at_segs);
 	fv->cum = (size_t *)(block + at_cum);
 	fv->ccum = fv->cum + n + 1;
+	fv->firsts = (uint64_t *)(block + at_firsts);
 	if (n > 0)
 		memcpy(fv->segs, b->segs, n * sizeof(*fv->segs));
 	fv->cum[0] = fv->ccum[0] = 0;
@@ -362,8 +375,11 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	for (s = 0; s < n; s++) {
 		fv->cum[s + 1] = fv->cum[s] + b->segs[s]->cum[b->segs[s]->nr];
 		fv->ccum[s + 1] = fv->ccum[s] + b->segs[s]->nr;
-		firsts[s] = b->segs[s]->firsts[0];
+		firsts[s] = fv->firsts[s] = b->segs[s]->firsts[0];
 	}
+	fv->firsts[n] = UINT64_MAX;
+	if (n > 0)
+		map_fill_keys(&fv->map, fv->firsts, n, view_last(b->segs[n - 1]));
 	ms__dispatch_fill(&fv->index, firsts, firsts, n);
 	fv->refcount = 1;
 	fv->ctx = ctx;
@@ -925,6 +941,15 @@ int ms__flatview_check(const ms_flatview *fv)
 		if (memcmp(&map, &seg->map, sizeof(map)) != 0)
 			return -EINVAL;
 		nc += seg->nr;
+	}
+	if (fv->nr_segs > 0) {
+		for (s = 0; s <= fv->nr_segs; s++)
+			if (fv->firsts[s] !=
+			    (s < fv->nr_segs ? fv->segs[s]->firsts[0] : UINT64_MAX))
+				return -EINVAL;
+		map_fill_keys(&map, fv->firsts, fv->nr_segs, view_last(fv->segs[fv->nr_segs - 1]));
+		if (memcmp(&map, &fv->map, sizeof(map)) != 0)
+			return -EINVAL;
 	}
 	if (fv->cum[fv->nr_segs] != n || fv->nr != n || fv->ccum[fv->nr_segs] != nc ||
 	    fv->nr_chunks != nc || fv->chunk0 != (nc == 1 ? fv->segs[0]->chunks[0] : NULL))

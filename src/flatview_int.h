@@ -104,7 +104,7 @@ typedef struct ms__seg {
 	uint64_t seps[][8] __attribute__((aligned(64)));
 } ms__seg;
 
-/* One allocation: the struct, then its index keys, segment table, cum and ccum. */
+/* One allocation: the struct, then its index keys, segment table, cum, ccum and firsts. */
 struct ms_flatview {
 	uint32_t refcount; /* atomic */
 	ms_ctx *ctx;
@@ -115,7 +115,12 @@ struct ms_flatview {
 	ms__seg **segs; /* references held */
 	size_t *cum;    /* cum[s]: ranges before segment s; cum[nr_segs] = nr */
 	size_t *ccum; /* ccum[s]: chunks before segment s; ccum[nr_segs] = nr_chunks (in cum's block) */
-	ms__sidx index; /* over segs[s]->firsts[0] */
+	ms__sidx index;   /* over segs[s]->firsts[0] */
+	uint64_t *firsts; /* nr_segs + 1: segs[s]->firsts[0], then UINT64_MAX */
+	/* Block b of the map: the segment holding the block's first address,
+	 * when at most one more segment starts in the block (unset for the
+	 * empty view). */
+	ms__map map;
 	/* The chunk of a view of one chunk (up to 64 ranges), else NULL: the
 	 * look-up of small views goes straight to it. */
 	const ms__chunk *chunk0;
@@ -305,12 +310,22 @@ ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 	}
 	if (fv->chunk0)
 		return ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
-	if (fv->nr_segs == 0)
-		return NULL;
-	s = fv->nr_segs == 1 ? (fv->segs[0]->firsts[0] <= addr) : ms__sidx_rank(&fv->index, addr);
-	if (s == 0)
-		return NULL;
-	seg = fv->segs[s - 1];
+	if (fv->nr_segs <= 1) {
+		/* A per-view branch: no segment, or one. */
+		if (fv->nr_segs == 0 || fv->firsts[0] > addr)
+			return NULL;
+		s = 0;
+	} else {
+		s = ms__map_slot(&fv->map, addr);
+		if (__builtin_expect(s != MS__MAP_SLOW, 1)) {
+			s += fv->firsts[s + 1] <= addr; /* the map leaves UINT64_MAX out */
+		} else {
+			s = ms__sidx_rank(&fv->index, addr);
+			if (s-- == 0)
+				return NULL;
+		}
+	}
+	seg = fv->segs[s];
 	c = ms__seg_find(seg, addr);
 	r = ms__chunk_find(seg->chunks[c], seg->seps[c], addr);
 	if (!r)
