@@ -48,13 +48,88 @@ static void map_block(const ms__map *m, uint64_t b, uint64_t *first, uint64_t *l
 		*last = UINT64_MAX;
 }
 
+/* Fill slots [@from, @to) of @m with @v. */
+static void map_run(ms__map *m, uint32_t from, uint32_t to, uint8_t v)
+{
+	for (uint32_t b = from; b < to; b++)
+		m->slot[b] = v;
+}
+
 /*
  * The map of a chunk's @nr sorted, disjoint ranges: slot b is the first
  * range ending in or after block b when no range after the next one
  * starts in the block. Whatever address of the block a look-up has, the
  * range holding it, if any, is then that range or the next one.
+ *
+ * Built range by range, O(ranges + slots): range j is the slot of the
+ * blocks that start after range j - 1 ends and at or before range j ends,
+ * and of those only the last can also hold the start of range j + 2.
+ * map_ref_ranges() is the same map block by block, from the definition.
  */
 static void map_fill_ranges(ms__map *m, const ms__range *r, size_t nr)
+{
+	uint64_t base = r[0].start;
+	uint32_t from = 0;
+
+	map_span(m, base, r[nr - 1].last);
+	for (size_t j = 0; j < nr; j++) {
+		uint32_t to = (uint32_t)((r[j].last - base) >> m->shift) + 1;
+
+		if (to <= from)
+			continue; /* ends in a block that an earlier range's run has */
+		map_run(m, from, to, (uint8_t)j);
+		if (j + 2 < nr && ((r[j + 2].start - base) >> m->shift) == to - 1)
+			m->slot[to - 1] = MS__MAP_SLOW;
+		from = to;
+	}
+	map_run(m, m->limit, MS__MAP_SLOTS, MS__MAP_SLOW);
+}
+
+/*
+ * The map of a segment whose chunks start at @firsts (@nr of them, padded
+ * with UINT64_MAX) and whose last range ends at @last: slot b is the chunk
+ * holding block b's first address when at most one more chunk starts in
+ * the block, so that the chunk of an address of the block is that one or
+ * the next. A view's map over its segments is built the same way (a slot
+ * names one of the first 128 segments). The block holding UINT64_MAX,
+ * which the padding would count, is searched.
+ *
+ * Built key by key, O(keys + slots): key k is the slot of the blocks that
+ * start in [firsts[k], firsts[k + 1]), and of those only the last can also
+ * hold firsts[k + 2]. map_ref_keys() is the same map from the definition.
+ */
+static void map_fill_keys(ms__map *m, const uint64_t *firsts, size_t nr, uint64_t last)
+{
+	uint64_t base = firsts[0], first, end;
+	uint64_t mask;
+	uint32_t from = 0;
+
+	map_span(m, base, last);
+	mask = ((uint64_t)1 << m->shift) - 1;
+	for (size_t k = 0; k < nr && from < m->limit; k++) {
+		uint32_t to = m->limit;
+
+		if (k + 1 < nr) {
+			uint64_t off = firsts[k + 1] - base;
+
+			/* The first block starting at or after firsts[k + 1]. */
+			to = (uint32_t)(off >> m->shift) + ((off & mask) != 0);
+		}
+		if (to <= from)
+			continue;
+		map_run(m, from, to, k < MS__MAP_SLOW ? (uint8_t)k : (uint8_t)MS__MAP_SLOW);
+		if (k + 2 < nr && ((firsts[k + 2] - base) >> m->shift) == to - 1)
+			m->slot[to - 1] = MS__MAP_SLOW;
+		from = to;
+	}
+	map_block(m, m->limit - 1, &first, &end);
+	if (end == UINT64_MAX)
+		m->slot[m->limit - 1] = MS__MAP_SLOW;
+	map_run(m, m->limit, MS__MAP_SLOTS, MS__MAP_SLOW);
+}
+
+/* map_fill_ranges() block by block, from the definition (for ms__flatview_check()). */
+static void map_ref_ranges(ms__map *m, const ms__range *r, size_t nr)
 {
 	size_t j = 0;
 
@@ -67,20 +142,11 @@ static void map_fill_ranges(ms__map *m, const ms__range *r, size_t nr)
 			j++; /* stops at nr - 1 at the latest: first <= r[nr - 1].last */
 		m->slot[b] = j + 2 < nr && r[j + 2].start <= last ? MS__MAP_SLOW : (uint8_t)j;
 	}
-	for (uint32_t b = m->limit; b < MS__MAP_SLOTS; b++)
-		m->slot[b] = MS__MAP_SLOW;
+	map_run(m, m->limit, MS__MAP_SLOTS, MS__MAP_SLOW);
 }
 
-/*
- * The map of a segment whose chunks start at @firsts (@nr of them, padded
- * with UINT64_MAX) and whose last range ends at @last: slot b is the chunk
- * holding block b's first address when at most one more chunk starts in
- * the block, so that the chunk of an address of the block is that one or
- * the next. A view's map over its segments is built the same way (a slot
- * names one of the first 128 segments). The block holding UINT64_MAX, which the padding would count,
- * is searched.
- */
-static void map_fill_keys(ms__map *m, const uint64_t *firsts, size_t nr, uint64_t last)
+/* map_fill_keys() block by block, from the definition (for ms__flatview_check()). */
+static void map_ref_keys(ms__map *m, const uint64_t *firsts, size_t nr, uint64_t last)
 {
 	size_t v = 0, w = 0;
 
@@ -99,8 +165,7 @@ static void map_fill_keys(ms__map *m, const uint64_t *firsts, size_t nr, uint64_
 				     ? MS__MAP_SLOW
 				     : (uint8_t)(v - 1);
 	}
-	for (uint32_t b = m->limit; b < MS__MAP_SLOTS; b++)
-		m->slot[b] = MS__MAP_SLOW;
+	map_run(m, m->limit, MS__MAP_SLOTS, MS__MAP_SLOW);
 }
 
 /* ---- chunks ---------------------------------------------------------------- */
@@ -931,13 +996,13 @@ int ms__flatview_check(const ms_flatview *fv)
 			for (i = 0; i < MS__CHUNK_MAX; i++)
 				if (ch->keys[i] != (i < ch->nr ? ch->ranges[i].start : UINT64_MAX))
 					return -EINVAL;
-			map_fill_ranges(&map, ch->ranges, ch->nr);
+			map_ref_ranges(&map, ch->ranges, ch->nr);
 			if (memcmp(&map, &ch->map, sizeof(map)) != 0)
 				return -EINVAL;
 			n += ch->nr;
 		}
 		last = seg->chunks[seg->nr - 1];
-		map_fill_keys(&map, seg->firsts, seg->nr, last->ranges[last->nr - 1].last);
+		map_ref_keys(&map, seg->firsts, seg->nr, last->ranges[last->nr - 1].last);
 		if (memcmp(&map, &seg->map, sizeof(map)) != 0)
 			return -EINVAL;
 		nc += seg->nr;
@@ -947,7 +1012,7 @@ int ms__flatview_check(const ms_flatview *fv)
 			if (fv->firsts[s] !=
 			    (s < fv->nr_segs ? fv->segs[s]->firsts[0] : UINT64_MAX))
 				return -EINVAL;
-		map_fill_keys(&map, fv->firsts, fv->nr_segs, view_last(fv->segs[fv->nr_segs - 1]));
+		map_ref_keys(&map, fv->firsts, fv->nr_segs, view_last(fv->segs[fv->nr_segs - 1]));
 		if (memcmp(&map, &fv->map, sizeof(map)) != 0)
 			return -EINVAL;
 	}
