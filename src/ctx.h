@@ -23,6 +23,7 @@
 
 struct ms__dirty;
 struct ms__ramslabs;
+struct ms__splice_scratch;
 
 /*
  * Teardown stages of ms_ctx_free(), run in this order. Views dropped by the
@@ -32,6 +33,7 @@ typedef enum ms__free_stage {
 	MS__FREE_LISTENERS, /* listener.c */
 	MS__FREE_AS,        /* as.c: address spaces, their views and DMA state */
 	MS__FREE_TXN,       /* txn.c: pending change records */
+	MS__FREE_SPLICE,    /* flatview.c: the buffers splices reuse */
 	MS__FREE_REGIONS,   /* region.c: every region, whatever its references */
 	MS__FREE_RAM,       /* ramblock.c: the slabs of small RAM blocks */
 	MS__FREE_NR_STAGES
@@ -47,6 +49,9 @@ struct ms_ctx {
 	uint64_t splice_count;     /* [atomic] renders that were windowed (txn.c) */
 	uint64_t alloc_countdown;  /* [atomic] 0 = no fault injection */
 	unsigned max_access_depth; /* [atomic] 0 = MS_ACCESS_DEPTH_DEFAULT */
+
+	/* flatview.c: a splice's arrays, kept from one commit to the next */
+	struct ms__splice_scratch *splice; /* [lock] made by the first splice */
 
 	/* ramblock.c: small anonymous RAM blocks, carved from shared slabs */
 	struct ms__ramslabs *ramslabs; /* made with the first such block */

@@ -48,11 +48,15 @@ static void map_block(const ms__map *m, uint64_t b, uint64_t *first, uint64_t *l
 		*last = UINT64_MAX;
 }
 
-/* Fill slots [@from, @to) of @m with @v. */
-static void map_run(ms__map *m, uint32_t from, uint32_t to, uint8_t v)
+/* Fill slots [@from, @to) of @m with @v. Runs are mostly one or two slots:
+ * the empty asm hides the index from the compiler, which would otherwise
+ * turn the loop into a call to memset() that costs more than the stores. */
+static inline void map_run(ms__map *m, uint32_t from, uint32_t to, uint8_t v)
 {
-	for (uint32_t b = from; b < to; b++)
+	for (uint32_t b = from; b < to; b++) {
+		__asm__("" : "+r"(b));
 		m->slot[b] = v;
+	}
 }
 
 /*
@@ -82,7 +86,7 @@ static void map_fill_ranges(ms__map *m, const ms__range *r, size_t nr)
 			m->slot[to - 1] = MS__MAP_SLOW;
 		from = to;
 	}
-	map_run(m, m->limit, MS__MAP_SLOTS, MS__MAP_SLOW);
+	memset(m->slot + m->limit, MS__MAP_SLOW, MS__MAP_SLOTS - m->limit);
 }
 
 /*
@@ -125,7 +129,7 @@ static void map_fill_keys(ms__map *m, const uint64_t *firsts, size_t nr, uint64_
 	map_block(m, m->limit - 1, &first, &end);
 	if (end == UINT64_MAX)
 		m->slot[m->limit - 1] = MS__MAP_SLOW;
-	map_run(m, m->limit, MS__MAP_SLOTS, MS__MAP_SLOW);
+	memset(m->slot + m->limit, MS__MAP_SLOW, MS__MAP_SLOTS - m->limit);
 }
 
 /* map_fill_ranges() block by block, from the definition (for ms__flatview_check()). */
@@ -142,7 +146,7 @@ static void map_ref_ranges(ms__map *m, const ms__range *r, size_t nr)
 			j++; /* stops at nr - 1 at the latest: first <= r[nr - 1].last */
 		m->slot[b] = j + 2 < nr && r[j + 2].start <= last ? MS__MAP_SLOW : (uint8_t)j;
 	}
-	map_run(m, m->limit, MS__MAP_SLOTS, MS__MAP_SLOW);
+	memset(m->slot + m->limit, MS__MAP_SLOW, MS__MAP_SLOTS - m->limit);
 }
 
 /* map_fill_keys() block by block, from the definition (for ms__flatview_check()). */
@@ -165,7 +169,7 @@ static void map_ref_keys(ms__map *m, const uint64_t *firsts, size_t nr, uint64_t
 				     ? MS__MAP_SLOW
 				     : (uint8_t)(v - 1);
 	}
-	map_run(m, m->limit, MS__MAP_SLOTS, MS__MAP_SLOW);
+	memset(m->slot + m->limit, MS__MAP_SLOW, MS__MAP_SLOTS - m->limit);
 }
 
 /* ---- chunks ---------------------------------------------------------------- */
@@ -263,8 +267,45 @@ static uint64_t view_last(const ms__seg *seg)
 }
 
 /*
+ * The arrays of a splice, kept in the context from one commit to the next
+ * (under its lock) instead of being allocated and grown again by each.
+ */
+typedef struct ms__splice_scratch {
+	ms__seg **segs;
+	ms__chunk **pend;
+	ms__range *buf, *cut;
+	size_t cap_segs, cap_pend, cap_buf, cap_cut;
+} ms__splice_scratch;
+
+static void scratch_free(ms_ctx *ctx)
+{
+	ms__splice_scratch *sc = ctx->splice;
+
+	if (!sc)
+		return;
+	free(sc->segs);
+	free(sc->pend);
+	free(sc->buf);
+	free(sc->cut);
+	free(sc);
+	ctx->splice = NULL;
+}
+
+/* The context's scratch arrays (made on first use), or NULL without memory. */
+static ms__splice_scratch *scratch_get(ms_ctx *ctx)
+{
+	if (!ctx->splice) {
+		ctx->splice = calloc(1, sizeof(*ctx->splice));
+		if (ctx->splice)
+			ms__ctx_on_free(ctx, MS__FREE_SPLICE, scratch_free);
+	}
+	return ctx->splice;
+}
+
+/*
  * A view under construction: finished segments, then chunks not yet grouped
- * (each with a reference the builder owns).
+ * (each with a reference the builder owns). With @sc, the arrays are the
+ * scratch's, handed back when the builder is done.
  */
 typedef struct builder {
 	ms_ctx *ctx;
@@ -273,7 +314,23 @@ typedef struct builder {
 	size_t nr_segs, cap_segs;
 	ms__chunk **pend;
 	size_t nr_pend, cap_pend;
+	ms__splice_scratch *sc;
 } builder;
+
+/* Give the arrays of @b back to its scratch, or free them, and clear @b. */
+static void builder_release(builder *b)
+{
+	if (b->sc) {
+		b->sc->segs = b->segs;
+		b->sc->cap_segs = b->cap_segs;
+		b->sc->pend = b->pend;
+		b->sc->cap_pend = b->cap_pend;
+	} else {
+		free(b->segs);
+		free(b->pend);
+	}
+	memset(b, 0, sizeof(*b));
+}
 
 static int builder_push_seg(builder *b, ms__seg *seg)
 {
@@ -382,12 +439,9 @@ static void builder_drop(builder *b)
 		seg_unref(b->segs[i]);
 	for (i = 0; i < b->nr_pend; i++)
 		chunk_unref(b->pend[i]);
-	free(b->segs);
-	free(b->pend);
-	memset(b, 0, sizeof(*b));
+	builder_release(b);
 }
 
-/* Turn the segments of @b into a view (consumes @b, also on failure). */
 static size_t round64(size_t n)
 {
 	return (n + 63) & ~(size_t)63;
@@ -443,7 +497,7 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 		firsts[s] = fv->firsts[s] = b->segs[s]->firsts[0];
 	}
 	fv->firsts[n] = UINT64_MAX;
-	if (n > 0)
+	if (n > 1) /* the look-up goes straight to a lone segment */
 		map_fill_keys(&fv->map, fv->firsts, n, view_last(b->segs[n - 1]));
 	ms__dispatch_fill(&fv->index, firsts, firsts, n);
 	fv->refcount = 1;
@@ -453,9 +507,7 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	fv->nr_chunks = fv->ccum[n];
 	fv->nr_segs = n;
 	fv->chunk0 = fv->nr_chunks == 1 ? fv->segs[0]->chunks[0] : NULL;
-	free(b->segs);
-	free(b->pend);
-	memset(b, 0, sizeof(*b));
+	builder_release(b);
 	*out = fv;
 	return 0;
 fail:
@@ -643,14 +695,29 @@ static int merge_seams(range_buf *buf, const ms__window *w, size_t w0, size_t w1
 int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *root,
 			const ms__window *w, size_t nr_windows)
 {
-	builder b = {.ctx = old->ctx, .fill = MS__SEG_FILL};
+	builder b = {.ctx = old->ctx, .fill = MS__SEG_FILL, .sc = scratch_get(old->ctx)};
 	range_buf buf = {.ctx = old->ctx}, cut = {.ctx = old->ctx};
 	size_t seg = 0, i = 0, c;
 	int rc = 0;
 
 	*out = NULL;
-	/* Room for the old view's segments and a few more, in one allocation. */
+	if (b.sc) {
+		b.segs = b.sc->segs;
+		b.cap_segs = b.sc->cap_segs;
+		b.pend = b.sc->pend;
+		b.cap_pend = b.sc->cap_pend;
+		buf.r = b.sc->buf;
+		buf.cap = b.sc->cap_buf;
+		cut.r = b.sc->cut;
+		cut.cap = b.sc->cap_cut;
+	}
+	/* Room for the old view's segments and a few more, and for the chunks
+	 * of two segments pending, in one allocation each (kept in the scratch
+	 * for the next splice). */
 	rc = ms__ctx_grow(b.ctx, (void **)&b.segs, &b.cap_segs, old->nr_segs + 4, sizeof(*b.segs));
+	if (rc == 0)
+		rc = ms__ctx_grow(b.ctx, (void **)&b.pend, &b.cap_pend, 2 * MS__SEG_MAX,
+				  sizeof(*b.pend));
 	while (i < nr_windows && rc == 0) {
 		size_t first = 0, last = 0, end = i + 1, sf = 0, sl = 0;
 
@@ -711,8 +778,15 @@ int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *ro
 	}
 	for (; seg < old->nr_segs && rc == 0; seg++)
 		rc = builder_share_seg(&b, old->segs[seg]);
-	free(buf.r);
-	free(cut.r);
+	if (b.sc) {
+		b.sc->buf = buf.r;
+		b.sc->cap_buf = buf.cap;
+		b.sc->cut = cut.r;
+		b.sc->cap_cut = cut.cap;
+	} else {
+		free(buf.r);
+		free(cut.r);
+	}
 	if (rc < 0) {
 		builder_drop(&b);
 		return rc;
@@ -1012,6 +1086,8 @@ int ms__flatview_check(const ms_flatview *fv)
 			if (fv->firsts[s] !=
 			    (s < fv->nr_segs ? fv->segs[s]->firsts[0] : UINT64_MAX))
 				return -EINVAL;
+	}
+	if (fv->nr_segs > 1) {
 		map_ref_keys(&map, fv->firsts, fv->nr_segs, view_last(fv->segs[fv->nr_segs - 1]));
 		if (memcmp(&map, &fv->map, sizeof(map)) != 0)
 			return -EINVAL;

@@ -118,8 +118,8 @@ struct ms_flatview {
 	ms__sidx index;   /* over segs[s]->firsts[0] */
 	uint64_t *firsts; /* nr_segs + 1: segs[s]->firsts[0], then UINT64_MAX */
 	/* Block b of the map: the segment holding the block's first address,
-	 * when at most one more segment starts in the block (unset for the
-	 * empty view). */
+	 * when at most one more segment starts in the block (unset for views
+	 * of one segment or none). */
 	ms__map map;
 	/* The chunk of a view of one chunk (up to 64 ranges), else NULL: the
 	 * look-up of small views goes straight to it. */
