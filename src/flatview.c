@@ -132,6 +132,15 @@ static void map_fill_keys(ms__map *m, const uint64_t *firsts, size_t nr, uint64_
 	memset(m->slot + m->limit, MS__MAP_SLOW, MS__MAP_SLOTS - m->limit);
 }
 
+/* Whether every slot of @m that a look-up uses names its answer. */
+static bool map_direct(const ms__map *m)
+{
+	for (uint32_t b = 0; b < m->limit; b++)
+		if (m->slot[b] == MS__MAP_SLOW)
+			return false;
+	return true;
+}
+
 /* map_fill_ranges() block by block, from the definition (for ms__flatview_check()). */
 static void map_ref_ranges(ms__map *m, const ms__range *r, size_t nr)
 {
@@ -507,6 +516,7 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	fv->nr_chunks = fv->ccum[n];
 	fv->nr_segs = n;
 	fv->chunk0 = fv->nr_chunks == 1 ? fv->segs[0]->chunks[0] : NULL;
+	fv->chunk0_direct = fv->chunk0 && map_direct(&fv->chunk0->map);
 	builder_release(b);
 	*out = fv;
 	return 0;
@@ -1093,11 +1103,13 @@ int ms__flatview_check(const ms_flatview *fv)
 			return -EINVAL;
 	}
 	if (fv->cum[fv->nr_segs] != n || fv->nr != n || fv->ccum[fv->nr_segs] != nc ||
-	    fv->nr_chunks != nc || fv->chunk0 != (nc == 1 ? fv->segs[0]->chunks[0] : NULL))
+	    fv->nr_chunks != nc || fv->chunk0 != (nc == 1 ? fv->segs[0]->chunks[0] : NULL) ||
+	    fv->chunk0_direct != (fv->chunk0 && map_direct(&fv->chunk0->map)))
 		return -EINVAL;
 	while ((r = ms__flatview_next(fv, &pos))) {
 		if (r->last < r->start || !r->region || r->kind != (uint8_t)r->region->kind ||
-		    r->host != ms__render_host(r->region, r->offset_in_region))
+		    r->host != ms__render_host(r->region, r->offset_in_region) ||
+		    !(r->flags & MS__RANGE_HOST_READ) != !ms__render_host_reads(r))
 			return -EINVAL;
 		if (prev && prev->last >= r->start)
 			return -EINVAL; /* unsorted or overlapping */

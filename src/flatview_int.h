@@ -124,7 +124,10 @@ struct ms_flatview {
 	/* The chunk of a view of one chunk (up to 64 ranges), else NULL: the
 	 * look-up of small views goes straight to it. */
 	const ms__chunk *chunk0;
-	uintptr_t hint; /* the last range found, | MS__HINT_COLD (relaxed atomic) */
+	/* chunk0's map answers every address of its span by itself (no slot
+	 * left to the search): the look-up then skips the hint. */
+	bool chunk0_direct;
+	uintptr_t hint; /* the last range found | its MS__HINT_* state (relaxed atomic) */
 	struct rcu_head rcu;
 };
 
@@ -263,7 +266,11 @@ ms__chunk_find(const ms__chunk *ch, const uint64_t *sep, uint64_t addr)
 	return ms__range_contains(r, addr) ? r : NULL;
 }
 
-#define MS__HINT_COLD ((uintptr_t)1)
+/* The hint's state, in the low bits of the range pointer (entries are
+ * 8-byte aligned): warm (0) is tried, the others are not. */
+#define MS__HINT_STATE ((uintptr_t)3)
+#define MS__HINT_LUKEWARM ((uintptr_t)1) /* warm at the next repeat */
+#define MS__HINT_COLD ((uintptr_t)2)     /* >> 1 is MS__HINT_LUKEWARM */
 
 /* Whether @r, just found, is the range @last of the previous look-up or
  * follows it: the next one in its chunk or, when @last ends its chunk
@@ -287,18 +294,16 @@ ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 	size_t s, c;
 
 	/* The hint is the last range found (a relaxed guess into this view's
-	 * chunks), with MS__HINT_COLD set when that look-up did not find the
-	 * range the hint held or one after it: a cold hint is not tried, so
-	 * random look-ups do not pay two unpredictable branches for it, and a
-	 * look-up that lands where the hint points, or after it, warms it
-	 * again. Each chunk's ranges end with a copy of its last range, so
-	 * hint + 1 is always readable and matches only where the hint did not.
-	 * Views of one chunk never set it: their look-up through the chunk's
-	 * map is two dependent loads, and random look-ups would pay more for
-	 * the test than sequential ones save. */
+	 * chunks) with a state: a look-up that did not find the range the
+	 * hint held or one after it leaves it cold, and a cold hint is not
+	 * tried, so random look-ups do not pay two unpredictable branches for
+	 * it; a look-up that lands where the hint points, or after it, warms
+	 * it again. Each chunk's ranges end with a copy of its last range, so
+	 * hint + 1 is always readable and matches only where the hint did
+	 * not. */
 	hint = __atomic_load_n(&((ms_flatview *)fv)->hint, __ATOMIC_RELAXED);
-	last = (const ms__range *)(hint & ~MS__HINT_COLD);
-	if (__builtin_expect(hint != 0 && !(hint & MS__HINT_COLD), 1)) {
+	last = (const ms__range *)(hint & ~MS__HINT_STATE);
+	if (__builtin_expect(hint != 0 && !(hint & MS__HINT_STATE), 1)) {
 		if (ms__range_contains(last, addr))
 			return last;
 		if (ms__range_contains(last + 1, addr)) {
@@ -308,8 +313,23 @@ ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 			return last + 1;
 		}
 	}
-	if (fv->chunk0)
-		return ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
+	if (fv->chunk0_direct) {
+		r = ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
+		if (!r)
+			return NULL;
+		/* A view of one chunk whose map needs no search is two dependent
+		 * loads from the answer, so its hint warms only after two more
+		 * look-ups in a row land on the range it holds: random look-ups
+		 * over a few ranges repeat one by chance too often for one
+		 * repeat to say anything, and a mispredicted test of the hint
+		 * costs more than the map. */
+		next = (uintptr_t)r | (r != last ? MS__HINT_COLD : (hint & MS__HINT_COLD) >> 1);
+		goto store;
+	}
+	if (fv->chunk0) {
+		r = ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
+		goto found;
+	}
 	if (fv->nr_segs <= 1) {
 		/* A per-view branch: no segment, or one. */
 		if (fv->nr_segs == 0 || fv->firsts[0] > addr)
@@ -328,11 +348,13 @@ ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 	seg = fv->segs[s];
 	c = ms__seg_find(seg, addr);
 	r = ms__chunk_find(seg->chunks[c], seg->seps[c], addr);
+found:
 	if (!r)
 		return NULL;
 	next = (uintptr_t)r;
 	if (!ms__hint_follows(last, r))
 		next |= MS__HINT_COLD;
+store:
 	/* Write the hint only when it moves: readers of one hot range then
 	 * share the cache line instead of bouncing it between cores. */
 	if (next != hint)

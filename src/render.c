@@ -40,7 +40,7 @@ typedef struct painter {
 	ms_ctx *ctx;
 	uint64_t max_ranges; /* ranges this render may paint */
 	uint64_t budget;     /* region visits and children looked at, left */
-	node *nodes; /* nodes[0] is the nil sentinel */
+	node *nodes;         /* nodes[0] is the nil sentinel */
 	size_t nr, cap;
 	uint32_t root;
 	/* Children found through address indexes: a stack of runs, one per
@@ -167,6 +167,8 @@ static int fill_gaps(painter *p, ms_region *mr, ms__i128 base, ms__i128 lo, ms__
 		piece.last = (uint64_t)(gap_end - 1);
 		piece.offset_in_region = (uint64_t)(cur - base);
 		piece.host = ms__render_host(mr, piece.offset_in_region);
+		piece.flags = (uint8_t)((piece.flags & ~MS__RANGE_HOST_READ) |
+					(ms__render_host_reads(&piece) ? MS__RANGE_HOST_READ : 0));
 		rc = paint(p, &piece);
 		if (rc < 0)
 			return rc;

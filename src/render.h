@@ -12,6 +12,7 @@
 #define MS__RANGE_NONVOLATILE MS_FLAT_NONVOLATILE
 #define MS__RANGE_UNMERGEABLE MS_FLAT_UNMERGEABLE
 #define MS__RANGE_ROMD MS_FLAT_ROMD
+#define MS__RANGE_HOST_READ MS_FLAT_HOST_READ
 
 /*
  * One flat range: [start, last] maps to region at offset_in_region. It is
@@ -34,6 +35,13 @@ static inline uint8_t *ms__render_host(const ms_region *mr, uint64_t offset)
 	default:
 		return NULL;
 	}
+}
+
+/* Whether reads of @r are plain loads at its host address (MS_FLAT_HOST_READ). */
+static inline bool ms__render_host_reads(const ms__range *r)
+{
+	return r->host && (r->kind == MS_REGION_RAM || r->kind == MS_REGION_ROM ||
+			   r->kind == MS_REGION_RAM_PTR);
 }
 
 /*

@@ -54,6 +54,13 @@ typedef struct ms_section {
 #define MS_FLAT_NONVOLATILE (1u << 1) /* inherited nonvolatile flag */
 #define MS_FLAT_UNMERGEABLE (1u << 2) /* inherited unmergeable flag */
 #define MS_FLAT_ROMD (1u << 3)        /* a ROM device in romd mode */
+/*
+ * Reads of the range are plain loads at @host, whatever their attributes:
+ * RAM, ROM and RAM at a caller's pointer that have host memory. A ROM
+ * device in romd mode (MS_FLAT_ROMD) is read from @host too, but only by
+ * accesses without the memory attribute, so it does not carry this flag.
+ */
+#define MS_FLAT_HOST_READ (1u << 4)
 
 /**
  * struct ms_flat_entry - one range of a flat view as the lookup index stores

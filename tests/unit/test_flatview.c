@@ -121,21 +121,23 @@ static void test_flatview_lookup_entries_carry_host_and_kind(void **state)
 	assert_int_equal(e->last, 0x11fff);
 	assert_int_equal(e->kind, MS_REGION_RAM);
 	assert_ptr_equal(e->host, host);
-	assert_int_equal(e->flags, 0);
+	assert_int_equal(e->flags, MS_FLAT_HOST_READ);
 	e = ms_flatview_lookup(fv, 0x200ff);
 	assert_non_null(e);
 	assert_int_equal(e->kind, MS_REGION_IO);
 	assert_null(e->host);
+	assert_int_equal(e->flags, 0);
 	e = ms_flatview_lookup(fv, 0x30000);
 	assert_int_equal(e->kind, MS_REGION_ROM);
 	assert_ptr_equal(e->host, ms_region_ram_ptr(rom));
+	assert_int_equal(e->flags, MS_FLAT_READONLY | MS_FLAT_HOST_READ);
 	/* Through the alias: the host address of the entry's start, readonly. */
 	e = ms_flatview_lookup(fv, 0x40400);
 	assert_non_null(e);
 	assert_ptr_equal(e->region, ram);
 	assert_int_equal(e->offset_in_region, 0x1000);
 	assert_ptr_equal(e->host, host + 0x1000);
-	assert_true(e->flags & MS_FLAT_READONLY);
+	assert_int_equal(e->flags, MS_FLAT_READONLY | MS_FLAT_HOST_READ);
 	/* Every address agrees with ms_flatview_find(). */
 	for (a = 0xff00; a < 0x48000; a += 0x80) {
 		e = ms_flatview_lookup(fv, a);
