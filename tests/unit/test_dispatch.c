@@ -83,14 +83,30 @@ static void fill_ranges(ms__range *ranges, size_t n, ms_region *region, bool tou
 		ranges[n - 1].last = UINT64_MAX;
 }
 
+/* A context and the I/O region every test range points at. */
+static void new_ctx_and_region(ms_ctx **ctx, ms_region **region)
+{
+	assert_int_equal(ms_ctx_new(ctx), 0);
+	assert_int_equal(
+		ms_region_new_io(region, *ctx,
+				 &(ms_region_io_opts){.name = "r", .size = 0x1000, .ops = NULL}),
+		0);
+}
+
+/* The view of @v's ranges (filled by the caller), checked. */
+static void build_view(ref_view *v, ms_ctx *ctx, ms_region *region)
+{
+	assert_int_equal(ms__flatview_new(&v->fv, ctx, region, v->ranges, v->nr), 0);
+	assert_int_equal(ms__flatview_check(v->fv), 0);
+}
+
 /* @n sorted disjoint ranges; gaps and adjacency chosen at random. */
 static ref_view make_view(ms_ctx *ctx, ms_region *region, size_t n, bool touch_ends)
 {
 	ref_view v = {NULL, calloc(n ? n : 1, sizeof(ms__range)), n};
 
 	fill_ranges(v.ranges, n, region, touch_ends);
-	assert_int_equal(ms__flatview_new(&v.fv, ctx, region, v.ranges, n), 0);
-	assert_int_equal(ms__flatview_check(v.fv), 0);
+	build_view(&v, ctx, region);
 	return v;
 }
 
@@ -154,11 +170,7 @@ static void test_lookup_matches_linear_scan_for_every_size(void **state)
 
 	(void)state;
 	ms_rng_seed(&rng, 1);
-	assert_int_equal(ms_ctx_new(&ctx), 0);
-	assert_int_equal(
-		ms_region_new_io(&region, ctx,
-				 &(ms_region_io_opts){.name = "r", .size = 0x1000, .ops = NULL}),
-		0);
+	new_ctx_and_region(&ctx, &region);
 	for (n = 0; n <= 300; n++) {
 		ref_view v = make_view(ctx, region, n, n % 3 == 0);
 
@@ -178,11 +190,7 @@ static void test_lookup_large_views_and_sequential_walk(void **state)
 
 	(void)state;
 	ms_rng_seed(&rng, 2);
-	assert_int_equal(ms_ctx_new(&ctx), 0);
-	assert_int_equal(
-		ms_region_new_io(&region, ctx,
-				 &(ms_region_io_opts){.name = "r", .size = 0x1000, .ops = NULL}),
-		0);
+	new_ctx_and_region(&ctx, &region);
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		ref_view v = make_view(ctx, region, sizes[s], s & 1);
 		uint64_t addr, end = v.ranges[v.nr - 1].start + 10000;
@@ -227,11 +235,7 @@ static void test_lookup_direct_maps(void **state)
 
 	(void)state;
 	ms_rng_seed(&rng, 3);
-	assert_int_equal(ms_ctx_new(&ctx), 0);
-	assert_int_equal(
-		ms_region_new_io(&region, ctx,
-				 &(ms_region_io_opts){.name = "r", .size = 0x1000, .ops = NULL}),
-		0);
+	new_ctx_and_region(&ctx, &region);
 	/* Regular: 4 KiB ranges 8 KiB apart, as many machines' RAM and devices. */
 	for (n = 1; n <= 20000; n = n * 3 + 1) {
 		ref_view v = {NULL, calloc(n, sizeof(ms__range)), n};
@@ -244,8 +248,7 @@ static void test_lookup_direct_maps(void **state)
 			v.ranges[i].kind = (uint8_t)ms_region_get_kind(region);
 			v.ranges[i].offset_in_region = i * 10000;
 		}
-		assert_int_equal(ms__flatview_new(&v.fv, ctx, region, v.ranges, n), 0);
-		assert_int_equal(ms__flatview_check(v.fv), 0);
+		build_view(&v, ctx, region);
 		slow += slow_slots(&v.fv->map);
 		for (i = 0; i < v.fv->nr_segs; i++) {
 			const ms__seg *seg = v.fv->segs[i];
@@ -276,8 +279,7 @@ static void test_lookup_direct_maps(void **state)
 		}
 		if (n % 3 == 0)
 			v.ranges[n - 1].last = UINT64_MAX;
-		assert_int_equal(ms__flatview_new(&v.fv, ctx, region, v.ranges, n), 0);
-		assert_int_equal(ms__flatview_check(v.fv), 0);
+		build_view(&v, ctx, region);
 		for (i = 0; i < v.fv->nr_segs; i++) {
 			slow += slow_slots(&v.fv->segs[i]->map);
 			for (k = 0; k < v.fv->segs[i]->nr; k++)
