@@ -319,11 +319,13 @@ ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 			return NULL;
 		/* A view of one chunk whose map needs no search is two dependent
 		 * loads from the answer, so its hint warms only after two more
-		 * look-ups in a row land on the range it holds: random look-ups
-		 * over a few ranges repeat one by chance too often for one
-		 * repeat to say anything, and a mispredicted test of the hint
-		 * costs more than the map. */
-		next = (uintptr_t)r | (r != last ? MS__HINT_COLD : (hint & MS__HINT_COLD) >> 1);
+		 * look-ups in a row land on the range it holds or the next:
+		 * random look-ups over a few ranges do that once by chance too
+		 * often for once to say anything, and a mispredicted test of
+		 * the hint costs more than the map. */
+		next = (uintptr_t)r |
+		       ((uintptr_t)r - (uintptr_t)last <= sizeof(*r) ? (hint & MS__HINT_COLD) >> 1
+								     : MS__HINT_COLD);
 		goto store;
 	}
 	if (fv->chunk0) {
