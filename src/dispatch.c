@@ -5,15 +5,16 @@
  * flatview_int.h; ms__dispatch_lookup() out of line). A view is a table of
  * segments of chunks of up to 64 ranges (flatview.c), so a lookup has up to
  * four steps:
- *   - a hint (views of more than one chunk): the last range found, checked
- *     first together with its successor in the chunk, so sequential
- *     accesses cost two compares (also a walk that moves to the next range
- *     at every access). It is only a guess, validated on every use, and
- *     read and written with relaxed atomics, so concurrent readers may
- *     overwrite each other harmlessly. A look-up that finds neither marks
- *     it cold, and a cold hint is not tried until a look-up lands on it or
- *     next to it again: random look-ups then skip it without a
- *     mispredicted branch;
+ *   - a hint: the last range found, checked first together with its
+ *     successor in the chunk, so sequential accesses cost two compares
+ *     (also a walk that moves to the next range at every access). It is
+ *     only a guess, validated on every use, and read and written with
+ *     relaxed atomics, so concurrent readers may overwrite each other
+ *     harmlessly. A look-up that finds neither marks it cold, and a cold
+ *     hint is not tried until a look-up lands on it or after it again
+ *     (twice in a row in a view of one chunk whose map needs no search,
+ *     as that map costs less than a mispredicted test): random look-ups
+ *     then skip it without a mispredicted branch;
  *   - the segment (skipped for one segment, up to ~4,000 ranges after a
  *     full render), the chunk inside it, then the range inside the chunk:
  *     each first through a direct map (flatview_int.h) of up to 128 slots
