@@ -269,6 +269,7 @@ ms__chunk_find(const ms__chunk *ch, const uint64_t *sep, uint64_t addr)
 /* The hint's state, in the low bits of the range pointer (entries are
  * 8-byte aligned): warm (0) is tried, the others are not. */
 #define MS__HINT_STATE ((uintptr_t)3)
+_Static_assert(_Alignof(ms__range) > MS__HINT_STATE, "range entries leave the hint's state bits");
 #define MS__HINT_LUKEWARM ((uintptr_t)1) /* warm at the next repeat */
 #define MS__HINT_COLD ((uintptr_t)2)     /* >> 1 is MS__HINT_LUKEWARM */
 
