@@ -223,6 +223,14 @@ static void chunk_unref(ms__chunk *ch)
 
 /* ---- segments ----------------------------------------------------------------- */
 
+/* The last address of the last range of @seg. */
+static uint64_t seg_last(const ms__seg *seg)
+{
+	const ms__chunk *ch = seg->chunks[seg->nr - 1];
+
+	return ch->ranges[ch->nr - 1].last;
+}
+
 /* A segment of @nr chunks (1 .. MS__SEG_MAX); takes over their references. */
 static ms__seg *seg_new(ms_ctx *ctx, ms__chunk *const *chunks, size_t nr)
 {
@@ -249,8 +257,7 @@ static ms__seg *seg_new(ms_ctx *ctx, ms__chunk *const *chunks, size_t nr)
 	}
 	for (i = 0; i < 8; i++)
 		seg->fsep[i] = i < 7 ? seg->firsts[8 * (i + 1)] : UINT64_MAX;
-	map_fill_keys(&seg->map, seg->firsts, nr,
-		      chunks[nr - 1]->ranges[chunks[nr - 1]->nr - 1].last);
+	map_fill_keys(&seg->map, seg->firsts, nr, seg_last(seg));
 	return seg;
 }
 
@@ -266,14 +273,6 @@ static void seg_unref(ms__seg *seg)
 }
 
 /* ---- building views ---------------------------------------------------------- */
-
-/* The last address of the last range of @seg. */
-static uint64_t view_last(const ms__seg *seg)
-{
-	const ms__chunk *ch = seg->chunks[seg->nr - 1];
-
-	return ch->ranges[ch->nr - 1].last;
-}
 
 /*
  * The arrays of a splice, kept in the context from one commit to the next
@@ -507,7 +506,7 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	}
 	fv->firsts[n] = UINT64_MAX;
 	if (n > 1) /* the look-up goes straight to a lone segment */
-		map_fill_keys(&fv->map, fv->firsts, n, view_last(b->segs[n - 1]));
+		map_fill_keys(&fv->map, fv->firsts, n, seg_last(b->segs[n - 1]));
 	ms__dispatch_fill(&fv->index, firsts, firsts, n);
 	fv->refcount = 1;
 	fv->ctx = ctx;
@@ -1051,7 +1050,6 @@ int ms_region_find(ms_section *out, ms_region *mr, uint64_t addr, uint64_t len)
 int ms__flatview_check(const ms_flatview *fv)
 {
 	const ms__range *prev = NULL, *r;
-	const ms__chunk *last;
 	ms__map map;
 	ms__fvpos pos = {0};
 	size_t s, c, i, n = 0, nc = 0;
@@ -1085,8 +1083,7 @@ int ms__flatview_check(const ms_flatview *fv)
 				return -EINVAL;
 			n += ch->nr;
 		}
-		last = seg->chunks[seg->nr - 1];
-		map_ref_keys(&map, seg->firsts, seg->nr, last->ranges[last->nr - 1].last);
+		map_ref_keys(&map, seg->firsts, seg->nr, seg_last(seg));
 		if (memcmp(&map, &seg->map, sizeof(map)) != 0)
 			return -EINVAL;
 		nc += seg->nr;
@@ -1098,7 +1095,7 @@ int ms__flatview_check(const ms_flatview *fv)
 				return -EINVAL;
 	}
 	if (fv->nr_segs > 1) {
-		map_ref_keys(&map, fv->firsts, fv->nr_segs, view_last(fv->segs[fv->nr_segs - 1]));
+		map_ref_keys(&map, fv->firsts, fv->nr_segs, seg_last(fv->segs[fv->nr_segs - 1]));
 		if (memcmp(&map, &fv->map, sizeof(map)) != 0)
 			return -EINVAL;
 	}

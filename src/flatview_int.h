@@ -25,8 +25,8 @@
 #define MS__CHUNK_FILL 48 /* target size when re-chunking around a window */
 
 /*
- * A direct map in front of the search of a chunk or a segment: the span
- * from @base to the structure's last address is cut into at most
+ * A direct map in front of the search of a chunk, a segment or a view (over
+ * its segments): the span from @base to the structure's last address is cut into at most
  * MS__MAP_SLOTS blocks of 1 << @shift bytes (the smallest power of two that
  * does it), and @slot[b] says where block b's answer is, as flatview.c's
  * map builders describe, or MS__MAP_SLOW when the block holds too many
@@ -125,7 +125,7 @@ struct ms_flatview {
 	 * look-up of small views goes straight to it. */
 	const ms__chunk *chunk0;
 	/* chunk0's map answers every address of its span by itself (no slot
-	 * left to the search): the look-up then skips the hint. */
+	 * left to the search): the hint then warms more slowly (dispatch). */
 	bool chunk0_direct;
 	uintptr_t hint; /* the last range found | its MS__HINT_* state (relaxed atomic) */
 	struct rcu_head rcu;
@@ -270,7 +270,7 @@ ms__chunk_find(const ms__chunk *ch, const uint64_t *sep, uint64_t addr)
  * 8-byte aligned): warm (0) is tried, the others are not. */
 #define MS__HINT_STATE ((uintptr_t)3)
 _Static_assert(_Alignof(ms__range) > MS__HINT_STATE, "range entries leave the hint's state bits");
-#define MS__HINT_LUKEWARM ((uintptr_t)1) /* warm at the next repeat */
+#define MS__HINT_LUKEWARM ((uintptr_t)1) /* warm if the next look-up lands there again */
 #define MS__HINT_COLD ((uintptr_t)2)     /* >> 1 is MS__HINT_LUKEWARM */
 
 /* Whether @r, just found, is the range @last of the previous look-up or
