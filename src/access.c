@@ -684,15 +684,16 @@ load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, m
 		ms__rcu_read_lock();
 		view = ms__deref(as->view);
 		r = ms__dispatch_find(view, addr);
-		/* One flag test: ROM devices in romd mode go the general way. */
+		/* One flag test: ROM devices in romd mode go the general way. The
+		 * value is read straight from host memory, not through bytes[]. */
 		if (r && size - 1 <= r->last - addr && (r->flags & MS__RANGE_HOST_READ)) {
-			memcpy(bytes, r->host + (addr - r->start), size);
+			value = ms__bytes_to_value(r->host + (addr - r->start), size, big_endian);
 			res = MS_RESULT_OK;
 		} else {
 			res = load_slow(as, view, r, addr, attrs, size, bytes);
+			value = ms__bytes_to_value(bytes, size, big_endian);
 		}
 		ms__rcu_read_unlock();
-		value = ms__bytes_to_value(bytes, size, big_endian);
 	}
 	if (result)
 		*result = res;

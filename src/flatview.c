@@ -516,6 +516,7 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	fv->nr_segs = n;
 	fv->chunk0 = fv->nr_chunks == 1 ? fv->segs[0]->chunks[0] : NULL;
 	fv->chunk0_direct = fv->chunk0 && map_direct(&fv->chunk0->map);
+	fv->hint = MS__HINT_COLD; /* no range yet: the look-up tests one bit */
 	builder_release(b);
 	*out = fv;
 	return 0;

@@ -127,7 +127,9 @@ struct ms_flatview {
 	/* chunk0's map answers every address of its span by itself (no slot
 	 * left to the search): the hint then warms more slowly (dispatch). */
 	bool chunk0_direct;
-	uintptr_t hint; /* the last range found | its MS__HINT_* state (relaxed atomic) */
+	/* The last range found | its MS__HINT_* state (relaxed atomic); a new
+	 * view's is NULL | MS__HINT_COLD. */
+	uintptr_t hint;
 	struct rcu_head rcu;
 };
 
@@ -304,7 +306,7 @@ ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 	 * not. */
 	hint = __atomic_load_n(&((ms_flatview *)fv)->hint, __ATOMIC_RELAXED);
 	last = (const ms__range *)(hint & ~MS__HINT_STATE);
-	if (__builtin_expect(hint != 0 && !(hint & MS__HINT_STATE), 1)) {
+	if (__builtin_expect(!(hint & MS__HINT_STATE), 1)) { /* never NULL then */
 		if (ms__range_contains(last, addr))
 			return last;
 		if (ms__range_contains(last + 1, addr)) {
