@@ -6,8 +6,9 @@
  * and adjacent ranges, ranges at both ends of the address space, and lookups
  * at every boundary (reference: linear scan, or binary search for big
  * views), in random order and sequentially (so the hint is used and
- * invalidated); the direct maps in front of the chunks' and segments'
- * searches on regular and mixed-scale layouts. Splicing windows into views is tested in test_flatview.c.
+ * invalidated); the direct maps in front of the view's, segments' and
+ * chunks' searches on regular and mixed-scale layouts. Splicing windows
+ * into views is tested in test_flatview.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -218,13 +219,12 @@ static size_t slow_slots(const ms__map *m)
 
 /*
  * The direct maps in front of the view's, each segment's and each chunk's
- * search. A layout of
- * equal ranges and holes (each block meets one or two candidates) must be
- * served by the maps alone, or the look-up silently falls back to the
- * search; layouts that mix range sizes from 1 byte to 2^40 bytes leave many
- * slots to the search, and both kinds must agree with the reference at
- * every boundary, in random order and in walks that leave and re-enter the
- * hint's chunk.
+ * search. A layout of equal ranges and holes (each block meets one or two
+ * candidates) must be served by the maps alone, or the look-up silently
+ * falls back to the search; layouts that mix range sizes from 1 byte to
+ * 2^40 bytes leave many slots to the search, and both kinds must agree
+ * with the reference at every boundary, in random order and in walks that
+ * leave and re-enter the hint's chunk.
  */
 static void test_lookup_direct_maps(void **state)
 {
