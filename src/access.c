@@ -638,30 +638,20 @@ static inline bool writes_host(const ms__range *r)
 /*
  * The general path of a scalar, in the read-side section of its fast path
  * and with the range it found there (no second look-up); kept out of line,
- * so the fast path builds no request.
+ * so the fast path builds no request. @bytes is read for a write and
+ * filled for a read.
  */
-static __attribute__((noinline)) ms_result load_slow(ms_as *as, const ms_flatview *view,
-						     const ms__range *r, uint64_t addr,
-						     ms_attrs attrs, unsigned size, uint8_t *bytes)
+static __attribute__((noinline)) ms_result scalar_slow(ms_as *as, const ms_flatview *view,
+						       const ms__range *r, uint64_t addr,
+						       ms_attrs attrs, unsigned size,
+						       uint8_t *bytes, bool is_write)
 {
-	access_req a = {.attrs = attrs, .single = true, .len = size, .dst = bytes};
+	access_req a = {.attrs = attrs, .is_write = is_write, .single = true, .len = size};
 
-	return run_found(as, view, r, addr, &a);
-}
-
-static __attribute__((noinline)) ms_result store_slow(ms_as *as, const ms_flatview *view,
-						      const ms__range *r, uint64_t addr,
-						      ms_attrs attrs, unsigned size,
-						      const uint8_t *bytes)
-{
-	access_req a = {
-		.attrs = attrs,
-		.is_write = true,
-		.single = true,
-		.len = size,
-		.src = bytes,
-	};
-
+	if (is_write)
+		a.src = bytes;
+	else
+		a.dst = bytes;
 	return run_found(as, view, r, addr, &a);
 }
 
@@ -690,7 +680,7 @@ load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, m
 			value = ms__bytes_to_value(r->host + (addr - r->start), size, big_endian);
 			res = MS_RESULT_OK;
 		} else {
-			res = load_slow(as, view, r, addr, attrs, size, bytes);
+			res = scalar_slow(as, view, r, addr, attrs, size, bytes, false);
 			value = ms__bytes_to_value(bytes, size, big_endian);
 		}
 		ms__rcu_read_unlock();
@@ -724,7 +714,7 @@ store(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, 
 			ms__ramblock_written(mr->rb, r->offset_in_region + offset, size);
 		}
 	} else {
-		res = store_slow(as, view, r, addr, attrs, size, bytes);
+		res = scalar_slow(as, view, r, addr, attrs, size, bytes, true);
 	}
 	ms__rcu_read_unlock();
 	return res;

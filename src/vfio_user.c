@@ -1133,23 +1133,37 @@ int ms_vfio_user_dma_unmap(ms_vfio_user *dev, uint64_t iova, uint64_t size)
 	return ret;
 }
 
-int ms_vfio_user_mask_irqs(ms_vfio_user *dev, uint32_t index, uint32_t start, uint32_t count,
-			   bool mask)
+/* Whether vectors [@start, @start + @count) exist in interrupt @index of @dev:
+ * 0, -EINVAL (out of range or wrapping) or what asking the device returned. */
+static int check_irq_range(ms_vfio_user *dev, uint32_t index, uint32_t start, uint32_t count)
 {
-	uint8_t req[20];
-	const uint8_t *p;
 	uint32_t irq_count;
-	size_t plen;
-	vfu_wait w;
 	int ret;
 
-	if (!dev || count == 0 || start + count < start)
+	if (start + count < start)
 		return -EINVAL;
 	ret = ms_vfio_user_get_irq_info(dev, index, &irq_count, NULL);
 	if (ret < 0)
 		return ret;
 	if (start > irq_count || count > irq_count - start)
 		return -EINVAL;
+	return 0;
+}
+
+int ms_vfio_user_mask_irqs(ms_vfio_user *dev, uint32_t index, uint32_t start, uint32_t count,
+			   bool mask)
+{
+	uint8_t req[20];
+	const uint8_t *p;
+	size_t plen;
+	vfu_wait w;
+	int ret;
+
+	if (!dev || count == 0)
+		return -EINVAL;
+	ret = check_irq_range(dev, index, start, count);
+	if (ret < 0)
+		return ret;
 	ms__vfio_user_put(req, sizeof(req), 4);
 	/* DATA_NONE, ACTION_MASK or ACTION_UNMASK. */
 	ms__vfio_user_put(req + 4, 0x1u | (mask ? 0x8u : 0x10u), 4);
@@ -1463,17 +1477,14 @@ int ms_vfio_user_set_irqs(ms_vfio_user *dev, uint32_t index, uint32_t start, uin
 	int *closing = NULL;
 	const uint8_t *p;
 	size_t plen, nclose = 0;
-	uint32_t irq_count;
 	vfu_wait w;
 	int ret;
 
-	if (!dev || (fn && count == 0) || start + count < start)
+	if (!dev || (fn && count == 0))
 		return -EINVAL;
-	ret = ms_vfio_user_get_irq_info(dev, index, &irq_count, NULL);
+	ret = check_irq_range(dev, index, start, count);
 	if (ret < 0)
 		return ret;
-	if (start > irq_count || count > irq_count - start)
-		return -EINVAL;
 	if (fn && (count > MS__VFU_MAX_FDS || count > dev->info.max_msg_fds))
 		return -E2BIG;
 	pthread_mutex_lock(&dev->lock);

@@ -233,6 +233,25 @@ static bool have_server(void)
 #endif
 }
 
+/* The cmocka tests NAME_shared_ram and NAME_messages: FN(true) moves DMA
+ * through shared RAM, FN(false) through DMA_READ/DMA_WRITE messages; both
+ * skip without a server to talk to. */
+#define SERVER_TEST_PAIR(name, fn)                  \
+	static void name##_shared_ram(void **state) \
+	{                                           \
+		(void)state;                        \
+		if (!have_server())                 \
+			skip();                     \
+		fn(true);                           \
+	}                                           \
+	static void name##_messages(void **state)   \
+	{                                           \
+		(void)state;                        \
+		if (!have_server())                 \
+			skip();                     \
+		fn(false);                          \
+	}
+
 static void socket_dir(server *s)
 {
 	strcpy(s->dir, "/tmp/ms-vfu-XXXXXX");
@@ -608,21 +627,7 @@ static void dma_both_ways(bool shared)
 	machine_free(&m);
 }
 
-static void dma_through_shared_ram(void **state)
-{
-	(void)state;
-	if (!have_server())
-		skip();
-	dma_both_ways(true);
-}
-
-static void dma_through_messages(void **state)
-{
-	(void)state;
-	if (!have_server())
-		skip();
-	dma_both_ways(false);
-}
+SERVER_TEST_PAIR(dma_through, dma_both_ways)
 
 static void many_dma_maps(void **state)
 {
@@ -703,21 +708,7 @@ static void dma_through_iommu(bool shared)
 	machine_free(&m);
 }
 
-static void dma_through_iommu_shared_ram(void **state)
-{
-	(void)state;
-	if (!have_server())
-		skip();
-	dma_through_iommu(true);
-}
-
-static void dma_through_iommu_messages(void **state)
-{
-	(void)state;
-	if (!have_server())
-		skip();
-	dma_through_iommu(false);
-}
+SERVER_TEST_PAIR(dma_through_iommu, dma_through_iommu)
 
 /*
  * An IOMMU event of @type for [@iova, +@size) (a power of two, aligned) to
@@ -794,21 +785,7 @@ static void iommu_partial_unmap_splits(bool shared)
 	machine_free(&m);
 }
 
-static void iommu_partial_unmap_splits_shared_ram(void **state)
-{
-	(void)state;
-	if (!have_server())
-		skip();
-	iommu_partial_unmap_splits(true);
-}
-
-static void iommu_partial_unmap_splits_messages(void **state)
-{
-	(void)state;
-	if (!have_server())
-		skip();
-	iommu_partial_unmap_splits(false);
-}
+SERVER_TEST_PAIR(iommu_partial_unmap_splits, iommu_partial_unmap_splits)
 
 /*
  * DMA whose target is the device's own message-only BAR area: the receive
