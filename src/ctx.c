@@ -132,6 +132,28 @@ int ms_ctx_new(ms_ctx **out)
 	return 0;
 }
 
+void ms__ctx_defer_free(ms_ctx *ctx, ms__garbage *head, ms__garbage *tail)
+{
+	void *top = __atomic_load_n(&ctx->garbage, __ATOMIC_RELAXED);
+
+	do
+		tail->next = top;
+	while (!__atomic_compare_exchange_n(&ctx->garbage, &top, head, true, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED));
+}
+
+void ms__ctx_reap(ms_ctx *ctx)
+{
+	ms__garbage *g, *next;
+
+	if (!__atomic_load_n(&ctx->garbage, __ATOMIC_RELAXED))
+		return;
+	for (g = __atomic_exchange_n(&ctx->garbage, NULL, __ATOMIC_ACQUIRE); g; g = next) {
+		next = g->next;
+		free(g);
+	}
+}
+
 static void run_stage(ms_ctx *ctx, ms__free_stage stage)
 {
 	if (ctx->on_free[stage])
@@ -152,6 +174,7 @@ void ms_ctx_free(ms_ctx *ctx)
 	 * them (they unreference regions) before freeing the regions. */
 	rcu_barrier_bp();
 	ms__rcu_reclaiming();
+	ms__ctx_reap(ctx);
 	ms__ctx_lock(ctx);
 	run_stage(ctx, MS__FREE_REGIONS);
 	run_stage(ctx, MS__FREE_RAM);

@@ -52,6 +52,9 @@ struct ms_ctx {
 
 	/* flatview.c: a splice's arrays, kept from one commit to the next */
 	struct ms__splice_scratch *splice; /* [lock] made by the first splice */
+	/* [atomic] blocks reclaimed on liburcu's thread, freed by the next
+	 * commit (ms__ctx_reap()): a stack linked through each block's first word */
+	void *garbage;
 
 	/* ramblock.c: small anonymous RAM blocks, carved from shared slabs */
 	struct ms__ramslabs *ramslabs; /* made with the first such block */
@@ -92,6 +95,16 @@ struct ms_ctx {
 	/* migrate.c */
 	bool precopy_running; /* [lock] an ms_precopy of this context is alive */
 };
+
+/* A list of dead blocks to free, linked through their first word. */
+typedef struct ms__garbage {
+	struct ms__garbage *next;
+} ms__garbage;
+
+/* Push the list @head .. @tail onto the context's garbage (any thread). */
+void ms__ctx_defer_free(ms_ctx *ctx, ms__garbage *head, ms__garbage *tail);
+/* Free the context's garbage (any thread: each call takes the whole list). */
+void ms__ctx_reap(ms_ctx *ctx);
 
 /* Allocation through the context, so tests can inject failures. */
 void *ms__ctx_malloc(ms_ctx *ctx, size_t size);

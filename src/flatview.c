@@ -13,7 +13,11 @@
  * each of its ranges, so a region that a reader can reach through a
  * published view is never freed. A view's last reference is dropped through
  * call_rcu(), so readers that found it through rcu_dereference() finish
- * first.
+ * first. The callback, on liburcu's thread, drops the references and hands
+ * the dead blocks to the context (ms__ctx_defer_free()); the next view
+ * built frees them on the committing thread (ms__ctx_reap()): freeing them
+ * on liburcu's thread contended with the commits' allocations for the
+ * allocator's lock, a futex wake-up per commit.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -210,7 +214,27 @@ static void chunk_ref(ms__chunk *ch)
 	__atomic_fetch_add(&ch->refcount, 1, __ATOMIC_RELAXED);
 }
 
-static void chunk_unref(ms__chunk *ch)
+/* A list of blocks reclaimed on liburcu's thread, for ms__ctx_defer_free(). */
+typedef struct garbage_list {
+	ms__garbage *head, *tail;
+} garbage_list;
+
+/* free(@p), or with @gl, add it to @gl. */
+static void dispose(garbage_list *gl, void *p)
+{
+	ms__garbage *g = p;
+
+	if (!gl) {
+		free(p);
+		return;
+	}
+	g->next = gl->head;
+	gl->head = g;
+	if (!gl->tail)
+		gl->tail = g;
+}
+
+static void chunk_unref(ms__chunk *ch, garbage_list *gl)
 {
 	size_t i;
 
@@ -218,7 +242,7 @@ static void chunk_unref(ms__chunk *ch)
 		return;
 	for (i = 0; i < ch->nr; i++)
 		ms_region_unref(ch->ranges[i].region);
-	free(ch);
+	dispose(gl, ch);
 }
 
 /* ---- segments ----------------------------------------------------------------- */
@@ -261,15 +285,15 @@ static ms__seg *seg_new(ms_ctx *ctx, ms__chunk *const *chunks, size_t nr)
 	return seg;
 }
 
-static void seg_unref(ms__seg *seg)
+static void seg_unref(ms__seg *seg, garbage_list *gl)
 {
 	size_t i;
 
 	if (__atomic_sub_fetch(&seg->refcount, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	for (i = 0; i < seg->nr; i++)
-		chunk_unref(seg->chunks[i]);
-	free(seg);
+		chunk_unref(seg->chunks[i], gl);
+	dispose(gl, seg);
 }
 
 /* ---- building views ---------------------------------------------------------- */
@@ -388,7 +412,7 @@ static int builder_chunk(builder *b, ms__chunk *ch)
 				  sizeof(*b->pend));
 
 	if (rc < 0) {
-		chunk_unref(ch);
+		chunk_unref(ch, NULL);
 		return rc;
 	}
 	b->pend[b->nr_pend++] = ch;
@@ -444,9 +468,9 @@ static void builder_drop(builder *b)
 	size_t i;
 
 	for (i = 0; i < b->nr_segs; i++)
-		seg_unref(b->segs[i]);
+		seg_unref(b->segs[i], NULL);
 	for (i = 0; i < b->nr_pend; i++)
-		chunk_unref(b->pend[i]);
+		chunk_unref(b->pend[i], NULL);
 	builder_release(b);
 }
 
@@ -532,6 +556,7 @@ int ms__flatview_new(ms_flatview **out, ms_ctx *ctx, ms_region *root, const ms__
 	int rc;
 
 	*out = NULL;
+	ms__ctx_reap(ctx);
 	rc = builder_append(&b, ranges, nr, MS__CHUNK_MAX);
 	if (rc < 0) {
 		builder_drop(&b);
@@ -710,6 +735,7 @@ int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *ro
 	size_t seg = 0, i = 0, c;
 	int rc = 0;
 
+	ms__ctx_reap(old->ctx);
 	*out = NULL;
 	if (b.sc) {
 		b.segs = b.sc->segs;
@@ -806,20 +832,25 @@ int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *ro
 
 /* ---- lifetime ------------------------------------------------------------------ */
 
-static void flatview_free(ms_flatview *fv)
+static void flatview_free(ms_flatview *fv, garbage_list *gl)
 {
 	size_t i;
 
 	for (i = 0; i < fv->nr_segs; i++)
-		seg_unref(fv->segs[i]);
+		seg_unref(fv->segs[i], gl);
 	ms_region_unref(fv->root);
-	free(fv); /* its index, segment table, cum and ccum too */
+	dispose(gl, fv); /* its index, segment table, cum and ccum too */
 }
 
 static void flatview_free_rcu(struct rcu_head *head)
 {
+	ms_flatview *fv = caa_container_of(head, ms_flatview, rcu);
+	ms_ctx *ctx = fv->ctx;
+	garbage_list gl = {NULL, NULL};
+
 	ms__rcu_reclaiming();
-	flatview_free(caa_container_of(head, ms_flatview, rcu));
+	flatview_free(fv, &gl);
+	ms__ctx_defer_free(ctx, gl.head, gl.tail);
 	ms__rcu_released(); /* regions unreferenced here may be freed by others */
 }
 
