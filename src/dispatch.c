@@ -136,6 +136,125 @@ const ms__range *ms__dispatch_lookup(const ms_flatview *fv, uint64_t addr)
 	return ms__dispatch_find(fv, addr);
 }
 
+/* ---- the flat table (flatview_int.h) ------------------------------------------ */
+
+/* A block that several ranges meet, while the table is built. */
+#define FLAT_CROWDED ((const ms__range *)&flat_crowded)
+static const char flat_crowded;
+
+/* The first address of block @b of @t. */
+static uint64_t flat_block(const ms__flat *t, uint64_t b)
+{
+	return t->base + (b << t->shift);
+}
+
+/* Whether @r meets block @b of @t. */
+static bool flat_meets(const ms__flat *t, uint64_t b, const ms__range *r)
+{
+	uint64_t lo = flat_block(t, b), hi = lo + (((uint64_t)1 << t->shift) - 1);
+
+	if (hi < lo)
+		hi = UINT64_MAX; /* the last block of the address space */
+	return r->start <= hi && r->last >= lo;
+}
+
+/* @fv's table, or NULL without memory or when it would answer directly for
+ * fewer than half the ranges. O(ranges + blocks). */
+static ms__flat *flat_make(const ms_flatview *fv)
+{
+	const ms__range *r, *prev = NULL, *counted = NULL;
+	ms__fvpos pos = {0};
+	uint64_t span, limit, b, b0, b1, next = 0;
+	size_t cap = 1, direct = 0;
+	unsigned shift = 0;
+	ms__flat *t;
+
+	if (fv->nr < 2)
+		return NULL;
+	while (cap < 2 * fv->nr)
+		cap <<= 1;
+	span = ms__flatview_at(fv, fv->nr - 1)->last - ms__flatview_at(fv, 0)->start;
+	while (shift < 63 && (span >> shift) >= cap)
+		shift++;
+	limit = (span >> shift) + 1;
+	t = malloc(sizeof(*t) + limit * sizeof(t->slot[0]));
+	if (!t)
+		return NULL;
+	t->base = ms__flatview_at(fv, 0)->start;
+	t->shift = shift;
+	t->limit = limit;
+	/* Ranges are sorted and disjoint, so a range can only share its first
+	 * block, with the ranges before it; the blocks of a hole name the range
+	 * before it, which does not meet them. */
+	while ((r = ms__flatview_next(fv, &pos))) {
+		b0 = (r->start - t->base) >> shift;
+		b1 = (r->last - t->base) >> shift;
+		for (b = next; b < b0; b++)
+			t->slot[b] = prev;
+		b = b0;
+		if (b0 < next)
+			t->slot[b++] = FLAT_CROWDED;
+		for (; b <= b1; b++)
+			t->slot[b] = r;
+		next = b1 + 1;
+		prev = r;
+	}
+	for (b = 0; b < limit; b++) {
+		if (t->slot[b] == FLAT_CROWDED) {
+			t->slot[b] = NULL;
+		} else if (t->slot[b] != counted && flat_meets(t, b, t->slot[b])) {
+			counted = t->slot[b];
+			direct++;
+		}
+	}
+	if (2 * direct < fv->nr) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void ms__dispatch_flat_build(ms_flatview *fv)
+{
+	ms__flat *t;
+
+	if (__atomic_exchange_n(&fv->flat_tried, 1, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&fv->flat_after, UINT32_MAX, __ATOMIC_RELAXED);
+	t = flat_make(fv);
+	if (t)
+		__atomic_store_n(&fv->flat, t, __ATOMIC_RELEASE);
+}
+
+int ms__dispatch_flat_check(const ms_flatview *fv)
+{
+	const ms__flat *t = __atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE);
+	const ms__range *r, *after;
+	ms__fvpos pos = {0};
+	uint64_t b;
+
+	if (!t)
+		return 0;
+	if (fv->nr < 2 || t->base != ms__flatview_at(fv, 0)->start || t->limit == 0 ||
+	    t->limit > 4 * fv->nr)
+		return -EINVAL;
+	/* For each block, the first range ending in or after it and the next. */
+	r = ms__flatview_next(fv, &pos);
+	for (b = 0; b < t->limit; b++) {
+		const ms__range *slot = t->slot[b];
+		bool one, two;
+
+		while (r && r->last < flat_block(t, b))
+			r = ms__flatview_next(fv, &pos);
+		after = ms__flatview_peek(fv, &pos);
+		one = r && flat_meets(t, b, r);
+		two = one && after && flat_meets(t, b, after);
+		if (two ? slot != NULL : one ? slot != r : !slot || flat_meets(t, b, slot))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 const ms__range *ms__dispatch_next_after(const ms_flatview *fv, uint64_t addr)
 {
 	const ms__chunk *ch;

@@ -541,6 +541,8 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	fv->chunk0 = fv->nr_chunks == 1 ? fv->segs[0]->chunks[0] : NULL;
 	fv->chunk0_direct = fv->chunk0 && map_direct(&fv->chunk0->map);
 	fv->hint = MS__HINT_COLD; /* no range yet: the look-up tests one bit */
+	/* A view of one chunk whose map needs no search is as direct already. */
+	fv->flat_after = fv->chunk0_direct ? UINT32_MAX : ms__flat_after(fv->nr);
 	builder_release(b);
 	*out = fv;
 	return 0;
@@ -839,16 +841,19 @@ static void flatview_free(ms_flatview *fv, garbage_list *gl)
 	for (i = 0; i < fv->nr_segs; i++)
 		seg_unref(fv->segs[i], gl);
 	ms_region_unref(fv->root);
+	if (__atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE))
+		dispose(gl, (void *)fv->flat);
 	dispose(gl, fv); /* its index, segment table, cum and ccum too */
 }
 
 static void flatview_free_rcu(struct rcu_head *head)
 {
 	ms_flatview *fv = caa_container_of(head, ms_flatview, rcu);
-	ms_ctx *ctx = fv->ctx;
 	garbage_list gl = {NULL, NULL};
+	ms_ctx *ctx;
 
-	ms__rcu_reclaiming();
+	ms__rcu_reclaiming(); /* before the first read of the view */
+	ctx = fv->ctx;
 	flatview_free(fv, &gl);
 	ms__ctx_defer_free(ctx, gl.head, gl.tail);
 	ms__rcu_released(); /* regions unreferenced here may be freed by others */
@@ -1079,6 +1084,12 @@ int ms_region_find(ms_section *out, ms_region *mr, uint64_t addr, uint64_t len)
 	return rc;
 }
 
+/* The look-up, not counted towards the view's flat table. */
+static const ms__range *check_find(const ms_flatview *fv, uint64_t addr)
+{
+	return ms__dispatch_find_counting(fv, addr, false);
+}
+
 int ms__flatview_check(const ms_flatview *fv)
 {
 	const ms__range *prev = NULL, *r;
@@ -1144,14 +1155,13 @@ int ms__flatview_check(const ms_flatview *fv)
 			return -EINVAL; /* unsorted or overlapping */
 		if (prev && ms__render_can_merge(prev, r))
 			return -EINVAL; /* should have been merged */
-		if (ms__dispatch_find(fv, r->start) != r || ms__dispatch_find(fv, r->last) != r)
+		if (check_find(fv, r->start) != r || check_find(fv, r->last) != r)
 			return -EINVAL;
 		/* Both ends of the hole before it, if any, are unmapped. */
 		if (((prev && prev->last + 1 < r->start) || (!prev && r->start > 0)) &&
-		    (ms__dispatch_find(fv, r->start - 1) ||
-		     ms__dispatch_find(fv, prev ? prev->last + 1 : 0)))
+		    (check_find(fv, r->start - 1) || check_find(fv, prev ? prev->last + 1 : 0)))
 			return -EINVAL;
 		prev = r;
 	}
-	return 0;
+	return ms__dispatch_flat_check(fv);
 }

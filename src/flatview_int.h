@@ -130,8 +130,49 @@ struct ms_flatview {
 	/* The last range found | its MS__HINT_* state (relaxed atomic); a new
 	 * view's is NULL | MS__HINT_COLD. */
 	uintptr_t hint;
+	/* Look-ups the hint did not answer (relaxed, lost updates allowed; in
+	 * the hint's line, which those look-ups write anyway); at flat_after,
+	 * the view builds its flat table (UINT32_MAX: never). */
+	uint32_t misses;
+	uint32_t flat_after;         /* relaxed atomic: UINT32_MAX once the build is taken */
+	uint8_t flat_tried;          /* atomic: a thread took the table's build */
+	const struct ms__flat *flat; /* atomic (release/acquire): NULL until built */
 	struct rcu_head rcu;
 };
+
+/*
+ * A view's flat table: the span of its ranges cut into @limit blocks of
+ * 1 << @shift bytes (at most about two per range), and for each block the
+ * one range that meets it, or a range that does not meet it when none
+ * does, or NULL when several do (the look-up then searches). A view that
+ * lives long enough to answer MS__FLAT_AFTER_MIN, or four per range,
+ * look-ups that its hint does not builds it on the reader's thread that
+ * reaches the count, and keeps it when it answers directly for at least
+ * half the ranges; a look-up is then one slot and one range. A view of one
+ * chunk whose map needs no search (chunk0_direct) is as direct without it.
+ */
+typedef struct ms__flat {
+	uint64_t base;
+	uint64_t limit;
+	unsigned shift;
+	const ms__range *slot[];
+} ms__flat;
+
+#define MS__FLAT_AFTER_MIN 4096
+#define MS__FLAT_MAX_RANGES ((size_t)1 << 18) /* at most 2^20 slots, 8 MiB */
+
+/* The misses after which a view of @nr ranges builds its table. */
+static inline uint32_t ms__flat_after(size_t nr)
+{
+	if (nr < 2 || nr > MS__FLAT_MAX_RANGES)
+		return UINT32_MAX;
+	return 4 * nr > MS__FLAT_AFTER_MIN ? (uint32_t)(4 * nr) : MS__FLAT_AFTER_MIN;
+}
+
+/* Build @fv's flat table, once (dispatch.c; the first caller does it). */
+void ms__dispatch_flat_build(ms_flatview *fv);
+/* 0 when @fv has no table or a table that says what its ranges say, else -EINVAL. */
+int ms__dispatch_flat_check(const ms_flatview *fv);
 
 /*
  * Static index (dispatch.c): ms__dispatch_size() is how many keys an index
@@ -287,11 +328,15 @@ static inline bool ms__hint_follows(const ms__range *last, const ms__range *r)
 	       (last[1].start == last->start && r->start > last->start);
 }
 
-/* ms__dispatch_lookup() inline, for the access path and the public look-ups. */
+/*
+ * The look-up, inline; @count: a look-up the hint does not answer counts
+ * towards the view's flat table (the invariant checker's do not).
+ */
 static inline __attribute__((always_inline)) const ms__range *
-ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
+ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, bool count)
 {
 	const ms__range *r, *last;
+	const ms__flat *t;
 	const ms__seg *seg;
 	uintptr_t hint, next;
 	size_t s, c;
@@ -316,16 +361,40 @@ ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 			return last + 1;
 		}
 	}
+	t = __atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE);
+	if (t) {
+		uint64_t b = (addr - t->base) >> t->shift; /* huge below base */
+
+		if (__builtin_expect(b < t->limit, 1) && (r = t->slot[b]) != NULL) {
+			if (!ms__range_contains(r, addr))
+				return NULL;
+			goto direct;
+		}
+		/* Outside the table, or a crowded block: the search. */
+	} else if (count) {
+		uint32_t after = __atomic_load_n(&fv->flat_after, __ATOMIC_RELAXED);
+
+		if (after != UINT32_MAX) {
+			uint32_t n = __atomic_load_n(&fv->misses, __ATOMIC_RELAXED);
+
+			if (__builtin_expect(n < after, 1))
+				__atomic_store_n(&((ms_flatview *)fv)->misses, n + 1,
+						 __ATOMIC_RELAXED);
+			else
+				ms__dispatch_flat_build((ms_flatview *)fv);
+		}
+	}
 	if (fv->chunk0_direct) {
 		r = ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
 		if (!r)
 			return NULL;
-		/* A view of one chunk whose map needs no search is two dependent
-		 * loads from the answer, so its hint warms only after two more
-		 * look-ups in a row land on the range it holds or the next:
-		 * random look-ups over a few ranges do that once by chance too
-		 * often for once to say anything, and a mispredicted test of
-		 * the hint costs more than the map. */
+direct:
+		/* The flat table, or a view of one chunk whose map needs no
+		 * search, is two dependent loads from the answer, so the hint
+		 * warms only after two more look-ups in a row land on the range
+		 * it holds or the next: random look-ups over a few ranges do
+		 * that once by chance too often for once to say anything, and a
+		 * mispredicted test of the hint costs more than the table. */
 		next = (uintptr_t)r |
 		       ((uintptr_t)r - (uintptr_t)last <= sizeof(*r) ? (hint & MS__HINT_COLD) >> 1
 								     : MS__HINT_COLD);
@@ -365,6 +434,13 @@ store:
 	if (next != hint)
 		__atomic_store_n(&((ms_flatview *)fv)->hint, next, __ATOMIC_RELAXED);
 	return r;
+}
+
+/* ms__dispatch_lookup() inline, for the access path and the public look-ups. */
+static inline __attribute__((always_inline)) const ms__range *
+ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
+{
+	return ms__dispatch_find_counting(fv, addr, true);
 }
 
 #endif /* MEMSPACE_FLATVIEW_LAYOUT_H */

@@ -12,6 +12,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -314,6 +315,141 @@ static void test_lookup_direct_maps(void **state)
 	ms_ctx_free(ctx);
 }
 
+/* A view of @n 4 KiB ranges 8 KiB apart from 4 GiB, unchecked by the caller. */
+static ref_view make_regular_view(ms_ctx *ctx, ms_region *region, size_t n)
+{
+	ref_view v = {NULL, calloc(n, sizeof(ms__range)), n};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v.ranges[i].start = ((uint64_t)1 << 32) + i * 8192;
+		v.ranges[i].last = v.ranges[i].start + 4095;
+		v.ranges[i].region = region;
+		v.ranges[i].kind = (uint8_t)ms_region_get_kind(region);
+		v.ranges[i].offset_in_region = i * 10000;
+	}
+	build_view(&v, ctx, region);
+	return v;
+}
+
+/* Slots of @fv's flat table left to the search. */
+static size_t crowded_slots(const ms_flatview *fv)
+{
+	size_t b, n = 0;
+
+	for (b = 0; b < fv->flat->limit; b++)
+		n += fv->flat->slot[b] == NULL;
+	return n;
+}
+
+/*
+ * The flat table a view builds once its hint has missed often enough: on
+ * regular layouts every block names its one range or a range that does
+ * not meet it, and the table answers every look-up the reference does; a
+ * layout whose ranges crowd into a few blocks keeps no table; a view
+ * builds it after flat_after look-ups the hint missed, and not during
+ * walks that the hint answers; the checker catches a wrong slot.
+ */
+static void test_lookup_flat_table(void **state)
+{
+	static const size_t sizes[] = {2, 3, 10, 64, 65, 1000, 4097, 20000};
+	ms_region *region;
+	ms_ctx *ctx;
+	size_t s, i, n;
+
+	(void)state;
+	ms_rng_seed(&rng, 5);
+	new_ctx_and_region(&ctx, &region);
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		ref_view v = make_regular_view(ctx, region, sizes[s]);
+		const ms__range *saved;
+
+		assert_null(v.fv->flat);
+		ms__dispatch_flat_build(v.fv);
+		assert_non_null(v.fv->flat);
+		assert_int_equal(v.fv->flat_after, UINT32_MAX);
+		assert_int_equal(crowded_slots(v.fv), 0);
+		assert_true(v.fv->flat->limit <= 2 * v.nr);
+		assert_int_equal(ms__flatview_check(v.fv), 0);
+		check_view(&v);
+		/* The checker sees a slot naming the wrong range (block 2 is range 1). */
+		saved = v.fv->flat->slot[2];
+		((ms__flat *)v.fv->flat)->slot[2] = &v.fv->segs[0]->chunks[0]->ranges[0];
+		assert_int_equal(ms__dispatch_flat_check(v.fv), -EINVAL);
+		((ms__flat *)v.fv->flat)->slot[2] = saved;
+		assert_int_equal(ms__dispatch_flat_check(v.fv), 0);
+		free_view(&v);
+	}
+	/* Built by the look-ups themselves: random ones that the hint misses,
+	 * not a walk over enough ranges that the hint answers it. */
+	for (n = 10; n <= 4000; n *= 20) {
+		ref_view v = make_regular_view(ctx, region, n);
+		uint32_t after = v.fv->flat_after;
+
+		if (v.fv->chunk0_direct) {
+			/* As direct without a table: it never builds one. */
+			assert_int_equal(after, UINT32_MAX);
+			for (i = 0; i < 4 * MS__FLAT_AFTER_MIN; i++)
+				check_addr(&v, v.ranges[below(n)].start + below(8192));
+			assert_null(v.fv->flat);
+			free_view(&v);
+			continue;
+		}
+		assert_int_equal(after, ms__flat_after(n));
+		for (i = 0; i < 4 * (size_t)after; i++) {
+			const ms_flat_entry *e =
+				ms_flatview_lookup(v.fv, v.ranges[i % n].start + 8);
+
+			assert_non_null(e);
+			assert_int_equal(e->start, v.ranges[i % n].start);
+		}
+		assert_null(v.fv->flat);
+		for (i = 0; i < 2 * (size_t)after && !v.fv->flat; i++)
+			check_addr(&v, v.ranges[below(n)].start + below(8192));
+		assert_non_null(v.fv->flat);
+		assert_int_equal(ms__flatview_check(v.fv), 0);
+		check_view(&v);
+		free_view(&v);
+	}
+	/* Ranges of 1 byte next to one of 2^40: the small ones share a block,
+	 * so the view keeps no table and stops counting. */
+	for (n = 3; n <= 3000; n *= 10) {
+		ref_view v = {NULL, calloc(n, sizeof(ms__range)), n};
+
+		for (i = 0; i < n; i++) {
+			v.ranges[i].start = 2 * i;
+			v.ranges[i].last = i + 1 < n ? 2 * i : ((uint64_t)1 << 40);
+			v.ranges[i].region = region;
+			v.ranges[i].kind = (uint8_t)ms_region_get_kind(region);
+			v.ranges[i].offset_in_region = i * 10000;
+		}
+		build_view(&v, ctx, region);
+		ms__dispatch_flat_build(v.fv);
+		assert_null(v.fv->flat);
+		assert_int_equal(v.fv->flat_after, UINT32_MAX);
+		check_view(&v);
+		free_view(&v);
+	}
+	/* Random layouts with gaps and adjacent ranges, some from 0 to the top
+	 * of the address space: whatever the table keeps, it agrees. */
+	for (n = 2; n <= 5000; n = n * 3 + 1) {
+		ref_view v = make_view(ctx, region, n, n % 2 == 0);
+
+		ms__dispatch_flat_build(v.fv);
+		assert_int_equal(ms__flatview_check(v.fv), 0);
+		check_view(&v);
+		for (i = 0; i < 8 * n; i++) {
+			const ms__range *r = &v.ranges[below(n)];
+
+			check_addr(&v, r->start + below(r->last - r->start + 2));
+			check_addr(&v, r->start - below(300));
+		}
+		free_view(&v);
+	}
+	ms_region_unref(region);
+	ms_ctx_free(ctx);
+}
+
 /* The static index: rank = number of keys <= value, for every size up to 600. */
 static void test_static_index_rank(void **state)
 {
@@ -357,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_matches_linear_scan_for_every_size),
 		cmocka_unit_test(test_lookup_large_views_and_sequential_walk),
 		cmocka_unit_test(test_lookup_direct_maps),
+		cmocka_unit_test(test_lookup_flat_table),
 		cmocka_unit_test(test_static_index_rank),
 	};
 
