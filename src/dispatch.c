@@ -226,6 +226,12 @@ void ms__dispatch_flat_build(ms_flatview *fv)
 		__atomic_store_n(&fv->flat, t, __ATOMIC_RELEASE);
 }
 
+const ms__range *ms__dispatch_flat_build_find(ms_flatview *fv, uint64_t addr)
+{
+	ms__dispatch_flat_build(fv);
+	return ms__dispatch_find_counting(fv, addr, false);
+}
+
 int ms__dispatch_flat_check(const ms_flatview *fv)
 {
 	const ms__flat *t = __atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE);

@@ -171,6 +171,8 @@ static inline uint32_t ms__flat_after(size_t nr)
 
 /* Build @fv's flat table, once (dispatch.c; the first caller does it). */
 void ms__dispatch_flat_build(ms_flatview *fv);
+/* ms__dispatch_flat_build(), then the look-up of @addr. */
+const ms__range *ms__dispatch_flat_build_find(ms_flatview *fv, uint64_t addr);
 /* 0 when @fv has no table or a table that says what its ranges say, else -EINVAL. */
 int ms__dispatch_flat_check(const ms_flatview *fv);
 
@@ -361,6 +363,22 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, bool count)
 			return last + 1;
 		}
 	}
+	if (fv->chunk0_direct) {
+		r = ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
+		if (!r)
+			return NULL;
+direct:
+		/* The flat table, or a view of one chunk whose map needs no
+		 * search, is two dependent loads from the answer, so the hint
+		 * warms only after two more look-ups in a row land on the range
+		 * it holds or the next: random look-ups over a few ranges do
+		 * that once by chance too often for once to say anything, and a
+		 * mispredicted test of the hint costs more than the table. */
+		next = (uintptr_t)r |
+		       ((uintptr_t)r - (uintptr_t)last <= sizeof(*r) ? (hint & MS__HINT_COLD) >> 1
+								     : MS__HINT_COLD);
+		goto store;
+	}
 	t = __atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE);
 	if (t) {
 		uint64_t b = (addr - t->base) >> t->shift; /* huge below base */
@@ -380,25 +398,9 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, bool count)
 			if (__builtin_expect(n < after, 1))
 				__atomic_store_n(&((ms_flatview *)fv)->misses, n + 1,
 						 __ATOMIC_RELAXED);
-			else
-				ms__dispatch_flat_build((ms_flatview *)fv);
+			else /* a tail call where the look-up is: no registers to keep */
+				return ms__dispatch_flat_build_find((ms_flatview *)fv, addr);
 		}
-	}
-	if (fv->chunk0_direct) {
-		r = ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
-		if (!r)
-			return NULL;
-direct:
-		/* The flat table, or a view of one chunk whose map needs no
-		 * search, is two dependent loads from the answer, so the hint
-		 * warms only after two more look-ups in a row land on the range
-		 * it holds or the next: random look-ups over a few ranges do
-		 * that once by chance too often for once to say anything, and a
-		 * mispredicted test of the hint costs more than the table. */
-		next = (uintptr_t)r |
-		       ((uintptr_t)r - (uintptr_t)last <= sizeof(*r) ? (hint & MS__HINT_COLD) >> 1
-								     : MS__HINT_COLD);
-		goto store;
 	}
 	if (fv->chunk0) {
 		r = ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
