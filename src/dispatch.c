@@ -28,6 +28,15 @@
  *     branches; the top level may have 16 keys), the chunk and the range
  *     through the same count over 8 separators and 64 keys, two lines.
  * A view of one chunk goes straight to the chunk's map.
+ * A view that keeps answering look-ups its hint misses (MS__FLAT_AFTER_MIN,
+ * or four per range) builds a flat table on the reader's thread that
+ * reaches the count: one pointer per block of its span (about two blocks
+ * per range), naming the one range that meets the block or, in a hole, a
+ * range that does not; it is kept when it answers at least half the ranges
+ * directly, and a look-up is then one slot and one range (crowded blocks
+ * and addresses outside the span take the steps above). Building it in a
+ * look-up rather than in the commit keeps commits O(changed segments): a
+ * view replaced before it has served many look-ups never pays for it.
  * The view's index and map are rebuilt for each view, O(segments); a
  * chunk's or a segment's keys and map are built with it, once (flatview.c).
  * The look-up itself is inline in flatview_int.h, so that the access path
