@@ -208,6 +208,23 @@ static void test_lookup_large_views_and_sequential_walk(void **state)
 	ms_ctx_free(ctx);
 }
 
+/* A view of @n 4 KiB ranges 8 KiB apart from 4 GiB, checked. */
+static ref_view make_regular_view(ms_ctx *ctx, ms_region *region, size_t n)
+{
+	ref_view v = {NULL, calloc(n, sizeof(ms__range)), n};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v.ranges[i].start = ((uint64_t)1 << 32) + i * 8192;
+		v.ranges[i].last = v.ranges[i].start + 4095;
+		v.ranges[i].region = region;
+		v.ranges[i].kind = (uint8_t)ms_region_get_kind(region);
+		v.ranges[i].offset_in_region = i * 10000;
+	}
+	build_view(&v, ctx, region);
+	return v;
+}
+
 /* The slots of @m that its look-up uses (below limit) and that must search. */
 static size_t slow_slots(const ms__map *m)
 {
@@ -239,17 +256,9 @@ static void test_lookup_direct_maps(void **state)
 	new_ctx_and_region(&ctx, &region);
 	/* Regular: 4 KiB ranges 8 KiB apart, as many machines' RAM and devices. */
 	for (n = 1; n <= 20000; n = n * 3 + 1) {
-		ref_view v = {NULL, calloc(n, sizeof(ms__range)), n};
+		ref_view v = make_regular_view(ctx, region, n);
 		size_t slow = 0;
 
-		for (i = 0; i < n; i++) {
-			v.ranges[i].start = ((uint64_t)1 << 32) + i * 8192;
-			v.ranges[i].last = v.ranges[i].start + 4095;
-			v.ranges[i].region = region;
-			v.ranges[i].kind = (uint8_t)ms_region_get_kind(region);
-			v.ranges[i].offset_in_region = i * 10000;
-		}
-		build_view(&v, ctx, region);
 		slow += slow_slots(&v.fv->map);
 		for (i = 0; i < v.fv->nr_segs; i++) {
 			const ms__seg *seg = v.fv->segs[i];
@@ -313,23 +322,6 @@ static void test_lookup_direct_maps(void **state)
 	}
 	ms_region_unref(region);
 	ms_ctx_free(ctx);
-}
-
-/* A view of @n 4 KiB ranges 8 KiB apart from 4 GiB, unchecked by the caller. */
-static ref_view make_regular_view(ms_ctx *ctx, ms_region *region, size_t n)
-{
-	ref_view v = {NULL, calloc(n, sizeof(ms__range)), n};
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		v.ranges[i].start = ((uint64_t)1 << 32) + i * 8192;
-		v.ranges[i].last = v.ranges[i].start + 4095;
-		v.ranges[i].region = region;
-		v.ranges[i].kind = (uint8_t)ms_region_get_kind(region);
-		v.ranges[i].offset_in_region = i * 10000;
-	}
-	build_view(&v, ctx, region);
-	return v;
 }
 
 /* Slots of @fv's flat table left to the search. */
