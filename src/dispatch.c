@@ -30,7 +30,7 @@
  * A view of one chunk goes straight to the chunk's map.
  * A view that keeps answering look-ups its hint misses (MS__FLAT_AFTER_MIN,
  * or four per range) builds a flat table on the reader's thread that
- * reaches the count: one pointer per block of its span (about two blocks
+ * reaches the count: one pointer per block of its span (one to four blocks
  * per range), naming the one range that meets the block or, in a hole, a
  * range that does not; it is kept when it answers at least half the ranges
  * directly, and a look-up is then one slot and one range (crowded blocks

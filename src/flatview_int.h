@@ -142,7 +142,7 @@ struct ms_flatview {
 
 /*
  * A view's flat table: the span of its ranges cut into @limit blocks of
- * 1 << @shift bytes (at most about two per range), and for each block the
+ * 1 << @shift bytes (one to four per range), and for each block the
  * one range that meets it, or a range that does not meet it when none
  * does, or NULL when several do (the look-up then searches). A view that
  * lives long enough to answer MS__FLAT_AFTER_MIN, or four per range,
