@@ -367,13 +367,12 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, bool count)
 		r = ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
 		if (!r)
 			return NULL;
-direct:
-		/* The flat table, or a view of one chunk whose map needs no
-		 * search, is two dependent loads from the answer, so the hint
-		 * warms only after two more look-ups in a row land on the range
-		 * it holds or the next: random look-ups over a few ranges do
-		 * that once by chance too often for once to say anything, and a
-		 * mispredicted test of the hint costs more than the table. */
+		/* A view of one chunk whose map needs no search is two
+		 * dependent loads from the answer, as is the flat table, so the
+		 * hint warms only after two more look-ups in a row land on the
+		 * range it holds or the next: random look-ups over a few ranges
+		 * do that once by chance too often for once to say anything,
+		 * and a mispredicted test of the hint costs more than the map. */
 		next = (uintptr_t)r |
 		       ((uintptr_t)r - (uintptr_t)last <= sizeof(*r) ? (hint & MS__HINT_COLD) >> 1
 								     : MS__HINT_COLD);
@@ -386,7 +385,18 @@ direct:
 		if (__builtin_expect(b < t->limit, 1) && (r = t->slot[b]) != NULL) {
 			if (!ms__range_contains(r, addr))
 				return NULL;
-			goto direct;
+			/* As below, but with a branch where the rule for small
+			 * views has a conditional move: tables serve views whose
+			 * random look-ups rarely follow the hint, and the branch
+			 * keeps the hint stored from depending on the hint
+			 * loaded, so that look-ups do not queue behind each
+			 * other's store of it. */
+			next = (uintptr_t)r | MS__HINT_COLD;
+			if (__builtin_expect((uintptr_t)r - (uintptr_t)last <= sizeof(*r), 0)) {
+				next = (uintptr_t)r | (hint & MS__HINT_COLD) >> 1;
+				__asm__("" : "+r"(next)); /* no conditional move */
+			}
+			goto store;
 		}
 		/* Outside the table, or a crowded block: the search. */
 	} else if (count) {
