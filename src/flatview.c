@@ -52,15 +52,23 @@ static void map_block(const ms__map *m, uint64_t b, uint64_t *first, uint64_t *l
 		*last = UINT64_MAX;
 }
 
-/* Fill slots [@from, @to) of @m with @v. Runs are mostly one or two slots:
- * the empty asm hides the index from the compiler, which would otherwise
- * turn the loop into a call to memset() that costs more than the stores. */
+/*
+ * Fill slots [@from, @to) of @m with @v, eight at a time: the stores may
+ * run past @to, into slots that the builders fill later (runs come in
+ * increasing order, each starts where the last ended, and the slots from
+ * the last run's end are filled with MS__MAP_SLOW at the end), but never
+ * past the map. Runs are mostly one to three slots: one store each, where
+ * a byte loop took a compare and a branch per slot and memset() a call.
+ */
 static inline void map_run(ms__map *m, uint32_t from, uint32_t to, uint8_t v)
 {
-	for (uint32_t b = from; b < to; b++) {
-		__asm__("" : "+r"(b));
+	uint64_t eight = (uint64_t)v * 0x0101010101010101u;
+	uint32_t b;
+
+	for (b = from; b < to && b + 8 <= MS__MAP_SLOTS; b += 8)
+		memcpy(&m->slot[b], &eight, sizeof(eight));
+	for (; b < to; b++)
 		m->slot[b] = v;
-	}
 }
 
 /*
@@ -575,6 +583,21 @@ typedef struct range_buf {
 	size_t nr, cap;
 } range_buf;
 
+/* Append @n ranges from @r. */
+static int buf_push_n(range_buf *buf, const ms__range *r, size_t n)
+{
+	int rc = 0;
+
+	if (buf->cap - buf->nr < n)
+		rc = ms__ctx_grow(buf->ctx, (void **)&buf->r, &buf->cap, buf->nr + n,
+				  sizeof(*buf->r));
+	if (rc == 0) {
+		memcpy(buf->r + buf->nr, r, n * sizeof(*r));
+		buf->nr += n;
+	}
+	return rc;
+}
+
 static inline int buf_push(range_buf *buf, const ms__range *r)
 {
 	int rc = 0;
@@ -591,14 +614,6 @@ static inline int buf_push(range_buf *buf, const ms__range *r)
 static size_t seg_of_chunk(const ms_flatview *fv, size_t c)
 {
 	return ms__cum_find(fv->ccum, fv->nr_segs, c);
-}
-
-/* Global chunk @c (< fv->nr_chunks). */
-static ms__chunk *chunk_at(const ms_flatview *fv, size_t c)
-{
-	size_t s = seg_of_chunk(fv, c);
-
-	return fv->segs[s]->chunks[c - fv->ccum[s]];
 }
 
 /* The chunk (global index) holding the range at or before @addr (0 if none). */
@@ -627,12 +642,25 @@ static size_t span_last(const ms_flatview *fv, uint64_t hi)
 static int cut_old(range_buf *buf, const ms_flatview *old, size_t a, size_t b, const ms__window *w,
 		   size_t w0, size_t w1)
 {
-	size_t c, i, j = w0;
+	size_t c, i, j = w0, s = a < old->nr_chunks ? seg_of_chunk(old, a) : 0;
 	int rc;
 
 	for (c = a; c <= b && c < old->nr_chunks; c++) {
-		const ms__chunk *ch = chunk_at(old, c);
+		const ms__chunk *ch;
 
+		/* The chunks in order, segment by segment (no search per chunk). */
+		while (c >= old->ccum[s + 1])
+			s++;
+		ch = old->segs[s]->chunks[c - old->ccum[s]];
+		/* A chunk that no window meets is copied whole. */
+		while (j < w1 && w[j].hi < ch->ranges[0].start)
+			j++;
+		if (j >= w1 || w[j].lo > ch->ranges[ch->nr - 1].last) {
+			rc = buf_push_n(buf, ch->ranges, ch->nr);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		for (i = 0; i < ch->nr; i++) {
 			ms__range piece = ch->ranges[i];
 			size_t k;
@@ -782,7 +810,7 @@ int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *ro
 		/* The chunks of the span's segments outside [first, last] are
 		 * shared into the new segments built around the windows. */
 		for (c = old->nr_chunks > 0 ? old->ccum[sf] : 0; c < first && rc == 0; c++)
-			rc = builder_share_chunk(&b, chunk_at(old, c));
+			rc = builder_share_chunk(&b, old->segs[sf]->chunks[c - old->ccum[sf]]);
 		buf.nr = cut.nr = 0;
 		/* One allocation each for what the span and its windows hold. */
 		if (rc == 0) {
@@ -807,7 +835,8 @@ int ms__flatview_splice(ms_flatview **out, const ms_flatview *old, ms_region *ro
 			rc = builder_append(&b, buf.r, buf.nr, MS__CHUNK_FILL);
 		if (old->nr_chunks > 0) {
 			for (c = last + 1; c < old->ccum[sl + 1] && rc == 0; c++)
-				rc = builder_share_chunk(&b, chunk_at(old, c));
+				rc = builder_share_chunk(&b,
+							 old->segs[sl]->chunks[c - old->ccum[sl]]);
 			seg = sl + 1;
 		} else {
 			seg = 0;
