@@ -159,7 +159,7 @@ typedef struct ms__flat {
 } ms__flat;
 
 #define MS__FLAT_AFTER_MIN 4096
-#define MS__FLAT_MAX_RANGES ((size_t)1 << 18) /* at most 2^20 slots, 8 MiB */
+#define MS__FLAT_MAX_RANGES ((size_t)1 << 18) /* at most 2^19 slots, 4 MiB */
 
 /* The misses after which a view of @nr ranges builds its table. */
 static inline uint32_t ms__flat_after(size_t nr)
@@ -385,11 +385,11 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, bool count)
 		if (__builtin_expect(b < t->limit, 1) && (r = t->slot[b]) != NULL) {
 			if (!ms__range_contains(r, addr))
 				return NULL;
-			/* As below, but with a branch where the rule for small
-			 * views has a conditional move: tables serve views whose
-			 * random look-ups rarely follow the hint, and the branch
-			 * keeps the hint stored from depending on the hint
-			 * loaded, so that look-ups do not queue behind each
+			/* The rule of a view of one chunk above, with a branch
+			 * where that has a conditional move: tables serve views
+			 * whose random look-ups rarely follow the hint, and the
+			 * branch keeps the hint stored from depending on the
+			 * hint loaded, so that look-ups do not queue behind each
 			 * other's store of it. */
 			next = (uintptr_t)r | MS__HINT_COLD;
 			if (__builtin_expect((uintptr_t)r - (uintptr_t)last <= sizeof(*r), 0)) {
