@@ -40,7 +40,8 @@
  * The view's index and map are rebuilt for each view, O(segments); a
  * chunk's or a segment's keys and map are built with it, once (flatview.c).
  * The look-up itself is inline in flatview_int.h, so that the access path
- * compiles it into its own loop; this file builds the index.
+ * compiles it into its own loop, up to the searches of views of several
+ * chunks (ms__dispatch_search(), here); this file also builds the index.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -138,6 +139,43 @@ void ms__dispatch_free(ms__sidx *x)
 size_t ms__dispatch_rank(const ms__sidx *x, uint64_t key)
 {
 	return ms__sidx_rank(x, key);
+}
+
+const ms__range *ms__dispatch_search(const ms_flatview *fv, uint64_t addr, uintptr_t hint)
+{
+	const ms__range *r, *last = (const ms__range *)(hint & ~MS__HINT_STATE);
+	const ms__seg *seg;
+	uintptr_t next;
+	size_t s, c;
+
+	if (fv->nr_segs <= 1) {
+		/* A per-view branch: no segment, or one. */
+		if (fv->nr_segs == 0 || fv->firsts[0] > addr)
+			return NULL;
+		s = 0;
+	} else {
+		s = ms__map_slot(&fv->map, addr);
+		if (__builtin_expect(s != MS__MAP_SLOW, 1)) {
+			s += fv->firsts[s + 1] <= addr; /* the map leaves UINT64_MAX out */
+		} else {
+			s = ms__sidx_rank(&fv->index, addr);
+			if (s-- == 0)
+				return NULL;
+		}
+	}
+	seg = fv->segs[s];
+	c = ms__seg_find(seg, addr);
+	r = ms__chunk_find(seg->chunks[c], seg->seps[c], addr);
+	if (!r)
+		return NULL;
+	next = (uintptr_t)r;
+	if (!ms__hint_follows(last, r))
+		next |= MS__HINT_COLD;
+	/* Write the hint only when it moves: readers of one hot range then
+	 * share the cache line instead of bouncing it between cores. */
+	if (next != hint)
+		__atomic_store_n(&((ms_flatview *)fv)->hint, next, __ATOMIC_RELAXED);
+	return r;
 }
 
 const ms__range *ms__dispatch_lookup(const ms_flatview *fv, uint64_t addr)

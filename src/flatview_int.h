@@ -331,6 +331,13 @@ static inline bool ms__hint_follows(const ms__range *last, const ms__range *r)
 }
 
 /*
+ * The rest of the look-up of @addr in a view of several chunks, whose hint
+ * was @hint: the view's map or index, then the segment's and the chunk's
+ * (dispatch.c, out of line).
+ */
+const ms__range *ms__dispatch_search(const ms_flatview *fv, uint64_t addr, uintptr_t hint);
+
+/*
  * The look-up, inline; @count: a look-up the hint does not answer counts
  * towards the view's flat table (the invariant checker's do not).
  */
@@ -339,9 +346,7 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, bool count)
 {
 	const ms__range *r, *last;
 	const ms__flat *t;
-	const ms__seg *seg;
 	uintptr_t hint, next;
-	size_t s, c;
 
 	/* The hint is the last range found (a relaxed guess into this view's
 	 * chunks) with a state: a look-up that did not find the range the
@@ -414,32 +419,18 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, bool count)
 	}
 	if (fv->chunk0) {
 		r = ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
-		goto found;
-	}
-	if (fv->nr_segs <= 1) {
-		/* A per-view branch: no segment, or one. */
-		if (fv->nr_segs == 0 || fv->firsts[0] > addr)
+		if (!r)
 			return NULL;
-		s = 0;
-	} else {
-		s = ms__map_slot(&fv->map, addr);
-		if (__builtin_expect(s != MS__MAP_SLOW, 1)) {
-			s += fv->firsts[s + 1] <= addr; /* the map leaves UINT64_MAX out */
-		} else {
-			s = ms__sidx_rank(&fv->index, addr);
-			if (s-- == 0)
-				return NULL;
-		}
+		next = (uintptr_t)r;
+		if (!ms__hint_follows(last, r))
+			next |= MS__HINT_COLD;
+		goto store;
 	}
-	seg = fv->segs[s];
-	c = ms__seg_find(seg, addr);
-	r = ms__chunk_find(seg->chunks[c], seg->seps[c], addr);
-found:
-	if (!r)
-		return NULL;
-	next = (uintptr_t)r;
-	if (!ms__hint_follows(last, r))
-		next |= MS__HINT_COLD;
+	/* The searches of views of several chunks, out of line: on its way
+	 * to the hint, a chunk or the flat table, the look-up inlined into
+	 * its callers then makes no call, so that their fast paths need save
+	 * no registers for it (a tail call where the look-up is). */
+	return ms__dispatch_search(fv, addr, hint);
 store:
 	/* Write the hint only when it moves: readers of one hot range then
 	 * share the cache line instead of bouncing it between cores. */
