@@ -655,13 +655,18 @@ static __attribute__((noinline)) ms_result scalar_slow(ms_as *as, const ms_flatv
 	return run_found(as, view, r, addr, &a);
 }
 
-/*
- * Scalars: one look-up, and when one host-memory range holds the bytes, a
- * copy of constant size right here (always inlined into each width, so the
- * copy is one load or store). Anything else takes the general path.
- */
-static inline __attribute__((always_inline)) uint64_t
-load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, ms_result *result)
+/* Whether a scalar of @size bytes at @addr is a plain load from @r's host memory. */
+static inline bool host_load(const ms__range *r, uint64_t addr, unsigned size)
+{
+	/* One flag test: ROM devices in romd mode go the general way. */
+	return r && size - 1 <= r->last - addr && (r->flags & MS__RANGE_HOST_READ);
+}
+
+/* A scalar load's general path, out of line: its own read-side section
+ * and look-up, then host memory or the general access path. */
+static __attribute__((noinline)) uint64_t load_slow(ms_as *as, uint64_t addr, ms_attrs attrs,
+						    ms_result *result, unsigned size,
+						    bool big_endian)
 {
 	uint8_t bytes[8];
 	ms_result res = MS_RESULT_ACCESS_ERROR;
@@ -674,9 +679,7 @@ load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, m
 		ms__rcu_read_lock();
 		view = ms__deref(as->view);
 		r = ms__dispatch_find(view, addr);
-		/* One flag test: ROM devices in romd mode go the general way. The
-		 * value is read straight from host memory, not through bytes[]. */
-		if (r && size - 1 <= r->last - addr && (r->flags & MS__RANGE_HOST_READ)) {
+		if (host_load(r, addr, size)) {
 			value = ms__bytes_to_value(r->host + (addr - r->start), size, big_endian);
 			res = MS_RESULT_OK;
 		} else {
@@ -689,6 +692,63 @@ load(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, m
 		*result = res;
 	return value;
 }
+
+/*
+ * Scalars: one look-up, and when one host-memory range holds the bytes, a
+ * copy of constant size right here (always inlined into each width, so the
+ * copy is one load or store). Anything else (a thread's first read-side
+ * section, a view due to build its flat table, a device, an error) is a
+ * tail call to the width's out-of-line twin of the same prototype, which
+ * runs load_slow() with a look-up of its own: the fast path keeps nothing
+ * for the general one (4-byte reads at 100,000 regions random: about
+ * 160 ns, 220 to 240 when both were one function).
+ */
+static inline __attribute__((always_inline)) bool load_fast(ms_as *as, uint64_t addr, unsigned size,
+							    bool big_endian, uint64_t *value)
+{
+	const ms_flatview *view;
+	const ms__range *r;
+
+	if (__builtin_expect(!as || !ms__rcu_ready(), 0))
+		return false;
+	ms__rcu_read_lock();
+	view = ms__deref(as->view);
+	r = ms__dispatch_find_counting(view, addr, MS__FIND_FAST);
+	if (__builtin_expect(r == MS__FIND_AGAIN || !host_load(r, addr, size), 0)) {
+		ms__rcu_read_unlock();
+		return false;
+	}
+	/* The value is read straight from host memory, not through bytes[]. */
+	*value = ms__bytes_to_value(r->host + (addr - r->start), size, big_endian);
+	ms__rcu_read_unlock();
+	return true;
+}
+
+/* ms_as_<name>() and its out-of-line twin, for a @type of @size bytes. */
+#define MS__LOAD(name, type, size, big_endian)                                           \
+	static __attribute__((noinline))                                                 \
+	type name##_slow(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)    \
+	{                                                                                \
+		return (type)load_slow(as, addr, attrs, result, size, big_endian);       \
+	}                                                                                \
+	type ms_as_##name(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)   \
+	{                                                                                \
+		uint64_t value;                                                          \
+                                                                                         \
+		if (__builtin_expect(!load_fast(as, addr, size, big_endian, &value), 0)) \
+			return name##_slow(as, addr, attrs, result);                     \
+		if (result)                                                              \
+			*result = MS_RESULT_OK;                                          \
+		return (type)value;                                                      \
+	}
+
+MS__LOAD(ldub, uint8_t, 1, false)
+MS__LOAD(lduw_le, uint16_t, 2, false)
+MS__LOAD(lduw_be, uint16_t, 2, true)
+MS__LOAD(ldl_le, uint32_t, 4, false)
+MS__LOAD(ldl_be, uint32_t, 4, true)
+MS__LOAD(ldq_le, uint64_t, 8, false)
+MS__LOAD(ldq_be, uint64_t, 8, true)
 
 static inline __attribute__((always_inline)) ms_result
 store(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, uint64_t value)
@@ -718,41 +778,6 @@ store(ms_as *as, uint64_t addr, ms_attrs attrs, unsigned size, bool big_endian, 
 	}
 	ms__rcu_read_unlock();
 	return res;
-}
-
-uint8_t ms_as_ldub(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
-{
-	return (uint8_t)load(as, addr, attrs, 1, false, result);
-}
-
-uint16_t ms_as_lduw_le(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
-{
-	return (uint16_t)load(as, addr, attrs, 2, false, result);
-}
-
-uint16_t ms_as_lduw_be(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
-{
-	return (uint16_t)load(as, addr, attrs, 2, true, result);
-}
-
-uint32_t ms_as_ldl_le(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
-{
-	return (uint32_t)load(as, addr, attrs, 4, false, result);
-}
-
-uint32_t ms_as_ldl_be(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
-{
-	return (uint32_t)load(as, addr, attrs, 4, true, result);
-}
-
-uint64_t ms_as_ldq_le(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
-{
-	return load(as, addr, attrs, 8, false, result);
-}
-
-uint64_t ms_as_ldq_be(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)
-{
-	return load(as, addr, attrs, 8, true, result);
 }
 
 ms_result ms_as_stb(ms_as *as, uint64_t addr, ms_attrs attrs, uint8_t val)

@@ -93,6 +93,21 @@ static inline void ms__rcu_read_unlock(void)
 	rcu_read_unlock_bp();
 }
 
+/*
+ * Whether this thread's read-side sections need no first-time set-up
+ * (liburcu-bp registers a thread in its first section, a call): a fast
+ * path that must make no call tests it first and takes its general path
+ * when not. Always true where the read lock is out of line (a call anyway).
+ */
+static inline bool ms__rcu_ready(void)
+{
+#ifdef _LGPL_SOURCE
+	return URCU_TLS(urcu_bp_reader) != NULL;
+#else
+	return true;
+#endif
+}
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define MS__HOST_BIG_ENDIAN true
 #else

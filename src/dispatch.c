@@ -276,7 +276,7 @@ void ms__dispatch_flat_build(ms_flatview *fv)
 const ms__range *ms__dispatch_flat_build_find(ms_flatview *fv, uint64_t addr)
 {
 	ms__dispatch_flat_build(fv);
-	return ms__dispatch_find_counting(fv, addr, false);
+	return ms__dispatch_find_counting(fv, addr, MS__FIND_QUIET);
 }
 
 int ms__dispatch_flat_check(const ms_flatview *fv)

@@ -1116,7 +1116,7 @@ int ms_region_find(ms_section *out, ms_region *mr, uint64_t addr, uint64_t len)
 /* The look-up, not counted towards the view's flat table. */
 static const ms__range *check_find(const ms_flatview *fv, uint64_t addr)
 {
-	return ms__dispatch_find_counting(fv, addr, false);
+	return ms__dispatch_find_counting(fv, addr, MS__FIND_QUIET);
 }
 
 int ms__flatview_check(const ms_flatview *fv)

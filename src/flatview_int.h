@@ -337,12 +337,20 @@ static inline bool ms__hint_follows(const ms__range *last, const ms__range *r)
  */
 const ms__range *ms__dispatch_search(const ms_flatview *fv, uint64_t addr, uintptr_t hint);
 
-/*
- * The look-up, inline; @count: a look-up the hint does not answer counts
- * towards the view's flat table (the invariant checker's do not).
- */
+/* What the inline look-up does about the view's flat table. */
+enum {
+	MS__FIND_QUIET, /* nothing: does not count towards it (the invariant checker) */
+	MS__FIND_COUNT, /* counts, and the look-up that reaches the count builds it */
+	/* counts, and the look-up that reaches the count returns
+	 * MS__FIND_AGAIN instead: a caller whose fast path must not call the
+	 * build then takes its general path, which looks up again */
+	MS__FIND_FAST,
+};
+#define MS__FIND_AGAIN ((const ms__range *)1)
+
+/* The look-up, inline, going on as @mode (MS__FIND_*) says. */
 static inline __attribute__((always_inline)) const ms__range *
-ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, bool count)
+ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 {
 	const ms__range *r, *last;
 	const ms__flat *t;
@@ -404,7 +412,7 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, bool count)
 			goto store;
 		}
 		/* Outside the table, or a crowded block: the search. */
-	} else if (count) {
+	} else if (mode != MS__FIND_QUIET) {
 		uint32_t after = __atomic_load_n(&fv->flat_after, __ATOMIC_RELAXED);
 
 		if (after != UINT32_MAX) {
@@ -413,6 +421,8 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, bool count)
 			if (__builtin_expect(n < after, 1))
 				__atomic_store_n(&((ms_flatview *)fv)->misses, n + 1,
 						 __ATOMIC_RELAXED);
+			else if (mode == MS__FIND_FAST)
+				return MS__FIND_AGAIN;
 			else /* a tail call where the look-up is: no registers to keep */
 				return ms__dispatch_flat_build_find((ms_flatview *)fv, addr);
 		}
@@ -443,7 +453,7 @@ store:
 static inline __attribute__((always_inline)) const ms__range *
 ms__dispatch_find(const ms_flatview *fv, uint64_t addr)
 {
-	return ms__dispatch_find_counting(fv, addr, true);
+	return ms__dispatch_find_counting(fv, addr, MS__FIND_COUNT);
 }
 
 #endif /* MEMSPACE_FLATVIEW_LAYOUT_H */
