@@ -619,6 +619,81 @@ static void test_null_arguments_are_access_errors(void **state)
 	assert_int_equal(ms_as_stb(NULL, 0, ATTRS, 1), MS_RESULT_ACCESS_ERROR);
 }
 
+/*
+ * Scalar loads through a view that builds its flat table under them: the
+ * loads that reach the count leave the build to their general path, and
+ * every width reads the right bytes before, during and after, in RAM, in
+ * holes (decode errors) and across the end of a region (assembled from
+ * pieces); a new thread's first load takes the general path too.
+ */
+static void *load_once(void *arg)
+{
+	fixture *f = arg;
+	ms_result res = MS_RESULT_ACCESS_ERROR;
+	uint32_t v = ms_as_ldl_le(f->as, 0x100000 + 5 * 0x2000 + 8, ATTRS, &res);
+
+	return (void *)(uintptr_t)(res == MS_RESULT_OK && v == 0x05050505u);
+}
+
+static void test_scalar_loads_while_the_view_builds_its_flat_table(void **state)
+{
+	fixture *f = *state;
+	enum {
+		N = 300
+	};
+	ms_flatview *fv;
+	pthread_t thread;
+	void *ok = NULL;
+	size_t i, loads;
+	uint64_t x = 0x9e3779b97f4a7c15u;
+
+	for (i = 0; i < N; i++) {
+		char name[16];
+		ms_region *r;
+
+		snprintf(name, sizeof(name), "ram%zu", i);
+		r = add_ram(f, name, 0x100000 + i * 0x2000, 0x1000);
+		memset(ms_region_ram_ptr(r), (int)(i & 0xff), 0x1000);
+	}
+	fv = ms_as_get_flatview(f->as);
+	assert_null(fv->flat);
+	loads = 8 * (size_t)fv->flat_after + 64; /* flat_after changes with the build */
+	for (i = 0; i < loads; i++) {
+		uint64_t k, off, addr;
+		ms_result res = 0;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		k = x % N;
+		off = (x >> 32) % 0x2000;
+		addr = 0x100000 + k * 0x2000 + off;
+		if (off <= 0x1000 - 8) {
+			uint8_t b = (uint8_t)k;
+
+			assert_int_equal(ms_as_ldub(f->as, addr, ATTRS, &res), b);
+			assert_int_equal(ms_as_lduw_be(f->as, addr, ATTRS, &res), b * 0x101u);
+			assert_int_equal(ms_as_ldl_le(f->as, addr, ATTRS, &res), b * 0x01010101u);
+			assert_int_equal(ms_as_ldq_be(f->as, addr, ATTRS, &res),
+					 b * 0x0101010101010101u);
+			assert_int_equal(res, MS_RESULT_OK);
+		} else if (off < 0x1000) {
+			/* The last bytes of the region, then the hole: no fast path. */
+			assert_int_equal(ms_as_ldq_le(f->as, addr, ATTRS, &res) & 0xff, (uint8_t)k);
+			assert_int_equal(res, MS_RESULT_DECODE_ERROR);
+		} else if (off <= 0x2000 - 4) {
+			assert_int_equal(ms_as_ldl_le(f->as, addr, ATTRS, &res), 0);
+			assert_int_equal(res, MS_RESULT_DECODE_ERROR);
+		}
+	}
+	assert_non_null(fv->flat);
+	assert_int_equal(ms__flatview_check(fv), 0);
+	ms_flatview_unref(fv);
+	assert_int_equal(pthread_create(&thread, NULL, load_once, f), 0);
+	assert_int_equal(pthread_join(thread, &ok), 0);
+	assert_non_null(ok);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -649,6 +724,7 @@ int main(void)
 		T(test_translate_reports_holes_and_bad_arguments),
 		T(test_access_valid_probes_without_calling_devices),
 		T(test_null_arguments_are_access_errors),
+		T(test_scalar_loads_while_the_view_builds_its_flat_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
