@@ -145,7 +145,6 @@ const ms__range *ms__dispatch_search(const ms_flatview *fv, uint64_t addr, uintp
 {
 	const ms__range *r, *last = (const ms__range *)(hint & ~MS__HINT_STATE);
 	const ms__seg *seg;
-	uintptr_t next;
 	size_t s, c;
 
 	if (fv->nr_segs <= 1) {
@@ -168,13 +167,7 @@ const ms__range *ms__dispatch_search(const ms_flatview *fv, uint64_t addr, uintp
 	r = ms__chunk_find(seg->chunks[c], seg->seps[c], addr);
 	if (!r)
 		return NULL;
-	next = (uintptr_t)r;
-	if (!ms__hint_follows(last, r))
-		next |= MS__HINT_COLD;
-	/* Write the hint only when it moves: readers of one hot range then
-	 * share the cache line instead of bouncing it between cores. */
-	if (next != hint)
-		__atomic_store_n(&((ms_flatview *)fv)->hint, next, __ATOMIC_RELAXED);
+	ms__hint_set(fv, hint, ms__hint_after(last, r));
 	return r;
 }
 

@@ -584,7 +584,7 @@ typedef struct range_buf {
 } range_buf;
 
 /* Append @n ranges from @r. */
-static int buf_push_n(range_buf *buf, const ms__range *r, size_t n)
+static inline int buf_push_n(range_buf *buf, const ms__range *r, size_t n)
 {
 	int rc = 0;
 
@@ -600,14 +600,7 @@ static int buf_push_n(range_buf *buf, const ms__range *r, size_t n)
 
 static inline int buf_push(range_buf *buf, const ms__range *r)
 {
-	int rc = 0;
-
-	if (buf->nr == buf->cap)
-		rc = ms__ctx_grow(buf->ctx, (void **)&buf->r, &buf->cap, buf->nr + 1,
-				  sizeof(*buf->r));
-	if (rc == 0)
-		buf->r[buf->nr++] = *r;
-	return rc;
+	return buf_push_n(buf, r, 1);
 }
 
 /* The segment holding global chunk @c (< fv->nr_chunks). */

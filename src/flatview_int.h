@@ -330,6 +330,26 @@ static inline bool ms__hint_follows(const ms__range *last, const ms__range *r)
 	       (last[1].start == last->start && r->start > last->start);
 }
 
+/* The hint after a look-up found @r where the hint held @last: @r, warm if
+ * it is @last or follows it (a walk), else cold. */
+static inline uintptr_t ms__hint_after(const ms__range *last, const ms__range *r)
+{
+	uintptr_t next = (uintptr_t)r;
+
+	if (!ms__hint_follows(last, r))
+		next |= MS__HINT_COLD;
+	return next;
+}
+
+/* Make @next @fv's hint, which was @hint. Written only when it moves:
+ * readers of one hot range then share the cache line instead of bouncing
+ * it between cores. */
+static inline void ms__hint_set(const ms_flatview *fv, uintptr_t hint, uintptr_t next)
+{
+	if (next != hint)
+		__atomic_store_n(&((ms_flatview *)fv)->hint, next, __ATOMIC_RELAXED);
+}
+
 /*
  * The rest of the look-up of @addr in a view of several chunks, whose hint
  * was @hint: the view's map or index, then the segment's and the chunk's
@@ -431,9 +451,7 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 		r = ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
 		if (!r)
 			return NULL;
-		next = (uintptr_t)r;
-		if (!ms__hint_follows(last, r))
-			next |= MS__HINT_COLD;
+		next = ms__hint_after(last, r);
 		goto store;
 	}
 	/* The searches of views of several chunks, out of line: on its way
@@ -442,10 +460,7 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 	 * no registers for it (a tail call where the look-up is). */
 	return ms__dispatch_search(fv, addr, hint);
 store:
-	/* Write the hint only when it moves: readers of one hot range then
-	 * share the cache line instead of bouncing it between cores. */
-	if (next != hint)
-		__atomic_store_n(&((ms_flatview *)fv)->hint, next, __ATOMIC_RELAXED);
+	ms__hint_set(fv, hint, next);
 	return r;
 }
 
