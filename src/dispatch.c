@@ -5,6 +5,11 @@
  * flatview_int.h; ms__dispatch_lookup() out of line). A view is a table of
  * segments of chunks of up to 64 ranges (flatview.c), so a lookup has up to
  * four steps:
+ *   - a view of one chunk whose map needs no search (no slot left to it)
+ *     has a copy of that map in the view, and its look-up is the map, one
+ *     slot and one range, nothing else: no hint, which at that cost would
+ *     only add a store that each look-up makes and the next one waits
+ *     for;
  *   - a hint: the last range found, checked first together with its
  *     successor in the chunk, so sequential accesses cost two compares
  *     (also a walk that moves to the next range at every access). It is
@@ -12,9 +17,9 @@
  *     relaxed atomics, so concurrent readers may overwrite each other
  *     harmlessly. A look-up that finds neither marks it cold, and a cold
  *     hint is not tried until a look-up lands on it or after it again
- *     (twice in a row in a view of one chunk whose map needs no search,
- *     as that map costs less than a mispredicted test): random look-ups
- *     then skip it without a mispredicted branch;
+ *     (twice in a row when the flat table answered, as a slot and a range
+ *     cost less than a mispredicted test): random look-ups then skip it
+ *     without a mispredicted branch;
  *   - the segment (skipped for one segment, up to ~4,000 ranges after a
  *     full render), the chunk inside it, then the range inside the chunk:
  *     each first through a direct map (flatview_int.h) of up to 128 slots

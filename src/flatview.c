@@ -547,10 +547,14 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	fv->nr_chunks = fv->ccum[n];
 	fv->nr_segs = n;
 	fv->chunk0 = fv->nr_chunks == 1 ? fv->segs[0]->chunks[0] : NULL;
-	fv->chunk0_direct = fv->chunk0 && map_direct(&fv->chunk0->map);
 	fv->hint = MS__HINT_COLD; /* no range yet: the look-up tests one bit */
+	if (fv->chunk0 && map_direct(&fv->chunk0->map)) {
+		fv->direct = fv->chunk0->ranges;
+		fv->map = fv->chunk0->map;
+		fv->hint = MS__HINT_DIRECT;
+	}
 	/* A view of one chunk whose map needs no search is as direct already. */
-	fv->flat_after = fv->chunk0_direct ? UINT32_MAX : ms__flat_after(fv->nr);
+	fv->flat_after = fv->direct ? UINT32_MAX : ms__flat_after(fv->nr);
 	builder_release(b);
 	*out = fv;
 	return 0;
@@ -1166,7 +1170,10 @@ int ms__flatview_check(const ms_flatview *fv)
 	}
 	if (fv->cum[fv->nr_segs] != n || fv->nr != n || fv->ccum[fv->nr_segs] != nc ||
 	    fv->nr_chunks != nc || fv->chunk0 != (nc == 1 ? fv->segs[0]->chunks[0] : NULL) ||
-	    fv->chunk0_direct != (fv->chunk0 && map_direct(&fv->chunk0->map)))
+	    !fv->direct != !(fv->chunk0 && map_direct(&fv->chunk0->map)) ||
+	    (__atomic_load_n(&fv->hint, __ATOMIC_RELAXED) == MS__HINT_DIRECT) != !!fv->direct ||
+	    (fv->direct && (fv->direct != fv->chunk0->ranges ||
+			    memcmp(&fv->map, &fv->chunk0->map, sizeof(fv->map)) != 0)))
 		return -EINVAL;
 	while ((r = ms__flatview_next(fv, &pos))) {
 		if (r->last < r->start || !r->region || r->kind != (uint8_t)r->region->kind ||

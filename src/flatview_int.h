@@ -107,6 +107,29 @@ typedef struct ms__seg {
 /* One allocation: the struct, then its index keys, segment table, cum, ccum and firsts. */
 struct ms_flatview {
 	uint32_t refcount; /* atomic */
+	/* A view of one chunk whose map needs no search (no slot left to
+	 * it): that chunk's ranges, and its map copied into @map, so that
+	 * the look-up of small views is the view's map, one slot and one
+	 * range, with no hint (a random look-up would only store it).
+	 * NULL otherwise. */
+	const ms__range *direct;
+	/* The last range found | its MS__HINT_* state (relaxed atomic); a new
+	 * view's is NULL | MS__HINT_COLD, or MS__HINT_DIRECT for good in a
+	 * view with @direct. In the first line, with @direct, @flat and the
+	 * head of @map, which look-ups read. */
+	uintptr_t hint;
+	const struct ms__flat *flat; /* atomic (release/acquire): NULL until built */
+	/* Look-ups the hint did not answer (relaxed, lost updates allowed; in
+	 * the hint's line, which those look-ups write anyway); at flat_after,
+	 * the view builds its flat table (UINT32_MAX: never). */
+	uint32_t misses;
+	uint32_t flat_after; /* relaxed atomic: UINT32_MAX once the build is taken */
+	uint8_t flat_tried;  /* atomic: a thread took the table's build */
+	/* Block b of the map: for a view of several segments, the segment
+	 * holding the block's first address, when at most one more segment
+	 * starts in the block; for a view with @direct, its chunk's map;
+	 * unset otherwise. */
+	ms__map map;
 	ms_ctx *ctx;
 	ms_region *root; /* reference held; NULL for the empty view */
 	size_t nr;       /* ranges */
@@ -117,26 +140,9 @@ struct ms_flatview {
 	size_t *ccum; /* ccum[s]: chunks before segment s; ccum[nr_segs] = nr_chunks (in cum's block) */
 	ms__sidx index;   /* over segs[s]->firsts[0] */
 	uint64_t *firsts; /* nr_segs + 1: segs[s]->firsts[0], then UINT64_MAX */
-	/* Block b of the map: the segment holding the block's first address,
-	 * when at most one more segment starts in the block (unset for views
-	 * of one segment or none). */
-	ms__map map;
 	/* The chunk of a view of one chunk (up to 64 ranges), else NULL: the
 	 * look-up of small views goes straight to it. */
 	const ms__chunk *chunk0;
-	/* chunk0's map answers every address of its span by itself (no slot
-	 * left to the search): the hint then warms more slowly (dispatch). */
-	bool chunk0_direct;
-	/* The last range found | its MS__HINT_* state (relaxed atomic); a new
-	 * view's is NULL | MS__HINT_COLD. */
-	uintptr_t hint;
-	/* Look-ups the hint did not answer (relaxed, lost updates allowed; in
-	 * the hint's line, which those look-ups write anyway); at flat_after,
-	 * the view builds its flat table (UINT32_MAX: never). */
-	uint32_t misses;
-	uint32_t flat_after;         /* relaxed atomic: UINT32_MAX once the build is taken */
-	uint8_t flat_tried;          /* atomic: a thread took the table's build */
-	const struct ms__flat *flat; /* atomic (release/acquire): NULL until built */
 	struct rcu_head rcu;
 };
 
@@ -149,7 +155,7 @@ struct ms_flatview {
  * look-ups that its hint does not builds it on the reader's thread that
  * reaches the count, and keeps it when it answers directly for at least
  * half the ranges; a look-up is then one slot and one range. A view of one
- * chunk whose map needs no search (chunk0_direct) is as direct without it.
+ * chunk whose map needs no search (@direct) is as direct without it.
  */
 typedef struct ms__flat {
 	uint64_t base;
@@ -317,6 +323,9 @@ ms__chunk_find(const ms__chunk *ch, const uint64_t *sep, uint64_t addr)
 _Static_assert(_Alignof(ms__range) > MS__HINT_STATE, "range entries leave the hint's state bits");
 #define MS__HINT_LUKEWARM ((uintptr_t)1) /* warm if the next look-up lands there again */
 #define MS__HINT_COLD ((uintptr_t)2)     /* >> 1 is MS__HINT_LUKEWARM */
+/* The hint of a view with a direct map (ms_flatview::direct), for good:
+ * its look-ups go to the map and store no hint. */
+#define MS__HINT_DIRECT (MS__HINT_LUKEWARM | MS__HINT_COLD)
 
 /* Whether @r, just found, is the range @last of the previous look-up or
  * follows it: the next one in its chunk or, when @last ends its chunk
@@ -396,20 +405,15 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 			return last + 1;
 		}
 	}
-	if (fv->chunk0_direct) {
-		r = ms__chunk_find(fv->chunk0, fv->chunk0->sep, addr);
-		if (!r)
+	if (hint == MS__HINT_DIRECT) {
+		/* Outside the map is outside the chunk's span: nothing there. */
+		unsigned v = ms__map_slot(&fv->map, addr);
+
+		if (v == MS__MAP_SLOW)
 			return NULL;
-		/* A view of one chunk whose map needs no search is two
-		 * dependent loads from the answer, as is the flat table, so the
-		 * hint warms only after two more look-ups in a row land on the
-		 * range it holds or the next: random look-ups over a few ranges
-		 * do that once by chance too often for once to say anything,
-		 * and a mispredicted test of the hint costs more than the map. */
-		next = (uintptr_t)r |
-		       ((uintptr_t)r - (uintptr_t)last <= sizeof(*r) ? (hint & MS__HINT_COLD) >> 1
-								     : MS__HINT_COLD);
-		goto store;
+		r = fv->direct + v;
+		r += addr > r->last;
+		return ms__range_contains(r, addr) ? r : NULL;
 	}
 	t = __atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE);
 	if (t) {
@@ -418,12 +422,15 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 		if (__builtin_expect(b < t->limit, 1) && (r = t->slot[b]) != NULL) {
 			if (!ms__range_contains(r, addr))
 				return NULL;
-			/* The rule of a view of one chunk above, with a branch
-			 * where that has a conditional move: tables serve views
-			 * whose random look-ups rarely follow the hint, and the
-			 * branch keeps the hint stored from depending on the
-			 * hint loaded, so that look-ups do not queue behind each
-			 * other's store of it. */
+			/* A slot and a range are as quick as the hint, so it
+			 * warms only after two more look-ups in a row land on
+			 * the range it holds or the next: random look-ups over
+			 * few ranges do that once by chance too often for once
+			 * to say anything. A branch decides, where a conditional
+			 * move would make the hint stored depend on the hint
+			 * loaded and queue look-ups behind each other's store
+			 * of it: tables serve views whose random look-ups
+			 * rarely follow the hint. */
 			next = (uintptr_t)r | MS__HINT_COLD;
 			if (__builtin_expect((uintptr_t)r - (uintptr_t)last <= sizeof(*r), 0)) {
 				next = (uintptr_t)r | (hint & MS__HINT_COLD) >> 1;

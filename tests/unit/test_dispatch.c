@@ -269,6 +269,20 @@ static void test_lookup_direct_maps(void **state)
 		}
 		assert_int_equal(slow, 0);
 		check_view(&v);
+		if (n <= MS__CHUNK_MAX) {
+			/* One chunk whose map answers alone: the view's copy of
+			 * it, and a hint that no look-up moves. */
+			assert_ptr_equal(v.fv->direct, v.fv->chunk0->ranges);
+			assert_int_equal(v.fv->hint, MS__HINT_DIRECT);
+			assert_int_equal(v.fv->flat_after, UINT32_MAX);
+			/* The checker sees a copy that differs from the chunk's. */
+			v.fv->map.slot[0] ^= 1;
+			assert_int_equal(ms__flatview_check(v.fv), -EINVAL);
+			v.fv->map.slot[0] ^= 1;
+			assert_int_equal(ms__flatview_check(v.fv), 0);
+		} else {
+			assert_null(v.fv->direct);
+		}
 		free_view(&v);
 	}
 	/* Mixed sizes, some ranges touching the top of the address space. */
@@ -378,7 +392,7 @@ static void test_lookup_flat_table(void **state)
 		ref_view v = make_regular_view(ctx, region, n);
 		uint32_t after = v.fv->flat_after;
 
-		if (v.fv->chunk0_direct) {
+		if (v.fv->direct) {
 			/* As direct without a table: it never builds one. */
 			assert_int_equal(after, UINT32_MAX);
 			for (i = 0; i < 4 * MS__FLAT_AFTER_MIN; i++)
