@@ -662,84 +662,128 @@ static inline bool host_load(const ms__range *r, uint64_t addr, unsigned size)
 	return r && size - 1 <= r->last - addr && (r->flags & MS__RANGE_HOST_READ);
 }
 
-/* A scalar load's general path, out of line: its own read-side section
- * and look-up, then host memory or the general access path. */
-static __attribute__((noinline)) uint64_t load_slow(ms_as *as, uint64_t addr, ms_attrs attrs,
-						    ms_result *result, unsigned size,
-						    bool big_endian)
+/* The end of a scalar load's general path, where @r (or NULL) was found at
+ * @addr in @view: host memory or the general access path, then the end of
+ * the read-side section the caller took. */
+static inline __attribute__((always_inline)) uint64_t
+load_found(ms_as *as, const ms_flatview *view, const ms__range *r, uint64_t addr, ms_attrs attrs,
+	   ms_result *result, unsigned size, bool big_endian)
 {
 	uint8_t bytes[8];
-	ms_result res = MS_RESULT_ACCESS_ERROR;
-	uint64_t value = 0;
+	ms_result res;
+	uint64_t value;
 
-	if (as) {
-		const ms_flatview *view;
-		const ms__range *r;
-
-		ms__rcu_read_lock();
-		view = ms__deref(as->view);
-		r = ms__dispatch_find(view, addr);
-		if (host_load(r, addr, size)) {
-			value = ms__bytes_to_value(r->host + (addr - r->start), size, big_endian);
-			res = MS_RESULT_OK;
-		} else {
-			res = scalar_slow(as, view, r, addr, attrs, size, bytes, false);
-			value = ms__bytes_to_value(bytes, size, big_endian);
-		}
-		ms__rcu_read_unlock();
+	if (host_load(r, addr, size)) {
+		value = ms__bytes_to_value(r->host + (addr - r->start), size, big_endian);
+		res = MS_RESULT_OK;
+	} else {
+		res = scalar_slow(as, view, r, addr, attrs, size, bytes, false);
+		value = ms__bytes_to_value(bytes, size, big_endian);
 	}
+	ms__rcu_read_unlock();
 	if (result)
 		*result = res;
 	return value;
 }
 
+/* A scalar load's general path, out of line: its own read-side section
+ * and look-up, then load_found(). */
+static __attribute__((noinline)) uint64_t load_slow(ms_as *as, uint64_t addr, ms_attrs attrs,
+						    ms_result *result, unsigned size,
+						    bool big_endian)
+{
+	const ms_flatview *view;
+
+	if (!as) {
+		if (result)
+			*result = MS_RESULT_ACCESS_ERROR;
+		return 0;
+	}
+	ms__rcu_read_lock();
+	view = ms__deref(as->view);
+	return load_found(as, view, ms__dispatch_find(view, addr), addr, attrs, result, size,
+			  big_endian);
+}
+
+/* The rest of a scalar load whose fast path stopped inside its read-side
+ * section: at @r found in @view (NULL: nothing there), or, when @r is
+ * MS__FIND_AGAIN, at what the fast look-up left to the full one. Then
+ * load_found(). */
+static inline __attribute__((always_inline)) uint64_t
+load_rest(ms_as *as, const ms_flatview *view, const ms__range *r, uint64_t addr, ms_attrs attrs,
+	  ms_result *result, unsigned size, bool big_endian)
+{
+	if (r == MS__FIND_AGAIN)
+		r = ms__dispatch_find(view, addr);
+	return load_found(as, view, r, addr, attrs, result, size, big_endian);
+}
+
+/* What a scalar load's fast path did, when it did not read the value. */
+#define LOAD_SLOW ((const ms__range *)2) /* nothing: load_slow() does it all */
+#define LOAD_DONE ((const ms__range *)3) /* read from host memory: the value is out */
+
 /*
  * Scalars: one look-up, and when one host-memory range holds the bytes, a
  * copy of constant size right here (always inlined into each width, so the
- * copy is one load or store). Anything else (a thread's first read-side
- * section, a view due to build its flat table, a device, an error) is a
- * tail call to the width's out-of-line twin of the same prototype, which
- * runs load_slow() with a look-up of its own: the fast path keeps nothing
- * for the general one (4-byte reads at 100,000 regions random: about
- * 160 ns, 220 to 240 when both were one function).
+ * copy is one load or store). The look-up here is the fast one
+ * (MS__FIND_FAST): the hint, a direct view's map or the flat table. The
+ * rest is a tail call into the width's out-of-line twins of the same
+ * arguments: a thread's first read-side section or no address space to
+ * load_slow(), which does it all; a search, a device, a hole or an error
+ * to load_rest(), which goes on in the read-side section the fast path
+ * took. The fast path makes no call and keeps nothing for the others
+ * (4-byte reads at 100,000 regions random: about 160 ns, 220 to 240 when
+ * both were one function).
  */
-static inline __attribute__((always_inline)) bool load_fast(ms_as *as, uint64_t addr, unsigned size,
-							    bool big_endian, uint64_t *value)
+static inline __attribute__((always_inline)) const ms__range *
+load_fast(ms_as *as, uint64_t addr, unsigned size, bool big_endian, uint64_t *value,
+	  const ms_flatview **viewp)
 {
 	const ms_flatview *view;
 	const ms__range *r;
 
 	if (__builtin_expect(!as || !ms__rcu_ready(), 0))
-		return false;
+		return LOAD_SLOW;
 	ms__rcu_read_lock();
 	view = ms__deref(as->view);
 	r = ms__dispatch_find_counting(view, addr, MS__FIND_FAST);
 	if (__builtin_expect(r == MS__FIND_AGAIN || !host_load(r, addr, size), 0)) {
-		ms__rcu_read_unlock();
-		return false;
+		*viewp = view;
+		return r; /* NULL, MS__FIND_AGAIN or a range: load_rest() */
 	}
 	/* The value is read straight from host memory, not through bytes[]. */
 	*value = ms__bytes_to_value(r->host + (addr - r->start), size, big_endian);
 	ms__rcu_read_unlock();
-	return true;
+	return LOAD_DONE;
 }
 
-/* ms_as_<name>() and its out-of-line twin, for a @type of @size bytes. */
-#define MS__LOAD(name, type, size, big_endian)                                           \
-	static __attribute__((noinline))                                                 \
-	type name##_slow(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)    \
-	{                                                                                \
-		return (type)load_slow(as, addr, attrs, result, size, big_endian);       \
-	}                                                                                \
-	type ms_as_##name(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)   \
-	{                                                                                \
-		uint64_t value;                                                          \
-                                                                                         \
-		if (__builtin_expect(!load_fast(as, addr, size, big_endian, &value), 0)) \
-			return name##_slow(as, addr, attrs, result);                     \
-		if (result)                                                              \
-			*result = MS_RESULT_OK;                                          \
-		return (type)value;                                                      \
+/* ms_as_<name>() and its out-of-line twins, for a @type of @size bytes. */
+#define MS__LOAD(name, type, size, big_endian)                                             \
+	static __attribute__((noinline))                                                   \
+	type name##_slow(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)      \
+	{                                                                                  \
+		return (type)load_slow(as, addr, attrs, result, size, big_endian);         \
+	}                                                                                  \
+	static __attribute__((noinline)) type name##_rest(ms_as *as, const ms_flatview *view, \
+							  const ms__range *r, uint64_t addr,  \
+							  ms_attrs attrs, ms_result *result)  \
+	{                                                                                  \
+		return (type)load_rest(as, view, r, addr, attrs, result, size, big_endian); \
+	}                                                                                  \
+	type ms_as_##name(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)     \
+	{                                                                                  \
+		const ms_flatview *view;                                                   \
+		uint64_t value = 0;                                                        \
+		const ms__range *r = load_fast(as, addr, size, big_endian, &value, &view); \
+                                                                                           \
+		if (__builtin_expect(r != LOAD_DONE, 0)) {                                 \
+			if (r == LOAD_SLOW)                                                \
+				return name##_slow(as, addr, attrs, result);               \
+			return name##_rest(as, view, r, addr, attrs, result);              \
+		}                                                                          \
+		if (result)                                                                \
+			*result = MS_RESULT_OK;                                            \
+		return (type)value;                                                        \
 	}
 
 MS__LOAD(ldub, uint8_t, 1, false)

@@ -370,9 +370,11 @@ const ms__range *ms__dispatch_search(const ms_flatview *fv, uint64_t addr, uintp
 enum {
 	MS__FIND_QUIET, /* nothing: does not count towards it (the invariant checker) */
 	MS__FIND_COUNT, /* counts, and the look-up that reaches the count builds it */
-	/* counts, and the look-up that reaches the count returns
-	 * MS__FIND_AGAIN instead: a caller whose fast path must not call the
-	 * build then takes its general path, which looks up again */
+	/* only the hint, a direct view's map and the flat table's slots; for
+	 * anything else (a search, a miss to count, the table's build) the
+	 * look-up returns MS__FIND_AGAIN, and the caller tail-calls code that
+	 * looks up again with MS__FIND_COUNT: its fast path then makes no
+	 * call and is small enough to need few registers */
 	MS__FIND_FAST,
 };
 #define MS__FIND_AGAIN ((const ms__range *)1)
@@ -439,7 +441,10 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 			goto store;
 		}
 		/* Outside the table, or a crowded block: the search. */
-	} else if (mode != MS__FIND_QUIET) {
+	}
+	if (mode == MS__FIND_FAST)
+		return MS__FIND_AGAIN;
+	if (!t && mode != MS__FIND_QUIET) {
 		uint32_t after = __atomic_load_n(&fv->flat_after, __ATOMIC_RELAXED);
 
 		if (after != UINT32_MAX) {
@@ -448,8 +453,6 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 			if (__builtin_expect(n < after, 1))
 				__atomic_store_n(&((ms_flatview *)fv)->misses, n + 1,
 						 __ATOMIC_RELAXED);
-			else if (mode == MS__FIND_FAST)
-				return MS__FIND_AGAIN;
 			else /* a tail call where the look-up is: no registers to keep */
 				return ms__dispatch_flat_build_find((ms_flatview *)fv, addr);
 		}
