@@ -665,9 +665,10 @@ static inline bool host_load(const ms__range *r, uint64_t addr, unsigned size)
 /* The end of a scalar load's general path, where @r (or NULL) was found at
  * @addr in @view: host memory or the general access path, then the end of
  * the read-side section the caller took. */
-static inline __attribute__((always_inline)) uint64_t
-load_found(ms_as *as, const ms_flatview *view, const ms__range *r, uint64_t addr, ms_attrs attrs,
-	   ms_result *result, unsigned size, bool big_endian)
+static inline __attribute__((always_inline)) uint64_t load_found(ms_as *as, const ms_flatview *view,
+								 const ms__range *r, uint64_t addr,
+								 ms_attrs attrs, ms_result *result,
+								 unsigned size, bool big_endian)
 {
 	uint8_t bytes[8];
 	ms_result res;
@@ -709,9 +710,10 @@ static __attribute__((noinline)) uint64_t load_slow(ms_as *as, uint64_t addr, ms
  * section: at @r found in @view (NULL: nothing there), or, when @r is
  * MS__FIND_AGAIN, at what the fast look-up left to the full one. Then
  * load_found(). */
-static inline __attribute__((always_inline)) uint64_t
-load_rest(ms_as *as, const ms_flatview *view, const ms__range *r, uint64_t addr, ms_attrs attrs,
-	  ms_result *result, unsigned size, bool big_endian)
+static inline __attribute__((always_inline)) uint64_t load_rest(ms_as *as, const ms_flatview *view,
+								const ms__range *r, uint64_t addr,
+								ms_attrs attrs, ms_result *result,
+								unsigned size, bool big_endian)
 {
 	if (r == MS__FIND_AGAIN)
 		r = ms__dispatch_find(view, addr);
@@ -758,32 +760,32 @@ load_fast(ms_as *as, uint64_t addr, unsigned size, bool big_endian, uint64_t *va
 }
 
 /* ms_as_<name>() and its out-of-line twins, for a @type of @size bytes. */
-#define MS__LOAD(name, type, size, big_endian)                                             \
-	static __attribute__((noinline))                                                   \
-	type name##_slow(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)      \
-	{                                                                                  \
-		return (type)load_slow(as, addr, attrs, result, size, big_endian);         \
-	}                                                                                  \
-	static __attribute__((noinline)) type name##_rest(ms_as *as, const ms_flatview *view, \
-							  const ms__range *r, uint64_t addr,  \
-							  ms_attrs attrs, ms_result *result)  \
-	{                                                                                  \
-		return (type)load_rest(as, view, r, addr, attrs, result, size, big_endian); \
-	}                                                                                  \
-	type ms_as_##name(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)     \
-	{                                                                                  \
-		const ms_flatview *view;                                                   \
-		uint64_t value = 0;                                                        \
-		const ms__range *r = load_fast(as, addr, size, big_endian, &value, &view); \
-                                                                                           \
-		if (__builtin_expect(r != LOAD_DONE, 0)) {                                 \
-			if (r == LOAD_SLOW)                                                \
-				return name##_slow(as, addr, attrs, result);               \
-			return name##_rest(as, view, r, addr, attrs, result);              \
-		}                                                                          \
-		if (result)                                                                \
-			*result = MS_RESULT_OK;                                            \
-		return (type)value;                                                        \
+#define MS__LOAD(name, type, size, big_endian)                                                  \
+	static __attribute__((noinline))                                                        \
+	type name##_slow(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)           \
+	{                                                                                       \
+		return (type)load_slow(as, addr, attrs, result, size, big_endian);              \
+	}                                                                                       \
+	static __attribute__((noinline))                                                        \
+	type name##_rest(ms_as *as, const ms_flatview *view, const ms__range *r, uint64_t addr, \
+			 ms_attrs attrs, ms_result *result)                                     \
+	{                                                                                       \
+		return (type)load_rest(as, view, r, addr, attrs, result, size, big_endian);     \
+	}                                                                                       \
+	type ms_as_##name(ms_as *as, uint64_t addr, ms_attrs attrs, ms_result *result)          \
+	{                                                                                       \
+		const ms_flatview *view;                                                        \
+		uint64_t value = 0;                                                             \
+		const ms__range *r = load_fast(as, addr, size, big_endian, &value, &view);      \
+                                                                                                \
+		if (__builtin_expect(r != LOAD_DONE, 0)) {                                      \
+			if (r == LOAD_SLOW)                                                     \
+				return name##_slow(as, addr, attrs, result);                    \
+			return name##_rest(as, view, r, addr, attrs, result);                   \
+		}                                                                               \
+		if (result)                                                                     \
+			*result = MS_RESULT_OK;                                                 \
+		return (type)value;                                                             \
 	}
 
 MS__LOAD(ldub, uint8_t, 1, false)
