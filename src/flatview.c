@@ -1004,45 +1004,9 @@ bool ms__flatview_skip_shared(const ms_flatview *a, ms__fvpos *pa, const ms_flat
 	return true;
 }
 
-/* The section's four flags and dirty mask are five adjacent bytes, in the
- * order of the flag bits, followed by padding up to size. */
-_Static_assert(offsetof(ms_section, nonvolatile) == offsetof(ms_section, readonly) + 1 &&
-		       offsetof(ms_section, unmergeable) == offsetof(ms_section, readonly) + 2 &&
-		       offsetof(ms_section, romd) == offsetof(ms_section, readonly) + 3 &&
-		       offsetof(ms_section, dirty_log_mask) == offsetof(ms_section, readonly) + 4 &&
-		       offsetof(ms_section, size) == offsetof(ms_section, readonly) + 8 &&
-		       sizeof(bool) == 1,
-	       "ms_section layout");
-_Static_assert(MS__RANGE_READONLY == 1 && MS__RANGE_NONVOLATILE == 2 &&
-		       MS__RANGE_UNMERGEABLE == 4 && MS__RANGE_ROMD == 8,
-	       "flag bits in the order of ms_section's bools");
-
 void ms__flatview_section(ms_section *s, const ms__range *r)
 {
-	s->region = r->region;
-	s->start = r->start;
-	s->last = r->last;
-	s->offset_in_region = r->offset_in_region;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	{
-		/* Flag bit i to byte i (multiplying by 1 + 2^7 + 2^14 + 2^21
-		 * lands bit i at 8i, among copies the mask drops), then the
-		 * dirty mask: one store for the five bytes (ms_flatview_find()
-		 * is store-bound). */
-		uint64_t bytes = (((uint64_t)(r->flags & 0xfu) * 0x204081u) & 0x01010101u) |
-				 (uint64_t)r->dirty_log_mask << 32;
-
-		memcpy(&s->readonly, &bytes, sizeof(bytes));
-	}
-#else
-	s->readonly = r->flags & MS__RANGE_READONLY;
-	s->nonvolatile = r->flags & MS__RANGE_NONVOLATILE;
-	s->unmergeable = r->flags & MS__RANGE_UNMERGEABLE;
-	s->romd = r->flags & MS__RANGE_ROMD;
-	s->dirty_log_mask = r->dirty_log_mask;
-#endif
-	s->size = r->last - r->start == UINT64_MAX ? MS_SIZE_2_64 : r->last - r->start + 1;
-	s->as = NULL;
+	ms_flat_entry_section(s, r);
 }
 
 int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index)
@@ -1058,7 +1022,8 @@ const ms_flat_entry *ms_flatview_lookup(const ms_flatview *fv, uint64_t addr)
 	return fv ? ms__dispatch_find(fv, addr) : NULL;
 }
 
-int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr)
+/* In parentheses: the name is also the macro over ms_flatview_find_inline(). */
+int(ms_flatview_find)(ms_section *out, const ms_flatview *fv, uint64_t addr)
 {
 	const ms__range *r;
 

@@ -11,6 +11,8 @@
 #ifndef MEMSPACE_FLATVIEW_H
 #define MEMSPACE_FLATVIEW_H
 
+#include <errno.h>
+
 #include "types.h"
 
 #ifdef __cplusplus
@@ -123,9 +125,14 @@ MS_API ms_region *ms_flatview_root(const ms_flatview *fv);
  * ms_flatview_find - the range containing @addr, whole: @out->start may lie
  * below @addr (ms_as_translate() instead clips the section to start at the
  * address it was asked about).
+ *
+ * Calls compile to ms_flatview_find_inline() (a macro), which the caller's
+ * compiler reduces to the look-up and the fields the caller reads; this
+ * exported function does the same out of line, for bindings and for calls
+ * that take its address or name it in parentheses: (ms_flatview_find)(...).
  * Return: 0 and fills @out, -ENOENT when nothing is mapped there, or -EINVAL
  * when @out or @fv is NULL.
- * Context: any thread.
+ * Context: any thread, lock-free.
  */
 MS_API int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t addr);
 
@@ -137,6 +144,53 @@ MS_API int ms_flatview_find(ms_section *out, const ms_flatview *fv, uint64_t add
  * Context: any thread, lock-free.
  */
 MS_API const ms_flat_entry *ms_flatview_lookup(const ms_flatview *fv, uint64_t addr);
+
+/**
+ * ms_flat_entry_section - describe @e, an entry of a flat view, as the
+ * section ms_flatview_find() returns (@out->as is NULL).
+ * Context: any thread; reads @e and writes @out, nothing else.
+ */
+static inline void ms_flat_entry_section(ms_section *out, const ms_flat_entry *e)
+{
+	out->region = e->region;
+	out->start = e->start;
+	out->last = e->last;
+	out->offset_in_region = e->offset_in_region;
+	out->readonly = (e->flags & MS_FLAT_READONLY) != 0;
+	out->nonvolatile = (e->flags & MS_FLAT_NONVOLATILE) != 0;
+	out->unmergeable = (e->flags & MS_FLAT_UNMERGEABLE) != 0;
+	out->romd = (e->flags & MS_FLAT_ROMD) != 0;
+	out->dirty_log_mask = e->dirty_log_mask;
+	/* 2^64 bytes, the whole space, is MS_SIZE_2_64 as for regions */
+	out->size = e->last - e->start == UINT64_MAX ? MS_SIZE_2_64 : e->last - e->start + 1;
+	out->as = NULL;
+}
+
+/**
+ * ms_flatview_find_inline - ms_flatview_find() compiled into the caller: the
+ * look-up (ms_flatview_lookup()), then ms_flat_entry_section(). Where
+ * @out is the caller's own variable, its compiler keeps only the fields
+ * the caller reads. Return and context: those of ms_flatview_find().
+ */
+static inline int ms_flatview_find_inline(ms_section *out, const ms_flatview *fv, uint64_t addr)
+{
+	const ms_flat_entry *e;
+
+	if (!out || !fv)
+		return -EINVAL;
+	e = ms_flatview_lookup(fv, addr);
+	if (!e)
+		return -ENOENT;
+	ms_flat_entry_section(out, e);
+	return 0;
+}
+
+/**
+ * ms_flatview_find - calls of ms_flatview_find() are calls of
+ * ms_flatview_find_inline(); the exported function above stays reachable
+ * as (ms_flatview_find)(out, fv, addr) and through its address.
+ */
+#define ms_flatview_find(out, fv, addr) ms_flatview_find_inline((out), (fv), (addr))
 
 #ifdef __cplusplus
 }

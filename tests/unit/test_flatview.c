@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "ms_rng.h"
@@ -19,11 +20,33 @@
 
 /* ---- ranges and lookups --------------------------------------------------- */
 
+/*
+ * ms_flatview_find() as callers compile it (the inline form) and as the
+ * library exports it, called by name in parentheses and through a pointer:
+ * the same return and, field by field, the same section.
+ */
+static int find_every_way(ms_section *s, const ms_flatview *fv, uint64_t addr)
+{
+	int (*const exported)(ms_section *, const ms_flatview *, uint64_t) = ms_flatview_find;
+	ms_section by_name, by_pointer;
+	int rc;
+
+	memset(s, 0xa5, sizeof(*s));
+	memset(&by_name, 0xa5, sizeof(by_name));
+	memset(&by_pointer, 0xa5, sizeof(by_pointer));
+	rc = ms_flatview_find(s, fv, addr);
+	assert_int_equal((ms_flatview_find)(&by_name, fv, addr), rc);
+	assert_int_equal(exported(&by_pointer, fv, addr), rc);
+	assert_memory_equal(s, &by_name, sizeof(*s));
+	assert_memory_equal(s, &by_pointer, sizeof(*s));
+	return rc;
+}
+
 static void expect_find(const ms_flatview *fv, uint64_t addr, const char *name, uint64_t start,
 			uint64_t last)
 {
 	ms_section s;
-	int rc = ms_flatview_find(&s, fv, addr);
+	int rc = find_every_way(&s, fv, addr);
 
 	if (!name) {
 		if (rc != -ENOENT)
@@ -141,7 +164,7 @@ static void test_flatview_lookup_entries_carry_host_and_kind(void **state)
 	/* Every address agrees with ms_flatview_find(). */
 	for (a = 0xff00; a < 0x48000; a += 0x80) {
 		e = ms_flatview_lookup(fv, a);
-		if (ms_flatview_find(&s, fv, a) != 0) {
+		if (find_every_way(&s, fv, a) != 0) {
 			assert_null(e);
 			continue;
 		}
@@ -151,6 +174,12 @@ static void test_flatview_lookup_entries_carry_host_and_kind(void **state)
 		assert_int_equal(e->last, s.last);
 		assert_int_equal(e->offset_in_region, s.offset_in_region);
 		assert_int_equal(!!(e->flags & MS_FLAT_READONLY), s.readonly);
+		assert_int_equal(!!(e->flags & MS_FLAT_NONVOLATILE), s.nonvolatile);
+		assert_int_equal(!!(e->flags & MS_FLAT_UNMERGEABLE), s.unmergeable);
+		assert_int_equal(!!(e->flags & MS_FLAT_ROMD), s.romd);
+		assert_int_equal(e->dirty_log_mask, s.dirty_log_mask);
+		assert_int_equal(s.size, e->last - e->start + 1);
+		assert_null(s.as);
 	}
 	ms_flatview_unref(fv);
 	ms_as_free(as);
