@@ -153,6 +153,15 @@ static bool map_direct(const ms__map *m)
 	return true;
 }
 
+/* The view's copy of the direct map @src of its one chunk: slots past the
+ * span name range 0, which holds no address there (the look-up of a view
+ * with a direct map then bounds a block by MS__MAP_SLOTS, not the limit). */
+static void map_direct_copy(ms__map *dst, const ms__map *src)
+{
+	*dst = *src;
+	memset(dst->slot + dst->limit, 0, MS__MAP_SLOTS - dst->limit);
+}
+
 /* map_fill_ranges() block by block, from the definition (for ms__flatview_check()). */
 static void map_ref_ranges(ms__map *m, const ms__range *r, size_t nr)
 {
@@ -550,8 +559,7 @@ static int builder_finish(ms_flatview **out, builder *b, ms_region *root)
 	fv->hint = MS__HINT_COLD; /* no range yet: the look-up tests one bit */
 	if (fv->chunk0 && map_direct(&fv->chunk0->map)) {
 		fv->direct = fv->chunk0->ranges;
-		fv->map = fv->chunk0->map;
-		fv->hint = MS__HINT_DIRECT;
+		map_direct_copy(&fv->map, &fv->chunk0->map);
 	}
 	/* A view of one chunk whose map needs no search is as direct already. */
 	fv->flat_after = fv->direct ? UINT32_MAX : ms__flat_after(fv->nr);
@@ -1136,10 +1144,13 @@ int ms__flatview_check(const ms_flatview *fv)
 	if (fv->cum[fv->nr_segs] != n || fv->nr != n || fv->ccum[fv->nr_segs] != nc ||
 	    fv->nr_chunks != nc || fv->chunk0 != (nc == 1 ? fv->segs[0]->chunks[0] : NULL) ||
 	    !fv->direct != !(fv->chunk0 && map_direct(&fv->chunk0->map)) ||
-	    (__atomic_load_n(&fv->hint, __ATOMIC_RELAXED) == MS__HINT_DIRECT) != !!fv->direct ||
-	    (fv->direct && (fv->direct != fv->chunk0->ranges ||
-			    memcmp(&fv->map, &fv->chunk0->map, sizeof(fv->map)) != 0)))
+	    (fv->direct && fv->direct != fv->chunk0->ranges))
 		return -EINVAL;
+	if (fv->direct) {
+		map_direct_copy(&map, &fv->chunk0->map);
+		if (memcmp(&map, &fv->map, sizeof(map)) != 0)
+			return -EINVAL;
+	}
 	while ((r = ms__flatview_next(fv, &pos))) {
 		if (r->last < r->start || !r->region || r->kind != (uint8_t)r->region->kind ||
 		    r->host != ms__render_host(r->region, r->offset_in_region) ||

@@ -114,9 +114,9 @@ struct ms_flatview {
 	 * NULL otherwise. */
 	const ms__range *direct;
 	/* The last range found | its MS__HINT_* state (relaxed atomic); a new
-	 * view's is NULL | MS__HINT_COLD, or MS__HINT_DIRECT for good in a
-	 * view with @direct. In the first line, with @direct, @flat and the
-	 * head of @map, which look-ups read. */
+	 * view's is NULL | MS__HINT_COLD (unused in a view with @direct). In
+	 * the first line, with @direct, @flat and the head of @map, which
+	 * look-ups read. */
 	uintptr_t hint;
 	const struct ms__flat *flat; /* atomic (release/acquire): NULL until built */
 	/* Look-ups the hint did not answer (relaxed, lost updates allowed; in
@@ -323,9 +323,6 @@ ms__chunk_find(const ms__chunk *ch, const uint64_t *sep, uint64_t addr)
 _Static_assert(_Alignof(ms__range) > MS__HINT_STATE, "range entries leave the hint's state bits");
 #define MS__HINT_LUKEWARM ((uintptr_t)1) /* warm if the next look-up lands there again */
 #define MS__HINT_COLD ((uintptr_t)2)     /* >> 1 is MS__HINT_LUKEWARM */
-/* The hint of a view with a direct map (ms_flatview::direct), for good:
- * its look-ups go to the map and store no hint. */
-#define MS__HINT_DIRECT (MS__HINT_LUKEWARM | MS__HINT_COLD)
 
 /* Whether @r, just found, is the range @last of the previous look-up or
  * follows it: the next one in its chunk or, when @last ends its chunk
@@ -387,6 +384,24 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 	const ms__flat *t;
 	uintptr_t hint, next;
 
+	r = fv->direct;
+	if (r) {
+		/* A direct view: its map, one slot and one range, no hint. An
+		 * address outside the map is outside the chunk's span, and
+		 * slot 0 answers for it, as the view's copy does for the
+		 * blocks past the span: below the span the first range does
+		 * not hold it, above it neither does the next (or the copy of
+		 * the last) that the check below moves on to. The range a
+		 * slot names is the first that ends in or after its block, so
+		 * when it ends after @addr, @addr is in it or in the hole
+		 * before it. */
+		uint64_t b = (addr - fv->map.base) >> fv->map.shift; /* huge below base */
+
+		r += b < MS__MAP_SLOTS ? fv->map.slot[b] : 0;
+		if (addr > r->last && addr > (++r)->last)
+			return NULL;
+		return addr >= r->start ? r : NULL;
+	}
 	/* The hint is the last range found (a relaxed guess into this view's
 	 * chunks) with a state: a look-up that did not find the range the
 	 * hint held or one after it leaves it cold, and a cold hint is not
@@ -406,16 +421,6 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 					 __ATOMIC_RELAXED);
 			return last + 1;
 		}
-	}
-	if (hint == MS__HINT_DIRECT) {
-		/* Outside the map is outside the chunk's span: nothing there. */
-		unsigned v = ms__map_slot(&fv->map, addr);
-
-		if (v == MS__MAP_SLOW)
-			return NULL;
-		r = fv->direct + v;
-		r += addr > r->last;
-		return ms__range_contains(r, addr) ? r : NULL;
 	}
 	t = __atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE);
 	if (t) {
