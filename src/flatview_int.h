@@ -164,6 +164,16 @@ typedef struct ms__flat {
 	const ms__range *slot[];
 } ms__flat;
 
+/* The range @t's slot names for @addr, or NULL when @addr is outside the
+ * table or in a crowded block (the look-up then searches). */
+static inline __attribute__((always_inline)) const ms__range *ms__flat_slot(const ms__flat *t,
+									    uint64_t addr)
+{
+	uint64_t b = (addr - t->base) >> t->shift; /* huge below base */
+
+	return __builtin_expect(b < t->limit, 1) ? t->slot[b] : NULL;
+}
+
 #define MS__FLAT_AFTER_MIN 4096
 #define MS__FLAT_MAX_RANGES ((size_t)1 << 18) /* at most 2^19 slots, 4 MiB */
 
@@ -367,8 +377,9 @@ const ms__range *ms__dispatch_search(const ms_flatview *fv, uint64_t addr, uintp
 enum {
 	MS__FIND_QUIET, /* nothing: does not count towards it (the invariant checker) */
 	MS__FIND_COUNT, /* counts, and the look-up that reaches the count builds it */
-	/* only the hint, a direct view's map and the flat table's slots; for
-	 * anything else (a search, a miss to count, the table's build) the
+	/* only a direct view's map, the flat table's slots or, in a view
+	 * without a table, the warm hint's range; for anything else (a walk
+	 * to the next range, a search, a miss to count, the table's build) the
 	 * look-up returns MS__FIND_AGAIN, and the caller tail-calls code that
 	 * looks up again with MS__FIND_COUNT: its fast path then makes no
 	 * call and is small enough to need few registers */
@@ -402,6 +413,23 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 			return NULL;
 		return addr >= r->start ? r : NULL;
 	}
+	t = __atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE);
+	if (mode == MS__FIND_FAST) {
+		/* The flat table's slot where there is one (no hint: a slot
+		 * and a range answer as fast), else the hint's range when it
+		 * is warm and holds @addr; nothing else, and no store, so that
+		 * the fast path stays small. */
+		if (t) {
+			if ((r = ms__flat_slot(t, addr)) != NULL)
+				return ms__range_contains(r, addr) ? r : NULL;
+		} else {
+			hint = __atomic_load_n(&((ms_flatview *)fv)->hint, __ATOMIC_RELAXED);
+			if (!(hint & MS__HINT_STATE) &&
+			    ms__range_contains((const ms__range *)hint, addr))
+				return (const ms__range *)hint;
+		}
+		return MS__FIND_AGAIN;
+	}
 	/* The hint is the last range found (a relaxed guess into this view's
 	 * chunks) with a state: a look-up that did not find the range the
 	 * hint held or one after it leaves it cold, and a cold hint is not
@@ -422,11 +450,8 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 			return last + 1;
 		}
 	}
-	t = __atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE);
 	if (t) {
-		uint64_t b = (addr - t->base) >> t->shift; /* huge below base */
-
-		if (__builtin_expect(b < t->limit, 1) && (r = t->slot[b]) != NULL) {
+		if ((r = ms__flat_slot(t, addr)) != NULL) {
 			if (!ms__range_contains(r, addr))
 				return NULL;
 			/* A slot and a range are as quick as the hint, so it
@@ -446,10 +471,7 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 			goto store;
 		}
 		/* Outside the table, or a crowded block: the search. */
-	}
-	if (mode == MS__FIND_FAST)
-		return MS__FIND_AGAIN;
-	if (!t && mode != MS__FIND_QUIET) {
+	} else if (mode != MS__FIND_QUIET) {
 		uint32_t after = __atomic_load_n(&fv->flat_after, __ATOMIC_RELAXED);
 
 		if (after != UINT32_MAX) {
