@@ -408,8 +408,9 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 		 * before it. */
 		uint64_t b = (addr - fv->map.base) >> fv->map.shift; /* huge below base */
 
-		r += b < MS__MAP_SLOTS ? fv->map.slot[b] : 0;
-		if (addr > r->last && addr > (++r)->last)
+		if (__builtin_expect(b < MS__MAP_SLOTS, 1))
+			r += fv->map.slot[b];
+		if (__builtin_expect(addr > r->last, 0) && addr > (++r)->last)
 			return NULL;
 		return addr >= r->start ? r : NULL;
 	}
