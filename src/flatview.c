@@ -1025,13 +1025,13 @@ int ms_flatview_range(ms_section *out, const ms_flatview *fv, size_t index)
 	return 0;
 }
 
-const ms_flat_entry *ms_flatview_lookup(const ms_flatview *fv, uint64_t addr)
+MS__HOT_ENTRY const ms_flat_entry *ms_flatview_lookup(const ms_flatview *fv, uint64_t addr)
 {
 	return fv ? ms__dispatch_find(fv, addr) : NULL;
 }
 
 /* In parentheses: the name is also the macro over ms_flatview_find_inline(). */
-int(ms_flatview_find)(ms_section *out, const ms_flatview *fv, uint64_t addr)
+MS__HOT_ENTRY int(ms_flatview_find)(ms_section *out, const ms_flatview *fv, uint64_t addr)
 {
 	const ms__range *r;
 

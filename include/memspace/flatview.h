@@ -176,11 +176,11 @@ static inline int ms_flatview_find_inline(ms_section *out, const ms_flatview *fv
 {
 	const ms_flat_entry *e;
 
-	if (!out || !fv)
+	if (!out)
 		return -EINVAL;
-	e = ms_flatview_lookup(fv, addr);
+	e = ms_flatview_lookup(fv, addr); /* NULL for a NULL @fv too */
 	if (!e)
-		return -ENOENT;
+		return fv ? -ENOENT : -EINVAL;
 	ms_flat_entry_section(out, e);
 	return 0;
 }
