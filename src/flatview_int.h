@@ -414,12 +414,12 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 			return NULL;
 		return addr >= r->start ? r : NULL;
 	}
-	t = __atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE);
 	if (mode == MS__FIND_FAST) {
 		/* The flat table's slot where there is one (no hint: a slot
 		 * and a range answer as fast), else the hint's range when it
 		 * is warm and holds @addr; nothing else, and no store, so that
 		 * the fast path stays small. */
+		t = __atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE);
 		if (t) {
 			if ((r = ms__flat_slot(t, addr)) != NULL)
 				return ms__range_contains(r, addr) ? r : NULL;
@@ -440,17 +440,20 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 	 * hint + 1 is always readable and matches only where the hint did
 	 * not. */
 	hint = __atomic_load_n(&((ms_flatview *)fv)->hint, __ATOMIC_RELAXED);
-	last = (const ms__range *)(hint & ~MS__HINT_STATE);
-	if (__builtin_expect(!(hint & MS__HINT_STATE), 1)) { /* never NULL then */
-		if (ms__range_contains(last, addr))
-			return last;
-		if (ms__range_contains(last + 1, addr)) {
+	if (__builtin_expect(!(hint & MS__HINT_STATE), 1)) {  /* never NULL then */
+		const ms__range *h = (const ms__range *)hint; /* warm: no state bits */
+
+		if (ms__range_contains(h, addr))
+			return h;
+		if (ms__range_contains(h + 1, addr)) {
 			/* A walk: the hint moves on, warm. */
-			__atomic_store_n(&((ms_flatview *)fv)->hint, (uintptr_t)(last + 1),
+			__atomic_store_n(&((ms_flatview *)fv)->hint, (uintptr_t)(h + 1),
 					 __ATOMIC_RELAXED);
-			return last + 1;
+			return h + 1;
 		}
 	}
+	last = (const ms__range *)(hint & ~MS__HINT_STATE);
+	t = __atomic_load_n(&fv->flat, __ATOMIC_ACQUIRE);
 	if (t) {
 		if ((r = ms__flat_slot(t, addr)) != NULL) {
 			if (!ms__range_contains(r, addr))
