@@ -176,7 +176,7 @@ const ms__range *ms__dispatch_search(const ms_flatview *fv, uint64_t addr, uintp
 	return r;
 }
 
-const ms__range *ms__dispatch_lookup(const ms_flatview *fv, uint64_t addr)
+MS__HOT_ENTRY const ms__range *ms__dispatch_lookup(const ms_flatview *fv, uint64_t addr)
 {
 	return ms__dispatch_find(fv, addr);
 }

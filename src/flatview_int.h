@@ -111,12 +111,19 @@ struct ms_flatview {
 	 * it): that chunk's ranges, and its map copied into @map, so that
 	 * the look-up of small views is the view's map, one slot and one
 	 * range, with no hint (a random look-up would only store it).
-	 * NULL otherwise. */
+	 * NULL otherwise. In the first line, with the head of @map. */
 	const ms__range *direct;
+	/* Block b of the map: for a view of several segments, the segment
+	 * holding the block's first address, when at most one more segment
+	 * starts in the block; for a view with @direct, its chunk's map;
+	 * unset otherwise. */
+	ms__map map;
 	/* The last range found | its MS__HINT_* state (relaxed atomic); a new
 	 * view's is NULL | MS__HINT_COLD (unused in a view with @direct). In
-	 * the first line, with @direct, @flat and the head of @map, which
-	 * look-ups read. */
+	 * a line of its own with the flat table and the miss count, not in
+	 * @direct's: a walk stores it at every range, and loads of @direct
+	 * and the map then wait on nothing (irregular layout, four look-ups
+	 * per range, 1,000 ranges: 2.3 ns, 2.6 to 2.9 in the first line). */
 	uintptr_t hint;
 	const struct ms__flat *flat; /* atomic (release/acquire): NULL until built */
 	/* Look-ups the hint did not answer (relaxed, lost updates allowed; in
@@ -125,11 +132,6 @@ struct ms_flatview {
 	uint32_t misses;
 	uint32_t flat_after; /* relaxed atomic: UINT32_MAX once the build is taken */
 	uint8_t flat_tried;  /* atomic: a thread took the table's build */
-	/* Block b of the map: for a view of several segments, the segment
-	 * holding the block's first address, when at most one more segment
-	 * starts in the block; for a view with @direct, its chunk's map;
-	 * unset otherwise. */
-	ms__map map;
 	ms_ctx *ctx;
 	ms_region *root; /* reference held; NULL for the empty view */
 	size_t nr;       /* ranges */
@@ -443,7 +445,7 @@ ms__dispatch_find_counting(const ms_flatview *fv, uint64_t addr, int mode)
 	if (__builtin_expect(!(hint & MS__HINT_STATE), 1)) {  /* never NULL then */
 		const ms__range *h = (const ms__range *)hint; /* warm: no state bits */
 
-		if (ms__range_contains(h, addr))
+		if (__builtin_expect(ms__range_contains(h, addr), 1))
 			return h;
 		if (ms__range_contains(h + 1, addr)) {
 			/* A walk: the hint moves on, warm. */

@@ -610,6 +610,9 @@ static void test_flatview_find_and_range_refuse_null(void **state)
 	untouched = s;
 	assert_int_equal(ms_flatview_find(NULL, fv, 0), -EINVAL);
 	assert_int_equal(ms_flatview_find(&s, NULL, 0), -EINVAL);
+	/* The exported function too (calls compile to the inline form). */
+	assert_int_equal((ms_flatview_find)(NULL, fv, 0), -EINVAL);
+	assert_int_equal((ms_flatview_find)(&s, NULL, 0), -EINVAL);
 	/* The header documents -ERANGE for a bad index only; NULL gives it too. */
 	assert_int_equal(ms_flatview_range(NULL, fv, 0), -ERANGE);
 	assert_int_equal(ms_flatview_range(&s, NULL, 0), -ERANGE);
