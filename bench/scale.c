@@ -32,11 +32,11 @@
  * its iterations. A pass times its addresses in chunks of 4,096 and counts
  * the median chunk (the bulk figure: the median of interleaved bursts), so
  * that the time slices a shared machine gives other processes, which land
- * on one chunk or another, do not count. Before timing, all five look-ups (and the exported ms_flatview_find())
- * must return the layout's range for every address of the run and at both
- * ends of every range and hole, and ms_as_ldl_le() must return what RAM
- * holds; the program aborts at the first disagreement. Only the public API
- * is used.
+ * on one chunk or another, do not count. Before timing, all five look-ups
+ * (and the exported ms_flatview_find()) must return the layout's range for
+ * every address of the run and at both ends of every range and hole, and
+ * ms_as_ldl_le() must return what RAM holds; the program aborts at the
+ * first disagreement. Only the public API is used.
  *
  * SPDX-License-Identifier: MIT
  */
