@@ -32,7 +32,7 @@
  *     one cache line searched by counting its keys <= addr without
  *     branches; the top level may have 16 keys), the chunk and the range
  *     through the same count over 8 separators and 64 keys, two lines.
- * A view of one chunk goes straight to the chunk's map.
+ * Any other view of one chunk goes straight to the chunk's map.
  * A view that keeps answering look-ups its hint misses (MS__FLAT_AFTER_MIN,
  * or four per range) builds a flat table on the reader's thread that
  * reaches the count: one pointer per block of its span (one to four blocks

@@ -148,6 +148,11 @@ MS_API const ms_flat_entry *ms_flatview_lookup(const ms_flatview *fv, uint64_t a
 /**
  * ms_flat_entry_section - describe @e, an entry of a flat view, as the
  * section ms_flatview_find() returns (@out->as is NULL).
+ * @out: the section to fill; must not be NULL.
+ * @e: an entry from ms_flatview_lookup(); must not be NULL. The section
+ *     borrows @e's region as the entry does: valid while the view is held.
+ * A field-by-field copy with no check of its own: the callers that can
+ * get NULL (ms_flatview_find()) test it first.
  * Context: any thread; reads @e and writes @out, nothing else.
  */
 static inline void ms_flat_entry_section(ms_section *out, const ms_flat_entry *e)
@@ -170,7 +175,13 @@ static inline void ms_flat_entry_section(ms_section *out, const ms_flat_entry *e
  * ms_flatview_find_inline - ms_flatview_find() compiled into the caller: the
  * look-up (ms_flatview_lookup()), then ms_flat_entry_section(). Where
  * @out is the caller's own variable, its compiler keeps only the fields
- * the caller reads. Return and context: those of ms_flatview_find().
+ * the caller reads.
+ * @out: filled on success, untouched otherwise.
+ * @fv: the view, held by the caller.
+ * @addr: the address to look up.
+ * Return: 0, -ENOENT when nothing is mapped at @addr, -EINVAL when @out or
+ * @fv is NULL (as ms_flatview_find()).
+ * Context: any thread, lock-free.
  */
 static inline int ms_flatview_find_inline(ms_section *out, const ms_flatview *fv, uint64_t addr)
 {
